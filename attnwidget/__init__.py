@@ -1,0 +1,8 @@
+"""attnwidget: look inside a transformer's attention from a notebook."""
+
+from .attention import Attention, AttentionError
+from .extract import ModelError, extract, extract_hooks, readable_tokens
+from .models import load_model
+
+__all__ = ["Attention", "AttentionError", "ModelError", "extract", "extract_hooks", "load_model", "readable_tokens"]
+__version__ = "0.1.0"

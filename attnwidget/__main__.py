@@ -1,0 +1,51 @@
+"""Command line: ``python -m attnwidget demo`` runs the bundled model on a prompt."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEMO_PROMPT = "The cat sat on the mat because it was tired. Where did the cat sit?"
+
+
+def _summary_lines(att) -> list[str]:
+    import numpy as np
+
+    mask = att.mask
+    lines = [f"{'layer':>5}  {'entropy':>8}  {'max weight':>10}  {'on first token':>14}  {'on previous':>11}"]
+    rows = np.arange(att.n_query) + (att.n_key - att.n_query)
+    for l in att.layer_ids:
+        w = att.layer(l)  # (H, Q, K)
+        p = np.where(mask, w, 0.0)
+        ent = -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1).mean()
+        first = p[:, 1:, 0].mean() if att.n_query > 1 else p[:, :, 0].mean()
+        prev = p[:, rows[1:] - rows[0], rows[1:] - 1].mean() if att.n_query > 1 else float("nan")
+        lines.append(f"{l:>5}  {ent:>8.3f}  {p.max(-1).mean():>10.3f}  {first:>14.3f}  {prev:>11.3f}")
+    return lines
+
+
+def demo(args) -> int:
+    import attnwidget as aw
+
+    model, tokenizer = aw.load_model(args.model)
+    att = aw.extract(model, tokenizer, args.prompt)
+    print(att)
+    print("tokens:", " | ".join(repr(t) for t in att.tokens))
+    print("per-layer summary (head-averaged, over visible keys):")
+    print("\n".join(_summary_lines(att)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="attnwidget", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="extract attention from the bundled model and summarise it")
+    p.add_argument("--model", default="smollm2", help="smollm2 (default), minilm, or a hub id/path")
+    p.add_argument("--prompt", default=DEMO_PROMPT)
+    p.set_defaults(func=demo)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
