@@ -204,7 +204,9 @@ class Attention:
         self.meta = dict(meta or {})
 
         if validate and self._weights is not None:
-            self._validate(self._weights, 0)
+            # Layer by layer: the checks' temporaries stay one layer in size.
+            for li in range(L):
+                self._validate(self._weights[li:li + 1], li)
 
     # ------------------------------------------------------------------ construction helpers
 
@@ -233,34 +235,34 @@ class Attention:
             return causal
         return np.ones((Q, K), dtype=bool)
 
-    def _validate(self, w: np.ndarray, row_start: int) -> None:
-        """Check a block of rows ``w[..., rows, :]`` starting at query row `row_start`."""
+    def _validate(self, w: np.ndarray, layer_start: int) -> None:
+        """Check ``w = weights[layer_start:layer_start + len(w)]``."""
         if not np.all(np.isfinite(w)):
             bad = np.argwhere(~np.isfinite(w))[0]
             raise AttentionError(
-                f"attention weights contain NaN or infinity (first at layer index {bad[0]}, head "
-                f"index {bad[1]}, query {bad[2] + row_start}, key {bad[3]})"
+                f"attention weights contain NaN or infinity (first at layer index {bad[0] + layer_start}, "
+                f"head index {bad[1]}, query {bad[2]}, key {bad[3]})"
             )
         if w.min() < -1e-6 or w.max() > 1 + 1e-4:
             raise AttentionError(
                 f"attention weights must lie in [0, 1]; got range [{w.min():.4g}, {w.max():.4g}] "
                 "(did you pass scores before softmax?)"
             )
-        mask = self.mask[row_start:row_start + w.shape[2]]
+        mask = self.mask
+        leak = np.where(mask[None, None], 0, w)
+        if leak.max(initial=0) > 1e-4:
+            raise AttentionError(
+                "attention weights put mass on keys the mask hides (future tokens or padding); "
+                "pass the model's mask or mask=np.ones((n_query, n_key), bool)"
+            )
         live = mask.any(axis=1)
         sums = np.where(mask[None, None], w, 0).sum(axis=-1)[..., live]
         if sums.size and np.abs(sums - 1).max() > ROW_SUM_ATOL:
             idx = np.unravel_index(np.abs(sums - 1).argmax(), sums.shape)
             raise AttentionError(
                 f"attention rows must sum to 1 over visible keys; row sum {sums[idx]:.4f} at layer "
-                f"index {idx[0]}, head index {idx[1]} (expected softmax probabilities, e.g. from "
+                f"index {idx[0] + layer_start}, head index {idx[1]} (expected softmax probabilities, e.g. from "
                 "output_attentions)"
-            )
-        leak = np.where(mask[None, None], 0, w)
-        if leak.max(initial=0) > 1e-4:
-            raise AttentionError(
-                "attention weights put mass on keys the mask hides (future tokens or padding); "
-                "pass the model's mask or mask=np.ones((n_query, n_key), bool)"
             )
 
     # ------------------------------------------------------------------ shape and facts

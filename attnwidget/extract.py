@@ -318,55 +318,69 @@ def _check_selection(name: str, sel, limit: int | None) -> list[int] | None:
     return sorted(set(out))
 
 
-def _encode(tokenizer, text, text_pair, messages, add_special_tokens, max_positions):
+def _encode(tokenizer, texts, text_pair, messages, add_special_tokens, max_positions):
+    """Tokenize one text or a batch (padded), exactly as ``tokenizer(text)`` does."""
     if messages is not None:
-        if text is not None:
+        if texts is not None:
             raise ValueError("pass either text or messages, not both")
         if not messages:
             raise ValueError("messages is empty; expected a list of {'role': ..., 'content': ...}")
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        texts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)]
         add_special_tokens = False  # the template already holds them
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str; got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("text is empty; attention needs at least one token")
+    for t in texts:
+        if not isinstance(t, str):
+            raise TypeError(f"text must be a str (or a list of str); got {type(t).__name__}")
+        if not t.strip():
+            raise ValueError("text is empty; attention needs at least one token")
+    pairs = None
+    if text_pair is not None:
+        pairs = [text_pair] if isinstance(text_pair, str) else list(text_pair)
+        if len(pairs) != len(texts):
+            raise ValueError(f"got {len(pairs)} text_pair entries for {len(texts)} texts")
     kwargs: dict = {"add_special_tokens": add_special_tokens, "return_tensors": "pt"}
+    if len(texts) > 1:
+        if tokenizer.pad_token is None:
+            raise ValueError("batching needs a tokenizer with a pad token (set tokenizer.pad_token)")
+        kwargs["padding"] = True
     if getattr(tokenizer, "is_fast", False):
         kwargs["return_offsets_mapping"] = True
-    enc = tokenizer(text, text_pair, **kwargs) if text_pair is not None else tokenizer(text, **kwargs)
-    n = enc["input_ids"].shape[1]
-    if n == 0:
-        raise ValueError("the tokenizer produced no tokens for this text")
-    if max_positions is not None and n > max_positions:
+    enc = tokenizer(texts, pairs, **kwargs) if pairs is not None else tokenizer(texts, **kwargs)
+    if "attention_mask" not in enc:
+        enc["attention_mask"] = enc["input_ids"].new_ones(enc["input_ids"].shape)
+    lengths = enc["attention_mask"].sum(1).tolist()
+    if min(lengths) == 0:
+        raise ValueError("the tokenizer produced no tokens for a text")
+    if max_positions is not None and enc["input_ids"].shape[1] > max_positions:
         raise ModelError(
-            f"the text is {n} tokens long; the model accepts at most {max_positions} positions "
-            "(shorten the text)"
+            f"the text is {max(lengths)} tokens long; the model accepts at most {max_positions} "
+            "positions (shorten the text)"
         )
-    return text, enc
+    return texts, enc
 
 
 def extract(
     model: Any,
     tokenizer: Any,
-    text: str | None = None,
+    text: str | Sequence[str] | None = None,
     *,
-    text_pair: str | None = None,
+    text_pair: str | Sequence[str] | None = None,
     messages: list[dict] | None = None,
     layers: Sequence[int] | int | None = None,
     heads: Sequence[int] | int | None = None,
     method: str = "auto",
     lazy: bool = False,
     add_special_tokens: bool = True,
-) -> Attention:
+) -> Attention | list[Attention]:
     """Run `model` on `text` and return its attention.
 
     Parameters
     ----------
     model, tokenizer
         A Hugging Face model and its tokenizer (`load_model` gives both).
-    text : str
-        The input, tokenized exactly as ``tokenizer(text)`` does.
-    text_pair : str, optional
+    text : str or list of str
+        The input, tokenized exactly as ``tokenizer(text)`` does. A list runs as one padded batch
+        and returns a list of `Attention`, each with its padding removed.
+    text_pair : str or list of str, optional
         Second segment for encoders (``[CLS] text [SEP] text_pair [SEP]``).
     messages : list of dict, optional
         Chat messages rendered with the tokenizer's chat template (instead of `text`).
@@ -385,49 +399,49 @@ def extract(
     ModelError
         The model exposes no attention by any path.
     """
-    import torch
-
     if method not in ("auto", "capture", "eager"):
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
+    batched = isinstance(text, (list, tuple))
+    if batched and not text:
+        raise ValueError("text is an empty list; pass at least one text")
+    texts = list(text) if batched else (None if text is None else [text])
     n_layers, n_heads, n_kv = _num_layers_heads(model)
     layer_sel = _check_selection("layers", layers, n_layers)
     head_sel = _check_selection("heads", heads, n_heads)
-    text, enc = _encode(tokenizer, text, text_pair, messages, add_special_tokens, _model_position_limit(model))
+    texts, enc = _encode(tokenizer, texts, text_pair, messages, add_special_tokens, _model_position_limit(model))
     offsets = enc.pop("offset_mapping", None)
-    ids = enc["input_ids"][0].tolist()
     device = _input_device(model)
     inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-
-    tokens = readable_tokens(tokenizer, ids)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
-    common = dict(
-        token_ids=ids,
-        offsets=None if offsets is None else [tuple(o) for o in offsets[0].tolist()],
-        special=[i in special_ids for i in ids],
-        text=text,
-        num_kv_heads=n_kv,
-        total_heads=n_heads,
-        meta=_model_meta(model),
-    )
+    meta = _model_meta(model)
+
+    def per_text(b):
+        """Token facts for batch row b, padding removed, and the kept positions."""
+        keep = enc["attention_mask"][b].bool()
+        ids = enc["input_ids"][b][keep].tolist()
+        return keep, dict(
+            tokens=readable_tokens(tokenizer, ids),
+            token_ids=ids,
+            offsets=None if offsets is None else [tuple(o) for o in offsets[b][keep].tolist()],
+            special=[i in special_ids for i in ids],
+            text=texts[b],
+            num_kv_heads=n_kv,
+            total_heads=n_heads,
+        )
+
+    results = None
     if method in ("auto", "capture"):
-        source = _capture_forward(model, inputs, layer_sel)
-        if source is not None:
-            if head_sel is not None:
-                source = source.subset(range(len(source.layers)), head_sel)
-            lids = layer_sel if layer_sel is not None else list(range(source.shape[0]))
-            common["meta"]["method"] = "capture"
-            att = Attention(None, tokens, source.mask(), layer_ids=lids, head_ids=source.head_ids,
-                            _source=source, **common)
-            return att if lazy else att.materialize(max_bytes=2**62)
-        if method == "capture":
+        results = _capture_forward(model, inputs, layer_sel, head_sel, per_text, meta, lazy)
+        if results is None and method == "capture":
             raise ModelError(
                 f"{type(model).__name__} does not route attention through transformers' "
                 "AttentionInterface, so it cannot be captured; use method='eager'"
             )
-    common["meta"]["method"] = "eager"
-    return _eager_forward(model, inputs, tokens, layer_sel, head_sel, common)
+    if results is None:
+        results = _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta)
+    return results if batched else results[0]
 
 
 def _input_device(model):
@@ -451,7 +465,7 @@ def _model_meta(model) -> dict:
     }
 
 
-def _capture_forward(model, inputs, layer_sel) -> CapturedQK | None:
+def _capture_forward(model, inputs, layer_sel, head_sel, per_text, meta, lazy) -> list[Attention] | None:
     import torch
 
     if not _configs(model):
@@ -472,12 +486,19 @@ def _capture_forward(model, inputs, layer_sel) -> CapturedQK | None:
         if missing:
             raise IndexError(f"layers {missing} out of range: the model ran {cap.calls} attention layers")
     layers = [cap.layers[i] for i in sorted(cap.layers)]
+    lids = sorted(cap.layers)
     n_heads = layers[0]["q"].shape[1]
-    positions = None
-    am = inputs.get("attention_mask")
-    if am is not None and not bool(am.all()):
-        positions = torch.nonzero(am[0], as_tuple=False).flatten()
-    return CapturedQK(layers, list(range(n_heads)), 0, positions)
+    out = []
+    for b in range(inputs["input_ids"].shape[0]):
+        keep_b, facts = per_text(b)
+        positions = None if bool(keep_b.all()) else torch.nonzero(keep_b, as_tuple=False).flatten()
+        source = CapturedQK(layers, list(range(n_heads)), b, positions)
+        if head_sel is not None:
+            source = source.subset(range(len(layers)), head_sel)
+        att = Attention(None, mask=source.mask(), layer_ids=lids, head_ids=source.head_ids, _source=source,
+                        meta=dict(meta, method="capture"), **facts)
+        out.append(att if lazy else att.materialize(max_bytes=2**62))
+    return out
 
 
 def _accepts_use_cache(model) -> bool:
@@ -489,7 +510,7 @@ def _accepts_use_cache(model) -> bool:
         return False
 
 
-def _eager_forward(model, inputs, tokens, layer_sel, head_sel, common) -> Attention:
+def _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta) -> list[Attention]:
     import torch
 
     ctx = _attn_implementation(model, "eager") if _configs(model) else contextlib.nullcontext()
@@ -510,15 +531,16 @@ def _eager_forward(model, inputs, tokens, layer_sel, head_sel, common) -> Attent
     lids = layer_sel if layer_sel is not None else list(range(len(atts)))
     if max(lids) >= len(atts):
         raise IndexError(f"layer {max(lids)} out of range: the model returned {len(atts)} layers")
-    w = torch.stack([atts[i][0].float().cpu() for i in lids]).numpy()
-    hids = head_sel if head_sel is not None else list(range(w.shape[1]))
-    w = w[:, hids]
-    am = inputs.get("attention_mask")
-    if am is not None and not bool(am.all()):
-        keep = am[0].bool().cpu().numpy()
+    hids = head_sel if head_sel is not None else list(range(atts[0].shape[1]))
+    results = []
+    for b in range(inputs["input_ids"].shape[0]):
+        keep_b, facts = per_text(b)
+        keep = keep_b.cpu().numpy()
+        w = torch.stack([atts[i][b].float().cpu() for i in lids]).numpy()[:, hids]
         w = w[:, :, keep][:, :, :, keep]
-        tokens = [t for t, k in zip(tokens, keep) if k]
-    return Attention(w, tokens, None, layer_ids=lids, head_ids=hids, **common)
+        results.append(Attention(w, mask=None, layer_ids=lids, head_ids=hids,
+                                 meta=dict(meta, method="eager"), **facts))
+    return results
 
 
 # ---------------------------------------------------------------------------------- hooks
