@@ -1,0 +1,11 @@
+"""The widgets: linked views of an `Attention` for notebooks and exported HTML."""
+
+from .dashboard import Dashboard, link, show
+from .graph import AttentionGraph
+from .headgrid import HeadGrid
+from .heatmap import AttentionHeatmap
+from .rollout import RolloutBar, attention_rollout
+from .selection import Selection
+
+__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection",
+           "attention_rollout", "link", "show"]

@@ -1,0 +1,411 @@
+"""What every attnwidget view shares: the bundle, the token and model facts, the colour-scale
+options, the link to a `Selection`, checks on input, and how arrays cross to the browser.
+
+Arrays never cross as JSON lists. A payload is a dict ``{"dtype", "shape", "data"}`` whose
+``data`` is bytes (ipywidgets sends it as a binary buffer, exported HTML as base64); the browser
+reads it in ``js/src/lib/decode.js``. Maps are float16 (attention lies in [0, 1]; float16 keeps
+three significant digits and, through subnormals, values down to 6e-8, which the log scale needs).
+Thumbnails are uint8 with a square-root encoding and one scale per map (see `quantize_sqrt_u8`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ..attention import HEAD_FUSIONS, Attention
+from .selection import Selection
+
+__all__ = [
+    "AttentionView",
+    "MapView",
+    "MapStore",
+    "SCALES",
+    "COLORMAPS",
+    "DEFAULT_SCALE",
+    "DEFAULT_GAMMA",
+    "array_payload",
+    "quantize_sqrt_u8",
+    "check_attention",
+]
+
+BUNDLE = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+
+SCALES = ("linear", "log", "power")
+COLORMAPS = ("viridis", "cividis", "magma", "greys")
+# Power with gamma 0.4 keeps a sink column (weight ~0.9) and weights near 0.01 apart by a third of the
+# colour map, where a linear scale gives 0.01 one percent of it; see benchmarks/colour_scales.py.
+DEFAULT_SCALE = "power"
+DEFAULT_GAMMA = 0.4
+
+
+def _bundle_source() -> str | Path:
+    if BUNDLE.exists():
+        return BUNDLE
+    # A source checkout without `make js`: say so in the cell instead of failing to import.
+    return (
+        "export default { render({ el }) { el.textContent = 'attnwidget: the JavaScript bundle is "
+        "not built; run `cd js && npm ci && npm run build`'; } }"
+    )
+
+
+def array_payload(array: np.ndarray, dtype: str = "float16", **extra: Any) -> dict:
+    """Wrap an array as a binary payload ``{"dtype", "shape", "data", **extra}``.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Any shape; stored C-contiguous in `dtype`.
+    dtype : {"float16", "float32", "uint8"}
+        Wire type; the browser decodes these three.
+    """
+    if dtype not in ("float16", "float32", "uint8"):
+        raise ValueError(f"payload dtype must be float16, float32 or uint8; got {dtype!r}")
+    a = np.ascontiguousarray(array, dtype=dtype)
+    return {"dtype": dtype, "shape": [int(s) for s in a.shape], "data": a.tobytes(), **extra}
+
+
+def quantize_sqrt_u8(maps: np.ndarray) -> dict:
+    """Quantise ``(..., rows, cols)`` maps in [0, 1] to uint8 through a square root.
+
+    Each map gets its own scale ``s`` (its maximum); a cell stores ``round(255 * sqrt(v / s))`` and
+    decodes as ``s * (q / 255) ** 2``. The square root spends the 256 levels where attention lives:
+    the smallest non-zero level is ``s / 65025``, so a log colour scale over three decades still
+    sees every weight a linear uint8 code (step ``s / 255``) would round to zero. Thumbnails only:
+    the eye cannot tell the difference at thumbnail size.
+    """
+    m = np.asarray(maps, dtype=np.float32)
+    lead = m.shape[:-2]
+    flat = m.reshape(-1, m.shape[-2] * m.shape[-1])
+    scale = flat.max(axis=1)
+    safe = np.where(scale > 0, scale, 1.0)[:, None]
+    q = np.rint(255.0 * np.sqrt(np.clip(flat / safe, 0.0, 1.0))).astype(np.uint8)
+    return array_payload(q.reshape(m.shape), "uint8", encoding="sqrt",
+                         scale=[float(s) for s in scale], scale_shape=[int(s) for s in lead])
+
+
+def check_attention(att: Any, who: str) -> Attention:
+    """Return `att` if it is a usable `Attention`, else raise naming the expected form."""
+    if not isinstance(att, Attention):
+        kind = type(att).__name__
+        hint = ""
+        if hasattr(att, "shape"):
+            hint = (f" (got an array of shape {tuple(att.shape)}; wrap it: "
+                    "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))")
+        raise TypeError(f"{who} needs an attnwidget.Attention, got {kind}{hint}; "
+                        "make one with aw.extract(model, tokenizer, text)")
+    L, H, Q, K = att.shape
+    if len(att.tokens) != K:
+        raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
+    if att.mask.shape != (Q, K):
+        raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
+    return att
+
+
+def check_hide(hide: Any, n_key: int) -> list[int]:
+    """Token positions to hide, as a sorted list; raise on anything that is not one."""
+    if hide is None:
+        return []
+    if isinstance(hide, (int, np.integer)):
+        hide = [hide]
+    try:
+        items = list(hide)
+    except TypeError:
+        raise TypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
+    out = set()
+    for i in items:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"hide must hold integer token positions; got {i!r}")
+        if not -n_key <= int(i) < n_key:
+            raise ValueError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
+                             f"(expected 0..{n_key - 1})")
+        out.add(int(i) % n_key)
+    return sorted(out)
+
+
+class AttentionView(anywidget.AnyWidget):
+    """Base of the four views: tokens, model facts, colour-scale options and the selection link.
+
+    Subclasses set ``_view_kind`` and fill their data traits. Selection state (layer, head,
+    fusion, hovered and pinned token) lives in `selection`, shared by linked views; the
+    properties `layer`, `head`, `fusion`, `hovered_token` and `pinned_token` read and write it.
+    """
+
+    _esm = _bundle_source()
+    _view_kind = t.Unicode("").tag(sync=True)
+
+    selection = anywidget.WidgetTrait().tag(sync=True)
+
+    _tokens = t.List(t.Unicode()).tag(sync=True)
+    _special = t.List(t.Bool()).tag(sync=True)
+    _n_query = t.Int(0).tag(sync=True)
+    _causal = t.Bool(False).tag(sync=True)
+    _layer_ids = t.List(t.Int()).tag(sync=True)
+    _head_ids = t.List(t.Int()).tag(sync=True)
+    _kv_of_head = t.List(t.Int()).tag(sync=True)
+    # Only sent when the mask is neither causal nor all-visible (padding, custom masks).
+    _mask = t.Dict(allow_none=True, default_value=None).tag(sync=True)
+    _model_name = t.Unicode("").tag(sync=True)
+
+    scale = t.Unicode(DEFAULT_SCALE).tag(sync=True)
+    gamma = t.Float(DEFAULT_GAMMA).tag(sync=True)
+    colormap = t.Unicode("viridis").tag(sync=True)
+    hide = t.List(t.Int()).tag(sync=True)
+
+    def __init__(self, att: Attention, *, selection: Selection | None = None, scale: str = DEFAULT_SCALE,
+                 gamma: float = DEFAULT_GAMMA, colormap: str = "viridis", hide: Iterable[int] | None = None,
+                 **kwargs: Any):
+        unknown = [k for k in kwargs if k not in self.trait_names() or k.startswith("_")]
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
+        att = check_attention(att, type(self).__name__)
+        self._att = att
+        L, H, Q, K = att.shape
+        mask = att.mask
+        plain = att.is_causal or bool(mask.all())
+        super().__init__(
+            _tokens=list(att.tokens),
+            _special=list(att.special) if att.special is not None else [False] * K,
+            _n_query=Q,
+            _causal=att.is_causal,
+            _layer_ids=list(att.layer_ids),
+            _head_ids=list(att.head_ids),
+            _kv_of_head=[att.kv_head_of(h) for h in att.head_ids],
+            _mask=None if plain else array_payload(mask, "uint8"),
+            _model_name=str(att.meta.get("model", "")),
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=check_hide(hide, K),
+            **kwargs,
+        )
+        sel = selection if selection is not None else Selection(att)
+        sel.attach(att)
+        self.selection = sel
+
+    # ------------------------------------------------------------------ validation
+
+    @t.validate("scale")
+    def _check_scale(self, proposal):
+        if proposal["value"] not in SCALES:
+            raise t.TraitError(f"scale must be one of {SCALES}; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @t.validate("gamma")
+    def _check_gamma(self, proposal):
+        g = proposal["value"]
+        if not (math.isfinite(g) and 0 < g <= 10):
+            raise t.TraitError(f"gamma (power scale exponent) must be in (0, 10]; got {g!r}")
+        return g
+
+    @t.validate("colormap")
+    def _check_colormap(self, proposal):
+        if proposal["value"] not in COLORMAPS:
+            raise t.TraitError(f"colormap must be one of {COLORMAPS}; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @t.validate("hide")
+    def _check_hide_trait(self, proposal):
+        try:
+            return check_hide(proposal["value"], len(self._tokens))
+        except (TypeError, ValueError) as e:
+            raise t.TraitError(str(e)) from None
+
+    @t.validate("selection")
+    def _check_selection(self, proposal):
+        sel = proposal["value"]
+        if not isinstance(sel, Selection):
+            raise t.TraitError(f"selection must be an attnwidget Selection; got {type(sel).__name__}")
+        return sel
+
+    # ------------------------------------------------------------------ selection shortcuts
+
+    @property
+    def attention(self) -> Attention:
+        """The `Attention` this view draws."""
+        return self._att
+
+    @property
+    def layer(self) -> int:
+        """Selected model layer number (shared with linked views)."""
+        return self.selection.layer
+
+    @layer.setter
+    def layer(self, value: int) -> None:
+        self.selection.layer = value
+
+    @property
+    def head(self) -> int | None:
+        """Selected model head number, or None for heads fused by `fusion`."""
+        return self.selection.head
+
+    @head.setter
+    def head(self, value: int | None) -> None:
+        self.selection.head = value
+
+    @property
+    def fusion(self) -> str:
+        """How heads are fused when `head` is None: "mean", "max" or "min"."""
+        return self.selection.fusion
+
+    @fusion.setter
+    def fusion(self, value: str) -> None:
+        self.selection.fusion = value
+
+    @property
+    def hovered_token(self) -> int | None:
+        """Token position under the pointer in any linked view (None when none)."""
+        return self.selection.hovered_token
+
+    @hovered_token.setter
+    def hovered_token(self, value: int | None) -> None:
+        self.selection.hovered_token = value
+
+    @property
+    def pinned_token(self) -> int | None:
+        """Token position clicked last in any linked view (None when none)."""
+        return self.selection.pinned_token
+
+    @pinned_token.setter
+    def pinned_token(self, value: int | None) -> None:
+        self.selection.pinned_token = value
+
+    def _repr_keys(self):  # keep repr short: the data traits are megabytes of bytes
+        return iter(())
+
+
+class MapView(AttentionView):
+    """A view that draws the selected layer/head at full resolution from a `MapStore`."""
+
+    _maps = t.Dict().tag(sync=True)
+
+    def _init_maps(self, max_bytes: int) -> None:
+        sel = self.selection
+        self._store = MapStore(self.attention, positive_int("max_bytes", max_bytes))
+        self._store.fill(sel.layer, sel.head, sel.fusion)
+        self._maps = self._store.payload()
+        sel.observe(self._refresh_maps, names=["layer", "head", "fusion"])
+        self.observe(self._rebind_maps, names="selection")
+
+    def _rebind_maps(self, change) -> None:
+        change["old"].unobserve(self._refresh_maps, names=["layer", "head", "fusion"])
+        change["new"].attach(self.attention)
+        change["new"].observe(self._refresh_maps, names=["layer", "head", "fusion"])
+        self._refresh_maps()
+
+    def _refresh_maps(self, change=None) -> None:
+        sel = self.selection
+        if self._store.ensure(sel.layer, sel.head, sel.fusion):
+            self._maps = self._store.payload()
+
+    @property
+    def held_maps(self) -> list[str]:
+        """Keys (``"layer/head"``, ``"layer/mean"``) of the maps the widget state holds."""
+        return list(self._maps.get("keys", []))
+
+
+class MapStore:
+    """Full-resolution float16 maps of one view, within a byte budget.
+
+    Keys are ``"layer/head"`` or ``"layer/mean"`` (``max``, ``min``) strings. The current
+    selection's map is always kept; the others are prefetched around it (same layer first, then
+    the fused map of every layer, then the rest) until `max_bytes` is spent. When the selection
+    moves in the kernel, the missing map is added and the least recently used ones are dropped.
+    Exported pages hold exactly the maps in the trait at export time; the view says so when asked
+    for another.
+    """
+
+    def __init__(self, att: Attention, max_bytes: int):
+        self.att = att
+        self.max_bytes = int(max_bytes)
+        self.map_bytes = att.n_query * att.n_key * 2
+        self.maps: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @staticmethod
+    def key(layer: int, head: int | None, fusion: str) -> str:
+        return f"{layer}/{fusion if head is None else head}"
+
+    def compute(self, key: str) -> np.ndarray:
+        layer, which = key.split("/")
+        if which in HEAD_FUSIONS:
+            m = self.att.fuse(which, layer=int(layer))
+        else:
+            m = self.att.head(int(layer), int(which))
+        return np.asarray(m, dtype=np.float16)
+
+    @property
+    def capacity(self) -> int:
+        return max(1, self.max_bytes // max(1, self.map_bytes))
+
+    def candidates(self, layer: int, head: int | None, fusion: str) -> list[str]:
+        att = self.att
+        order = [self.key(layer, head, fusion), self.key(layer, None, fusion)]
+        order += [self.key(layer, h, fusion) for h in att.head_ids]
+        order += [self.key(l, None, fusion) for l in att.layer_ids]
+        if head is not None:
+            order += [self.key(l, head, fusion) for l in att.layer_ids]
+        li = att.layer_ids.index(layer) if layer in att.layer_ids else 0
+        # Layers nearest the selected one first: a reader steps through neighbours.
+        by_distance = sorted(range(len(att.layer_ids)), key=lambda i: (abs(i - li), i))
+        for i in by_distance:
+            order += [self.key(att.layer_ids[i], h, fusion) for h in att.head_ids]
+        return list(dict.fromkeys(order))
+
+    def fill(self, layer: int, head: int | None, fusion: str) -> None:
+        """Prefetch around the selection up to the budget (used once, at construction)."""
+        for k in self.candidates(layer, head, fusion)[: self.capacity]:
+            if k not in self.maps:
+                self.maps[k] = self.compute(k)
+
+    def ensure(self, layer: int, head: int | None, fusion: str) -> bool:
+        """Make the selection's map present; return True when the store changed."""
+        k = self.key(layer, head, fusion)
+        if k in self.maps:
+            self.maps.move_to_end(k)
+            return False
+        self.maps[k] = self.compute(k)
+        while len(self.maps) > self.capacity:
+            self.maps.popitem(last=False)
+        return True
+
+    def payload(self) -> dict:
+        keys = list(self.maps)
+        stack = np.stack([self.maps[k] for k in keys])
+        return array_payload(stack, "float16", keys=keys, total=self.total_maps(),
+                             max_bytes=self.max_bytes)
+
+    def total_maps(self) -> int:
+        return len(self.att.layer_ids) * (len(self.att.head_ids) + len(HEAD_FUSIONS))
+
+
+def format_bytes(n: int) -> str:
+    """``1536 -> '1.5 KB'``, for messages and docstrings."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def positive_int(name: str, value: Any) -> int:
+    """Check a positive integer option (byte budgets, sizes)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def choose_tokens(att: Attention, index: int | None, name: str) -> int | None:
+    """Validate a token position against `att` (None passes)."""
+    if index is None:
+        return None
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"{name} must be a token position (int) or None; got {index!r}")
+    if not 0 <= int(index) < att.n_key:
+        raise ValueError(f"{name}={index} is out of range for {att.n_key} tokens (expected 0..{att.n_key - 1})")
+    return int(index)

@@ -1,0 +1,109 @@
+"""`link` (share one selection between views), `show` and `Dashboard` (the four views, linked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from ..attention import Attention
+from .base import AttentionView, check_attention
+from .graph import AttentionGraph
+from .headgrid import HeadGrid
+from .heatmap import AttentionHeatmap
+from .rollout import RolloutBar
+from .selection import Selection
+
+__all__ = ["Dashboard", "link", "show"]
+
+
+def link(*views: AttentionView, selection: Selection | None = None) -> Selection:
+    """Make `views` share one `Selection` (hover, pin, layer, head, fusion).
+
+    Parameters
+    ----------
+    *views : AttentionView
+        Two or more attnwidget views. Their attentions must hold the same layer and head numbers.
+    selection : Selection, optional
+        The selection to share; by default the first view's.
+
+    Returns
+    -------
+    Selection
+        The shared selection, also reachable as ``view.selection``.
+    """
+    if not views:
+        raise TypeError("link() needs at least one view, e.g. aw.link(heatmap, grid)")
+    for v in views:
+        if not isinstance(v, AttentionView):
+            raise TypeError(f"link() takes attnwidget views (AttentionHeatmap, HeadGrid, RolloutBar, "
+                            f"AttentionGraph); got {type(v).__name__}")
+    sel = selection if selection is not None else views[0].selection
+    for v in views:  # check every attention before changing anything
+        sel.attach(v.attention)
+    for v in views:
+        v.selection = sel
+    return sel
+
+
+class Dashboard(anywidget.AnyWidget):
+    """The four views side by side, linked through one `Selection`.
+
+    The frontend lays out the child widgets with anywidget's ``host.getWidget``. `views` lists them
+    for hosts that lay out views themselves (exported pages).
+    """
+
+    _esm = AttentionView._esm
+    _view_kind = t.Unicode("dashboard").tag(sync=True)
+    heatmap = anywidget.WidgetTrait().tag(sync=True)
+    headgrid = anywidget.WidgetTrait().tag(sync=True)
+    rollout = anywidget.WidgetTrait().tag(sync=True)
+    graph = anywidget.WidgetTrait().tag(sync=True)
+    selection = anywidget.WidgetTrait().tag(sync=True)
+
+    def __init__(self, heatmap: AttentionHeatmap, headgrid: HeadGrid, rollout: RolloutBar | None,
+                 graph: AttentionGraph):
+        views = [v for v in (heatmap, headgrid, rollout, graph) if v is not None]
+        sel = link(*views)
+        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel)
+
+    @property
+    def views(self) -> list[AttentionView]:
+        """The views, in layout order."""
+        return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph) if v is not None]
+
+
+def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
+         **options: Any) -> Dashboard:
+    """Heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
+
+    Parameters
+    ----------
+    att : Attention
+        The attention to explore.
+    layer, head : optional
+        Initial selection (head None: heads fused by mean).
+    threshold : float in [0, 1]
+        Edge threshold of the graph.
+    **options
+        Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
+        ``hide``.
+
+    Returns
+    -------
+    Dashboard
+        Display it (last expression of a cell) or pass it to ``aw.save_html``. The rollout is left
+        out for non-square attention (generation with a cached prefix).
+    """
+    att = check_attention(att, "show")
+    allowed = {"scale", "gamma", "colormap", "hide"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")
+    heatmap = AttentionHeatmap(att, layer=layer, head=head, **options)
+    sel = heatmap.selection
+    grid = HeadGrid(att, selection=sel, **options)
+    rollout = RolloutBar(att, selection=sel, **options) if att.n_query == att.n_key else None
+    graph = AttentionGraph(att, threshold, selection=sel, **options)
+    return Dashboard(heatmap, grid, rollout, graph)

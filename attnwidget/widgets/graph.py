@@ -1,0 +1,70 @@
+"""`AttentionGraph`: tokens as nodes, one edge per weight above a threshold."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import traitlets as t
+
+from ..attention import Attention
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
+from .selection import Selection
+
+__all__ = ["AttentionGraph", "LAYOUTS"]
+
+LAYOUTS = ("arc", "force")
+DEFAULT_MAX_BYTES = 2**20
+
+
+class AttentionGraph(MapView):
+    """Token graph of the selected layer and head: edges query -> key where the weight exceeds
+    `threshold`, width and colour by weight.
+
+    Parameters
+    ----------
+    att : Attention
+        The attention to draw.
+    threshold : float in [0, 1]
+        Smallest weight drawn as an edge (after hidden tokens are removed and rows renormalised).
+    layout : {"arc", "force"}
+        ``"arc"``: tokens in reading order on a line, edges as arcs. ``"force"``: a spring layout
+        that pulls strongly attending tokens together.
+    layer, head : optional
+        Initial selection (see `AttentionHeatmap`).
+    scale, gamma, colormap, hide
+        Colour-scale and hiding options, as for `AttentionHeatmap`.
+    max_bytes : int
+        Budget for the float16 maps held in the widget state (the selected one is always held).
+    selection : Selection, optional
+        Share an existing selection.
+    """
+
+    _view_kind = t.Unicode("graph").tag(sync=True)
+    threshold = t.Float(0.1).tag(sync=True)
+    layout = t.Unicode("arc").tag(sync=True)
+
+    def __init__(self, att: Attention, threshold: float = 0.1, *, layout: str = "arc", layer: int | None = None,
+                 head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 selection: Selection | None = None, **kwargs: Any):
+        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
+                         threshold=threshold, layout=layout, **kwargs)
+        if layer is not None:
+            self.selection.layer = layer
+        if head is not None:
+            self.selection.head = head
+        self._init_maps(max_bytes)
+
+    @t.validate("threshold")
+    def _check_threshold(self, proposal):
+        v = proposal["value"]
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0):
+            raise t.TraitError(f"threshold must be a weight in [0, 1]; got {v!r}")
+        return float(v)
+
+    @t.validate("layout")
+    def _check_layout(self, proposal):
+        if proposal["value"] not in LAYOUTS:
+            raise t.TraitError(f"layout must be one of {LAYOUTS}; got {proposal['value']!r}")
+        return proposal["value"]

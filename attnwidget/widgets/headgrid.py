@@ -1,0 +1,124 @@
+"""`HeadGrid`: every layer x head as small multiples, with a token strip."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import traitlets as t
+
+from ..attention import Attention, renormalize
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, positive_int, quantize_sqrt_u8
+from .selection import Selection
+
+__all__ = ["HeadGrid", "max_pool"]
+
+DEFAULT_MAX_BYTES = 4 * 2**20
+ORDERS = ("model", "tint")
+
+
+def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Max-pool the last two axes of `maps` by `factor` (edges padded with zeros).
+
+    Max, not mean: a thumbnail must still show a single strong weight, which a mean over a block
+    would dilute below visibility.
+    """
+    if factor == 1:
+        return maps
+    *lead, q, k = maps.shape
+    tq, tk = -(-q // factor), -(-k // factor)
+    padded = np.zeros((*lead, tq * factor, tk * factor), dtype=maps.dtype)
+    padded[..., :q, :k] = maps
+    return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
+
+
+class HeadGrid(AttentionView):
+    """Small multiples of every layer and head, like a model overview.
+
+    Hovering a token (in the strip or any linked view) draws that token's attention row in every
+    thumbnail; clicking a thumbnail selects that layer and head in every linked view. Query heads
+    that share a kv head (grouped-query attention) are drawn as one group.
+
+    Parameters
+    ----------
+    att : Attention
+        The attention to draw.
+    tint : array-like (layers, heads), optional
+        A per-head value (a metric, e.g. entropy) shown as a coloured bar under each thumbnail.
+    tint_label : str
+        What `tint` measures, for the legend and tooltips.
+    labels : 2-D list of str (layers, heads), optional
+        A short text per head (e.g. a head role), shown in the thumbnail's corner and tooltip.
+    order : {"model", "tint"}
+        Heads in model order, or sorted by `tint` (descending) within each layer.
+    scale, gamma, colormap, hide
+        Colour-scale and hiding options, as for `AttentionHeatmap`. Hidden tokens are removed and
+        rows renormalised before thumbnails are made, in the kernel: a page exported without one
+        keeps the thumbnails it was given.
+    max_bytes : int
+        Budget for the thumbnails. Inputs too long for it are max-pooled by an integer factor;
+        the pooled block of the hovered token is then what a thumbnail's row shows (the legend
+        states the factor). Thumbnails are uint8, square-root encoded (see `quantize_sqrt_u8`).
+    selection : Selection, optional
+        Share an existing selection.
+    """
+
+    _view_kind = t.Unicode("headgrid").tag(sync=True)
+    tint_label = t.Unicode("").tag(sync=True)
+    order = t.Unicode("model").tag(sync=True)
+    _thumbs = t.Dict().tag(sync=True)
+    _thumbs_hide = t.List(t.Int()).tag(sync=True)
+    _pool = t.Int(1).tag(sync=True)
+    _tint = t.Dict(allow_none=True, default_value=None).tag(sync=True)
+    _labels = t.List(t.List(t.Unicode())).tag(sync=True)
+
+    def __init__(self, att: Attention, *, tint: Any = None, tint_label: str = "", labels: Any = None,
+                 order: str = "model", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 selection: Selection | None = None, **kwargs: Any):
+        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
+                         tint_label=tint_label, **kwargs)
+        L, H, Q, K = self.attention.shape
+        self._max_bytes = positive_int("max_bytes", max_bytes)
+        if tint is not None:
+            tint = np.asarray(tint, dtype=np.float32)
+            if tint.shape != (L, H):
+                raise ValueError(f"tint must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
+            if not np.all(np.isfinite(tint)):
+                raise ValueError("tint holds NaN or infinity; give one finite value per head")
+            self._tint = array_payload(tint, "float32")
+        if labels is not None:
+            rows = [[str(x) for x in row] for row in labels]
+            if len(rows) != L or any(len(r) != H for r in rows):
+                raise ValueError(f"labels must be {L} rows (layers) of {H} strings (heads)")
+            self._labels = rows
+        self.order = order
+        self._build()
+        self.observe(self._build, names="hide")
+
+    @t.validate("order")
+    def _check_order(self, proposal):
+        v = proposal["value"]
+        if v not in ORDERS:
+            raise t.TraitError(f"order must be one of {ORDERS}; got {v!r}")
+        if v == "tint" and self._tint is None:
+            raise t.TraitError("order='tint' needs tint=<(layers, heads) array>")
+        return v
+
+    def _build(self, change=None) -> None:
+        att = self.attention
+        L, H, Q, K = att.shape
+        per_pixel = L * H
+        side = max(1, int(math.sqrt(self._max_bytes / per_pixel)))
+        factor = max(1, -(-max(Q, K) // side))
+        keep = att.mask.copy()
+        keep[:, self.hide] = False
+        thumbs = np.stack([
+            max_pool(renormalize(att.layer(l), keep) if self.hide else att.layer(l), factor)
+            for l in att.layer_ids
+        ])
+        with self.hold_trait_notifications():
+            self._pool = factor
+            self._thumbs = quantize_sqrt_u8(thumbs)
+            self._thumbs_hide = list(self.hide)

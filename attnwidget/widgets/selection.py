@@ -1,0 +1,142 @@
+"""The shared selection: one headless widget model that linked views all reference.
+
+Hover, pin, layer, head and fusion live here, not in any view, so linking works in the browser
+alone (exported HTML has no kernel) and every change is a trait the kernel can read and set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ..attention import HEAD_FUSIONS, Attention
+
+__all__ = ["Selection"]
+
+
+class Selection(anywidget.AnyWidget):
+    """What the reader is looking at, shared by every linked view.
+
+    Parameters
+    ----------
+    att : Attention, optional
+        Sets the valid ranges (layer and head numbers, token count) and the default layer.
+    layer : int, optional
+        Model layer number (default: the first layer held).
+    head : int or None
+        Model head number, or None for heads fused by `fusion`.
+    fusion : {"mean", "max", "min"}
+        Head fusion used when `head` is None.
+
+    Attributes
+    ----------
+    hovered_token, pinned_token : int or None
+        Token position under the pointer / clicked last, in any linked view. Hover writes from the
+        browser are throttled before they reach the kernel.
+    """
+
+    # Headless: displayed on its own it only states what it holds.
+    _esm = """
+export default { render({ model, el }) {
+  const show = () => { el.textContent = `attnwidget selection: layer ${model.get("layer")}, head ${model.get("head") ?? model.get("fusion")}`; };
+  show(); model.on("change", show);
+  return () => model.off("change", show);
+} };
+"""
+
+    hovered_token = t.Int(None, allow_none=True).tag(sync=True)
+    pinned_token = t.Int(None, allow_none=True).tag(sync=True)
+    layer = t.Int(0).tag(sync=True)
+    head = t.Int(None, allow_none=True).tag(sync=True)
+    fusion = t.Unicode("mean").tag(sync=True)
+
+    # Valid ranges, from the attention(s) of the views attached; empty until one attaches.
+    _layer_ids = t.List(t.Int()).tag(sync=True)
+    _head_ids = t.List(t.Int()).tag(sync=True)
+    _n_key = t.Int(0).tag(sync=True)
+
+    def __init__(self, att: Attention | None = None, *, layer: int | None = None, head: int | None = None,
+                 fusion: str = "mean", **kwargs: Any):
+        unknown = [k for k in kwargs if k not in ("hovered_token", "pinned_token")]
+        if unknown:
+            raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
+        super().__init__(fusion=fusion)
+        if att is not None:
+            self.attach(att)
+        if layer is not None:
+            self.layer = layer
+        self.head = head
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+
+    def attach(self, att: Attention) -> None:
+        """Bind to the ranges of `att`; views of one selection must share layer and head numbers."""
+        L, H, Q, K = att.shape
+        if self._layer_ids:
+            if list(att.layer_ids) != self._layer_ids or list(att.head_ids) != self._head_ids:
+                raise ValueError(
+                    "cannot link views of attentions with different layers or heads: "
+                    f"{_span(self._layer_ids)} x {_span(self._head_ids)} vs "
+                    f"{_span(att.layer_ids)} x {_span(att.head_ids)}; extract both with the same "
+                    "layers=... and heads=..."
+                )
+            self._n_key = max(self._n_key, K)
+            return
+        with self.hold_trait_notifications():
+            self._layer_ids = list(att.layer_ids)
+            self._head_ids = list(att.head_ids)
+            self._n_key = K
+            if self.layer not in self._layer_ids:
+                self.layer = self._layer_ids[0]
+
+    # ------------------------------------------------------------------ validation
+
+    @t.validate("layer")
+    def _check_layer(self, proposal):
+        v = _as_int(proposal["value"], "layer")
+        if self._layer_ids and v not in self._layer_ids:
+            raise t.TraitError(f"layer {v} is out of range; this attention holds layers {_span(self._layer_ids)}")
+        return v
+
+    @t.validate("head")
+    def _check_head(self, proposal):
+        v = proposal["value"]
+        if v is None:
+            return None
+        v = _as_int(v, "head")
+        if self._head_ids and v not in self._head_ids:
+            raise t.TraitError(f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
+                               "(or None for fused heads)")
+        return v
+
+    @t.validate("fusion")
+    def _check_fusion(self, proposal):
+        if proposal["value"] not in HEAD_FUSIONS:
+            raise t.TraitError(f"fusion must be one of {HEAD_FUSIONS}; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @t.validate("hovered_token", "pinned_token")
+    def _check_token(self, proposal):
+        v = proposal["value"]
+        if v is None:
+            return None
+        v = _as_int(v, proposal["trait"].name)
+        if self._n_key and not 0 <= v < self._n_key:
+            raise t.TraitError(f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
+                               f"(expected 0..{self._n_key - 1} or None)")
+        return v
+
+
+def _as_int(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise t.TraitError(f"{name} must be an int; got {v!r}")
+    return int(v)
+
+
+def _span(ids: list[int]) -> str:
+    if len(ids) > 2 and ids == list(range(ids[0], ids[-1] + 1)):
+        return f"{ids[0]}..{ids[-1]}"
+    return str(list(ids))
