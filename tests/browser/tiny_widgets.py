@@ -9,6 +9,8 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from attnwidget.widgets.export import ipython_display
+
 
 
 class TinySelection(anywidget.AnyWidget):
@@ -53,6 +55,9 @@ export default {
     def __init__(self, tokens, values, selection):
         super().__init__(tokens=list(tokens), selection=selection,
                          _values=np.asarray(values, dtype=np.float32).tobytes())
+
+    def _ipython_display_(self):
+        ipython_display(self)
 
 
 def linked_pair(tokens=("alpha", "beta", "gamma", "delta")):

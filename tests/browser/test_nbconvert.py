@@ -1,0 +1,63 @@
+"""`jupyter nbconvert --execute --to html` keeps anywidget views and their linking, offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def nbconvert_html(notebook: Path, timeout: int = 600) -> Path:
+    """Execute `notebook` and export it with the plain HTML exporter; return the page."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", notebook.name],
+        cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"nbconvert failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return notebook.with_suffix(".html")
+
+
+# nbconvert's own page template asks CDNs for these whatever the notebook holds; refused here.
+NBCONVERT_CDN = ("/require.js/", "/mathjax/", "@jupyter-widgets/html-manager", "jupyter-js-widgets")
+
+
+def only_nbconvert_cdn(blocked: list[str]) -> bool:
+    return all(any(part in u.lower() for part in NBCONVERT_CDN) for u in blocked)
+
+
+def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, artifacts):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
+        "a, b, sel = linked_pair()\na",
+        "b",
+        # Changed after display: the page must show the state the kernel ended with.
+        "sel.hovered = 1",
+    )]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    html = nbconvert_html(path)
+
+    pg = page.page
+    pg.goto(html.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    rows = pg.locator(".tiny-tokens")
+    assert rows.count() == 2
+    for i in range(2):
+        assert rows.nth(i).locator(".aw-hovered").get_attribute("data-token-index") == "1"
+    rows.nth(0).locator("[data-token-index='3']").hover()
+    rows.nth(1).locator("[data-token-index='3'].aw-hovered").wait_for()
+    pg.screenshot(path=str(artifacts / "nbconvert-tiny.png"), full_page=True)
+    assert only_nbconvert_cdn(page.blocked), page.blocked
+    assert page.errors == []
