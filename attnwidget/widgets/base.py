@@ -20,6 +20,7 @@ import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention
+from .export import ipython_display
 from .selection import Selection
 
 __all__ = [
@@ -278,6 +279,10 @@ class AttentionView(anywidget.AnyWidget):
 
     def _repr_keys(self):  # keep repr short: the data traits are megabytes of bytes
         return iter(())
+
+    def _ipython_display_(self) -> None:
+        # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
+        ipython_display(self)
 
 
 class MapView(AttentionView):

@@ -9,6 +9,7 @@ import traitlets as t
 
 from ..attention import Attention
 from .base import AttentionView, check_attention
+from .export import ipython_display
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
@@ -67,6 +68,10 @@ class Dashboard(anywidget.AnyWidget):
         views = [v for v in (heatmap, headgrid, rollout, graph) if v is not None]
         sel = link(*views)
         super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel)
+
+    def _ipython_display_(self) -> None:
+        # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
+        ipython_display(self)
 
     @property
     def views(self) -> list[AttentionView]:
