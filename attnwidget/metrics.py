@@ -1,0 +1,759 @@
+"""Attention metrics: exact definitions on ``(..., n_query, n_key)`` maps with a visible-key mask.
+
+Every function takes an `Attention` (whose own mask is used) or an array whose last two axes are
+query rows and keys, and reduces those two axes: ``(layers, heads, Q, K)`` gives ``(layers, heads)``,
+one ``(Q, K)`` map gives a scalar. Hidden entries (the future of a causal model, padding) never
+count, and query rows that see no key are left out of every mean.
+
+When ``Q < K`` the queries are the last ``Q`` positions (as in `Attention`), so position-based
+definitions (locality, previous token, sinks) use absolute positions ``K - Q + row``.
+
+Most metrics are sums over query rows, so they are computed block by block of rows: a lazy
+`Attention` is streamed through `Attention.iter_row_blocks` and layers x heads x n^2 is never held
+at once. `compute` runs several metrics in one pass over the blocks (`analysis.analyze` uses it).
+
+This module imports only numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, renormalize
+
+__all__ = [
+    "entropy", "sparsity", "locality", "focus_consistency", "pattern_match", "confidence",
+    "sink_mass", "head_similarity", "rollout", "attention_flow", "compute", "pattern",
+    "PATTERNS", "METRICS", "MAX_FLOW_TOKENS",
+]
+
+PATTERNS = ("previous_token", "first_token", "self", "duplicate_token", "induction")
+
+# Elements per block of rows: large enough for vectorised numpy, small enough that a block and
+# its temporaries stay near the CPU caches (float32, ~16 MB).
+BLOCK_ELEMENTS = 1 << 22
+
+# attention_flow solves one max-flow problem per (query, key) pair over a graph of
+# layers x tokens^2 edges in pure Python; past this many tokens it takes minutes.
+MAX_FLOW_TOKENS = 32
+
+_TINY = np.finfo(np.float32).tiny
+
+
+# ------------------------------------------------------------------------------- input handling
+
+
+class _Maps:
+    """The maps a metric reads: leading shape, mask, token ids, and blocks of query rows."""
+
+    def __init__(self, x: Any, mask: Any = None, token_ids: Sequence[int] | None = None):
+        if isinstance(x, Attention):
+            if mask is not None:
+                raise ValueError("an Attention carries its own mask; pass mask only with a plain array")
+            self.att, self.array = x, None
+            self.lead = (x.num_layers, x.num_heads)
+            self.n_query, self.n_key = x.n_query, x.n_key
+            self.mask = x.mask
+            ids = x.token_ids if token_ids is None else token_ids
+        else:
+            self.att = None
+            a = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+            if a.ndim < 2:
+                raise ValueError(
+                    f"attention must be an Attention or an array of shape (..., n_query, n_key); "
+                    f"got shape {a.shape}")
+            if not np.issubdtype(a.dtype, np.floating):
+                raise ValueError(f"attention weights must be floating point; got dtype {a.dtype}")
+            if a.shape[-1] == 0 or a.shape[-2] == 0:
+                raise ValueError(f"attention has no query rows or keys: shape {a.shape}")
+            if a.shape[-2] > a.shape[-1]:
+                raise ValueError(
+                    f"more query rows ({a.shape[-2]}) than keys ({a.shape[-1]}); expected n_query <= n_key")
+            if not np.all(np.isfinite(a)):
+                raise ValueError("attention weights contain NaN or infinity")
+            if a.size and a.min() < 0:
+                raise ValueError(f"attention weights must be >= 0 (probabilities); got minimum {a.min():.4g}")
+            self.array = a
+            self.lead = a.shape[:-2]
+            self.n_query, self.n_key = a.shape[-2:]
+            self.mask = self._array_mask(a, mask)
+            ids = token_ids
+        if ids is not None:
+            ids = np.asarray(list(ids))
+            if ids.shape != (self.n_key,):
+                raise ValueError(f"token_ids must hold one id per key ({self.n_key}); got {ids.shape[0]}")
+        self.token_ids = ids
+        self.offset = self.n_key - self.n_query
+        self.live = self.mask.any(axis=1)
+        self.n_live = int(self.live.sum())
+        if self.n_live == 0:
+            raise ValueError("the mask hides every key from every query; nothing to measure")
+
+    def _array_mask(self, a: np.ndarray, mask: Any) -> np.ndarray:
+        Q, K = a.shape[-2:]
+        if mask is None:
+            # Same rule as Attention: causal when nothing above the diagonal carries weight.
+            causal = causal_mask(Q, K)
+            if Q > 1 and not np.any(a[..., ~causal]):
+                return causal
+            return np.ones((Q, K), dtype=bool)
+        m = np.asarray(mask)
+        if m.shape != (Q, K):
+            raise ValueError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {m.shape}")
+        if m.dtype != bool:
+            raise ValueError(f"mask must be boolean (True where the key is visible); got dtype {m.dtype}")
+        return m
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        """Absolute key positions of query rows ``start:stop``."""
+        return np.arange(start, stop) + self.offset
+
+    def blocks(self, elements: int | None = None) -> Iterator["_Rows"]:
+        elements = BLOCK_ELEMENTS if elements is None else elements
+        per_row = max(1, int(np.prod(self.lead, dtype=np.int64)) * self.n_key)
+        size = max(1, elements // per_row)
+        if self.att is not None:
+            source = self.att.iter_row_blocks(block=size)
+        else:
+            source = ((s, min(s + size, self.n_query), self.array[..., s:min(s + size, self.n_query), :])
+                      for s in range(0, self.n_query, size))
+        for start, stop, a in source:
+            yield _Rows(self, start, stop, a)
+
+
+class _Rows:
+    """A block of query rows of every map, with hidden entries zeroed and shared by all metrics.
+
+    Columns past the last key any row of the block sees are dropped (a causal block of early rows
+    reads only the first columns), so ``a`` is ``(..., rows, kc)`` with ``kc <= n_key``.
+    """
+
+    def __init__(self, maps: _Maps, start: int, stop: int, a: np.ndarray):
+        vis = maps.mask[start:stop]
+        cols = np.flatnonzero(vis.any(axis=0))
+        kc = int(cols[-1]) + 1 if cols.size else 1
+        vis = vis[:, :kc]
+        a = a[..., :kc]
+        if not vis.all():
+            a = np.where(vis, a, a.dtype.type(0))
+        self.maps, self.start, self.stop = maps, start, stop
+        self.a, self.vis, self.kc = a, vis, kc
+        self.pos = maps.positions(start, stop)
+        self.live = maps.live[start:stop]
+        self.n_vis = vis.sum(axis=1)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def cached(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def row_sum(self) -> np.ndarray:
+        return self.cached("row_sum", lambda: self.a.sum(axis=-1, dtype=np.float64))
+
+    @property
+    def row_max(self) -> np.ndarray:
+        return self.cached("row_max", lambda: self.a.max(axis=-1))
+
+    def diagonal(self, shift: int) -> np.ndarray:
+        """``a[..., r, pos_r - shift]`` per row (0 where that key does not exist or is hidden)."""
+        def make():
+            cols = self.pos - shift
+            ok = (cols >= 0) & (cols < self.kc)
+            rows = np.arange(self.stop - self.start)
+            c = np.clip(cols, 0, self.kc - 1)
+            vals = self.a[..., rows, c]
+            return np.where(ok & self.vis[rows, c], vals, 0)
+        return self.cached(f"diag{shift}", make)
+
+
+def _finish(x: np.ndarray) -> np.ndarray | float:
+    """Scalars for a single map, arrays otherwise."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(x) if x.ndim == 0 else x
+
+
+# ------------------------------------------------------------------------------- row accumulators
+
+
+class _RowMean:
+    """Mean over counted rows of a per-row statistic."""
+
+    def __init__(self, maps: _Maps):
+        self.maps = maps
+        self.total = np.zeros(maps.lead, np.float64)
+        self.count = 0
+
+    def add(self, per_row: np.ndarray, rows: np.ndarray) -> None:
+        self.total += np.where(rows, per_row, 0).sum(axis=-1)
+        self.count += int(rows.sum())
+
+    def result(self, what: str) -> np.ndarray:
+        if self.count == 0:
+            raise ValueError(f"{what}: no query row qualifies (see the definition in its docstring)")
+        return self.total / self.count
+
+
+class _Entropy(_RowMean):
+    def __init__(self, maps, normalized: bool = False):
+        super().__init__(maps)
+        self.normalized = bool(normalized)
+
+    def update(self, r: _Rows) -> None:
+        def plogp():
+            a = r.a
+            # max(a, tiny) keeps log finite at a = 0, and 0 * finite = 0 gives 0 ln 0 = 0 exactly.
+            return (a * np.log(np.maximum(a, _TINY))).sum(axis=-1, dtype=np.float64)
+        h = -r.cached("plogp", plogp)
+        if self.normalized:
+            rows = r.live & (r.n_vis > 1)
+            h = h / np.log(np.maximum(r.n_vis, 2))
+        else:
+            rows = r.live
+        self.add(h, rows)
+
+    def result(self):
+        return super().result("normalised entropy" if self.normalized else "entropy")
+
+
+class _Sparsity:
+    def __init__(self, maps, threshold: float = 0.01):
+        self.maps, self.threshold = maps, float(threshold)
+        self.below = np.zeros(maps.lead, np.float64)
+        self.visible = 0
+
+    def update(self, r: _Rows) -> None:
+        below = (r.a < self.threshold).sum(axis=(-2, -1), dtype=np.int64)
+        if self.threshold > 0:  # hidden entries are zeroed in the block and must not count
+            below = below - int((~r.vis).sum())
+        self.below += below
+        self.visible += int(r.n_vis.sum())
+
+    def result(self):
+        return self.below / self.visible
+
+
+class _Locality(_RowMean):
+    def update(self, r: _Rows) -> None:
+        dist = np.abs(r.pos[:, None] - np.arange(r.kc)[None, :]).astype(r.a.dtype)
+        spread = (r.a * dist).sum(axis=-1, dtype=np.float64)
+        self.add(1.0 / (1.0 + spread), r.live)
+
+    def result(self):
+        return super().result("locality")
+
+
+class _Confidence(_RowMean):
+    def update(self, r: _Rows) -> None:
+        self.add(r.row_max, r.live)
+
+    def result(self):
+        return super().result("confidence")
+
+
+class _SinkMass(_RowMean):
+    def __init__(self, maps, k: int = 1):
+        super().__init__(maps)
+        if not isinstance(k, (int, np.integer)) or k < 1 or k >= maps.n_key:
+            raise ValueError(f"sink_mass k must be an int in [1, n_key - 1 = {maps.n_key - 1}]; got {k!r}")
+        self.k = int(k)
+
+    def update(self, r: _Rows) -> None:
+        mass = r.a[..., : self.k].sum(axis=-1, dtype=np.float64)
+        self.add(mass, r.live & (r.pos >= self.k))
+
+    def result(self):
+        return super().result(f"sink mass (k={self.k})")
+
+
+class _FocusConsistency:
+    def __init__(self, maps, top_k: int = 3):
+        if not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise ValueError(f"focus_consistency top_k must be a positive int; got {top_k!r}")
+        self.maps, self.k = maps, int(min(top_k, maps.n_key))
+        self.col_sum = np.zeros(maps.lead + (maps.n_key,), np.float64)
+        self.col_vis = np.zeros(maps.n_key, np.int64)
+        self.top = np.zeros(maps.lead + (maps.n_query, self.k), np.int32)
+        self.valid = np.zeros((maps.n_query, self.k), bool)
+        self.valid_top = np.zeros(maps.lead + (maps.n_query, self.k), bool)
+
+    def update(self, r: _Rows) -> None:
+        self.col_sum[..., : r.kc] += r.a.sum(axis=-2, dtype=np.float64)
+        self.col_vis[: r.kc] += r.vis.sum(axis=0)
+        # Hidden keys rank below every visible one (-1 < any probability) and are dropped after.
+        score = np.where(r.vis, r.a, -1) if not r.vis.all() else r.a
+        k = min(self.k, r.kc)
+        if k < r.kc:
+            idx = np.argpartition(score, r.kc - k, axis=-1)[..., r.kc - k:]
+        else:
+            idx = np.broadcast_to(np.arange(r.kc), score.shape).copy()
+        picked_vis = np.take_along_axis(np.broadcast_to(r.vis, score.shape), idx, axis=-1)
+        self.top[..., r.start:r.stop, :k] = idx
+        self.valid_top[..., r.start:r.stop, :k] = picked_vis & r.live[:, None]
+
+    def result(self):
+        col_sum = np.take_along_axis(
+            self.col_sum[..., None, :], self.top.reshape(self.maps.lead + (1, -1)), axis=-1
+        ).reshape(self.top.shape)
+        num = np.where(self.valid_top, col_sum, 0).sum(axis=-1)
+        den = np.where(self.valid_top, self.col_vis[self.top], 0).sum(axis=-1)
+        per_row = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+        rows = self.valid_top.any(axis=-1)
+        return np.where(rows, per_row, 0).sum(axis=-1) / np.maximum(rows.sum(axis=-1), 1)
+
+
+class _PatternMatch:
+    def __init__(self, maps, pattern: Any):
+        self.maps = maps
+        self.num = np.zeros(maps.lead, np.float64)
+        self.den = np.zeros(maps.lead, np.float64)
+        if isinstance(pattern, str):
+            if pattern not in PATTERNS:
+                raise ValueError(f"unknown pattern {pattern!r}; expected one of {PATTERNS} or an array")
+            if pattern in ("duplicate_token", "induction") and maps.token_ids is None:
+                raise ValueError(
+                    f"pattern {pattern!r} needs token ids: pass token_ids= (an Attention from "
+                    "aw.extract carries them)")
+            self.name, self.array = pattern, None
+        else:
+            p = np.asarray(pattern)
+            if p.dtype == bool:
+                p = p.astype(np.float32)
+            full = maps.lead + (maps.n_query, maps.n_key)
+            if p.shape not in ((maps.n_query, maps.n_key), full):
+                raise ValueError(
+                    f"pattern array must have shape (n_query, n_key) = {(maps.n_query, maps.n_key)} "
+                    f"or the attention's full shape {full}; got {p.shape}")
+            if not np.issubdtype(p.dtype, np.number) or not np.all(np.isfinite(p)):
+                raise ValueError("pattern array must hold finite numbers")
+            self.name, self.array = None, p
+
+    def update(self, r: _Rows) -> None:
+        self.den += r.row_sum.sum(axis=-1)
+        if self.name == "previous_token":
+            hit = r.diagonal(1).sum(axis=-1, dtype=np.float64)
+        elif self.name == "self":
+            hit = r.diagonal(0).sum(axis=-1, dtype=np.float64)
+        elif self.name == "first_token":
+            hit = r.a[..., 0].sum(axis=-1, dtype=np.float64)
+        else:
+            p = self.rows_pattern(r)
+            hit = (r.a * p).sum(axis=(-2, -1), dtype=np.float64)
+        self.num += hit
+
+    def rows_pattern(self, r: _Rows) -> np.ndarray:
+        """The pattern's rows ``start:stop`` over the block's columns."""
+        if self.array is not None:
+            return self.array[..., r.start:r.stop, : r.kc]
+        i, j = r.pos[:, None], np.arange(r.kc)[None, :]
+        if self.name == "previous_token":
+            p = j == i - 1
+        elif self.name == "self":
+            p = j == i
+        elif self.name == "first_token":
+            p = np.broadcast_to(j == 0, (len(r.pos), r.kc))
+        else:
+            ids = self.maps.token_ids
+            if self.name == "duplicate_token":  # an earlier occurrence of the same token
+                p = (ids[None, : r.kc] == ids[r.pos][:, None]) & (j < i)
+            else:  # induction: the token that followed an earlier occurrence of the current one
+                before = np.concatenate([ids[:1], ids[: r.kc - 1]])  # id of key j - 1 (j >= 1)
+                p = (j >= 1) & (before[None, :] == ids[r.pos][:, None]) & (j <= i)
+        return p.astype(r.a.dtype)
+
+    def result(self):
+        if np.any(self.den <= 0):
+            raise ValueError("pattern_match: a map carries no visible attention (sum of A is 0)")
+        return self.num / self.den
+
+
+METRICS: dict[str, Callable[..., Any]] = {
+    "entropy": _Entropy,
+    "sparsity": _Sparsity,
+    "locality": _Locality,
+    "focus_consistency": _FocusConsistency,
+    "pattern_match": _PatternMatch,
+    "confidence": _Confidence,
+    "sink_mass": _SinkMass,
+}
+
+
+def _stream(maps: _Maps, accumulators: Sequence[Any]) -> None:
+    for rows in maps.blocks():
+        for acc in accumulators:
+            acc.update(rows)
+
+
+def compute(attn: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any = None,
+            token_ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """Several metrics in one pass over the query rows.
+
+    Parameters
+    ----------
+    attn : Attention or array (..., n_query, n_key)
+    metrics : dict
+        Output name -> metric name (a key of `METRICS`) or ``(metric name, keyword arguments)``,
+        e.g. ``{"h": "entropy", "prev": ("pattern_match", {"pattern": "previous_token"})}``.
+    mask, token_ids
+        As for the single metrics.
+
+    Returns
+    -------
+    dict
+        Output name -> array of the leading shape (a float for one map).
+    """
+    maps = _Maps(attn, mask, token_ids)
+    accs = {}
+    for out, spec in metrics.items():
+        name, kwargs = (spec, {}) if isinstance(spec, str) else spec
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}; expected one of {sorted(METRICS)}")
+        accs[out] = METRICS[name](maps, **kwargs)
+    _stream(maps, list(accs.values()))
+    return {out: _finish(acc.result()) for out, acc in accs.items()}
+
+
+def _one(metric: str, attn, mask, token_ids=None, **kwargs):
+    return compute(attn, {metric: (metric, kwargs)}, mask, token_ids)[metric]
+
+
+# ------------------------------------------------------------------------------- public metrics
+
+
+def entropy(attn: Any, mask: Any = None, *, normalized: bool = False):
+    """Mean over query rows of the row entropy ``-sum_j a_ij ln a_ij`` in nats (``0 ln 0 = 0``).
+
+    Parameters
+    ----------
+    attn : Attention or array (..., n_query, n_key)
+        Probabilities. For an `Attention` its own mask is used.
+    mask : bool array (n_query, n_key), optional
+        True where the key is visible. When omitted it is inferred as `Attention` does: causal when
+        every weight above the diagonal is exactly zero, otherwise all keys visible.
+    normalized : bool
+        Divide each row's entropy by ``ln(number of visible keys)`` so 1 means uniform; rows with a
+        single visible key are left out.
+
+    Returns
+    -------
+    float or ndarray
+        The leading shape of `attn` (``(layers, heads)`` for an `Attention`).
+    """
+    return _one("entropy", attn, mask, normalized=normalized)
+
+
+def sparsity(attn: Any, mask: Any = None, *, threshold: float = 0.01):
+    """Fraction of visible entries strictly below `threshold` (hidden entries never count).
+
+    Parameters
+    ----------
+    attn, mask
+        As for `entropy`.
+    threshold : float
+        Weights below it count as negligible (default 0.01).
+    """
+    return _one("sparsity", attn, mask, threshold=threshold)
+
+
+def locality(attn: Any, mask: Any = None):
+    """Mean over query rows of ``1 / (1 + sum_j |i - j| a_ij)``: 1 when each query attends to itself.
+
+    ``i`` and ``j`` are absolute token positions (the queries are the last ``n_query`` keys).
+    """
+    return _one("locality", attn, mask)
+
+
+def focus_consistency(attn: Any, mask: Any = None, *, top_k: int = 3):
+    """Do all queries look where each query looks most?
+
+    For each query row ``i`` take its `top_k` visible keys ``T_i``; the score is the mean over rows of
+    the mean of the visible entries of ``A[:, T_i]`` (all query rows, those key columns). Rows with
+    fewer than `top_k` visible keys use all of them.
+    """
+    return _one("focus_consistency", attn, mask, top_k=top_k)
+
+
+def pattern_match(attn: Any, pattern: Any, mask: Any = None, *, token_ids: Sequence[int] | None = None):
+    """Share of the attention that falls on a pattern: ``sum(A * P) / sum(A)`` over visible entries.
+
+    Parameters
+    ----------
+    attn, mask
+        As for `entropy`.
+    pattern : str or array
+        A named pattern (see `pattern`) or an array ``P`` of shape ``(n_query, n_key)`` or the full
+        shape of `attn`; boolean arrays count as 0/1.
+    token_ids : sequence of int, optional
+        One id per key; needed by ``"duplicate_token"`` and ``"induction"`` for plain arrays (an
+        `Attention` from `aw.extract` carries its own).
+    """
+    return _one("pattern_match", attn, mask, token_ids=token_ids, pattern=pattern)
+
+
+def pattern(name: str, n_query: int, n_key: int | None = None,
+            token_ids: Sequence[int] | None = None) -> np.ndarray:
+    """The 0/1 matrix ``(n_query, n_key)`` of a named pattern (for display and for checking).
+
+    ``previous_token``: key ``i - 1``; ``first_token``: key 0; ``self``: key ``i``;
+    ``duplicate_token``: earlier keys with the same token id as ``i``; ``induction``: keys ``j <= i``
+    whose previous token ``j - 1 < i`` has the same id as ``i`` (the token that followed an earlier
+    occurrence). ``i`` is the absolute position of the query row.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"pattern name must be one of {PATTERNS}; got {type(name).__name__}")
+    n_key = n_query if n_key is None else n_key
+    dummy = np.zeros((n_query, n_key), np.float32)
+    maps = _Maps(dummy, np.ones((n_query, n_key), bool), token_ids)
+    pm = _PatternMatch(maps, name)
+    return pm.rows_pattern(_Rows(maps, 0, n_query, dummy))
+
+
+def confidence(attn: Any, mask: Any = None):
+    """Mean over query rows of the largest weight ``max_j a_ij``."""
+    return _one("confidence", attn, mask)
+
+
+def sink_mass(attn: Any, mask: Any = None, *, k: int = 1):
+    """Mean over query rows at positions ``i >= k`` of the attention on the first `k` keys."""
+    return _one("sink_mass", attn, mask, k=k)
+
+
+# ------------------------------------------------------------------------------- head similarity
+
+
+def head_similarity(attn: Any, mask: Any = None) -> np.ndarray:
+    """Jensen-Shannon divergence (nats) between the rows of every pair of maps.
+
+    ``D[g, h] = (1 / rows) * sum_i JS(A_g[i], A_h[i])`` over query rows that see a key, with
+    ``JS(p, q) = (KL(p || m) + KL(q || m)) / 2``, ``m = (p + q) / 2``; 0 for identical maps and at
+    most ``ln 2``. Maps are taken in the order of the flattened leading axes (layer-major for an
+    `Attention`: index ``layer * heads + head``).
+
+    Returns
+    -------
+    ndarray (n_maps, n_maps)
+        Symmetric with a zero diagonal.
+    """
+    maps = _Maps(attn, mask)
+    n_maps = int(np.prod(maps.lead, dtype=np.int64))
+    if n_maps < 2:
+        raise ValueError(f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
+    total = np.zeros((n_maps, n_maps), np.float64)
+    # Pairwise work is n_maps x block, so blocks are smaller than for the row metrics.
+    for r in maps.blocks(elements=max(BLOCK_ELEMENTS // n_maps, 1)):
+        a = r.a.reshape(n_maps, r.stop - r.start, r.kc)[:, r.live]
+        if a.shape[1] == 0:
+            continue
+        plogp = (a * np.log(np.maximum(a, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
+        for g in range(n_maps - 1):
+            m = (a[g][None] + a[g + 1:]) * 0.5
+            mlogm = (m * np.log(np.maximum(m, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
+            js = 0.5 * (plogp[g] + plogp[g + 1:]) - mlogm
+            total[g, g + 1:] += js
+    total = np.maximum(total, 0)  # rounding can leave -1e-9 for identical maps
+    total = total + total.T
+    return total / maps.n_live
+
+
+# ------------------------------------------------------------------------------- rollout and flow
+
+
+def _layer_maps(attn: Any, head_fusion: str, mask: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per-layer head-fused ``(n, n)`` maps and the mask, for rollout and flow."""
+    if head_fusion not in HEAD_FUSIONS:
+        raise ValueError(f"head_fusion must be one of {HEAD_FUSIONS}; got {head_fusion!r}")
+    if isinstance(attn, Attention):
+        if mask is not None:
+            raise ValueError("an Attention carries its own mask; pass mask only with a plain array")
+        if attn.n_query != attn.n_key:
+            raise ValueError(
+                f"rollout needs square maps (every token a query); got n_query={attn.n_query}, "
+                f"n_key={attn.n_key}")
+        ids = attn.layer_ids
+        if ids != list(range(ids[0], ids[0] + len(ids))):
+            raise ValueError(
+                f"rollout composes consecutive layers; this attention holds layers {ids} "
+                "(extract with layers=None or a contiguous range)")
+        return [attn.fuse(head_fusion, layer=l) for l in ids], attn.mask
+    maps = _Maps(attn, mask)
+    a = maps.array
+    if a.ndim != 4:
+        raise ValueError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
+                         "(for fused maps pass a[:, None])")
+    if maps.n_query != maps.n_key:
+        raise ValueError(f"rollout needs square maps; got {maps.n_query} queries x {maps.n_key} keys")
+    return [fuse_heads(renormalize(a[l], maps.mask), head_fusion, maps.mask) for l in range(a.shape[0])], maps.mask
+
+
+def _residual(layer: np.ndarray, residual: float) -> np.ndarray:
+    n = layer.shape[-1]
+    aug = residual * np.eye(n) + (1.0 - residual) * layer.astype(np.float64)
+    # Rows are distributions over keys: normalise over the last axis (keys), not over queries.
+    return aug / aug.sum(axis=-1, keepdims=True)
+
+
+def _check_residual(residual: float) -> float:
+    if not 0.0 <= float(residual) <= 1.0:
+        raise ValueError(f"residual must lie in [0, 1]; got {residual}")
+    return float(residual)
+
+
+def rollout(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: str = "mean") -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema, 2020): attention composed through the layers.
+
+    Per layer the heads are fused (`head_fusion`: mean, max or min), the residual connection is
+    added as ``A' = residual * I + (1 - residual) * A`` and each row is renormalised to sum to 1;
+    then ``R_0 = A'_0`` and ``R_l = A'_l @ R_(l-1)``.
+
+    Parameters
+    ----------
+    attn : Attention or array (layers, heads, n, n)
+        Square maps of consecutive layers.
+    residual : float
+        Weight of the identity (default 0.5).
+
+    Returns
+    -------
+    ndarray (n, n)
+        Row ``i`` is how much each input token contributes to position ``i`` after the last layer.
+        Which row to read is the caller's choice (the first token for encoders, the last or any
+        chosen token for decoders).
+    """
+    residual = _check_residual(residual)
+    layers, _ = _layer_maps(attn, head_fusion, mask)
+    out = None
+    for layer in layers:
+        aug = _residual(layer, residual)
+        out = aug if out is None else aug @ out
+    return out
+
+
+def attention_flow(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: str = "mean",
+                   query: int | None = None) -> np.ndarray:
+    """Attention flow (Abnar & Zuidema, 2020): max-flow from each output position to each input.
+
+    The graph has a node per token per layer boundary; token ``i`` above layer ``l`` sends to token
+    ``j`` below it with capacity ``A'_l[i, j]`` (the residual-augmented, renormalised, head-fused map
+    as in `rollout`). The flow from ``i`` to ``j`` is the maximum flow from token ``i`` at the top to
+    token ``j`` at the input.
+
+    Parameters
+    ----------
+    attn, mask, residual, head_fusion
+        As for `rollout`.
+    query : int, optional
+        Only this output position (one row); default every row.
+
+    Returns
+    -------
+    ndarray (n, n), or (n,) for one `query`
+
+    Raises
+    ------
+    ValueError
+        Above `MAX_FLOW_TOKENS` tokens: one max-flow per (query, key) pair on a graph of
+        ``layers x n^2`` edges is too slow in pure Python; use `rollout` there.
+    """
+    residual = _check_residual(residual)
+    layers, _ = _layer_maps(attn, head_fusion, mask)
+    n = layers[0].shape[-1]
+    if n > MAX_FLOW_TOKENS:
+        raise ValueError(
+            f"attention_flow is limited to {MAX_FLOW_TOKENS} tokens (got {n}): it solves n^2 max-flow "
+            "problems over layers x n^2 edges; use rollout for longer inputs")
+    caps = [_residual(layer, residual) for layer in layers]
+    queries = range(n) if query is None else [_check_query(query, n)]
+    out = np.zeros((len(queries), n))
+    for qi, q in enumerate(queries):
+        for j in range(n):
+            out[qi, j] = _layered_max_flow(caps, q, j)
+    return out[0] if query is not None else out
+
+
+def _check_query(query: int, n: int) -> int:
+    if not isinstance(query, (int, np.integer)) or not -n <= query < n:
+        raise ValueError(f"query must be a token position in [0, {n}); got {query!r}")
+    return int(query) % n
+
+
+def _layered_max_flow(caps: list[np.ndarray], source: int, sink: int) -> float:
+    """Max flow from token `source` above the last layer to token `sink` below the first.
+
+    Node ``(b, t)``: token ``t`` at layer boundary ``b`` (0 = input, L = output). Edge
+    ``(b + 1, i) -> (b, j)`` has capacity ``caps[b][i, j]``. Dinic's algorithm: BFS levels on the
+    residual graph, then blocking flow by DFS.
+    """
+    L, n = len(caps), caps[0].shape[0]
+    # Residual capacities: down[b][i, j] on (b+1, i) -> (b, j); up[b][i, j] on (b, j) -> (b+1, i).
+    down = [c.copy() for c in caps]
+    up = [np.zeros_like(c) for c in caps]
+    eps = 1e-12
+    src, dst = (L, source), (0, sink)
+    total = 0.0
+    while True:
+        level = {src: 0}
+        frontier = [src]
+        while frontier and dst not in level:
+            nxt = []
+            for b, t in frontier:
+                for node, _ in _neighbours(down, up, b, t, L, eps):
+                    if node not in level:
+                        level[node] = level[(b, t)] + 1
+                        nxt.append(node)
+            frontier = nxt
+        if dst not in level:
+            return total
+        dead: set = set()
+        while True:
+            pushed = _augment(down, up, level, src, dst, L, eps, dead)
+            if pushed <= eps:
+                break
+            total += pushed
+
+
+def _neighbours(down, up, b, t, L, eps):
+    """Residual neighbours of node ``(b, t)`` with their capacities."""
+    if b > 0:
+        row = down[b - 1][t]
+        for j in np.flatnonzero(row > eps):
+            yield (b - 1, int(j)), row[j]
+    if b < L:
+        col = up[b][:, t]
+        for i in np.flatnonzero(col > eps):
+            yield (b + 1, int(i)), col[i]
+
+
+def _augment(down, up, level, src, dst, L, eps, dead) -> float:
+    """Push flow along one source-sink path of the level graph (iterative DFS); 0 when none is left."""
+    path = [src]
+    while path:
+        node = path[-1]
+        if node == dst:
+            steps = list(zip(path[:-1], path[1:]))
+            pushed = min(_capacity(down, up, u, v) for u, v in steps)
+            for u, v in steps:
+                (b, t), (vb, vt) = u, v
+                if vb < b:  # along a layer edge (b, t) -> (b - 1, vt)
+                    down[vb][t, vt] -= pushed
+                    up[vb][t, vt] += pushed
+                else:  # back along the reverse of (b + 1, vt) -> (b, t)
+                    up[b][vt, t] -= pushed
+                    down[b][vt, t] += pushed
+            return pushed
+        for nb, _ in _neighbours(down, up, node[0], node[1], L, eps):
+            if level.get(nb) == level[node] + 1 and nb not in dead:
+                path.append(nb)
+                break
+        else:
+            dead.add(node)
+            path.pop()
+    return 0.0
+
+
+def _capacity(down, up, u, v) -> float:
+    (b, t), (vb, vt) = u, v
+    return down[vb][t, vt] if vb < b else up[b][vt, t]
