@@ -1,0 +1,111 @@
+// Colour maps and scales: value -> position in [0, 1] -> RGB. DOM-free.
+
+// Anchor colours sampled evenly along each map, interpolated linearly in RGB.
+const ANCHORS = {
+  viridis: ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"],
+  cividis: ["#00224e", "#123570", "#3b496c", "#575d6d", "#707173", "#8a8678", "#a59c74", "#c3b369", "#e1cc55", "#fee838"],
+  magma: ["#000004", "#1c1044", "#4f127b", "#812581", "#b5367a", "#e55064", "#fb8761", "#fec287", "#fcfdbf"],
+  greys: ["#ffffff", "#000000"],
+};
+export const COLORMAPS = Object.keys(ANCHORS);
+export const SCALES = ["linear", "log", "power"];
+// Decades shown by the log scale below its maximum.
+export const LOG_DECADES = 3;
+
+function hexToRgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+const LUTS = {};
+/** 256 x RGB lookup table of a colour map, as a Uint8Array of length 768. */
+export function lut(name) {
+  if (!ANCHORS[name]) throw new RangeError(`unknown colour map ${JSON.stringify(name)}; expected one of ${COLORMAPS.join(", ")}`);
+  if (LUTS[name]) return LUTS[name];
+  const anchors = ANCHORS[name].map(hexToRgb);
+  const out = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const x = (i / 255) * (anchors.length - 1);
+    const j = Math.min(anchors.length - 2, Math.floor(x));
+    const f = x - j;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(anchors[j][c] * (1 - f) + anchors[j + 1][c] * f);
+  }
+  LUTS[name] = out;
+  return out;
+}
+
+/** RGB triple at position t in [0, 1] (clamped). */
+export function colorAt(name, t) {
+  const table = lut(name);
+  const i = Math.round(Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * 255);
+  return [table[i * 3], table[i * 3 + 1], table[i * 3 + 2]];
+}
+
+export function cssColor(rgb) {
+  return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+}
+
+/**
+ * A scale from weights to [0, 1].
+ * kind: "linear" (vmin..vmax), "log" (vmax / 10^LOG_DECADES .. vmax; 0 and anything below map to 0),
+ * "power" (((v - vmin) / (vmax - vmin)) ** gamma). Returns a function with `kind`, `domain`, `gamma`
+ * and `invert(t)` attached.
+ */
+export function makeScale(kind, { vmax = 1, vmin, gamma = 0.4 } = {}) {
+  if (!SCALES.includes(kind)) throw new RangeError(`unknown scale ${JSON.stringify(kind)}; expected one of ${SCALES.join(", ")}`);
+  if (!(vmax > 0) || !Number.isFinite(vmax)) vmax = 1;
+  let f, inv;
+  if (kind === "log") {
+    const lo = vmin > 0 && vmin < vmax ? vmin : vmax / Math.pow(10, LOG_DECADES);
+    const a = Math.log10(lo), span = Math.log10(vmax) - a;
+    f = (v) => (v > lo ? Math.min(1, (Math.log10(v) - a) / span) : 0);
+    inv = (t) => Math.pow(10, a + t * span);
+    vmin = lo;
+  } else {
+    vmin = vmin !== undefined && vmin < vmax ? vmin : 0;
+    const span = vmax - vmin;
+    if (kind === "linear") {
+      f = (v) => Math.min(1, Math.max(0, (v - vmin) / span)) || 0;
+      inv = (t) => vmin + t * span;
+    } else {
+      if (!(gamma > 0)) throw new RangeError(`power scale needs gamma > 0, got ${gamma}`);
+      f = (v) => Math.pow(Math.min(1, Math.max(0, (v - vmin) / span)) || 0, gamma);
+      inv = (t) => vmin + Math.pow(t, 1 / gamma) * span;
+    }
+  }
+  f.kind = kind;
+  f.domain = [vmin, vmax];
+  f.gamma = gamma;
+  f.invert = inv;
+  return f;
+}
+
+/** Tick values for a legend: decades for log, even steps in colour position otherwise. */
+export function ticks(scale, count = 5) {
+  const [lo, hi] = scale.domain;
+  if (scale.kind === "log") {
+    const out = [];
+    for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(Math.pow(10, e));
+    if (!out.length || out[out.length - 1] < hi * 0.99) out.push(hi);
+    return out;
+  }
+  const out = [];
+  for (let i = 0; i < count; i++) out.push(scale.invert(i / (count - 1)));
+  return out;
+}
+
+/** Short number for labels: 0.25, 0.031, 1e-3. */
+export function fmt(v) {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 0.01) return String(Number(v.toPrecision(2)));
+  return v.toExponential(0).replace("e-", "e-");
+}
+
+/** One sentence for the legend: what the scale is and its range. */
+export function describe(scale) {
+  const [lo, hi] = scale.domain;
+  if (scale.kind === "log") return `log scale, ${fmt(lo)} to ${fmt(hi)} (smaller weights drawn as ${fmt(lo)})`;
+  if (scale.kind === "power") return `power scale (gamma ${scale.gamma}), ${fmt(lo)} to ${fmt(hi)}`;
+  return `linear scale, ${fmt(lo)} to ${fmt(hi)}`;
+}

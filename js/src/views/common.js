@@ -1,0 +1,253 @@
+// DOM pieces every view uses: root and style, token elements and hover classes, controls, the
+// colour legend and the PNG button. Token text only ever goes through textContent.
+import { lut, makeScale, ticks, fmt, describe, COLORMAPS, SCALES } from "../lib/colormap.js";
+import { displayToken, exactToken } from "../lib/tokens.js";
+
+const CSS = `
+.attnwidget{font:12px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff;
+  border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;box-sizing:border-box;max-width:100%;overflow:hidden}
+.attnwidget *{box-sizing:border-box}
+.aw-head{display:flex;flex-wrap:wrap;align-items:center;gap:6px 12px;margin-bottom:8px}
+.aw-title{font-weight:600;font-size:13px;margin-right:auto}
+.aw-controls{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center}
+.aw-controls label{display:inline-flex;align-items:center;gap:4px;color:#57606a}
+.aw-controls select,.aw-controls input[type=number]{font:inherit;padding:1px 2px;border:1px solid #d0d7de;border-radius:4px;background:#fff;color:#1f2328}
+.aw-controls input[type=number]{width:4.2em}
+.aw-btn{font:inherit;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;padding:2px 8px;cursor:pointer;color:#1f2328}
+.aw-btn:hover{background:#eaeef2}
+.aw-legend{display:flex;flex-wrap:wrap;align-items:flex-start;gap:4px 14px;margin-top:8px;color:#57606a}
+.aw-legend canvas{display:block}
+.aw-note{color:#9a6700;font-weight:500}
+.aw-status{color:#cf222e;font-weight:500;margin-top:4px}
+.aw-status:empty{display:none}
+.aw-tok{cursor:default;white-space:pre;border-radius:2px}
+.aw-tok.aw-hidden-tok{color:#8c959f;text-decoration:line-through}
+.aw-tok.aw-pinned{outline:1px solid #0969da}
+.aw-tok.aw-hovered{background:#ffd33d;color:#000}
+.aw-strip{display:flex;flex-wrap:wrap;gap:2px 1px;max-height:7.5em;overflow:auto;padding:2px 0}
+.aw-strip .aw-tok{padding:0 2px;border:1px solid #eaeef2;cursor:pointer}
+.aw-tip{position:absolute;pointer-events:none;background:#24292f;color:#fff;padding:3px 6px;border-radius:4px;
+  font-size:11px;white-space:pre;z-index:10;display:none}
+`;
+
+export function ensureStyle(doc = document) {
+  if (doc.getElementById("attnwidget-style")) return;
+  const style = doc.createElement("style");
+  style.id = "attnwidget-style";
+  style.textContent = CSS;
+  doc.head.appendChild(style);
+}
+
+export function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;
+    else if (k.startsWith("data-")) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+/** Root element with the DOM contract's classes, a header (title, controls) and a body. */
+export function makeRoot(el, kind) {
+  ensureStyle();
+  const root = h("div", { class: `attnwidget aw-${kind}` });
+  const title = h("div", { class: "aw-title" });
+  const controls = h("div", { class: "aw-controls" });
+  const body = h("div", { class: "aw-body", style: "position:relative" });
+  const legend = h("div", { class: "aw-legend" });
+  const status = h("div", { class: "aw-status" });
+  const tip = h("div", { class: "aw-tip" });
+  root.append(h("div", { class: "aw-head" }, title, controls), body, legend, status, tip);
+  el.replaceChildren(root);
+  return { root, title, controls, body, legend, status, tip };
+}
+
+export function tokenElement(tokens, index, tag = "span", extraClass = "") {
+  const t = tokens[index];
+  return h(tag, { class: `aw-tok ${extraClass}`.trim(), "data-token-index": String(index), text: displayToken(t), title: `${index}: ${exactToken(t)}` });
+}
+
+/** Tracks token elements by index so hover and pin classes move in O(changed elements). */
+export class TokenMarks {
+  constructor() { this.byIndex = new Map(); this.hovered = null; this.pinned = null; }
+  clear() { this.byIndex.clear(); }
+  add(index, node) {
+    if (!this.byIndex.has(index)) this.byIndex.set(index, []);
+    this.byIndex.get(index).push(node);
+    if (index === this.hovered) node.classList.add("aw-hovered");
+    if (index === this.pinned) node.classList.add("aw-pinned");
+  }
+  _move(field, cls, index) {
+    const old = this[field];
+    if (old === index) return;
+    for (const n of this.byIndex.get(old) ?? []) n.classList.remove(cls);
+    this[field] = index ?? null;
+    for (const n of this.byIndex.get(index) ?? []) n.classList.add(cls);
+  }
+  hover(index) { this._move("hovered", "aw-hovered", index); }
+  pin(index) { this._move("pinned", "aw-pinned", index); }
+}
+
+/** Read a trait and write it back to the kernel. */
+export function setTrait(model, name, value) {
+  model.set(name, value);
+  model.save_changes();
+}
+
+export function select(labelText, options, value, onChange, signal) {
+  const s = h("select");
+  for (const [v, label] of options) s.append(h("option", { value: String(v), text: label }));
+  s.value = String(value);
+  s.addEventListener("change", () => onChange(s.value), { signal });
+  return { node: h("label", {}, labelText, s), input: s };
+}
+
+export function checkbox(labelText, checked, onChange, signal) {
+  const c = h("input", { type: "checkbox", checked });
+  c.addEventListener("change", () => onChange(c.checked), { signal });
+  return { node: h("label", {}, c, labelText), input: c };
+}
+
+/** Scale, gamma, colour map and hide-first-token controls bound to the view's own traits. */
+export function scaleControls(model, container, signal, { hideSpecial = true } = {}) {
+  const scale = select("scale", SCALES.map((s) => [s, s]), model.get("scale"), (v) => setTrait(model, "scale", v), signal);
+  const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(model.get("gamma")), title: "power scale exponent" });
+  gamma.addEventListener("change", () => {
+    const g = Number(gamma.value);
+    if (g > 0 && g <= 10) setTrait(model, "gamma", g);
+    else gamma.value = String(model.get("gamma"));
+  }, { signal });
+  const gammaLabel = h("label", {}, "γ", gamma);
+  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), model.get("colormap"), (v) => setTrait(model, "colormap", v), signal);
+  const tokens = model.get("_tokens");
+  const special = model.get("_special") || [];
+  const toggle = (indices, on) => {
+    const set = new Set(model.get("hide"));
+    for (const i of indices) on ? set.add(i) : set.delete(i);
+    setTrait(model, "hide", [...set].sort((a, b) => a - b));
+  };
+  const first = checkbox("hide first token", model.get("hide").includes(0), (on) => toggle([0], on), signal);
+  first.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
+  const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const spec = hideSpecial && specials.length ? checkbox("hide special tokens", specials.every((i) => model.get("hide").includes(i)), (on) => toggle(specials, on), signal) : null;
+  container.append(scale.node, gammaLabel, cmap.node, first.node);
+  if (spec) container.append(spec.node);
+  const sync = () => {
+    scale.input.value = model.get("scale");
+    gamma.value = String(model.get("gamma"));
+    gammaLabel.style.display = model.get("scale") === "power" ? "" : "none";
+    cmap.input.value = model.get("colormap");
+    const hide = model.get("hide");
+    first.input.checked = hide.includes(0);
+    if (spec) spec.input.checked = specials.every((i) => hide.includes(i));
+  };
+  sync();
+  return sync;
+}
+
+/** The scale of a view from its traits, for data whose largest shown value is `vmax`. */
+export function viewScale(model, vmax) {
+  return makeScale(model.get("scale"), { vmax, gamma: model.get("gamma") });
+}
+
+/** Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). */
+export function drawLegend(container, scale, cmapName, notes = [], width = 180) {
+  const bar = h("canvas");
+  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
+  const H = 30;
+  bar.width = width * dpr; bar.height = H * dpr;
+  bar.style.width = `${width}px`; bar.style.height = `${H}px`;
+  paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr);
+  const text = h("div", {}, h("div", { text: describe(scale) }));
+  for (const n of notes) text.append(h("div", { class: "aw-note", text: n }));
+  container.replaceChildren(bar, text);
+}
+
+/** Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall. */
+export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1) {
+  ctx.save();
+  ctx.scale(dpr, dpr);
+  const table = lut(cmapName);
+  const barH = 10, pad = 6, inner = width - 2 * pad;
+  for (let i = 0; i < inner; i++) {
+    const k = Math.round((i / Math.max(1, inner - 1)) * 255) * 3;
+    ctx.fillStyle = `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`;
+    ctx.fillRect(x + pad + i, y + 2, 1, barH);
+  }
+  ctx.strokeStyle = "#8c959f";
+  ctx.strokeRect(x + pad - 0.5, y + 1.5, inner + 1, barH + 1);
+  ctx.fillStyle = "#57606a";
+  ctx.font = "10px system-ui,sans-serif";
+  ctx.textAlign = "center";
+  for (const v of ticks(scale)) {
+    const tx = x + pad + scale(v) * (inner - 1);
+    ctx.fillRect(tx, y + barH + 2, 1, 3);
+    ctx.fillText(fmt(v), Math.min(x + width - 10, Math.max(x + 10, tx)), y + barH + 15);
+  }
+  ctx.restore();
+}
+
+/** Notes every legend shows when the data is not the raw attention. */
+export function hideNotes(tokens, hide) {
+  if (!hide.length) return [];
+  const names = hide.slice(0, 6).map((i) => `${i} ${exactToken(tokens[i])}`).join(", ");
+  return [`rows renormalised without token${hide.length > 1 ? "s" : ""} ${names}${hide.length > 6 ? ` and ${hide.length - 6} more` : ""}`];
+}
+
+/** A "PNG" button that downloads `draw()`'s canvas. */
+export function pngButton(container, filename, draw, signal) {
+  const b = h("button", { class: "aw-btn", text: "PNG", title: "save this view as a PNG image" });
+  b.addEventListener("click", () => {
+    const canvas = draw();
+    const a = h("a", { download: filename, href: canvas.toDataURL("image/png") });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }, { signal });
+  container.append(b);
+  return b;
+}
+
+/** An offscreen canvas of CSS size w x h at 2x for print. */
+export function exportCanvas(w, hgt, scale = 2) {
+  const c = h("canvas");
+  c.width = Math.ceil(w * scale); c.height = Math.ceil(hgt * scale);
+  const ctx = c.getContext("2d");
+  ctx.scale(scale, scale);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, w, hgt);
+  return { canvas: c, ctx };
+}
+
+export function showTip(tip, root, text, event) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  const r = root.getBoundingClientRect();
+  let x = event.clientX - r.left + 12, y = event.clientY - r.top + 12;
+  if (x + tip.offsetWidth > r.width) x = event.clientX - r.left - tip.offsetWidth - 8;
+  tip.style.left = `${x}px`; tip.style.top = `${y}px`;
+}
+
+export function hideTip(tip) { tip.style.display = "none"; }
+
+export { displayToken, exactToken };
+
+/** Hover and click wiring for token elements inside `box` (delegated, one listener each). */
+export function wireTokens(box, sel, signal, { onClick } = {}) {
+  box.addEventListener("mouseover", (ev) => {
+    const t = ev.target.closest?.("[data-token-index]");
+    if (t) sel.set({ hovered_token: Number(t.dataset.tokenIndex ?? t.getAttribute("data-token-index")) });
+  }, { signal });
+  box.addEventListener("mouseleave", () => sel.set({ hovered_token: null }), { signal });
+  box.addEventListener("click", (ev) => {
+    const t = ev.target.closest?.("[data-token-index]");
+    if (!t) return;
+    const i = Number(t.getAttribute("data-token-index"));
+    if (onClick && onClick(i, ev)) return;
+    sel.set({ pinned_token: sel.get("pinned_token") === i ? null : i }, { immediate: true });
+  }, { signal });
+}

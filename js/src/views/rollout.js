@@ -1,0 +1,106 @@
+// RolloutBar: attention rollout of one query token as bars over the tokens.
+import { decode, slice0 } from "../lib/decode.js";
+import { colorAt, cssColor, fmt } from "../lib/colormap.js";
+import { connectSelection } from "../lib/selection.js";
+import {
+  h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
+  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens,
+} from "./common.js";
+
+const BAR_H = 120;
+
+export default async function render({ model, el, host, signal }) {
+  const ui = makeRoot(el, "rollout");
+  const sel = await connectSelection(model, host, { signal });
+  const tokens = model.get("_tokens");
+  const n = tokens.length;
+  const marks = new TokenMarks();
+  const syncScale = scaleControls(model, ui.controls, signal);
+  pngButton(ui.controls, "attention-rollout.png", () => drawExport(), signal);
+
+  const colW = Math.max(8, Math.min(26, Math.floor(640 / n)));
+  const every = Math.max(1, Math.ceil(11 / colW));
+  const row = h("div", { style: `display:flex;align-items:flex-end;gap:1px;overflow-x:auto;padding-bottom:2px` });
+  const cols = [];
+  for (let i = 0; i < n; i++) {
+    const bar = h("div", { style: `width:${colW - 2}px;margin:0 auto;border-radius:2px 2px 0 0` });
+    const label = h("div", { style: `height:64px;writing-mode:vertical-rl;transform:rotate(180deg);font-size:10px;overflow:hidden;text-overflow:ellipsis;white-space:pre;margin:2px auto 0;line-height:${colW - 2}px`, text: i % every === 0 ? displayToken(tokens[i]) : "" });
+    const col = tokenElement(tokens, i, "div", "aw-col");
+    col.textContent = "";
+    col.style.cssText = `flex:0 0 ${colW}px;display:flex;flex-direction:column;justify-content:flex-end;height:${BAR_H + 68}px;cursor:pointer`;
+    col.append(h("div", { style: `height:${BAR_H}px;display:flex;align-items:flex-end` }, bar), label);
+    row.append(col);
+    cols.push({ col, bar });
+    marks.add(i, col);
+  }
+  ui.body.append(row, h("div", { style: "color:#57606a;margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
+  wireTokens(row, sel, signal);
+
+  let decoded = null, payload = null, scale = null, values = null;
+  function query() {
+    const p = sel.get("pinned_token");
+    return p !== null && p !== undefined ? p : model.get("query");
+  }
+  function draw() {
+    const p = model.get("_rollout");
+    if (p !== payload) { payload = p; decoded = decode(p); }
+    syncScale();
+    const q = query();
+    values = slice0(decoded, q);
+    const hide = model.get("_rollout_hide");
+    let vmax = 0;
+    for (let j = 0; j < n; j++) if (values[j] > vmax) vmax = values[j];
+    scale = viewScale(model, vmax || 1);
+    const cmap = model.get("colormap");
+    for (let j = 0; j < n; j++) {
+      const t = scale(values[j]);
+      cols[j].bar.style.height = `${Math.max(t > 0 ? 1 : 0, t * BAR_H)}px`;
+      cols[j].bar.style.background = hide.includes(j) ? "#d0d7de" : cssColor(colorAt(cmap, t));
+      cols[j].col.style.outline = j === q ? "2px solid #0969da" : "";
+      cols[j].col.title = `${j} ${exactToken(tokens[j])}: ${values[j].toPrecision(3)}`;
+    }
+    ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
+    ui.root.dataset.query = String(q);
+    const notes = hideNotes(tokens, hide);
+    const want = model.get("hide");
+    if (want.length !== hide.length || want.some((x, i) => x !== hide[i])) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
+    notes.push("bar height and colour follow the scale");
+    drawLegend(ui.legend, scale, cmap, notes);
+  }
+
+  row.addEventListener("mousemove", (ev) => {
+    const t = ev.target.closest("[data-token-index]");
+    if (!t || !values) { hideTip(ui.tip); return; }
+    const j = Number(t.dataset.tokenIndex);
+    showTip(ui.tip, ui.root, `${j} ${exactToken(tokens[j])}\nrollout ${values[j].toPrecision(3)}`, ev);
+  }, { signal });
+  row.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
+
+  function drawExport() {
+    const W = Math.max(320, n * colW + 40), Hh = BAR_H + 150;
+    const { canvas: out, ctx } = exportCanvas(W, Hh);
+    ctx.fillStyle = "#1f2328"; ctx.font = "600 13px system-ui,sans-serif";
+    ctx.fillText(ui.title.textContent, 8, 16);
+    const cmap = model.get("colormap");
+    for (let j = 0; j < n; j++) {
+      const t = scale(values[j]);
+      ctx.fillStyle = cssColor(colorAt(cmap, t));
+      ctx.fillRect(20 + j * colW + 1, 26 + BAR_H * (1 - t), colW - 2, BAR_H * t);
+      if (j % every === 0) {
+        ctx.save(); ctx.fillStyle = "#1f2328"; ctx.font = "10px system-ui,sans-serif";
+        ctx.translate(20 + j * colW + colW / 2 + 3, 30 + BAR_H); ctx.rotate(-Math.PI / 2); ctx.textAlign = "right";
+        ctx.fillText(displayToken(tokens[j]).slice(0, 10), 0, 0); ctx.restore();
+      }
+    }
+    paintLegend(ctx, scale, cmap, 20, BAR_H + 100, 200);
+    return out;
+  }
+
+  function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); }
+  sel.on(["pinned_token"], draw);
+  sel.on(["hovered_token", "pinned_token"], onHover);
+  for (const name of ["_rollout", "_rollout_hide", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  draw();
+  onHover();
+  return () => el.replaceChildren();
+}
