@@ -4,8 +4,8 @@ from .dashboard import Dashboard, link, show
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
-from .rollout import RolloutBar, attention_rollout
+from .rollout import RolloutBar
 from .selection import Selection
 
-__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection",
-           "attention_rollout", "link", "show"]
+__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "link",
+           "show"]

@@ -99,7 +99,7 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     -------
     Dashboard
         Display it (last expression of a cell) or pass it to ``aw.save_html``. The rollout is left
-        out for non-square attention (generation with a cached prefix).
+        out for non-square attention (generation with a cached prefix) and for non-consecutive layers.
     """
     att = check_attention(att, "show")
     allowed = {"scale", "gamma", "colormap", "hide"}
@@ -109,6 +109,9 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     heatmap = AttentionHeatmap(att, layer=layer, head=head, **options)
     sel = heatmap.selection
     grid = HeadGrid(att, selection=sel, **options)
-    rollout = RolloutBar(att, selection=sel, **options) if att.n_query == att.n_key else None
+    ids = att.layer_ids
+    # Rollout composes consecutive layers of square attention; other extractions show three views.
+    composable = att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids)))
+    rollout = RolloutBar(att, selection=sel, **options) if composable else None
     graph = AttentionGraph(att, threshold, selection=sel, **options)
     return Dashboard(heatmap, grid, rollout, graph)

@@ -2,55 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import traitlets as t
 
+from .. import metrics
 from ..attention import Attention, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, choose_tokens
 from .selection import Selection
 
-__all__ = ["RolloutBar", "attention_rollout"]
+__all__ = ["RolloutBar", "rollout_with_hidden"]
 
 
-def attention_rollout(att: Attention, hide: Iterable[int] = (), residual: float = 0.5) -> np.ndarray:
-    """Attention rollout (Abnar & Zuidema, 2020) over all held layers.
+def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: float = 0.5) -> np.ndarray:
+    """`metrics.rollout` of `att` with the `hide` key positions removed from every layer.
 
-    Each layer's heads are averaged, mixed with the identity for the residual stream
-    (``residual * I + (1 - residual) * A``), rows renormalised, and the layers multiplied from the
-    first to the last: ``R = A_L' ... A_1'``. Row ``i`` of the result says how much each input token
-    flows into position ``i`` at the top.
-
-    Parameters
-    ----------
-    att : Attention
-        Square attention (``n_query == n_key``); layers are taken in the order held.
-    hide : iterable of int
-        Key positions removed from every layer (rows renormalised over the others) before rolling out.
-    residual : float in [0, 1]
-        Weight of the identity.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n, n)`` float32; each row sums to 1 over the keys it can reach.
+    Each head's rows are renormalised over the keys left before heads are averaged, so the
+    rollout composes the maps the views draw. Streams one layer at a time.
     """
-    L, H, Q, K = att.shape
-    if Q != K:
-        raise ValueError(f"rollout needs square attention (every token a query); got n_query={Q}, n_key={K}")
-    if not 0.0 <= residual <= 1.0:
-        raise ValueError(f"residual must be in [0, 1]; got {residual}")
+    if not hide:
+        return metrics.rollout(att, residual=residual)
     keep = att.mask.copy()
     keep[:, list(hide)] = False
-    eye = np.eye(K, dtype=np.float64)
-    rollout = eye
-    for l in att.layer_ids:
-        a = renormalize(att.layer(l), keep).mean(axis=0).astype(np.float64)
-        a = residual * eye + (1.0 - residual) * a
-        a /= a.sum(axis=-1, keepdims=True)
-        rollout = a @ rollout
-    return rollout.astype(np.float32)
+    fused = np.stack([renormalize(att.layer(l), keep).mean(axis=0) for l in att.layer_ids])
+    return metrics.rollout(fused[:, None], keep, residual=residual)
 
 
 class RolloutBar(AttentionView):
@@ -67,7 +43,7 @@ class RolloutBar(AttentionView):
     query : int, optional
         Default query position.
     residual : float in [0, 1]
-        Identity weight for the residual stream (see `attention_rollout`).
+        Identity weight for the residual stream (see `attnwidget.metrics.rollout`).
     scale, gamma, colormap, hide
         Bar colours and hiding, as for `AttentionHeatmap`. Rollout with hidden tokens is
         recomputed in the kernel; an exported page keeps the rollout it was given.
@@ -110,7 +86,7 @@ class RolloutBar(AttentionView):
         return v
 
     def _build(self, change=None) -> None:
-        r = attention_rollout(self.attention, self.hide, self.residual)
+        r = rollout_with_hidden(self.attention, self.hide, self.residual)
         with self.hold_trait_notifications():
             self._rollout = array_payload(r, "float16")
             self._rollout_hide = list(self.hide)
@@ -118,6 +94,6 @@ class RolloutBar(AttentionView):
     @property
     def values(self) -> np.ndarray:
         """Rollout row of the current query (pinned token, else `query`), float32."""
-        r = attention_rollout(self.attention, self.hide, self.residual)
+        r = rollout_with_hidden(self.attention, self.hide, self.residual)
         q = self.selection.pinned_token if self.selection.pinned_token is not None else self.query
         return r[q]
