@@ -1,0 +1,59 @@
+"""The four linked views in a saved page, opened from disk with the network blocked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import attnwidget as aw
+
+from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "The cat sat on the mat because it was tired. Where did the cat sit?"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def att(smollm2):
+    model, tok = smollm2
+    return aw.extract(model, tok, PROMPT)
+
+
+def open_page(page, path):
+    page.page.goto(path.as_uri())
+    page.page.wait_for_selector("html[data-attnwidget-ready]")
+    return page.page
+
+
+def test_saved_dashboard_draws_and_links(page, att, tmp_path, artifacts):
+    path = aw.save_html(aw.show(att), tmp_path / "dash.html", title="SmolLM2")
+    pg = open_page(page, path)
+    wait_drawn(pg)
+    screenshots(pg, artifacts, "export")
+    hover_links_every_view(pg, 5)
+    hover_links_every_view(pg, 2)
+    pg.screenshot(path=str(artifacts / "export-hovered.png"), full_page=True)
+    click_head_selects_it(pg, 4, 7)
+    click_head_selects_it(pg, 0, 1)
+    assert page.blocked == [], f"the saved page asked the network for {page.blocked}"
+    assert page.errors == []
+
+
+def test_hostile_token_text_is_shown_literally(page, att, tmp_path, artifacts):
+    tokens = list(att.tokens)
+    tokens[3] = HOSTILE
+    evil = aw.Attention(att.weights, tokens, att.mask, num_kv_heads=att.num_kv_heads, meta=att.meta)
+    path = aw.save_html(aw.show(evil), tmp_path / "evil.html", title=HOSTILE)
+    pg = open_page(page, path)
+    wait_drawn(pg)
+    shown = pg.locator("[data-token-index='3']")
+    assert shown.count() > 0
+    texts = set(shown.evaluate_all("els => els.map(e => e.textContent)"))
+    assert any("<img" in t and "onerror" in t for t in texts), texts
+    hover_links_every_view(pg, 3)
+    pg.screenshot(path=str(artifacts / "export-hostile-token.png"), full_page=True)
+    assert pg.locator("img").count() == 0
+    assert page.dialogs == []
+    assert pg.evaluate("() => document.title") == HOSTILE

@@ -1,0 +1,45 @@
+"""What a person does with the four linked views, for every page that shows them: wait until they
+have drawn, hover a token label in the heatmap, click a head in the grid, save screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+KINDS = ("heatmap", "headgrid", "rollout", "graph")
+
+
+def wait_drawn(pg, scope: str = "") -> None:
+    """Every view's root is on the page and has drawn something."""
+    for kind in KINDS:
+        pg.locator(f"{scope} .attnwidget.aw-{kind}".strip()).first.wait_for(state="visible")
+    pg.locator(f"{scope} .aw-heatmap canvas".strip()).first.wait_for(state="visible")
+    pg.locator(f"{scope} .aw-headgrid [data-layer][data-head]".strip()).first.wait_for(state="visible")
+
+
+def screenshots(pg, artifacts: Path, prefix: str, scope: str = "") -> None:
+    for kind in KINDS:
+        pg.locator(f"{scope} .aw-{kind}".strip()).first.screenshot(path=str(artifacts / f"{prefix}-{kind}.png"))
+
+
+def hover_links_every_view(pg, token: int, scope: str = "") -> None:
+    """Hover token label `token` in the heatmap; the three other views mark that token hovered."""
+    label = pg.locator(f"{scope} .aw-heatmap [data-token-index='{token}']".strip()).first
+    label.scroll_into_view_if_needed()
+    label.hover()
+    for kind in ("headgrid", "rollout", "graph"):
+        marked = pg.locator(f"{scope} .aw-{kind} .aw-hovered[data-token-index='{token}']".strip()).first
+        marked.wait_for(state="attached")
+    # Only that token is marked (per view, every element of it).
+    for kind in KINDS:
+        indices = pg.locator(f"{scope} .aw-{kind} .aw-hovered".strip()).evaluate_all(
+            "els => [...new Set(els.map(e => e.dataset.tokenIndex))]")
+        assert indices in ([str(token)], []), f"{kind} marks tokens {indices} as hovered, expected only {token}"
+
+
+def click_head_selects_it(pg, layer: int, head: int, scope: str = "") -> None:
+    """Click the grid's thumbnail of `layer`/`head`; the heatmap then shows that head."""
+    thumb = pg.locator(f"{scope} .aw-headgrid [data-layer='{layer}'][data-head='{head}']".strip()).first
+    thumb.scroll_into_view_if_needed()
+    thumb.click()
+    heat = pg.locator(f"{scope} .aw-heatmap[data-layer='{layer}'][data-head='{head}']".strip()).first
+    heat.wait_for(state="attached")
