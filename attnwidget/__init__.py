@@ -5,8 +5,14 @@ from .extract import ModelError, extract, extract_hooks, readable_tokens
 from .models import load_model
 from .widgets.export import save_html
 from .widgets import AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, RolloutBar, Selection, link, show
+from . import charts, metrics
+from .analysis import (analyze, compare_languages, compare_templates, evaluate_quality, head_roles, induction_scores,
+                       report, segment_attention)
+from .metrics import attention_flow, rollout
 
 __all__ = ["Attention", "AttentionError", "ModelError", "extract", "extract_hooks", "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "Selection", "Dashboard", "show", "link",
-           "save_html"]
+           "save_html",
+           "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",
+           "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow"]
 __version__ = "0.1.0"
