@@ -19,7 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import HEAD_FUSIONS, Attention
+from ..attention import HEAD_FUSIONS, Attention, causal_mask
 from .export import ipython_display
 from .selection import Selection
 
@@ -169,7 +169,8 @@ class AttentionView(anywidget.AnyWidget):
         self._att = att
         L, H, Q, K = att.shape
         mask = att.mask
-        plain = att.is_causal or bool(mask.all())
+        # Causal and all-visible masks are rebuilt in the browser from `_causal`; others are sent.
+        plain = bool(mask.all()) or np.array_equal(mask, causal_mask(Q, K))
         super().__init__(
             _tokens=list(att.tokens),
             _special=list(att.special) if att.special is not None else [False] * K,
@@ -360,6 +361,7 @@ class MapStore:
         by_distance = sorted(range(len(att.layer_ids)), key=lambda i: (abs(i - li), i))
         for i in by_distance:
             order += [self.key(att.layer_ids[i], h, fusion) for h in att.head_ids]
+        order += [self.key(l, None, f) for f in HEAD_FUSIONS for l in att.layer_ids]
         return list(dict.fromkeys(order))
 
     def fill(self, layer: int, head: int | None, fusion: str) -> None:

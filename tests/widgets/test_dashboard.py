@@ -1,0 +1,65 @@
+"""show() and Dashboard: four views on one selection; the bundled SmolLM2 end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import attnwidget as aw
+from widget_data import decode, over_the_wire, tiny_attention
+
+
+@pytest.fixture(scope="module")
+def att(tiny_llama, word_tokenizer):
+    return tiny_attention(tiny_llama, word_tokenizer)
+
+
+def test_show_links_four_views(att):
+    dash = aw.show(att, layer=1, head=2, scale="log", hide=[0])
+    views = dash.views
+    assert [v._view_kind for v in views] == ["heatmap", "headgrid", "rollout", "graph"]
+    assert len({id(v.selection) for v in views}) == 1
+    assert all(v.scale == "log" and v.hide == [0] for v in views)
+    state = dash.get_state()
+    assert state["heatmap"] == f"anywidget:{views[0].model_id}"
+    assert state["selection"] == f"anywidget:{views[0].selection.model_id}"
+    views[1].selection.set_state({"layer": 2, "head": 0})  # a thumbnail click in the browser
+    assert views[0].layer == 2 and "2/0" in views[3].held_maps
+
+
+def test_show_without_rollout_for_non_consecutive_layers(att):
+    dash = aw.show(att.select(layers=[0, 2]))
+    assert dash.rollout is None and len(dash.views) == 3
+
+
+def test_show_rejects_unknown_options(att):
+    with pytest.raises(TypeError, match=r"show\(\) got unexpected keyword argument\(s\) \['colour'\]"):
+        aw.show(att, colour="red")
+
+
+@pytest.fixture(scope="module")
+def smol_att(smollm2):
+    model, tokenizer = smollm2
+    text = "The quick brown fox jumps over the lazy dog. " * 12
+    return aw.extract(model, tokenizer, text)
+
+
+@pytest.mark.slow
+def test_smollm2_dashboard_state_stays_within_budget(smol_att):
+    att = smol_att
+    assert att.shape[:2] == (30, 9) and att.num_kv_heads == 3
+    dash = aw.show(att, layer=5, head=2)
+    total = 0
+    for v in dash.views:
+        state = over_the_wire(v)
+        total += sum(len(bytes(p["data"])) for p in state.values() if isinstance(p, dict) and "data" in p)
+    heat = dash.heatmap
+    assert heat.held_maps[0] == "5/2"
+    # Default budgets: 4 MB heatmap + 4 MB thumbnails + 1 MB graph + one n x n rollout.
+    n = att.n_key
+    assert total <= 9 * 2**20 + n * n * 2
+    np.testing.assert_allclose(decode(heat._maps)[0], att.head(5, 2), atol=1e-3)
+    thumbs = decode(dash.headgrid._thumbs)
+    assert thumbs.shape[:2] == (30, 9)
+    # A sink on the first token: the head grid's thumbnails show it in most heads.
+    assert np.median(thumbs[..., 1:, 0].mean(-1)) > 0.2

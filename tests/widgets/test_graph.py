@@ -1,0 +1,40 @@
+"""AttentionGraph: threshold and layout validation, maps it draws from."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import traitlets as t
+
+import attnwidget as aw
+from widget_data import decode, over_the_wire, tiny_attention
+
+
+@pytest.fixture(scope="module")
+def att(tiny_llama, word_tokenizer):
+    return tiny_attention(tiny_llama, word_tokenizer)
+
+
+def test_state_round_trip(att):
+    g = aw.AttentionGraph(att, 0.25, layout="force", layer=2, head=1)
+    state = over_the_wire(g)
+    assert (state["_view_kind"], state["threshold"], state["layout"]) == ("graph", 0.25, "force")
+    assert state["_maps"]["keys"][0] == "2/1"
+    np.testing.assert_allclose(decode(state["_maps"])[0], att.head(2, 1), atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [-0.01, 1.5, math.nan, math.inf])
+def test_threshold_outside_0_1_is_refused(att, bad):
+    with pytest.raises(t.TraitError, match=r"threshold must be a weight in \[0, 1\]"):
+        aw.AttentionGraph(att, threshold=bad)
+    g = aw.AttentionGraph(att)
+    with pytest.raises(t.TraitError, match=r"threshold must be a weight in \[0, 1\]"):
+        g.threshold = bad
+    assert g.threshold == 0.1
+
+
+def test_layout_is_checked(att):
+    with pytest.raises(t.TraitError, match=r"layout must be one of \('arc', 'force'\); got 'circle'"):
+        aw.AttentionGraph(att, layout="circle")

@@ -1,0 +1,82 @@
+"""HeadGrid: thumbnails (pooled, quantised, renormalised), tint and order, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import traitlets as t
+
+import attnwidget as aw
+from attnwidget.attention import renormalize
+from attnwidget.widgets.base import quantize_sqrt_u8
+from attnwidget.widgets.headgrid import max_pool
+from widget_data import decode, over_the_wire, tiny_attention
+
+
+@pytest.fixture(scope="module")
+def att(tiny_llama, word_tokenizer):
+    return tiny_attention(tiny_llama, word_tokenizer)
+
+
+def test_thumbnails_decode_to_the_weights_within_quantisation(att):
+    grid = aw.HeadGrid(att)
+    state = over_the_wire(grid)
+    assert state["_pool"] == 1
+    thumbs = decode(state["_thumbs"])
+    assert thumbs.shape == (3, 8, 12, 12)
+    w = att.weights
+    # sqrt coding: a cell is off by at most half a level of sqrt(v / s), i.e. s * (2 * sqrt(v/s) + 1/255) / 510.
+    s = w.reshape(3, 8, -1).max(-1)[..., None, None]
+    bound = s * (2 * np.sqrt(w / s) + 1 / 255) / 510 + 1e-6
+    assert np.all(np.abs(thumbs - w) <= bound)
+
+
+def test_sqrt_code_keeps_weights_a_linear_uint8_code_rounds_to_zero():
+    # A sink row: 0.9 on one key, the rest between 1e-4 and 1e-2.
+    row = np.concatenate([[0.9], np.geomspace(1e-4, 1e-2, 15)])[None, None, :]
+    got = decode(quantize_sqrt_u8(row))
+    linear = np.rint(row / 0.9 * 255) / 255 * 0.9
+    assert np.sum(linear[..., 1:] == 0) >= 5
+    assert np.all(got[..., 1:] > 0)
+    np.testing.assert_allclose(got, row, rtol=0.5)
+
+
+def test_long_inputs_are_max_pooled_to_the_budget(att):
+    grid = aw.HeadGrid(att, max_bytes=3 * 8 * 6 * 6)
+    assert grid._pool == 2
+    thumbs = decode(grid._thumbs)
+    assert thumbs.shape == (3, 8, 6, 6)
+    # Independent max over each 2 x 2 block.
+    want = att.weights.reshape(3, 8, 6, 2, 6, 2).max(axis=(3, 5))
+    np.testing.assert_allclose(thumbs, want, atol=want.max() / 100)
+    np.testing.assert_array_equal(max_pool(np.arange(9.0).reshape(3, 3), 2), [[4, 5], [7, 8]])
+
+
+def test_hidden_tokens_are_removed_and_rows_renormalised(att):
+    grid = aw.HeadGrid(att, hide=[0])
+    thumbs = decode(grid._thumbs)
+    assert np.all(thumbs[..., 0] == 0)
+    live = att.mask[:, 1:].any(axis=1)
+    sums = thumbs.sum(-1)[..., live]
+    np.testing.assert_allclose(sums, 1, atol=0.03)
+    grid.hide = []
+    assert grid._thumbs_hide == [] and decode(grid._thumbs)[..., 1:, 0].max() > 0
+
+
+def test_tint_labels_and_order(att):
+    tint = np.arange(24, dtype=float).reshape(3, 8)
+    roles = [[f"r{l}{h}" for h in range(8)] for l in range(3)]
+    grid = aw.HeadGrid(att, tint=tint, tint_label="entropy", labels=roles, order="tint")
+    state = grid.get_state()
+    np.testing.assert_array_equal(decode(state["_tint"]), tint)
+    assert state["_labels"][2][7] == "r27" and state["order"] == "tint"
+    with pytest.raises(ValueError, match=r"tint must have shape \(layers, heads\) = \(3, 8\); got \(8, 3\)"):
+        aw.HeadGrid(att, tint=tint.T)
+    with pytest.raises(ValueError, match=r"tint holds NaN"):
+        aw.HeadGrid(att, tint=np.full((3, 8), np.nan))
+    with pytest.raises(ValueError, match=r"labels must be 3 rows"):
+        aw.HeadGrid(att, labels=roles[:2])
+    with pytest.raises(t.TraitError, match=r"order='tint' needs tint"):
+        aw.HeadGrid(att, order="tint")
+    with pytest.raises(t.TraitError, match=r"order must be one of \('model', 'tint'\)"):
+        grid.order = "size"

@@ -1,0 +1,96 @@
+"""AttentionHeatmap: state round-trips, the map budget, and errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import traitlets as t
+
+import attnwidget as aw
+from widget_data import decode, over_the_wire, tiny_attention
+
+
+@pytest.fixture(scope="module")
+def att(tiny_llama, word_tokenizer):
+    return tiny_attention(tiny_llama, word_tokenizer)
+
+
+def test_state_round_trip_carries_the_selected_map_in_float16(att):
+    heat = aw.AttentionHeatmap(att, layer=1, head=6, scale="log", hide=[0], row_normalize=True, colormap="cividis")
+    state = over_the_wire(heat)
+    assert state["_view_kind"] == "heatmap"
+    assert state["_tokens"] == att.tokens
+    assert (state["scale"], state["hide"], state["row_normalize"], state["colormap"]) == ("log", [0], True, "cividis")
+    maps = state["_maps"]
+    assert maps["keys"][0] == "1/6"
+    assert isinstance(maps["data"], (bytes, memoryview))
+    stack = decode(maps)
+    # Against the weights themselves and against an independent fusion of the heads.
+    np.testing.assert_allclose(stack[0], att.weights[1, 6], atol=1e-3, rtol=1e-3)
+    i = maps["keys"].index("1/mean")
+    np.testing.assert_allclose(stack[i], att.weights[1].mean(axis=0), atol=1e-3, rtol=1e-3)
+    assert state["_kv_of_head"] == [h // 4 for h in range(8)]
+    assert state["_causal"] is True and state["_mask"] is None
+
+
+def test_budget_keeps_the_selection_and_drops_the_least_recent(att):
+    one = att.n_query * att.n_key * 2
+    heat = aw.AttentionHeatmap(att, layer=0, head=0, max_bytes=3 * one)
+    assert heat.held_maps == ["0/0", "0/mean", "0/1"]
+    heat.layer, heat.head = 2, 7
+    # Setting layer then head visits 2/0 on the way; each step evicts the least recently used.
+    assert heat.held_maps == ["0/1", "2/0", "2/7"]
+    assert len(bytes(heat._maps["data"])) == 3 * one
+    heat.head = None
+    heat.fusion = "max"
+    assert heat.held_maps[-1] == "2/max"
+    np.testing.assert_allclose(decode(heat._maps)[-1], att.fuse("max", layer=2), atol=1e-3)
+
+
+def test_everything_fits_for_short_inputs(att):
+    heat = aw.AttentionHeatmap(att)
+    assert len(heat.held_maps) == heat._maps["total"] == 3 * (8 + 3)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(layer=3), t.TraitError, r"layer 3 is out of range; this attention holds layers 0..2"),
+    (dict(head=9), t.TraitError, r"head 9 is out of range"),
+    (dict(scale="sqrt"), t.TraitError, r"scale must be one of \('linear', 'log', 'power'\); got 'sqrt'"),
+    (dict(gamma=0.0), t.TraitError, r"gamma \(power scale exponent\) must be in \(0, 10\]"),
+    (dict(colormap="jet"), t.TraitError, r"colormap must be one of"),
+    (dict(hide=[12]), ValueError, r"hide: token position 12 is out of range for 12 tokens"),
+    (dict(hide=["0"]), TypeError, r"hide must hold integer token positions"),
+    (dict(max_bytes=0), ValueError, r"max_bytes must be a positive integer"),
+    (dict(layers=1), TypeError, r"unexpected keyword argument\(s\) \['layers'\]"),
+])
+def test_bad_options_at_construction(att, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        aw.AttentionHeatmap(att, **kwargs)
+
+
+def test_bad_values_at_assignment(att):
+    heat = aw.AttentionHeatmap(att)
+    with pytest.raises(t.TraitError, match=r"layer -1 is out of range"):
+        heat.layer = -1
+    with pytest.raises(t.TraitError, match=r"scale must be one of"):
+        heat.scale = "Log"
+    with pytest.raises(t.TraitError, match=r"token position 40 is out of range"):
+        heat.hide = [0, 40]
+    assert heat.layer == 0 and heat.scale == "power" and heat.hide == []
+
+
+def test_not_an_attention_is_named(att):
+    with pytest.raises(TypeError, match=r"needs an attnwidget.Attention, got ndarray \(got an array of shape \(3, 8, 12, 12\)"):
+        aw.AttentionHeatmap(att.weights)
+    with pytest.raises(TypeError, match=r"got tuple"):
+        aw.AttentionHeatmap((att.weights, att.tokens))
+
+
+def test_a_padding_mask_is_sent(att):
+    mask = att.mask.copy()
+    mask[:, 1] = False
+    w = np.where(mask, att.weights, 0)
+    w /= w.sum(-1, keepdims=True)
+    padded = aw.Attention(w, att.tokens, mask)
+    state = aw.AttentionHeatmap(padded).get_state()
+    np.testing.assert_array_equal(decode(state["_mask"]).astype(bool), mask)
