@@ -332,7 +332,10 @@ class Attention:
                 "limit; ask for att.head(l, h), att.layer(l), att.rows(l, start, stop), "
                 "att.overview(size) or att.select(layers=..., heads=...) instead, or pass max_bytes"
             )
-        w = np.stack([self.layer(l) for l in self.layer_ids])
+        empty = getattr(self._source, "empty", None)
+        w = empty(self.shape) if empty is not None else np.empty(self.shape, np.float32)
+        for li in range(self.num_layers):
+            self._source.block(li, None, 0, self.n_query, out=w[li])
         return self._replace(weights=w, _source=None)
 
     # ------------------------------------------------------------------ indexing

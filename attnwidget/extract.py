@@ -92,8 +92,9 @@ class _Capture:
             if is_causal is None:
                 is_causal = getattr(module, "is_causal", True)
             self.layers[index] = {
-                "q": query.detach(),
-                "k": key.detach(),
+                # Contiguous copies (O(n x d) each): row slicing them later is then cheap.
+                "q": query.detach().contiguous(),
+                "k": key.detach().contiguous(),
                 "mask": None if attention_mask is None else attention_mask.detach(),
                 "scaling": kwargs.get("scaling"),
                 "softcap": kwargs.get("softcap"),
@@ -193,13 +194,15 @@ class CapturedQK:
                           self.batch_index, self.positions)
 
     def scores(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int):
-        """Masked float32 logits ``(heads, stop-start, n_key)`` as a torch tensor."""
+        """Masked float32 logits ``(heads, stop-start, kmax)`` as a torch tensor, where keys from
+        ``kmax`` on are hidden from every row of the block; and the visibility mask."""
         import torch
 
         rec = self.layers[li]
         q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]  # (H, n, d), (Hkv, n, d)
         heads = self.head_ids if head_idx is None else [self.head_ids[i] for i in head_idx]
         group = q.shape[0] // k.shape[0]
+        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
         pos = self.positions
         if pos is not None:
             pos = pos.to(q.device)
@@ -208,17 +211,31 @@ class CapturedQK:
         else:
             q_rows = torch.arange(start, stop, device=q.device) + (q.shape[1] - self.shape[2])
             k_cols = None
-        hq = torch.as_tensor(heads, device=q.device)
-        qs = q.index_select(0, hq).index_select(1, q_rows).float()
-        kv = k.index_select(0, torch.div(hq, group, rounding_mode="floor")).float()
-        if k_cols is not None:
-            kv = kv.index_select(1, k_cols)
-        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
-        s = torch.matmul(qs, kv.transpose(-1, -2)) * scaling
+        all_heads = heads == list(range(q.shape[0]))
+        visible = self.visible(li, q_rows, k_cols, q.device)
+        # Keys past the last visible one (the causal future) are skipped: about half the work.
+        cols_any = visible.any(dim=0)
+        kmax = int(cols_any.nonzero().max()) + 1 if bool(cols_any.any()) else 1
+        visible = visible[:, :kmax]
+        kv = k[:, :kmax] if k_cols is None else k.index_select(1, k_cols[:kmax])
+        kv = kv.float()
+        if all_heads:
+            qs = q[:, q_rows[0]:q_rows[-1] + 1] if pos is None else q.index_select(1, q_rows)
+            # Scale the small query block rather than the large score block.
+            qs = (qs.float() * scaling).contiguous()
+            # Grouped-query heads are consecutive per kv head: one batched matmul per kv head,
+            # without materialising repeated keys.
+            n_kv, rows = kv.shape[0], qs.shape[1]
+            s = torch.matmul(qs.view(n_kv, group * rows, -1), kv.transpose(-1, -2))
+            s = s.view(q.shape[0], rows, kmax)
+        else:
+            hq = torch.as_tensor(heads, device=q.device)
+            qs = q.index_select(0, hq).index_select(1, q_rows).float() * scaling
+            kv = kv.index_select(0, torch.div(hq, group, rounding_mode="floor"))
+            s = torch.matmul(qs, kv.transpose(-1, -2))
         if rec["softcap"] is not None:
             s = torch.tanh(s / rec["softcap"]) * rec["softcap"]
-        visible = self.visible(li, q_rows, k_cols, s.device)
-        return s.masked_fill_(~visible, float("-inf")), visible
+        return s.masked_fill_(~visible.to(s.device), float("-inf")), visible
 
     def visible(self, li: int, q_rows, k_cols, device):
         """Bool ``(rows, n_key)``: keys each query row may see in this layer."""
@@ -244,22 +261,35 @@ class CapturedQK:
             vis &= cols[None, :] > q_rows.to(device)[:, None] - rec["sliding_window"]
         return vis
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int) -> np.ndarray:
+    def empty(self, shape) -> np.ndarray:
+        """An uninitialised float32 array for results; torch's allocator maps large blocks far
+        faster than numpy's here (huge pages), which dominates at n^2 sizes."""
         import torch
 
-        out = []
+        return torch.empty(tuple(shape), dtype=torch.float32).numpy()
+
+    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``(heads, stop-start, n_key)`` float32, written into `out` when given."""
+        import torch
+
+        n_heads = len(self.head_ids) if head_idx is None else len(head_idx)
+        if out is None:
+            out = self.empty((n_heads, max(0, stop - start), self.shape[3]))
+        dst = torch.from_numpy(out)
         with torch.no_grad():
             for s0 in range(start, stop, ROW_CHUNK):
                 s1 = min(stop, s0 + ROW_CHUNK)
-                s, visible = self.scores(li, head_idx, s0, s1)
-                p = torch.softmax(s, dim=-1)
-                # Rows with no visible key (padding queries) give NaN from softmax; they carry nothing.
-                p = torch.nan_to_num_(p, nan=0.0)
-                out.append(p.cpu().numpy())
-        if not out:
-            n_heads = len(self.head_ids) if head_idx is None else len(head_idx)
-            return np.zeros((n_heads, 0, self.shape[3]), np.float32)
-        return np.concatenate(out, axis=1)
+                s, _ = self.scores(li, head_idx, s0, s1)
+                kmax = s.shape[-1]
+                # In-place softmax: one buffer per block. Rows with no visible key (impossible once
+                # padding is removed, but possible with a user mask) would be NaN; they carry nothing.
+                s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
+                s.div_(s.sum(dim=-1, keepdim=True))
+                torch.nan_to_num_(s, nan=0.0)
+                dst[:, s0 - start:s1 - start, :kmax].copy_(s)
+                dst[:, s0 - start:s1 - start, kmax:].zero_()
+        return out
 
     def mask(self) -> np.ndarray:
         """Visible-key mask ``(n_query, n_key)`` of the first held layer."""

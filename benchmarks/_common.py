@@ -1,0 +1,77 @@
+"""Shared helpers for the benchmark scripts: timing, peak memory, tables, prompts of a given length."""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import threading
+import time
+
+import psutil
+
+
+class PeakRSS:
+    """Peak resident memory above the starting point while the block runs (sampled every 5 ms)."""
+
+    def __enter__(self):
+        gc.collect()
+        self.proc = psutil.Process(os.getpid())
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+        self.mib = (self.peak - self.base) / 2**20
+
+
+def measure(fn, repeat: int = 1):
+    """(best seconds, peak extra MiB, result) of `fn` over `repeat` runs."""
+    best, peak, result = float("inf"), 0.0, None
+    for _ in range(repeat):
+        result = None
+        with PeakRSS() as mem:
+            t = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - t)
+        peak = max(peak, mem.mib)
+        if repeat > 1:
+            result = None
+            gc.collect()
+    return best, peak, result
+
+
+def prompt_text(tokenizer, n: int) -> str:
+    """Ordinary English text that tokenizes to exactly `n` tokens (or the closest below)."""
+    base = ("Attention lets each token gather information from the tokens before it, and a model "
+            "stacks many such layers to build up meaning from the words of a prompt. ").split()
+    words = (base * (n // len(base) + 2))[: 2 * n]
+
+    def count(m):
+        return len(tokenizer(" ".join(words[:m]))["input_ids"])
+
+    lo, hi = 1, len(words)
+    while lo < hi:  # largest word count whose text is at most n tokens
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if count(mid) <= n else (lo, mid - 1)
+    return " ".join(words[:lo])
+
+
+def print_table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(str(h).rjust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))

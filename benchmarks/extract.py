@@ -1,0 +1,61 @@
+"""Extraction cost on the bundled SmolLM2 (CPU): plain SDPA forward vs eager output_attentions vs
+attnwidget's capture, at several lengths. Ratios are against the plain forward measured in the same run.
+
+    python benchmarks/extract.py [--lengths 128 512 2048] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import attnwidget as aw  # noqa: E402
+from _common import measure, print_table, prompt_text  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lengths", type=int, nargs="+", default=[128, 512, 2048])
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+
+    model, tok = aw.load_model()
+    eager = copy.deepcopy(model)
+    eager.set_attn_implementation("eager")
+    print(f"SmolLM2-135M-Instruct, {model.config.num_hidden_layers} layers x "
+          f"{model.config.num_attention_heads} heads, CPU, {torch.get_num_threads()} threads, float32")
+    rows = []
+    for n in args.lengths:
+        text = prompt_text(tok, n)
+        x = tok(text, return_tensors="pt")
+        n_real = x["input_ids"].shape[1]
+
+        def plain():
+            with torch.no_grad():
+                return model(**x, use_cache=False).logits.shape
+
+        def eager_attn():
+            with torch.no_grad():
+                return len(eager(**x, use_cache=False, output_attentions=True).attentions)
+
+        plain(), eager_attn()  # warm-up: first calls pay for allocator and kernel set-up
+        t_plain, m_plain, _ = measure(plain, args.repeat)
+        t_eager, m_eager, _ = measure(eager_attn, args.repeat)
+        t_ext, m_ext, _ = measure(lambda: aw.extract(model, tok, text).shape, args.repeat)
+        t_one, m_one, _ = measure(lambda: aw.extract(model, tok, text, layers=[15], heads=[0]).shape, args.repeat)
+        kept = model.config.num_hidden_layers * model.config.num_attention_heads * n_real**2 * 4 / 2**20
+        rows.append([n_real, f"{t_plain:.3f}", f"{t_eager:.3f} ({t_eager / t_plain:.2f}x)",
+                     f"{t_ext:.3f} ({t_ext / t_plain:.2f}x)", f"{t_one:.3f} ({t_one / t_plain:.2f}x)",
+                     f"{m_plain:.0f}", f"{m_eager:.0f}", f"{m_ext:.0f}", f"{m_one:.0f}", f"{kept:.0f}"])
+    print_table(["n", "plain s", "eager s (x plain)", "aw all s (x plain)", "aw 1 head s (x plain)",
+                 "plain MiB", "eager MiB", "aw all MiB", "aw 1 head MiB", "kept weights MiB"], rows)
+    print("MiB = peak resident memory above the start of each call; 'kept weights' = layers x heads x n^2 float32.")
+
+
+if __name__ == "__main__":
+    main()
