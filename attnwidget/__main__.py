@@ -1,9 +1,11 @@
-"""Command line: ``python -m attnwidget demo`` runs the bundled model on a prompt."""
+"""Command line: ``python -m attnwidget demo`` runs the bundled model on a prompt and writes a
+standalone HTML page with the four linked views and the analysis report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 DEMO_PROMPT = "The cat sat on the mat because it was tired. Where did the cat sit?"
 
@@ -24,6 +26,26 @@ def _summary_lines(att) -> list[str]:
     return lines
 
 
+def _report_panel(text: str):
+    """A read-only text panel for the page (the report is plain text; shown with textContent)."""
+    import anywidget
+    import traitlets as t
+
+    class ReportPanel(anywidget.AnyWidget):
+        _esm = """
+export default { render({ model, el }) {
+  const box = document.createElement("pre");
+  box.style.cssText = "font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0;white-space:pre-wrap;background:#fff;color:#1f2328";
+  box.className = "attnwidget aw-report";
+  box.textContent = model.get("text");
+  el.replaceChildren(box);
+} };
+"""
+        text = t.Unicode("").tag(sync=True)
+
+    return ReportPanel(text=text)
+
+
 def demo(args) -> int:
     import attnwidget as aw
 
@@ -33,15 +55,23 @@ def demo(args) -> int:
     print("tokens:", " | ".join(repr(t) for t in att.tokens))
     print("per-layer summary (head-averaged, over visible keys):")
     print("\n".join(_summary_lines(att)))
+    views = [aw.show(att)]
+    if hasattr(aw, "report"):
+        views.append(_report_panel(repr(aw.report(att))))
+    out = Path(args.out).resolve()
+    title = f"attnwidget: {att.meta.get('model', args.model)} on {args.prompt[:60]!r}"
+    aw.save_html(views, out, title=title)
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB): open it in a browser, no kernel or network needed")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attnwidget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="extract attention from the bundled model and summarise it")
+    p = sub.add_parser("demo", help="extract attention from the bundled model, summarise it and write a linked-views HTML page")
     p.add_argument("--model", default="smollm2", help="smollm2 (default), minilm, or a hub id/path")
     p.add_argument("--prompt", default=DEMO_PROMPT)
+    p.add_argument("--out", default="attnwidget-demo.html", help="HTML page to write (default: ./attnwidget-demo.html)")
     p.set_defaults(func=demo)
     args = parser.parse_args(argv)
     return args.func(args)

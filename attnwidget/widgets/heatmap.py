@@ -29,8 +29,8 @@ class AttentionHeatmap(MapView):
     fusion : {"mean", "max", "min"}
         Head fusion when `head` is None.
     scale : {"linear", "log", "power"}
-        Colour scale; the default (power, gamma 0.4) keeps weights far below an attention sink
-        visible.
+        Colour scale. The default, log over three decades below the largest weight, keeps weights
+        far below an attention sink visible; power uses `gamma`.
     gamma : float
         Exponent of the power scale.
     colormap : {"viridis", "cividis", "magma", "greys"}

@@ -46,7 +46,8 @@ class RolloutBar(AttentionView):
         Identity weight for the residual stream (see `attnwidget.metrics.rollout`).
     scale, gamma, colormap, hide
         Bar colours and hiding, as for `AttentionHeatmap`. Rollout with hidden tokens is
-        recomputed in the kernel; an exported page keeps the rollout it was given.
+        recomputed in the kernel; the state also holds the rollout with the first token's hiding
+        toggled, so an exported page can switch between the two.
     selection : Selection, optional
         Share an existing selection.
     """
@@ -56,6 +57,10 @@ class RolloutBar(AttentionView):
     residual = t.Float(0.5).tag(sync=True)
     _rollout = t.Dict().tag(sync=True)
     _rollout_hide = t.List(t.Int()).tag(sync=True)
+    # The same rollout with the first token's hiding toggled, so the "hide first token" control
+    # works in an exported page too (one more n x n float16).
+    _rollout_alt = t.Dict().tag(sync=True)
+    _rollout_alt_hide = t.List(t.Int()).tag(sync=True)
 
     def __init__(self, att: Attention, query: int | None = None, *, residual: float = 0.5,
                  scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA, colormap: str = "viridis",
@@ -86,10 +91,15 @@ class RolloutBar(AttentionView):
         return v
 
     def _build(self, change=None) -> None:
-        r = rollout_with_hidden(self.attention, self.hide, self.residual)
+        hide = list(self.hide)
+        alt = sorted(set(hide) ^ {0})
+        r = rollout_with_hidden(self.attention, hide, self.residual)
+        r_alt = rollout_with_hidden(self.attention, alt, self.residual)
         with self.hold_trait_notifications():
             self._rollout = array_payload(r, "float16")
-            self._rollout_hide = list(self.hide)
+            self._rollout_hide = hide
+            self._rollout_alt = array_payload(r_alt, "float16")
+            self._rollout_alt_hide = alt
 
     @property
     def values(self) -> np.ndarray:

@@ -76,7 +76,7 @@ def test_bad_values_at_assignment(att):
         heat.scale = "Log"
     with pytest.raises(t.TraitError, match=r"token position 40 is out of range"):
         heat.hide = [0, 40]
-    assert heat.layer == 0 and heat.scale == "power" and heat.hide == []
+    assert heat.layer == 0 and heat.scale == "log" and heat.hide == []
 
 
 def test_not_an_attention_is_named(att):

@@ -77,3 +77,13 @@ def test_errors(att):
     tail = aw.Attention(att.weights[:, :, -3:], att.tokens, att.mask[-3:])
     with pytest.raises(ValueError, match=r"RolloutBar needs square attention .* n_query=3, n_key=12"):
         aw.RolloutBar(tail)
+
+
+def test_state_also_holds_the_rollout_with_the_first_token_toggled(att):
+    bar = aw.RolloutBar(att)
+    keep = att.mask.copy()
+    keep[:, 0] = False
+    assert bar._rollout_alt_hide == [0]
+    np.testing.assert_allclose(decode(bar._rollout_alt), reference_rollout(att.weights, keep), atol=2e-3)
+    bar.hide = [0, 3]
+    assert bar._rollout_alt_hide == [3]

@@ -109,13 +109,22 @@ export default async function render({ model, el, host, signal }) {
       const ctx = canvas.getContext("2d");
       const img = ctx.createImageData(tk, tq);
       for (let k = 0; k < per; k++) {
-        const c = Math.round(scale(thumbs.values[base + k]) * 255) * 3, o = k * 4;
-        img.data[o] = table[c]; img.data[o + 1] = table[c + 1]; img.data[o + 2] = table[c + 2];
-        img.data[o + 3] = row === null ? 255 : 60; // fade the map under a hovered row
+        const t = scale(thumbs.values[base + k]), o = k * 4;
+        if (row === null) {
+          const c = Math.round(t * 255) * 3;
+          img.data[o] = table[c]; img.data[o + 1] = table[c + 1]; img.data[o + 2] = table[c + 2];
+        } else {
+          // Under a hovered row the map stays as light grey context for the bars.
+          const g = 250 - Math.round(60 * t);
+          img.data[o] = g; img.data[o + 1] = g; img.data[o + 2] = g;
+        }
+        img.data[o + 3] = 255;
       }
       ctx.clearRect(0, 0, tk, tq);
       ctx.putImageData(img, 0, 0);
       if (row !== null) {
+        ctx.fillStyle = "rgba(255,140,0,0.9)";
+        ctx.fillRect(0, row, tk, 1 / Math.max(1, tq / THUMB)); // where the row sits in the map
         // The hovered token's attention row as bars across the keys, coloured and sized by weight.
         for (let c = 0; c < tk; c++) {
           const v = thumbs.values[base + row * tk + c];

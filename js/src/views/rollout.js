@@ -36,18 +36,28 @@ export default async function render({ model, el, host, signal }) {
   ui.body.append(row, h("div", { style: "color:#57606a;margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
   wireTokens(row, sel, signal);
 
-  let decoded = null, payload = null, scale = null, values = null;
+  let scale = null, values = null;
+  const cache = new WeakMap();
+  const decodeOnce = (p) => { if (!cache.has(p)) cache.set(p, decode(p)); return cache.get(p); };
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  // The kernel sends the rollout for the current hiding and for the first token's hiding toggled.
+  function current() {
+    const want = model.get("hide");
+    const alt = model.get("_rollout_alt");
+    if (alt && alt.shape && same(want, model.get("_rollout_alt_hide")) && !same(want, model.get("_rollout_hide"))) {
+      return { data: decodeOnce(alt), hide: model.get("_rollout_alt_hide") };
+    }
+    return { data: decodeOnce(model.get("_rollout")), hide: model.get("_rollout_hide") };
+  }
   function query() {
     const p = sel.get("pinned_token");
     return p !== null && p !== undefined ? p : model.get("query");
   }
   function draw() {
-    const p = model.get("_rollout");
-    if (p !== payload) { payload = p; decoded = decode(p); }
     syncScale();
     const q = query();
-    values = slice0(decoded, q);
-    const hide = model.get("_rollout_hide");
+    const { data, hide } = current();
+    values = slice0(data, q);
     let vmax = 0;
     for (let j = 0; j < n; j++) if (values[j] > vmax) vmax = values[j];
     scale = viewScale(model, vmax || 1);
@@ -63,7 +73,7 @@ export default async function render({ model, el, host, signal }) {
     ui.root.dataset.query = String(q);
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");
-    if (want.length !== hide.length || want.some((x, i) => x !== hide[i])) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
+    if (!same(want, hide)) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
     notes.push("bar height and colour follow the scale");
     drawLegend(ui.legend, scale, cmap, notes);
   }
@@ -99,7 +109,7 @@ export default async function render({ model, el, host, signal }) {
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); }
   sel.on(["pinned_token"], draw);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_rollout", "_rollout_hide", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   draw();
   onHover();
   return () => el.replaceChildren();
