@@ -11,12 +11,13 @@ Every accessor goes through `layer`, `head` and `rows`, so both kinds behave the
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS"]
+__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "max_pool", "renormalize", "fuse_heads", "causal_mask"]
 
 HEAD_FUSIONS = ("mean", "max", "min")
 
@@ -309,9 +310,13 @@ class Attention:
 
     @property
     def weights(self) -> np.ndarray:
-        """All weights, ``(layers, heads, n_query, n_key)`` float32."""
+        """All weights, ``(layers, heads, n_query, n_key)`` float32.
+
+        For lazy attention they are computed on first access and kept; a `MemoryError` that says
+        how big they would be is raised when they would not fit.
+        """
         if self._weights is None:
-            return self.materialize()._weights
+            self._weights = self.materialize(max_bytes=_memory_budget())._weights
         return self._weights
 
     def materialize(self, max_bytes: int = DEFAULT_MAX_BYTES) -> "Attention":
@@ -324,6 +329,8 @@ class Attention:
         """
         if self._source is None:
             return self
+        if self._weights is not None:  # computed earlier through .weights
+            return self._replace(_source=None)
         if self.nbytes > max_bytes:
             L, H, Q, K = self.shape
             raise MemoryError(
@@ -359,14 +366,14 @@ class Attention:
     def layer(self, layer: int) -> np.ndarray:
         """``(heads, n_query, n_key)`` for one model layer number."""
         li = self._layer_index(layer)
-        if self._source is not None:
+        if self._weights is None:
             return self._source.block(li, None, 0, self.n_query)
         return self._weights[li]
 
     def head(self, layer: int, head: int) -> np.ndarray:
         """``(n_query, n_key)`` for one model layer and head number."""
         li, hi = self._layer_index(layer), self._head_index(head)
-        if self._source is not None:
+        if self._weights is None:
             return self._source.block(li, [hi], 0, self.n_query)[0]
         return self._weights[li, hi]
 
@@ -375,7 +382,7 @@ class Attention:
         li = self._layer_index(layer)
         hi = None if heads is None else [self._head_index(h) for h in heads]
         start, stop = max(0, int(start)), min(self.n_query, int(stop))
-        if self._source is not None:
+        if self._weights is None:
             return self._source.block(li, hi, start, stop)
         w = self._weights[li, :, start:stop]
         return w if hi is None else w[hi]
@@ -387,10 +394,26 @@ class Attention:
         """
         for start in range(0, self.n_query, block):
             stop = min(self.n_query, start + block)
-            if self._source is None:
+            if self._weights is not None:
                 yield start, stop, self._weights[:, :, start:stop]
             else:
                 yield start, stop, np.stack([self.rows(l, start, stop) for l in self.layer_ids])
+
+    def pooled(self, layer: int, factor: int, heads: Sequence[int] | None = None) -> np.ndarray:
+        """``(heads, ceil(Q/factor), ceil(K/factor))``: one layer max-pooled by `factor`.
+
+        Computed block by block (``factor`` x a few rows at a time), so for lazy attention an
+        overview of a long input never holds the full ``n x n`` map.
+        """
+        factor = int(factor)
+        if factor < 1:
+            raise ValueError(f"factor must be a positive int; got {factor}")
+        if factor == 1:
+            return self.rows(layer, 0, self.n_query, heads=heads)
+        step = factor * max(1, 256 // factor)
+        parts = [max_pool(self.rows(layer, start, start + step, heads=heads), factor)
+                 for start in range(0, self.n_query, step)]
+        return np.concatenate(parts, axis=-2)
 
     def kv_head_of(self, head: int) -> int:
         """The kv head that query head number `head` reads (grouped-query attention)."""
@@ -510,6 +533,30 @@ def fuse_heads(layer_weights: np.ndarray, how: str, mask: np.ndarray) -> np.ndar
         return layer_weights.mean(axis=0)
     fused = layer_weights.max(axis=0) if how == "max" else layer_weights.min(axis=0)
     return renormalize(fused, mask)
+
+
+def _memory_budget() -> int:
+    """Bytes a full materialisation may take: half the memory now available, at most 8 GiB."""
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return DEFAULT_MAX_BYTES
+    return min(DEFAULT_MAX_BYTES, avail // 2)
+
+
+def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Max-pool the last two axes of `maps` by `factor` (edges padded with zeros).
+
+    Max, not mean: an overview must still show a single strong weight, which a mean over a block
+    would dilute below visibility.
+    """
+    if factor == 1:
+        return maps
+    *lead, q, k = maps.shape
+    tq, tk = -(-q // factor), -(-k // factor)
+    padded = np.zeros((*lead, tq * factor, tk * factor), dtype=maps.dtype)
+    padded[..., :q, :k] = maps
+    return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
 
 
 def _short(ids: list[int]) -> str:
