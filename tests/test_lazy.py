@@ -62,3 +62,19 @@ def test_impossible_materialisation_says_how_big(tiny_llama, word_tokenizer, mon
     with pytest.raises(MemoryError, match="over the 0.0 GiB limit"):
         lazy.weights
     assert lazy.head(0, 0).shape == (50, 50)  # what it suggests still works
+
+
+def test_bfloat16_model_gets_float32_softmax(word_tokenizer):
+    import copy
+
+    import torch
+
+    from conftest import _tiny
+
+    model = _tiny("llama").to(torch.bfloat16)
+    att = aw.extract(model, word_tokenizer, words(30))
+    assert att.weights.dtype == np.float32
+    # Softmax ran in float32: rows sum to 1 far tighter than bfloat16's 8-bit mantissa allows.
+    np.testing.assert_allclose(att.weights.sum(-1), 1, atol=1e-5)
+    ref = copy.deepcopy(model).float()
+    np.testing.assert_allclose(att.weights, aw.extract(ref, word_tokenizer, words(30)).weights, atol=3e-2)

@@ -1,0 +1,163 @@
+"""Long contexts: what attention costs at lengths people prompt with.
+
+For each length it measures, in one run: the plain SDPA forward (the baseline), the capture forward
+(`aw.extract(..., lazy=True)`: q/k kept, nothing n^2 materialised), one head's full (n x n) map,
+every head's entropy streamed over row blocks, and eager ``output_attentions`` in a child process
+with a memory cap (so running out of memory is reported, not fatal). Ratios are against the plain
+forward.
+
+    python benchmarks/long_context.py                       # bundled SmolLM2 on CPU, n = 1024 4096 8192
+    python benchmarks/long_context.py --model llama8b --device cuda --lengths 4096 8192 16384 32768
+      (random-weight Llama-3-8B shape, bfloat16, for a machine with a CUDA GPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import attnwidget as aw  # noqa: E402
+from _common import PeakRSS, print_table, prompt_text  # noqa: E402
+
+
+def load(name: str, device: str):
+    if name == "smollm2":
+        return aw.load_model()
+    if name == "llama8b":
+        from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+        cfg = LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                          num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,
+                          max_position_embeddings=131072, attn_implementation="sdpa")
+        with torch.device(device):
+            model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
+        _, tok = aw.load_model()  # any tokenizer works for random weights; ids are clipped below
+        return model, tok
+    raise SystemExit(f"unknown model {name}")
+
+
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+class Peak:
+    """Peak extra memory: GPU allocator peak on CUDA, resident set on CPU."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def __enter__(self):
+        if self.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+        else:
+            self.rss = PeakRSS().__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.startswith("cuda"):
+            self.mib = (torch.cuda.max_memory_allocated() - self.base) / 2**20
+        else:
+            self.rss.__exit__(*exc)
+            self.mib = self.rss.mib
+
+
+def timed(fn, device):
+    with Peak(device) as p:
+        sync(device)
+        t = time.perf_counter()
+        out = fn()
+        sync(device)
+        dt = time.perf_counter() - t
+    return dt, p.mib, out
+
+
+EAGER_CHILD = r"""
+import json, resource, sys, time, torch, attnwidget as aw
+cap = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+n = int(sys.argv[1])
+try:
+    model, tok = aw.load_model()
+    model.set_attn_implementation("eager")
+    ids = torch.tensor([json.loads(sys.stdin.read())])
+    with torch.no_grad():
+        model(input_ids=ids[:, :16], output_attentions=True)
+        t = time.perf_counter()
+        out = model(input_ids=ids, output_attentions=True, use_cache=False)
+        print(json.dumps({"seconds": time.perf_counter() - t}))
+except (MemoryError, RuntimeError) as e:
+    print(json.dumps({"error": "out of memory" if "memory" in str(e).lower() or isinstance(e, MemoryError) else str(e)[:80]}))
+"""
+
+
+def eager_in_child(ids, cap_bytes):
+    proc = subprocess.run([sys.executable, "-c", EAGER_CHILD, str(len(ids)), str(cap_bytes)],
+                          input=json.dumps(ids), capture_output=True, text=True, timeout=1800)
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            continue
+    return {"error": "out of memory (killed)" if proc.returncode < 0 else f"failed ({proc.returncode})"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="smollm2", choices=["smollm2", "llama8b"])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096, 8192])
+    ap.add_argument("--eager-cap-gib", type=float, default=16.0,
+                    help="address-space cap for the eager child process (CPU only)")
+    args = ap.parse_args()
+    model, tok = load(args.model, args.device)
+    cfg = model.config
+    print(f"{args.model}: {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads "
+          f"({cfg.num_key_value_heads} kv), {args.device}, {model.dtype}, torch threads {torch.get_num_threads()}")
+    rows = []
+    for n in args.lengths:
+        text = prompt_text(tok, n)
+        ids = tok(text)["input_ids"]
+        if args.model == "llama8b":
+            ids = [i % cfg.vocab_size for i in ids]
+        x = torch.tensor([ids], device=args.device)
+        L, H = cfg.num_hidden_layers, cfg.num_attention_heads
+
+        def plain():
+            with torch.no_grad():
+                return model(input_ids=x, use_cache=False).logits.shape
+
+        plain()  # warm-up
+        t_plain, m_plain, _ = timed(plain, args.device)
+        text_for_extract = tok.decode(ids) if args.model == "llama8b" else text
+        t_cap, m_cap, att = timed(lambda: aw.extract(model, tok, text_for_extract, lazy=True), args.device)
+        t_head, m_head, head = timed(lambda: att.head(L // 2, 0), args.device)
+        t_ent, m_ent, ent = timed(lambda: aw.metrics.entropy(att), args.device)
+        assert head.shape == (att.n_query, att.n_key) and ent.shape == (L, H)
+        if args.device == "cpu" and args.model == "smollm2":
+            eager = eager_in_child(ids, int(args.eager_cap_gib * 2**30))
+            eager_s = (f"{eager['seconds']:.2f} ({eager['seconds'] / t_plain:.2f}x)" if "seconds" in eager
+                       else eager["error"])
+        else:
+            eager_s = "not run"
+        full_gib = L * H * len(ids) ** 2 * 4 / 2**30
+        rows.append([len(ids), f"{t_plain:.2f}", f"{t_cap:.2f} ({t_cap / t_plain:.2f}x)",
+                     f"{t_head:.2f}", f"{t_ent:.2f} ({t_ent / t_plain:.2f}x)",
+                     f"{m_plain:.0f}", f"{m_cap:.0f}", f"{m_ent:.0f}", f"{full_gib:.1f}", eager_s])
+        del att, head
+    print_table(["n", "plain s", "capture s (x plain)", "1 head map s", "all-head entropy s (x plain)",
+                 "plain MiB", "capture MiB", "entropy MiB", "full weights GiB", "eager s (x plain)"], rows)
+    print(f"MiB: peak memory above the start of each step. Eager runs in a child process capped at "
+          f"{args.eager_cap_gib:g} GiB of address space.")
+
+
+if __name__ == "__main__":
+    main()
