@@ -293,17 +293,26 @@ class CapturedQK:
         return out
 
     def mask(self) -> np.ndarray:
-        """Visible-key mask ``(n_query, n_key)`` of the first held layer."""
+        """Visible-key mask ``(n_query, n_key)``: keys visible in any held layer.
+
+        Layers differ when some use a sliding window (Gemma-2, Mistral variants); the union keeps
+        every key a layer may attend to, so no layer's weight falls on a "hidden" key.
+        """
         import torch
 
-        device = self.layers[0]["q"].device
-        n_q = self.shape[2]
-        if self.positions is not None:
-            q_rows = self.positions.to(device)
-        else:
-            q_rows = torch.arange(n_q, device=device) + (self.layers[0]["q"].shape[2] - n_q)
-        k_cols = None if self.positions is None else self.positions
-        return self.visible(0, q_rows, k_cols, device).cpu().numpy()
+        union = None
+        for li in range(len(self.layers)):
+            device = self.layers[li]["q"].device
+            n_q = self.shape[2]
+            if self.positions is not None:
+                q_rows = self.positions.to(device)
+            else:
+                q_rows = torch.arange(n_q, device=device) + (self.layers[li]["q"].shape[2] - n_q)
+            m = self.visible(li, q_rows, self.positions, device).cpu()
+            union = m if union is None else union | m
+            if li == 0 and self.layers[li]["mask"] is None and not self.layers[li]["sliding_window"]:
+                break  # plain causal or full attention: every layer sees the same keys
+        return union.numpy()
 
 
 # ---------------------------------------------------------------------------------- extract

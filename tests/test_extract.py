@@ -192,3 +192,26 @@ def test_bundled_minilm_capture_equals_eager(minilm):
     assert att.shape[:2] == (6, 12) and not att.is_causal
     assert att.tokens[0] == "[CLS]" and att.tokens[-1] == "[SEP]"
     np.testing.assert_allclose(att.weights, eager_reference(model, tok, text), atol=1e-5, rtol=0)
+
+
+def test_sliding_window_and_softcap_layers_match_eager(word_tokenizer):
+    """Gemma-2 alternates sliding-window and full layers and soft-caps logits; Mistral slides."""
+    from transformers import Gemma2Config, Gemma2ForCausalLM, MistralConfig, MistralForCausalLM
+
+    torch.manual_seed(0)
+    gemma = Gemma2ForCausalLM(Gemma2Config(
+        vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, sliding_window=5, attn_logit_softcapping=5.0,
+        final_logit_softcapping=None, max_position_embeddings=128, attn_implementation="eager")).eval()
+    mistral = MistralForCausalLM(MistralConfig(
+        vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, sliding_window=5, max_position_embeddings=128)).eval()
+    text = words(20)
+    for model in (gemma, mistral):
+        att = aw.extract(model, word_tokenizer, text)
+        assert att.meta["method"] == "capture"
+        ref = eager_reference(model, word_tokenizer, text)
+        np.testing.assert_allclose(att.weights, ref, atol=1e-5)
+        # Each sliding-window layer sees at most 5 keys; the mask keeps what any layer sees.
+        assert (att.weights[0, 0] > 0).sum(1).max() == 5
+        assert att.mask.sum(1).max() == (20 if model is gemma else 5)
