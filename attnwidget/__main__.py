@@ -11,18 +11,18 @@ DEMO_PROMPT = "The cat sat on the mat because it was tired. Where did the cat si
 
 
 def _summary_lines(att) -> list[str]:
-    import numpy as np
+    """Per layer, averaged over heads: entropy, top weight, mass on the first token and on the previous one."""
+    from . import metrics
 
-    mask = att.mask
-    lines = [f"{'layer':>5}  {'entropy':>8}  {'max weight':>10}  {'on first token':>14}  {'on previous':>11}"]
-    rows = np.arange(att.n_query) + (att.n_key - att.n_query)
-    for l in att.layer_ids:
-        w = att.layer(l)  # (H, Q, K)
-        p = np.where(mask, w, 0.0)
-        ent = -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1).mean()
-        first = p[:, 1:, 0].mean() if att.n_query > 1 else p[:, :, 0].mean()
-        prev = p[:, rows[1:] - rows[0], rows[1:] - 1].mean() if att.n_query > 1 else float("nan")
-        lines.append(f"{l:>5}  {ent:>8.3f}  {p.max(-1).mean():>10.3f}  {first:>14.3f}  {prev:>11.3f}")
+    columns = {
+        "entropy": metrics.entropy(att),
+        "max weight": metrics.confidence(att),
+        "on first token": metrics.sink_mass(att, k=1),
+        "on previous": metrics.pattern_match(att, "previous_token"),
+    }
+    lines = [f"{'layer':>5}  " + "  ".join(f"{name:>14}" for name in columns)]
+    for i, layer in enumerate(att.layer_ids):
+        lines.append(f"{layer:>5}  " + "  ".join(f"{values[i].mean():>14.3f}" for values in columns.values()))
     return lines
 
 
