@@ -35,6 +35,9 @@ PATTERNS = ("previous_token", "first_token", "self", "duplicate_token", "inducti
 # Elements per block of rows: large enough for vectorised numpy, small enough that a block and
 # its temporaries stay near the CPU caches (float32, ~16 MB).
 BLOCK_ELEMENTS = 1 << 22
+# Rows fetched at once from a lazy attention (float32, ~256 MB): each fetch recomputes scores
+# from the captured queries and keys, so fewer, larger fetches are much faster.
+LAZY_BLOCK_ELEMENTS = 1 << 26
 
 # attention_flow solves one max-flow problem per (query, key) pair over a graph of
 # layers x tokens^2 edges in pure Python; past this many tokens it takes minutes.
@@ -115,13 +118,18 @@ class _Maps:
         elements = BLOCK_ELEMENTS if elements is None else elements
         per_row = max(1, int(np.prod(self.lead, dtype=np.int64)) * self.n_key)
         size = max(1, elements // per_row)
-        if self.att is not None:
-            source = self.att.iter_row_blocks(block=size)
-        else:
-            source = ((s, min(s + size, self.n_query), self.array[..., s:min(s + size, self.n_query), :])
-                      for s in range(0, self.n_query, size))
-        for start, stop, a in source:
-            yield _Rows(self, start, stop, a)
+        if self.att is None:
+            for s in range(0, self.n_query, size):
+                e = min(s + size, self.n_query)
+                yield _Rows(self, s, e, self.array[..., s:e, :])
+            return
+        # Lazy attention computes each block from queries and keys, with a fixed cost per call;
+        # fetch larger blocks and measure them in cache-sized pieces.
+        fetch = size if not self.att.is_lazy else max(size, LAZY_BLOCK_ELEMENTS // per_row)
+        for start, stop, a in self.att.iter_row_blocks(block=fetch):
+            for s in range(start, stop, size):
+                e = min(s + size, stop)
+                yield _Rows(self, s, e, a[..., s - start:e - start, :])
 
 
 class _Rows:
