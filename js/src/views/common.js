@@ -9,6 +9,7 @@ const CSS = `
 .attnwidget *{box-sizing:border-box}
 .aw-head{display:flex;flex-wrap:wrap;align-items:center;gap:6px 12px;margin-bottom:8px}
 .aw-title{font-weight:600;font-size:13px;margin-right:auto}
+.aw-body{overflow-x:auto}
 .aw-controls{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center}
 .aw-controls label{display:inline-flex;align-items:center;gap:4px;color:#57606a}
 .aw-controls select,.aw-controls input[type=number]{font:inherit;padding:1px 2px;border:1px solid #d0d7de;border-radius:4px;background:#fff;color:#1f2328}

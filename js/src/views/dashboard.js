@@ -1,21 +1,26 @@
-// Dashboard: lays out the four linked child views through anywidget's host.getWidget.
+// Dashboard: the four linked views in one output. Each child is drawn by this bundle's own view
+// function on the child's model (resolved with host.getModel), so it needs nothing from the host
+// beyond model references.
 import { h, ensureStyle } from "./common.js";
+import heatmap from "./heatmap.js";
+import headgrid from "./headgrid.js";
+import rollout from "./rollout.js";
+import graph from "./graph.js";
+
+const VIEWS = { heatmap, headgrid, rollout, graph };
 
 export default async function render({ model, el, host, signal }) {
   ensureStyle();
-  const root = h("div", { class: "aw-dashboard", style: "display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:12px;align-items:start" });
+  const root = h("div", { class: "aw-dashboard", style: "display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px;align-items:start" });
   el.replaceChildren(root);
-  if (!host || typeof host.getWidget !== "function") {
-    root.textContent = "attnwidget: this notebook host cannot lay out child widgets (anywidget >= 0.11 needed); display the views one by one";
-    return () => el.replaceChildren();
-  }
-  for (const name of ["heatmap", "headgrid", "rollout", "graph"]) {
+  const cleanups = [];
+  for (const name of Object.keys(VIEWS)) {
     const ref = model.get(name);
     if (!ref) continue;
     const cell = h("div", { style: "min-width:0" });
     root.append(cell);
-    const child = await host.getWidget(ref);
-    await child.render({ el: cell, signal });
+    const child = await host.getModel(ref);
+    cleanups.push(await VIEWS[name]({ model: child, el: cell, host, signal }));
   }
-  return () => el.replaceChildren();
+  return () => { for (const c of cleanups) c?.(); el.replaceChildren(); };
 }

@@ -66,7 +66,7 @@ export default async function render({ model, el, host, signal }) {
   pngButton(ui.controls, "attention-heatmap.png", () => drawExport(), signal);
 
   // Body: key labels on top, query labels on the left, canvas and overlay.
-  const px = Math.max(240, Math.min(620, nKey * 14));
+  const px = Math.max(240, Math.min(520, nKey * 14));
   const cell = px / nKey, rowPx = (px * nQuery) / nKey;
   const factor = poolFactor(nKey, px);
   const grid = h("div", { style: `display:grid;grid-template-columns:${LABEL_W}px ${px}px;grid-template-rows:${TOP_H}px ${rowPx}px;gap:2px` });
@@ -78,7 +78,7 @@ export default async function render({ model, el, host, signal }) {
   const dpr = window.devicePixelRatio || 1;
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
-  const axisNote = h("div", { style: `grid-column:2;color:#57606a;text-align:center`, text: "key (attended to) →" });
+  const axisNote = h("div", { style: `margin-left:${LABEL_W + 2}px;width:${px}px;color:#57606a;text-align:center;margin-top:2px`, text: "key (attended to) →" });
   grid.append(h("div", { style: "display:flex;align-items:flex-end;justify-content:flex-end;color:#57606a;padding:0 4px 2px 0;text-align:right", text: "query ↓ \\ key →" }), topLabels, leftLabels, stage);
   ui.body.append(grid, axisNote);
 
