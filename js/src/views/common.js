@@ -180,6 +180,8 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1) {
     ctx.fillRect(x + pad + i, y + 2, 1, barH);
   }
   ctx.strokeStyle = "#8c959f";
+  ctx.lineWidth = 1;
+  ctx.globalAlpha = 1;
   ctx.strokeRect(x + pad - 0.5, y + 1.5, inner + 1, barH + 1);
   ctx.fillStyle = "#57606a";
   ctx.font = "10px system-ui,sans-serif";
@@ -190,6 +192,28 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1) {
     ctx.fillText(fmt(v), Math.min(x + width - 10, Math.max(x + 10, tx)), y + barH + 15);
   }
   ctx.restore();
+}
+
+/** Legend sentences (scale, then notes) as plain strings, for PNG export. */
+export function legendLines(container) {
+  return [...container.querySelectorAll(":scope > div > div")].map((d) => d.textContent);
+}
+
+/** Draw legend sentences beside a colour bar; returns the width they need. */
+export function paintLegendText(ctx, lines, x, y) {
+  ctx.save();
+  ctx.textAlign = "left"; ctx.fillStyle = "#57606a"; ctx.font = "11px system-ui,sans-serif";
+  let w = 0;
+  lines.forEach((line, k) => { ctx.fillText(line, x, y + 14 * k); w = Math.max(w, ctx.measureText(line).width); });
+  ctx.restore();
+  return w;
+}
+
+/** Width in CSS pixels that `lines` need at the legend font. */
+export function legendTextWidth(lines) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = "11px system-ui,sans-serif";
+  return Math.max(0, ...lines.map((l) => ctx.measureText(l).width));
 }
 
 /** Notes every legend shows when the data is not the raw attention. */

@@ -7,7 +7,7 @@ import { connectSelection } from "../lib/selection.js";
 import { mapCache, mapKey, missingMapText } from "./heatmap.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens,
+  exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -91,7 +91,8 @@ export default async function render({ model, el, host, signal }) {
       g.append(svg("circle", { r: 3.5, fill: hidden ? "#d0d7de" : "#57606a" }));
       if (i % every === 0 || layout !== "arc") {
         const label = svg("text", layout === "arc" ? { transform: "rotate(60) translate(7,3)", "font-size": 10 } : { x: 6, y: -5, "font-size": 10 });
-        label.textContent = displayToken(tokens[i]);
+        const text = displayToken(tokens[i]);
+        label.textContent = text.length > 16 ? text.slice(0, 15) + "…" : text;
         if (hidden) label.setAttribute("text-decoration", "line-through");
         g.append(label);
       }
@@ -142,7 +143,10 @@ export default async function render({ model, el, host, signal }) {
       if (arc) { ctx.rotate(Math.PI / 3); ctx.fillText(label.textContent, 7, 3); } else ctx.fillText(label.textContent, 6, -5);
       ctx.restore();
     }
-    if (scale) paintLegend(ctx, scale, model.get("colormap"), 10, Hh + 2, 200);
+    if (scale) {
+      paintLegend(ctx, scale, model.get("colormap"), 10, Hh + 2, 200);
+      paintLegendText(ctx, legendLines(ui.legend).slice(0, 2), 220, Hh + 14);
+    }
     return out;
   }
 

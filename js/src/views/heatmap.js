@@ -6,8 +6,12 @@ import { displayMap, visibility, visibleMax } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
-  paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken,
+  paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
+  legendTextWidth, paintLegendText,
 } from "./common.js";
+
+// Labels in exported images are cut at 12 characters so they fit the margin.
+const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice(0, 11) + "…" : d; };
 
 const LABEL_W = 96, TOP_H = 72, MIN_LABEL_PX = 10;
 
@@ -217,27 +221,29 @@ export default async function render({ model, el, host, signal }) {
 
   // Publication export: labels drawn as text beside the map, legend below.
   function drawExport() {
-    const W = LABEL_W + px + 20, Hh = TOP_H + rowPx + 90;
+    const lines = legendLines(ui.legend);
+    const T = 28; // title band
+    const W = Math.max(LABEL_W + px + 20, LABEL_W + 214 + legendTextWidth(lines) + 10);
+    const Hh = T + TOP_H + rowPx + 30 + 14 * Math.max(2, lines.length);
     const { canvas: out, ctx } = exportCanvas(W, Hh);
     ctx.fillStyle = "#1f2328"; ctx.font = "600 13px system-ui,sans-serif";
-    ctx.fillText(ui.title.textContent, 8, 16);
+    ctx.fillText(ui.title.textContent, 8, 18);
     ctx.imageSmoothingEnabled = false;
-    if (shown) ctx.drawImage(canvas, LABEL_W, TOP_H, px, rowPx);
+    if (shown) ctx.drawImage(canvas, LABEL_W, T + TOP_H, px, rowPx);
     ctx.font = `${font}px system-ui,sans-serif`;
     ctx.textAlign = "right";
-    for (let i = 0; i < nQuery; i += every) ctx.fillText(displayToken(tokens[i + offset]).slice(0, 14), LABEL_W - 4, TOP_H + (i + 0.5) * cell + font / 3);
+    for (let i = 0; i < nQuery; i += every) ctx.fillText(short(tokens[i + offset]), LABEL_W - 4, T + TOP_H + (i + 0.5) * cell + font / 3);
     for (let j = 0; j < nKey; j += every) {
       ctx.save();
-      ctx.translate(LABEL_W + (j + 0.5) * cell + font / 3, TOP_H - 4);
+      ctx.translate(LABEL_W + (j + 0.5) * cell + font / 3, T + TOP_H - 4);
       ctx.rotate(-Math.PI / 2);
       ctx.textAlign = "left";
-      ctx.fillText(displayToken(tokens[j]).slice(0, 12), 0, 0);
+      ctx.fillText(short(tokens[j]), 0, 0);
       ctx.restore();
     }
     if (scale) {
-      paintLegend(ctx, scale, model.get("colormap"), LABEL_W, TOP_H + rowPx + 8, 200);
-      ctx.textAlign = "left"; ctx.fillStyle = "#57606a"; ctx.font = "11px system-ui,sans-serif";
-      [...ui.legend.querySelectorAll("div > div")].forEach((d, k) => ctx.fillText(d.textContent, LABEL_W + 210, TOP_H + rowPx + 18 + 14 * k));
+      paintLegend(ctx, scale, model.get("colormap"), LABEL_W, T + TOP_H + rowPx + 8, 200);
+      paintLegendText(ctx, lines, LABEL_W + 210, T + TOP_H + rowPx + 20);
     }
     return out;
   }
