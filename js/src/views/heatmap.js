@@ -90,13 +90,13 @@ export default async function render({ model, el, host, signal }) {
   const font = Math.max(9, Math.min(11, Math.floor(cell) - 1));
   for (let j = 0; j < nKey; j += every) {
     const t = tokenElement(tokens, j, "span");
-    t.style.cssText = `position:absolute;left:${(j + 0.5) * cell - font / 2 - 1}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
+    t.style.cssText = `position:absolute;left:${Math.max(0, (j + 0.5) * cell - font / 2 - 1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
     topLabels.append(t);
     marks.add(j, t);
   }
   for (let i = 0; i < nQuery; i += every) {
     const t = tokenElement(tokens, i + offset, "span");
-    t.style.cssText = `position:absolute;right:2px;top:${(i + 0.5) * cell - (font + 2) / 2}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
+    t.style.cssText = `position:absolute;right:2px;top:${Math.max(0, (i + 0.5) * cell - (font + 2) / 2)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
     leftLabels.append(t);
     marks.add(i + offset, t);
   }
