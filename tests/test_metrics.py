@@ -201,6 +201,22 @@ def test_metrics_equal_loop_references(kind):
                 assert got[name][l, h] == pytest.approx(value, rel=1e-5), (name, l, h)
 
 
+@pytest.mark.parametrize("top_k", [1, 4, 10, 12])
+def test_focus_consistency_any_top_k(top_k):
+    mask = causal_mask(12, 12)
+    A = random_maps((3,), 12, 12, mask, seed=8)
+    got = M.focus_consistency(A, mask, top_k=top_k)
+    for l in range(3):
+        assert got[l] == pytest.approx(ref_focus(A[l].astype(float), mask, top_k), rel=1e-5)
+
+
+def test_hidden_entries_never_count_even_when_nonzero():
+    noisy = CAUSAL + np.triu(np.full((3, 3), 0.3), k=1)  # weight where the mask hides the key
+    for f in (M.entropy, M.sparsity, M.locality, M.confidence, M.sink_mass, M.focus_consistency):
+        assert f(noisy, TRI) == pytest.approx(f(CAUSAL, TRI)), f.__name__
+    assert M.pattern_match(noisy, "previous_token", TRI) == pytest.approx(M.pattern_match(CAUSAL, "previous_token", TRI))
+
+
 @pytest.mark.parametrize("kind", list(masks()))
 def test_pattern_match_equals_loop_reference(kind):
     mask = masks()[kind]
