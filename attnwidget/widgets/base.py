@@ -132,6 +132,18 @@ def check_hide(hide: Any, n_key: int) -> list[int]:
     return sorted(out)
 
 
+def _shared(name: str, doc: str) -> property:
+    """A view attribute that reads and writes the trait `name` of the view's `Selection`."""
+
+    def get(self):
+        return getattr(self.selection, name)
+
+    def set(self, value):
+        setattr(self.selection, name, value)
+
+    return property(get, set, doc=doc)
+
+
 class AttentionView(anywidget.AnyWidget):
     """Base of the four views: tokens, model facts, colour-scale options and the selection link.
 
@@ -235,50 +247,11 @@ class AttentionView(anywidget.AnyWidget):
         """The `Attention` this view draws."""
         return self._att
 
-    @property
-    def layer(self) -> int:
-        """Selected model layer number (shared with linked views)."""
-        return self.selection.layer
-
-    @layer.setter
-    def layer(self, value: int) -> None:
-        self.selection.layer = value
-
-    @property
-    def head(self) -> int | None:
-        """Selected model head number, or None for heads fused by `fusion`."""
-        return self.selection.head
-
-    @head.setter
-    def head(self, value: int | None) -> None:
-        self.selection.head = value
-
-    @property
-    def fusion(self) -> str:
-        """How heads are fused when `head` is None: "mean", "max" or "min"."""
-        return self.selection.fusion
-
-    @fusion.setter
-    def fusion(self, value: str) -> None:
-        self.selection.fusion = value
-
-    @property
-    def hovered_token(self) -> int | None:
-        """Token position under the pointer in any linked view (None when none)."""
-        return self.selection.hovered_token
-
-    @hovered_token.setter
-    def hovered_token(self, value: int | None) -> None:
-        self.selection.hovered_token = value
-
-    @property
-    def pinned_token(self) -> int | None:
-        """Token position clicked last in any linked view (None when none)."""
-        return self.selection.pinned_token
-
-    @pinned_token.setter
-    def pinned_token(self, value: int | None) -> None:
-        self.selection.pinned_token = value
+    layer = _shared("layer", "Selected model layer number (shared with linked views).")
+    head = _shared("head", "Selected model head number, or None for heads fused by `fusion`.")
+    fusion = _shared("fusion", 'How heads are fused when `head` is None: "mean", "max" or "min".')
+    hovered_token = _shared("hovered_token", "Token position under the pointer in any linked view (None when none).")
+    pinned_token = _shared("pinned_token", "Token position clicked last in any linked view (None when none).")
 
     def _repr_keys(self):  # keep repr short: the data traits are megabytes of bytes
         return iter(())

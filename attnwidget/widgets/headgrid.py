@@ -8,29 +8,14 @@ from typing import Any, Iterable
 import numpy as np
 import traitlets as t
 
-from ..attention import Attention, renormalize
+from ..attention import Attention, max_pool, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, positive_int, quantize_sqrt_u8
 from .selection import Selection
 
-__all__ = ["HeadGrid", "max_pool"]
+__all__ = ["HeadGrid"]
 
 DEFAULT_MAX_BYTES = 4 * 2**20
 ORDERS = ("model", "tint")
-
-
-def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
-    """Max-pool the last two axes of `maps` by `factor` (edges padded with zeros).
-
-    Max, not mean: a thumbnail must still show a single strong weight, which a mean over a block
-    would dilute below visibility.
-    """
-    if factor == 1:
-        return maps
-    *lead, q, k = maps.shape
-    tq, tk = -(-q // factor), -(-k // factor)
-    padded = np.zeros((*lead, tq * factor, tk * factor), dtype=maps.dtype)
-    padded[..., :q, :k] = maps
-    return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
 
 
 class HeadGrid(AttentionView):
@@ -114,8 +99,10 @@ class HeadGrid(AttentionView):
         factor = max(1, -(-max(Q, K) // side))
         keep = att.mask.copy()
         keep[:, self.hide] = False
+        # Pooled block by block (lazy attention never holds a full layer) unless rows must be
+        # renormalised first.
         thumbs = np.stack([
-            max_pool(renormalize(att.layer(l), keep) if self.hide else att.layer(l), factor)
+            max_pool(renormalize(att.layer(l), keep), factor) if self.hide else att.pooled(l, factor)
             for l in att.layer_ids
         ])
         with self.hold_trait_notifications():

@@ -4,7 +4,7 @@ import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, exactToken,
+  exportCanvas, showTip, hideTip, exactToken, wireTokens,
 } from "./common.js";
 
 const THUMB = 46, GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
@@ -32,15 +32,7 @@ export default async function render({ model, el, host, signal }) {
     strip.append(t);
     marks.add(i, t);
   }
-  strip.addEventListener("mouseover", (ev) => {
-    const t = ev.target.closest("[data-token-index]");
-    if (t) sel.set({ hovered_token: Number(t.dataset.tokenIndex) });
-  }, { signal });
-  strip.addEventListener("mouseleave", () => sel.set({ hovered_token: null }), { signal });
-  strip.addEventListener("click", (ev) => {
-    const t = ev.target.closest("[data-token-index]");
-    if (t) { const i = Number(t.dataset.tokenIndex); sel.set({ pinned_token: sel.get("pinned_token") === i ? null : i }, { immediate: true }); }
-  }, { signal });
+  wireTokens(strip, sel, signal);
 
   const gridBox = h("div", { style: "max-height:520px;overflow:auto;margin-top:6px;position:relative" });
   ui.body.append(strip, gridBox);

@@ -7,7 +7,7 @@ import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
-  legendTextWidth, paintLegendText,
+  legendTextWidth, paintLegendText, wireTokens,
 } from "./common.js";
 
 // Labels in exported images are cut at 12 characters so they fit the margin.
@@ -198,23 +198,15 @@ export default async function render({ model, el, host, signal }) {
 
   // Token labels: hover highlights row and column everywhere; click pins; Alt+click hides a key.
   for (const box of [topLabels, leftLabels]) {
-    box.addEventListener("mouseover", (ev) => {
-      const t = ev.target.closest("[data-token-index]");
-      if (t) sel.set({ hovered_token: Number(t.dataset.tokenIndex) });
-    }, { signal });
-    box.addEventListener("mouseleave", () => sel.set({ hovered_token: null }), { signal });
-    box.addEventListener("click", (ev) => {
-      const t = ev.target.closest("[data-token-index]");
-      if (!t) return;
-      const idx = Number(t.dataset.tokenIndex);
-      if (ev.altKey) {
+    wireTokens(box, sel, signal, {
+      onClick(idx, ev) {
+        if (!ev.altKey) return false;
         const hide = new Set(model.get("hide"));
         hide.has(idx) ? hide.delete(idx) : hide.add(idx);
         setTrait(model, "hide", [...hide].sort((a, b) => a - b));
-      } else {
-        sel.set({ pinned_token: sel.get("pinned_token") === idx ? null : idx }, { immediate: true });
-      }
-    }, { signal });
+        return true;
+      },
+    });
   }
 
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); drawOverlay(); }
