@@ -63,3 +63,20 @@ def test_smollm2_dashboard_state_stays_within_budget(smol_att):
     assert thumbs.shape[:2] == (30, 9)
     # A sink on the first token: the head grid's thumbnails show it in most heads.
     assert np.median(thumbs[..., 1:, 0].mean(-1)) > 0.2
+
+
+def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenizer, monkeypatch):
+    from widget_data import words
+
+    lazy = aw.extract(tiny_llama, word_tokenizer, words(12), lazy=True)
+    eager = aw.extract(tiny_llama, word_tokenizer, words(12))
+    assert lazy.is_lazy
+
+    def refuse(self):
+        raise AssertionError("a widget asked for every weight at once")
+
+    monkeypatch.setattr(aw.Attention, "weights", property(refuse))
+    dash = aw.show(lazy, layer=1, head=3, hide=[0])
+    dash.heatmap.layer = 2
+    np.testing.assert_allclose(decode(dash.heatmap._maps)[0], eager.head(1, 3), atol=1e-3)
+    np.testing.assert_allclose(decode(dash.headgrid._thumbs)[2, 5, 3, 1:].sum(), 1, atol=0.03)

@@ -56,10 +56,11 @@ export default async function render({ model, el, host, signal }) {
   // Controls: layer, head/fusion, scale options, row normalisation, PNG.
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids");
   const layerSel = select("layer", layers.map((l) => [l, String(l)]), sel.get("layer"), (v) => sel.set({ layer: Number(v) }, { immediate: true }), signal);
-  const headOptions = [["mean", "mean of heads"], ["max", "max of heads"], ...heads.map((x) => [x, `head ${x}`])];
+  const FUSIONS = ["mean", "max", "min"];
+  const headOptions = [...FUSIONS.map((f) => [f, `${f} of heads`]), ...heads.map((x) => [x, `head ${x}`])];
   const headValue = () => (sel.get("head") === null ? sel.get("fusion") : sel.get("head"));
   const headSel = select("head", headOptions, headValue(), (v) => {
-    if (v === "mean" || v === "max") sel.set({ head: null, fusion: v }, { immediate: true });
+    if (FUSIONS.includes(v)) sel.set({ head: null, fusion: v }, { immediate: true });
     else sel.set({ head: Number(v) }, { immediate: true });
   }, signal);
   ui.controls.append(layerSel.node, headSel.node);
