@@ -533,16 +533,15 @@ def compare_templates(model: Any, tokenizer: Any, templates: Mapping[str, Any], 
     for name, spec in templates.items():
         att, segs = _run(model, tokenizer, spec, f"template {name!r}")
         atts[name] = att
-        # Coverage counts weights above the threshold: 1 - the share at or below it, which is
-        # sparsity (strictly below) at the next float up. Every head has the same visible entries,
-        # so the mean over heads is the share over all of them.
+        # Every head has the same visible entries, so the mean of per-head coverage is the share
+        # over all of them.
         vals = M.compute(att, {"entropy": "entropy", "confidence": "confidence",
-                               "at_most": ("sparsity", {"threshold": np.nextafter(threshold, np.inf)})})
+                               "coverage": ("coverage", {"threshold": threshold})})
         rows["template"].append(name)
         rows["tokens"].append(att.n_key)
         rows["entropy"].append(float(np.mean(vals["entropy"])))
         rows["max_attention"].append(float(np.mean(vals["confidence"])))
-        rows["coverage"].append(1.0 - float(np.mean(vals["at_most"])))
+        rows["coverage"].append(float(np.mean(vals["coverage"])))
         if segs:
             spans = _segment_spans(att.text, segs)
             seg = _token_segments(att, spans)

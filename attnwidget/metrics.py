@@ -22,10 +22,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, renormalize
+from .attention import HEAD_FUSIONS, Attention, _as_numpy, causal_mask, fuse_heads, renormalize
 
 __all__ = [
-    "entropy", "sparsity", "locality", "focus_consistency", "pattern_match", "confidence",
+    "entropy", "sparsity", "coverage", "locality", "focus_consistency", "pattern_match", "confidence",
     "sink_mass", "head_similarity", "rollout", "attention_flow", "compute", "pattern",
     "PATTERNS", "METRICS", "MAX_FLOW_TOKENS",
 ]
@@ -63,7 +63,7 @@ class _Maps:
             ids = x.token_ids if token_ids is None else token_ids
         else:
             self.att = None
-            a = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+            a = _as_numpy(x)
             if a.ndim < 2:
                 raise ValueError(
                     f"attention must be an Attention or an array of shape (..., n_query, n_key); "
@@ -103,7 +103,7 @@ class _Maps:
             if Q > 1 and not np.any(a[..., ~causal]):
                 return causal
             return np.ones((Q, K), dtype=bool)
-        m = np.asarray(mask)
+        m = _as_numpy(mask)
         if m.shape != (Q, K):
             raise ValueError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {m.shape}")
         if m.dtype != bool:
@@ -231,20 +231,24 @@ class _Entropy(_RowMean):
 
 
 class _Sparsity:
-    def __init__(self, maps, threshold: float = 0.01):
-        self.maps, self.threshold = maps, float(threshold)
-        self.below = np.zeros(maps.lead, np.float64)
+    """Share of visible entries strictly below (or, for coverage, strictly above) a threshold."""
+
+    def __init__(self, maps, threshold: float = 0.01, above: bool = False):
+        self.maps, self.threshold, self.above = maps, float(threshold), bool(above)
+        self.count = np.zeros(maps.lead, np.float64)
         self.visible = 0
 
     def update(self, r: _Rows) -> None:
-        below = (r.a < self.threshold).sum(axis=(-2, -1), dtype=np.int64)
-        if self.threshold > 0:  # hidden entries are zeroed in the block and must not count
-            below = below - int((~r.vis).sum())
-        self.below += below
+        hit = (r.a > self.threshold) if self.above else (r.a < self.threshold)
+        count = hit.sum(axis=(-2, -1), dtype=np.int64)
+        # Hidden entries are zero in the block; when zero passes the test they must be taken out.
+        if (0.0 > self.threshold) if self.above else (0.0 < self.threshold):
+            count = count - int((~r.vis).sum())
+        self.count += count
         self.visible += int(r.n_vis.sum())
 
     def result(self):
-        return self.below / self.visible
+        return self.count / self.visible
 
 
 class _Locality(_RowMean):
@@ -288,7 +292,6 @@ class _FocusConsistency:
         self.col_sum = np.zeros(maps.lead + (maps.n_key,), np.float64)
         self.col_vis = np.zeros(maps.n_key, np.int64)
         self.top = np.zeros(maps.lead + (maps.n_query, self.k), np.int32)
-        self.valid = np.zeros((maps.n_query, self.k), bool)
         self.valid_top = np.zeros(maps.lead + (maps.n_query, self.k), bool)
 
     def update(self, r: _Rows) -> None:
@@ -301,7 +304,7 @@ class _FocusConsistency:
             idx = np.broadcast_to(np.arange(r.kc), score.shape).copy()
         elif k <= 8:
             # A few vectorised argmax passes beat a per-row selection (argpartition) by ~3x.
-            work = np.array(score, dtype=np.float32, copy=True)
+            work = score.copy()
             idx = np.empty(score.shape[:-1] + (k,), np.intp)
             for t in range(k):
                 idx[..., t] = work.argmax(axis=-1)
@@ -391,6 +394,7 @@ class _PatternMatch:
 METRICS: dict[str, Callable[..., Any]] = {
     "entropy": _Entropy,
     "sparsity": _Sparsity,
+    "coverage": lambda maps, threshold=0.01: _Sparsity(maps, threshold, above=True),
     "locality": _Locality,
     "focus_consistency": _FocusConsistency,
     "pattern_match": _PatternMatch,
@@ -474,6 +478,11 @@ def sparsity(attn: Any, mask: Any = None, *, threshold: float = 0.01):
         Weights below it count as negligible (default 0.01).
     """
     return _one("sparsity", attn, mask, threshold=threshold)
+
+
+def coverage(attn: Any, mask: Any = None, *, threshold: float = 0.01):
+    """Fraction of visible entries strictly above `threshold`: how much of the map is used."""
+    return _one("coverage", attn, mask, threshold=threshold)
 
 
 def locality(attn: Any, mask: Any = None):

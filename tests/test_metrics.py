@@ -42,6 +42,13 @@ def test_sparsity_never_counts_hidden_entries():
     assert M.sparsity(BIDIR, threshold=0.15) == pytest.approx(3 / 9)  # 0.15 itself is not below
 
 
+def test_coverage_counts_visible_entries_above_the_threshold():
+    assert M.coverage(CAUSAL, threshold=0.25) == pytest.approx(5 / 6)
+    assert M.coverage(CAUSAL, threshold=0.3) == pytest.approx(4 / 6)  # 0.3 itself is not above
+    assert M.coverage(CAUSAL, TRI, threshold=-1) == 1.0  # hidden zeros never count
+    assert M.coverage(BIDIR, threshold=0.15) == pytest.approx(5 / 9)
+
+
 def test_locality_by_hand():
     assert M.locality(CAUSAL) == pytest.approx((1 + 1 / 1.5 + 1 / 1.7) / 3)
     assert M.locality(BIDIR) == pytest.approx((1 / 1.5 + 1 / 1.85 + 1 / 1.3) / 3)
@@ -131,6 +138,14 @@ def ref_sparsity(A, mask, threshold):
     return below / n
 
 
+def ref_coverage(A, mask, threshold):
+    n = above = 0
+    for i, keys, row in ref_rows(A, mask):
+        n += len(row)
+        above += sum(1 for p in row if p > threshold)
+    return above / n
+
+
 def ref_locality(A, mask):
     vals = [1 / (1 + sum(abs(i - j) * p for j, p in zip(keys, row))) for i, keys, row in ref_rows(A, mask)]
     return sum(vals) / len(vals)
@@ -188,6 +203,7 @@ def test_metrics_equal_loop_references(kind):
     A = random_maps((2, 3), *mask.shape, mask, seed=1)
     got = M.compute(A, {"h": "entropy", "hn": ("entropy", {"normalized": True}),
                         "sp": ("sparsity", {"threshold": 0.05}), "loc": "locality",
+                        "cov": ("coverage", {"threshold": 0.05}),
                         "conf": "confidence", "sink": ("sink_mass", {"k": 2}),
                         "focus": ("focus_consistency", {"top_k": 3})}, mask=mask)
     for l in range(2):
@@ -195,6 +211,7 @@ def test_metrics_equal_loop_references(kind):
             a = A[l, h].astype(float)
             ref = {"h": ref_entropy(a, mask), "hn": ref_entropy(a, mask, True),
                    "sp": ref_sparsity(a, mask, 0.05), "loc": ref_locality(a, mask),
+                   "cov": ref_coverage(a, mask, 0.05),
                    "conf": ref_confidence(a, mask), "sink": ref_sink(a, mask, 2),
                    "focus": ref_focus(a, mask, 3)}
             for name, value in ref.items():
