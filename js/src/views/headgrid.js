@@ -7,7 +7,7 @@ import {
   exportCanvas, showTip, hideTip, exactToken, wireTokens,
 } from "./common.js";
 
-const THUMB = 46, GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
+const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 
 function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -20,6 +20,10 @@ export default async function render({ model, el, host, signal }) {
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids"), kvOf = model.get("_kv_of_head");
   const labels = model.get("_labels");
+  // Thumbnails shrink for many heads so a row fits a notebook column (scrolls below 28 px).
+  const THUMB = Math.max(28, Math.min(46, Math.floor(560 / heads.length) - GAP));
+  // Grouped-query attention: heads sharing a kv head are drawn together.
+  const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
   ui.title.textContent = `Heads · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
@@ -51,14 +55,14 @@ export default async function render({ model, el, host, signal }) {
     thumbs = decode(p);
     [, , tq, tk] = thumbs.shape;
     tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
-    const grouped = model.get("order") !== "tint";
+    const grouped = gqa && model.get("order") !== "tint";
     gridBox.replaceChildren();
     thumbEls = [];
     // Header: kv-head groups and head numbers.
     const head = h("div", { style: `display:flex;gap:${GAP}px;margin-left:${LAYER_W}px;position:sticky;top:0;background:#fff;z-index:1;padding-bottom:2px` });
     heads.forEach((hd, k) => {
       const newGroup = grouped && k > 0 && kvOf[k] !== kvOf[k - 1];
-      head.append(h("div", { style: `width:${THUMB}px;text-align:center;color:#57606a;font-size:10px;margin-left:${newGroup ? GROUP_GAP - GAP : 0}px;border-top:${grouped ? "2px solid " + ["#8c959f", "#d0d7de"][kvOf[k] % 2] : "none"}`, text: grouped ? `h${hd} kv${kvOf[k]}` : "" }));
+      head.append(h("div", { style: `width:${THUMB}px;text-align:center;color:#57606a;font-size:10px;margin-left:${newGroup ? GROUP_GAP - GAP : 0}px;border-top:${grouped ? "2px solid " + ["#8c959f", "#d0d7de"][kvOf[k] % 2] : "none"}`, text: grouped ? `h${hd} kv${kvOf[k]}` : model.get("order") === "tint" ? "" : `h${hd}` }));
     });
     gridBox.append(head);
     layers.forEach((layer, li) => {
