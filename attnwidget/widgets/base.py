@@ -176,7 +176,10 @@ class AttentionView(anywidget.AnyWidget):
     def __init__(self, att: Attention, *, selection: Selection | None = None, scale: str = DEFAULT_SCALE,
                  gamma: float = DEFAULT_GAMMA, colormap: str = "viridis", hide: Iterable[int] | None = None,
                  **kwargs: Any):
-        unknown = [k for k in kwargs if k not in self.trait_names() or k.startswith("_")]
+        # Only options this package declares: the widget base's own traits (layout, tooltip, comm...)
+        # would accept a typo like layout="arc" on the wrong view and fail far from the cause.
+        own = set(self.trait_names()) - set(anywidget.AnyWidget.class_trait_names())
+        unknown = [k for k in kwargs if k not in own or k.startswith("_")]
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
         att = check_attention(att, type(self).__name__)

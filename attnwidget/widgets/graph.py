@@ -11,9 +11,9 @@ from ..attention import Attention
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
 from .selection import Selection
 
-__all__ = ["AttentionGraph", "LAYOUTS"]
+__all__ = ["AttentionGraph", "ARRANGEMENTS"]
 
-LAYOUTS = ("arc", "force")
+ARRANGEMENTS = ("arc", "force")
 DEFAULT_MAX_BYTES = 2**20
 
 
@@ -27,8 +27,8 @@ class AttentionGraph(MapView):
         The attention to draw.
     threshold : float in [0, 1]
         Smallest weight drawn as an edge (after hidden tokens are removed and rows renormalised).
-    layout : {"arc", "force"}
-        ``"arc"``: tokens in reading order on a line, edges as arcs. ``"force"``: a spring layout
+    arrangement : {"arc", "force"}
+        Node layout (named so because every ipywidget's ``layout`` is its CSS box). ``"arc"``: tokens in reading order on a line, edges as arcs. ``"force"``: a spring layout
         that pulls strongly attending tokens together.
     layer, head : optional
         Initial selection (see `AttentionHeatmap`).
@@ -42,14 +42,14 @@ class AttentionGraph(MapView):
 
     _view_kind = t.Unicode("graph").tag(sync=True)
     threshold = t.Float(0.1).tag(sync=True)
-    layout = t.Unicode("arc").tag(sync=True)
+    arrangement = t.Unicode("arc").tag(sync=True)
 
-    def __init__(self, att: Attention, threshold: float = 0.1, *, layout: str = "arc", layer: int | None = None,
+    def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                  selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         threshold=threshold, layout=layout, **kwargs)
+                         threshold=threshold, arrangement=arrangement, **kwargs)
         if layer is not None:
             self.selection.layer = layer
         if head is not None:
@@ -63,8 +63,8 @@ class AttentionGraph(MapView):
             raise t.TraitError(f"threshold must be a weight in [0, 1]; got {v!r}")
         return float(v)
 
-    @t.validate("layout")
-    def _check_layout(self, proposal):
-        if proposal["value"] not in LAYOUTS:
-            raise t.TraitError(f"layout must be one of {LAYOUTS}; got {proposal['value']!r}")
+    @t.validate("arrangement")
+    def _check_arrangement(self, proposal):
+        if proposal["value"] not in ARRANGEMENTS:
+            raise t.TraitError(f"arrangement must be one of {ARRANGEMENTS}; got {proposal['value']!r}")
         return proposal["value"]

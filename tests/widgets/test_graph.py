@@ -18,9 +18,10 @@ def att(tiny_llama, word_tokenizer):
 
 
 def test_state_round_trip(att):
-    g = aw.AttentionGraph(att, 0.25, layout="force", layer=2, head=1)
+    g = aw.AttentionGraph(att, 0.25, arrangement="force", layer=2, head=1)
     state = over_the_wire(g)
-    assert (state["_view_kind"], state["threshold"], state["layout"]) == ("graph", 0.25, "force")
+    assert (state["_view_kind"], state["threshold"], state["arrangement"]) == ("graph", 0.25, "force")
+    assert state["layout"].startswith("IPY_MODEL_")  # the CSS box every ipywidget has, untouched
     assert state["_maps"]["keys"][0] == "2/1"
     np.testing.assert_allclose(decode(state["_maps"])[0], att.head(2, 1), atol=1e-3)
 
@@ -35,6 +36,6 @@ def test_threshold_outside_0_1_is_refused(att, bad):
     assert g.threshold == 0.1
 
 
-def test_layout_is_checked(att):
-    with pytest.raises(t.TraitError, match=r"layout must be one of \('arc', 'force'\); got 'circle'"):
-        aw.AttentionGraph(att, layout="circle")
+def test_arrangement_is_checked(att):
+    with pytest.raises(t.TraitError, match=r"arrangement must be one of \('arc', 'force'\); got 'circle'"):
+        aw.AttentionGraph(att, arrangement="circle")

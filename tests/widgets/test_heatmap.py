@@ -94,3 +94,9 @@ def test_a_padding_mask_is_sent(att):
     padded = aw.Attention(w, att.tokens, mask)
     state = aw.AttentionHeatmap(padded).get_state()
     np.testing.assert_array_equal(decode(state["_mask"]).astype(bool), mask)
+
+
+def test_options_of_another_view_are_refused(att):
+    # layout is a trait of every ipywidget; here it would be a graph option given to the wrong view.
+    with pytest.raises(TypeError, match=r"AttentionHeatmap\(\) got unexpected keyword argument\(s\) \['layout'\]"):
+        aw.AttentionHeatmap(att, layout="arc")

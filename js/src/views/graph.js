@@ -32,7 +32,7 @@ export default async function render({ model, el, host, signal }) {
   const sliderVal = h("span", { text: model.get("threshold").toFixed(2), style: "min-width:2.5em" });
   slider.addEventListener("input", () => { sliderVal.textContent = Number(slider.value).toFixed(2); }, { signal });
   slider.addEventListener("change", () => setTrait(model, "threshold", Number(slider.value)), { signal });
-  const layoutSel = select("layout", [["arc", "arc"], ["force", "force"]], model.get("layout"), (v) => setTrait(model, "layout", v), signal);
+  const layoutSel = select("layout", [["arc", "arc"], ["force", "force"]], model.get("arrangement"), (v) => setTrait(model, "arrangement", v), signal);
   ui.controls.append(h("label", {}, "threshold", slider, sliderVal), layoutSel.node);
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-graph.png", () => drawExport(), signal);
@@ -50,7 +50,7 @@ export default async function render({ model, el, host, signal }) {
     syncScale();
     slider.value = String(model.get("threshold"));
     sliderVal.textContent = model.get("threshold").toFixed(2);
-    layoutSel.input.value = model.get("layout");
+    layoutSel.input.value = model.get("arrangement");
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
     ui.title.textContent = `Graph · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · weights ≥ ${model.get("threshold")}`;
     ui.root.dataset.layer = String(sel.get("layer"));
@@ -62,7 +62,7 @@ export default async function render({ model, el, host, signal }) {
     ui.status.textContent = raw ? "" : missingMapText(model, key);
     const edges = values ? edgesAbove(values, nQuery, nKey, model.get("threshold")) : [];
     const notes = hideNotes(tokens, hide);
-    let layout = model.get("layout");
+    let layout = model.get("arrangement");
     if (layout === "force" && nKey > FORCE_MAX) { layout = "arc"; notes.push(`force layout is limited to ${FORCE_MAX} tokens; showing arcs`); }
     const base = Hh - 70;
     if (layout === "arc") {
@@ -158,7 +158,7 @@ export default async function render({ model, el, host, signal }) {
 
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_maps", "threshold", "layout", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  for (const name of ["_maps", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   draw();
   return () => el.replaceChildren();
 }
