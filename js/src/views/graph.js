@@ -102,7 +102,8 @@ export default async function render({ model, el, host, signal }) {
       nodeLayer.append(g);
       marks.add(i, g);
     }
-    notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; arcs run from query to key`);
+    notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
+      (layout === "arc" ? "arcs join each query to the keys it attends to" : "strongly attending tokens are pulled together"));
     drawLegend(ui.legend, scale, cmap, notes);
     onHover();
   }
