@@ -39,10 +39,11 @@ class HeadGrid(AttentionView):
         Heads in model order, or sorted by `tint` (descending) within each layer.
     scale, gamma, colormap, hide
         Colour-scale and hiding options, as for `AttentionHeatmap`. Hidden tokens are removed and
-        rows renormalised before thumbnails are made, in the kernel: a page exported without one
-        keeps the thumbnails it was given.
+        rows renormalised before thumbnails are made, in the kernel. The state also holds the
+        thumbnails with the first token's hiding toggled, so an exported page can switch between
+        the two; other changes need the kernel.
     max_bytes : int
-        Budget for the thumbnails. Inputs too long for it are max-pooled by an integer factor;
+        Budget for the thumbnails (both sets). Inputs too long for it are max-pooled by an integer factor;
         the pooled block of the hovered token is then what a thumbnail's row shows (the legend
         states the factor). Thumbnails are uint8, square-root encoded (see `quantize_sqrt_u8`).
     selection : Selection, optional
@@ -54,6 +55,8 @@ class HeadGrid(AttentionView):
     order = t.Unicode("model").tag(sync=True)
     _thumbs = t.Dict().tag(sync=True)
     _thumbs_hide = t.List(t.Int()).tag(sync=True)
+    _thumbs_alt = t.Dict().tag(sync=True)
+    _thumbs_alt_hide = t.List(t.Int()).tag(sync=True)
     _pool = t.Int(1).tag(sync=True)
     _tint = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _labels = t.List(t.List(t.Unicode())).tag(sync=True)
@@ -91,21 +94,27 @@ class HeadGrid(AttentionView):
             raise t.TraitError("order='tint' needs tint=<(layers, heads) array>")
         return v
 
+    def _thumbnails(self, hide: list[int], factor: int) -> np.ndarray:
+        att = self.attention
+        if not hide:
+            # Block by block: lazy attention never holds a full layer here.
+            return np.stack([att.pooled(l, factor) for l in att.layer_ids])
+        keep = att.mask.copy()
+        keep[:, hide] = False
+        return np.stack([max_pool(renormalize(att.layer(l), keep), factor) for l in att.layer_ids])
+
     def _build(self, change=None) -> None:
         att = self.attention
         L, H, Q, K = att.shape
-        per_pixel = L * H
-        side = max(1, int(math.sqrt(self._max_bytes / per_pixel)))
+        # Two sets share the budget: the current hiding and the first token's hiding toggled, so
+        # the "hide first token" control also works in an exported page.
+        side = max(1, int(math.sqrt(self._max_bytes / (2 * L * H))))
         factor = max(1, -(-max(Q, K) // side))
-        keep = att.mask.copy()
-        keep[:, self.hide] = False
-        # Pooled block by block (lazy attention never holds a full layer) unless rows must be
-        # renormalised first.
-        thumbs = np.stack([
-            max_pool(renormalize(att.layer(l), keep), factor) if self.hide else att.pooled(l, factor)
-            for l in att.layer_ids
-        ])
+        hide = list(self.hide)
+        alt = sorted(set(hide) ^ {0})
         with self.hold_trait_notifications():
             self._pool = factor
-            self._thumbs = quantize_sqrt_u8(thumbs)
-            self._thumbs_hide = list(self.hide)
+            self._thumbs = quantize_sqrt_u8(self._thumbnails(hide, factor))
+            self._thumbs_hide = hide
+            self._thumbs_alt = quantize_sqrt_u8(self._thumbnails(alt, factor))
+            self._thumbs_alt_hide = alt

@@ -41,7 +41,7 @@ def test_sqrt_code_keeps_weights_a_linear_uint8_code_rounds_to_zero():
 
 
 def test_long_inputs_are_max_pooled_to_the_budget(att):
-    grid = aw.HeadGrid(att, max_bytes=3 * 8 * 6 * 6)
+    grid = aw.HeadGrid(att, max_bytes=2 * 3 * 8 * 6 * 6)  # two sets of 6 x 6 thumbnails
     assert grid._pool == 2
     thumbs = decode(grid._thumbs)
     assert thumbs.shape == (3, 8, 6, 6)
@@ -59,6 +59,14 @@ def test_hidden_tokens_are_removed_and_rows_renormalised(att):
     np.testing.assert_allclose(sums, 1, atol=0.03)
     grid.hide = []
     assert grid._thumbs_hide == [] and decode(grid._thumbs)[..., 1:, 0].max() > 0
+
+
+def test_state_also_holds_thumbnails_with_the_first_token_toggled(att):
+    grid = aw.HeadGrid(att)
+    assert grid._thumbs_hide == [] and grid._thumbs_alt_hide == [0]
+    np.testing.assert_array_equal(decode(grid._thumbs_alt), decode(aw.HeadGrid(att, hide=[0])._thumbs))
+    grid.hide = [0, 2]
+    assert grid._thumbs_alt_hide == [2]
 
 
 def test_tint_labels_and_order(att):

@@ -51,9 +51,19 @@ export default async function render({ model, el, host, signal }) {
     return idx;
   }
 
+  const cache = new WeakMap();
+  const decodeOnce = (p) => { if (!cache.has(p)) cache.set(p, decode(p)); return cache.get(p); };
+  // The kernel sends thumbnails for the current hiding and for the first token's hiding toggled.
+  function pickThumbs() {
+    const want = model.get("hide");
+    const useAlt = model.get("_thumbs_alt")?.shape && sameList(want, model.get("_thumbs_alt_hide")) && !sameList(want, model.get("_thumbs_hide"));
+    thumbsHide = useAlt ? model.get("_thumbs_alt_hide") : model.get("_thumbs_hide");
+    thumbs = decodeOnce(model.get(useAlt ? "_thumbs_alt" : "_thumbs"));
+  }
+  let thumbsHide = [];
+
   function build() {
-    const p = model.get("_thumbs");
-    thumbs = decode(p);
+    pickThumbs();
     [, , tq, tk] = thumbs.shape;
     tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
     const grouped = gqa && model.get("order") !== "tint";
@@ -89,6 +99,7 @@ export default async function render({ model, el, host, signal }) {
 
   let scale = null;
   function paint() {
+    pickThumbs();
     syncScale();
     const hide = model.get("hide");
     for (const [i, nodes] of marks.byIndex) for (const n of nodes) n.classList.toggle("aw-hidden-tok", hide.includes(i));
@@ -139,8 +150,8 @@ export default async function render({ model, el, host, signal }) {
         bar.style.background = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
       }
     }
-    const notes = hideNotes(tokens, model.get("_thumbs_hide"));
-    if (!sameList(model.get("_thumbs_hide"), hide)) notes.push(`thumbnails were made with hide = [${model.get("_thumbs_hide")}]; applying [${hide}] needs the kernel`);
+    const notes = hideNotes(tokens, thumbsHide);
+    if (!sameList(thumbsHide, hide)) notes.push(`thumbnails were made with hide = [${thumbsHide}]; applying [${hide}] needs the kernel`);
     const pool = model.get("_pool");
     if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
     notes.push("hover a token: its attention row in every head · click a head: select it");
@@ -185,7 +196,7 @@ export default async function render({ model, el, host, signal }) {
   }
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
-  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide"]) model.on(`change:${name}`, paint);
+  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, paint);
   for (const name of ["_thumbs", "order", "_tint"]) model.on(`change:${name}`, build);
   build();
   onHover();
