@@ -70,7 +70,14 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
 
     if not isinstance(roles, Table) or not {"layer", "head", "role", "score"} <= set(roles.columns):
         raise TypeError("head_roles_chart takes the Table aw.head_roles returns")
-    xs, ys = LinearScale(), LinearScale()
+    layers, heads = np.unique(roles["layer"]), np.unique(roles["head"])
+    shown = [r for r in ROLE_COLORS if np.any(roles["role"] == r)]
+    # Leave an empty band above the top head for the legend (about 6% of the height per entry),
+    # so it never covers a head; the axes tick only real layers and heads.
+    band = min(0.06 * len(shown), 0.6)
+    span = heads.max() - heads.min() + 1
+    xs = LinearScale(min=float(layers.min()) - 0.5, max=float(layers.max()) + 0.5)
+    ys = LinearScale(min=float(heads.min()) - 0.5, max=float(heads.min()) - 0.5 + span / (1 - band))
     marks = []
     for role, color in ROLE_COLORS.items():
         sel = roles["role"] == role
@@ -82,8 +89,15 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
             colors=[color], scales={"x": xs, "y": ys}, labels=[f"{role} ({int(sel.sum())})"],
             display_legend=True, default_size=48,
             tooltip=Tooltip(fields=["x", "y", "name"], labels=["layer", "head", "score"])))
-    axes = [Axis(scale=xs, label="layer"), Axis(scale=ys, side="left", label="head")]
+    axes = [Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
+            Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads))]
     return Figure(marks=marks, axes=axes, title=title or "head roles", legend_location="top-right")
+
+
+def _ticks(values: np.ndarray, most: int = 16) -> np.ndarray:
+    """At most `most` evenly spaced ticks among integer `values`."""
+    step = max(1, int(np.ceil(len(values) / most)))
+    return values[::step].astype(float)
 
 
 def comparison_bars(comparison: Any, metric: str = "entropy", *, title: str = "") -> Any:
