@@ -38,6 +38,9 @@ def test_head_roles_chart_groups_heads_by_role():
     prev = by_label["previous_token (1)"]
     assert list(prev.x) == [0] and list(prev.y) == [0] and list(prev.names) == [f"{5 / 6:.2f}"]
     assert list(by_label["broad (1)"].y) == [3]
+    x_axis, y_axis = fig.axes
+    assert list(y_axis.tick_values) == [0, 1, 2, 3] and list(x_axis.tick_values) == [0]
+    assert y_axis.scale.max > 3.5  # an empty band above the top head holds the legend
     with pytest.raises(TypeError, match="aw.head_roles"):
         charts.head_roles_chart(A.analyze(role_heads()))
 
