@@ -428,7 +428,7 @@ def segment_attention(att: Attention, segments: Mapping[str, Any], *, other: str
         seg = np.where(seg < 0, len(names), seg)
         names.append(other)
     S = len(names)
-    onehot = np.zeros((att.n_key, S), np.float64)
+    onehot = np.zeros((att.n_key, S), np.float32)  # float32 like the weights: no upcast copy per block
     keep = seg >= 0
     onehot[np.flatnonzero(keep), seg[keep]] = 1.0
     q_seg = seg[att.n_key - att.n_query:]
@@ -441,7 +441,7 @@ def segment_attention(att: Attention, segments: Mapping[str, Any], *, other: str
         for s in range(S):
             sel = rows_seg == s
             if sel.any():
-                mass[:, :, s] += to_seg[:, :, sel].sum(axis=2)
+                mass[:, :, s] += to_seg[:, :, sel].sum(axis=2, dtype=np.float64)
     total = mass.sum(axis=-1, keepdims=True)
     per_head = np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
     token_index = {n: np.flatnonzero(seg == s).tolist() for s, n in enumerate(names)}
