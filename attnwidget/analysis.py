@@ -117,6 +117,9 @@ def _check_attention(att: Any, what: str) -> Attention:
         raise TypeError(
             f"{what} takes an aw.Attention (from aw.extract, or aw.Attention(weights, tokens)); "
             f"got {type(att).__name__}")
+    if att.n_key < 2:
+        raise ValueError(f"{what} needs at least two tokens (sinks, neighbours and spread are "
+                         f"undefined for one); got {att.n_key}")
     return att
 
 

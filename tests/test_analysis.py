@@ -168,6 +168,9 @@ def test_segment_errors():
         A.segment_attention(bare, {"x": "a"})
     with pytest.raises(TypeError, match="takes an aw.Attention"):
         A.segment_attention(w, {"x": "a"})
+    one = aw.Attention(np.ones((1, 1, 1, 1), np.float32), ["a"])
+    with pytest.raises(ValueError, match="analyze needs at least two tokens"):
+        A.analyze(one)
 
 
 # ----------------------------------------------------------------------------- templates, languages
