@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,5 +60,26 @@ def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, arti
     rows.nth(0).locator("[data-token-index='3']").hover()
     rows.nth(1).locator("[data-token-index='3'].aw-hovered").wait_for()
     pg.screenshot(path=str(artifacts / "nbconvert-tiny.png"), full_page=True)
+    assert only_nbconvert_cdn(page.blocked), page.blocked
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_nbconvert_quickstart_keeps_linked_views(page, tmp_path, artifacts):
+    from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
+
+    nb = tmp_path / "quickstart.ipynb"
+    shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", nb)
+    html = nbconvert_html(nb)
+    pg = page.page
+    pg.goto(html.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    wait_drawn(pg)
+    # The notebook set heatmap.layer = 3 after displaying the views; the page starts there.
+    pg.locator(".aw-heatmap[data-layer='3']").first.wait_for(state="attached")
+    screenshots(pg, artifacts, "nbconvert")
+    hover_links_every_view(pg, 6)
+    click_head_selects_it(pg, 7, 4)
+    pg.screenshot(path=str(artifacts / "nbconvert-quickstart.png"), full_page=True)
     assert only_nbconvert_cdn(page.blocked), page.blocked
     assert page.errors == []
