@@ -166,7 +166,8 @@ class AttentionView(anywidget.AnyWidget):
     _kv_of_head = t.List(t.Int()).tag(sync=True)
     # Only sent when the mask is neither causal nor all-visible (padding, custom masks).
     _mask = t.Dict(allow_none=True, default_value=None).tag(sync=True)
-    _model_name = t.Unicode("").tag(sync=True)
+    # Not `_model_name`: ipywidgets uses that for the frontend model class.
+    _llm_name = t.Unicode("").tag(sync=True)
 
     scale = t.Unicode(DEFAULT_SCALE).tag(sync=True)
     gamma = t.Float(DEFAULT_GAMMA).tag(sync=True)
@@ -197,7 +198,7 @@ class AttentionView(anywidget.AnyWidget):
             _head_ids=list(att.head_ids),
             _kv_of_head=[att.kv_head_of(h) for h in att.head_ids],
             _mask=None if plain else array_payload(mask, "uint8"),
-            _model_name=str(att.meta.get("model", "")),
+            _llm_name=str(att.meta.get("model", "")),
             scale=scale,
             gamma=gamma,
             colormap=colormap,

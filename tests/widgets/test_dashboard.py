@@ -80,3 +80,14 @@ def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenize
     dash.heatmap.layer = 2
     np.testing.assert_allclose(decode(dash.heatmap._maps)[0], eager.head(1, 3), atol=1e-3)
     np.testing.assert_allclose(decode(dash.headgrid._thumbs)[2, 5, 3, 1:].sum(), 1, atol=0.03)
+
+
+def test_views_keep_the_widget_protocol_traits(att):
+    # A view trait that shadows one of ipywidgets' (_model_name, layout...) breaks notebook hosts
+    # while exported pages still work; every view must still be an AnyModel/AnyView.
+    dash = aw.show(att)
+    for w in [dash, *dash.views, dash.heatmap.selection]:
+        state = w.get_state()
+        assert (state["_model_name"], state["_model_module"]) == ("AnyModel", "anywidget"), type(w).__name__
+        assert (state["_view_name"], state["_view_module"]) == ("AnyView", "anywidget"), type(w).__name__
+        assert state["layout"].startswith("IPY_MODEL_"), type(w).__name__

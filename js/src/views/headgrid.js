@@ -25,7 +25,7 @@ export default async function render({ model, el, host, signal }) {
   // Grouped-query attention: heads sharing a kv head are drawn together.
   const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
-  const name = model.get("_model_name");
+  const name = model.get("_llm_name");
   ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-heads.png", () => drawExport(), signal);
