@@ -66,3 +66,11 @@ test("ticks lie inside the domain and the legend sentence names scale and range"
   assert.match(describe(s), /^log scale, 5e-4 to 0\.5/);
   assert.match(describe(makeScale("power", { vmax: 1, gamma: 0.4 })), /power scale \(gamma 0\.4\), 0 to 1/);
 });
+
+test("log ticks always label the maximum and keep labels apart", () => {
+  const s = makeScale("log", { vmax: 0.19 });
+  const t = ticks(s);
+  assert.equal(t[t.length - 1], 0.19);
+  for (let i = 1; i < t.length; i++) assert.ok(s(t[i]) - s(t[i - 1]) >= 0.15, `ticks ${t[i - 1]} and ${t[i]} too close`);
+  assert.deepEqual(ticks(makeScale("log", { vmax: 1 })), [0.001, 0.01, 0.1, 1]);
+});

@@ -86,7 +86,11 @@ export function ticks(scale, count = 5) {
   if (scale.kind === "log") {
     const out = [];
     for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(Math.pow(10, e));
-    if (!out.length || out[out.length - 1] < hi * 0.99) out.push(hi);
+    if (!out.length || out[out.length - 1] < hi * 0.99) {
+      // The maximum is always labelled; a decade tick too close to it would print on top of it.
+      if (out.length && scale(hi) - scale(out[out.length - 1]) < 0.15) out.pop();
+      out.push(hi);
+    }
     return out;
   }
   const out = [];

@@ -66,7 +66,7 @@ export default async function render({ model, el, host, signal }) {
     if (layout === "force" && nKey > FORCE_MAX) { layout = "arc"; notes.push(`force layout is limited to ${FORCE_MAX} tokens; showing arcs`); }
     const base = Hh - 70;
     if (layout === "arc") {
-      const xs = arcLayout(nKey, W, 16);
+      const xs = arcLayout(nKey, W - 40, 16); // labels slant right: keep room for the last one
       pos = { x: xs, y: new Float64Array(nKey).fill(base) };
     } else {
       pos = forceLayout(nKey, edges, { width: W, height: Hh, seed: 11 });

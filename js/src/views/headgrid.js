@@ -131,8 +131,6 @@ export default async function render({ model, el, host, signal }) {
       ctx.clearRect(0, 0, tk, tq);
       ctx.putImageData(img, 0, 0);
       if (row !== null) {
-        ctx.fillStyle = "rgba(255,140,0,0.9)";
-        ctx.fillRect(0, row, tk, 1 / Math.max(1, tq / THUMB)); // where the row sits in the map
         // The hovered token's attention row as bars across the keys, coloured and sized by weight.
         for (let c = 0; c < tk; c++) {
           const v = thumbs.values[base + row * tk + c];
@@ -142,6 +140,9 @@ export default async function render({ model, el, host, signal }) {
           const bh = Math.max(1, t * tq);
           ctx.fillRect(c, tq - bh, 1, bh);
         }
+        // A tick on the left edge marks where the hovered row sits in the map.
+        ctx.fillStyle = "#fb8500";
+        ctx.fillRect(0, row, Math.max(1, tk / 12), 1);
       }
       const isSel = layers[li] === layer && heads[hi] === headSel;
       cell.style.outline = isSel ? "2px solid #0969da" : "1px solid #d0d7de";
