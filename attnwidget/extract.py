@@ -38,23 +38,75 @@ class ModelError(ValueError):
 
 # ---------------------------------------------------------------------------------- tokens
 
-_BYTE_LEVEL_MARKERS = {"Ġ": " ", "Ċ": "\n", "ĉ": "\t", "▁": " "}
+def _byte_level_alphabet() -> dict[str, int]:
+    """Byte-level BPE's reversible map from printable characters back to bytes (GPT-2 scheme:
+    printable Latin-1 bytes stand for themselves, the rest are shifted past U+0100)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    chars = {b: chr(b) for b in keep}
+    shift = 0
+    for b in range(256):
+        if b not in chars:
+            chars[b] = chr(256 + shift)
+            shift += 1
+    return {c: b for b, c in chars.items()}
+
+
+_BYTE_OF = _byte_level_alphabet()
+
+
+def _token_bytes(tok: str) -> bytes | None:
+    """The bytes a byte-level BPE token stands for, or None if it is not byte-level text."""
+    if tok and all(c in _BYTE_OF for c in tok):
+        return bytes(_BYTE_OF[c] for c in tok)
+    return None
+
+
+def _split_characters(raw: list[str], texts: list[str]) -> list[str]:
+    """Name tokens that hold part of a multi-byte character (common for CJK in byte-level BPE).
+
+    A run of such tokens that together decode to text gets that text with its part number, e.g.
+    '北[1/2]', '北[2/2]'; a run that never completes shows its bytes as escapes.
+    """
+    out = list(texts)
+    i = 0
+    while i < len(raw):
+        if "\ufffd" not in texts[i] or _token_bytes(raw[i]) is None:
+            i += 1
+            continue
+        j, buf = i, b""
+        while j < len(raw) and _token_bytes(raw[j]) is not None:
+            buf += _token_bytes(raw[j])
+            j += 1
+            try:
+                whole = buf.decode("utf-8")
+                break
+            except UnicodeDecodeError:
+                whole = None
+        if whole is None:
+            for k in range(i, j):
+                out[k] = _token_bytes(raw[k]).decode("utf-8", errors="backslashreplace")
+        else:
+            m = j - i
+            for k in range(i, j):
+                out[k] = f"{whole}[{k - i + 1}/{m}]" if m > 1 else whole
+        i = j
+    return out
 
 
 def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
     """One readable string per token id: byte-level markers ('Ġ', 'Ċ', '▁') become the spaces and
-    newlines they stand for, WordPiece's '##' continuation prefix is dropped.
+    newlines they stand for, WordPiece's '##' continuation prefix is dropped, and tokens holding
+    part of a multi-byte character are named by that character and their part ('北[1/2]').
 
     Special tokens keep their literal text (``<|im_start|>``, ``[CLS]``).
     """
     raw = tokenizer.convert_ids_to_tokens(list(ids))
+    raw = ["" if tok is None else tok for tok in raw]
     special = set(getattr(tokenizer, "all_special_tokens", []) or [])
-    out = []
-    for tid, tok in zip(ids, raw):
-        if tok is None:
-            tok = ""
+    texts = []
+    for tok in raw:
         if tok in special:
-            out.append(tok)
+            texts.append(tok)
             continue
         try:
             text = tokenizer.convert_tokens_to_string([tok])
@@ -62,14 +114,12 @@ def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
             text = tok
         if tok.startswith("##") and text.startswith("##"):
             text = text[2:]
-        # Byte-level BPE: a token that starts a word decodes with its leading space stripped by
-        # some tokenizers; keep it so the reader sees word boundaries.
+        # A token that starts a word decodes with its leading space stripped by some tokenizers;
+        # keep it so the reader sees word boundaries.
         if tok[:1] in ("Ġ", "▁") and not text.startswith(" "):
             text = " " + text
-        if "\ufffd" in text or text == "":
-            text = "".join(_BYTE_LEVEL_MARKERS.get(c, c) for c in tok)
-        out.append(text)
-    return out
+        texts.append(text if text else tok)
+    return _split_characters(raw, texts)
 
 
 # ---------------------------------------------------------------------------------- capture

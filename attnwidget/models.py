@@ -90,8 +90,17 @@ def _from_pretrained(path, model_cls, tok_cls, device_map, dtype, display_name):
         kwargs["device_map"] = device_map
     if dtype is not None:
         kwargs["dtype"] = dtype
+    from transformers.utils import logging as hf_logging
+
     tokenizer = tok_cls.from_pretrained(path)
-    model = model_cls.from_pretrained(path, **kwargs)
+    # Loading a local safetensors file takes a second; its progress bar would only clutter notebooks.
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = model_cls.from_pretrained(path, **kwargs)
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
     model.eval()
     model.config._name_or_path = display_name
     return model, tokenizer

@@ -215,3 +215,12 @@ def test_sliding_window_and_softcap_layers_match_eager(word_tokenizer):
         # Each sliding-window layer sees at most 5 keys; the mask keeps what any layer sees.
         assert (att.weights[0, 0] > 0).sum(1).max() == 5
         assert att.mask.sum(1).max() == (20 if model is gemma else 5)
+
+
+@pytest.mark.slow
+def test_split_characters_are_named_by_their_character(smollm2):
+    _, tok = smollm2
+    ids = tok("北京 cat")["input_ids"]
+    assert aw.readable_tokens(tok, ids) == ["北[1/2]", "北[2/2]", "京[1/2]", "京[2/2]", " cat"]
+    # An incomplete character at the end shows its bytes.
+    assert aw.readable_tokens(tok, ids[:1]) == ["\\xe5\\x8c"]
