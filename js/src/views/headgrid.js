@@ -43,7 +43,12 @@ export default async function render({ model, el, host, signal }) {
   ui.body.append(strip, gridBox);
 
   let thumbs = null, tq = 0, tk = 0, tint = null;
-  let thumbEls = []; // [{canvas, layerIndex, headIndex}]
+  // One canvas draws every thumbnail (hundreds of canvases make the browser's compositing the
+  // cost of a hover); transparent cells over it carry data-layer/data-head, clicks and tooltips.
+  let cells = []; // [{cell, li, hi, x, y}]
+  const canvas = h("canvas", { style: "position:absolute;left:0;top:0;pointer-events:none" });
+  const dpr = window.devicePixelRatio || 1;
+  let rowH = THUMB;
 
   function headOrder(li) {
     const idx = heads.map((_, k) => k);
@@ -67,89 +72,136 @@ export default async function render({ model, el, host, signal }) {
     [, , tq, tk] = thumbs.shape;
     tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
     const grouped = gqa && model.get("order") !== "tint";
+    rowH = THUMB + (tint ? 4 : 0);
+    const xs = (order) => {
+      let x = LAYER_W, prev = null;
+      return order.map((hi) => {
+        if (grouped && prev !== null && kvOf[hi] !== kvOf[prev]) x += GROUP_GAP - GAP;
+        const at = x;
+        x += THUMB + GAP;
+        prev = hi;
+        return at;
+      });
+    };
+    const modelX = xs(heads.map((_, k) => k));
+    const width = modelX[modelX.length - 1] + THUMB + 2, height = layers.length * (rowH + GAP);
     gridBox.replaceChildren();
-    thumbEls = [];
-    // Header: kv-head groups and head numbers.
-    const head = h("div", { style: `display:flex;gap:${GAP}px;margin-left:${LAYER_W}px;position:sticky;top:0;background:#fff;z-index:1;padding-bottom:2px` });
+    cells = [];
+    // Header: kv-head groups and head numbers (hidden when heads are reordered per layer).
+    const head = h("div", { style: `position:sticky;top:0;background:#fff;z-index:1;height:16px;width:${width}px` });
     heads.forEach((hd, k) => {
-      const newGroup = grouped && k > 0 && kvOf[k] !== kvOf[k - 1];
-      head.append(h("div", { style: `width:${THUMB}px;text-align:center;color:#57606a;font-size:10px;margin-left:${newGroup ? GROUP_GAP - GAP : 0}px;border-top:${grouped ? "2px solid " + ["#8c959f", "#d0d7de"][kvOf[k] % 2] : "none"}`, text: grouped ? `h${hd} kv${kvOf[k]}` : model.get("order") === "tint" ? "" : `h${hd}` }));
+      head.append(h("div", { style: `position:absolute;left:${modelX[k]}px;width:${THUMB}px;text-align:center;color:#57606a;font-size:10px;border-top:${grouped ? "2px solid " + ["#8c959f", "#d0d7de"][kvOf[k] % 2] : "none"}`, text: grouped ? `h${hd} kv${kvOf[k]}` : model.get("order") === "tint" ? "" : `h${hd}` }));
     });
-    gridBox.append(head);
+    const box = h("div", { style: `position:relative;width:${width}px;height:${height}px;margin-top:2px` });
+    canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr);
+    canvas.style.width = `${width}px`; canvas.style.height = `${height}px`;
+    box.append(canvas);
     layers.forEach((layer, li) => {
-      const row = h("div", { style: `display:flex;gap:${GAP}px;align-items:center;margin-bottom:${GAP}px` });
-      row.append(h("div", { style: `width:${LAYER_W - GAP}px;text-align:right;color:#57606a;font-size:10px`, text: `L${layer}` }));
-      headOrder(li).forEach((hi, pos) => {
-        const newGroup = grouped && pos > 0 && kvOf[hi] !== kvOf[hi - 1];
-        const c = h("canvas", { width: tk, height: tq, style: `width:${THUMB}px;height:${THUMB}px;image-rendering:pixelated;display:block` });
+      const y = li * (rowH + GAP);
+      box.append(h("div", { style: `position:absolute;left:0;top:${y + THUMB / 2 - 7}px;width:${LAYER_W - 6}px;text-align:right;color:#57606a;font-size:10px`, text: `L${layer}` }));
+      const order = headOrder(li);
+      xs(order).forEach((x, pos) => {
+        const hi = order[pos];
         const cell = h("div", {
           class: "aw-thumb", "data-layer": String(layer), "data-head": String(heads[hi]),
-          style: `position:relative;width:${THUMB}px;height:${THUMB + (tint ? 4 : 0)}px;margin-left:${newGroup ? GROUP_GAP - GAP : 0}px;cursor:pointer;outline:1px solid #d0d7de`,
+          style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer;outline:1px solid #d0d7de`,
           title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${model.get("tint_label") || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
-        }, c);
+        });
         if (labels.length && labels[li][hi]) cell.append(h("div", { style: "position:absolute;left:1px;top:0;font-size:8px;color:#fff;text-shadow:0 0 2px #000;pointer-events:none;white-space:nowrap;overflow:hidden;max-width:100%", text: labels[li][hi] }));
-        if (tint) cell.append(h("div", { class: "aw-tint", style: "height:4px", "data-tint": String(tint[li * heads.length + hi]) }));
-        row.append(cell);
-        thumbEls.push({ canvas: c, cell, li, hi });
+        if (tint) cell.append(h("div", { class: "aw-tint", style: `position:absolute;left:0;bottom:0;width:100%;height:4px`, "data-tint": String(tint[li * heads.length + hi]) }));
+        box.append(cell);
+        cells.push({ cell, li, hi, x, y });
       });
-      gridBox.append(row);
     });
+    gridBox.append(head, box);
     paint();
   }
 
   let scale = null;
+  // Built once per data/scale/colour-map change: the thumbnails in colour and in grey (shown
+  // under a hovered row) as two atlases at data resolution, and each cell's colour-map level.
+  // A hover then copies from an atlas and draws one row of bars per head.
+  let atlas = null;
+  const CSS_LUT = new Map();
+  function cssAt(cmap, k) {
+    const key = `${cmap}:${k}`;
+    if (!CSS_LUT.has(key)) { const t = lut(cmap); CSS_LUT.set(key, `rgb(${t[k * 3]},${t[k * 3 + 1]},${t[k * 3 + 2]})`); }
+    return CSS_LUT.get(key);
+  }
+
+  function buildAtlas() {
+    const table = lut(model.get("colormap"));
+    const L = layers.length, H = heads.length, per = tq * tk, W = H * tk;
+    const level = new Uint8Array(L * H * per);
+    const colour = new ImageData(W, L * tq), grey = new ImageData(W, L * tq);
+    for (let li = 0; li < L; li++) for (let hi = 0; hi < H; hi++) {
+      const base = (li * H + hi) * per;
+      for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
+        const k = base + r * tk + c;
+        const lv = Math.round(scale(thumbs.values[k]) * 255);
+        level[k] = lv;
+        const o = ((li * tq + r) * W + hi * tk + c) * 4;
+        colour.data[o] = table[lv * 3]; colour.data[o + 1] = table[lv * 3 + 1]; colour.data[o + 2] = table[lv * 3 + 2];
+        const g = 250 - Math.round((60 * lv) / 255);
+        grey.data[o] = g; grey.data[o + 1] = g; grey.data[o + 2] = g;
+        colour.data[o + 3] = 255; grey.data[o + 3] = 255;
+      }
+    }
+    const toCanvas = (img) => { const c = h("canvas", { width: W, height: L * tq }); c.getContext("2d").putImageData(img, 0, 0); return c; };
+    atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level };
+  }
+
+  function paintHover() {
+    const hov = sel.get("hovered_token");
+    const row = hov !== null && hov >= offset ? Math.floor((hov - offset) / model.get("_pool")) : null;
+    const cmap = model.get("colormap");
+    const layer = sel.get("layer"), headSel = sel.get("head");
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const src = row === null ? atlas.colour : atlas.grey;
+    const per = tq * tk, bw = THUMB / tk;
+    for (const { cell, li, hi, x, y } of cells) {
+      ctx.drawImage(src, hi * tk, li * tq, tk, tq, x, y, THUMB, THUMB);
+      if (row !== null) {
+        // The hovered token's attention row as bars across the keys, coloured and sized by weight.
+        const base = (li * heads.length + hi) * per + row * tk;
+        for (let c = 0; c < tk; c++) {
+          const lv = atlas.level[base + c];
+          if (lv === 0) continue;
+          ctx.fillStyle = cssAt(cmap, lv);
+          const bh = Math.max(1, (lv / 255) * THUMB);
+          ctx.fillRect(x + c * bw, y + THUMB - bh, Math.max(bw, 1), bh);
+        }
+        // A tick on the left edge marks where the hovered row sits in the map.
+        ctx.fillStyle = "#fb8500";
+        ctx.fillRect(x, y + (row / tq) * THUMB, 4, Math.max(1.5, THUMB / tq));
+      }
+      // Written only when it changes: a style write per head per hover would restyle the grid.
+      const isSel = layers[li] === layer && heads[hi] === headSel;
+      if (cell._awSelected !== isSel) {
+        cell._awSelected = isSel;
+        cell.style.outline = isSel ? "2px solid #0969da" : "1px solid #d0d7de";
+      }
+    }
+  }
+
   function paint() {
     pickThumbs();
     syncScale();
     const hide = model.get("hide");
     for (const [i, nodes] of marks.byIndex) for (const n of nodes) n.classList.toggle("aw-hidden-tok", hide.includes(i));
-    const vmax = Math.max(...thumbs.scale, 1e-6);
+    let vmax = 1e-6;
+    for (const v of thumbs.scale) if (v > vmax) vmax = v;
     scale = viewScale(model, vmax);
-    const table = lut(model.get("colormap"));
-    const hov = sel.get("hovered_token");
-    const row = hov !== null && hov >= offset ? Math.floor((hov - offset) / model.get("_pool")) : null;
-    const per = tq * tk;
-    const layer = sel.get("layer"), headSel = sel.get("head");
+    buildAtlas();
+    paintHover();
     let tmin = Infinity, tmax = -Infinity;
     if (tint) for (const v of tint) { tmin = Math.min(tmin, v); tmax = Math.max(tmax, v); }
-    for (const { canvas, cell, li, hi } of thumbEls) {
-      const base = (li * heads.length + hi) * per;
-      const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(tk, tq);
-      for (let k = 0; k < per; k++) {
-        const t = scale(thumbs.values[base + k]), o = k * 4;
-        if (row === null) {
-          const c = Math.round(t * 255) * 3;
-          img.data[o] = table[c]; img.data[o + 1] = table[c + 1]; img.data[o + 2] = table[c + 2];
-        } else {
-          // Under a hovered row the map stays as light grey context for the bars.
-          const g = 250 - Math.round(60 * t);
-          img.data[o] = g; img.data[o + 1] = g; img.data[o + 2] = g;
-        }
-        img.data[o + 3] = 255;
-      }
-      ctx.clearRect(0, 0, tk, tq);
-      ctx.putImageData(img, 0, 0);
-      if (row !== null) {
-        // The hovered token's attention row as bars across the keys, coloured and sized by weight.
-        for (let c = 0; c < tk; c++) {
-          const v = thumbs.values[base + row * tk + c];
-          const t = scale(v);
-          if (t <= 0) continue;
-          ctx.fillStyle = cssColor(colorAt(model.get("colormap"), t));
-          const bh = Math.max(1, t * tq);
-          ctx.fillRect(c, tq - bh, 1, bh);
-        }
-        // A tick on the left edge marks where the hovered row sits in the map.
-        ctx.fillStyle = "#fb8500";
-        ctx.fillRect(0, row, Math.max(1, tk / 12), 1);
-      }
-      const isSel = layers[li] === layer && heads[hi] === headSel;
-      cell.style.outline = isSel ? "2px solid #0969da" : "1px solid #d0d7de";
-      if (tint) {
-        const bar = cell.querySelector(".aw-tint");
-        bar.style.background = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
-      }
+    if (tint) for (const { cell, li, hi } of cells) {
+      const bar = cell.querySelector(".aw-tint");
+      bar.style.background = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
     }
     const notes = hideNotes(tokens, thumbsHide);
     if (!sameList(thumbsHide, hide)) notes.push(`thumbnails were made with hide = [${thumbsHide}]; applying [${hide}] needs the kernel`);
@@ -173,27 +225,22 @@ export default async function render({ model, el, host, signal }) {
   gridBox.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
   function drawExport() {
-    const W = LAYER_W + heads.length * (THUMB + GAP) + 3 * GROUP_GAP + 20;
-    const Hh = 40 + layers.length * (THUMB + GAP) + 60;
+    const W = canvas.width / dpr + 10, top = 30;
+    const Hh = top + canvas.height / dpr + 50;
     const { canvas: out, ctx } = exportCanvas(W, Hh);
     ctx.fillStyle = "#1f2328"; ctx.font = "600 13px system-ui,sans-serif";
     ctx.fillText(ui.title.textContent, 6, 16);
-    ctx.font = "10px system-ui,sans-serif"; ctx.fillStyle = "#57606a";
-    const gridRect = gridBox.getBoundingClientRect();
-    for (const { canvas, cell, li } of thumbEls) {
-      const r = cell.getBoundingClientRect();
-      const x = r.left - gridRect.left + gridBox.scrollLeft, y = 34 + li * (THUMB + GAP);
-      ctx.drawImage(canvas, x, y, THUMB, THUMB);
-    }
-    layers.forEach((l, li) => { ctx.textAlign = "right"; ctx.fillText(`L${l}`, LAYER_W - 6, 34 + li * (THUMB + GAP) + THUMB / 2 + 3); });
-    if (scale) paintLegend(ctx, scale, model.get("colormap"), LAYER_W, 40 + layers.length * (THUMB + GAP), 200);
+    ctx.drawImage(canvas, 0, top, canvas.width / dpr, canvas.height / dpr);
+    ctx.font = "10px system-ui,sans-serif"; ctx.fillStyle = "#57606a"; ctx.textAlign = "right";
+    layers.forEach((l, li) => ctx.fillText(`L${l}`, LAYER_W - 6, top + li * (rowH + GAP) + THUMB / 2 + 3));
+    if (scale) paintLegend(ctx, scale, model.get("colormap"), LAYER_W, top + canvas.height / dpr + 8, 200);
     return out;
   }
 
   function onHover() {
     marks.hover(sel.get("hovered_token"));
     marks.pin(sel.get("pinned_token"));
-    paint();
+    paintHover();
   }
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
