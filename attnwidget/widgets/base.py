@@ -169,9 +169,10 @@ class AttentionView(anywidget.AnyWidget):
     # Not `_model_name`: ipywidgets uses that for the frontend model class.
     _llm_name = t.Unicode("").tag(sync=True)
 
-    scale = t.Unicode(DEFAULT_SCALE).tag(sync=True)
+    # Enum traits name the trait, the allowed values and the value refused.
+    scale = t.Enum(SCALES, DEFAULT_SCALE).tag(sync=True)
     gamma = t.Float(DEFAULT_GAMMA).tag(sync=True)
-    colormap = t.Unicode("viridis").tag(sync=True)
+    colormap = t.Enum(COLORMAPS, "viridis").tag(sync=True)
     hide = t.List(t.Int()).tag(sync=True)
 
     def __init__(self, att: Attention, *, selection: Selection | None = None, scale: str = DEFAULT_SCALE,
@@ -211,24 +212,12 @@ class AttentionView(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ validation
 
-    @t.validate("scale")
-    def _check_scale(self, proposal):
-        if proposal["value"] not in SCALES:
-            raise t.TraitError(f"scale must be one of {SCALES}; got {proposal['value']!r}")
-        return proposal["value"]
-
     @t.validate("gamma")
     def _check_gamma(self, proposal):
         g = proposal["value"]
         if not (math.isfinite(g) and 0 < g <= 10):
             raise t.TraitError(f"gamma (power scale exponent) must be in (0, 10]; got {g!r}")
         return g
-
-    @t.validate("colormap")
-    def _check_colormap(self, proposal):
-        if proposal["value"] not in COLORMAPS:
-            raise t.TraitError(f"colormap must be one of {COLORMAPS}; got {proposal['value']!r}")
-        return proposal["value"]
 
     @t.validate("hide")
     def _check_hide_trait(self, proposal):

@@ -42,7 +42,7 @@ class AttentionGraph(MapView):
 
     _view_kind = t.Unicode("graph").tag(sync=True)
     threshold = t.Float(0.1).tag(sync=True)
-    arrangement = t.Unicode("arc").tag(sync=True)
+    arrangement = t.Enum(ARRANGEMENTS, "arc").tag(sync=True)
 
     def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
@@ -62,9 +62,3 @@ class AttentionGraph(MapView):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0):
             raise t.TraitError(f"threshold must be a weight in [0, 1]; got {v!r}")
         return float(v)
-
-    @t.validate("arrangement")
-    def _check_arrangement(self, proposal):
-        if proposal["value"] not in ARRANGEMENTS:
-            raise t.TraitError(f"arrangement must be one of {ARRANGEMENTS}; got {proposal['value']!r}")
-        return proposal["value"]

@@ -52,7 +52,7 @@ class HeadGrid(AttentionView):
 
     _view_kind = t.Unicode("headgrid").tag(sync=True)
     tint_label = t.Unicode("").tag(sync=True)
-    order = t.Unicode("model").tag(sync=True)
+    order = t.Enum(ORDERS, "model").tag(sync=True)
     _thumbs = t.Dict().tag(sync=True)
     _thumbs_hide = t.List(t.Int()).tag(sync=True)
     _thumbs_alt = t.Dict().tag(sync=True)
@@ -88,8 +88,6 @@ class HeadGrid(AttentionView):
     @t.validate("order")
     def _check_order(self, proposal):
         v = proposal["value"]
-        if v not in ORDERS:
-            raise t.TraitError(f"order must be one of {ORDERS}; got {v!r}")
         if v == "tint" and self._tint is None:
             raise t.TraitError("order='tint' needs tint=<(layers, heads) array>")
         return v

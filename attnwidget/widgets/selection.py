@@ -51,7 +51,7 @@ export default { render({ model, el }) {
     pinned_token = t.Int(None, allow_none=True).tag(sync=True)
     layer = t.Int(0).tag(sync=True)
     head = t.Int(None, allow_none=True).tag(sync=True)
-    fusion = t.Unicode("mean").tag(sync=True)
+    fusion = t.Enum(HEAD_FUSIONS, "mean").tag(sync=True)
 
     # Valid ranges, from the attention(s) of the views attached; empty until one attaches.
     _layer_ids = t.List(t.Int()).tag(sync=True)
@@ -111,12 +111,6 @@ export default { render({ model, el }) {
             raise t.TraitError(f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
                                "(or None for fused heads)")
         return v
-
-    @t.validate("fusion")
-    def _check_fusion(self, proposal):
-        if proposal["value"] not in HEAD_FUSIONS:
-            raise t.TraitError(f"fusion must be one of {HEAD_FUSIONS}; got {proposal['value']!r}")
-        return proposal["value"]
 
     @t.validate("hovered_token", "pinned_token")
     def _check_token(self, proposal):

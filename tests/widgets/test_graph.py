@@ -37,5 +37,5 @@ def test_threshold_outside_0_1_is_refused(att, bad):
 
 
 def test_arrangement_is_checked(att):
-    with pytest.raises(t.TraitError, match=r"arrangement must be one of \('arc', 'force'\); got 'circle'"):
+    with pytest.raises(t.TraitError, match=r"'arrangement' trait .* expected any of \['arc', 'force'\], not the str 'circle'"):
         aw.AttentionGraph(att, arrangement="circle")

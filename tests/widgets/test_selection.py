@@ -21,7 +21,7 @@ def test_ranges_come_from_the_attention(att):
         sel.layer = 3
     with pytest.raises(t.TraitError, match=r"head 8 is out of range"):
         sel.head = 8
-    with pytest.raises(t.TraitError, match=r"fusion must be one of \('mean', 'max', 'min'\)"):
+    with pytest.raises(t.TraitError, match=r"'fusion' trait .* expected any of \['mean', 'max', 'min'\]"):
         sel.fusion = "median"
     with pytest.raises(t.TraitError, match=r"hovered_token=12 is out of range for 12 tokens"):
         sel.hovered_token = 12
