@@ -13,7 +13,7 @@ import {
 // Labels in exported images are cut at 12 characters so they fit the margin.
 const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice(0, 11) + "…" : d; };
 
-const LABEL_W = 96, TOP_H = 72, MIN_LABEL_PX = 10;
+const MIN_LABEL_PX = 10;
 
 export function mapKey(layer, head, fusion) {
   return `${layer}/${head === null || head === undefined ? fusion : head}`;
@@ -74,6 +74,14 @@ export default async function render({ model, el, host, signal }) {
   const px = Math.max(240, Math.min(520, nKey * 14));
   const cell = px / nKey, rowPx = (px * nQuery) / nKey;
   const factor = poolFactor(nKey, px);
+  const every = Math.max(1, Math.ceil(MIN_LABEL_PX / cell));
+  const font = Math.max(9, Math.min(11, Math.floor(cell) - 1));
+  // Label margins sized to the longest label drawn (cut at 14 characters by CSS ellipsis).
+  let longest = 1;
+  for (let j = 0; j < nKey; j += every) longest = Math.max(longest, Math.min(14, displayToken(tokens[j]).length));
+  const textPx = longest * font * 0.62;
+  const LABEL_W = Math.round(Math.max(48, Math.min(96, textPx + 10)));
+  const TOP_H = Math.round(Math.max(30, Math.min(72, textPx + 6)));
   const grid = h("div", { style: `display:grid;grid-template-columns:${LABEL_W}px ${px}px;grid-template-rows:${TOP_H}px ${rowPx}px;gap:2px` });
   const topLabels = h("div", { style: "position:relative;overflow:hidden" });
   const leftLabels = h("div", { style: "position:relative;overflow:hidden" });
@@ -87,8 +95,6 @@ export default async function render({ model, el, host, signal }) {
   grid.append(h("div", { style: "display:flex;align-items:flex-end;justify-content:flex-end;color:#57606a;padding:0 4px 2px 0;text-align:right", text: "query ↓ \\ key →" }), topLabels, leftLabels, stage);
   ui.body.append(grid, axisNote);
 
-  const every = Math.max(1, Math.ceil(MIN_LABEL_PX / cell));
-  const font = Math.max(9, Math.min(11, Math.floor(cell) - 1));
   for (let j = 0; j < nKey; j += every) {
     const t = tokenElement(tokens, j, "span");
     t.style.cssText = `position:absolute;left:${Math.max(0, (j + 0.5) * cell - font / 2 - 1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
