@@ -9,7 +9,7 @@ import attnwidget as aw
 from attnwidget import analysis as A
 from attnwidget import metrics as M
 from attnwidget.attention import causal_mask
-from conftest import words
+from tiny_models import words
 from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
 
 

@@ -6,7 +6,7 @@ import pytest
 import attnwidget as aw
 from attnwidget import analysis as A
 from attnwidget import charts
-from conftest import words
+from tiny_models import words
 from test_analysis import role_heads, text_attention, two_layer_attention
 
 

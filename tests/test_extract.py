@@ -6,7 +6,7 @@ import torch
 
 import attnwidget as aw
 from attnwidget.extract import ModelError
-from conftest import words
+from tiny_models import words
 
 
 def eager_reference(model, tokenizer, text, **tok_kwargs):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import attnwidget as aw
-from conftest import words
+from tiny_models import words
 
 
 def stepwise_eager_rows(model, ids, n_prompt):

@@ -5,7 +5,7 @@ import pytest
 
 import attnwidget as aw
 from attnwidget.attention import max_pool
-from conftest import words
+from tiny_models import words
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_bfloat16_model_gets_float32_softmax(word_tokenizer):
 
     import torch
 
-    from conftest import _tiny
+    from tiny_models import tiny_model as _tiny
 
     model = _tiny("llama").to(torch.bfloat16)
     att = aw.extract(model, word_tokenizer, words(30))

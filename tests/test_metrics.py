@@ -8,7 +8,7 @@ import pytest
 import attnwidget as aw
 from attnwidget import metrics as M
 from attnwidget.attention import causal_mask
-from conftest import words
+from tiny_models import words
 
 # ----------------------------------------------------------------------------- hand-computed cases
 
