@@ -397,7 +397,13 @@ class Attention:
             if self._weights is not None:
                 yield start, stop, self._weights[:, :, start:stop]
             else:
-                yield start, stop, np.stack([self.rows(l, start, stop) for l in self.layer_ids])
+                L, H, _, K = self.shape
+                empty = getattr(self._source, "empty", None)
+                shape = (L, H, stop - start, K)
+                buf = empty(shape) if empty is not None else np.empty(shape, np.float32)
+                for li in range(L):  # written in place: no per-layer copies to stack
+                    self._source.block(li, None, start, stop, out=buf[li])
+                yield start, stop, buf
 
     def pooled(self, layer: int, factor: int, heads: Sequence[int] | None = None) -> np.ndarray:
         """``(heads, ceil(Q/factor), ceil(K/factor))``: one layer max-pooled by `factor`.
