@@ -241,5 +241,7 @@ def ipython_display(widget: Any) -> None:
     if _in_kernel():
         display({"text/html": host_script()}, raw=True)
     bundle = widget._repr_mimebundle_()
+    if bundle is None:  # a widget with no view (anywidget returns None when _view_name is None)
+        return
     data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
     display(data, metadata=metadata, raw=True)

@@ -57,3 +57,19 @@ def test_hostile_token_text_is_shown_literally(page, att, tmp_path, artifacts):
     assert pg.locator("img").count() == 0
     assert page.dialogs == []
     assert pg.evaluate("() => document.title") == HOSTILE
+
+
+def test_png_buttons_save_images_from_the_saved_page(page, att, tmp_path, artifacts):
+    path = aw.save_html(aw.show(att), tmp_path / "dash.html")
+    pg = open_page(page, path)
+    wait_drawn(pg)
+    for kind in ("heatmap", "headgrid", "rollout", "graph"):
+        with pg.expect_download() as info:
+            pg.locator(f".aw-{kind} button", has_text="PNG").first.click()
+        out = artifacts / f"export-png-button-{kind}.png"
+        info.value.save_as(out)
+        data = out.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{kind}: the download is not a PNG"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width >= 200 and height >= 100, f"{kind}: PNG is only {width}x{height}"
+    assert page.blocked == []
