@@ -19,7 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import HEAD_FUSIONS, Attention, causal_mask
+from ..attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, max_pool, renormalize
 from .export import ipython_display
 from .selection import Selection
 
@@ -34,6 +34,8 @@ __all__ = [
     "array_payload",
     "quantize_sqrt_u8",
     "check_attention",
+    "display_rows",
+    "pooled_display_map",
 ]
 
 BUNDLE = Path(__file__).resolve().parent.parent / "static" / "widget.js"
@@ -259,9 +261,10 @@ class MapView(AttentionView):
 
     _maps = t.Dict().tag(sync=True)
 
-    def _init_maps(self, max_bytes: int) -> None:
+    def _init_maps(self, max_bytes: int, overview: bool = False) -> None:
         sel = self.selection
-        self._store = MapStore(self.attention, positive_int("max_bytes", max_bytes))
+        factor = overview_factor(self.attention, positive_int("max_bytes", max_bytes)) if overview else 1
+        self._store = MapStore(self.attention, max_bytes, factor=factor)
         self._store.fill(sel.layer, sel.head, sel.fusion)
         self._maps = self._store.payload()
         sel.observe(self._refresh_maps, names=["layer", "head", "fusion"])
@@ -284,8 +287,62 @@ class MapView(AttentionView):
         return list(self._maps.get("keys", []))
 
 
+# A map over this many bytes (float16) is sent as a max-pooled overview of at most OVERVIEW_SIDE
+# cells a side when the view allows it; full resolution then comes in tiles on request.
+OVERVIEW_SIDE = 512
+
+
+def overview_factor(att: Attention, max_bytes: int) -> int:
+    """Pooling factor for a heatmap overview: 1 when a full map fits in half of `max_bytes`."""
+    if att.n_query * att.n_key * 2 <= max_bytes // 2:
+        return 1
+    return max(1, -(-max(att.n_query, att.n_key) // OVERVIEW_SIDE))
+
+
+def display_rows(att: Attention, layer: int, which: int | str, start: int, stop: int,
+                 hide: Sequence[int] = (), row_normalize: bool = False) -> np.ndarray:
+    """Query rows ``start:stop`` of one map as a view draws it, ``(stop - start, n_key)`` float32.
+
+    `which` is a head number or a fusion (``"mean"``, ``"max"``, ``"min"``). Heads are fused first,
+    then `hide` keys are removed and each row renormalised over the keys left, then (with
+    `row_normalize`) each row is scaled to its own maximum: the order `js/src/lib/maps.js` uses.
+    Masked cells are 0. Only these rows are computed, so lazy attention stays cheap.
+    """
+    mask = att.mask[start:stop]
+    if isinstance(which, str):
+        m = fuse_heads(att.rows(layer, start, stop), which, mask)
+    else:
+        m = att.rows(layer, start, stop, heads=[which])[0]
+    m = np.where(mask, m, 0.0).astype(np.float32)
+    if hide:
+        keep = mask.copy()
+        keep[:, list(hide)] = False
+        m = renormalize(m, keep).astype(np.float32)
+    if row_normalize:
+        top = m.max(axis=1, keepdims=True)
+        m = np.divide(m, top, out=np.zeros_like(m), where=top > 0)
+    return m
+
+
+def pooled_display_map(att: Attention, layer: int, which: int | str, factor: int, hide: Sequence[int] = (),
+                       row_normalize: bool = False) -> np.ndarray:
+    """`display_rows` of the whole map, max-pooled by `factor`, block of rows by block of rows.
+
+    Blocks with no visible cell are NaN (drawn as masked). Max-pooling keeps a single sharp weight
+    visible, which a mean would dilute.
+    """
+    step = factor * max(1, 256 // factor)
+    parts = []
+    for start in range(0, att.n_query, step):
+        stop = min(att.n_query, start + step)
+        m = max_pool(display_rows(att, layer, which, start, stop, hide, row_normalize), factor)
+        seen = max_pool(att.mask[start:stop].astype(np.uint8), factor) > 0
+        parts.append(np.where(seen, m, np.nan))
+    return np.concatenate(parts, axis=0).astype(np.float32)
+
+
 class MapStore:
-    """Full-resolution float16 maps of one view, within a byte budget.
+    """Float16 maps of one view, within a byte budget: full resolution, or pooled overviews.
 
     Keys are ``"layer/head"`` or ``"layer/mean"`` (``max``, ``min``) strings. The current
     selection's map is always kept; the others are prefetched around it (same layer first, then
@@ -293,13 +350,31 @@ class MapStore:
     moves in the kernel, the missing map is added and the least recently used ones are dropped.
     Exported pages hold exactly the maps in the trait at export time; the view says so when asked
     for another.
+
+    With ``factor > 1`` the maps are `pooled_display_map` overviews (hiding and row scaling
+    applied in the kernel, see `options`) and only the selected one is computed up front: on lazy
+    attention each costs a pass over the layer's rows.
     """
 
-    def __init__(self, att: Attention, max_bytes: int):
+    def __init__(self, att: Attention, max_bytes: int, factor: int = 1):
         self.att = att
         self.max_bytes = int(max_bytes)
-        self.map_bytes = att.n_query * att.n_key * 2
+        self.factor = int(factor)
+        rows, cols = -(-att.n_query // self.factor), -(-att.n_key // self.factor)
+        self.map_bytes = rows * cols * 2
         self.maps: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hide: list[int] = []
+        self.row_normalize = False
+
+    def options(self, hide: Sequence[int], row_normalize: bool) -> bool:
+        """Set the hiding and row scaling pooled overviews are made with; True when they changed
+        (the held overviews are then dropped)."""
+        hide, row_normalize = sorted(int(i) for i in hide), bool(row_normalize)
+        if self.factor == 1 or (hide == self.hide and row_normalize == self.row_normalize):
+            return False
+        self.hide, self.row_normalize = hide, row_normalize
+        self.maps.clear()
+        return True
 
     @staticmethod
     def key(layer: int, head: int | None, fusion: str) -> str:
@@ -307,10 +382,13 @@ class MapStore:
 
     def compute(self, key: str) -> np.ndarray:
         layer, which = key.split("/")
-        if which in HEAD_FUSIONS:
+        which = which if which in HEAD_FUSIONS else int(which)
+        if self.factor > 1:
+            m = pooled_display_map(self.att, int(layer), which, self.factor, self.hide, self.row_normalize)
+        elif isinstance(which, str):
             m = self.att.fuse(which, layer=int(layer))
         else:
-            m = self.att.head(int(layer), int(which))
+            m = self.att.head(int(layer), which)
         return np.asarray(m, dtype=np.float16)
 
     @property
@@ -334,7 +412,7 @@ class MapStore:
 
     def fill(self, layer: int, head: int | None, fusion: str) -> None:
         """Prefetch around the selection up to the budget (used once, at construction)."""
-        for k in self.candidates(layer, head, fusion)[: self.capacity]:
+        for k in self.candidates(layer, head, fusion)[: self.capacity if self.factor == 1 else 1]:
             if k not in self.maps:
                 self.maps[k] = self.compute(k)
 
@@ -353,7 +431,8 @@ class MapStore:
         keys = list(self.maps)
         stack = np.stack([self.maps[k] for k in keys])
         return array_payload(stack, "float16", keys=keys, total=self.total_maps(),
-                             max_bytes=self.max_bytes)
+                             max_bytes=self.max_bytes, factor=self.factor, hide=self.hide,
+                             row_normalize=self.row_normalize)
 
     def total_maps(self) -> int:
         return len(self.att.layer_ids) * (len(self.att.head_ids) + len(HEAD_FUSIONS))

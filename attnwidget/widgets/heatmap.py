@@ -1,18 +1,26 @@
-"""`AttentionHeatmap`: one layer's query x key map (one head, or heads fused) on a canvas."""
+"""`AttentionHeatmap`: one layer's query x key map (one head, or heads fused) on a canvas.
+
+Long inputs cross as a max-pooled overview; the browser asks for full-resolution tiles of the
+region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1", "c0", "c1",
+"hide", "row_normalize", "id"}``), answered with the block as float16 in one binary buffer.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
+import numpy as np
 import traitlets as t
 
-from ..attention import Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
+from ..attention import HEAD_FUSIONS, Attention
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, check_hide, display_rows
 from .selection import Selection
 
 __all__ = ["AttentionHeatmap"]
 
 DEFAULT_MAX_BYTES = 4 * 2**20
+# The browser asks for 256 x 256 tiles; a bound keeps a bad request from computing a whole map.
+MAX_TILE_CELLS = 1024 * 1024
 
 
 class AttentionHeatmap(MapView):
@@ -41,8 +49,11 @@ class AttentionHeatmap(MapView):
     row_normalize : bool
         Scale each query row to its own maximum.
     max_bytes : int
-        Budget for full-resolution float16 maps held in the widget state (and so in exported HTML).
-        The selected map is always held; others are prefetched around it.
+        Budget for float16 maps held in the widget state (and so in exported HTML). The selected
+        map is always held; others are prefetched around it. A map larger than half the budget
+        (1448 tokens by default) is held as a max-pooled overview of at most 512 x 512 cells,
+        and zooming in fetches full-resolution tiles from the kernel (an exported page keeps the
+        overview and says so when zoomed past it).
     selection : Selection, optional
         Share an existing selection (what `aw.link` does).
 
@@ -67,4 +78,76 @@ class AttentionHeatmap(MapView):
             sel.head = head
         if selection is None:
             sel.fusion = fusion
-        self._init_maps(max_bytes)
+        self._init_maps(max_bytes, overview=True)
+        self._store.options(self.hide, self.row_normalize)
+        self.observe(self._refresh_overview, names=["hide", "row_normalize"])
+        self.on_msg(self._on_msg)
+
+    @property
+    def pool_factor(self) -> int:
+        """How many tokens a cell of the held maps covers per side (1: full resolution)."""
+        return self._store.factor
+
+    def _refresh_overview(self, change=None) -> None:
+        # Pooled overviews are made with hiding and row scaling applied; full maps are not.
+        if self._store.options(self.hide, self.row_normalize):
+            self._store.fill(self.selection.layer, self.selection.head, self.selection.fusion)
+            self._maps = self._store.payload()
+
+    def tile(self, key: str, r0: int, r1: int, c0: int, c1: int, *, hide: Sequence[int] | None = None,
+             row_normalize: bool | None = None) -> np.ndarray:
+        """Rows ``r0:r1`` and keys ``c0:c1`` of the map `key` at full resolution, as drawn.
+
+        Parameters
+        ----------
+        key : str
+            ``"layer/head"`` or ``"layer/mean"`` (``max``, ``min``), as in `held_maps`.
+        r0, r1, c0, c1 : int
+            Query rows and key columns, ``0 <= r0 < r1 <= n_query``, ``0 <= c0 < c1 <= n_key``.
+        hide, row_normalize : optional
+            As the view's traits (default: the current ones); see `display_rows`.
+
+        Returns
+        -------
+        ndarray (r1 - r0, c1 - c0) float32
+        """
+        layer, which = self._parse_key(key)
+        att = self.attention
+        for name, lo, hi, n in (("rows", r0, r1, att.n_query), ("keys", c0, c1, att.n_key)):
+            if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (lo, hi)):
+                raise TypeError(f"tile {name} must be integers; got {lo!r}, {hi!r}")
+            if not 0 <= lo < hi <= n:
+                raise ValueError(f"tile {name} {lo}:{hi} are out of range; expected 0 <= start < stop <= {n}")
+        if (r1 - r0) * (c1 - c0) > MAX_TILE_CELLS:
+            raise ValueError(f"a tile holds at most {MAX_TILE_CELLS} cells; asked for {r1 - r0} x {c1 - c0}")
+        hide = list(self.hide) if hide is None else check_hide(hide, att.n_key)
+        row_normalize = self.row_normalize if row_normalize is None else bool(row_normalize)
+        return display_rows(att, layer, which, int(r0), int(r1), hide, row_normalize)[:, int(c0):int(c1)]
+
+    def _parse_key(self, key: Any) -> tuple[int, int | str]:
+        att = self.attention
+        try:
+            layer_s, which_s = str(key).split("/")
+            layer = int(layer_s)
+            which = which_s if which_s in HEAD_FUSIONS else int(which_s)
+        except ValueError:
+            raise ValueError(f"map key must be 'layer/head' or 'layer/mean' (max, min); got {key!r}") from None
+        if layer not in att.layer_ids:
+            raise ValueError(f"map key {key!r}: layer {layer} is not held (layers {att.layer_ids[0]}..{att.layer_ids[-1]})")
+        if not isinstance(which, str) and which not in att.head_ids:
+            raise ValueError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
+        return layer, which
+
+    def _on_msg(self, widget, content, buffers) -> None:
+        if not isinstance(content, dict) or content.get("type") != "tile":
+            return
+        try:
+            block = self.tile(content.get("key"), content.get("r0"), content.get("r1"), content.get("c0"),
+                              content.get("c1"), hide=content.get("hide"), row_normalize=content.get("row_normalize"))
+        except (TypeError, ValueError, IndexError) as e:
+            self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
+            return
+        half = np.ascontiguousarray(block, dtype=np.float16)
+        self.send({"type": "tile", "id": content.get("id"), "key": content.get("key"), "r0": int(content["r0"]),
+                   "c0": int(content["c0"]), "dtype": "float16", "shape": [int(s) for s in half.shape]},
+                  buffers=[half.tobytes()])

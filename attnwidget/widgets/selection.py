@@ -36,6 +36,10 @@ class Selection(anywidget.AnyWidget):
     hovered_token, pinned_token : int or None
         Token position under the pointer / clicked last, in any linked view. Hover writes from the
         browser are throttled before they reach the kernel.
+    step : int or None
+        For attention from ``aw.generate``: the generated token being looked at (0-based). Setting
+        it pins the query row that produced that token (``aw.generation_step_row``), so the
+        rollout and graph follow it; the views' step control sets both at once.
     """
 
     # Headless: displayed on its own it only states what it holds.
@@ -52,15 +56,19 @@ export default { render({ model, el }) {
     layer = t.Int(0).tag(sync=True)
     head = t.Int(None, allow_none=True).tag(sync=True)
     fusion = t.Enum(HEAD_FUSIONS, "mean").tag(sync=True)
+    step = t.Int(None, allow_none=True).tag(sync=True)
 
     # Valid ranges, from the attention(s) of the views attached; empty until one attaches.
     _layer_ids = t.List(t.Int()).tag(sync=True)
     _head_ids = t.List(t.Int()).tag(sync=True)
     _n_key = t.Int(0).tag(sync=True)
+    # Prompt tokens of attention from aw.generate (0 otherwise): step s reads query row
+    # _prompt_length - 1 + s.
+    _prompt_length = t.Int(0).tag(sync=True)
 
     def __init__(self, att: Attention | None = None, *, layer: int | None = None, head: int | None = None,
                  fusion: str = "mean", **kwargs: Any):
-        unknown = [k for k in kwargs if k not in ("hovered_token", "pinned_token")]
+        unknown = [k for k in kwargs if k not in ("hovered_token", "pinned_token", "step")]
         if unknown:
             raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
         super().__init__(fusion=fusion)
@@ -69,6 +77,7 @@ export default { render({ model, el }) {
         if layer is not None:
             self.layer = layer
         self.head = head
+        self.observe(self._pin_step, names="step")
         for k, v in kwargs.items():
             setattr(self, k, v)
 
@@ -89,6 +98,7 @@ export default { render({ model, el }) {
             self._layer_ids = list(att.layer_ids)
             self._head_ids = list(att.head_ids)
             self._n_key = K
+            self._prompt_length = generation_prompt_length(att)
             if self.layer not in self._layer_ids:
                 self.layer = self._layer_ids[0]
 
@@ -112,6 +122,32 @@ export default { render({ model, el }) {
                                "(or None for fused heads)")
         return v
 
+    @property
+    def n_steps(self) -> int:
+        """Generated tokens a step can pick (0 for attention not from ``aw.generate``)."""
+        return self._n_key - self._prompt_length if self._prompt_length else 0
+
+    def step_row(self, step: int) -> int:
+        """The query row (token position) whose attention produced generated token `step`."""
+        return self._prompt_length - 1 + int(step)
+
+    def _pin_step(self, change) -> None:
+        if change["new"] is not None:
+            self.pinned_token = self.step_row(change["new"])
+
+    @t.validate("step")
+    def _check_step(self, proposal):
+        v = proposal["value"]
+        if v is None:
+            return None
+        v = _as_int(v, "step")
+        if self._layer_ids and not self.n_steps:
+            raise t.TraitError("step needs attention from aw.generate (this one has no generated tokens)")
+        if self._layer_ids and not 0 <= v < self.n_steps:
+            raise t.TraitError(f"step {v} is out of range: {self.n_steps} tokens were generated "
+                               f"(expected 0..{self.n_steps - 1} or None)")
+        return v
+
     @t.validate("hovered_token", "pinned_token")
     def _check_token(self, proposal):
         v = proposal["value"]
@@ -122,6 +158,14 @@ export default { render({ model, el }) {
             raise t.TraitError(f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
                                f"(expected 0..{self._n_key - 1} or None)")
         return v
+
+
+def generation_prompt_length(att: Attention) -> int:
+    """Prompt tokens of square attention from ``aw.generate`` with generated rows; 0 otherwise."""
+    n_prompt = att.meta.get("prompt_length")
+    if n_prompt is None or att.generated is None or not att.generated.any() or att.n_query != att.n_key:
+        return 0
+    return int(n_prompt)
 
 
 def _as_int(v: Any, name: str) -> int:

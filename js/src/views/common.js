@@ -276,3 +276,43 @@ export function wireTokens(box, sel, signal, { onClick } = {}) {
     sel.set({ pinned_token: sel.get("pinned_token") === i ? null : i }, { immediate: true });
   }, { signal });
 }
+
+/**
+ * Generation step control for attention from `aw.generate`: a slider and buttons over the generated
+ * tokens. A step lives in the shared selection (`step`) and pins the query row that produced that
+ * token, so every linked view follows it. Returns null for attention that did not come from
+ * generation (the selection's `_prompt_length` is 0).
+ */
+export function stepControl(sel, tokens, signal) {
+  const nPrompt = sel.get("_prompt_length") || 0;
+  const nSteps = tokens.length - nPrompt;
+  if (!nPrompt || nSteps < 1) return null;
+  const slider = h("input", { type: "range", min: "0", max: String(nSteps - 1), step: "1", value: "0", style: "width:140px", title: "generated token" });
+  const prev = h("button", { class: "aw-btn aw-step-prev", text: "◀", title: "previous generated token" });
+  const next = h("button", { class: "aw-btn aw-step-next", text: "▶", title: "next generated token" });
+  const produced = h("span", { class: "aw-step-text" });
+  const node = h("div", { class: "aw-step", style: "display:flex;align-items:center;gap:6px;margin:0 0 6px" },
+    h("span", { text: "generation step", style: "color:#57606a" }), prev, slider, next, produced);
+  const go = (s) => {
+    const step = Math.max(0, Math.min(nSteps - 1, s));
+    sel.set({ step, pinned_token: nPrompt - 1 + step }, { immediate: true });
+  };
+  const current = () => sel.get("step");
+  slider.addEventListener("input", () => go(Number(slider.value)), { signal });
+  prev.addEventListener("click", () => go((current() ?? 1) - 1), { signal });
+  next.addEventListener("click", () => go(current() === null || current() === undefined ? 0 : current() + 1), { signal });
+  const sync = () => {
+    const s = current();
+    node.dataset.step = s === null || s === undefined ? "" : String(s);
+    if (s === null || s === undefined) {
+      produced.textContent = `${nSteps} generated tokens; pick a step`;
+      return;
+    }
+    slider.value = String(s);
+    const row = nPrompt - 1 + s;
+    produced.textContent = `step ${s + 1} of ${nSteps}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
+  };
+  sel.on(["step"], sync);
+  sync();
+  return { node, sync };
+}

@@ -1,13 +1,18 @@
 // AttentionHeatmap: query x key map of the selected layer/head on a canvas, labels as elements.
+// Zoom (wheel, buttons) and pan (drag) move a viewport; long inputs arrive as a max-pooled overview
+// and full-resolution tiles are fetched from the kernel as the reader zooms in.
 import { decode, slice0 } from "../lib/decode.js";
 import { lut } from "../lib/colormap.js";
 import { maxPool, poolFactor } from "../lib/downsample.js";
 import { displayMap, visibility, visibleMax } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
 import {
+  fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
+} from "../lib/viewport.js";
+import {
   h, makeRoot, tokenElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
-  legendTextWidth, paintLegendText, wireTokens,
+  legendTextWidth, paintLegendText, wireTokens, stepControl,
 } from "./common.js";
 
 // Labels in exported images are cut at 12 characters so they fit the margin.
@@ -43,6 +48,38 @@ export function missingMapText(model, key) {
     `page keeps the maps it was saved with (raise max_bytes to keep more).`;
 }
 
+// Full-resolution tiles fetched from the kernel are TILE x TILE cells; this many are kept decoded.
+const TILE = 256;
+const TILE_CACHE = 48;
+// Without an answer this long, the page has no kernel (an exported page): say so instead of waiting.
+const NO_KERNEL_MS = 2500;
+
+/** Colour a rows x cols block into a canvas; NaN cells and `hiddenCol` columns are page grey. */
+function paintCanvas(target, values, rows, cols, scale, table, masked = null, hiddenCol = null) {
+  target.width = cols; target.height = rows;
+  const ctx = target.getContext("2d");
+  const img = ctx.createImageData(cols, rows);
+  const d = img.data;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k], o = k * 4;
+    if (Number.isNaN(v) || (hiddenCol && hiddenCol[k % cols]) || (masked && masked(Math.floor(k / cols), k % cols))) {
+      d[o] = 246; d[o + 1] = 248; d[o + 2] = 250;
+    } else {
+      const c = Math.round(scale(v) * 255) * 3;
+      d[o] = table[c]; d[o + 1] = table[c + 1]; d[o + 2] = table[c + 2];
+    }
+    d[o + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return target;
+}
+
+function finiteMax(values) {
+  let m = 0;
+  for (let k = 0; k < values.length; k++) if (values[k] > m) m = values[k];
+  return m > 0 ? m : 1;
+}
+
 export default async function render({ model, el, host, signal }) {
   const ui = makeRoot(el, "heatmap");
   const sel = await connectSelection(model, host, { signal });
@@ -53,7 +90,7 @@ export default async function render({ model, el, host, signal }) {
   const getMap = mapCache(model);
   const marks = new TokenMarks();
 
-  // Controls: layer, head/fusion, scale options, row normalisation, PNG.
+  // Controls: layer, head/fusion, scale options, row normalisation, zoom, PNG.
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids");
   const layerSel = select("layer", layers.map((l) => [l, String(l)]), sel.get("layer"), (v) => sel.set({ layer: Number(v) }, { immediate: true }), signal);
   const FUSIONS = ["mean", "max", "min"];
@@ -68,50 +105,76 @@ export default async function render({ model, el, host, signal }) {
   const rowNorm = checkbox("row-normalise", model.get("row_normalize"), (on) => setTrait(model, "row_normalize", on), signal);
   rowNorm.node.title = "scale each query row to its own maximum";
   ui.controls.append(rowNorm.node);
+  const zoomIn = h("button", { class: "aw-btn aw-zoom-in", text: "+", title: "zoom in (or scroll on the map)" });
+  const zoomOut = h("button", { class: "aw-btn aw-zoom-out", text: "−", title: "zoom out" });
+  const zoomFit = h("button", { class: "aw-btn aw-zoom-fit", text: "fit", title: "show the whole map" });
+  ui.controls.append(zoomIn, zoomOut, zoomFit);
   pngButton(ui.controls, "attention-heatmap.png", () => drawExport(), signal);
+  const step = stepControl(sel, tokens, signal);
+  if (step) ui.body.append(step.node);
 
   // Body: key labels on top, query labels on the left, canvas and overlay.
   const px = Math.max(240, Math.min(520, nKey * 14));
-  const cell = px / nKey, rowPx = (px * nQuery) / nKey;
-  const factor = poolFactor(nKey, px);
-  const every = Math.max(1, Math.ceil(MIN_LABEL_PX / cell));
-  const font = Math.max(9, Math.min(11, Math.floor(cell) - 1));
-  // Label margins sized to the longest label drawn (cut at 14 characters by CSS ellipsis).
+  const rowPx = Math.round((px * nQuery) / nKey);
+  const minSpan = Math.min(nKey, Math.max(8, Math.ceil(px / 24)));
+  const font = 10;
+  // Label margins sized to the longest label (cut at 14 characters by CSS ellipsis).
   let longest = 1;
-  for (let j = 0; j < nKey; j += every) longest = Math.max(longest, Math.min(14, displayToken(tokens[j]).length));
+  const sampleEvery = Math.max(1, Math.floor(nKey / 2000));
+  for (let j = 0; j < nKey; j += sampleEvery) longest = Math.max(longest, Math.min(14, displayToken(tokens[j]).length));
   const textPx = longest * font * 0.62;
   const LABEL_W = Math.round(Math.max(48, Math.min(96, textPx + 10)));
   const TOP_H = Math.round(Math.max(30, Math.min(72, textPx + 6)));
   const grid = h("div", { style: `display:grid;grid-template-columns:${LABEL_W}px ${px}px;grid-template-rows:${TOP_H}px ${rowPx}px;gap:2px` });
-  const topLabels = h("div", { style: "position:relative;overflow:hidden" });
-  const leftLabels = h("div", { style: "position:relative;overflow:hidden" });
+  const topLabels = h("div", { class: "aw-key-labels", style: "position:relative;overflow:hidden" });
+  const leftLabels = h("div", { class: "aw-query-labels", style: "position:relative;overflow:hidden" });
   const stage = h("div", { style: `position:relative;width:${px}px;height:${rowPx}px` });
-  const canvas = h("canvas", { style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;image-rendering:pixelated;border:1px solid #d0d7de` });
-  const overlay = h("canvas", { style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair` });
   const dpr = window.devicePixelRatio || 1;
+  const canvas = h("canvas", { class: "aw-map", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;border:1px solid #d0d7de` });
+  canvas.width = Math.round(px * dpr); canvas.height = Math.round(rowPx * dpr);
+  const overlay = h("canvas", { style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
-  const axisNote = h("div", { style: `margin-left:${LABEL_W + 2}px;width:${px}px;color:#57606a;text-align:center;margin-top:2px`, text: "key (attended to) →" });
+  const axisNote = h("div", { style: `margin-left:${LABEL_W + 2}px;width:${px}px;color:#57606a;text-align:center;margin-top:2px`, text: "key (attended to) → · scroll to zoom, drag to pan" });
   grid.append(h("div", { style: "display:flex;align-items:flex-end;justify-content:flex-end;color:#57606a;padding:0 4px 2px 0;text-align:right", text: "query ↓ \\ key →" }), topLabels, leftLabels, stage);
   ui.body.append(grid, axisNote);
 
-  for (let j = 0; j < nKey; j += every) {
-    const t = tokenElement(tokens, j, "span");
-    t.style.cssText = `position:absolute;left:${Math.max(0, (j + 0.5) * cell - font / 2 - 1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
-    topLabels.append(t);
-    marks.add(j, t);
-  }
-  for (let i = 0; i < nQuery; i += every) {
-    const t = tokenElement(tokens, i + offset, "span");
-    t.style.cssText = `position:absolute;right:2px;top:${Math.max(0, (i + 0.5) * cell - (font + 2) / 2)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
-    leftLabels.append(t);
-    marks.add(i + offset, t);
-  }
-
-  let shown = null; // {values, key}
+  let view = fullView(nKey);
+  // What is drawn: `full` holds the whole map (values decoded in the browser), or `pooled` holds
+  // the kernel's max-pooled overview and full resolution comes in tiles.
+  let shown = null; // {key, values?, pooled?, factor, overview: canvas, fullCanvas?, scale}
   let scale = null;
+  const tiles = new LRU(TILE_CACHE); // tile id -> {values, canvas, r0, c0, rows, cols}
+  const pending = new Map(); // tile id -> time requested
+  let kernelSeen = false, noKernel = false;
 
-  function draw() {
+  const tileId = (key, r0, c0) => `${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
+
+  function requestTile(key, r0, c0) {
+    const id = tileId(key, r0, c0);
+    if (tiles.has(id) || pending.has(id) || noKernel) return;
+    pending.set(id, Date.now());
+    model.send({ type: "tile", id, key, r0, r1: Math.min(nQuery, r0 + TILE), c0, c1: Math.min(nKey, c0 + TILE),
+      hide: model.get("hide"), row_normalize: model.get("row_normalize") });
+    setTimeout(() => {
+      if (!kernelSeen && pending.has(id)) { noKernel = true; pending.clear(); schedule(); }
+    }, NO_KERNEL_MS);
+  }
+
+  function onMessage(msg, buffers) {
+    if (!msg || msg.type !== "tile" && msg.type !== "tile-error") return;
+    kernelSeen = true;
+    pending.delete(msg.id);
+    if (msg.type === "tile-error") { ui.status.textContent = `full-resolution tile refused by the kernel: ${msg.message}`; return; }
+    const values = decode({ dtype: msg.dtype, shape: msg.shape, data: buffers[0] }).values;
+    tiles.set(msg.id, { values, canvas: null, r0: msg.r0, c0: msg.c0, rows: msg.shape[0], cols: msg.shape[1] });
+    schedule();
+  }
+  model.on("msg:custom", onMessage);
+  signal.addEventListener("abort", () => model.off("msg:custom", onMessage));
+
+  // Rebuild what the selection and traits say to draw, then draw the current view.
+  function prepare() {
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
@@ -121,41 +184,131 @@ export default async function render({ model, el, host, signal }) {
     rowNorm.input.checked = model.get("row_normalize");
     syncScale();
     const hide = model.get("hide");
-    for (const [i, nodes] of marks.byIndex) for (const n of nodes) n.classList.toggle("aw-hidden-tok", hide.includes(i));
     const raw = getMap(key);
     if (!raw) {
       ui.status.textContent = missingMapText(model, key);
-      canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
       shown = null;
+      paint();
       return;
     }
     ui.status.textContent = "";
-    const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
-    scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible));
-    const pooled = maxPool(values, nQuery, nKey, factor, (i, j) => !visible(i, j));
-    canvas.width = pooled.cols; canvas.height = pooled.rows;
-    const ctx = canvas.getContext("2d");
-    const img = ctx.createImageData(pooled.cols, pooled.rows);
+    const payload = model.get("_maps");
+    const factor = payload.factor ?? 1;
     const table = lut(model.get("colormap"));
-    const hiddenCol = new Uint8Array(pooled.cols);
-    if (factor === 1) for (const x of hide) hiddenCol[x] = 1;
-    for (let k = 0; k < pooled.values.length; k++) {
-      const v = pooled.values[k], o = k * 4;
-      if (Number.isNaN(v) || hiddenCol[k % pooled.cols]) {
-        img.data[o] = 246; img.data[o + 1] = 248; img.data[o + 2] = 250; // masked or hidden: page grey
-      } else {
-        const c = Math.round(scale(v) * 255) * 3;
-        img.data[o] = table[c]; img.data[o + 1] = table[c + 1]; img.data[o + 2] = table[c + 2];
-      }
-      img.data[o + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-    shown = { values, key };
     const notes = hideNotes(tokens, hide);
     if (model.get("row_normalize")) notes.push("each row scaled to its own maximum");
-    if (factor > 1) notes.push(`${factor}x${factor} blocks max-pooled to fit; labels every ${every} tokens`);
+    if (factor === 1) {
+      const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
+      scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible));
+      const f = poolFactor(nKey, px);
+      const pooled = maxPool(values, nQuery, nKey, f, (i, j) => !visible(i, j));
+      const hiddenCol = new Uint8Array(pooled.cols);
+      if (f === 1) for (const x of hide) hiddenCol[x] = 1;
+      const overview = paintCanvas(h("canvas"), pooled.values, pooled.rows, pooled.cols, scale, table, null, hiddenCol);
+      shown = { key, values, factor: f, overview, fullCanvas: f === 1 ? overview : null, table, hide };
+      if (f > 1) notes.push(`${f}×${f} blocks max-pooled to fit; zoom in for every cell`);
+    } else {
+      const rows = Math.ceil(nQuery / factor), cols = Math.ceil(nKey / factor);
+      scale = viewScale(model, model.get("row_normalize") ? 1 : finiteMax(raw));
+      const overview = paintCanvas(h("canvas"), raw, rows, cols, scale, table);
+      shown = { key, pooled: raw, factor, overview, fullCanvas: null, table, hide };
+      notes.push(`${nKey} tokens: a ${factor}×${factor} max-pooled overview; zoom in and full-resolution tiles ` +
+        "come from the kernel");
+      const want = [hide.join(","), model.get("row_normalize")].join("|");
+      const have = [(payload.hide ?? []).join(","), !!payload.row_normalize].join("|");
+      if (want !== have) notes.push("the overview was made with other hiding or row options; redrawing it needs the kernel");
+    }
     drawLegend(ui.legend, scale, model.get("colormap"), notes);
+    paint();
+  }
+
+  function tileCanvas(t) {
+    if (!t.canvas) {
+      const r0 = t.r0, c0 = t.c0;
+      t.canvas = paintCanvas(h("canvas"), t.values, t.rows, t.cols, scale, shown.table, (i, j) => !visible(r0 + i, c0 + j));
+    }
+    return t.canvas;
+  }
+
+  // Draw the current view: the overview scaled up, full-resolution cells on top where held.
+  function paint() {
+    ui.root.dataset.view = `${view.c0.toFixed(2)},${view.r0.toFixed(2)},${view.span.toFixed(2)}`;
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.fillStyle = "#f6f8fa";
+    ctx.fillRect(0, 0, px, rowPx);
+    let resolution = "none";
+    if (shown) {
+      const rs = rowSpan(view, nQuery, nKey);
+      const k = px / view.span; // CSS px per cell
+      const f = shown.factor;
+      ctx.drawImage(shown.overview, view.c0 / f, view.r0 / f, view.span / f, rs / f, 0, 0, px, rowPx);
+      resolution = f === 1 ? "full" : "overview";
+      if (needsFullResolution(view, px, f)) {
+        if (shown.values && !shown.fullCanvas) {
+          const hiddenCol = new Uint8Array(nKey);
+          for (const x of shown.hide) hiddenCol[x] = 1;
+          shown.fullCanvas = paintCanvas(h("canvas"), shown.values, nQuery, nKey, scale, shown.table, null, hiddenCol);
+        }
+        if (shown.fullCanvas) {
+          ctx.drawImage(shown.fullCanvas, view.c0, view.r0, view.span, rs, 0, 0, px, rowPx);
+          resolution = "full";
+        } else {
+          let all = true;
+          for (const t of tilesFor(visibleRange(view, nQuery, nKey), TILE)) {
+            const got = tiles.get(tileId(shown.key, t.r0, t.c0));
+            if (!got) { all = false; requestTile(shown.key, t.r0, t.c0); continue; }
+            ctx.drawImage(tileCanvas(got), (got.c0 - view.c0) * k, (got.r0 - view.r0) * k, got.cols * k, got.rows * k);
+          }
+          resolution = all ? "full" : "partial";
+          if (!all && noKernel) {
+            ui.status.textContent = `Zoomed past what this page holds: it keeps the ${f}×${f} max-pooled overview saved ` +
+              "with it, so each block shows the largest weight of its cells. Full resolution needs a running kernel.";
+          } else if (ui.status.textContent.startsWith("Zoomed past")) ui.status.textContent = "";
+        }
+      } else if (ui.status.textContent.startsWith("Zoomed past")) ui.status.textContent = "";
+    }
+    ui.root.dataset.resolution = resolution;
+    drawLabels();
     drawOverlay();
+  }
+
+  let frame = 0;
+  function schedule() {
+    if (frame) return;
+    frame = requestAnimationFrame(() => { frame = 0; paint(); });
+  }
+  signal.addEventListener("abort", () => { if (frame) cancelAnimationFrame(frame); });
+
+  // Labels of the visible tokens only, thinned to a round step so they never overlap.
+  function drawLabels() {
+    const range = visibleRange(view, nQuery, nKey);
+    const k = px / view.span;
+    const hide = model.get("hide");
+    marks.clear();
+    const top = [], left = [];
+    const keys = labelIndices(range.c0, range.c1, k, MIN_LABEL_PX + 2);
+    for (const j of keys.indices) {
+      const t = tokenElement(tokens, j, "span");
+      t.style.cssText = `position:absolute;left:${((j + 0.5 - view.c0) * k - (font + 2) / 2).toFixed(1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
+      if (hide.includes(j)) t.classList.add("aw-hidden-tok");
+      top.push(t);
+      marks.add(j, t);
+    }
+    const queries = labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2);
+    for (const i of queries.indices) {
+      const t = tokenElement(tokens, i + offset, "span");
+      t.style.cssText = `position:absolute;right:2px;top:${((i + 0.5 - view.r0) * k - (font + 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
+      left.push(t);
+      marks.add(i + offset, t);
+    }
+    topLabels.replaceChildren(...top);
+    leftLabels.replaceChildren(...left);
+    marks.hovered = null; marks.pinned = null;
+    marks.hover(sel.get("hovered_token"));
+    marks.pin(sel.get("pinned_token"));
+    shown && (shown.labelStep = keys.step);
   }
 
   let cursor = null; // {i, j} under the pointer, in rows/cols of the full map
@@ -163,45 +316,89 @@ export default async function render({ model, el, host, signal }) {
     const ctx = overlay.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, px, rowPx);
-    const hovered = sel.get("hovered_token");
-    const pinned = sel.get("pinned_token");
+    const k = px / view.span;
+    const x = (j) => (j - view.c0) * k, y = (i) => (i - view.r0) * k;
     const band = (index, color) => {
       if (index === null || index === undefined) return;
       ctx.strokeStyle = color; ctx.lineWidth = 1.5;
-      ctx.strokeRect(index * cell, 0, Math.max(cell, 1), rowPx); // key column
+      ctx.strokeRect(x(index), 0, Math.max(k, 1), rowPx); // key column
       const qi = index - offset;
-      if (qi >= 0) ctx.strokeRect(0, qi * cell, px, Math.max(cell, 1)); // query row
+      if (qi >= 0) ctx.strokeRect(0, y(qi), px, Math.max(k, 1)); // query row
     };
-    band(pinned, "rgba(9,105,218,0.9)");
-    band(hovered, "rgba(255,140,0,0.95)");
+    band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
+    band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
     if (cursor) {
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
-      ctx.strokeRect(cursor.j * cell, cursor.i * cell, Math.max(cell, 2), Math.max(cell, 2));
+      ctx.strokeRect(x(cursor.j), y(cursor.i), Math.max(k, 2), Math.max(k, 2));
     }
   }
 
-  function cellAt(ev) {
+  function pointerCell(ev) {
     const r = overlay.getBoundingClientRect();
-    const j = Math.floor(((ev.clientX - r.left) / r.width) * nKey);
-    const i = Math.floor(((ev.clientY - r.top) / r.height) * nQuery);
-    return i >= 0 && i < nQuery && j >= 0 && j < nKey ? { i, j } : null;
+    return cellAt(view, ((ev.clientX - r.left) / r.width) * px, ((ev.clientY - r.top) / r.height) * rowPx, px, rowPx, nQuery, nKey);
   }
 
-  overlay.addEventListener("mousemove", (ev) => {
-    cursor = cellAt(ev);
-    if (!cursor || !shown) { hideTip(ui.tip); return; }
+  // The weight under the pointer: exact when the cell is held, else the pooled block's maximum.
+  function weightText(i, j) {
+    if (!visible(i, j)) return "masked";
+    if (model.get("hide").includes(j)) return "hidden";
+    if (!shown) return "not loaded";
+    if (shown.values) return shown.values[i * nKey + j].toPrecision(3);
+    const r0 = Math.floor(i / TILE) * TILE, c0 = Math.floor(j / TILE) * TILE;
+    const t = tiles.get(tileId(shown.key, r0, c0));
+    if (t) return t.values[(i - r0) * t.cols + (j - c0)].toPrecision(3);
+    const f = shown.factor, cols = Math.ceil(nKey / f);
+    const v = shown.pooled[Math.floor(i / f) * cols + Math.floor(j / f)];
+    return `≤ ${v.toPrecision(3)} (largest in its ${f}×${f} block; zoom in for this cell)`;
+  }
+
+  let drag = null; // {x, y, view, moved}
+  overlay.addEventListener("pointerdown", (ev) => {
+    drag = { x: ev.clientX, y: ev.clientY, view, moved: false };
+    overlay.setPointerCapture?.(ev.pointerId);
+  }, { signal });
+  overlay.addEventListener("pointermove", (ev) => {
+    if (drag && ev.buttons) {
+      const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      if (drag.moved) {
+        const r = overlay.getBoundingClientRect();
+        view = panBy(drag.view, (dx * px) / r.width, (dy * px) / r.width, px, nQuery, nKey, minSpan);
+        overlay.style.cursor = "grabbing";
+        hideTip(ui.tip);
+        schedule();
+        return;
+      }
+    }
+    cursor = pointerCell(ev);
+    if (!cursor) { hideTip(ui.tip); return; }
     const { i, j } = cursor;
-    const v = shown.values[i * nKey + j];
-    const what = !visible(i, j) ? "masked" : model.get("hide").includes(j) ? "hidden" : v.toPrecision(3);
-    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\nweight ${what}`, ev);
+    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\nweight ${weightText(i, j)}`, ev);
     sel.set({ hovered_token: i + offset });
     drawOverlay();
   }, { signal });
+  const endDrag = () => { overlay.style.cursor = "crosshair"; };
+  overlay.addEventListener("pointerup", endDrag, { signal });
+  overlay.addEventListener("pointercancel", () => { drag = null; endDrag(); }, { signal });
   overlay.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set({ hovered_token: null }); drawOverlay(); }, { signal });
   overlay.addEventListener("click", (ev) => {
-    const c = cellAt(ev);
+    const dragged = drag && drag.moved;
+    drag = null;
+    if (dragged) return; // the end of a drag is not a click
+    const c = pointerCell(ev);
     if (c) sel.set({ pinned_token: sel.get("pinned_token") === c.i + offset ? null : c.i + offset }, { immediate: true });
   }, { signal });
+  overlay.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const r = overlay.getBoundingClientRect();
+    const factor = Math.exp(-Math.max(-200, Math.min(200, ev.deltaY)) * 0.004);
+    view = zoomAt(view, factor, (ev.clientX - r.left) / r.width, (ev.clientY - r.top) / r.height, nQuery, nKey, minSpan);
+    schedule();
+  }, { signal, passive: false });
+  const zoomBy = (factor) => { view = zoomAt(view, factor, 0.5, 0.5, nQuery, nKey, minSpan); schedule(); };
+  zoomIn.addEventListener("click", () => zoomBy(2), { signal });
+  zoomOut.addEventListener("click", () => zoomBy(0.5), { signal });
+  zoomFit.addEventListener("click", () => { view = fullView(nKey); schedule(); }, { signal });
 
   // Token labels: hover highlights row and column everywhere; click pins; Alt+click hides a key.
   for (const box of [topLabels, leftLabels]) {
@@ -218,7 +415,7 @@ export default async function render({ model, el, host, signal }) {
 
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); drawOverlay(); }
 
-  // Publication export: labels drawn as text beside the map, legend below.
+  // Publication export: the current view with its labels as text beside it, legend below.
   function drawExport() {
     const lines = legendLines(ui.legend);
     const T = 28; // title band
@@ -230,11 +427,15 @@ export default async function render({ model, el, host, signal }) {
     ctx.imageSmoothingEnabled = false;
     if (shown) ctx.drawImage(canvas, LABEL_W, T + TOP_H, px, rowPx);
     ctx.font = `${font}px system-ui,sans-serif`;
+    const k = px / view.span;
+    const range = visibleRange(view, nQuery, nKey);
     ctx.textAlign = "right";
-    for (let i = 0; i < nQuery; i += every) ctx.fillText(short(tokens[i + offset]), LABEL_W - 4, T + TOP_H + (i + 0.5) * cell + font / 3);
-    for (let j = 0; j < nKey; j += every) {
+    for (const i of labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2).indices) {
+      ctx.fillText(short(tokens[i + offset]), LABEL_W - 4, T + TOP_H + (i + 0.5 - view.r0) * k + font / 3);
+    }
+    for (const j of labelIndices(range.c0, range.c1, k, MIN_LABEL_PX + 2).indices) {
       ctx.save();
-      ctx.translate(LABEL_W + (j + 0.5) * cell + font / 3, T + TOP_H - 4);
+      ctx.translate(LABEL_W + (j + 0.5 - view.c0) * k + font / 3, T + TOP_H - 4);
       ctx.rotate(-Math.PI / 2);
       ctx.textAlign = "left";
       ctx.fillText(short(tokens[j]), 0, 0);
@@ -247,10 +448,10 @@ export default async function render({ model, el, host, signal }) {
     return out;
   }
 
-  sel.on(["layer", "head", "fusion"], draw);
+  sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_maps", "scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, draw);
-  draw();
+  for (const name of ["_maps", "scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
+  prepare();
   onHover();
   return () => el.replaceChildren();
 }

@@ -1,0 +1,114 @@
+"""AttentionHeatmap on long inputs: the pooled overview and full-resolution tiles sent on request."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import attnwidget as aw
+from widget_data import decode, over_the_wire, words
+
+
+@pytest.fixture(scope="module")
+def lazy_att(tiny_llama, word_tokenizer):
+    att = aw.extract(tiny_llama, word_tokenizer, words(70), lazy=True)
+    assert att.is_lazy and att.n_key == 70
+    return att
+
+
+def independent_pool(m: np.ndarray, visible: np.ndarray, f: int) -> np.ndarray:
+    q, k = m.shape
+    out = np.full((-(-q // f), -(-k // f)), np.nan, dtype=np.float32)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            block, seen = m[i * f:(i + 1) * f, j * f:(j + 1) * f], visible[i * f:(i + 1) * f, j * f:(j + 1) * f]
+            if seen.any():
+                out[i, j] = block[seen].max()
+    return out
+
+
+def sent(widget, content):
+    """Call the widget's message handler as the kernel would; return what it sends back."""
+    out = []
+    widget.send = lambda msg, buffers=None: out.append((msg, buffers))
+    widget._on_msg(widget, content, [])
+    assert len(out) == 1
+    return out[0]
+
+
+def test_long_map_crosses_as_pooled_overview(lazy_att, monkeypatch):
+    # A 70 x 70 float16 map is 9.8 KB, over half an 8 KB budget: it crosses as an overview. At
+    # most 16 cells a side (instead of 512) makes this short input pool.
+    from attnwidget.widgets import base
+    monkeypatch.setattr(base, "OVERVIEW_SIDE", 16)
+    heat = aw.AttentionHeatmap(lazy_att, layer=1, head=2, max_bytes=8000)
+    assert heat.pool_factor == 5  # ceil(70 / 16)
+    payload = over_the_wire(heat)["_maps"]
+    assert payload["keys"] == ["1/2"], "only the selected overview is computed up front"
+    assert payload["factor"] == 5 and payload["shape"] == [1, 14, 14]
+    got = decode(payload)[0]
+    want = independent_pool(lazy_att.head(1, 2), lazy_att.mask, 5)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-3, atol=1e-4)
+    # Hiding is applied in the kernel before pooling, and the payload says with what.
+    heat.hide = [0]
+    payload = heat._maps
+    assert payload["hide"] == [0]
+    keep = lazy_att.mask.copy()
+    keep[:, 0] = False
+    m = lazy_att.head(1, 2) * keep
+    m = m / np.where(m.sum(1, keepdims=True) > 0, m.sum(1, keepdims=True), 1)
+    np.testing.assert_allclose(np.nan_to_num(decode(payload)[0]), np.nan_to_num(independent_pool(m, lazy_att.mask, 5)),
+                               rtol=1e-3, atol=1e-4)
+
+
+def test_short_map_stays_full_resolution(lazy_att):
+    heat = aw.AttentionHeatmap(lazy_att, layer=0, head=0)
+    assert heat.pool_factor == 1
+    assert over_the_wire(heat)["_maps"]["shape"][1:] == [70, 70]
+
+
+@pytest.mark.parametrize("key,layer,head", [("2/3", 2, 3), ("0/mean", 0, None), ("1/max", 1, "max")])
+def test_tile_message_returns_the_block_of_att_rows(lazy_att, key, layer, head):
+    heat = aw.AttentionHeatmap(lazy_att, max_bytes=8000)
+    msg, buffers = sent(heat, {"type": "tile", "id": "t1", "key": key, "r0": 20, "r1": 52, "c0": 8, "c1": 40,
+                               "hide": [], "row_normalize": False})
+    assert msg["type"] == "tile" and msg["id"] == "t1" and msg["shape"] == [32, 32]
+    got = np.frombuffer(buffers[0], dtype="<f2").reshape(32, 32).astype(np.float32)
+    rows = lazy_att.rows(layer, 20, 52)  # (heads, 32, n_key)
+    if head is None:
+        want = rows.mean(axis=0)
+    elif head == "max":
+        want = rows.max(axis=0)
+        want = want / want.sum(axis=1, keepdims=True)
+    else:
+        want = rows[lazy_att.head_ids.index(head)]
+    np.testing.assert_allclose(got, want[:, 8:40], rtol=2e-3, atol=1e-5)
+
+
+def test_tile_applies_hiding_and_row_scaling(lazy_att):
+    heat = aw.AttentionHeatmap(lazy_att, max_bytes=8000)
+    got = heat.tile("2/1", 40, 70, 0, 70, hide=[0, 5], row_normalize=True)
+    w = lazy_att.rows(2, 40, 70, heads=[1])[0].copy()
+    w[:, [0, 5]] = 0
+    w /= w.sum(axis=1, keepdims=True)
+    w /= w.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
+    assert got[:, [0, 5]].max() == 0
+
+
+@pytest.mark.parametrize("content,message", [
+    ({"key": "9/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "layer 9 is not held"),
+    ({"key": "0/77", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "head 77 is not held"),
+    ({"key": "zero", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "'layer/head'"),
+    ({"key": "0/0", "r0": 5, "r1": 5, "c0": 0, "c1": 4}, "rows 5:5 are out of range"),
+    ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 71}, "keys 0:71 are out of range"),
+    ({"key": "0/0", "r0": "0", "r1": 4, "c0": 0, "c1": 4}, "must be integers"),
+    ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4, "hide": [99]}, "out of range for 70 tokens"),
+])
+def test_bad_tile_requests_get_an_error_naming_the_problem(lazy_att, content, message):
+    heat = aw.AttentionHeatmap(lazy_att)
+    msg, buffers = sent(heat, {"type": "tile", "id": 7, **content})
+    assert msg["type"] == "tile-error" and msg["id"] == 7
+    assert message in msg["message"]
+    assert not buffers
