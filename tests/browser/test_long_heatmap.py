@@ -63,22 +63,56 @@ FIRST_KEY_LABEL = """root => {
 }"""
 
 
-@pytest.mark.skip(reason="AttentionHeatmap cannot pan: js/src/views/heatmap.js draws one max-pooled overview "
-                         "of all keys with every n-th label and has no drag or wheel viewport to move")
-def test_long_heatmap_pans(page, long_page):
+# A digest of the map canvas's pixels: changes when a different region is drawn.
+CANVAS_DIGEST = """c => {
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let h = 0; for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] * 7 + d[i + 1] * 3 + d[i + 2]) % 1000000007;
+  return h; }"""
+
+
+def test_long_heatmap_pans(page, long_page, artifacts):
     path, _ = long_page
     pg = page.page
     pg.goto(path.as_uri())
     pg.wait_for_selector("html[data-attnwidget-ready]")
     heat = pg.locator(".aw-heatmap").first
+    heat.locator("canvas.aw-map").wait_for(state="visible")
+    # Zoom in twice (4x) around the centre, then drag the map to the left.
+    heat.locator(".aw-zoom-in").click()
+    heat.locator(".aw-zoom-in").click()
+    pg.wait_for_function("el => el.dataset.view.endsWith(',1024.00')", arg=heat.element_handle())
     before = heat.evaluate(FIRST_KEY_LABEL)
-    box = heat.locator("canvas").last.bounding_box()
+    view_before = heat.get_attribute("data-view")
+    pixels_before = heat.locator("canvas.aw-map").evaluate(CANVAS_DIGEST)
+    box = heat.locator("canvas.aw-overlay").bounding_box()
     pg.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5)
     pg.mouse.down()
     pg.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5, steps=10)
     pg.mouse.up()
+    pg.wait_for_function("([el, v]) => el.dataset.view !== v", arg=[heat.element_handle(), view_before])
+    c0, r0, span = (float(x) for x in heat.get_attribute("data-view").split(","))
+    assert c0 > float(view_before.split(",")[0]) and span == 1024, "dragging left shows keys further right"
     assert heat.evaluate(FIRST_KEY_LABEL) != before, "dragging the map did not move the key axis"
-    label = heat.locator("[data-token-index]").nth(3)
+    assert heat.locator("canvas.aw-map").evaluate(CANVAS_DIGEST) != pixels_before, "the drawn region did not change"
+    # Labels are thinned so that none overlaps the next.
+    gaps = heat.locator(".aw-key-labels [data-token-index]").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect()).map((r, k, all) => k ? r.left - all[k - 1].right : 1)")
+    assert len(gaps) > 5 and min(gaps) >= 0
+    # Hover a key label of the moved axis: the linked graph marks the same token.
+    label = heat.locator(".aw-key-labels [data-token-index]").nth(3)
     index = label.get_attribute("data-token-index")
+    assert int(index) >= c0
     label.hover()
     pg.locator(f".aw-graph .aw-hovered[data-token-index='{index}']").first.wait_for(state="attached")
+    assert heat.locator(f".aw-hovered[data-token-index='{index}']").count() >= 1
+    # Hovering the map itself reports the token under the pointer.
+    pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.25)
+    pg.wait_for_function("el => el.querySelector('.aw-query-labels .aw-hovered, .aw-key-labels .aw-hovered') || "
+                         "document.querySelector('.aw-graph .aw-hovered')", arg=heat.element_handle())
+    # Past the saved 8x8 overview, the page says it has no kernel for full resolution.
+    for _ in range(2):
+        heat.locator(".aw-zoom-in").click()
+    pg.wait_for_function("el => el.dataset.view.endsWith(',256.00')", arg=heat.element_handle())
+    heat.locator(".aw-status", has_text="Full resolution needs a running kernel").wait_for(state="visible")
+    heat.screenshot(path=str(artifacts / "long-heatmap-4096-zoomed.png"))
+    assert page.errors == []

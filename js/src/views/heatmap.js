@@ -132,7 +132,7 @@ export default async function render({ model, el, host, signal }) {
   const dpr = window.devicePixelRatio || 1;
   const canvas = h("canvas", { class: "aw-map", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;border:1px solid #d0d7de` });
   canvas.width = Math.round(px * dpr); canvas.height = Math.round(rowPx * dpr);
-  const overlay = h("canvas", { style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
+  const overlay = h("canvas", { class: "aw-overlay", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
   const axisNote = h("div", { style: `margin-left:${LABEL_W + 2}px;width:${px}px;color:#57606a;text-align:center;margin-top:2px`, text: "key (attended to) → · scroll to zoom, drag to pan" });
