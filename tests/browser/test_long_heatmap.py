@@ -27,16 +27,22 @@ def long_page(smollm2, tmp_path_factory):
     return aw.save_html([heatmap, graph], tmp_path_factory.mktemp("long") / "long.html"), att
 
 
-def test_long_heatmap_draws_and_hover_links(page, long_page, artifacts):
-    path, att = long_page
+def open_heatmap(page, path):
+    """Open the saved page; return (page, heatmap root) once the map canvas is visible."""
     pg = page.page
     pg.goto(path.as_uri())
     pg.wait_for_selector("html[data-attnwidget-ready]")
     heat = pg.locator(".aw-heatmap").first
-    heat.locator("canvas").first.wait_for(state="visible")
+    heat.locator("canvas.aw-map").wait_for(state="visible")
+    return pg, heat
+
+
+def test_long_heatmap_draws_and_hover_links(page, long_page, artifacts):
+    path, att = long_page
+    pg, heat = open_heatmap(page, path)
     assert heat.get_attribute("data-layer") == "3" and heat.get_attribute("data-head") == "0"
     # Some pixel of the map is not background: it drew.
-    painted = heat.locator("canvas").first.evaluate("""c => {
+    painted = heat.locator("canvas.aw-map").evaluate("""c => {
       const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
       let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] && !(d[i] === 246 && d[i + 1] === 248)) n++;
       return n; }""")
@@ -72,11 +78,7 @@ CANVAS_DIGEST = """c => {
 
 def test_long_heatmap_pans(page, long_page, artifacts):
     path, _ = long_page
-    pg = page.page
-    pg.goto(path.as_uri())
-    pg.wait_for_selector("html[data-attnwidget-ready]")
-    heat = pg.locator(".aw-heatmap").first
-    heat.locator("canvas.aw-map").wait_for(state="visible")
+    pg, heat = open_heatmap(page, path)
     # Zoom in twice (4x) around the centre, then drag the map to the left.
     heat.locator(".aw-zoom-in").click()
     heat.locator(".aw-zoom-in").click()
