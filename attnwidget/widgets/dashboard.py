@@ -18,6 +18,10 @@ from .selection import Selection
 
 __all__ = ["Dashboard", "link", "show"]
 
+# Above this many tokens show() leaves the graph out: thousands of nodes on one line cannot be
+# read, and its maps are not pooled. AttentionGraph(att) still draws one on request.
+GRAPH_MAX_TOKENS = 512
+
 
 def link(*views: AttentionView, selection: Selection | None = None) -> Selection:
     """Make `views` share one `Selection` (hover, pin, layer, head, fusion).
@@ -62,12 +66,15 @@ class Dashboard(anywidget.AnyWidget):
     rollout = anywidget.WidgetTrait().tag(sync=True)
     graph = anywidget.WidgetTrait().tag(sync=True)
     selection = anywidget.WidgetTrait().tag(sync=True)
+    # Sentences about views left out, shown above the views (and so in exported pages).
+    notes = t.List(t.Unicode()).tag(sync=True)
 
     def __init__(self, heatmap: AttentionHeatmap, headgrid: HeadGrid, rollout: RolloutBar | None,
-                 graph: AttentionGraph):
+                 graph: AttentionGraph | None, notes: list[str] | None = None):
         views = [v for v in (heatmap, headgrid, rollout, graph) if v is not None]
         sel = link(*views)
-        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel)
+        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel,
+                         notes=list(notes or []))
 
     def _ipython_display_(self) -> None:
         # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
@@ -99,7 +106,15 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     -------
     Dashboard
         Display it (last expression of a cell) or pass it to ``aw.save_html``. The rollout is left
-        out for non-square attention (generation with a cached prefix) and for non-consecutive layers.
+        out for non-square attention (generation with a cached prefix) and for non-consecutive
+        layers, the graph above 512 tokens; the dashboard says so.
+
+    Notes
+    -----
+    Long inputs stay quick and bounded: the heatmap holds a max-pooled overview of the selected map
+    (full resolution arrives in tiles as you zoom), the head grid pools (and on long lazy
+    attention samples query rows), and the rollout holds rows of a few query tokens instead of
+    matrices. At 4096 tokens a saved page is a few MB.
     """
     att = check_attention(att, "show")
     allowed = {"scale", "gamma", "colormap", "hide"}
@@ -113,5 +128,13 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     # Rollout composes consecutive layers of square attention; other extractions show three views.
     composable = att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids)))
     rollout = RolloutBar(att, selection=sel, **options) if composable else None
-    graph = AttentionGraph(att, threshold, selection=sel, **options)
-    return Dashboard(heatmap, grid, rollout, graph)
+    notes = []
+    if not composable:
+        notes.append("Rollout left out: it composes square attention of consecutive layers.")
+    if att.n_key <= GRAPH_MAX_TOKENS:
+        graph = AttentionGraph(att, threshold, selection=sel, **options)
+    else:
+        graph = None
+        notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "
+                     "show readably; aw.AttentionGraph(att.select(...)) draws one on request.")
+    return Dashboard(heatmap, grid, rollout, graph, notes)

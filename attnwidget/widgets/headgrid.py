@@ -15,7 +15,21 @@ from .selection import Selection
 __all__ = ["HeadGrid"]
 
 DEFAULT_MAX_BYTES = 4 * 2**20
+# Attention cells the thumbnails of lazy attention may compute (about 3 s on a laptop CPU). Past
+# it, each pooled block of query rows is represented by a few of its rows (keys stay max-pooled
+# exactly): every head's full map at 4096 tokens would be a minute's work before anything shows.
+SAMPLE_CELLS = 10**8
+SAMPLED_SIDE = 40
 ORDERS = ("model", "tint")
+
+
+def _pool_keys(m: np.ndarray, factor: int) -> np.ndarray:
+    """Max-pool the last axis by `factor` (zero-padded), leaving the rows as they are."""
+    *lead, k = m.shape
+    tk = -(-k // factor)
+    padded = np.zeros((*lead, tk * factor), dtype=m.dtype)
+    padded[..., :k] = m
+    return padded.reshape(*lead, tk, factor).max(axis=-1)
 
 
 class HeadGrid(AttentionView):
@@ -42,6 +56,8 @@ class HeadGrid(AttentionView):
         rows renormalised before thumbnails are made, in the kernel. The state also holds the
         thumbnails with the first token's hiding toggled, so an exported page can switch between
         the two; other changes need the kernel.
+        On lazy attention too long to compute every map quickly, each block of pooled query rows
+        is represented by its first few rows (the legend says how many).
     max_bytes : int
         Budget for the thumbnails (both sets). Inputs too long for it are max-pooled by an integer factor;
         the pooled block of the hovered token is then what a thumbnail's row shows (the legend
@@ -58,6 +74,8 @@ class HeadGrid(AttentionView):
     _thumbs_alt = t.Dict().tag(sync=True)
     _thumbs_alt_hide = t.List(t.Int()).tag(sync=True)
     _pool = t.Int(1).tag(sync=True)
+    # Query rows per pooled block the thumbnails were made from (0: every row).
+    _sampled_rows = t.Int(0).tag(sync=True)
     _tint = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _labels = t.List(t.List(t.Unicode())).tag(sync=True)
 
@@ -92,14 +110,44 @@ class HeadGrid(AttentionView):
             raise t.TraitError("order='tint' needs tint=<(layers, heads) array>")
         return v
 
-    def _thumbnails(self, hide: list[int], factor: int) -> np.ndarray:
+    def _sample(self, factor: int) -> int:
+        """Query rows per pooled block to compute (0: all of them)."""
         att = self.attention
-        if not hide:
-            # Block by block: lazy attention never holds a full layer here.
-            return np.stack([att.pooled(l, factor) for l in att.layer_ids])
-        keep = att.mask.copy()
-        keep[:, hide] = False
-        return np.stack([max_pool(renormalize(att.layer(l), keep), factor) for l in att.layer_ids])
+        L, H, Q, K = att.shape
+        if not att.is_lazy or factor == 1 or L * H * Q * K <= SAMPLE_CELLS:
+            return 0
+        blocks = -(-Q // factor)
+        return max(1, min(factor, SAMPLE_CELLS // (L * H * K * blocks)))
+
+    def _thumbnails(self, hides: list[list[int]], factor: int, sampled: int) -> list[np.ndarray]:
+        """Thumbnails for each hiding in `hides`, each layer's rows computed once for all of them."""
+        att = self.attention
+        L, H, Q, K = att.shape
+        keeps = []
+        for hide in hides:
+            keep = att.mask.copy()
+            keep[:, hide] = False
+            keeps.append(keep if hide else None)
+        out = [np.zeros((L, H, -(-Q // factor), -(-K // factor)), np.float32) for _ in hides]
+        # Blocks of whole pooled rows, or the first `sampled` rows of each pooled block: lazy
+        # attention never holds a full layer here.
+        step = factor * max(1, 256 // factor)
+        for li, layer in enumerate(att.layer_ids):
+            if sampled:
+                for b in range(0, Q, factor):
+                    rows = att.rows(layer, b, min(Q, b + sampled))
+                    for o, keep in zip(out, keeps):
+                        m = rows if keep is None else renormalize(rows, keep[b:b + rows.shape[1]])
+                        o[li, :, b // factor] = _pool_keys(m, factor).max(axis=1)
+                continue
+            for start in range(0, Q, step):
+                stop = min(Q, start + step)
+                rows = att.rows(layer, start, stop)
+                for o, keep in zip(out, keeps):
+                    m = rows if keep is None else renormalize(rows, keep[start:stop])
+                    pooled = max_pool(m, factor)
+                    o[li, :, start // factor: start // factor + pooled.shape[-2]] = pooled
+        return out
 
     def _build(self, change=None) -> None:
         att = self.attention
@@ -108,11 +156,17 @@ class HeadGrid(AttentionView):
         # the "hide first token" control also works in an exported page.
         side = max(1, int(math.sqrt(self._max_bytes / (2 * L * H))))
         factor = max(1, -(-max(Q, K) // side))
+        if self._sample(factor):
+            # Sampled rows cost a call per block: no more blocks than a thumbnail has pixels.
+            factor = max(factor, -(-max(Q, K) // SAMPLED_SIDE))
         hide = list(self.hide)
         alt = sorted(set(hide) ^ {0})
+        sampled = self._sample(factor)
+        thumbs, thumbs_alt = self._thumbnails([hide, alt], factor, sampled)
         with self.hold_trait_notifications():
             self._pool = factor
-            self._thumbs = quantize_sqrt_u8(self._thumbnails(hide, factor))
+            self._sampled_rows = sampled
+            self._thumbs = quantize_sqrt_u8(thumbs)
             self._thumbs_hide = hide
-            self._thumbs_alt = quantize_sqrt_u8(self._thumbnails(alt, factor))
+            self._thumbs_alt = quantize_sqrt_u8(thumbs_alt)
             self._thumbs_alt_hide = alt

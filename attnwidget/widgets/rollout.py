@@ -1,7 +1,13 @@
-"""`RolloutBar`: attention rollout for one query token, as bars over the tokens."""
+"""`RolloutBar`: attention rollout for one query token, as bars over the tokens.
+
+Short inputs send the whole rollout matrix. Longer ones send only the rows of the query tokens
+asked for: one row is a vector-times-matrix chain through the layers (O(layers x n^2)), computed
+block of rows by block of rows, instead of the n^3 matrix products of the full rollout.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -12,7 +18,16 @@ from ..attention import Attention, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, choose_tokens
 from .selection import Selection
 
-__all__ = ["RolloutBar", "rollout_with_hidden"]
+__all__ = ["RolloutBar", "rollout_with_hidden", "rollout_rows"]
+
+# Up to this many tokens the state holds full rollout matrices (two n x n float16: 128 KB at 256).
+FULL_ROLLOUT_TOKENS = 256
+# Rows held in the state for longer inputs (least recently asked for dropped first).
+MAX_ROLLOUT_ROWS = 64
+# Attention cells one pass over every layer may compute before the kernel waits to be asked: about
+# 30 layers x 9 heads at 1024 tokens, a few seconds on a laptop CPU for lazy attention.
+EAGER_CELLS = 3 * 10**8
+ROW_BLOCK = 512
 
 
 def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: float = 0.5) -> np.ndarray:
@@ -27,6 +42,54 @@ def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: floa
     keep[:, list(hide)] = False
     fused = np.stack([renormalize(att.layer(l), keep).mean(axis=0) for l in att.layer_ids])
     return metrics.rollout(fused[:, None], keep, residual=residual)
+
+
+def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequence[int]] = ((),),
+                 residual: float = 0.5) -> list[np.ndarray]:
+    """Rows `queries` of `rollout_with_hidden(att, hide, residual)` for each `hide` in `hides`.
+
+    Row ``q`` of the rollout is ``e_q A'_L A'_(L-1) ... A'_1``: starting from the last layer, a
+    vector times one augmented, head-averaged map per layer. Each layer's rows are computed once,
+    in blocks of rows, for every `hide` at the same time; for causal attention only the rows up to
+    the last query are needed. Memory stays at a block of rows per layer.
+
+    Returns
+    -------
+    list of ndarray (len(queries), n) float32, one per entry of `hides`.
+    """
+    if att.n_query != att.n_key:
+        raise ValueError(f"rollout needs square attention; got n_query={att.n_query}, n_key={att.n_key}")
+    n = att.n_key
+    queries = [int(q) for q in queries]
+    if not queries:
+        return [np.zeros((0, n), np.float32) for _ in hides]
+    top = max(queries) + 1 if att.is_causal else n
+    keeps = []
+    for hide in hides:
+        keep = att.mask.copy()
+        keep[:, list(hide)] = False
+        keeps.append((bool(len(hide)), keep))
+    vs = [np.zeros((len(queries), n)) for _ in hides]
+    for v in vs:
+        v[np.arange(len(queries)), queries] = 1.0
+    for layer in reversed(att.layer_ids):
+        out = [np.zeros_like(v) for v in vs]
+        for start in range(0, top, ROW_BLOCK):
+            stop = min(top, start + ROW_BLOCK)
+            block = att.rows(layer, start, stop)  # (heads, rows, n)
+            for v, o, (hidden, keep) in zip(vs, out, keeps):
+                part = v[:, start:stop]
+                if not part.any():
+                    continue
+                fused = (renormalize(block, keep[start:stop]) if hidden else block).mean(axis=0).astype(np.float64)
+                if hidden:
+                    fused = renormalize(fused, keep[start:stop])
+                aug = (1.0 - residual) * fused
+                aug[np.arange(stop - start), np.arange(start, stop)] += residual
+                aug /= aug.sum(axis=1, keepdims=True)
+                o += part @ aug
+        vs = out
+    return [v.astype(np.float32) for v in vs]
 
 
 class RolloutBar(AttentionView):
@@ -50,6 +113,15 @@ class RolloutBar(AttentionView):
         toggled, so an exported page can switch between the two.
     selection : Selection, optional
         Share an existing selection.
+
+    Notes
+    -----
+    Above 256 tokens the state holds rollout rows, not matrices: the default query's, every
+    generation step's (attention from ``aw.generate``) and each pinned token's, at most 64. A row
+    costs one pass over every layer's attention; when that pass is small (materialised attention,
+    or lazy attention up to about 1024 tokens for SmolLM2's 270 heads) the kernel computes rows as
+    tokens are pinned, otherwise the view offers a button that asks for the row. An exported page
+    keeps the rows it was saved with and says which ones it holds.
     """
 
     _view_kind = t.Unicode("rollout").tag(sync=True)
@@ -73,8 +145,69 @@ class RolloutBar(AttentionView):
         att = self.attention
         default = att.n_key - 1 if att.is_causal else 0
         self.query = default if query is None else choose_tokens(att, query, "query")
+        self._rows: OrderedDict[int, None] = OrderedDict()
+        if att.n_key > FULL_ROLLOUT_TOKENS:
+            wanted = [self.query]
+            sel = self.selection
+            if sel.n_steps:
+                wanted += [sel.step_row(s) for s in range(sel.n_steps)]
+            if sel.pinned_token is not None:
+                wanted.append(sel.pinned_token)
+            if self.eager:
+                for q in wanted[-MAX_ROLLOUT_ROWS:]:
+                    self._rows[q] = None
         self._build()
         self.observe(self._build, names=["hide", "residual"])
+        self.selection.observe(self._on_pin, names="pinned_token")
+        self.observe(self._rebind_pin, names="selection")
+        self.on_msg(self._on_msg)
+
+    def _rebind_pin(self, change) -> None:
+        change["old"].unobserve(self._on_pin, names="pinned_token")
+        change["new"].observe(self._on_pin, names="pinned_token")
+        if change["new"].pinned_token is not None:
+            self._on_pin({"new": change["new"].pinned_token})
+
+    @property
+    def full(self) -> bool:
+        """True when the state holds whole rollout matrices (short inputs), False for rows."""
+        return self.attention.n_key <= FULL_ROLLOUT_TOKENS
+
+    @property
+    def eager(self) -> bool:
+        """True when a rollout row is cheap enough to compute whenever a token is pinned."""
+        att = self.attention
+        L, H, Q, K = att.shape
+        return not att.is_lazy or L * H * Q * K <= EAGER_CELLS
+
+    @property
+    def held_rows(self) -> list[int]:
+        """Query positions whose rollout rows the state holds (every one for short inputs)."""
+        return list(range(self.attention.n_key)) if self.full else list(self._rows)
+
+    def request_rows(self, queries: Iterable[int]) -> None:
+        """Compute and hold the rollout rows of `queries` (long inputs; a no-op when held)."""
+        new = [choose_tokens(self.attention, q, "query") for q in queries]
+        if self.full or all(q in self._rows for q in new):
+            return
+        for q in new:
+            self._rows[q] = None
+            self._rows.move_to_end(q)
+        while len(self._rows) > MAX_ROLLOUT_ROWS:
+            self._rows.popitem(last=False)
+        self._build()
+
+    def _on_pin(self, change) -> None:
+        if change["new"] is not None and not self.full and self.eager:
+            self.request_rows([change["new"]])
+
+    def _on_msg(self, widget, content, buffers) -> None:
+        if not isinstance(content, dict) or content.get("type") != "rollout-row":
+            return
+        try:
+            self.request_rows([content.get("query")])
+        except (TypeError, ValueError) as e:
+            self.send({"type": "rollout-error", "message": str(e)})
 
     @t.validate("query")
     def _check_query(self, proposal):
@@ -93,17 +226,24 @@ class RolloutBar(AttentionView):
     def _build(self, change=None) -> None:
         hide = list(self.hide)
         alt = sorted(set(hide) ^ {0})
-        r = rollout_with_hidden(self.attention, hide, self.residual)
-        r_alt = rollout_with_hidden(self.attention, alt, self.residual)
+        if self.full:
+            r = rollout_with_hidden(self.attention, hide, self.residual)
+            r_alt = rollout_with_hidden(self.attention, alt, self.residual)
+            extra = {}
+        else:
+            rows = list(self._rows)
+            r, r_alt = rollout_rows(self.attention, rows, [hide, alt], self.residual)
+            extra = {"rows": rows, "eager": self.eager}
         with self.hold_trait_notifications():
-            self._rollout = array_payload(r, "float16")
+            self._rollout = array_payload(r, "float16", **extra)
             self._rollout_hide = hide
-            self._rollout_alt = array_payload(r_alt, "float16")
+            self._rollout_alt = array_payload(r_alt, "float16", **extra)
             self._rollout_alt_hide = alt
 
     @property
     def values(self) -> np.ndarray:
         """Rollout row of the current query (pinned token, else `query`), float32."""
-        r = rollout_with_hidden(self.attention, self.hide, self.residual)
         q = self.selection.pinned_token if self.selection.pinned_token is not None else self.query
-        return r[q]
+        if self.full:
+            return rollout_with_hidden(self.attention, self.hide, self.residual)[q]
+        return rollout_rows(self.attention, [q], [list(self.hide)], self.residual)[0][0]

@@ -12,7 +12,12 @@ const VIEWS = { heatmap, headgrid, rollout, graph };
 export default async function render({ model, el, host, signal }) {
   ensureStyle();
   const root = h("div", { class: "aw-dashboard", style: "display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px;align-items:start" });
-  el.replaceChildren(root);
+  const notes = model.get("notes") ?? [];
+  if (notes.length) {
+    const box = h("div", { class: "aw-dashboard-notes", style: "font:12px system-ui,sans-serif;color:#9a6700;margin:0 0 6px" });
+    for (const n of notes) box.append(h("div", { text: n }));
+    el.replaceChildren(box, root);
+  } else el.replaceChildren(root);
   const cleanups = [];
   for (const name of Object.keys(VIEWS)) {
     const ref = model.get(name);

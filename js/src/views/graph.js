@@ -7,7 +7,7 @@ import { connectSelection } from "../lib/selection.js";
 import { mapCache, mapKey, missingMapText } from "./heatmap.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText,
+  exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -36,6 +36,9 @@ export default async function render({ model, el, host, signal }) {
   ui.controls.append(h("label", {}, "threshold", slider, sliderVal), layoutSel.node);
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-graph.png", () => drawExport(), signal);
+
+  const step = stepControl(sel, tokens, signal);
+  if (step) ui.body.append(step.node);
 
   const W = Math.max(420, Math.min(900, nKey * 22)), Hh = 300;
   const root = svg("svg", { width: W, height: Hh, viewBox: `0 0 ${W} ${Hh}`, style: "display:block;font:11px system-ui,sans-serif" });
@@ -108,12 +111,16 @@ export default async function render({ model, el, host, signal }) {
     onHover();
   }
 
+  // Hovered token, else the query row of the generation step: its edges stay bright.
   function onHover() {
     const hov = sel.get("hovered_token");
     marks.hover(hov);
     marks.pin(sel.get("pinned_token"));
+    const stepRow = sel.get("step") === null || sel.get("step") === undefined ? null : sel.get("pinned_token");
+    const focus = hov ?? stepRow;
+    ui.root.dataset.focus = focus === null || focus === undefined ? "" : String(focus);
     for (const { p, e } of edgeEls) {
-      const on = hov === null || e.source === hov || e.target === hov;
+      const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
       p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
     }
   }
@@ -158,7 +165,7 @@ export default async function render({ model, el, host, signal }) {
   root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
   sel.on(["layer", "head", "fusion"], draw);
-  sel.on(["hovered_token", "pinned_token"], onHover);
+  sel.on(["hovered_token", "pinned_token", "step"], onHover);
   for (const name of ["_maps", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   draw();
   return () => el.replaceChildren();

@@ -206,7 +206,11 @@ export default async function render({ model, el, host, signal }) {
     const notes = hideNotes(tokens, thumbsHide);
     if (!sameList(thumbsHide, hide)) notes.push(`thumbnails were made with hide = [${thumbsHide}]; applying [${hide}] needs the kernel`);
     const pool = model.get("_pool");
-    if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
+    const sampled = model.get("_sampled_rows") ?? 0;
+    if (pool > 1 && sampled) {
+      notes.push(`${nKey} tokens: thumbnails show ${sampled} of every ${pool} query rows (keys max-pooled ${pool} to 1), ` +
+        "so a long input's overview stays quick; the heatmap shows any head in full");
+    } else if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
     notes.push("hover a token: its attention row in every head · click a head: select it");
     if (tint) notes.push(`bar under each head: ${model.get("tint_label") || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
     drawLegend(ui.legend, scale, model.get("colormap"), notes);

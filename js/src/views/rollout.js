@@ -4,7 +4,7 @@ import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens,
+  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens, stepControl,
 } from "./common.js";
 
 const BAR_H = 120;
@@ -17,6 +17,9 @@ export default async function render({ model, el, host, signal }) {
   const marks = new TokenMarks();
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-rollout.png", () => drawExport(), signal);
+
+  const step = stepControl(sel, tokens, signal);
+  if (step) ui.body.append(step.node);
 
   const colW = Math.max(8, Math.min(26, Math.floor(640 / n)));
   const every = Math.max(1, Math.ceil(11 / colW));
@@ -53,11 +56,44 @@ export default async function render({ model, el, host, signal }) {
     const p = sel.get("pinned_token");
     return p !== null && p !== undefined ? p : model.get("query");
   }
+  // Long inputs: the state holds rows of some query tokens only (`rows`); ask the kernel for others.
+  const ask = h("button", { class: "aw-btn aw-rollout-ask", text: "compute rollout", style: "display:none;margin-left:6px" });
+  ui.status.after(ask);
+  let asked = null;
+  ask.addEventListener("click", () => {
+    asked = query();
+    model.send({ type: "rollout-row", query: asked });
+    ask.disabled = true;
+    ask.textContent = "computing… (needs a running kernel)";
+  }, { signal });
+  function missing(q, data) {
+    const held = data.rows ?? [];
+    const shown = held.slice(0, 12).map((i) => `${i} ${exactToken(tokens[i])}`).join(", ");
+    return `The rollout into token ${q} ${exactToken(tokens[q])} is not in this view's data: for ${n} tokens it holds ` +
+      `rows of ${held.length} query token${held.length === 1 ? "" : "s"} only (${shown}${held.length > 12 ? ", …" : ""}). ` +
+      (data.eager ? "With a running kernel it arrives in a moment; " : "Computing one row takes a pass over every layer; ") +
+      "an exported page keeps the rows it was saved with.";
+  }
   function draw() {
     syncScale();
     const q = query();
     const { data, hide } = current();
-    values = slice0(data, q);
+    ui.root.dataset.query = String(q);
+    let index = q;
+    if (data.rows) index = data.rows.indexOf(q);
+    if (index < 0) {
+      ui.status.textContent = missing(q, data);
+      ask.style.display = data.eager ? "none" : "";
+      if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
+      ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
+      for (const c of cols) { c.bar.style.height = "0px"; c.col.style.outline = ""; }
+      if (cols[q]) cols[q].col.style.outline = "2px solid #0969da";
+      values = null;
+      return;
+    }
+    ui.status.textContent = "";
+    ask.style.display = "none";
+    values = slice0(data, index);
     let vmax = 0;
     for (let j = 0; j < n; j++) if (values[j] > vmax) vmax = values[j];
     scale = viewScale(model, vmax || 1);
@@ -70,7 +106,6 @@ export default async function render({ model, el, host, signal }) {
       cols[j].col.title = `${j} ${exactToken(tokens[j])}: ${values[j].toPrecision(3)}`;
     }
     ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
-    ui.root.dataset.query = String(q);
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");
     if (!same(want, hide)) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
@@ -87,6 +122,7 @@ export default async function render({ model, el, host, signal }) {
   row.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
   function drawExport() {
+    if (!values) return exportCanvas(320, 40).canvas;
     const W = Math.max(320, n * colW + 40), Hh = BAR_H + 150;
     const { canvas: out, ctx } = exportCanvas(W, Hh);
     ctx.fillStyle = "#1f2328"; ctx.font = "600 13px system-ui,sans-serif";
