@@ -1,0 +1,46 @@
+"""The generation step in the shared selection: it pins the row that produced each generated token."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import traitlets as t
+
+import attnwidget as aw
+from widget_data import over_the_wire, words
+
+
+@pytest.fixture(scope="module")
+def gen(tiny_llama, word_tokenizer):
+    return aw.generate(tiny_llama, word_tokenizer, words(7), max_new_tokens=5)
+
+
+def test_step_pins_the_generation_row_in_every_linked_view(gen):
+    dash = aw.show(gen)
+    sel = dash.selection
+    n_prompt = gen.meta["prompt_length"]
+    assert sel._prompt_length == n_prompt and sel.n_steps == gen.n_key - n_prompt
+    for step in range(sel.n_steps):
+        sel.step = step
+        assert sel.pinned_token == aw.generation_step_row(gen, step)
+        assert dash.heatmap.pinned_token == dash.graph.pinned_token == aw.generation_step_row(gen, step)
+    state = over_the_wire(sel)
+    assert state["step"] == sel.n_steps - 1 and state["_prompt_length"] == n_prompt
+
+
+def test_rollout_follows_the_step(gen):
+    bar = aw.RolloutBar(gen)
+    bar.selection.step = 2
+    row = aw.generation_step_row(gen, 2)
+    np.testing.assert_allclose(bar.values, aw.rollout(gen)[row], rtol=1e-6, atol=1e-9)
+
+
+def test_step_out_of_range_or_without_generation_is_refused(gen, tiny_llama, word_tokenizer):
+    sel = aw.Selection(gen)
+    n = sel.n_steps
+    with pytest.raises(t.TraitError, match=rf"step {n} is out of range: {n} tokens were generated \(expected 0..{n - 1}"):
+        sel.step = n
+    plain = aw.Selection(aw.extract(tiny_llama, word_tokenizer, words(6)))
+    assert plain._prompt_length == 0 and plain.n_steps == 0
+    with pytest.raises(t.TraitError, match="step needs attention from aw.generate"):
+        plain.step = 0

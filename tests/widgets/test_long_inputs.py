@@ -1,0 +1,93 @@
+"""Views on long inputs stay bounded: rollout rows on demand, sampled head-grid thumbnails, and what
+show() leaves out. Thresholds are lowered so tiny random-weight models exercise the long paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import attnwidget as aw
+from attnwidget.attention import max_pool
+from attnwidget.widgets import dashboard, headgrid, rollout
+from widget_data import decode, words
+
+
+@pytest.fixture(scope="module")
+def lazy_att(tiny_llama, word_tokenizer):
+    return aw.extract(tiny_llama, word_tokenizer, words(60), lazy=True)
+
+
+def reference_rollout(att, hide=(), residual=0.5):
+    """Rollout from the definition: full matrices, float64, every layer composed."""
+    keep = att.mask.copy()
+    keep[:, list(hide)] = False
+    out = np.eye(att.n_key)
+    for layer in att.layer_ids:
+        w = att.layer(layer).astype(np.float64) * keep
+        if hide:
+            w = w / np.where(w.sum(-1, keepdims=True) > 0, w.sum(-1, keepdims=True), 1)
+        a = residual * np.eye(att.n_key) + (1 - residual) * w.mean(axis=0)
+        a /= a.sum(-1, keepdims=True)
+        out = a @ out
+    return out
+
+
+def test_rollout_rows_match_the_full_rollout(lazy_att, monkeypatch):
+    monkeypatch.setattr(rollout, "ROW_BLOCK", 7)  # several blocks of rows per layer
+    plain, hidden = rollout.rollout_rows(lazy_att, [59, 4, 30], [[], [0, 3]], residual=0.3)
+    np.testing.assert_allclose(plain, reference_rollout(lazy_att, (), 0.3)[[59, 4, 30]], atol=1e-6)
+    np.testing.assert_allclose(hidden, reference_rollout(lazy_att, (0, 3), 0.3)[[59, 4, 30]], atol=1e-6)
+
+
+def test_long_rollout_holds_rows_and_adds_pinned_ones(lazy_att, monkeypatch):
+    monkeypatch.setattr(rollout, "FULL_ROLLOUT_TOKENS", 16)
+    bar = aw.RolloutBar(lazy_att)
+    assert not bar.full and bar.eager and bar.held_rows == [59]
+    p = bar._rollout
+    assert p["rows"] == [59] and p["shape"] == [1, 60]
+    np.testing.assert_allclose(decode(p)[0], reference_rollout(lazy_att)[59], atol=2e-3)
+    bar.selection.pinned_token = 12
+    assert bar.held_rows == [59, 12]
+    np.testing.assert_allclose(decode(bar._rollout)[1], reference_rollout(lazy_att)[12], atol=2e-3)
+    np.testing.assert_allclose(decode(bar._rollout_alt)[1], reference_rollout(lazy_att, (0,))[12], atol=2e-3)
+    np.testing.assert_allclose(bar.values, reference_rollout(lazy_att)[12], atol=1e-5)
+
+
+def test_expensive_rollout_waits_to_be_asked(lazy_att, monkeypatch):
+    monkeypatch.setattr(rollout, "FULL_ROLLOUT_TOKENS", 16)
+    monkeypatch.setattr(rollout, "EAGER_CELLS", 10)
+    bar = aw.RolloutBar(lazy_att)
+    assert not bar.eager and bar.held_rows == [] and bar._rollout["shape"] == [0, 60]
+    bar.selection.pinned_token = 20
+    assert bar.held_rows == [], "pinning alone does not start an expensive pass"
+    bar._on_msg(bar, {"type": "rollout-row", "query": 20}, [])
+    assert bar.held_rows == [20]
+    np.testing.assert_allclose(decode(bar._rollout)[0], reference_rollout(lazy_att)[20], atol=2e-3)
+    sent = []
+    bar.send = lambda msg, buffers=None: sent.append(msg)
+    bar._on_msg(bar, {"type": "rollout-row", "query": 600}, [])
+    assert sent[0]["type"] == "rollout-error" and "out of range for 60 tokens" in sent[0]["message"]
+
+
+def test_sampled_thumbnails_keep_exact_key_maxima(lazy_att, monkeypatch):
+    monkeypatch.setattr(headgrid, "SAMPLE_CELLS", 1000)
+    monkeypatch.setattr(headgrid, "SAMPLED_SIDE", 6)
+    L, H = lazy_att.shape[:2]
+    grid = aw.HeadGrid(lazy_att, max_bytes=2 * L * H * 400)  # 20 x 20 thumbnails would need factor 3
+    f, s = grid._pool, grid._sampled_rows
+    assert f == 10 and s >= 1
+    got = decode(grid._thumbs)
+    full = np.stack([lazy_att.layer(l) for l in lazy_att.layer_ids])
+    for b in range(6):
+        want = max_pool(full[:, :, b * f: b * f + s], f)[:, :, 0]
+        # uint8 square-root code: half a level (1/255 in sqrt space, scale <= 1) of rounding.
+        np.testing.assert_allclose(np.sqrt(got[:, :, b]), np.sqrt(want), atol=0.51 / 255 + 1e-6)
+
+
+def test_show_leaves_the_graph_out_of_long_inputs_and_says_so(lazy_att, monkeypatch):
+    monkeypatch.setattr(dashboard, "GRAPH_MAX_TOKENS", 40)
+    dash = aw.show(lazy_att)
+    assert dash.graph is None and dash.rollout is not None
+    assert any("Graph left out: 60 tokens" in n for n in dash.notes)
+    short = aw.show(lazy_att.select(layers=[0, 2]))
+    assert short.rollout is None and any("Rollout left out" in n for n in short.notes)
