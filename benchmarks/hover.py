@@ -5,7 +5,11 @@ hovered (the heatmap, head grid, rollout and graph all redraw their highlight) a
 the next frame is taken, then the pointer leaves and the same is measured again. The baseline is
 an animation frame on the same page with no event: the ratio says how many frames a hover costs.
 
-    python benchmarks/hover.py [--lengths 64 256 1024] [--hovers 20]
+A second table times the heatmap alone on long inputs (`--heatmap-lengths`, lazy attention of
+one layer): moving the pointer over the map (tooltip, crosshair, the hovered row and column),
+dragging it (a pan redraws the map and its labels), zoomed in 4x, against the same empty frame.
+
+    python benchmarks/hover.py [--lengths 64 256 1024] [--heatmap-lengths 4096] [--hovers 20]
 """
 
 from __future__ import annotations
@@ -49,9 +53,59 @@ MEASURE = """async (hovers) => {
 }"""
 
 
+MEASURE_HEATMAP = """async (hovers) => {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const root = document.querySelector('.aw-heatmap');
+  const ov = root.querySelector('canvas.aw-overlay');
+  root.querySelector('.aw-zoom-in').click(); root.querySelector('.aw-zoom-in').click();
+  await frame(); await frame();
+  const r = ov.getBoundingClientRect();
+  const at = (type, fx, fy, buttons) => ov.dispatchEvent(new PointerEvent(type, {
+    bubbles: true, clientX: r.left + fx * r.width, clientY: r.top + fy * r.height, buttons, pointerId: 1 }));
+  const base = [], hover = [], pan = [];
+  for (let k = 0; k < hovers; k++) {
+    await frame();
+    let t0 = performance.now();
+    await frame();
+    base.push(performance.now() - t0);
+    t0 = performance.now();
+    at('pointermove', 0.1 + 0.8 * ((k * 37) % 100) / 100, 0.1 + 0.8 * ((k * 61) % 100) / 100, 0);
+    await frame();
+    hover.push(performance.now() - t0);
+    if (root.querySelector('.aw-tip').style.display !== 'block') throw new Error('hover showed no tooltip');
+    at('pointerdown', 0.5, 0.5, 1);
+    t0 = performance.now();
+    at('pointermove', 0.5 + (k % 2 ? 0.1 : -0.1), 0.5, 1);
+    await frame();
+    pan.push(performance.now() - t0);
+    at('pointerup', 0.5, 0.5, 0);
+  }
+  return { base, hover, pan };
+}"""
+
+
+def heatmap_rows(browser, model, tokenizer, lengths, hovers, tmp):
+    rows = []
+    for n in lengths:
+        att = aw.extract(model, tokenizer, prompt_text(tokenizer, n), layers=[3], lazy=True)
+        path = aw.save_html(aw.AttentionHeatmap(att, head=0), Path(tmp) / f"heatmap-{n}.html")
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(path.as_uri())
+        page.wait_for_selector(".aw-heatmap canvas.aw-overlay", timeout=180_000)
+        res = page.evaluate(MEASURE_HEATMAP, hovers)
+        page.close()
+        base = statistics.median(res["base"])
+        for what in ("hover", "pan"):
+            xs = sorted(res[what])
+            med, p90 = statistics.median(xs), xs[int(0.9 * (len(xs) - 1))]
+            rows.append([att.n_key, what, f"{base:.1f}", f"{med:.1f}", f"{p90:.1f}", f"{med / base:.1f}"])
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lengths", type=int, nargs="+", default=[64, 256, 1024])
+    ap.add_argument("--heatmap-lengths", type=int, nargs="*", default=[4096])
     ap.add_argument("--hovers", type=int, default=20)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -71,9 +125,14 @@ def main() -> None:
             base, hover = statistics.median(res["base"]), statistics.median(res["hover"])
             p90 = sorted(res["hover"])[int(0.9 * (len(res["hover"]) - 1))]
             rows.append([att.n_key, f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}", f"{hover / base:.1f}"])
+        heat = heatmap_rows(browser, model, tokenizer, args.heatmap_lengths, args.hovers, tmp)
         browser.close()
     print("SmolLM2-135M-Instruct, 30 layers x 9 heads, four linked views of an exported page")
     print_table(["tokens", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame"], rows)
+    if heat:
+        print()
+        print("AttentionHeatmap alone, lazy attention of layer 3, head 0, zoomed in 4x (exported page)")
+        print_table(["tokens", "action", "empty frame ms", "ms (median)", "ms (p90)", "ratio to frame"], heat)
 
 
 if __name__ == "__main__":
