@@ -79,7 +79,7 @@ class AttentionHeatmap(MapView):
         if selection is None:
             sel.fusion = fusion
         self._init_maps(max_bytes, overview=True)
-        self._store.options(self.hide, self.row_normalize)
+        self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
         self.on_msg(self._on_msg)
 

@@ -62,6 +62,17 @@ def test_long_map_crosses_as_pooled_overview(lazy_att, monkeypatch):
                                rtol=1e-3, atol=1e-4)
 
 
+def test_overview_made_with_the_options_asked_for(lazy_att, monkeypatch):
+    from attnwidget.widgets import base
+    monkeypatch.setattr(base, "OVERVIEW_SIDE", 16)
+    heat = aw.AttentionHeatmap(lazy_att, layer=0, head=1, hide=[0], row_normalize=True, max_bytes=8000)
+    p = heat._maps
+    assert p["hide"] == [0] and p["row_normalize"] is True and p["keys"] == ["0/1"]
+    got = decode(p)[0]
+    # Every pooled row block holds a row scaled to its own maximum: each block row peaks at 1.
+    np.testing.assert_allclose(np.nanmax(got, axis=1), 1.0, rtol=1e-3)
+
+
 def test_short_map_stays_full_resolution(lazy_att):
     heat = aw.AttentionHeatmap(lazy_att, layer=0, head=0)
     assert heat.pool_factor == 1
