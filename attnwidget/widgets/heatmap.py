@@ -7,13 +7,14 @@ region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1",
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, check_hide, display_rows
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, array_payload, check_hide, display_rows
 from .selection import Selection
 
 __all__ = ["AttentionHeatmap"]
@@ -64,6 +65,9 @@ class AttentionHeatmap(MapView):
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)
     row_normalize = t.Bool(False).tag(sync=True)
+    # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
+    # keeps the full-resolution region that was on screen.
+    _tiles = t.List(t.Dict()).tag(sync=True)
 
     def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
@@ -78,6 +82,7 @@ class AttentionHeatmap(MapView):
             sel.head = head
         if selection is None:
             sel.fusion = fusion
+        self._served: OrderedDict[str, dict] = OrderedDict()
         self._init_maps(max_bytes, overview=True)
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
@@ -148,6 +153,16 @@ class AttentionHeatmap(MapView):
             self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
             return
         half = np.ascontiguousarray(block, dtype=np.float16)
-        self.send({"type": "tile", "id": content.get("id"), "key": content.get("key"), "r0": int(content["r0"]),
-                   "c0": int(content["c0"]), "dtype": "float16", "shape": [int(s) for s in half.shape]},
+        info = {"id": str(content.get("id")), "key": content.get("key"), "r0": int(content["r0"]),
+                "c0": int(content["c0"])}
+        self.send({"type": "tile", **info, "dtype": "float16", "shape": [int(s) for s in half.shape]},
                   buffers=[half.tobytes()])
+        self._keep_tile(info, half)
+
+    def _keep_tile(self, info: dict, half: np.ndarray) -> None:
+        self._served.pop(info["id"], None)
+        self._served[info["id"]] = array_payload(half, "float16", **info)
+        budget = self._store.max_bytes // 4
+        while len(self._served) > 1 and sum(p["data"].__len__() for p in self._served.values()) > budget:
+            self._served.popitem(last=False)
+        self._tiles = list(self._served.values())

@@ -118,3 +118,35 @@ def test_long_heatmap_pans(page, long_page, artifacts):
     heat.locator(".aw-status", has_text="Full resolution needs a running kernel").wait_for(state="visible")
     heat.screenshot(path=str(artifacts / "long-heatmap-4096-zoomed.png"))
     assert page.errors == []
+
+
+def test_saved_page_keeps_tiles_served_before_export(page, long_page, tmp_path):
+    _, att = long_page
+    heat = aw.AttentionHeatmap(att, head=0)
+    # What the browser asks for after three zoom-ins at the centre (512 keys from 1792): the
+    # kernel serves these four tiles, and the page saved afterwards keeps them.
+    for r0 in (1792, 2048):
+        for c0 in (1792, 2048):
+            heat._on_msg(heat, {"type": "tile", "id": f"3/0||0|{r0},{c0}", "key": "3/0", "r0": r0,
+                                "r1": r0 + 256, "c0": c0, "c1": c0 + 256}, [])
+    assert len(heat._tiles) == 4
+    path = aw.save_html(heat, tmp_path / "tiles.html")
+    pg = page.page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    root = pg.locator(".aw-heatmap").first
+    pg.wait_for_function("el => el.dataset.resolution === 'overview'", arg=root.element_handle())
+    for _ in range(3):
+        root.locator(".aw-zoom-in").click()
+    pg.wait_for_function("el => el.dataset.view === '1792.00,1792.00,512.00'", arg=root.element_handle())
+    assert root.get_attribute("data-resolution") == "full"
+    assert "Zoomed past" not in root.locator(".aw-status").inner_text()
+    # One step further left is not held: the page says so.
+    box = root.locator("canvas.aw-overlay").bounding_box()
+    pg.mouse.move(box["x"] + 50, box["y"] + 50)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + 450, box["y"] + 50, steps=5)
+    pg.mouse.up()
+    root.locator(".aw-status", has_text="Full resolution needs a running kernel").wait_for(state="visible")
+    assert root.get_attribute("data-resolution") == "partial"
+    assert page.errors == []

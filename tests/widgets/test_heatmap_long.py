@@ -123,3 +123,16 @@ def test_bad_tile_requests_get_an_error_naming_the_problem(lazy_att, content, me
     assert msg["type"] == "tile-error" and msg["id"] == 7
     assert message in msg["message"]
     assert not buffers
+
+
+def test_served_tiles_stay_in_the_state_within_a_quarter_of_the_budget(lazy_att):
+    heat = aw.AttentionHeatmap(lazy_att, max_bytes=8000)  # tiles kept: 2000 bytes
+    sent(heat, {"type": "tile", "id": "a", "key": "0/0", "r0": 0, "r1": 20, "c0": 0, "c1": 20})
+    kept = over_the_wire(heat)["_tiles"]
+    assert [p["id"] for p in kept] == ["a"] and kept[0]["shape"] == [20, 20]
+    np.testing.assert_allclose(decode(kept[0]), lazy_att.head(0, 0)[:20, :20], rtol=2e-3, atol=1e-6)
+    sent(heat, {"type": "tile", "id": "b", "key": "1/mean", "r0": 30, "r1": 50, "c0": 10, "c1": 30})
+    sent(heat, {"type": "tile", "id": "c", "key": "2/1", "r0": 50, "r1": 70, "c0": 40, "c1": 60})
+    # 800 bytes each: the oldest goes once three would pass 2000.
+    assert [p["id"] for p in heat._tiles] == ["b", "c"]
+    assert heat._tiles[1]["r0"] == 50 and heat._tiles[1]["c0"] == 40

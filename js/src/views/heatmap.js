@@ -172,6 +172,14 @@ export default async function render({ model, el, host, signal }) {
   }
   model.on("msg:custom", onMessage);
   signal.addEventListener("abort", () => model.off("msg:custom", onMessage));
+  // Tiles the kernel served before (an exported page keeps them): full resolution where viewed.
+  function adoptTiles() {
+    for (const p of model.get("_tiles") ?? []) {
+      if (tiles.has(p.id)) continue;
+      tiles.set(p.id, { values: decode(p).values, canvas: null, r0: p.r0, c0: p.c0, rows: p.shape[0], cols: p.shape[1] });
+    }
+  }
+  adoptTiles();
 
   // Rebuild what the selection and traits say to draw, then draw the current view.
   function prepare() {
@@ -192,6 +200,7 @@ export default async function render({ model, el, host, signal }) {
       return;
     }
     ui.status.textContent = "";
+    for (const t of tiles.map.values()) t.canvas = null; // coloured with the old scale
     const payload = model.get("_maps");
     const factor = payload.factor ?? 1;
     const table = lut(model.get("colormap"));
@@ -451,6 +460,7 @@ export default async function render({ model, el, host, signal }) {
   sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
   for (const name of ["_maps", "scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
+  model.on("change:_tiles", () => { adoptTiles(); schedule(); });
   prepare();
   onHover();
   return () => el.replaceChildren();
