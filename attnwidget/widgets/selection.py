@@ -39,7 +39,8 @@ class Selection(anywidget.AnyWidget):
     step : int or None
         For attention from ``aw.generate``: the generated token being looked at (0-based). Setting
         it pins the query row that produced that token (``aw.generation_step_row``), so the
-        rollout and graph follow it; the views' step control sets both at once.
+        rollout and graph follow it; the views' step control sets both at once. Pinning another
+        token (or none) sets it back to None.
     """
 
     # Headless: displayed on its own it only states what it holds.
@@ -78,6 +79,7 @@ export default { render({ model, el }) {
             self.layer = layer
         self.head = head
         self.observe(self._pin_step, names="step")
+        self.observe(self._leave_step, names="pinned_token")
         for k, v in kwargs.items():
             setattr(self, k, v)
 
@@ -134,6 +136,11 @@ export default { render({ model, el }) {
     def _pin_step(self, change) -> None:
         if change["new"] is not None:
             self.pinned_token = self.step_row(change["new"])
+
+    def _leave_step(self, change) -> None:
+        # Pinning another token leaves the step: the control would name a row no longer shown.
+        if self.step is not None and change["new"] != self.step_row(self.step):
+            self.step = None
 
     @t.validate("step")
     def _check_step(self, proposal):

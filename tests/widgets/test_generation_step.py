@@ -26,6 +26,8 @@ def test_step_pins_the_generation_row_in_every_linked_view(gen):
         assert dash.heatmap.pinned_token == dash.graph.pinned_token == aw.generation_step_row(gen, step)
     state = over_the_wire(sel)
     assert state["step"] == sel.n_steps - 1 and state["_prompt_length"] == n_prompt
+    sel.pinned_token = 0  # pinning a prompt token leaves the step
+    assert sel.step is None and sel.pinned_token == 0
 
 
 def test_rollout_follows_the_step(gen):

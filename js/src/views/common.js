@@ -313,6 +313,11 @@ export function stepControl(sel, tokens, signal) {
     produced.textContent = `step ${s + 1} of ${nSteps}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
   };
   sel.on(["step"], sync);
+  // Pinning another token leaves the step (the kernel does the same).
+  sel.on(["pinned_token"], () => {
+    const s = current();
+    if (s !== null && s !== undefined && sel.get("pinned_token") !== nPrompt - 1 + s) sel.set({ step: null }, { immediate: true });
+  });
   sync();
   return { node, sync };
 }
