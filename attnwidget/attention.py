@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "max_pool", "renormalize", "fuse_heads", "causal_mask"]
+__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "max_pool", "renormalize", "fuse_heads", "causal_mask", "infer_mask"]
 
 HEAD_FUSIONS = ("mean", "max", "min")
 
@@ -81,6 +81,16 @@ def causal_mask(n_query: int, n_key: int) -> np.ndarray:
     """Visible-key mask of a causal model whose queries are the last `n_query` of `n_key` tokens."""
     offset = n_key - n_query
     return np.arange(n_key)[None, :] <= (np.arange(n_query)[:, None] + offset)
+
+
+def infer_mask(weights: np.ndarray) -> np.ndarray:
+    """The visible-key mask of weights ``(..., Q, K)`` given without one: causal when every weight
+    above the diagonal is exactly zero (and there is more than one query), otherwise all keys."""
+    Q, K = weights.shape[-2:]
+    causal = causal_mask(Q, K)
+    if Q > 1 and not np.any(weights[..., ~causal]):
+        return causal
+    return np.ones((Q, K), dtype=bool)
 
 
 class Attention:
@@ -172,7 +182,7 @@ class Attention:
         self.tokens: list[str] = tokens
 
         if mask is None:
-            mask = self._infer_mask() if self._weights is not None else causal_mask(Q, K)
+            mask = infer_mask(self._weights) if self._weights is not None else causal_mask(Q, K)
         mask = _as_numpy(mask)
         if mask.shape != (Q, K):
             raise AttentionError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {mask.shape}")
@@ -228,13 +238,6 @@ class Attention:
             raise AttentionError("the model returned None attentions: it exposes no attention weights")
         layers = [_as_numpy(a)[batch_index] for a in attentions]
         return cls(np.stack(layers), tokens, mask, **kwargs)
-
-    def _infer_mask(self) -> np.ndarray:
-        _, _, Q, K = self.shape
-        causal = causal_mask(Q, K)
-        if Q > 1 and not np.any(self._weights[..., ~causal]):
-            return causal
-        return np.ones((Q, K), dtype=bool)
 
     def _validate(self, w: np.ndarray, layer_start: int) -> None:
         """Check ``w = weights[layer_start:layer_start + len(w)]``."""

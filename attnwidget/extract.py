@@ -762,9 +762,8 @@ def generate(
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
     add_special = messages is None
-    texts, enc = _encode(tokenizer, None if prompt is None else [prompt], None, messages, add_special,
-                         _model_position_limit(model))
     limit = _model_position_limit(model)
+    texts, enc = _encode(tokenizer, None if prompt is None else [prompt], None, messages, add_special, limit)
     n_prompt = enc["input_ids"].shape[1]
     if limit is not None and n_prompt + max_new_tokens > limit:
         raise ModelError(

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .attention import HEAD_FUSIONS, Attention, _as_numpy, causal_mask, fuse_heads, renormalize
+from .attention import HEAD_FUSIONS, Attention, _as_numpy, fuse_heads, infer_mask, renormalize
 
 __all__ = [
     "entropy", "sparsity", "coverage", "locality", "focus_consistency", "pattern_match", "confidence",
@@ -98,11 +98,7 @@ class _Maps:
     def _array_mask(self, a: np.ndarray, mask: Any) -> np.ndarray:
         Q, K = a.shape[-2:]
         if mask is None:
-            # Same rule as Attention: causal when nothing above the diagonal carries weight.
-            causal = causal_mask(Q, K)
-            if Q > 1 and not np.any(a[..., ~causal]):
-                return causal
-            return np.ones((Q, K), dtype=bool)
+            return infer_mask(a)  # the same rule Attention applies
         m = _as_numpy(mask)
         if m.shape != (Q, K):
             raise ValueError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {m.shape}")
