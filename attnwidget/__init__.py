@@ -2,6 +2,7 @@
 
 from .attention import Attention, AttentionError
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
+from .seq2seq import Seq2SeqAttention
 from .models import load_model
 from .widgets.export import save_html
 from .widgets import AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, RolloutBar, Selection, link, show
@@ -10,7 +11,8 @@ from .analysis import (analyze, compare_languages, compare_templates, evaluate_q
                        report, segment_attention)
 from .metrics import attention_flow, rollout
 
-__all__ = ["Attention", "AttentionError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
+__all__ = ["Attention", "AttentionError", "ModelError", "Seq2SeqAttention", "extract", "extract_hooks", "generate",
+           "generation_step_row",
            "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "Selection", "Dashboard", "show", "link",
            "save_html",
