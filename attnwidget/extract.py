@@ -460,6 +460,7 @@ def extract(
     method: str = "auto",
     lazy: bool = False,
     add_special_tokens: bool = True,
+    measure: str = "weight",
 ) -> Attention | list[Attention]:
     """Run `model` on `text` and return its attention.
 
@@ -481,6 +482,9 @@ def extract(
         ``output_attentions=True`` under the eager implementation. ``"auto"`` tries capture first.
     lazy : bool
         Return an `Attention` that keeps the captured q/k and computes maps on demand.
+    measure : {"weight", "norm"}
+        ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
+        `attnwidget.norms`); one more forward pass records the value vectors.
 
     Raises
     ------
@@ -493,6 +497,8 @@ def extract(
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
+    if measure not in ("weight", "norm"):
+        raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
     batched = isinstance(text, (list, tuple))
     if batched and not text:
         raise ValueError("text is an empty list; pass at least one text")
@@ -531,6 +537,10 @@ def extract(
             )
     if results is None:
         results = _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta)
+    if measure == "norm":
+        from .norms import apply_value_norms
+
+        results = apply_value_norms(model, inputs, results)
     return results if batched else results[0]
 
 
