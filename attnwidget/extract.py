@@ -14,6 +14,8 @@ Three paths, tried in this order by `extract(method="auto")`:
 
 from __future__ import annotations
 
+from ._optional import require_models
+
 import contextlib
 import math
 from typing import Any, Callable, Sequence
@@ -493,6 +495,7 @@ def extract(
     ModelError
         The model exposes no attention by any path.
     """
+    require_models("aw.extract")
     if method not in ("auto", "capture", "eager"):
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
@@ -674,6 +677,7 @@ def extract_hooks(
     mask : bool array (Q, K), optional
         Visible keys. Inferred from the weights when omitted.
     """
+    require_models("aw.extract_hooks")
     import torch
 
     if modules is None:
@@ -765,6 +769,7 @@ def generate(
     generate_kwargs
         Passed to ``model.generate`` (``do_sample``, ``temperature``...). Greedy by default.
     """
+    require_models("aw.generate")
     import torch
 
     if not hasattr(model, "generate"):
