@@ -1,0 +1,28 @@
+"""The beyond notebook runs end to end on the bundled models; its findings are checked against each
+other and against the model (shares against shares, norms against norms), never against fixed numbers."""
+
+import re
+
+import pytest
+
+from test_notebooks_analysis import run_notebook
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def beyond(tmp_path_factory):
+    return run_notebook("beyond.ipynb", tmp_path_factory.mktemp("beyond"))
+
+
+def test_sinks_fade_once_value_norms_count(beyond):
+    text, _ = beyond
+    m = re.search(r"sink heads by weight: (\d+) of (\d+); (\d+) of them keep less than half", text)
+    sinks, heads, faded = map(int, m.groups())
+    assert heads == 270 and sinks >= heads // 4 and 1 <= faded <= sinks
+    rows = re.findall(r"head L\d+\.H\d+: ([\d.]+) of its weight on the first token, ([\d.]+) by norm; "
+                      r"value norm there ([\d.]+), median elsewhere ([\d.]+)", text)
+    assert len(rows) == 5
+    for w, n, v0, vmed in (map(float, r) for r in rows):
+        # The weight is a sink, the norm share falls, and the reason is a small first-token value vector.
+        assert w > 0.5 and n < w and v0 < vmed
