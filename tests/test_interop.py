@@ -52,8 +52,9 @@ def test_batch_axis_removed_and_token_ids(word_tokenizer, tiny_gpt2):
     # Real patterns: a tiny GPT-2 run eagerly, laid out under TransformerLens hook names.
     text = words(9)
     enc = word_tokenizer(text, return_tensors="pt")
-    ref = tiny_gpt2.__class__(tiny_gpt2.config).eval()
-    ref.load_state_dict(tiny_gpt2.state_dict())
+    import copy
+
+    ref = copy.deepcopy(tiny_gpt2)  # its own config: the shared fixture stays on SDPA
     ref.set_attn_implementation("eager")
     with torch.no_grad():
         atts = ref(**enc, output_attentions=True).attentions
