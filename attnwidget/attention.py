@@ -596,6 +596,19 @@ class Attention:
             return att._replace(_source=_HiddenKeys(att._source, keep), mask=keep)
         return att._replace(weights=renormalize(att._weights, keep), mask=keep)
 
+    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> "Attention":
+        """Attention between groups of tokens (to a group summed, from a group averaged); see
+        `attnwidget.words.merge`."""
+        from .words import merge
+
+        return merge(self, groups, labels)
+
+    def to_words(self) -> "Attention":
+        """Attention between words instead of subword tokens; see `attnwidget.words.to_words`."""
+        from .words import to_words
+
+        return to_words(self)
+
     # ------------------------------------------------------------------ persistence
 
     def _meta_dict(self) -> dict:

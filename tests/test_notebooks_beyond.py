@@ -34,3 +34,17 @@ def test_transformer_lens_cache_matches_extraction(beyond):
     assert diff < 1e-4
     share = float(re.search(r"strongest previous-token head L\d+\.H\d+: ([\d.]+) of its attention", text).group(1))
     assert share > 0.5  # well above what any spread-out head gives the one previous token
+
+
+def test_words_merge_split_characters_and_find_the_lookup(beyond):
+    text, _ = beyond
+    m = re.search(r"(\d+) tokens -> (\d+) words: (.*)", text)
+    assert int(m.group(2)) < int(m.group(1))
+    assert m.group(3).startswith("北 | 京 | 是 | 中 | 国 | 的 | 首 | 都")  # split characters made whole
+    m = re.search(r"' capital' -> '首' \((\d+) tokens\): head L\d+\.H\d+ gives the word ([\d.]+) "
+                  r"\(uniform over words ([\d.]+)\); its pieces get ([\d., ]+) \(uniform over tokens ([\d.]+)\)", text)
+    n, word, uniform_word = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    pieces = [float(x) for x in m.group(4).split(", ")]
+    assert n == len(pieces) >= 2
+    assert abs(sum(pieces) - word) < 2e-3  # to a word is the sum over its pieces
+    assert word > 2 * uniform_word and max(pieces) < word
