@@ -330,6 +330,14 @@ class Attention:
             raise AttentionError(f"layers have different shapes: {sorted({a.shape for a in layers})}")
         return cls(np.stack([a[batch_index] for a in layers]), tokens, mask, **kwargs)
 
+    @classmethod
+    def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> "Attention":
+        """From a TransformerLens ``ActivationCache`` (or any mapping with ``blocks.{l}.attn.hook_pattern``
+        tensors); see `attnwidget.interop.from_transformer_lens` for the arguments."""
+        from .interop import from_transformer_lens
+
+        return from_transformer_lens(cache, tokens, **kwargs)
+
     def _validate(self, w: np.ndarray, layer_start: int) -> None:
         """Check ``w = weights[layer_start:layer_start + len(w)]``."""
         if not np.all(np.isfinite(w)):

@@ -26,3 +26,11 @@ def test_sinks_fade_once_value_norms_count(beyond):
     for w, n, v0, vmed in (map(float, r) for r in rows):
         # The weight is a sink, the norm share falls, and the reason is a small first-token value vector.
         assert w > 0.5 and n < w and v0 < vmed
+
+
+def test_transformer_lens_cache_matches_extraction(beyond):
+    text, _ = beyond
+    diff = float(re.search(r"largest difference from aw.extract: ([\d.e+-]+)", text).group(1))
+    assert diff < 1e-4
+    share = float(re.search(r"strongest previous-token head L\d+\.H\d+: ([\d.]+) of its attention", text).group(1))
+    assert share > 0.5  # well above what any spread-out head gives the one previous token
