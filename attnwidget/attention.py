@@ -703,7 +703,12 @@ class Attention:
             with np.load(path, allow_pickle=False) as f:
                 members = set(f.files)
                 data = {k: f[k] for k in members & _MEMBERS}
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as e:
+        except ValueError as e:
+            if "pickle" in str(e):
+                raise FileFormatError(f"{name} holds a pickled object array; attnwidget files never do, and "
+                                      "pickles are not loaded (they can run code)") from None
+            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
             raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
         return cls._from_members(data, members, name, validate)
 
@@ -748,15 +753,23 @@ class Attention:
                 raise FileFormatError(f"{name}: {key} has dtype {data[key].dtype}; the format stores "
                                       + ("float weights" if key == "weights" else "a bool array"))
         try:
-            # Each field is passed by name: nothing else in the file reaches the constructor.
-            return cls(data["weights"], tokens, data["mask"], generated=data.get("generated"),
-                       layer_ids=info["layer_ids"], head_ids=info["head_ids"],
-                       num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
-                       token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
-                       text=info["text"], meta=info["meta"], validate=validate)
+            # Each field is passed by name: nothing else in the file reaches the constructor. The
+            # weights are checked below, by the caller's choice only.
+            att = cls(data["weights"], tokens, data["mask"], generated=data.get("generated"),
+                      layer_ids=info["layer_ids"], head_ids=info["head_ids"],
+                      num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
+                      token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
+                      text=info["text"], meta=info["meta"], validate=False)
         except AttentionError as e:
-            hint = " (load it with validate=False to read it anyway)" if "weights" in str(e) else ""
-            raise FileFormatError(f"{name} holds an invalid attention: {e}{hint}") from None
+            raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
+        if validate:
+            try:
+                for li in range(att.num_layers):
+                    att._validate(att._weights[li:li + 1], li)
+            except AttentionError as e:
+                raise FileFormatError(f"{name} holds an invalid attention: {e} (Attention.load(path, "
+                                      "validate=False) reads it without this check)") from None
+        return att
 
     def __repr__(self) -> str:
         L, H, Q, K = self.shape

@@ -56,7 +56,7 @@ class _Maps:
     """The maps a metric reads: leading shape, mask, token ids, and blocks of query rows."""
 
     def __init__(self, x: Any, mask: Any = None, token_ids: Sequence[int] | None = None,
-                 probabilities: bool = True):
+                 probabilities: bool = True, allow_empty: bool = False):
         probabilities = V.boolean("probabilities", probabilities)
         if isinstance(x, Attention):
             if mask is not None:
@@ -87,7 +87,7 @@ class _Maps:
             self.lead = a.shape[:-2]
             self.n_query, self.n_key = a.shape[-2:]
             self.mask = self._array_mask(a, mask)
-            if not self.mask.any():
+            if not self.mask.any() and not allow_empty:
                 raise AttentionError("the mask hides every key from every query; nothing to measure")
             if probabilities:
                 V.probabilities("att", a, self.mask)
@@ -103,7 +103,7 @@ class _Maps:
         self.offset = self.n_key - self.n_query
         self.live = self.mask.any(axis=1)
         self.n_live = int(self.live.sum())
-        if self.n_live == 0:
+        if self.n_live == 0 and not allow_empty:
             raise AttentionError("the mask hides every key from every query; nothing to measure")
 
     def _array_mask(self, a: np.ndarray, mask: Any) -> np.ndarray:
@@ -640,7 +640,8 @@ def _layer_maps(att: Any, fusion: str, mask: Any) -> tuple[list[np.ndarray], np.
                 f"rollout composes consecutive layers; this attention holds layers {ids} "
                 "(extract with layers=None or a contiguous range)")
         return [att.fuse(fusion, layer=l) for l in ids], att.mask
-    maps = _Maps(att, mask)
+    # Every key hidden (a one-token text with its token hidden) is valid: each token keeps itself.
+    maps = _Maps(att, mask, allow_empty=True)
     a = maps.array
     if a.ndim != 4:
         raise AttentionError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
