@@ -48,3 +48,17 @@ def test_words_merge_split_characters_and_find_the_lookup(beyond):
     assert n == len(pieces) >= 2
     assert abs(sum(pieces) - word) < 2e-3  # to a word is the sum over its pieces
     assert word > 2 * uniform_word and max(pieces) < word
+
+
+def test_diff_finds_the_heads_norms_change_most(beyond):
+    text, cells = beyond
+    median = float(re.search(r"total variation, weights vs norms: median head ([\d.]+)", text).group(1))
+    rows = re.findall(r"most changed head L\d+\.H\d+: total variation ([\d.]+), first-token share "
+                      r"([\d.]+) by weight, ([\d.]+) by norm", text)
+    assert len(rows) == 3
+    for tv, w, n in (map(float, r) for r in rows):
+        # Far above the typical head, and at least the first-token shift (over 19 rows, 18 of which count).
+        assert tv > 1.5 * median and tv >= 0.9 * abs(w - n) - 0.01
+    views = [o for c in cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, "the diff widget was not displayed"
