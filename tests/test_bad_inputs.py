@@ -407,3 +407,37 @@ def test_views_mark_invisible_and_direction_changing_characters():
         assert escaped == reference_marks(text), text
         assert not any(unicodedata.category(c) in ("Cf", "Zl", "Zp", "Cc") for c in label), label
     assert got[0][1] == "abc⟨U+202E⟩txt.exe"
+
+
+# ------------------------------------------------------------------------------ analysis thresholds
+
+ANALYSIS_REFUSED = [
+    ("report sparsity_above NaN", lambda a: aw.report(a, sparsity_above=float("nan")), aw.AttentionError, r"sparsity_above must be a finite number in \[0.0, 1.0\]; got nan"),
+    ("report locality_below 2", lambda a: aw.report(a, locality_below=2), aw.AttentionError, r"locality_below must be a number in \[0.0, 1.0\]; got 2"),
+    ("report entropy_below str", lambda a: aw.report(a, entropy_below="1"), aw.ArgumentTypeError, r"entropy_below must be a number; got '1'"),
+    ("report entropy_below negative", lambda a: aw.report(a, entropy_below=-1), aw.AttentionError, r"entropy_below must be a number >= 0"),
+    ("analyze threshold -1", lambda a: aw.analyze(a, sparsity_threshold=-1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -1"),
+    ("quality weight NaN", lambda a: aw.evaluate_quality(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
+    ("quality points str", lambda a: aw.evaluate_quality(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
+    ("quality range str", lambda a: aw.evaluate_quality(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
+    ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
+    ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
+    ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
+    ("compare_templates threshold", lambda a: aw.compare_templates(None, None, {"a": "x"}, threshold=float("inf")), aw.AttentionError, r"threshold must be a finite number"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(c, e, m, id=i) for i, c, e, m in ANALYSIS_REFUSED])
+def test_analysis_thresholds_are_checked(call, error, match):
+    a = aw.Attention(softmax_rows(6), [f"t{i}" for i in range(6)], token_ids=list(range(6)))
+    with pytest.raises(error, match=match):
+        call(a)
+
+
+def test_save_html_title_must_be_text(tmp_path):
+    view = aw.AttentionHeatmap(att())
+    with pytest.raises(aw.ArgumentTypeError, match=r"title must be a str or None; got 123"):
+        aw.save_html(view, tmp_path / "a.html", title=123)
+    with pytest.raises(aw.AttentionError, match=r"title holds a character that is not valid text .*lone surrogate"):
+        aw.save_html(view, tmp_path / "a.html", title="a\ud800")
+    assert not (tmp_path / "a.html").exists()
