@@ -267,8 +267,6 @@ def json_value(name: str, value: Any, _path: str = "") -> Any:
     lists; dict keys must be str; sets, bytes, arrays and other objects are refused."""
     where = f"{name}{_path}"
     if value is None or isinstance(value, (bool, str)):
-        if isinstance(value, str):
-            text(where, value)
         return value
     if isinstance(value, np.bool_):
         return bool(value)

@@ -280,7 +280,9 @@ class Attention:
         self.generated = None if generated is None else V.bool_mask("generated", generated)
         if self.generated is not None and self.generated.shape != (Q,):
             raise AttentionError(f"generated must have one bool per query row ({Q}); got {self.generated.shape}")
-        self.text = V.text("text", text, optional=True)
+        if text is not None and not isinstance(text, str):
+            raise ArgumentTypeError(f"text must be a str or None; got {V.show(text)}")
+        self.text = text
         self.meta = meta
 
         if validate and self._weights is not None:
