@@ -5,8 +5,9 @@ from .diff import AttentionDiff
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
+from .neuron import NeuronView
 from .rollout import RolloutBar
 from .selection import Selection
 
-__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "link",
-           "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
+           "Selection", "link", "show"]
