@@ -650,6 +650,8 @@ class Attention:
         path = Path(path)
         if path.is_dir():
             raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
         weights = self._weights
         if weights is None:  # lazy: compute for the file only
             weights = self.materialize(max_bytes=_memory_budget())._weights

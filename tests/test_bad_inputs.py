@@ -113,6 +113,7 @@ REFUSED = [
     ("att int dtype", lambda: M.entropy(np.eye(3, dtype=int)), aw.ArgumentTypeError, r"att must be a floating-point array; got dtype int"),
     ("mask ragged", lambda: M.entropy(MAP, mask=[[True], [True, False]]), aw.AttentionError, r"mask must be an array of numbers"),
     ("token_ids str", lambda: M.pattern_match(MAP, "induction", token_ids="abcd"), aw.ArgumentTypeError, r"token_ids must be a list of ints"),
+    ("pattern negative", lambda: M.pattern_match(MAP, -np.eye(4)), aw.AttentionError, r"pattern array must hold weights in \[0, 1\]"),
     ("pattern None", lambda: M.pattern_match(MAP, None), aw.ArgumentTypeError, r"pattern must be one of"),
     ("pattern name int", lambda: M.pattern(3, 4), aw.ArgumentTypeError, r"name must be one of"),
     ("pattern n_query 0", lambda: M.pattern("self", 0), aw.AttentionError, r"n_query must be an int >= 1; got 0"),
@@ -334,6 +335,13 @@ def test_damaged_and_foreign_files_are_named_as_such(bad_files, case):
     with pytest.raises(aw.FileFormatError, match=match) as info:
         aw.Attention.load(path)
     assert repr(str(path)) in str(info.value) or "info" in str(info.value)
+
+
+def test_save_names_a_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"directory .*nope.* does not exist"):
+        att().save(tmp_path / "nope" / "a.npz")
+    with pytest.raises(aw.ArgumentTypeError, match="path must be a str or a path"):
+        att().save(None)
 
 
 def test_load_of_a_missing_path_or_a_directory(tmp_path):
