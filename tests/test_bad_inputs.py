@@ -179,21 +179,35 @@ def test_dashboard_selection_follows_aw_link():
     assert dash.heatmap.selection is sel and dash.selection is sel
 
 
+class Source:
+    """A minimal lazy source over held weights (the protocol Attention reads: shape, block, subset)."""
+
+    def __init__(self, w):
+        self.w, self.shape = w, w.shape
+        self.calls = 0
+
+    def subset(self, li, hi):
+        return Source(self.w[np.ix_(li, hi)])
+
+    def block(self, li, hi, start, stop, out=None):
+        self.calls += 1
+        b = self.w[li, :, start:stop] if hi is None else self.w[li, hi, start:stop]
+        if out is None:
+            return b.copy()
+        out[...] = b
+        return out
+
+
+def test_saving_lazy_attention_leaves_it_lazy(tmp_path):
+    source = Source(W)
+    lazy = aw.Attention(None, TOKS, causal_mask(4, 4), _source=source)
+    lazy.save(tmp_path / "lazy.npz")
+    assert lazy.is_lazy and lazy._weights is None and source.calls > 0
+    back = aw.Attention.load(tmp_path / "lazy.npz")
+    np.testing.assert_array_equal(back.weights, W)
+
+
 def test_hide_tokens_returns_an_attention_that_stays_lazy():
-    class Source:  # a minimal lazy source over held weights
-        def __init__(self, w):
-            self.w, self.shape = w, w.shape
-
-        def subset(self, li, hi):
-            return Source(self.w[np.ix_(li, hi)])
-
-        def block(self, li, hi, start, stop, out=None):
-            b = self.w[li, :, start:stop] if hi is None else self.w[li, hi, start:stop]
-            if out is None:
-                return b.copy()
-            out[...] = b
-            return out
-
     lazy = aw.Attention(None, TOKS, causal_mask(4, 4), _source=Source(W))
     hidden = lazy.hide_tokens([0])
     assert hidden.is_lazy and not hidden.mask[:, 0].any()
