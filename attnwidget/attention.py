@@ -44,6 +44,9 @@ FORMAT_NAME = "attnwidget.Attention"
 FORMAT_VERSION = 1
 _INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_ids", "offsets", "special",
                 "text", "meta")
+# Constructor arguments added to `info` after version 1, with the value a file without them means.
+# A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
+_INFO_OPTIONAL: dict[str, Any] = {}
 _MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
 
 
@@ -745,7 +748,7 @@ class Attention:
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):
             raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
-        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS)
+        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS) - set(_INFO_OPTIONAL)
         if missing or unknown:
             raise FileFormatError(
                 f"{name}: info does not match the format: "
@@ -763,7 +766,8 @@ class Attention:
                       layer_ids=info["layer_ids"], head_ids=info["head_ids"],
                       num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
                       token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
-                      text=info["text"], meta=info["meta"], validate=False)
+                      text=info["text"], meta=info["meta"], validate=False,
+                      **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()})
         except AttentionError as e:
             raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
         if validate:
