@@ -445,6 +445,9 @@ ANALYSIS_REFUSED = [
     ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
     ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
     ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
+    ("head_roles thresholds not a dict", lambda a: aw.head_roles(a, thresholds=0.5), aw.ArgumentTypeError, r"thresholds must be a dict of role -> threshold; got 0.5"),
+    ("quality range a set", lambda a: aw.evaluate_quality(a, sparsity_range={1, 2}), ValueError, r"sparsity_range must be \(low, high\)"),
+    ("quality patterns a number", lambda a: aw.evaluate_quality(a, expected_patterns=3), aw.ArgumentTypeError, r"expected_patterns must be a pattern name"),
     ("compare_templates threshold", lambda a: aw.compare_templates(None, None, {"a": "x"}, threshold=float("inf")), aw.AttentionError, r"threshold must be a finite number"),
 ]
 
