@@ -12,6 +12,7 @@ from . import charts, metrics
 from .analysis import (analyze, compare_languages, compare_templates, evaluate_quality, head_roles, induction_scores,
                        report, segment_attention)
 from .metrics import attention_flow, rollout
+from .census import census
 
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
@@ -20,5 +21,5 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "Dashboard", "show", "link",
            "save_html",
            "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",
-           "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow"]
+           "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow", "census"]
 __version__ = "0.1.0"
