@@ -292,6 +292,9 @@ class Attention:
             # Layer by layer: the checks' temporaries stay one layer in size.
             for li in range(L):
                 self._validate(self._weights[li:li + 1], li)
+        # Whether the weights are known to be distributions (lazy sources compute softmax);
+        # metrics check unchecked weights themselves.
+        self._checked = validate or _source is not None
 
     @property
     def meta(self) -> dict:
@@ -634,7 +637,9 @@ class Attention:
         kwargs.update(meta=self.meta, generated=self.generated, mask=self.mask, tokens=self.tokens,
                       weights=self._weights, _source=self._source, validate=False)
         kwargs.update(changes)
-        return Attention(**kwargs)
+        out = Attention(**kwargs)
+        out._checked = self._checked  # slices, renormalised and computed copies of checked weights stay valid
+        return out
 
     def save(self, path: str | Path) -> None:
         """Save to the exact path given, as a compressed numpy archive (``.npz`` layout).

@@ -91,6 +91,7 @@ REFUSED = [
     ("materialize max_bytes", lambda: att().materialize(max_bytes="1GB"), aw.ArgumentTypeError, r"max_bytes must be an int"),
     ("from_hf batch index", lambda: aw.Attention.from_hf(tuple(W[:, None]), TOKS, batch_index=3), aw.AttentionError, r"batch_index must be an int in \[-1, 0\]; got 3"),
     # ---- metrics: arrays that are not probabilities, thresholds out of range
+    ("unchecked Attention", lambda: M.entropy(aw.Attention(W * 5, TOKS, validate=False)), aw.AttentionError, r"att must hold probabilities"),
     ("rows sum to 5", lambda: M.entropy(MAP * 5), aw.AttentionError, r"att must hold probabilities in \[0, 1\]"),
     ("row sums 2", lambda: M.confidence(np.full((3, 3), 2 / 3)), aw.AttentionError, r"att rows must sum to 1 over visible keys; a row sums to 2"),
     ("all-zero rows", lambda: M.rollout(np.zeros((2, 1, 3, 3))), aw.AttentionError, r"att rows must sum to 1"),
