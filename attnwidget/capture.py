@@ -21,14 +21,29 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["AttentionSource", "CapturedQK", "Recorder", "CAPTURE_IMPLEMENTATION", "capturing", "configs",
-           "attn_implementation", "self_check", "tower_kind", "CheckFailure", "ROW_CHUNK", "CHECK_ROWS",
-           "drop_check_data", "module_names", "layer_place"]
+__all__ = [
+    "AttentionSource",
+    "CapturedQK",
+    "Recorder",
+    "CAPTURE_IMPLEMENTATION",
+    "capturing",
+    "configs",
+    "attn_implementation",
+    "self_check",
+    "tower_kind",
+    "CheckFailure",
+    "ROW_CHUNK",
+    "CHECK_ROWS",
+    "drop_check_data",
+    "module_names",
+    "layer_place",
+]
 
 CAPTURE_IMPLEMENTATION = "attnwidget_capture"
 
@@ -50,11 +65,12 @@ class AttentionSource(Protocol):
 
     shape: tuple[int, int, int, int]
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def block(
+        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Probabilities ``(heads, stop - start, n_key)`` float32 of one layer, into `out` if given."""
 
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "AttentionSource":
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> AttentionSource:
         """The same source restricted to some layers and heads."""
 
     def mask(self) -> np.ndarray:
@@ -73,7 +89,7 @@ def layer_place(name: str) -> tuple[str, int | None]:
     parts = name.split(".")
     for i, p in enumerate(parts):
         if p.isdigit():
-            return ".".join(parts[:i] + ["*"] + parts[i + 1:]), int(p)
+            return ".".join(parts[:i] + ["*"] + parts[i + 1 :]), int(p)
     return name, None
 
 
@@ -178,8 +194,7 @@ class Recorder:
         return out
 
 
-def _softcapped_attention(module, query, key, value, attention_mask, scaling=None, softcap=None, is_causal=None,
-                          **_):
+def _softcapped_attention(module, query, key, value, attention_mask, scaling=None, softcap=None, is_causal=None, **_):
     """Eager soft-capped attention with SDPA's masking rule: without a mask, causal unless the
     layer says otherwise (the mask builder leaves the mask out when causality alone describes it)."""
     import torch
@@ -245,7 +260,7 @@ def attn_implementation(model, name: str):
             cfg._attn_implementation = name
         yield
     finally:
-        for cfg, old in zip(cfgs, saved):
+        for cfg, old in zip(cfgs, saved, strict=True):
             cfg._attn_implementation = old
 
 
@@ -273,8 +288,7 @@ class CapturedQK:
     (torch LongTensors, or None for all) are the unpadded positions of the queries and keys.
     """
 
-    def __init__(self, layers: list[dict], head_ids: list[int], batch_index: int, q_positions=None,
-                 k_positions=None):
+    def __init__(self, layers: list[dict], head_ids: list[int], batch_index: int, q_positions=None, k_positions=None):
         self.layers = layers
         self.head_ids = list(head_ids)
         self.batch_index = batch_index
@@ -285,9 +299,14 @@ class CapturedQK:
         n_key = first["k"].shape[2] if k_positions is None else len(k_positions)
         self.shape = (len(layers), len(self.head_ids), n_query, n_key)
 
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "CapturedQK":
-        return CapturedQK([self.layers[i] for i in layer_idx], [self.head_ids[i] for i in head_idx],
-                          self.batch_index, self.q_positions, self.k_positions)
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> CapturedQK:
+        return CapturedQK(
+            [self.layers[i] for i in layer_idx],
+            [self.head_ids[i] for i in head_idx],
+            self.batch_index,
+            self.q_positions,
+            self.k_positions,
+        )
 
     def _query_rows(self, li: int, start: int, stop: int, device):
         import torch
@@ -318,7 +337,7 @@ class CapturedQK:
         kv = kv.float()
         contiguous_rows = self.q_positions is None
         if all_heads:
-            qs = q[:, q_rows[0]:q_rows[-1] + 1] if contiguous_rows else q.index_select(1, q_rows)
+            qs = q[:, q_rows[0] : q_rows[-1] + 1] if contiguous_rows else q.index_select(1, q_rows)
             # Scale the small query block rather than the large score block.
             qs = (qs.float() * scaling).contiguous()
             # Grouped-query heads are consecutive per kv head: one batched matmul per kv head,
@@ -383,8 +402,9 @@ class CapturedQK:
 
         return torch.empty(tuple(shape), dtype=torch.float32).numpy()
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def block(
+        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Probabilities ``(heads, stop-start, n_key)`` float32, written into `out` when given."""
         import torch
 
@@ -402,9 +422,61 @@ class CapturedQK:
                 s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
                 s.div_(s.sum(dim=-1, keepdim=True))
                 torch.nan_to_num_(s, nan=0.0)
-                dst[:, s0 - start:s1 - start, :kmax].copy_(s)
-                dst[:, s0 - start:s1 - start, kmax:].zero_()
+                dst[:, s0 - start : s1 - start, :kmax].copy_(s)
+                dst[:, s0 - start : s1 - start, kmax:].zero_()
         return out
+
+    def export_qk(self) -> dict[str, np.ndarray]:
+        """Queries, keys and per-layer facts as numpy arrays, for ``Attention.save(lazy=True)``.
+
+        Only what `attention.QKSource` can recompute exactly: no additive bias or float mask, and
+        each layer's visible keys equal to the union mask cut to the layer's sliding window.
+        """
+        import torch
+
+        from .errors import AttentionError
+
+        for rec in self.layers:
+            if rec["bias"] is not None or (rec["mask"] is not None and rec["mask"].dtype != torch.bool):
+                raise AttentionError(
+                    "this model adds a position bias or float mask to its logits, which a lazy "
+                    "file cannot hold; save(path) stores the weights"
+                )
+        union = torch.from_numpy(self.mask())
+        n_q, n_k = self.shape[2:]
+        qs, ks, scaling, softcap, window = [], [], [], [], []
+        for li, rec in enumerate(self.layers):
+            device = rec["q"].device
+            vis = self.visible(li, self._query_rows(li, 0, n_q, device), self.k_positions, device).cpu()
+            win = int(rec["sliding_window"] or 0)
+            expect = union.clone()
+            if win:
+                rows = torch.arange(n_q)[:, None] + (n_k - n_q)
+                expect &= torch.arange(n_k)[None, :] > rows - win
+            if not torch.equal(vis, expect):
+                raise AttentionError(
+                    f"layer {li}'s mask differs from the others beyond a sliding window; save(path) stores the weights"
+                )
+            q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]
+            if self.q_positions is not None:
+                q = q.index_select(1, self.q_positions.to(q.device))
+            if self.k_positions is not None:
+                k = k.index_select(1, self.k_positions.to(k.device))
+            q = q.index_select(0, torch.as_tensor(self.head_ids, device=q.device))
+            qs.append(q.float().cpu().numpy())
+            ks.append(k.float().cpu().numpy())
+            scaling.append(rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1]))
+            softcap.append(np.nan if rec["softcap"] is None else float(rec["softcap"]))
+            window.append(win)
+        group = self.layers[0]["q"].shape[1] // self.layers[0]["k"].shape[1]
+        return {
+            "queries": np.stack(qs),
+            "keys": np.stack(ks),
+            "kv_index": np.array([h // group for h in self.head_ids], dtype=np.int64),
+            "scaling": np.array(scaling, dtype=np.float64),
+            "softcap": np.array(softcap, dtype=np.float64),
+            "window": np.array(window, dtype=np.int64),
+        }
 
     def mask(self) -> np.ndarray:
         """Visible-key mask ``(n_query, n_key)``: keys visible in any held layer.
@@ -420,6 +492,7 @@ class CapturedQK:
             union = m if union is None else union | m
             if li == 0 and self.layers[li]["mask"] is None and not self.layers[li]["sliding_window"]:
                 break  # plain causal or full attention: every layer sees the same keys
+        assert union is not None
         return union.numpy()
 
 
@@ -437,9 +510,11 @@ class CheckFailure:
     tolerance: float
 
     def __str__(self) -> str:
-        return (f"{tower_kind(self.tower)} layer {self.layer} ({self.tower}), query row {self.row}: "
-                f"captured weights x values differ from the model's attention output by "
-                f"{self.difference:.3g} (relative to the largest value; tolerance {self.tolerance:.1g})")
+        return (
+            f"{tower_kind(self.tower)} layer {self.layer} ({self.tower}), query row {self.row}: "
+            f"captured weights x values differ from the model's attention output by "
+            f"{self.difference:.3g} (relative to the largest value; tolerance {self.tolerance:.1g})"
+        )
 
 
 def _tolerance(dtype) -> float:

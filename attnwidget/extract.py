@@ -18,23 +18,48 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from ._optional import require_models
 from .attention import Attention, AttentionError, _memory_budget
-from .capture import (CAPTURE_IMPLEMENTATION, CapturedQK, Recorder, attn_implementation, capturing, configs,
-                      drop_check_data, module_names, self_check, tower_kind)
+from .capture import (
+    CAPTURE_IMPLEMENTATION,
+    CapturedQK,
+    Recorder,
+    attn_implementation,
+    capturing,
+    configs,
+    drop_check_data,
+    module_names,
+    self_check,
+    tower_kind,
+)
 from .seq2seq import Seq2SeqAttention
 from .tokens import encode, patch_labels, readable_tokens
 
-__all__ = ["extract", "extract_hooks", "generate", "generation_step_row", "readable_tokens",
-           "CAPTURE_IMPLEMENTATION", "ModelError", "Seq2SeqAttention"]
+__all__ = [
+    "extract",
+    "extract_hooks",
+    "generate",
+    "generation_step_row",
+    "readable_tokens",
+    "CAPTURE_IMPLEMENTATION",
+    "ModelError",
+    "Seq2SeqAttention",
+]
 
 
 class ModelError(ValueError):
     """The model cannot give attention for this input (no attention exposed, input too long...)."""
+
+
+# Names other modules import from here.
+_attn_implementation = attn_implementation
+_configs = configs
 
 
 # ---------------------------------------------------------------------------------- model facts
@@ -170,8 +195,17 @@ def _note(meta: dict, text: str) -> dict:
     return meta
 
 
-def _run(model, forward: Callable[[bool], Any], parts: list[_Part], layer_sel, head_sel, meta: dict,
-         method: str, lazy: bool, check: bool) -> dict[str, list[Attention]]:
+def _run(
+    model,
+    forward: Callable[[bool], Any],
+    parts: list[_Part],
+    layer_sel,
+    head_sel,
+    meta: dict,
+    method: str,
+    lazy: bool,
+    check: bool,
+) -> dict[str, list[Attention]]:
     """Run `forward` on the capture path (falling back to eager when allowed) and build every part.
 
     ``forward(eager)`` runs the model once: with ``output_attentions=True`` when `eager`.
@@ -181,8 +215,10 @@ def _run(model, forward: Callable[[bool], Any], parts: list[_Part], layer_sel, h
         try:
             return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method)
         except _CheckFailed as e:
-            reason = (f"the capture did not reproduce the model's attention output ({e}); "
-                      "the weights come from output_attentions under eager attention")
+            reason = (
+                f"the capture did not reproduce the model's attention output ({e}); "
+                "the weights come from output_attentions under eager attention"
+            )
         except _NoCapture as e:
             if method == "capture":
                 raise ModelError(f"{e}; use method='eager'") from None
@@ -190,8 +226,11 @@ def _run(model, forward: Callable[[bool], Any], parts: list[_Part], layer_sel, h
         if method == "capture":
             raise ModelError(reason)
         if lazy:
-            warnings.warn(f"lazy=True is not available for {type(model).__name__}: {reason}; the returned "
-                          "attention is materialised", stacklevel=3)
+            warnings.warn(
+                f"lazy=True is not available for {type(model).__name__}: {reason}; the returned "
+                "attention is materialised",
+                stacklevel=3,
+            )
             reason += " (lazy=True was ignored: eager attention is materialised by the model)"
         meta = _note(meta, reason)
     return _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
@@ -214,8 +253,9 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
     except (ModelError, MemoryError):
         raise
     except Exception as e:  # a model whose own code breaks under the capture (MPT's mask builder)
-        raise _NoCapture(f"{type(model).__name__} failed under the capture implementation "
-                         f"({type(e).__name__}: {e})") from e
+        raise _NoCapture(
+            f"{type(model).__name__} failed under the capture implementation ({type(e).__name__}: {e})"
+        ) from e
     if rec.calls == 0:
         raise _NoCapture(f"{type(model).__name__} does not route attention through transformers' AttentionInterface")
     towers: dict[str, list[dict]] = {}
@@ -250,8 +290,15 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
             part_meta = dict(meta, method="capture")
             if part.kind != "main":
                 part_meta.update(part=part.kind, tower=tower)
-            att = Attention(None, mask=source.mask(), layer_ids=lids, head_ids=source.head_ids, _source=source,
-                            meta=part_meta, **facts)
+            att = Attention(
+                None,
+                mask=source.mask(),
+                layer_ids=lids,
+                head_ids=source.head_ids,
+                _source=source,
+                meta=part_meta,
+                **facts,
+            )
             atts.append(att)
         out[part.kind] = atts
     for recs in towers.values():
@@ -299,8 +346,10 @@ def _tower_for(part: _Part, rec: Recorder) -> str:
         found = [t for t, shape in towers.items() if shape == (nq, nk)]
     if len(found) != 1:
         listing = ", ".join(f"{t} ({tower_kind(t)})" for t in towers) or "none kept"
-        raise ModelError(f"cannot tell which attention layers make the {_part_name(part.kind)}'s attention: "
-                         f"{'several' if found else 'no'} candidates among {listing}")
+        raise ModelError(
+            f"cannot tell which attention layers make the {_part_name(part.kind)}'s attention: "
+            f"{'several' if found else 'no'} candidates among {listing}"
+        )
     return found[0]
 
 
@@ -371,6 +420,7 @@ def extract(
     lazy: bool = False,
     add_special_tokens: bool = True,
     check: bool = True,
+    measure: str = "weight",
 ) -> Attention | list[Attention] | Seq2SeqAttention:
     """Run `model` on `text` (or an image, or any inputs) and return its attention.
 
@@ -397,7 +447,7 @@ def extract(
     image : PIL image or array, optional
         Vision encoders (ViT, DeiT, CLIP and SigLIP vision towers): the image, prepared by the
         processor passed as `tokenizer`. Tokens are ``[CLS]`` (``[DIST]`` for DeiT) and patches
-        ``p(row,col)``; ``meta["patch_grid"]`` is ``(rows, cols)``.
+        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``.
     inputs : dict, optional
         Any model: the keyword arguments of its forward (one example), with `tokens` naming the
         positions of the attention to return.
@@ -418,6 +468,10 @@ def extract(
         times the values must equal the attention output the model computed. On a mismatch
         ``method="auto"`` falls back to eager attention (with a note) and ``method="capture"``
         raises `ModelError` naming the layer and the difference.
+    measure : {"weight", "norm"}
+        ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
+        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs of
+        decoder-only and encoder-only models.
 
     Raises
     ------
@@ -429,12 +483,23 @@ def extract(
     MemoryError
         The full weights would not fit in memory (before anything is computed); `lazy=True` works.
     """
+    require_models("aw.extract")
     if method not in ("auto", "capture", "eager"):
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
+    if measure not in ("weight", "norm"):
+        raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
+    if measure == "norm" and (inputs is not None or image is not None):
+        raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
     if inputs is not None or image is not None:
-        if text is not None or messages is not None or text_pair is not None or target is not None or target_ids is not None:
+        if (
+            text is not None
+            or messages is not None
+            or text_pair is not None
+            or target is not None
+            or target_ids is not None
+        ):
             raise ValueError("pass text (with text_pair, messages, target), an image, or inputs=: one kind of input")
         if inputs is not None and image is not None:
             raise ValueError("pass either image= or inputs=, not both")
@@ -447,8 +512,10 @@ def extract(
         raise ValueError("pass the model's tokenizer: aw.extract(model, tokenizer, text)")
     seq2seq = _is_encoder_decoder(model)
     if (target is not None or target_ids is not None) and not seq2seq:
-        raise ModelError(f"target= is for encoder-decoder models; {type(model).__name__} is not one (its "
-                         "config has is_encoder_decoder=False). Put the whole text in `text` instead")
+        raise ModelError(
+            f"target= is for encoder-decoder models; {type(model).__name__} is not one (its "
+            "config has is_encoder_decoder=False). Put the whole text in `text` instead"
+        )
     if target is not None and target_ids is not None:
         raise ValueError("pass either target or target_ids, not both")
     batched = isinstance(text, (list, tuple))
@@ -456,7 +523,7 @@ def extract(
         raise ValueError("text is an empty list; pass at least one text")
     if batched and (target is not None or target_ids is not None):
         raise ValueError("target= goes with one text; extract each pair on its own")
-    texts = list(text) if batched else (None if text is None else [text])
+    texts = list(text) if isinstance(text, (list, tuple)) else (None if text is None else [text])
     n_layers, n_heads, n_kv = _num_layers_heads(model)
     layer_sel = _check_selection("layers", layers, None if seq2seq else n_layers)
     head_sel = _check_selection("heads", heads, None if seq2seq else n_heads)
@@ -464,8 +531,9 @@ def extract(
     limit = _model_position_limit(model)
     lengths = enc["attention_mask"].sum(1).tolist()
     if limit is not None and enc["input_ids"].shape[1] > limit:
-        raise ModelError(f"the text is {max(lengths)} tokens long; the model accepts at most {limit} "
-                         "positions (shorten the text)")
+        raise ModelError(
+            f"the text is {max(lengths)} tokens long; the model accepts at most {limit} positions (shorten the text)"
+        )
     offsets = enc.pop("offset_mapping", None)
     device = _input_device(model)
     model_inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
@@ -475,8 +543,24 @@ def extract(
     L = len(layer_sel) if layer_sel is not None else n_layers
     H = len(head_sel) if head_sel is not None else n_heads
     if seq2seq:
-        return _extract_seq2seq(model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel,
-                                meta, method, lazy, check, L, H)
+        if measure == "norm":
+            raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
+        return _extract_seq2seq(
+            model,
+            tokenizer,
+            model_inputs,
+            source,
+            target,
+            target_ids,
+            layer_sel,
+            head_sel,
+            meta,
+            method,
+            lazy,
+            check,
+            L,
+            H,
+        )
     _guard_size(L, H, n, n, lazy)
 
     def forward(eager: bool):
@@ -486,6 +570,10 @@ def extract(
 
     part = _Part("main", source, source, "attentions", kv_heads=n_kv)
     results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"]
+    if measure == "norm":
+        from .norms import apply_value_norms
+
+        results = apply_value_norms(model, model_inputs, results)
     return results if batched else results[0]
 
 
@@ -525,14 +613,17 @@ def _decoder_ids(model, tokenizer, target, target_ids):
     if start is None:
         start = getattr(getattr(model, "generation_config", None), "decoder_start_token_id", None)
     if start is None:
-        raise ModelError(f"{type(model).__name__}'s config has no decoder_start_token_id; pass target_ids= "
-                         "with the decoder's input ids instead")
+        raise ModelError(
+            f"{type(model).__name__}'s config has no decoder_start_token_id; pass target_ids= "
+            "with the decoder's input ids instead"
+        )
     shifted = torch.cat([torch.tensor([[int(start)]]), labels[:, :-1]], dim=1)
     return shifted, labels[0].tolist()
 
 
-def _extract_seq2seq(model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel, meta,
-                     method, lazy, check, L, H):
+def _extract_seq2seq(
+    model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel, meta, method, lazy, check, L, H
+):
     import torch
 
     if model_inputs["input_ids"].shape[0] != 1 and (target is not None or target_ids is not None):
@@ -548,8 +639,11 @@ def _extract_seq2seq(model, tokenizer, model_inputs, source, target, target_ids,
         def forward(eager: bool):
             return encoder(**enc_inputs, output_attentions=True) if eager else encoder(**enc_inputs)
 
-        meta = _note(meta, "encoder-decoder model without a target: the encoder's attention alone; "
-                           "pass target='...' for the decoder and cross-attention")
+        meta = _note(
+            meta,
+            "encoder-decoder model without a target: the encoder's attention alone; "
+            "pass target='...' for the decoder and cross-attention",
+        )
         part = _Part("encoder", source, source, "attentions")
         atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
         return atts[0] if len(atts) == 1 else atts
@@ -562,9 +656,12 @@ def _extract_seq2seq(model, tokenizer, model_inputs, source, target, target_ids,
     _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
     ids = dec_ids[0].tolist()
-    target_side = _Side(torch.ones(1, n_tgt, dtype=torch.bool), lambda b, n: dict(
-        tokens=readable_tokens(tokenizer, ids), token_ids=ids, special=[i in special_ids for i in ids],
-        text=target))
+    target_side = _Side(
+        torch.ones(1, n_tgt, dtype=torch.bool),
+        lambda b, n: dict(
+            tokens=readable_tokens(tokenizer, ids), token_ids=ids, special=[i in special_ids for i in ids], text=target
+        ),
+    )
     args = dict(model_inputs, decoder_input_ids=dec_ids)
     args.pop("token_type_ids", None)
 
@@ -576,9 +673,11 @@ def _extract_seq2seq(model, tokenizer, model_inputs, source, target, target_ids,
     meta = dict(meta, source_text=source.facts(0)["text"], target_text=target)
     if labels is not None:
         meta["target_labels"] = labels
-    parts = [_Part("encoder", source, source, "encoder_attentions"),
-             _Part("decoder", target_side, target_side, "decoder_attentions"),
-             _Part("cross", target_side, source, "cross_attentions")]
+    parts = [
+        _Part("encoder", source, source, "encoder_attentions"),
+        _Part("decoder", target_side, target_side, "decoder_attentions"),
+        _Part("cross", target_side, source, "cross_attentions"),
+    ]
     got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
     return Seq2SeqAttention(got["encoder"][0], got["decoder"][0], got["cross"][0], meta=meta)
 
@@ -589,13 +688,14 @@ def _vision_config(model):
 
 
 def _extract_image(model, processor, image, layers, heads, method, lazy, check):
-    import torch
 
     vcfg = _vision_config(model)
     patch = getattr(vcfg, "patch_size", None)
     if patch is None or not hasattr(vcfg, "image_size"):
-        raise ModelError(f"{type(model).__name__} is not a vision model (its config has no image_size / "
-                         "patch_size); pass text with its tokenizer, or inputs= with tokens=")
+        raise ModelError(
+            f"{type(model).__name__} is not a vision model (its config has no image_size / "
+            "patch_size); pass text with its tokenizer, or inputs= with tokens="
+        )
     if processor is None:
         raise ValueError("pass the model's image processor: aw.extract(model, processor, image=...)")
     if hasattr(processor, "image_processor"):  # a combined processor (CLIPProcessor): its image half
@@ -603,14 +703,18 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
     try:
         pixels = processor(images=image, return_tensors="pt")["pixel_values"]
     except Exception as e:
-        raise ValueError(f"{type(processor).__name__} could not prepare the image ({type(e).__name__}: {e}); "
-                         "pass the model's image processor and a PIL image or an (H, W, 3) array") from e
+        raise ValueError(
+            f"{type(processor).__name__} could not prepare the image ({type(e).__name__}: {e}); "
+            "pass the model's image processor and a PIL image or an (H, W, 3) array"
+        ) from e
     size = vcfg.image_size
     size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
     if tuple(pixels.shape[-2:]) != size:
-        raise ModelError(f"the processor made {pixels.shape[-2]} x {pixels.shape[-1]} pixel images; the model "
-                         f"takes {size[0]} x {size[1]}: use the processor that belongs to the model (or resize "
-                         "to its image_size)")
+        raise ModelError(
+            f"the processor made {pixels.shape[-2]} x {pixels.shape[-1]} pixel images; the model "
+            f"takes {size[0]} x {size[1]}: use the processor that belongs to the model (or resize "
+            "to its image_size)"
+        )
     grid = (pixels.shape[-2] // patch, pixels.shape[-1] // patch)
     runner = model
     if not _accepts(model, "pixel_values") or _accepts(model, "input_ids"):
@@ -618,16 +722,25 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
         if runner is None:
             raise ModelError(f"{type(model).__name__} needs more than an image; pass inputs= with tokens=")
     pixels = pixels.to(device=_input_device(model), dtype=next(model.parameters()).dtype)
-    meta = dict(_model_meta(model), patch_grid=grid, patch_size=patch, image_size=size)
-    att = _extract_inputs(runner, {"pixel_values": pixels}, None, layers, heads, method, lazy, check,
-                          labels=lambda n: patch_labels(n, grid), meta=meta, cfg_model=model)
+    meta = dict(_model_meta(model), patch_grid=list(grid), patch_size=patch, image_size=list(size))
+    att = _extract_inputs(
+        runner,
+        {"pixel_values": pixels},
+        None,
+        layers,
+        heads,
+        method,
+        lazy,
+        check,
+        labels=lambda n: patch_labels(n, grid),
+        meta=meta,
+        cfg_model=model,
+    )
     return att
 
 
-def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, labels=None, meta=None,
-                    cfg_model=None):
+def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, labels=None, meta=None, cfg_model=None):
     """Attention of one example given as the model's own keyword arguments."""
-    import torch
 
     if not isinstance(inputs, dict) or not inputs:
         raise TypeError("inputs must be a non-empty dict of the model's forward arguments")
@@ -692,6 +805,7 @@ def extract_hooks(
     mask : bool array (Q, K), optional
         Visible keys. Inferred from the weights when omitted.
     """
+    require_models("aw.extract_hooks")
     import torch
 
     if modules is None:
@@ -714,9 +828,13 @@ def extract_hooks(
 
     def record(i):
         def hook(mod, args, output):
-            w = weights_from(output) if weights_from is not None else (
-                output[1] if isinstance(output, tuple) and len(output) > 1 else None)
+            w = (
+                weights_from(output)
+                if weights_from is not None
+                else (output[1] if isinstance(output, tuple) and len(output) > 1 else None)
+            )
             records[i] = None if w is None else w.detach().float().cpu()
+
         return hook
 
     for i, m in enumerate(modules):
@@ -733,11 +851,16 @@ def extract_hooks(
     if len(records) < len(modules) or any(w is None for w in records.values()):
         missing = [i for i in range(len(modules)) if records.get(i) is None]
         fix = "check `run` and `modules` (a module must return (output, weights))"
-        impl = {getattr(c, "_attn_implementation", None) for c in configs(module)} if hasattr(module, "modules") else set()
-        if impl - {None, "eager"}:
-            fix = (f"the model computes attention with {sorted(impl - {None})[0]!r}, which returns no weights: "
-                   "load it with attn_implementation='eager' (or call model.set_attn_implementation('eager')), "
-                   "or use aw.extract(model, tokenizer, text), which needs neither")
+        impl = (
+            {getattr(c, "_attn_implementation", None) for c in configs(module)} if hasattr(module, "modules") else set()
+        )
+        named = sorted(str(x) for x in impl if x not in (None, "eager"))
+        if named:
+            fix = (
+                f"the model computes attention with {named[0]!r}, which returns no weights: "
+                "load it with attn_implementation='eager' (or call model.set_attn_implementation('eager')), "
+                "or use aw.extract(model, tokenizer, text), which needs neither"
+            )
         raise ModelError(f"attention modules {missing} were not called or returned no weights; {fix}")
     layers = []
     for i in range(len(modules)):
@@ -745,7 +868,9 @@ def extract_hooks(
         if w.ndim == 3:  # (batch, Q, K) averaged weights: one head
             w = w[:, None]
         if w.ndim != 4:
-            raise AttentionError(f"module {i} returned weights of shape {tuple(w.shape)}; expected (batch, heads, Q, K)")
+            raise AttentionError(
+                f"module {i} returned weights of shape {tuple(w.shape)}; expected (batch, heads, Q, K)"
+            )
         layers.append(w[0].numpy())
     return Attention(np.stack(layers), tokens, mask, meta={"model": type(module).__name__, "method": "hooks"})
 

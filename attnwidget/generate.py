@@ -4,11 +4,23 @@ whole sequence gives every step's attention row."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from ._optional import require_models
 from .attention import Attention
-from .extract import (ModelError, _check_selection, _input_device, _is_encoder_decoder, _model_meta,
-                      _model_position_limit, _num_layers_heads, _Part, _run, _Side)
+from .extract import (
+    ModelError,
+    _check_selection,
+    _input_device,
+    _is_encoder_decoder,
+    _model_meta,
+    _model_position_limit,
+    _num_layers_heads,
+    _Part,
+    _run,
+    _Side,
+)
 from .tokens import encode, readable_tokens
 
 __all__ = ["generate", "generation_step_row"]
@@ -51,6 +63,7 @@ def generate(
     generate_kwargs
         Passed to ``model.generate`` (``do_sample``, ``temperature``...). Greedy by default.
     """
+    require_models("aw.generate")
     import torch
 
     if prompt is not None:
@@ -59,8 +72,10 @@ def generate(
             raise ValueError("pass the prompt once, as text")
         text = prompt
     if _is_encoder_decoder(model):
-        raise ModelError(f"{type(model).__name__} is an encoder-decoder model; generate its output with "
-                         "model.generate and pass it to aw.extract(model, tokenizer, text, target=...)")
+        raise ModelError(
+            f"{type(model).__name__} is an encoder-decoder model; generate its output with "
+            "model.generate and pass it to aw.extract(model, tokenizer, text, target=...)"
+        )
     if not hasattr(model, "generate"):
         raise ModelError(f"{type(model).__name__} cannot generate (no .generate method); use aw.extract")
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
@@ -71,8 +86,7 @@ def generate(
     n_prompt = enc["input_ids"].shape[1]
     if limit is not None and n_prompt + max_new_tokens > limit:
         raise ModelError(
-            f"prompt ({n_prompt} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's "
-            f"{limit} positions"
+            f"prompt ({n_prompt} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's {limit} positions"
         )
     device = _input_device(model)
     gen_kwargs = {"do_sample": False, "max_new_tokens": max_new_tokens}
@@ -80,8 +94,9 @@ def generate(
         gen_kwargs["pad_token_id"] = tokenizer.pad_token_id
     gen_kwargs.update(generate_kwargs)
     with torch.no_grad():
-        seq = model.generate(input_ids=enc["input_ids"].to(device),
-                             attention_mask=enc["attention_mask"].to(device), **gen_kwargs)
+        seq = model.generate(
+            input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device), **gen_kwargs
+        )
     ids = seq[0].tolist()
     n_total = len(ids)
     prompt_text = texts[0]
@@ -91,11 +106,16 @@ def generate(
     head_sel = _check_selection("heads", heads, n_heads)
     inputs = {"input_ids": seq, "attention_mask": torch.ones_like(seq)}
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
-    side = _Side(None, lambda b, n: dict(
-        tokens=readable_tokens(tokenizer, ids), token_ids=ids,
-        special=[i in special_ids for i in ids], text=prompt_text + generated_text,
-        generated=[i >= n_prompt for i in range(n_total)],
-    ))
+    side = _Side(
+        None,
+        lambda b, n: dict(
+            tokens=readable_tokens(tokenizer, ids),
+            token_ids=ids,
+            special=[i in special_ids for i in ids],
+            text=prompt_text + generated_text,
+            generated=[i >= n_prompt for i in range(n_total)],
+        ),
+    )
     meta = dict(_model_meta(model), prompt_length=n_prompt, generated_text=generated_text)
     if lazy is None:
         L = len(layer_sel) if layer_sel is not None else (n_layers or 1)

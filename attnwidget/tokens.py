@@ -6,7 +6,8 @@ views show it as text, never markup.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["readable_tokens", "encode", "patch_labels"]
 
@@ -47,8 +48,11 @@ def _split_characters(raw: list[str], texts: list[str]) -> list[str]:
             i += 1
             continue
         j, buf = i, b""
-        while j < len(raw) and _token_bytes(raw[j]) is not None:
-            buf += _token_bytes(raw[j])
+        while j < len(raw):
+            piece = _token_bytes(raw[j])
+            if piece is None:
+                break
+            buf += piece
             j += 1
             try:
                 whole = buf.decode("utf-8")
@@ -57,7 +61,7 @@ def _split_characters(raw: list[str], texts: list[str]) -> list[str]:
                 whole = None
         if whole is None:
             for k in range(i, j):
-                out[k] = _token_bytes(raw[k]).decode("utf-8", errors="backslashreplace")
+                out[k] = (_token_bytes(raw[k]) or b"").decode("utf-8", errors="backslashreplace")
         else:
             m = j - i
             for k in range(i, j):
@@ -93,7 +97,6 @@ def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
             text = " " + text
         texts.append(text if text else tok)
     return _split_characters(raw, texts)
-
 
 
 def encode(tokenizer, texts, text_pair, messages, add_special_tokens):

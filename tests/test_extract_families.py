@@ -5,10 +5,11 @@ import copy
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
+from tiny_seq2seq import SEQ2SEQ, VISION, tiny_seq2seq, tiny_vision
+from tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
-from tiny_models import words
-from tiny_seq2seq import SEQ2SEQ, VISION, test_image as make_image, tiny_seq2seq, tiny_vision
 
 
 def eager_outputs(model, **inputs):
@@ -40,10 +41,14 @@ def test_seq2seq_parts_equal_eager(seq2seq, word_tokenizer, lazy):
     assert s.meta["target_labels"] == labels
     assert s.encoder.tokens == word_tokenizer.convert_ids_to_tokens(word_tokenizer(source)["input_ids"])
     assert s.cross.tokens == s.encoder.tokens and s.cross.query_tokens == s.decoder.tokens
-    out = eager_outputs(model, **word_tokenizer(source, return_tensors="pt"),
-                        decoder_input_ids=torch.tensor([s.decoder.token_ids]))
-    for part, field, layers in (("encoder", "encoder_attentions", 2), ("decoder", "decoder_attentions", 3),
-                                ("cross", "cross_attentions", 3)):
+    out = eager_outputs(
+        model, **word_tokenizer(source, return_tensors="pt"), decoder_input_ids=torch.tensor([s.decoder.token_ids])
+    )
+    for part, field, layers in (
+        ("encoder", "encoder_attentions", 2),
+        ("decoder", "decoder_attentions", 3),
+        ("cross", "cross_attentions", 3),
+    ):
         att = s[part]
         assert att.is_lazy == lazy and att.meta["method"] == "capture" and att.meta["part"] == part
         assert att.layer_ids == list(range(layers)), part
@@ -81,7 +86,9 @@ def test_target_ids_are_fed_as_given(word_tokenizer):
     model = tiny_seq2seq("marian")
     s = aw.extract(model, word_tokenizer, words(4), target_ids=[94, 5, 6])
     assert s.decoder.token_ids == [94, 5, 6] and "target_labels" not in s.meta
-    out = eager_outputs(model, **word_tokenizer(words(4), return_tensors="pt"), decoder_input_ids=torch.tensor([[94, 5, 6]]))
+    out = eager_outputs(
+        model, **word_tokenizer(words(4), return_tensors="pt"), decoder_input_ids=torch.tensor([[94, 5, 6]])
+    )
     np.testing.assert_allclose(s.cross.weights, stacked(out.cross_attentions), atol=1e-5)
 
 
@@ -98,7 +105,7 @@ def test_t5_position_bias_with_padding(word_tokenizer):
     """A padded batch through T5's encoder: relative position bias and padding mask together."""
     model = tiny_seq2seq("t5")
     batch = aw.extract(model, word_tokenizer, [words(3), words(10)], lazy=True)
-    for text, att in zip([words(3), words(10)], batch):
+    for text, att in zip([words(3), words(10)], batch, strict=True):
         out = eager_outputs(model.get_encoder(), **word_tokenizer(text, return_tensors="pt"))
         np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5)
 
@@ -128,7 +135,7 @@ def test_vision_encoders_equal_eager_with_patch_tokens(kind, lazy):
     att = aw.extract(model, processor, image=image, lazy=lazy)
     prefix = {"vit": ["[CLS]"], "deit": ["[CLS]", "[DIST]"], "clip": ["[CLS]"], "siglip": []}[kind]
     assert att.tokens == prefix + [f"p({r},{c})" for r in range(4) for c in range(4)]
-    assert att.meta["patch_grid"] == (4, 4) and att.meta["method"] == "capture" and att.is_lazy == lazy
+    assert att.meta["patch_grid"] == [4, 4] and att.meta["method"] == "capture" and att.is_lazy == lazy
     out = eager_outputs(model, pixel_values=processor(images=image, return_tensors="pt")["pixel_values"])
     np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5, rtol=0)
     assert not att.is_causal
@@ -140,7 +147,9 @@ def test_generic_inputs_with_tokens():
     names = [f"x{i}" for i in range(17)]
     att = aw.extract(model, inputs={"pixel_values": pixels}, tokens=names, layers=[1])
     assert att.tokens == names and att.layer_ids == [1]
-    np.testing.assert_allclose(att.layer(1), stacked(eager_outputs(model, pixel_values=pixels).attentions)[1], atol=1e-5)
+    np.testing.assert_allclose(
+        att.layer(1), stacked(eager_outputs(model, pixel_values=pixels).attentions)[1], atol=1e-5
+    )
     with pytest.raises(ValueError, match="got 3 tokens for attention over 17 positions"):
         aw.extract(model, inputs={"pixel_values": pixels}, tokens=["a", "b", "c"])
     with pytest.raises(ValueError, match="inputs= needs tokens="):

@@ -15,15 +15,21 @@ def test_translation_notebook(tmp_path):
     diffs = [float(x) for x in re.findall(r"max difference from eager ([\d.e+-]+)", text)]
     assert len(diffs) == 3 and max(diffs) < 1e-5
     assert len(re.findall(r"^\s*'.*' -> '.*'\s+\d\.\d\d$", text, flags=re.M)) >= 5  # one alignment per target token
-    assert any("application/vnd.jupyter.widget-view+json" in out.get("data", {})
-               for cell in cells for out in cell.get("outputs", []))
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for cell in cells
+        for out in cell.get("outputs", [])
+    )
 
 
 def test_vision_notebook(tmp_path):
     text, cells = run_notebook("vision.ipynb", tmp_path)
-    assert "patch grid: (6, 6) tokens: ['[CLS]', 'p(0,0)', 'p(0,1)', 'p(0,2)']" in text
+    assert "patch grid: [6, 6] tokens: ['[CLS]', 'p(0,0)', 'p(0,1)', 'p(0,2)']" in text
     assert "most attended patch: p(" in text
     assert float(re.search(r"rollout row sums to ([\d.]+)", text).group(1)) == 1.0
     assert float(re.search(r"max difference from eager: ([\d.e+-]+)", text).group(1)) < 1e-5
-    assert any("application/vnd.jupyter.widget-view+json" in out.get("data", {})
-               for cell in cells for out in cell.get("outputs", []))
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for cell in cells
+        for out in cell.get("outputs", [])
+    )

@@ -14,15 +14,35 @@ def tiny_seq2seq(kind: str):
     torch.manual_seed(0)
     common = dict(vocab_size=100, pad_token_id=93, eos_token_id=92, bos_token_id=94, decoder_start_token_id=94)
     if kind in ("bart", "mbart", "marian"):
-        cfg_cls, model_cls = {"bart": (T.BartConfig, T.BartModel), "mbart": (T.MBartConfig, T.MBartModel),
-                              "marian": (T.MarianConfig, T.MarianMTModel)}[kind]
-        cfg = cfg_cls(d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
-                      decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
-                      **common)
+        cfg_cls, model_cls = {
+            "bart": (T.BartConfig, T.BartModel),
+            "mbart": (T.MBartConfig, T.MBartModel),
+            "marian": (T.MarianConfig, T.MarianMTModel),
+        }[kind]
+        cfg = cfg_cls(
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=3,
+            encoder_attention_heads=4,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            max_position_embeddings=64,
+            **common,
+        )
         return model_cls(cfg).eval()
     if kind == "t5":
-        cfg = T.T5Config(d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=3, num_heads=4,
-                         relative_attention_num_buckets=8, relative_attention_max_distance=16, **common)
+        cfg = T.T5Config(
+            d_model=32,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_decoder_layers=3,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+            relative_attention_max_distance=16,
+            **common,
+        )
         return T.T5ForConditionalGeneration(cfg).eval()
     raise ValueError(kind)
 
@@ -34,8 +54,9 @@ def tiny_vision(kind: str):
 
     torch.manual_seed(0)
     size = {"height": 32, "width": 32}
-    common = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, image_size=32,
-                  patch_size=8)
+    common = dict(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, image_size=32, patch_size=8
+    )
     if kind == "vit":
         model = T.ViTModel(T.ViTConfig(**common), add_pooling_layer=False)
         proc = T.ViTImageProcessorPil(size=size)
