@@ -299,7 +299,19 @@ def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any],
         w = att.layer(l)
         sink = np.where(att.mask & on_hidden, w, 0).sum(axis=-1, dtype=np.float64)  # (H, Q)
         out["sink_share"].append(sink.mean(axis=-1))
-        vals = M.compute(renormalize(w, keep) if hidden else w, specs, mask=keep, token_ids=att.token_ids)
+        if hidden:
+            mass = np.where(keep, w, 0).sum(axis=-1)  # (H, Q)
+            empty = (mass <= 0) & rows_with_keys
+            w = renormalize(w, keep)
+        if hidden and empty.any():
+            # A head that puts a row's whole attention on the sinks has nothing left to measure in
+            # that row: the row is left out of that head's means (as rows that see no key are).
+            per = [_compute(w[h:h + 1], specs, keep & ~empty[h][:, None], att.token_ids, 1)
+                   if (keep & ~empty[h][:, None]).any() else {k: np.full(1, np.nan) for k in specs}
+                   for h in range(att.num_heads)]
+            vals = {k: np.concatenate([np.atleast_1d(p[k]) for p in per]) for k in specs}
+        else:
+            vals = _compute(w, specs, keep, att.token_ids, att.num_heads)
         for k in specs:
             out[k].append(np.asarray(vals[k], dtype=np.float64))
     result = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
@@ -311,6 +323,25 @@ def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any],
         for k in uniform:
             result[f"{k}_uniform"] = np.full((att.num_layers, att.num_heads), float(base[k]))
     return result
+
+
+def _compute(w: np.ndarray, specs: Mapping[str, Any], keep: np.ndarray, token_ids: Any, heads: int) -> dict:
+    """`metrics.compute`, with NaN for a metric no row qualifies for (normalised entropy of rows that
+    see one key once the sinks are hidden)."""
+    try:
+        return M.compute(w, specs, mask=keep, token_ids=token_ids)
+    except ValueError as e:
+        if "no query row qualifies" not in str(e):
+            raise
+    out = {}
+    for k, spec in specs.items():
+        try:
+            out[k] = M.compute(w, {k: spec}, mask=keep, token_ids=token_ids)[k]
+        except ValueError as e:
+            if "no query row qualifies" not in str(e):
+                raise
+            out[k] = np.full(heads, np.nan)
+    return out
 
 
 # ------------------------------------------------------------------------------------- analyze
@@ -520,7 +551,7 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
     per_layer = {k: vals[k].mean(axis=1) for k in names}
     layers = Table.from_columns({"layer": att.layer_ids, **per_layer},
                                 title=f"per layer (means over heads; {_describe_hidden(att, hidden)})")
-    summary = {f"mean_{k}": float(np.nanmean(v)) for k, v in per_layer.items()}
+    summary = {f"mean_{k}": float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for k, v in per_layer.items()}
     L = att.num_layers
     recs: list[dict] = []
 

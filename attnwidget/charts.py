@@ -38,8 +38,8 @@ def _layer_table(result: Any) -> Table:
         return result.layers
     if isinstance(result, Table) and "layer" in result.columns:
         return result
-    raise TypeError("metric_lines takes a Report, a Quality or a Table with a 'layer' column "
-                    f"(aw.analyze, aw.report, aw.evaluate_quality); got {type(result).__name__}")
+    raise TypeError("metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
+                    f"(aw.analyze, aw.report, aw.shape_score); got {type(result).__name__}")
 
 
 def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: str = "") -> Any:
@@ -78,7 +78,7 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
         marks.append(Lines(x=layers.astype(float), y=y, scales={"x": xs, "y": ys},
                            labels=[f"{m} ({unit})" for m in group], display_legend=True, marker="circle",
                            marker_size=16, line_style="solid" if side == "left" else "dashed"))
-        axes.append(Axis(scale=ys, orientation="vertical", side=side, label=unit,
+        axes.append(Axis(scale=ys, side=side, label=unit,
                          grid_lines="solid" if side == "left" else "none"))
     return Figure(marks=marks, axes=axes, title=title or "metrics per layer", legend_location="top-right")
 
@@ -155,7 +155,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     xs = OrdinalScale()
     ys = LinearScale(min=0.0, max=1.0) if unit == SHARE else (LinearScale() if values.min() < 0 else LinearScale(min=0.0))
     bars = Bars(x=names, y=values, scales={"x": xs, "y": ys})
-    axes = [Axis(scale=xs), Axis(scale=ys, orientation="vertical", side="left", label=f"{metric} ({unit})")]
+    axes = [Axis(scale=xs), Axis(scale=ys, side="left", label=f"{metric} ({unit})")]
     return Figure(marks=[bars], axes=axes, title=title or metric)
 
 
@@ -180,7 +180,7 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     names = list(shares)
     xs, ys = OrdinalScale(), LinearScale(min=0.0, max=1.0)
     bars = Bars(x=names, y=np.array([shares[n] for n in names]), scales={"x": xs, "y": ys})
-    axes = [Axis(scale=xs, label="part"), Axis(scale=ys, orientation="vertical", side="left", label=SHARE)]
+    axes = [Axis(scale=xs, label="part"), Axis(scale=ys, side="left", label=SHARE)]
     where = "mean over layers" if layer is None else f"layer {layer}"
     what = "sinks excluded" if content else "sinks apart" if seg.sinks else "nothing hidden"
     return Figure(marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})")
@@ -209,7 +209,7 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)
     grid = GridHeatMap(color=m, row=list(seg.names), column=list(seg.names),
                        scales={"row": rs, "column": cs, "color": col}, display_format=".2f")
-    axes = [Axis(scale=cs, label="to"), Axis(scale=rs, orientation="vertical", side="left", label="from"),
+    axes = [Axis(scale=cs, label="to"), Axis(scale=rs, side="left", label="from"),
             ColorAxis(scale=col, side="right", label=SHARE)]
     name = "mean over layers" if layer is None else f"layer {layer}"
     return Figure(marks=[grid], axes=axes, title=title or f"part-to-part attention ({name})")

@@ -49,8 +49,12 @@ def _check_memory(model: Any, n_tokens: int, what: str, layers: Sequence[int] | 
     if need > budget:
         raise MemoryError(
             f"{what} needs the attention of {L} layers x {H} heads over {n_tokens} tokens: "
-            f"{need / 2**30:.1f} GiB of float32, more than the {budget / 2**30:.1f} GiB this machine can spare; "
+            f"{_size(need)} of float32, more than the {_size(budget)} this machine can spare; "
             "pass layers=/heads= to keep fewer, or a shorter input")
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
 def _tokenizer_count(tokenizer: Any, spec: Any) -> int:

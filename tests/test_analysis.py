@@ -124,6 +124,15 @@ def test_analyze_hides_sinks_by_default(tiny_llama, word_tokenizer):
         A.analyze(att, sparsity_threshold=float("inf"))
 
 
+def test_a_head_parked_entirely_on_the_sink_has_nothing_left_to_measure():
+    table = A.analyze(role_heads())  # head 1 puts every row's attention on token 0
+    assert table["sink_share"][1] == pytest.approx(1.0)
+    assert np.isnan(table["entropy"][1]) and np.isnan(table["locality"][1])
+    # The other heads are measured on their own rows as usual (row 0 sees only the sink).
+    prev = role_heads().head(0, 0).astype(float)
+    assert table["entropy"][0] == pytest.approx(hidden_reference(prev, role_heads().mask, [0], ref_entropy))
+
+
 def test_table_sorts_and_shows_html():
     t = A.Table.from_columns({"name": ["a", "b", "c"], "v": [0.2, np.nan, 0.9]}, "t")
     assert list(t.sort("v")["name"]) == ["c", "a", "b"]
