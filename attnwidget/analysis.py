@@ -163,7 +163,8 @@ class Table:
             numeric = [c for c in frame.columns if frame[c].dtype.kind == "f"]
             styler = frame.style.format({c: "{:.3f}" for c in numeric}).hide(axis="index")
             # Bars need no matplotlib (a background gradient would); one bar scale per column.
-            styler = styler.bar(subset=[c for c in numeric if np.isfinite(frame[c]).any()], color="#9ecae1")
+            varied = [c for c in numeric if np.isfinite(frame[c]).any() and frame[c].max() > frame[c].min()]
+            styler = styler.bar(subset=varied, color="#9ecae1")
             return title + styler.to_html()
         rows = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in self.columns) + "</tr>"
                        for row in self.records)
@@ -376,7 +377,8 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
     Table
         One row per (layer, head): ``sink_share`` (raw attention on the hidden keys), then on the
         rest: entropy, normalized_entropy, sparsity, locality, focus_consistency, confidence,
-        sink_mass (first `sink_k` keys), previous_token and self (see `attnwidget.metrics`).
+        previous_token and self (see `attnwidget.metrics`); with ``hide=None``, no sink_share but
+        sink_mass (attention on the first `sink_k` keys).
     """
     att = _check_attention(att, "analyze")
     _fraction("sparsity_threshold", sparsity_threshold)
@@ -385,6 +387,8 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
     specs["sparsity"] = ("sparsity", {"threshold": sparsity_threshold})
     specs["focus_consistency"] = ("focus_consistency", {"top_k": top_k})
     specs["sink_mass"] = ("sink_mass", {"k": sink_k})
+    if hidden:
+        del specs["sink_mass"]  # with the sinks hidden it is measured as sink_share instead
     values = _head_stats(att, hidden, specs)
     L, H = att.num_layers, att.num_heads
     cols: dict[str, Any] = {"layer": np.repeat(att.layer_ids, H), "head": np.tile(att.head_ids, L)}
@@ -400,8 +404,8 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
 
 MESSAGES = {
     "en": {
-        "sinks": "{where} takes {share:.0%} of the attention on average (up to {top:.0%} in layer {layer}); "
-                 "uniform attention would give it {uniform:.0%}.",
+        "sinks": "Attention parked on {where}: {share:.0%} on average (up to {top:.0%} in layer {layer}); "
+                 "uniform attention would put {uniform:.0%} there.",
         "sinks_action": "This is how the model parks attention, not a fact about the prompt: read the other "
                         "numbers, measured on the rest with the sinks hidden (hide=None shows the raw maps).",
         "uniform": "Attention over the content is nearly uniform (normalised entropy {value:.2f}, where 1 is "
@@ -415,8 +419,8 @@ MESSAGES = {
                         "start. Use the part shares to see which part they read.",
         "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, sinks excluded; reading it "
                     "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).",
-        "part_low_action": "If the answer needs {part!r}, move it next to the question or repeat it there, "
-                           "then check the outcome with aw.compare_templates.",
+        "part_low_action": "If the answer needs {part!r}, put it right before where the answer goes (or repeat "
+                           "it there), then check the outcome with aw.compare_templates.",
         "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, sinks excluded "
                     "(uniform reading: {uniform:.1%}, {ratio:.2f}x).",
         "part_top_action": "Keep what the answer needs in {part!r}; a part read far above its share is where "
@@ -426,11 +430,11 @@ MESSAGES = {
         "who_generated": "the generated tokens",
         "who_last": "the last token",
         "who_rows": "the chosen query tokens",
-        "first_token": "The first token {tok}",
-        "sink_tokens": "The sink tokens {tok}",
+        "first_token": "the first token {tok}",
+        "sink_tokens": "the sink tokens {tok}",
     },
     "zh": {
-        "sinks": "{where}平均占据 {share:.0%} 的注意力(第 {layer} 层最高 {top:.0%});均匀注意力只会给它 {uniform:.0%}。",
+        "sinks": "注意力停放在{where}上:平均 {share:.0%}(第 {layer} 层最高 {top:.0%});均匀注意力只会给 {uniform:.0%}。",
         "sinks_action": "这是模型\"停放\"注意力的方式,并不反映提示词本身:请看其余指标,它们已隐藏汇聚点、"
                         "只在剩余内容上计算(hide=None 可查看原始注意力)。",
         "uniform": "在 {total} 层中有 {n} 层,内容上的注意力接近均匀(归一化熵 {value:.2f},1 表示在同样多的"
@@ -442,7 +446,7 @@ MESSAGES = {
         "local_action": "这本身不需要修改:远距离读取正是答案读取开头指令的方式。请用各部分的份额查看它们读了哪一部分。",
         "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}(不含汇聚点);若与其余部分同样均匀地读取,"
                     "应为 {uniform:.1%}({ratio:.2f} 倍)。",
-        "part_low_action": "如果答案需要 {part!r},请把它移到问题旁边或在那里重复一遍,再用 aw.compare_templates 检查输出。",
+        "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.compare_templates 检查输出。",
         "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}(不含汇聚点;均匀读取为 {uniform:.1%},"
                     "{ratio:.2f} 倍)。",
         "part_top_action": "把答案需要的内容放在 {part!r} 中;被读取远高于其份额的部分,措辞的改动影响最大。",
@@ -517,7 +521,7 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
       same keys, in more than half of the layers.
     - parts (when `parts` is given): a part whose share of the queries' attention, sinks excluded,
       is below `part_below` times what reading every visible key alike would give it, and the part
-      read most. The queries default to the generated tokens of an `aw.generate` result, else the
+      read most when it is read above that uniform share. The queries default to the generated tokens of an `aw.generate` result, else the
       last token (the one that predicts the answer).
 
     Parameters
@@ -596,16 +600,18 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
                                  {"share": content[n]}, {"uniform": uniform[n]},
                                  words["part_low_action"].format(part=n)))
         best = max(named, key=lambda n: content[n])
-        recs.append(_rec("part", words["part_top"].format(part=best, share=content[best], uniform=uniform[best],
-                                                          ratio=ratios[best], who=who),
-                         {"share": content[best]}, {"uniform": uniform[best]},
-                         words["part_top_action"].format(part=best)))
+        if ratios[best] > 1:  # "read most" only when read above a uniform reading
+            recs.append(_rec("part", words["part_top"].format(part=best, share=content[best], uniform=uniform[best],
+                                                              ratio=ratios[best], who=who),
+                             {"share": content[best]}, {"uniform": uniform[best]},
+                             words["part_top_action"].format(part=best)))
     if not recs:
         recs.append(_rec("none", words["none"].format(sink=sink_above), {}, {}, ""))
     return Report(summary, layers, recs, hidden, seg)
 
 
 def _rec(kind: str, finding: str, measurement: dict, baseline: dict, action: str) -> dict:
+    finding = finding[:1].upper() + finding[1:]
     message = f"{finding} {action}".strip()
     return {"kind": kind, "finding": finding, "measurement": measurement, "baseline": baseline,
             "action": action, "message": message}

@@ -170,7 +170,7 @@ def test_report_recommendations_have_evidence_baseline_and_action():
     # Uniform attention's share on tokens 0 and 2: row i sees i + 1 keys, of which 1 (i < 2) or 2 are sinks.
     uniform = np.mean([(1 if i < 2 else 2) / (i + 1) for i in range(8)])
     assert sink["baseline"]["uniform"] == pytest.approx(uniform)
-    assert "The sink tokens 't0', 't2'" in sink["finding"] and "hide=None" in sink["action"]
+    assert sink["finding"].startswith("Attention parked on the sink tokens 't0', 't2'") and "hide=None" in sink["action"]
     quiet = A.report(att, sink_above=1.0, uniform_above=1.0)
     assert all(r["kind"] != "sinks" for r in quiet.recommendations)
     for name in ("sink_above", "uniform_above", "part_below"):
@@ -195,13 +195,16 @@ def test_report_near_uniform_is_relative_to_length():
 
 
 def test_report_parts_and_chinese():
-    att = sink_attention()
+    base = sink_attention()
+    w = base.weights.copy()
+    w[0, :, 7] = [0.5, 0.04, 0, 0.04, 0.04, 0.04, 0.3, 0.04]  # the last token reads t6 most
+    att = aw.Attention(w, base.tokens, offsets=base.offsets, text=base.text)
     parts = {"a": "t1 t2 t3", "b": "t4 t5", "c": "t6"}
     rep = A.report(att, parts=parts, part_below=0.9)
     seg = rep.parts
     assert seg.queries.tolist() == [7] and seg.sinks == [0, 2]
     content, uniform = seg.content_shares(), seg.content_uniform()
-    low = [r for r in rep.recommendations if r["kind"] == "part" and "move it" in r["action"]]
+    low = [r for r in rep.recommendations if r["kind"] == "part" and "right before" in r["action"]]
     expected_low = [n for n in ("a", "b", "c") if content[n] / uniform[n] < 0.9]
     assert [r["finding"].split("'")[1] for r in low] == expected_low
     for r in low:
@@ -210,7 +213,8 @@ def test_report_parts_and_chinese():
         assert r["baseline"]["uniform"] == pytest.approx(uniform[name])
     top = rep.recommendations[-1]
     best = max("abc", key=lambda n: content[n])
-    assert f"reads '{best}' most" in top["finding"]
+    assert content[best] > uniform[best]  # so the part read most is named
+    assert f"reads '{best}' most" in top["finding"] and top["finding"].startswith("The last token")
     zh = A.report(att, parts=parts, lang="zh", part_below=0.9)
     assert [r["kind"] for r in zh.recommendations] == [r["kind"] for r in rep.recommendations]
     assert "读得最多" in zh.recommendations[-1]["message"] and "汇聚" in zh.recommendations[0]["message"]
