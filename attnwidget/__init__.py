@@ -1,19 +1,24 @@
 """attnwidget: look inside a transformer's attention from a notebook."""
 
-from .attention import Attention, AttentionError
+from ._optional import MissingExtraError
+from .attention import Attention
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
 from .models import load_model
 from .widgets.export import save_html
-from .widgets import AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, RolloutBar, Selection, link, show
+from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
+                      Selection, link, show)
 from . import charts, experiments, metrics
-from .analysis import (analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span)
+from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
 from .experiments import compare_languages, compare_templates, head_roles, induction_scores
 from .image import save_image
 from .metrics import attention_flow, rollout
 
-__all__ = ["Attention", "AttentionError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
+__all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
+           "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
            "load_model", "readable_tokens",
-           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "Selection", "Dashboard", "show", "link",
+           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "Selection",
+           "Dashboard", "show", "link",
            "save_html",
            "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
            "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",

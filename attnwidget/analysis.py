@@ -34,17 +34,33 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _validate as V
 from . import metrics as M
 from .attention import Attention, renormalize
 
 __all__ = [
-    "Table", "analyze", "report", "Report", "shape_score", "ShapeScore", "evaluate_quality", "Quality",
-    "segment_attention", "SegmentAttention", "tokens_span", "TokenSpan", "find_sinks", "head_roles",
-    "role_counts", "ROLES", "SINK_THRESHOLD",
+    "Table",
+    "analyze",
+    "report",
+    "Report",
+    "shape_score",
+    "ShapeScore",
+    "evaluate_quality",
+    "Quality",
+    "segment_attention",
+    "SegmentAttention",
+    "tokens_span",
+    "TokenSpan",
+    "find_sinks",
+    "head_roles",
+    "role_counts",
+    "ROLES",
+    "SINK_THRESHOLD",
 ]
 
 # A key other than the first is a sink when some head gives it at least this much of the attention
@@ -58,24 +74,13 @@ SINK_MIN_ROWS = 4
 ROLES = ("induction", "previous_token", "self", "first_token", "local", "broad")
 
 DEFAULT_ROLE_THRESHOLDS = {
-    "induction": 0.3,       # share of attention on the induction target in the repeated half
+    "induction": 0.3,  # share of attention on the induction target in the repeated half
     "previous_token": 0.5,  # share of attention on key i - 1
-    "self": 0.5,            # share on key i
-    "first_token": 0.5,     # sink mass: attention on the first token from later rows
-    "local": 0.7,           # share within `window` positions, the first token excluded
-    "broad": 0.75,          # normalised entropy (1 = uniform over visible keys)
+    "self": 0.5,  # share on key i
+    "first_token": 0.5,  # sink mass: attention on the first token from later rows
+    "local": 0.7,  # share within `window` positions, the first token excluded
+    "broad": 0.75,  # normalised entropy (1 = uniform over visible keys)
 }
-
-
-def _fraction(name: str, value: Any, *, high: float = 1.0) -> float:
-    """A finite number in [0, high], or a ValueError naming the argument."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [0, {high:g}]; got {value!r}") from None
-    if not (math.isfinite(v) and 0.0 <= v <= high):
-        raise ValueError(f"{name} must be a finite number in [0, {high:g}]; got {value!r}")
-    return v
 
 
 # ------------------------------------------------------------------------------------- tables
@@ -94,7 +99,7 @@ class Table:
         self.title = title
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Any], title: str = "") -> "Table":
+    def from_columns(cls, columns: Mapping[str, Any], title: str = "") -> Table:
         cols = {k: np.asarray(v) for k, v in columns.items()}
         n = {len(v) for v in cols.values()}
         if len(n) != 1:
@@ -125,14 +130,14 @@ class Table:
     def to_dicts(self) -> list[dict]:
         return [{k: _plain(row[k]) for k in self.columns} for row in self.records]
 
-    def where(self, **equal: Any) -> "Table":
+    def where(self, **equal: Any) -> Table:
         """Rows whose columns equal the given values, e.g. ``table.where(layer=3)``."""
         keep = np.ones(len(self), bool)
         for k, v in equal.items():
             keep &= self[k] == v
         return Table(self.records[keep], self.title)
 
-    def sort(self, column: str, *, descending: bool = True) -> "Table":
+    def sort(self, column: str, *, descending: bool = True) -> Table:
         """Rows ordered by one column (largest first by default; NaN last)."""
         values = self[column]
         if values.dtype.kind in "fiub":
@@ -166,8 +171,10 @@ class Table:
             varied = [c for c in numeric if np.isfinite(frame[c]).any() and frame[c].max() > frame[c].min()]
             styler = styler.bar(subset=varied, color="#9ecae1")
             return title + styler.to_html()
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in self.columns) + "</tr>"
-                       for row in self.records)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in self.columns) + "</tr>"
+            for row in self.records
+        )
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
@@ -191,8 +198,8 @@ def _format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: 
     cells = [[_cell(v) for v in r] for r in shown]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = [title] if title else []
-    lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
-    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
+    lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=False)))
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=False)) for r in cells]
     if len(rows) > limit:
         lines.append(f"... {len(rows) - limit} more rows")
     return "\n".join(lines)
@@ -202,10 +209,12 @@ def _check_attention(att: Any, what: str) -> Attention:
     if not isinstance(att, Attention):
         raise TypeError(
             f"{what} takes an aw.Attention (from aw.extract or aw.generate, or aw.Attention(weights, tokens)); "
-            f"got {type(att).__name__}")
+            f"got {type(att).__name__}"
+        )
     if att.n_key < 2:
-        raise ValueError(f"{what} needs at least two tokens (sinks, neighbours and spread are "
-                         f"undefined for one); got {att.n_key}")
+        raise ValueError(
+            f"{what} needs at least two tokens (sinks, neighbours and spread are undefined for one); got {att.n_key}"
+        )
     return att
 
 
@@ -231,9 +240,8 @@ def find_sinks(att: Attention, *, threshold: float = SINK_THRESHOLD, min_rows: i
         Sorted key positions; always starts with 0.
     """
     att = _check_attention(att, "find_sinks")
-    threshold = _fraction("threshold", threshold)
-    if not isinstance(min_rows, (int, np.integer)) or min_rows < 1:
-        raise ValueError(f"min_rows must be a positive int; got {min_rows!r}")
+    threshold = V.fraction("threshold", threshold)
+    min_rows = V.integer("min_rows", min_rows, low=1)
     offset = att.n_key - att.n_query
     seen = att.mask.copy()
     rows_abs = np.arange(att.n_query) + offset
@@ -280,8 +288,9 @@ def _describe_hidden(att: Attention, hidden: Sequence[int]) -> str:
 # ------------------------------------------------------------------------------------- per-head stats
 
 
-def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any], *,
-                uniform: Sequence[str] = ()) -> dict[str, np.ndarray]:
+def _head_stats(
+    att: Attention, hidden: Sequence[int], specs: Mapping[str, Any], *, uniform: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
     """Metrics of every head, ``(layers, heads)``, with `hidden` keys removed and rows renormalised.
 
     Also ``sink_share`` (raw attention on the hidden keys) and, for each name in `uniform`,
@@ -296,8 +305,8 @@ def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any],
     rows_with_keys = keep.any(axis=1)
     out: dict[str, list] = {k: [] for k in specs}
     out["sink_share"] = []
-    for l in att.layer_ids:
-        w = att.layer(l)
+    for layer in att.layer_ids:
+        w = att.layer(layer)
         sink = np.where(att.mask & on_hidden, w, 0).sum(axis=-1, dtype=np.float64)  # (H, Q)
         out["sink_share"].append(sink.mean(axis=-1))
         if hidden:
@@ -307,9 +316,12 @@ def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any],
         if hidden and empty.any():
             # A head that puts a row's whole attention on the sinks has nothing left to measure in
             # that row: the row is left out of that head's means (as rows that see no key are).
-            per = [_compute(w[h:h + 1], specs, keep & ~empty[h][:, None], att.token_ids, 1)
-                   if (keep & ~empty[h][:, None]).any() else {k: np.full(1, np.nan) for k in specs}
-                   for h in range(att.num_heads)]
+            per = [
+                _compute(w[h : h + 1], specs, keep & ~empty[h][:, None], att.token_ids, 1)
+                if (keep & ~empty[h][:, None]).any()
+                else {k: np.full(1, np.nan) for k in specs}
+                for h in range(att.num_heads)
+            ]
             vals = {k: np.concatenate([np.atleast_1d(p[k]) for p in per]) for k in specs}
         else:
             vals = _compute(w, specs, keep, att.token_ids, att.num_heads)
@@ -318,8 +330,7 @@ def _head_stats(att: Attention, hidden: Sequence[int], specs: Mapping[str, Any],
     result = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
     if uniform:
         flat = keep.astype(np.float32)
-        flat = np.divide(flat, flat.sum(-1, keepdims=True), out=np.zeros_like(flat),
-                         where=rows_with_keys[:, None])
+        flat = np.divide(flat, flat.sum(-1, keepdims=True), out=np.zeros_like(flat), where=rows_with_keys[:, None])
         base = M.compute(flat, {k: specs[k] for k in uniform}, mask=keep, token_ids=att.token_ids)
         for k in uniform:
             result[f"{k}_uniform"] = np.full((att.num_layers, att.num_heads), float(base[k]))
@@ -360,8 +371,9 @@ HEAD_METRICS = {
 }
 
 
-def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 0.01, top_k: int = 3,
-            sink_k: int = 1) -> Table:
+def analyze(
+    att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 0.01, top_k: int = 3, sink_k: int = 1
+) -> Table:
     """Every head's metrics, with sinks apart.
 
     Parameters
@@ -381,7 +393,7 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
         sink_mass (attention on the first `sink_k` keys).
     """
     att = _check_attention(att, "analyze")
-    _fraction("sparsity_threshold", sparsity_threshold)
+    V.fraction("sparsity_threshold", sparsity_threshold)
     hidden = _hidden_keys(att, hide)
     specs = dict(HEAD_METRICS)
     specs["sparsity"] = ("sparsity", {"threshold": sparsity_threshold})
@@ -396,8 +408,9 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
         cols["sink_share"] = values["sink_share"].reshape(L * H)
     for k in specs:
         cols[k] = values[k].reshape(L * H)
-    return Table.from_columns(cols, title=f"per-head metrics ({L} layers x {H} heads, {att.n_key} tokens; "
-                                          f"{_describe_hidden(att, hidden)})")
+    return Table.from_columns(
+        cols, title=f"per-head metrics ({L} layers x {H} heads, {att.n_key} tokens; {_describe_hidden(att, hidden)})"
+    )
 
 
 # ------------------------------------------------------------------------------------- messages
@@ -405,28 +418,28 @@ def analyze(att: Attention, *, hide: Any = "sinks", sparsity_threshold: float = 
 MESSAGES = {
     "en": {
         "sinks": "Attention parked on {where}: {share:.0%} on average (up to {top:.0%} in layer {layer}); "
-                 "uniform attention would put {uniform:.0%} there.",
+        "uniform attention would put {uniform:.0%} there.",
         "sinks_action": "This is how the model parks attention, not a fact about the prompt: read the other "
-                        "numbers, measured on the rest with the sinks hidden (hide=None shows the raw maps).",
+        "numbers, measured on the rest with the sinks hidden (hide=None shows the raw maps).",
         "uniform": "Attention over the content is nearly uniform (normalised entropy {value:.2f}, where 1 is "
-                   "uniform over the same number of keys) in {n} of {total} layers.",
+        "uniform over the same number of keys) in {n} of {total} layers.",
         "uniform_action": "The model singles out no part of this text; if the answer is wrong, state the task "
-                          "in one short line right before the answer and compare the outcome with "
-                          "aw.compare_templates.",
+        "in one short line right before the answer and compare the outcome with "
+        "aw.compare_templates.",
         "local": "Attention is less local than uniform attention over the same keys would be "
-                 "(locality {value:.3f} against {baseline:.3f}) in {n} of {total} layers: those layers read far back.",
+        "(locality {value:.3f} against {baseline:.3f}) in {n} of {total} layers: those layers read far back.",
         "local_action": "Nothing to fix by itself: far reads are how the answer reaches an instruction at the "
-                        "start. Use the part shares to see which part they read.",
+        "start. Use the part shares to see which part they read.",
         "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, sinks excluded; reading it "
-                    "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).",
+        "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).",
         "part_low_action": "If the answer needs {part!r}, put it right before where the answer goes (or repeat "
-                           "it there), then check the outcome with aw.compare_templates.",
+        "it there), then check the outcome with aw.compare_templates.",
         "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, sinks excluded "
-                    "(uniform reading: {uniform:.1%}, {ratio:.2f}x).",
+        "(uniform reading: {uniform:.1%}, {ratio:.2f}x).",
         "part_top_action": "Keep what the answer needs in {part!r}; a part read far above its share is where "
-                           "wording changes matter most.",
+        "wording changes matter most.",
         "none": "No finding: sinks below {sink:.0%}, content attention not near uniform, no part far below "
-                "its uniform share.",
+        "its uniform share.",
         "who_generated": "the generated tokens",
         "who_last": "the last token",
         "who_rows": "the chosen query tokens",
@@ -435,20 +448,20 @@ MESSAGES = {
     },
     "zh": {
         "sinks": "注意力停放在{where}上:平均 {share:.0%}(第 {layer} 层最高 {top:.0%});均匀注意力只会给 {uniform:.0%}。",
-        "sinks_action": "这是模型\"停放\"注意力的方式,并不反映提示词本身:请看其余指标,它们已隐藏汇聚点、"
-                        "只在剩余内容上计算(hide=None 可查看原始注意力)。",
+        "sinks_action": '这是模型"停放"注意力的方式,并不反映提示词本身:请看其余指标,它们已隐藏汇聚点、'
+        "只在剩余内容上计算(hide=None 可查看原始注意力)。",
         "uniform": "在 {total} 层中有 {n} 层,内容上的注意力接近均匀(归一化熵 {value:.2f},1 表示在同样多的"
-                   "词元上均匀分布)。",
+        "词元上均匀分布)。",
         "uniform_action": "模型没有突出文本的任何部分;如果答案错误,请在答案位置之前用一句简短的话说明任务,"
-                          "并用 aw.compare_templates 比较实际输出。",
+        "并用 aw.compare_templates 比较实际输出。",
         "local": "在 {total} 层中有 {n} 层,注意力的局部性低于同样词元上均匀注意力的局部性"
-                 "(局部性 {value:.3f},基线 {baseline:.3f}):这些层在读取较远的内容。",
+        "(局部性 {value:.3f},基线 {baseline:.3f}):这些层在读取较远的内容。",
         "local_action": "这本身不需要修改:远距离读取正是答案读取开头指令的方式。请用各部分的份额查看它们读了哪一部分。",
         "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}(不含汇聚点);若与其余部分同样均匀地读取,"
-                    "应为 {uniform:.1%}({ratio:.2f} 倍)。",
+        "应为 {uniform:.1%}({ratio:.2f} 倍)。",
         "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.compare_templates 检查输出。",
         "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}(不含汇聚点;均匀读取为 {uniform:.1%},"
-                    "{ratio:.2f} 倍)。",
+        "{ratio:.2f} 倍)。",
         "part_top_action": "把答案需要的内容放在 {part!r} 中;被读取远高于其份额的部分,措辞的改动影响最大。",
         "none": "没有发现:汇聚点低于 {sink:.0%},内容注意力不接近均匀,也没有部分远低于其均匀份额。",
         "who_generated": "生成的词元",
@@ -489,15 +502,23 @@ class Report:
         What the chosen queries read, when `parts` was given.
     """
 
-    def __init__(self, summary: dict, layers: Table, recommendations: list[dict], sinks: list[int],
-                 parts: "SegmentAttention | None" = None):
+    def __init__(
+        self,
+        summary: dict,
+        layers: Table,
+        recommendations: list[dict],
+        sinks: list[int],
+        parts: SegmentAttention | None = None,
+    ):
         self.summary, self.layers, self.recommendations = summary, layers, recommendations
         self.sinks, self.parts = sinks, parts
 
     def __repr__(self) -> str:
-        lines = ["Attention report",
-                 "summary: " + ", ".join(f"{k} {v:.3f}" for k, v in self.summary.items()),
-                 repr(self.layers)]
+        lines = [
+            "Attention report",
+            "summary: " + ", ".join(f"{k} {v:.3f}" for k, v in self.summary.items()),
+            repr(self.layers),
+        ]
         if self.parts is not None:
             lines.append(repr(self.parts))
         lines.append("recommendations:")
@@ -505,9 +526,19 @@ class Report:
         return "\n".join(lines)
 
 
-def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: Any = None, unit: str | None = None,
-           hide: Any = "sinks", lang: str = "en", sink_above: float = 0.3, uniform_above: float = 0.9,
-           part_below: float = 0.5, sparsity_threshold: float = 0.01) -> Report:
+def report(
+    att: Attention,
+    *,
+    parts: Mapping[str, Any] | None = None,
+    queries: Any = None,
+    unit: str | None = None,
+    hide: Any = "sinks",
+    lang: str = "en",
+    sink_above: float = 0.3,
+    uniform_above: float = 0.9,
+    part_below: float = 0.5,
+    sparsity_threshold: float = 0.01,
+) -> Report:
     """Per-layer measurements and recommendations, each with its evidence, a baseline and an action.
 
     Findings (each only when its rule fires):
@@ -543,18 +574,23 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
     """
     att = _check_attention(att, "report")
     words = _lang(lang)
-    sink_above = _fraction("sink_above", sink_above)
-    uniform_above = _fraction("uniform_above", uniform_above)
-    part_below = _fraction("part_below", part_below)
-    _fraction("sparsity_threshold", sparsity_threshold)
+    sink_above = V.fraction("sink_above", sink_above)
+    uniform_above = V.fraction("uniform_above", uniform_above)
+    part_below = V.fraction("part_below", part_below)
+    V.fraction("sparsity_threshold", sparsity_threshold)
     hidden = _hidden_keys(att, hide)
-    specs = {"entropy": "entropy", "normalized_entropy": ("entropy", {"normalized": True}),
-             "sparsity": ("sparsity", {"threshold": sparsity_threshold}), "locality": "locality"}
+    specs = {
+        "entropy": "entropy",
+        "normalized_entropy": ("entropy", {"normalized": True}),
+        "sparsity": ("sparsity", {"threshold": sparsity_threshold}),
+        "locality": "locality",
+    }
     vals = _head_stats(att, hidden, specs, uniform=("locality",))
     names = ["sink_share", "entropy", "normalized_entropy", "sparsity", "locality", "locality_uniform"]
     per_layer = {k: vals[k].mean(axis=1) for k in names}
-    layers = Table.from_columns({"layer": att.layer_ids, **per_layer},
-                                title=f"per layer (means over heads; {_describe_hidden(att, hidden)})")
+    layers = Table.from_columns(
+        {"layer": att.layer_ids, **per_layer}, title=f"per layer (means over heads; {_describe_hidden(att, hidden)})"
+    )
     summary = {f"mean_{k}": float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for k, v in per_layer.items()}
     L = att.num_layers
     recs: list[dict] = []
@@ -569,22 +605,38 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
             uniform = float(np.mean((att.mask & on).sum(axis=1) / np.maximum(visible, 1)))
             toks = ", ".join(repr(att.tokens[i]) for i in hidden[:4])
             where = (words["first_token"] if hidden == [0] else words["sink_tokens"]).format(tok=toks)
-            finding = words["sinks"].format(where=where, share=float(s.mean()), top=float(s[top]),
-                                            layer=att.layer_ids[top], uniform=uniform)
-            recs.append(_rec("sinks", finding, {"sink_share": float(s.mean())}, {"uniform": uniform},
-                             words["sinks_action"]))
+            finding = words["sinks"].format(
+                where=where, share=float(s.mean()), top=float(s[top]), layer=att.layer_ids[top], uniform=uniform
+            )
+            recs.append(
+                _rec("sinks", finding, {"sink_share": float(s.mean())}, {"uniform": uniform}, words["sinks_action"])
+            )
     ne = per_layer["normalized_entropy"]
     flat = ne > uniform_above
     if flat.sum() > L / 2:
         value = float(np.nanmean(ne[flat]))
-        recs.append(_rec("uniform", words["uniform"].format(value=value, n=int(flat.sum()), total=L),
-                         {"normalized_entropy": value}, {"uniform": 1.0}, words["uniform_action"]))
+        recs.append(
+            _rec(
+                "uniform",
+                words["uniform"].format(value=value, n=int(flat.sum()), total=L),
+                {"normalized_entropy": value},
+                {"uniform": 1.0},
+                words["uniform_action"],
+            )
+        )
     loc, base = per_layer["locality"], per_layer["locality_uniform"]
     far = loc < base
     if far.sum() > L / 2:
         value, baseline = float(loc[far].mean()), float(base[far].mean())
-        recs.append(_rec("note", words["local"].format(value=value, baseline=baseline, n=int(far.sum()), total=L),
-                         {"locality": value}, {"locality_uniform": baseline}, words["local_action"]))
+        recs.append(
+            _rec(
+                "note",
+                words["local"].format(value=value, baseline=baseline, n=int(far.sum()), total=L),
+                {"locality": value},
+                {"locality_uniform": baseline},
+                words["local_action"],
+            )
+        )
 
     seg = None
     if parts is not None:
@@ -595,16 +647,30 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
         ratios = {n: content[n] / uniform[n] if uniform[n] > 0 else math.nan for n in named}
         for n in named:
             if ratios[n] < part_below:
-                recs.append(_rec("part", words["part_low"].format(part=n, share=content[n], uniform=uniform[n],
-                                                                  ratio=ratios[n], who=who),
-                                 {"share": content[n]}, {"uniform": uniform[n]},
-                                 words["part_low_action"].format(part=n)))
+                recs.append(
+                    _rec(
+                        "part",
+                        words["part_low"].format(
+                            part=n, share=content[n], uniform=uniform[n], ratio=ratios[n], who=who
+                        ),
+                        {"share": content[n]},
+                        {"uniform": uniform[n]},
+                        words["part_low_action"].format(part=n),
+                    )
+                )
         best = max(named, key=lambda n: content[n])
         if ratios[best] > 1:  # "read most" only when read above a uniform reading
-            recs.append(_rec("part", words["part_top"].format(part=best, share=content[best], uniform=uniform[best],
-                                                              ratio=ratios[best], who=who),
-                             {"share": content[best]}, {"uniform": uniform[best]},
-                             words["part_top_action"].format(part=best)))
+            recs.append(
+                _rec(
+                    "part",
+                    words["part_top"].format(
+                        part=best, share=content[best], uniform=uniform[best], ratio=ratios[best], who=who
+                    ),
+                    {"share": content[best]},
+                    {"uniform": uniform[best]},
+                    words["part_top_action"].format(part=best),
+                )
+            )
     if not recs:
         recs.append(_rec("none", words["none"].format(sink=sink_above), {}, {}, ""))
     return Report(summary, layers, recs, hidden, seg)
@@ -613,8 +679,14 @@ def report(att: Attention, *, parts: Mapping[str, Any] | None = None, queries: A
 def _rec(kind: str, finding: str, measurement: dict, baseline: dict, action: str) -> dict:
     finding = finding[:1].upper() + finding[1:]
     message = f"{finding} {action}".strip()
-    return {"kind": kind, "finding": finding, "measurement": measurement, "baseline": baseline,
-            "action": action, "message": message}
+    return {
+        "kind": kind,
+        "finding": finding,
+        "measurement": measurement,
+        "baseline": baseline,
+        "action": action,
+        "message": message,
+    }
 
 
 # ------------------------------------------------------------------------------------- shape score
@@ -631,8 +703,10 @@ class ShapeScore:
         self.layers, self.score, self.patterns = layers, score, patterns
 
     def __repr__(self) -> str:
-        return (f"Attention shape score {self.score:.3f} (ranges and locality; not a measure of whether the "
-                f"prompt works)\n{self.layers!r}")
+        return (
+            f"Attention shape score {self.score:.3f} (ranges and locality; not a measure of whether the "
+            f"prompt works)\n{self.layers!r}"
+        )
 
 
 Quality = ShapeScore
@@ -648,15 +722,25 @@ def _expected(expected_patterns: Any) -> dict[str, Any]:
     out = {}
     for p in expected_patterns:
         if not isinstance(p, str):
-            raise ValueError("expected_patterns must be pattern names or a dict of name -> pattern "
-                             f"(a name from {M.PATTERNS} or an (n_query, n_key) array); got {type(p).__name__}")
+            raise ValueError(
+                "expected_patterns must be pattern names or a dict of name -> pattern "
+                f"(a name from {M.PATTERNS} or an (n_query, n_key) array); got {type(p).__name__}"
+            )
         out[p] = p
     return out
 
 
-def shape_score(att: Attention, expected_patterns: Any = None, *, hide: Any = "sinks",
-                entropy_range: tuple[float, float] = (1.0, 3.0), sparsity_range: tuple[float, float] = (0.3, 0.7),
-                entropy_points: float = 0.3, sparsity_points: float = 0.3, locality_weight: float = 0.4) -> ShapeScore:
+def shape_score(
+    att: Attention,
+    expected_patterns: Any = None,
+    *,
+    hide: Any = "sinks",
+    entropy_range: tuple[float, float] = (1.0, 3.0),
+    sparsity_range: tuple[float, float] = (0.3, 0.7),
+    entropy_points: float = 0.3,
+    sparsity_points: float = 0.3,
+    locality_weight: float = 0.4,
+) -> ShapeScore:
     """How the attention is shaped: entropy and sparsity inside ranges, and locality, as one number.
 
     A layer scores `entropy_points` when its entropy lies strictly inside `entropy_range`, plus
@@ -680,32 +764,48 @@ def shape_score(att: Attention, expected_patterns: Any = None, *, hide: Any = "s
     """
     att = _check_attention(att, "shape_score")
     for name, rng in (("entropy_range", entropy_range), ("sparsity_range", sparsity_range)):
-        if len(rng) != 2 or not all(math.isfinite(float(v)) for v in rng) or not rng[0] < rng[1]:
-            raise ValueError(f"{name} must be (low, high), finite, with low < high; got {rng!r}")
-    for name, v in (("entropy_points", entropy_points), ("sparsity_points", sparsity_points),
-                    ("locality_weight", locality_weight)):
-        _fraction(name, v)
+        if (
+            isinstance(rng, (str, bytes))
+            or not hasattr(rng, "__len__")
+            or len(rng) != 2
+            or not V.number(f"{name}[0]", rng[0]) < V.number(f"{name}[1]", rng[1])
+        ):
+            raise ValueError(f"{name} must be (low, high) with low < high; got {rng!r}")
+    entropy_points = V.number("entropy_points", entropy_points, low=0)
+    sparsity_points = V.number("sparsity_points", sparsity_points, low=0)
+    locality_weight = V.number("locality_weight", locality_weight, low=0)
     patterns = _expected(expected_patterns)
-    specs: dict[str, Any] = {"entropy": "entropy", "sparsity": "sparsity", "locality": "locality",
-                             "focus_consistency": "focus_consistency"}
+    specs: dict[str, Any] = {
+        "entropy": "entropy",
+        "sparsity": "sparsity",
+        "locality": "locality",
+        "focus_consistency": "focus_consistency",
+    }
     for label, p in patterns.items():
         specs[f"pattern_{label}"] = ("pattern_match", {"pattern": p})
     hidden = _hidden_keys(att, hide)
     vals = {k: v.mean(axis=1) for k, v in _head_stats(att, hidden, specs).items() if k in specs}
     e, s = vals["entropy"], vals["sparsity"]
-    score = (entropy_points * ((entropy_range[0] < e) & (e < entropy_range[1]))
-             + sparsity_points * ((sparsity_range[0] < s) & (s < sparsity_range[1]))
-             + locality_weight * vals["locality"])
-    layers = Table.from_columns({"layer": att.layer_ids, **vals, "score": score},
-                                title=f"per layer (means over heads; {_describe_hidden(att, hidden)})")
+    score = (
+        entropy_points * ((entropy_range[0] < e) & (e < entropy_range[1]))
+        + sparsity_points * ((sparsity_range[0] < s) & (s < sparsity_range[1]))
+        + locality_weight * vals["locality"]
+    )
+    layers = Table.from_columns(
+        {"layer": att.layer_ids, **vals, "score": score},
+        title=f"per layer (means over heads; {_describe_hidden(att, hidden)})",
+    )
     return ShapeScore(layers, float(score.mean()), list(patterns))
 
 
 def evaluate_quality(att: Attention, expected_patterns: Any = None, **kwargs: Any) -> ShapeScore:
     """Deprecated name of `shape_score`, which measures attention's shape, not a prompt's quality."""
-    warnings.warn("evaluate_quality is deprecated: it is renamed shape_score because it does not predict "
-                  "whether a prompt works; compare prompts with aw.compare_templates(..., target=...)",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "evaluate_quality is deprecated: it is renamed shape_score because it does not predict "
+        "whether a prompt works; compare prompts with aw.compare_templates(..., target=...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return shape_score(att, expected_patterns, **kwargs)
 
 
@@ -752,8 +852,10 @@ def _offsets(att: Attention) -> list[tuple[int, int]] | None:
 def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> dict[str, list[int]]:
     """Part name -> token positions (in text order); every ambiguity is an error."""
     if not isinstance(parts, Mapping) or not parts:
-        raise ValueError("parts must be a non-empty dict of name -> substring, (start, end) span with "
-                         "unit='char' or 'token', or aw.tokens_span(start, stop)")
+        raise ValueError(
+            "parts must be a non-empty dict of name -> substring, (start, end) span with "
+            "unit='char' or 'token', or aw.tokens_span(start, stop)"
+        )
     if unit not in (None, "char", "token"):
         raise ValueError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
     text = att.text
@@ -765,28 +867,36 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
         if isinstance(part, TokenSpan) or (unit == "token" and not isinstance(part, str)):
             start, end = _pair(name, part, "token")
             if not end <= att.n_key:
-                raise ValueError(f"part {name!r} token span ({start}, {end}) is outside the {att.n_key} tokens "
-                                 f"(expected 0 <= start < end <= {att.n_key})")
+                raise ValueError(
+                    f"part {name!r} token span ({start}, {end}) is outside the {att.n_key} tokens "
+                    f"(expected 0 <= start < end <= {att.n_key})"
+                )
             out[name] = list(range(start, end))
             continue
         if isinstance(part, str):
             if text is None:
-                raise ValueError(f"part {name!r} is a substring, but the attention has no text; give token "
-                                 "spans (aw.tokens_span or unit='token')")
+                raise ValueError(
+                    f"part {name!r} is a substring, but the attention has no text; give token "
+                    "spans (aw.tokens_span or unit='token')"
+                )
             if not part:
                 raise ValueError(f"part {name!r} is an empty string; give a substring of the text")
             count = text.count(part)
             if count == 0:
                 raise ValueError(f"part {name!r}: {part[:40]!r} does not occur in the text")
             if count > 1:
-                raise ValueError(f"part {name!r}: {part[:40]!r} occurs {count} times in the text; "
-                                 "pass a (start, end) span with unit='char' to say which")
+                raise ValueError(
+                    f"part {name!r}: {part[:40]!r} occurs {count} times in the text; "
+                    "pass a (start, end) span with unit='char' to say which"
+                )
             start = text.index(part)
             span = (start, start + len(part))
         else:
             if unit is None:
-                raise ValueError(f"part {name!r} is a pair of numbers {part!r}: say what they count with "
-                                 "unit='char' or unit='token' (or use aw.tokens_span(start, stop))")
+                raise ValueError(
+                    f"part {name!r} is a pair of numbers {part!r}: say what they count with "
+                    "unit='char' or unit='token' (or use aw.tokens_span(start, stop))"
+                )
             span = _pair(name, part, "char")
             if text is None or not span[1] <= len(text):
                 limit = "no text" if text is None else f"expected 0 <= start < end <= {len(text)}"
@@ -794,8 +904,10 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
         if offsets is None:
             offsets = _offsets(att)
             if offsets is None:
-                raise ValueError("character parts need the attention's text and character offsets (aw.extract "
-                                 "with a fast tokenizer records them); give token spans instead")
+                raise ValueError(
+                    "character parts need the attention's text and character offsets (aw.extract "
+                    "with a fast tokenizer records them); give token spans instead"
+                )
         a, b = span
         toks = []
         for t, (x, y) in enumerate(offsets):
@@ -808,8 +920,10 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             if y <= x or not (x < b and y > a):
                 continue
             if x < a or y > b:
-                raise ValueError(f"token {t} {att.tokens[t]!r} (characters {x}-{y}) straddles the edge of part "
-                                 f"{name!r} {span}; move the edge to a token boundary or use token spans")
+                raise ValueError(
+                    f"token {t} {att.tokens[t]!r} (characters {x}-{y}) straddles the edge of part "
+                    f"{name!r} {span}; move the edge to a token boundary or use token spans"
+                )
             toks.append(t)
         if not toks:
             raise ValueError(f"part {name!r} {span} covers no token")
@@ -818,8 +932,10 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
     for name, toks in out.items():
         for t in toks:
             if t in owner:
-                raise ValueError(f"parts {owner[t]!r} and {name!r} overlap at token {t} {att.tokens[t]!r}; "
-                                 "parts must not share tokens")
+                raise ValueError(
+                    f"parts {owner[t]!r} and {name!r} overlap at token {t} {att.tokens[t]!r}; "
+                    "parts must not share tokens"
+                )
             owner[t] = name
     return dict(sorted(out.items(), key=lambda kv: kv[1][0]))
 
@@ -828,11 +944,11 @@ def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
     try:
         start, end = (int(v) for v in part)
     except (TypeError, ValueError):
-        raise ValueError(f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; "
-                         f"got {part!r}") from None
+        raise ValueError(
+            f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; got {part!r}"
+        ) from None
     if not 0 <= start < end:
-        raise ValueError(f"part {name!r} {what} span ({start}, {end}) is empty or negative "
-                         "(expected 0 <= start < end)")
+        raise ValueError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
     return start, end
 
 
@@ -846,8 +962,10 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries == "generated":
             n_prompt = att.meta.get("prompt_length")
             if not generated or n_prompt is None:
-                raise ValueError("queries='generated' needs attention from aw.generate; for a prompt use "
-                                 "queries='last' (the token that predicts the answer)")
+                raise ValueError(
+                    "queries='generated' needs attention from aw.generate; for a prompt use "
+                    "queries='last' (the token that predicts the answer)"
+                )
             # Generated token s was produced while reading row prompt_length - 1 + s.
             return np.arange(n_prompt - 1, att.n_key - 1), "generated"
         if queries == "last":
@@ -857,20 +975,27 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries in parts:
             rows = np.array([t for t in parts[queries] if t >= offset])
             if rows.size == 0:
-                raise ValueError(f"part {queries!r} has no query rows (the attention holds rows {offset}-{att.n_key - 1})")
+                raise ValueError(
+                    f"part {queries!r} has no query rows (the attention holds rows {offset}-{att.n_key - 1})"
+                )
             return rows, queries
-        raise ValueError(f"queries must be 'generated', 'last', 'all', a part name ({list(parts)}) or token "
-                         f"positions; got {queries!r}")
+        raise ValueError(
+            f"queries must be 'generated', 'last', 'all', a part name ({list(parts)}) or token "
+            f"positions; got {queries!r}"
+        )
     try:
         rows = np.array(sorted({int(q) for q in np.atleast_1d(queries)}))
     except (TypeError, ValueError):
-        raise ValueError(f"queries must be 'generated', 'last', 'all', a part name or token positions; got {queries!r}") from None
+        raise ValueError(
+            f"queries must be 'generated', 'last', 'all', a part name or token positions; got {queries!r}"
+        ) from None
     if rows.size == 0:
         raise ValueError("queries is empty")
     bad = rows[(rows < offset) | (rows >= att.n_key)]
     if bad.size:
-        raise ValueError(f"query positions {bad.tolist()} are not query rows of this attention "
-                         f"(rows {offset}-{att.n_key - 1})")
+        raise ValueError(
+            f"query positions {bad.tolist()} are not query rows of this attention (rows {offset}-{att.n_key - 1})"
+        )
     return rows, "rows"
 
 
@@ -901,12 +1026,24 @@ class SegmentAttention:
         Hidden key positions (the ``"sinks"`` entry).
     """
 
-    def __init__(self, names, part_names, per_head, uniform, queries, queries_label, matrix, token_index, tokens,
-                 layer_ids, sinks):
+    def __init__(
+        self,
+        names,
+        part_names,
+        per_head,
+        uniform,
+        queries,
+        queries_label,
+        matrix,
+        token_index,
+        tokens,
+        layer_ids,
+        sinks,
+    ):
         self.names, self.part_names = names, part_names
         self.per_head = per_head
         self.per_layer = per_head.mean(axis=1)
-        self.shares = {n: float(v) for n, v in zip(names, self.per_layer.mean(axis=0))}
+        self.shares = {n: float(v) for n, v in zip(names, self.per_layer.mean(axis=0), strict=False)}
         self.uniform = uniform
         self.queries, self.queries_label = queries, queries_label
         self.matrix = matrix
@@ -929,12 +1066,14 @@ class SegmentAttention:
         """Shares in one model layer (mean over heads)."""
         if layer not in self.layer_ids:
             raise IndexError(f"layer {layer} is not in this result; it holds layers {self.layer_ids}")
-        return {n: float(v) for n, v in zip(self.names, self.per_layer[self.layer_ids.index(layer)])}
+        return {n: float(v) for n, v in zip(self.names, self.per_layer[self.layer_ids.index(layer)], strict=False)}
 
     def table(self) -> Table:
         """Per layer: each name's share."""
-        return Table.from_columns({"layer": self.layer_ids, **{n: self.per_layer[:, i] for i, n in enumerate(self.names)}},
-                                  title=f"share of the {self.queries_label} queries' attention per layer")
+        return Table.from_columns(
+            {"layer": self.layer_ids, **{n: self.per_layer[:, i] for i, n in enumerate(self.names)}},
+            title=f"share of the {self.queries_label} queries' attention per layer",
+        )
 
     def chart(self, **kwargs: Any):
         """A bqplot bar chart of the shares (see `charts.segment_shares`)."""
@@ -948,17 +1087,29 @@ class SegmentAttention:
         for n in self.names:
             c = content.get(n, math.nan)
             u = uni.get(n, math.nan)
-            rows.append([n, self.shares[n], "" if n == "sinks" else c, "" if n == "sinks" else u,
-                         len(self.token_index[n])])
+            rows.append(
+                [n, self.shares[n], "" if n == "sinks" else c, "" if n == "sinks" else u, len(self.token_index[n])]
+            )
         who = {"generated": f"the {len(self.queries)} generated tokens", "last": "the last token"}.get(
-            self.queries_label, f"{len(self.queries)} query tokens ({self.queries_label})")
-        title = (f"what {who} read (means over {len(self.layer_ids)} layers and heads; shares sum to 1"
-                 + ("; content: share among non-sink keys" if self.sinks else "") + ")")
+            self.queries_label, f"{len(self.queries)} query tokens ({self.queries_label})"
+        )
+        title = (
+            f"what {who} read (means over {len(self.layer_ids)} layers and heads; shares sum to 1"
+            + ("; content: share among non-sink keys" if self.sinks else "")
+            + ")"
+        )
         return _format_table(["part", "share", "content", "uniform", "tokens"], rows, title)
 
 
-def segment_attention(att: Attention, parts: Mapping[str, Any], *, queries: Any = None, unit: str | None = None,
-                      hide: Any = "sinks", other: str = "other") -> SegmentAttention:
+def segment_attention(
+    att: Attention,
+    parts: Mapping[str, Any],
+    *,
+    queries: Any = None,
+    unit: str | None = None,
+    hide: Any = "sinks",
+    other: str = "other",
+) -> SegmentAttention:
     """Which part of the prompt the query tokens read: shares per part, sinks apart.
 
     Parameters
@@ -997,8 +1148,10 @@ def segment_attention(att: Attention, parts: Mapping[str, Any], *, queries: Any 
     part_tokens = _part_tokens(att, parts, unit)
     for reserved in (other, "sinks"):
         if reserved in part_tokens:
-            raise ValueError(f"a part is named {reserved!r}, a name the result uses itself; rename the part"
-                             + (" or pass other=<another name>" if reserved == other else ""))
+            raise ValueError(
+                f"a part is named {reserved!r}, a name the result uses itself; rename the part"
+                + (" or pass other=<another name>" if reserved == other else "")
+            )
     hidden = _hidden_keys(att, hide)
     rows, label = _query_rows(att, queries, part_tokens)
     group = np.full(att.n_key, -1)
@@ -1038,18 +1191,34 @@ def segment_attention(att: Attention, parts: Mapping[str, Any], *, queries: Any 
     matrix = np.divide(matrix_mass, total, out=np.zeros_like(matrix_mass), where=total > 0)
     vis = att.mask[rows - offset].astype(np.float64)
     uni = (vis / vis.sum(axis=1, keepdims=True)) @ onehot.astype(np.float64)
-    uniform = {n: float(v) for n, v in zip(names, uni.mean(axis=0))}
+    uniform = {n: float(v) for n, v in zip(names, uni.mean(axis=0), strict=False)}
     token_index = {n: np.flatnonzero(group == g).tolist() for g, n in enumerate(names)}
     tokens = {n: [att.tokens[i] for i in idx] for n, idx in token_index.items()}
-    return SegmentAttention(names, list(part_tokens), per_head, uniform, rows, label, matrix, token_index, tokens,
-                            list(att.layer_ids), hidden)
+    return SegmentAttention(
+        names,
+        list(part_tokens),
+        per_head,
+        uniform,
+        rows,
+        label,
+        matrix,
+        token_index,
+        tokens,
+        list(att.layer_ids),
+        hidden,
+    )
 
 
 # ------------------------------------------------------------------------------------- head roles
 
 
-def head_roles(att: Attention, *, window: int = 3, thresholds: Mapping[str, float] | None = None,
-               induction: np.ndarray | None = None) -> Table:
+def head_roles(
+    att: Attention,
+    *,
+    window: int = 3,
+    thresholds: Mapping[str, float] | None = None,
+    induction: np.ndarray | None = None,
+) -> Table:
     """Label each head by what it mostly does, with the score behind the label.
 
     Scores per head (on `att`, raw maps: the sink is itself one of the roles): ``previous_token``
@@ -1062,7 +1231,8 @@ def head_roles(att: Attention, *, window: int = 3, thresholds: Mapping[str, floa
     Parameters
     ----------
     thresholds : dict, optional
-        Role -> threshold in [0, 1], overriding `DEFAULT_ROLE_THRESHOLDS`.
+        Role -> threshold (a number >= 0; every score is a share, so above 1 switches the role
+        off), overriding `DEFAULT_ROLE_THRESHOLDS`.
     induction : ndarray (layers, heads), optional
 
     Returns
@@ -1076,19 +1246,22 @@ def head_roles(att: Attention, *, window: int = 3, thresholds: Mapping[str, floa
     for k, v in (thresholds or {}).items():
         if k not in th:
             raise ValueError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
-        th[k] = _fraction(f"thresholds[{k!r}]", v)
+        th[k] = V.number(f"thresholds[{k!r}]", v, low=0)  # above 1 (every score is a share) switches a role off
     if not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"window must be a positive int; got {window!r}")
     i = np.arange(att.n_query)[:, None] + att.n_key - att.n_query
     j = np.arange(att.n_key)[None, :]
     band = (np.abs(i - j) <= window) & (j >= 1)
-    vals = M.compute(att, {
-        "previous_token": ("pattern_match", {"pattern": "previous_token"}),
-        "self": ("pattern_match", {"pattern": "self"}),
-        "first_token": ("sink_mass", {"k": 1}),
-        "local": ("pattern_match", {"pattern": band}),
-        "broad": ("entropy", {"normalized": True}),
-    })
+    vals = M.compute(
+        att,
+        {
+            "previous_token": ("pattern_match", {"pattern": "previous_token"}),
+            "self": ("pattern_match", {"pattern": "self"}),
+            "first_token": ("sink_mass", {"k": 1}),
+            "local": ("pattern_match", {"pattern": band}),
+            "broad": ("entropy", {"normalized": True}),
+        },
+    )
     L, H = att.num_layers, att.num_heads
     if induction is None:
         vals["induction"] = np.full((L, H), np.nan)
@@ -1110,13 +1283,18 @@ def head_roles(att: Attention, *, window: int = 3, thresholds: Mapping[str, floa
             best = max(ratio, key=ratio.get)
             role.append("mixed")
             score.append(scores[best][k])
-    cols = {"layer": np.repeat(att.layer_ids, H), "head": np.tile(att.head_ids, L),
-            "role": np.array(role, dtype=object), "score": score, **scores,
-            "roles": np.array(passed, dtype=object)}
+    cols = {
+        "layer": np.repeat(att.layer_ids, H),
+        "head": np.tile(att.head_ids, L),
+        "role": np.array(role, dtype=object),
+        "score": score,
+        **scores,
+        "roles": np.array(passed, dtype=object),
+    }
     return Table.from_columns(cols, "head roles")
 
 
 def role_counts(roles: Table) -> dict[str, int]:
     """How many heads carry each label."""
     labels, counts = np.unique(roles["role"].astype(str), return_counts=True)
-    return {str(l): int(c) for l, c in zip(labels, counts)}
+    return {str(layer): int(c) for layer, c in zip(labels, counts, strict=False)}

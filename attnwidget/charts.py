@@ -8,7 +8,8 @@ charts draw, they compute nothing new. bqplot is imported inside the functions s
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,9 +19,15 @@ from .experiments import LanguageComparison, TemplateComparison
 __all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap", "segment_shares", "UNITS"]
 
 # The unit of each metric name a chart may draw; metrics in different units get different axes.
-UNITS = {"entropy": "nats", "logprob": "nats", "entropy_per_char": "nats per character",
-         "tokens": "tokens", "characters": "characters", "chars_per_token": "characters per token",
-         "unknown": "tokens"}
+UNITS = {
+    "entropy": "nats",
+    "logprob": "nats",
+    "entropy_per_char": "nats per character",
+    "tokens": "tokens",
+    "characters": "characters",
+    "chars_per_token": "characters per token",
+    "unknown": "tokens",
+}
 SHARE = "share (0-1)"
 
 
@@ -28,9 +35,11 @@ def unit_of(metric: str) -> str:
     """The axis unit of a metric name: nats, counts, or a share in [0, 1] (everything else)."""
     return UNITS.get(metric, SHARE)
 
+
 # One colour per role, and grey for heads without one (Tableau 10).
-ROLE_COLORS = dict(zip(ROLES + ("mixed",),
-                       ("#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#aaaaaa")))
+ROLE_COLORS = dict(
+    zip(ROLES + ("mixed",), ("#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#aaaaaa"), strict=False)
+)
 
 
 def _layer_table(result: Any) -> Table:
@@ -38,8 +47,10 @@ def _layer_table(result: Any) -> Table:
         return result.layers
     if isinstance(result, Table) and "layer" in result.columns:
         return result
-    raise TypeError("metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
-                    f"(aw.analyze, aw.report, aw.shape_score); got {type(result).__name__}")
+    raise TypeError(
+        "metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
+        f"(aw.analyze, aw.report, aw.shape_score); got {type(result).__name__}"
+    )
 
 
 def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: str = "") -> Any:
@@ -71,15 +82,23 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
     layers = np.unique(table["layer"])
     xs = LinearScale()
     marks, axes = [], [Axis(scale=xs, label="layer")]
-    for side, unit in zip(("left", "right"), units):
+    for side, unit in zip(("left", "right"), units, strict=False):
         group = [m for m in metrics if unit_of(m) == unit]
-        y = np.array([[table[m][table["layer"] == l].mean() for l in layers] for m in group])
+        y = np.array([[table[m][table["layer"] == layer].mean() for layer in layers] for m in group])
         ys = LinearScale(min=0.0, max=1.0) if unit == SHARE else LinearScale()
-        marks.append(Lines(x=layers.astype(float), y=y, scales={"x": xs, "y": ys},
-                           labels=[f"{m} ({unit})" for m in group], display_legend=True, marker="circle",
-                           marker_size=16, line_style="solid" if side == "left" else "dashed"))
-        axes.append(Axis(scale=ys, side=side, label=unit,
-                         grid_lines="solid" if side == "left" else "none"))
+        marks.append(
+            Lines(
+                x=layers.astype(float),
+                y=y,
+                scales={"x": xs, "y": ys},
+                labels=[f"{m} ({unit})" for m in group],
+                display_legend=True,
+                marker="circle",
+                marker_size=16,
+                line_style="solid" if side == "left" else "dashed",
+            )
+        )
+        axes.append(Axis(scale=ys, side=side, label=unit, grid_lines="solid" if side == "left" else "none"))
     return Figure(marks=marks, axes=axes, title=title or "metrics per layer", legend_location="top-right")
 
 
@@ -108,14 +127,24 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
         sel = roles["role"] == role
         if not sel.any():
             continue
-        marks.append(Scatter(
-            x=roles["layer"][sel].astype(float), y=roles["head"][sel].astype(float),
-            names=[f"{s:.2f}" for s in roles["score"][sel]], display_names=False,
-            colors=[color], scales={"x": xs, "y": ys}, labels=[f"{role} ({int(sel.sum())})"],
-            display_legend=True, default_size=48,
-            tooltip=Tooltip(fields=["x", "y", "name"], labels=["layer", "head", "score"])))
-    axes = [Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
-            Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads))]
+        marks.append(
+            Scatter(
+                x=roles["layer"][sel].astype(float),
+                y=roles["head"][sel].astype(float),
+                names=[f"{s:.2f}" for s in roles["score"][sel]],
+                display_names=False,
+                colors=[color],
+                scales={"x": xs, "y": ys},
+                labels=[f"{role} ({int(sel.sum())})"],
+                display_legend=True,
+                default_size=48,
+                tooltip=Tooltip(fields=["x", "y", "name"], labels=["layer", "head", "score"]),
+            )
+        )
+    axes = [
+        Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
+        Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads)),
+    ]
     return Figure(marks=marks, axes=axes, title=title or "head roles", legend_location="top-right")
 
 
@@ -143,8 +172,10 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     elif isinstance(comparison, LanguageComparison):
         table, key = comparison.summary(), "language"
     else:
-        raise TypeError("comparison_bars takes the result of aw.compare_templates or aw.compare_languages; "
-                        f"got {type(comparison).__name__}")
+        raise TypeError(
+            "comparison_bars takes the result of aw.compare_templates or aw.compare_languages; "
+            f"got {type(comparison).__name__}"
+        )
     numeric = [c for c in table.columns if table[c].dtype.kind in "fi"]
     if metric is None:
         metric = "logprob" if "logprob" in numeric else "entropy"
@@ -153,7 +184,11 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     names, values = [str(v) for v in table[key]], np.asarray(table[metric], dtype=float)
     unit = unit_of(metric)
     xs = OrdinalScale()
-    ys = LinearScale(min=0.0, max=1.0) if unit == SHARE else (LinearScale() if values.min() < 0 else LinearScale(min=0.0))
+    ys = (
+        LinearScale(min=0.0, max=1.0)
+        if unit == SHARE
+        else (LinearScale() if values.min() < 0 else LinearScale(min=0.0))
+    )
     bars = Bars(x=names, y=values, scales={"x": xs, "y": ys})
     axes = [Axis(scale=xs), Axis(scale=ys, side="left", label=f"{metric} ({unit})")]
     return Figure(marks=[bars], axes=axes, title=title or metric)
@@ -183,7 +218,9 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     axes = [Axis(scale=xs, label="part"), Axis(scale=ys, side="left", label=SHARE)]
     where = "mean over layers" if layer is None else f"layer {layer}"
     what = "sinks excluded" if content else "sinks apart" if seg.sinks else "nothing hidden"
-    return Figure(marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})")
+    return Figure(
+        marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})"
+    )
 
 
 def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: str = "") -> Any:
@@ -207,9 +244,17 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
             raise IndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
         m = seg.matrix[seg.layer_ids.index(layer)]
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)
-    grid = GridHeatMap(color=m, row=list(seg.names), column=list(seg.names),
-                       scales={"row": rs, "column": cs, "color": col}, display_format=".2f")
-    axes = [Axis(scale=cs, label="to"), Axis(scale=rs, side="left", label="from"),
-            ColorAxis(scale=col, side="right", label=SHARE)]
+    grid = GridHeatMap(
+        color=m,
+        row=list(seg.names),
+        column=list(seg.names),
+        scales={"row": rs, "column": cs, "color": col},
+        display_format=".2f",
+    )
+    axes = [
+        Axis(scale=cs, label="to"),
+        Axis(scale=rs, side="left", label="from"),
+        ColorAxis(scale=col, side="right", label=SHARE),
+    ]
     name = "mean over layers" if layer is None else f"layer {layer}"
     return Figure(marks=[grid], axes=axes, title=title or f"part-to-part attention ({name})")

@@ -13,8 +13,18 @@ __all__ = ["ANCHORS", "COLORMAPS", "SCALES", "LOG_DECADES", "DEFAULT_GAMMA", "lu
 # Anchor colours sampled evenly along each map, interpolated linearly in RGB.
 ANCHORS = {
     "viridis": ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"],
-    "cividis": ["#00224e", "#123570", "#3b496c", "#575d6d", "#707173", "#8a8678", "#a59c74", "#c3b369", "#e1cc55",
-                "#fee838"],
+    "cividis": [
+        "#00224e",
+        "#123570",
+        "#3b496c",
+        "#575d6d",
+        "#707173",
+        "#8a8678",
+        "#a59c74",
+        "#c3b369",
+        "#e1cc55",
+        "#fee838",
+    ],
     "magma": ["#000004", "#1c1044", "#4f127b", "#812581", "#b5367a", "#e55064", "#fb8761", "#fec287", "#fcfdbf"],
     "greys": ["#ffffff", "#000000"],
 }
@@ -45,8 +55,9 @@ def lut(name: str) -> np.ndarray:
     return np.floor(mixed + 0.5).astype(np.uint8)
 
 
-def scale_values(values: np.ndarray, kind: str, *, vmax: float | None = None, vmin: float | None = None,
-                 gamma: float = DEFAULT_GAMMA) -> np.ndarray:
+def scale_values(
+    values: np.ndarray, kind: str, *, vmax: float | None = None, vmin: float | None = None, gamma: float = DEFAULT_GAMMA
+) -> np.ndarray:
     """Map weights to [0, 1] as the views' `makeScale` does ("linear", "log", "power").
 
     ``vmax`` defaults to the largest finite value (1 when none is positive); the log scale covers
@@ -62,7 +73,7 @@ def scale_values(values: np.ndarray, kind: str, *, vmax: float | None = None, vm
         vmax = 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "log":
-            lo = vmin if vmin is not None and 0 < vmin < vmax else vmax / 10 ** LOG_DECADES
+            lo = vmin if vmin is not None and 0 < vmin < vmax else vmax / 10**LOG_DECADES
             a, span = np.log10(lo), np.log10(vmax) - np.log10(lo)
             t = np.where(v > lo, np.minimum(1.0, (np.log10(np.where(v > lo, v, 1.0)) - a) / span), 0.0)
         else:
@@ -72,5 +83,5 @@ def scale_values(values: np.ndarray, kind: str, *, vmax: float | None = None, vm
             if kind == "power":
                 if not gamma > 0:
                     raise ValueError(f"power scale needs gamma > 0; got {gamma}")
-                t = t ** gamma
+                t = t**gamma
     return np.where(np.isnan(t), 0.0, t)

@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from . import _validate as V
 from . import metrics as M
-from .analysis import (ROLES, Table, _check_attention, _head_stats, _hidden_keys,
-                       segment_attention)
+from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
 from .analysis import head_roles as _head_roles
 from .attention import Attention, _memory_budget
 
-__all__ = ["compare_templates", "TemplateComparison", "compare_languages", "LanguageComparison",
-           "induction_scores", "head_roles", "greedy_answer", "answer_logprob", "ROLES"]
+__all__ = [
+    "compare_templates",
+    "TemplateComparison",
+    "compare_languages",
+    "LanguageComparison",
+    "induction_scores",
+    "head_roles",
+    "greedy_answer",
+    "answer_logprob",
+    "ROLES",
+]
 
 
 # ------------------------------------------------------------------------------------- model helpers
@@ -34,12 +44,15 @@ def _model_shape(model: Any) -> tuple[int, int, int | None]:
         cfg = cfg.get_text_config()
     layers = next((getattr(cfg, n) for n in ("num_hidden_layers", "n_layer", "num_layers") if getattr(cfg, n, None)), 1)
     heads = next((getattr(cfg, n) for n in ("num_attention_heads", "n_head", "num_heads") if getattr(cfg, n, None)), 1)
-    positions = next((getattr(cfg, n) for n in ("max_position_embeddings", "n_positions") if getattr(cfg, n, None)), None)
+    positions = next(
+        (getattr(cfg, n) for n in ("max_position_embeddings", "n_positions") if getattr(cfg, n, None)), None
+    )
     return int(layers), int(heads), positions
 
 
-def _check_memory(model: Any, n_tokens: int, what: str, layers: Sequence[int] | None = None,
-                  heads: Sequence[int] | None = None) -> None:
+def _check_memory(
+    model: Any, n_tokens: int, what: str, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None
+) -> None:
     """Raise a clear error before extraction when the attention would not fit in memory."""
     L, H, _ = _model_shape(model)
     L = len(layers) if layers is not None else L
@@ -50,7 +63,8 @@ def _check_memory(model: Any, n_tokens: int, what: str, layers: Sequence[int] | 
         raise MemoryError(
             f"{what} needs the attention of {L} layers x {H} heads over {n_tokens} tokens: "
             f"{_size(need)} of float32, more than the {_size(budget)} this machine can spare; "
-            "pass layers=/heads= to keep fewer, or a shorter input")
+            "pass layers=/heads= to keep fewer, or a shorter input"
+        )
 
 
 def _size(n: float) -> str:
@@ -74,8 +88,10 @@ def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"text", "messages", "parts", "segments"}
         if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
-            raise ValueError(f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
-                             f"optional 'parts'; got keys {sorted(spec)}")
+            raise ValueError(
+                f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
+                f"optional 'parts'; got keys {sorted(spec)}"
+            )
         _check_memory(model, _tokenizer_count(tokenizer, spec), what)
         att = extract(model, tokenizer, spec.get("text"), messages=spec.get("messages"))
         return att, dict(spec.get("parts") or spec.get("segments") or {})
@@ -104,7 +120,7 @@ def _greedy(model: Any, tokenizer: Any, ids: Sequence[int], max_new_tokens: int)
         kwargs["pad_token_id"] = tokenizer.pad_token_id
     with torch.no_grad():
         out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), **kwargs)
-    return tokenizer.decode(out[0, len(ids):].tolist(), skip_special_tokens=True)
+    return tokenizer.decode(out[0, len(ids) :].tolist(), skip_special_tokens=True)
 
 
 def _logprob(model: Any, tokenizer: Any, ids: Sequence[int], targets: Sequence[str]) -> float:
@@ -119,7 +135,7 @@ def _logprob(model: Any, tokenizer: Any, ids: Sequence[int], targets: Sequence[s
         x = torch.tensor([list(ids) + list(t)], device=_device(model))
         with torch.no_grad():
             logits = model(input_ids=x).logits[0].float()
-        lp = torch.log_softmax(logits[len(ids) - 1:-1], dim=-1)
+        lp = torch.log_softmax(logits[len(ids) - 1 : -1], dim=-1)
         logps.append(float(lp[torch.arange(len(t)), torch.tensor(t)].sum()))
     m = max(logps)
     return m + math.log(sum(math.exp(v - m) for v in logps))
@@ -187,9 +203,16 @@ class TemplateComparison:
         return "\n".join(out)
 
 
-def compare_templates(model: Any, tokenizer: Any, templates: Mapping[str, Any], *, target: Any = None,
-                      parts: Mapping[str, Any] | None = None, hide: Any = "sinks",
-                      max_new_tokens: int = 8) -> TemplateComparison:
+def compare_templates(
+    model: Any,
+    tokenizer: Any,
+    templates: Mapping[str, Any],
+    *,
+    target: Any = None,
+    parts: Mapping[str, Any] | None = None,
+    hide: Any = "sinks",
+    max_new_tokens: int = 8,
+) -> TemplateComparison:
     """Compare prompt templates by what the model answers, with what the answer read beside it.
 
     Parameters
@@ -215,8 +238,7 @@ def compare_templates(model: Any, tokenizer: Any, templates: Mapping[str, Any], 
     """
     if not isinstance(templates, Mapping) or len(templates) == 0:
         raise ValueError("templates must be a non-empty dict of name -> text or {'text'|'messages', 'parts'}")
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
+    max_new_tokens = V.integer("max_new_tokens", max_new_tokens, low=1)
     targets = None if target is None else _targets(target)
     rows: dict[str, list] = {"template": [], "tokens": [], "answer": []}
     if targets:
@@ -248,22 +270,31 @@ def compare_templates(model: Any, tokenizer: Any, templates: Mapping[str, Any], 
     all_parts = sorted({p for s in segs.values() for p in s.part_names})
     for p in all_parts:
         rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in templates]
-    table = Table.from_columns(rows, "templates (attention: means over layers and heads, sinks apart; "
-                                     "read_<part>: share of the last token's attention, sinks excluded)")
+    table = Table.from_columns(
+        rows,
+        "templates (attention: means over layers and heads, sinks apart; "
+        "read_<part>: share of the last token's attention, sinks excluded)",
+    )
     if targets:
         order = sorted(logps, key=logps.get, reverse=True)
         best = order[0]
         shown = " or ".join(repr(t) for t in targets)
-        lines = [f"{best!r} gives {shown} the highest probability: log P = {logps[best]:.2f} "
-                 f"(p {math.exp(logps[best]):.3f}), greedy answer {answers[best]!r}"]
+        lines = [
+            f"{best!r} gives {shown} the highest probability: log P = {logps[best]:.2f} "
+            f"(p {math.exp(logps[best]):.3f}), greedy answer {answers[best]!r}"
+        ]
         for n in order[1:]:
-            lines.append(f"  {n!r}: log P = {logps[n]:.2f} (p {math.exp(logps[n]):.3f}, "
-                         f"{math.exp(logps[best] - logps[n]):.1f}x less likely), greedy answer {answers[n]!r}")
+            lines.append(
+                f"  {n!r}: log P = {logps[n]:.2f} (p {math.exp(logps[n]):.3f}, "
+                f"{math.exp(logps[best] - logps[n]):.1f}x less likely), greedy answer {answers[n]!r}"
+            )
         evidence = "\n".join(lines)
     else:
         best = None
-        evidence = ("no target given: the greedy answers are listed, but no template is called better; "
-                    "pass target=<expected answer> to score them by outcome")
+        evidence = (
+            "no target given: the greedy answers are listed, but no template is called better; "
+            "pass target=<expected answer> to score them by outcome"
+        )
     return TemplateComparison(table, best, evidence, segs, atts, answers)
 
 
@@ -294,17 +325,21 @@ class LanguageComparison:
         of sink_share, entropy, normalized_entropy (entropy per ln(keys): comparable across token
         counts) and entropy per character (nats of the mean row over the text's characters)."""
         langs = list(self.attentions)
-        chars = [len(self.attentions[l].text or "") for l in langs]
-        entropy = [float(self.table.where(language=l)["entropy"].mean()) for l in langs]
-        rows = {"language": langs,
-                "tokens": [self.attentions[l].n_key for l in langs],
-                "characters": chars,
-                "chars_per_token": [c / self.attentions[l].n_key for c, l in zip(chars, langs)],
-                "unknown": [self.unknown[l] for l in langs],
-                "sink_share": [float(self.table.where(language=l)["sink_share"].mean()) for l in langs],
-                "entropy": entropy,
-                "normalized_entropy": [float(self.table.where(language=l)["normalized_entropy"].mean()) for l in langs],
-                "entropy_per_char": [e / c if c else math.nan for e, c in zip(entropy, chars)]}
+        chars = [len(self.attentions[lang].text or "") for lang in langs]
+        entropy = [float(self.table.where(language=lang)["entropy"].mean()) for lang in langs]
+        rows = {
+            "language": langs,
+            "tokens": [self.attentions[lang].n_key for lang in langs],
+            "characters": chars,
+            "chars_per_token": [c / self.attentions[lang].n_key for c, lang in zip(chars, langs, strict=False)],
+            "unknown": [self.unknown[lang] for lang in langs],
+            "sink_share": [float(self.table.where(language=lang)["sink_share"].mean()) for lang in langs],
+            "entropy": entropy,
+            "normalized_entropy": [
+                float(self.table.where(language=lang)["normalized_entropy"].mean()) for lang in langs
+            ],
+            "entropy_per_char": [e / c if c else math.nan for e, c in zip(entropy, chars, strict=False)],
+        }
         return Table.from_columns(rows, "languages (means over layers and heads, sinks apart)")
 
     def __repr__(self) -> str:
@@ -323,8 +358,9 @@ def _received_per_key(att: Attention, layer: int, hidden: Sequence[int]) -> np.n
     return np.divide(col, visible, out=np.zeros(att.n_key), where=visible > 0)
 
 
-def compare_languages(model: Any, tokenizer: Any, texts: Mapping[str, str], *, top_k: int = 5, hide: Any = "sinks",
-                      top: int | None = None) -> LanguageComparison:
+def compare_languages(
+    model: Any, tokenizer: Any, texts: Mapping[str, str], *, top_k: int = 5, hide: Any = "sinks", top: int | None = None
+) -> LanguageComparison:
     """The same content in several languages: tokenisation, which tokens draw attention, how spread it is.
 
     Token counts differ between languages, so the table normalises: ``normalized_entropy``
@@ -345,15 +381,18 @@ def compare_languages(model: Any, tokenizer: Any, texts: Mapping[str, str], *, t
     top : int, optional
         Deprecated name of `top_k`.
     """
-    if top is not None:
-        warnings.warn("compare_languages(top=) is renamed top_k", DeprecationWarning, stacklevel=2)
-        top_k = top
+    top_k = V.renamed("top", "top_k", top, None if top_k == 5 else top_k, 5, "compare_languages")
     if not isinstance(texts, Mapping) or len(texts) == 0:
         raise ValueError("texts must be a non-empty dict of language -> text")
-    if not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool) or top_k < 1:
-        raise ValueError(f"top_k must be a positive int; got {top_k!r}")
-    rows: dict[str, list] = {"language": [], "layer": [], "sink_share": [], "entropy": [], "normalized_entropy": [],
-                             "top_tokens": []}
+    top_k = V.integer("top_k", top_k, low=1)
+    rows: dict[str, list] = {
+        "language": [],
+        "layer": [],
+        "sink_share": [],
+        "entropy": [],
+        "normalized_entropy": [],
+        "top_tokens": [],
+    }
     tops, atts, unknown = {}, {}, {}
     unk_id = getattr(tokenizer, "unk_token_id", None)
     for lang, text in texts.items():
@@ -365,24 +404,27 @@ def compare_languages(model: Any, tokenizer: Any, texts: Mapping[str, str], *, t
         hidden = _hidden_keys(att, hide)
         vals = _head_stats(att, hidden, {"entropy": "entropy", "normalized_entropy": ("entropy", {"normalized": True})})
         tops[lang] = []
-        for li, l in enumerate(att.layer_ids):
-            received = _received_per_key(att, l, hidden)
+        for li, layer in enumerate(att.layer_ids):
+            received = _received_per_key(att, layer, hidden)
             best = np.argsort(-received, kind="stable")[:top_k]
             entry = [(att.tokens[i], int(i), float(received[i])) for i in best]
             tops[lang].append(entry)
             rows["language"].append(lang)
-            rows["layer"].append(l)
+            rows["layer"].append(layer)
             rows["sink_share"].append(float(vals["sink_share"][li].mean()))
             rows["entropy"].append(float(vals["entropy"][li].mean()))
             rows["normalized_entropy"].append(float(vals["normalized_entropy"][li].mean()))
             rows["top_tokens"].append(" | ".join(repr(t) for t, _, _ in entry))
-    lost = {l: n for l, n in unknown.items() if n}
+    lost = {lang: n for lang, n in unknown.items() if n}
     if lost:
         unk = getattr(tokenizer, "unk_token", "[UNK]")
-        said = "; ".join(f"{l}: {n} of {atts[l].n_key} tokens" for l, n in lost.items())
-        warnings.warn(f"the tokenizer turned part of the text into its unknown token {unk!r} ({said}); the model "
-                      "does not see those characters, so their attention says nothing about the text",
-                      UserWarning, stacklevel=2)
+        said = "; ".join(f"{lang}: {n} of {atts[lang].n_key} tokens" for lang, n in lost.items())
+        warnings.warn(
+            f"the tokenizer turned part of the text into its unknown token {unk!r} ({said}); the model "
+            "does not see those characters, so their attention says nothing about the text",
+            UserWarning,
+            stacklevel=2,
+        )
     return LanguageComparison(Table.from_columns(rows, "languages per layer (sinks apart)"), tops, atts, unknown)
 
 
@@ -411,8 +453,15 @@ def _random_words(tokenizer: Any, length: int, seed: int) -> list[str]:
     raise ValueError(f"the tokenizer has fewer than {length} single-token words; pass a smaller length")
 
 
-def induction_scores(model: Any, tokenizer: Any, *, length: int = 40, seed: int = 0,
-                     layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> np.ndarray:
+def induction_scores(
+    model: Any,
+    tokenizer: Any,
+    *,
+    length: int = 40,
+    seed: int = 0,
+    layers: Sequence[int] | None = None,
+    heads: Sequence[int] | None = None,
+) -> np.ndarray:
     """Induction score of every head: run the model on a random word sequence repeated twice.
 
     In the second copy the token that followed the current token's first occurrence is predictable
@@ -441,8 +490,10 @@ def induction_scores(model: Any, tokenizer: Any, *, length: int = 40, seed: int 
         raise ValueError(f"length must be an int >= 4; got {length!r}")
     _, _, positions = _model_shape(model)
     if positions is not None and 2 * length + 2 > positions:
-        raise ValueError(f"length {length} repeated twice needs about {2 * length} positions; the model has "
-                         f"{positions}: pass length <= {(positions - 2) // 2}")
+        raise ValueError(
+            f"length {length} repeated twice needs about {2 * length} positions; the model has "
+            f"{positions}: pass length <= {(positions - 2) // 2}"
+        )
     _check_memory(model, 2 * int(length) + 2, f"induction_scores(length={length})", layers, heads)
     words = _random_words(tokenizer, int(length), seed)
     text = " ".join(words + words)
@@ -450,13 +501,23 @@ def induction_scores(model: Any, tokenizer: Any, *, length: int = 40, seed: int 
     P = M.pattern("induction", att.n_query, att.n_key, token_ids=att.token_ids)
     rows = P.any(axis=1)
     if rows.sum() < length // 2:
-        raise ValueError("the repeated sequence did not tokenize into repeated tokens; the induction "
-                         "test needs a tokenizer that keeps single-token words")
+        raise ValueError(
+            "the repeated sequence did not tokenize into repeated tokens; the induction "
+            "test needs a tokenizer that keeps single-token words"
+        )
     return np.asarray(M.pattern_match(att.weights[..., rows, :], P[rows], att.mask[rows]))
 
 
-def head_roles(att: Attention, model: Any = None, tokenizer: Any = None, *, window: int = 3,
-               thresholds: Mapping[str, float] | None = None, induction_length: int = 40, seed: int = 0) -> Table:
+def head_roles(
+    att: Attention,
+    model: Any = None,
+    tokenizer: Any = None,
+    *,
+    window: int = 3,
+    thresholds: Mapping[str, float] | None = None,
+    induction_length: int = 40,
+    seed: int = 0,
+) -> Table:
     """`analysis.head_roles`, with induction scores measured on the model when it is given.
 
     Parameters
@@ -472,6 +533,7 @@ def head_roles(att: Attention, model: Any = None, tokenizer: Any = None, *, wind
         raise ValueError("pass both model and tokenizer for the induction test, or neither")
     induction = None
     if model is not None:
-        induction = induction_scores(model, tokenizer, length=induction_length, seed=seed,
-                                     layers=att.layer_ids, heads=att.head_ids)
+        induction = induction_scores(
+            model, tokenizer, length=induction_length, seed=seed, layers=att.layer_ids, heads=att.head_ids
+        )
     return _head_roles(att, window=window, thresholds=thresholds, induction=induction)

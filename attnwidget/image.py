@@ -35,8 +35,12 @@ def write_png(path: str | Path, rgb: np.ndarray) -> Path:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
     path = Path(path)
     path.write_bytes(png)
     return path
@@ -52,9 +56,17 @@ def _colour(map_: np.ndarray, mask: np.ndarray, colormap: str, scale: str, gamma
     return rgb
 
 
-def image_array(att: Attention, layer: int | None = None, head: Any = None, *, fusion: str = "mean",
-                colormap: str = "viridis", scale: str = "log", gamma: float = DEFAULT_GAMMA,
-                cell: int | None = None) -> np.ndarray:
+def image_array(
+    att: Attention,
+    layer: int | None = None,
+    head: Any = None,
+    *,
+    fusion: str = "mean",
+    colormap: str = "viridis",
+    scale: str = "log",
+    gamma: float = DEFAULT_GAMMA,
+    cell: int | None = None,
+) -> np.ndarray:
     """The ``(height, width, 3)`` uint8 image `save_image` writes (see there for the parameters)."""
     if not isinstance(att, Attention):
         raise TypeError(f"save_image takes an aw.Attention; got {type(att).__name__}")
@@ -94,13 +106,22 @@ def image_array(att: Attention, layer: int | None = None, head: Any = None, *, f
     out = np.full((rows * th + (rows - 1) * GAP, cols * tw + (cols - 1) * GAP, 3), 255, np.uint8)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, cols)
-        out[r * (th + GAP):r * (th + GAP) + th, c * (tw + GAP):c * (tw + GAP) + tw] = tile
+        out[r * (th + GAP) : r * (th + GAP) + th, c * (tw + GAP) : c * (tw + GAP) + tw] = tile
     return out
 
 
-def save_image(att: Attention, path: str | Path, layer: int | None = None, head: Any = None, *,
-               fusion: str = "mean", colormap: str = "viridis", scale: str = "log", gamma: float = DEFAULT_GAMMA,
-               cell: int | None = None) -> Path:
+def save_image(
+    att: Attention,
+    path: str | Path,
+    layer: int | None = None,
+    head: Any = None,
+    *,
+    fusion: str = "mean",
+    colormap: str = "viridis",
+    scale: str = "log",
+    gamma: float = DEFAULT_GAMMA,
+    cell: int | None = None,
+) -> Path:
     """Save one attention map (or a grid of every head) as a PNG, coloured as the views colour it.
 
     Parameters
@@ -125,5 +146,6 @@ def save_image(att: Attention, path: str | Path, layer: int | None = None, head:
     Path
         The written file. Rows are query tokens (top to bottom), columns key tokens.
     """
-    return write_png(path, image_array(att, layer, head, fusion=fusion, colormap=colormap, scale=scale,
-                                       gamma=gamma, cell=cell))
+    return write_png(
+        path, image_array(att, layer, head, fusion=fusion, colormap=colormap, scale=scale, gamma=gamma, cell=cell)
+    )

@@ -24,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import print_table  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 # (task, structured prompt, rambling prompt, expected answer). The structured prompts state the
 # task, give examples and end where the answer goes; the rambling prompts hold the same request.
@@ -36,30 +37,57 @@ FEW_SHOT_FRENCH = "English: dog\nFrench: chien\nEnglish: house\nFrench: maison\n
 
 
 def _sentiment(review: str) -> tuple[str, str]:
-    good = ("Classify the sentiment of the review as positive or negative.\n"
-            f"Review: {review}\nSentiment:")
-    messy = (f"so yeah i read this thing someone wrote, {review.lower().rstrip('.')}, and i keep thinking about "
-             "what people would make of it and whether the mood is positive or negative or something, anyway")
+    good = f"Classify the sentiment of the review as positive or negative.\nReview: {review}\nSentiment:"
+    messy = (
+        f"so yeah i read this thing someone wrote, {review.lower().rstrip('.')}, and i keep thinking about "
+        "what people would make of it and whether the mood is positive or negative or something, anyway"
+    )
     return good, messy
 
 
-REVIEWS = [("The film was a delight from start to finish.", "positive"),
-           ("I loved every minute of this wonderful movie.", "positive"),
-           ("The food was cold and the waiter was rude.", "negative"),
-           ("This phone broke after two days, a total waste of money.", "negative"),
-           ("The hotel room was clean, bright and comfortable.", "positive"),
-           ("The plot was boring and the acting was terrible.", "negative"),
-           ("What a fantastic concert, the band was amazing.", "positive"),
-           ("The service was slow and the coffee tasted awful.", "negative")]
+REVIEWS = [
+    ("The film was a delight from start to finish.", "positive"),
+    ("I loved every minute of this wonderful movie.", "positive"),
+    ("The food was cold and the waiter was rude.", "negative"),
+    ("This phone broke after two days, a total waste of money.", "negative"),
+    ("The hotel room was clean, bright and comfortable.", "positive"),
+    ("The plot was boring and the acting was terrible.", "negative"),
+    ("What a fantastic concert, the band was amazing.", "positive"),
+    ("The service was slow and the coffee tasted awful.", "negative"),
+]
 
-CAPITALS = [("France", "Paris"), ("Germany", "Berlin"), ("Japan", "Tokyo"), ("Egypt", "Cairo"),
-            ("Russia", "Moscow"), ("England", "London"), ("Greece", "Athens")]
-OPPOSITES = [("up", "down"), ("fast", "slow"), ("light", "dark"), ("open", "closed"), ("young", "old"),
-             ("wet", "dry"), ("tall", "short"), ("early", "late"), ("full", "empty"), ("rich", "poor"),
-             ("hard", "soft")]
+CAPITALS = [
+    ("France", "Paris"),
+    ("Germany", "Berlin"),
+    ("Japan", "Tokyo"),
+    ("Egypt", "Cairo"),
+    ("Russia", "Moscow"),
+    ("England", "London"),
+    ("Greece", "Athens"),
+]
+OPPOSITES = [
+    ("up", "down"),
+    ("fast", "slow"),
+    ("light", "dark"),
+    ("open", "closed"),
+    ("young", "old"),
+    ("wet", "dry"),
+    ("tall", "short"),
+    ("early", "late"),
+    ("full", "empty"),
+    ("rich", "poor"),
+    ("hard", "soft"),
+]
 ARITHMETIC = [(2, 3), (4, 4), (5, 2), (3, 6), (7, 1), (1, 2), (3, 3), (2, 5), (6, 2)]
-COLOURS = [("grass", "green"), ("snow", "white"), ("the sky on a clear day", "blue"), ("a ripe banana", "yellow"),
-           ("coal", "black"), ("blood", "red"), ("a lemon", "yellow")]
+COLOURS = [
+    ("grass", "green"),
+    ("snow", "white"),
+    ("the sky on a clear day", "blue"),
+    ("a ripe banana", "yellow"),
+    ("coal", "black"),
+    ("blood", "red"),
+    ("a lemon", "yellow"),
+]
 FRENCH = [("cat", "chat"), ("water", "eau"), ("book", "livre")]
 
 
@@ -69,25 +97,55 @@ def candidates() -> list[tuple[str, str, str, str]]:
         good, messy = _sentiment(review)
         out.append(("sentiment", good, messy, label))
     for country, city in CAPITALS:
-        out.append(("capital", FEW_SHOT_CAPITALS + f"Q: What is the capital of {country}?\nA:",
-                    f"i was talking with a friend about {country} and travel and cities and we could not "
-                    "remember which city is the main one there, the capital i mean, it is", city))
+        out.append(
+            (
+                "capital",
+                FEW_SHOT_CAPITALS + f"Q: What is the capital of {country}?\nA:",
+                f"i was talking with a friend about {country} and travel and cities and we could not "
+                "remember which city is the main one there, the capital i mean, it is",
+                city,
+            )
+        )
     for word, opposite in OPPOSITES:
-        out.append(("opposite", FEW_SHOT_OPPOSITES + f"{word} ->",
-                    f"words have opposites, like some do and some do not, and i was wondering about the word "
-                    f"{word} and what its opposite could be, maybe", opposite))
+        out.append(
+            (
+                "opposite",
+                FEW_SHOT_OPPOSITES + f"{word} ->",
+                f"words have opposites, like some do and some do not, and i was wondering about the word "
+                f"{word} and what its opposite could be, maybe",
+                opposite,
+            )
+        )
     for a, b in ARITHMETIC:
-        out.append(("arithmetic", f"1 + 1 = 2\n2 + 2 = 4\n{a} + {b} =",
-                    f"if you take {a} things and then somebody gives you {b} more things then you would have a "
-                    "number of things that is", str(a + b)))
+        out.append(
+            (
+                "arithmetic",
+                f"1 + 1 = 2\n2 + 2 = 4\n{a} + {b} =",
+                f"if you take {a} things and then somebody gives you {b} more things then you would have a "
+                "number of things that is",
+                str(a + b),
+            )
+        )
     for thing, colour in COLOURS:
-        out.append(("colour", f"Q: What colour is milk?\nA: white\nQ: What colour is {thing}?\nA:",
-                    f"people always talk about {thing} and the way it looks, the colour of it is something "
-                    "everyone knows, it is kind of", colour))
+        out.append(
+            (
+                "colour",
+                f"Q: What colour is milk?\nA: white\nQ: What colour is {thing}?\nA:",
+                f"people always talk about {thing} and the way it looks, the colour of it is something "
+                "everyone knows, it is kind of",
+                colour,
+            )
+        )
     for word, french in FRENCH:
-        out.append(("french", FEW_SHOT_FRENCH + f"English: {word}\nFrench:",
-                    f"in french class the teacher asked about the word {word} and how you would say it in "
-                    "french and i said", french))
+        out.append(
+            (
+                "french",
+                FEW_SHOT_FRENCH + f"English: {word}\nFrench:",
+                f"in french class the teacher asked about the word {word} and how you would say it in "
+                "french and i said",
+                french,
+            )
+        )
     return out
 
 
@@ -98,7 +156,7 @@ def first_word(text: str) -> str:
 
 def binomial_p(k: int, n: int) -> float:
     """Two-sided exact binomial test of k successes in n against p = 1/2."""
-    probs = [math.comb(n, i) / 2 ** n for i in range(n + 1)]
+    probs = [math.comb(n, i) / 2**n for i in range(n + 1)]
     return min(1.0, sum(p for p in probs if p <= probs[k] * (1 + 1e-9)))
 
 
@@ -123,22 +181,40 @@ def main():
         kept += 1
         attention_right += score[works] > score[fails]
         outcome_right += logp[works] > logp[fails]
-        rows.append([task, expected, works, repr(outs["structured"][:14]), repr(outs["rambling"][:14]),
-                     f"{score['structured']:.3f}", f"{score['rambling']:.3f}",
-                     f"{logp['structured']:.2f}", f"{logp['rambling']:.2f}"])
-    print_table(["task", "expected", "works", "structured answer", "rambling answer", "score S", "score R",
-                 "logp S", "logp R"], rows)
+        rows.append(
+            [
+                task,
+                expected,
+                works,
+                repr(outs["structured"][:14]),
+                repr(outs["rambling"][:14]),
+                f"{score['structured']:.3f}",
+                f"{score['rambling']:.3f}",
+                f"{logp['structured']:.2f}",
+                f"{logp['rambling']:.2f}",
+            ]
+        )
+    print_table(
+        ["task", "expected", "works", "structured answer", "rambling answer", "score S", "score R", "logp S", "logp R"],
+        rows,
+    )
     n = len(candidates())
-    print(f"\n{kept} pairs of {n} candidates where exactly one prompt gets the expected answer "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"\n{kept} pairs of {n} candidates where exactly one prompt gets the expected answer "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     if kept == 0:
         print("no usable pairs")
         return
-    print(f"attention-only shape_score ranks the working prompt higher: {attention_right}/{kept} "
-          f"= {attention_right / kept:.0%} (chance 50%, two-sided binomial p = {binomial_p(attention_right, kept):.3f})")
-    print(f"log-probability of the expected answer ranks it higher:    {outcome_right}/{kept} "
-          f"= {outcome_right / kept:.0%} (ratio to the attention score: "
-          f"{outcome_right / max(attention_right, 1):.2f}x)")
+    print(
+        f"attention-only shape_score ranks the working prompt higher: {attention_right}/{kept} "
+        f"= {attention_right / kept:.0%} (chance 50%, two-sided binomial p = {binomial_p(attention_right, kept):.3f})"
+    )
+    print(
+        f"log-probability of the expected answer ranks it higher:    {outcome_right}/{kept} "
+        f"= {outcome_right / kept:.0%} (ratio to the attention score: "
+        f"{outcome_right / max(attention_right, 1):.2f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,16 +1,12 @@
 """Analysis of an Attention: sinks, tables, report and recommendations, shape score, parts, head roles."""
 
-from math import log
-
 import numpy as np
 import pytest
+from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget import analysis as A
-from attnwidget import metrics as M
-from attnwidget.attention import causal_mask
-from tiny_models import words
-from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
 
 
 def two_layer_attention():
@@ -63,13 +59,13 @@ def sink_attention():
             w[0, :, 0, 0] = 1
             continue
         w[0, 0, i, 0] = 0.6
-        w[0, 0, i, 1:i + 1] = 0.4 / i
+        w[0, 0, i, 1 : i + 1] = 0.4 / i
         if i >= 3:
             w[0, 1, i, 2] = 0.7
             others = [j for j in range(i + 1) if j != 2]
             w[0, 1, i, others] = 0.3 / len(others)
         else:
-            w[0, 1, i, :i + 1] = 1 / (i + 1)
+            w[0, 1, i, : i + 1] = 1 / (i + 1)
     text = " ".join(f"t{i}" for i in range(n))
     spans = [(3 * i, 3 * i + 2) for i in range(n)]
     return aw.Attention(w.astype(np.float32), [text[a:b] for a, b in spans], offsets=spans, text=text)
@@ -92,9 +88,9 @@ def test_find_sinks_first_token_and_parked_keys():
     # Token 2 is seen by rows 3..7 (five rows besides itself); asking for more rows drops it.
     assert A.find_sinks(att, min_rows=6) == [0]
     for bad in (float("nan"), 1.5, -0.1, "x"):
-        with pytest.raises(ValueError, match="threshold must be"):
+        with pytest.raises(aw.AttentionError, match="threshold must be a"):
             A.find_sinks(att, threshold=bad)
-    with pytest.raises(ValueError, match="min_rows must be a positive int"):
+    with pytest.raises(aw.AttentionError, match="min_rows must be an int >= 1"):
         A.find_sinks(att, min_rows=0)
 
 
@@ -113,11 +109,15 @@ def test_analyze_hides_sinks_by_default(tiny_llama, word_tokenizer):
     assert raw["entropy"][0] == pytest.approx(ref_entropy(att.head(0, 0).astype(float), att.mask), rel=1e-5)
     first = A.analyze(att, hide="first")
     assert first["entropy"][1] == pytest.approx(
-        hidden_reference(att.head(0, 1).astype(float), att.mask, [0], ref_entropy), rel=1e-5)
+        hidden_reference(att.head(0, 1).astype(float), att.mask, [0], ref_entropy), rel=1e-5
+    )
     listed = A.analyze(att, hide=[0, 2])
     np.testing.assert_allclose(listed["entropy"], table["entropy"])
-    for bad, message in (("everything", "hide must be 'sinks'"), ([9], r"positions \[9\] outside the 8 tokens"),
-                         (3.5, "hide must be")):
+    for bad, message in (
+        ("everything", "hide must be 'sinks'"),
+        ([9], r"positions \[9\] outside the 8 tokens"),
+        (3.5, "hide must be"),
+    ):
         with pytest.raises(ValueError, match=message):
             A.analyze(att, hide=bad)
     with pytest.raises(ValueError, match="sparsity_threshold must be a finite number"):
@@ -170,7 +170,9 @@ def test_report_recommendations_have_evidence_baseline_and_action():
     # Uniform attention's share on tokens 0 and 2: row i sees i + 1 keys, of which 1 (i < 2) or 2 are sinks.
     uniform = np.mean([(1 if i < 2 else 2) / (i + 1) for i in range(8)])
     assert sink["baseline"]["uniform"] == pytest.approx(uniform)
-    assert sink["finding"].startswith("Attention parked on the sink tokens 't0', 't2'") and "hide=None" in sink["action"]
+    assert (
+        sink["finding"].startswith("Attention parked on the sink tokens 't0', 't2'") and "hide=None" in sink["action"]
+    )
     quiet = A.report(att, sink_above=1.0, uniform_above=1.0)
     assert all(r["kind"] != "sinks" for r in quiet.recommendations)
     for name in ("sink_above", "uniform_above", "part_below"):
@@ -241,10 +243,10 @@ def test_shape_score_by_hand():
     assert "not a measure of whether the prompt works" in repr(q)
     with pytest.raises(ValueError, match="entropy_range must be"):
         A.shape_score(att, entropy_range=(3, 1))
-    with pytest.raises(ValueError, match="entropy_range must be"):
+    with pytest.raises(aw.AttentionError, match=r"entropy_range\[1\] must be a finite number; got nan"):
         A.shape_score(att, entropy_range=(0, float("nan")))
-    with pytest.raises(ValueError, match="locality_weight must be a finite number"):
-        A.shape_score(att, locality_weight=2)
+    with pytest.raises(aw.AttentionError, match="locality_weight must be a number >= 0"):
+        A.shape_score(att, locality_weight=-2)
     with pytest.raises(ValueError, match=r"pattern array must have shape \(n_query, n_key\) = \(4, 4\)"):
         A.shape_score(att, {"bad": np.eye(3)}, hide=None)
 
@@ -299,8 +301,12 @@ def test_segment_other_and_query_choices():
     assert rows.shares["b"] == pytest.approx((1 / 3 + 1 / 5) / 2)
     assert sum(rows.shares.values()) == pytest.approx(1)
     assert A.segment_attention(att, {"b": "bb"}, queries="all").queries.tolist() == [0, 1, 2, 3, 4]
-    cases = [("generated", "needs attention from aw.generate"), ("nope", "queries must be 'generated'"),
-             ([7], r"query positions \[7\] are not query rows"), ([], "queries is empty")]
+    cases = [
+        ("generated", "needs attention from aw.generate"),
+        ("nope", "queries must be 'generated'"),
+        ([7], r"query positions \[7\] are not query rows"),
+        ([], "queries is empty"),
+    ]
     for queries, message in cases:
         with pytest.raises(ValueError, match=message):
             A.segment_attention(att, {"b": "bb"}, queries=queries)
@@ -367,9 +373,9 @@ def test_segment_attention_equals_loop_reference(tiny_llama, word_tokenizer):
     which = {t: seg.names.index(n) for n, idx in seg.token_index.items() for t in idx}
     assert sorted(which) == list(range(att.n_key))
     assert all(which[s] == seg.names.index("sinks") for s in sinks)
-    for li, l in enumerate(att.layer_ids):
+    for li, layer in enumerate(att.layer_ids):
         for h in range(att.num_heads):
-            a = att.head(l, h)
+            a = att.head(layer, h)
             ref = np.zeros(len(seg.names))
             for i in range(att.n_query):
                 for j in range(i + 1):
@@ -384,7 +390,7 @@ def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
     prompt = words(8)
     gen = aw.generate(tiny_llama, word_tokenizer, prompt, max_new_tokens=4, lazy=False)
     assert gen.offsets is None  # the parts are found through the token text
-    first, second = prompt[:prompt.index(" ", 10)], prompt[prompt.index(" ", 10) + 1:]
+    first, second = prompt[: prompt.index(" ", 10)], prompt[prompt.index(" ", 10) + 1 :]
     seg = A.segment_attention(gen, {"first": first, "second": second}, hide="first")
     n_prompt = gen.meta["prompt_length"]
     steps = [aw.generation_step_row(gen, s) for s in range(gen.n_key - n_prompt)]
@@ -420,10 +426,10 @@ def test_head_roles_on_known_heads():
     assert roles["score"][2] == pytest.approx(1.0)
     assert roles["broad"][3] == pytest.approx(1.0)
     assert np.isnan(roles["induction"]).all()  # no model given: no induction test
-    strict = A.head_roles(role_heads(), thresholds={"previous_token": 0.9, "local": 0.6})
-    assert list(strict["role"])[0] == "local"
-    for bad in (1.5, float("nan"), -1):
-        with pytest.raises(ValueError, match=r"thresholds\['broad'\] must be a finite number in \[0, 1\]"):
+    strict = A.head_roles(role_heads(), thresholds={"previous_token": 0.9, "local": 0.6, "broad": 1.5})
+    assert list(strict["role"])[::3] == ["local", "mixed"]  # above 1 switches a role off
+    for bad, message in ((float("nan"), "must be a finite number"), (-1, "must be a number >= 0")):
+        with pytest.raises(aw.AttentionError, match=r"thresholds\['broad'\] " + message):
             A.head_roles(role_heads(), thresholds={"broad": bad})
     assert A.role_counts(roles) == {"broad": 1, "first_token": 1, "previous_token": 1, "self": 1}
     with pytest.raises(ValueError, match="unknown role 'sink'"):

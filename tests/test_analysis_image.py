@@ -24,9 +24,9 @@ def read_png(path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
-        (crc,) = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
+        (crc,) = struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
@@ -60,8 +60,13 @@ def test_python_tables_and_scales_equal_the_views_js():
         np.testing.assert_array_equal(np.array(js["maps"][name]).reshape(256, 3), C.lut(name), err_msg=name)
     for kind in C.SCALES:
         for vmax in (1, 0.8):
-            np.testing.assert_allclose(C.scale_values(values, kind, vmax=vmax, gamma=0.4), js["t"][f"{kind}{vmax}"],
-                                       rtol=1e-12, atol=1e-15, err_msg=f"{kind} vmax {vmax}")
+            np.testing.assert_allclose(
+                C.scale_values(values, kind, vmax=vmax, gamma=0.4),
+                js["t"][f"{kind}{vmax}"],
+                rtol=1e-12,
+                atol=1e-15,
+                err_msg=f"{kind} vmax {vmax}",
+            )
 
 
 def two_heads():
@@ -82,7 +87,7 @@ def test_save_image_writes_the_map_in_the_views_colours(tmp_path):
     u = att.head(1, 0)
     for i in range(4):
         for j in range(4):
-            cell = img[3 * i:3 * i + 3, 3 * j:3 * j + 3].reshape(-1, 3)
+            cell = img[3 * i : 3 * i + 3, 3 * j : 3 * j + 3].reshape(-1, 3)
             assert (cell == cell[0]).all()
             if j > i:  # the future of a causal model is masked: page grey
                 assert tuple(cell[0]) == C.MASKED_RGB
@@ -95,7 +100,7 @@ def test_save_image_writes_the_map_in_the_views_colours(tmp_path):
     t = np.log10(mean[3, 1] / mean.max() * 1e3) / 3
     assert tuple(fused[3, 1]) == tuple(table[int(np.floor(t * 255 + 0.5))])
     magma = read_png(aw.save_image(att, tmp_path / "m.png", layer=0, head=1, colormap="magma", scale="power", cell=1))
-    assert tuple(magma[1, 1]) == tuple(C.lut("magma")[int(np.floor((0.5 ** 0.4) * 255 + 0.5))])
+    assert tuple(magma[1, 1]) == tuple(C.lut("magma")[int(np.floor((0.5**0.4) * 255 + 0.5))])
 
 
 def test_grid_of_all_heads(tmp_path):
@@ -118,14 +123,16 @@ def test_grid_of_all_heads(tmp_path):
 
 def test_save_image_refuses_bad_arguments(tmp_path):
     att = two_heads()
-    cases = [({"layer": 5}, r"layer 5 is not held; this attention holds layers \[0, 1\]"),
-             ({}, "pass layer=: this attention holds layers"),
-             ({"layer": 0, "head": 7}, "head 7 is not held"),
-             ({"layer": 0, "head": "some"}, "head must be a head number, None"),
-             ({"layer": 0, "colormap": "jet"}, "unknown colormap 'jet'"),
-             ({"layer": 0, "scale": "sqrt"}, "unknown scale 'sqrt'"),
-             ({"layer": 0, "fusion": "sum"}, "unknown fusion 'sum'"),
-             ({"layer": 0, "cell": 0}, "cell must be a positive int")]
+    cases = [
+        ({"layer": 5}, r"layer 5 is not held; this attention holds layers \[0, 1\]"),
+        ({}, "pass layer=: this attention holds layers"),
+        ({"layer": 0, "head": 7}, "head 7 is not held"),
+        ({"layer": 0, "head": "some"}, "head must be a head number, None"),
+        ({"layer": 0, "colormap": "jet"}, "unknown colormap 'jet'"),
+        ({"layer": 0, "scale": "sqrt"}, "unknown scale 'sqrt'"),
+        ({"layer": 0, "fusion": "sum"}, "unknown fusion 'sum'"),
+        ({"layer": 0, "cell": 0}, "cell must be a positive int"),
+    ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
             aw.save_image(att, tmp_path / "x.png", **kwargs)

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from test_analysis import role_heads, text_attention, two_layer_attention
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget import analysis as A
 from attnwidget import charts
-from tiny_models import words
-from test_analysis import role_heads, text_attention, two_layer_attention
 
 
 def test_metric_lines_put_each_unit_on_its_own_axis():
@@ -54,9 +54,12 @@ def test_head_roles_chart_groups_heads_by_role():
 
 
 def test_comparison_bars(tiny_llama, word_tokenizer):
-    cmp = aw.compare_templates(tiny_llama, word_tokenizer, {
-        "a": {"text": "w1 w2 w3", "parts": {"q": "w3"}},
-        "b": {"text": "w4 w5 w6 w3 w7", "parts": {"q": "w3"}}}, target=" w8")
+    cmp = aw.compare_templates(
+        tiny_llama,
+        word_tokenizer,
+        {"a": {"text": "w1 w2 w3", "parts": {"q": "w3"}}, "b": {"text": "w4 w5 w6 w3 w7", "parts": {"q": "w3"}}},
+        target=" w8",
+    )
     fig = charts.comparison_bars(cmp)  # the outcome by default
     assert list(fig.marks[0].x) == ["a", "b"]
     np.testing.assert_allclose(fig.marks[0].y, cmp.table["logprob"])

@@ -21,8 +21,7 @@ def run_notebook(name: str, tmp_path) -> tuple[str, list]:
     from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -82,8 +81,11 @@ def test_analysis_notebook_sinks_apart_outcomes_and_roles(tmp_path):
     read = re.search(r"GOOD read: question ([\d.]+), review ([\d.]+), cue ([\d.]+), other ([\d.]+)", text)
     assert sum(map(float, read.groups())) == pytest.approx(1, abs=0.003)
     # Recommendations carry their baseline; the part ones are consistent with their own numbers.
-    assert re.search(r"\[sinks\] Attention parked on the first token 'Class': \d+% on average .* uniform "
-                     r"attention would put \d+% there", text)
+    assert re.search(
+        r"\[sinks\] Attention parked on the first token 'Class': \d+% on average .* uniform "
+        r"attention would put \d+% there",
+        text,
+    )
     low = re.findall(r"gets ([\d.]+)% of the last token's attention.*would give ([\d.]+)% \(([\d.]+)x\)", text)
     assert low and all(float(a) / float(b) == pytest.approx(float(r), abs=0.01) and float(r) < 0.5 for a, b, r in low)
     # Static images: PNG files of one map and of the 9-head grid.
@@ -105,7 +107,7 @@ def test_analysis_notebook_sinks_apart_outcomes_and_roles(tmp_path):
     u_sep = number(r"uniform share \[CLS\] [\d.]+, \[SEP\] ([\d.]+)", text)
     layers = re.findall(r"minilm layer (\d): \[CLS\] ([\d.]+)  \[SEP\] ([\d.]+)", text)
     assert len(layers) == 6
-    later = [(float(c), float(s)) for l, c, s in layers if int(l) >= 1]
+    later = [(float(c), float(s)) for layer, c, s in layers if int(layer) >= 1]
     assert all(c > 3 * u_cls for c, _ in later)
     assert sum(s < u_sep for _, s in later) >= 4
     assert "MiniLM sinks found: ['[CLS]']" in text
@@ -124,8 +126,11 @@ def test_prompt_segments_notebook_outcome_then_what_the_answer_read(tmp_path):
     apart = number(r"MESSY question, sink apart: +([\d.]+)", text)
     sink = number(r"the sink alone: +([\d.]+)", text)
     assert apart < counted <= apart + sink + 0.001 and counted > 3 * apart
-    per_layer = re.findall(r"layer +\d+: sinks ([\d.]+); of the rest: question ([\d.]+), review ([\d.]+), "
-                           r"cue ([\d.]+)", text)
+    per_layer = re.findall(
+        r"layer +\d+: sinks ([\d.]+); of the rest: question ([\d.]+), review ([\d.]+), "
+        r"cue ([\d.]+)",
+        text,
+    )
     assert len(per_layer) == 7 and all(sum(map(float, row[1:])) <= 1.0005 for row in per_layer)
     assert re.search(r"MESSY:\n  \[sinks\].*\n  \[part\] The 'question' part gets", text)
     assert "停放" in text and "最后一个词元读得最多" in text
@@ -138,16 +143,24 @@ def test_prompt_segments_notebook_outcome_then_what_the_answer_read(tmp_path):
 def test_languages_notebook_normalises_and_warns_on_unknown_tokens(tmp_path):
     text, cells = run_notebook("languages.ipynb", tmp_path)
     assert figures(cells) >= 2
-    rows = re.findall(r"(\w+): (\d+) tokens, ([\d.]+) characters per token, (\d+) unknown; sink share ([\d.]+), "
-                      r"entropy ([\d.]+) nats, normalised ([\d.]+)", text)
+    rows = re.findall(
+        r"(\w+): (\d+) tokens, ([\d.]+) characters per token, (\d+) unknown; sink share ([\d.]+), "
+        r"entropy ([\d.]+) nats, normalised ([\d.]+)",
+        text,
+    )
     assert {r[0] for r in rows} == {"English", "French", "German", "Chinese"}
     cpt = {r[0]: float(r[2]) for r in rows}
     # Byte-level BPE trained on English: English packs the most characters per token; Chinese
     # characters take more than one token each.
     assert cpt["English"] == max(cpt.values()) and cpt["Chinese"] < 1
     assert all(int(r[3]) == 0 for r in rows) and all(0 < float(r[6]) <= 1 for r in rows)
-    unknown = {lang: (int(n), int(total)) for lang, n, total in re.findall(r"minilm (\w+): (\d+) unknown of (\d+)", text)}
+    unknown = {
+        lang: (int(n), int(total)) for lang, n, total in re.findall(r"minilm (\w+): (\d+) unknown of (\d+)", text)
+    }
     assert unknown["Chinese"][0] > unknown["Chinese"][1] // 3
     assert all(unknown[lang][0] == 0 for lang in ("English", "French", "German"))
     n, total = unknown["Chinese"]
-    assert f"warning: the tokenizer turned part of the text into its unknown token '[UNK]' (Chinese: {n} of {total} tokens)" in text
+    assert (
+        f"warning: the tokenizer turned part of the text into its unknown token '[UNK]' (Chinese: {n} of {total} tokens)"
+        in text
+    )

@@ -1,11 +1,13 @@
 """The widgets: linked views of an `Attention` for notebooks and exported HTML."""
 
 from .dashboard import Dashboard, link, show
+from .diff import AttentionDiff
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
+from .neuron import NeuronView
 from .rollout import RolloutBar
 from .selection import Selection
 
-__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "link",
-           "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
+           "Selection", "link", "show"]
