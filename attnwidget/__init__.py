@@ -13,6 +13,7 @@ from .analysis import analyze, evaluate_quality, find_sinks, report, segment_att
 from .experiments import compare_languages, compare_templates, head_roles, induction_scores
 from .image import save_image
 from .metrics import attention_flow, rollout
+from .census import census
 
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
@@ -22,5 +23,5 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "save_html",
            "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
            "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",
-           "induction_scores", "save_image", "rollout", "attention_flow"]
+           "induction_scores", "save_image", "rollout", "attention_flow", "census"]
 __version__ = "0.1.0"
