@@ -266,6 +266,9 @@ def _expected(expected_patterns: Any) -> dict[str, Any]:
         expected_patterns = [expected_patterns]
     if isinstance(expected_patterns, Mapping):
         return dict(expected_patterns)
+    if not isinstance(expected_patterns, (list, tuple)):
+        raise V.ArgumentTypeError(f"expected_patterns must be a pattern name, a list of names or a dict; "
+                                  f"got {V.show(expected_patterns)}")
     out = {}
     for p in expected_patterns:
         if not isinstance(p, str):
@@ -292,7 +295,7 @@ def evaluate_quality(att: Attention, expected_patterns: Any = None, *, entropy_r
     """
     att = _check_attention(att, "evaluate_quality")
     for name, rng in (("entropy_range", entropy_range), ("sparsity_range", sparsity_range)):
-        if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2 \
+        if not isinstance(rng, (tuple, list, np.ndarray)) or len(rng) != 2 \
                 or not V.number(f"{name}[0]", rng[0]) < V.number(f"{name}[1]", rng[1]):
             raise ValueError(f"{name} must be (low, high) with low < high; got {rng!r}")
     entropy_points = V.number("entropy_points", entropy_points, low=0)
@@ -736,6 +739,8 @@ def head_roles(att: Attention, model: Any = None, tokenizer: Any = None, *, wind
     if (model is None) != (tokenizer is None):
         raise ValueError("pass both model and tokenizer for the induction test, or neither")
     th = dict(DEFAULT_ROLE_THRESHOLDS)
+    if thresholds is not None and not isinstance(thresholds, Mapping):
+        raise V.ArgumentTypeError(f"thresholds must be a dict of role -> threshold; got {V.show(thresholds)}")
     for k, v in (thresholds or {}).items():
         if k not in th:
             raise ValueError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
