@@ -436,21 +436,21 @@ def test_views_mark_invisible_and_direction_changing_characters():
 # ------------------------------------------------------------------------------ analysis thresholds
 
 ANALYSIS_REFUSED = [
-    ("report sparsity_above NaN", lambda a: aw.report(a, sparsity_above=float("nan")), aw.AttentionError, r"sparsity_above must be a finite number in \[0.0, 1.0\]; got nan"),
-    ("report locality_below 2", lambda a: aw.report(a, locality_below=2), aw.AttentionError, r"locality_below must be a number in \[0.0, 1.0\]; got 2"),
-    ("report entropy_below str", lambda a: aw.report(a, entropy_below="1"), aw.ArgumentTypeError, r"entropy_below must be a number; got '1'"),
-    ("report entropy_below negative", lambda a: aw.report(a, entropy_below=-1), aw.AttentionError, r"entropy_below must be a number >= 0"),
+    ("report sink_above NaN", lambda a: aw.report(a, sink_above=float("nan")), aw.AttentionError, r"sink_above must be a finite number in \[0.0, 1.0\]; got nan"),
+    ("report part_below 2", lambda a: aw.report(a, part_below=2), aw.AttentionError, r"part_below must be a number in \[0.0, 1.0\]; got 2"),
+    ("report uniform_above str", lambda a: aw.report(a, uniform_above="1"), aw.ArgumentTypeError, r"uniform_above must be a number; got '1'"),
+    ("report uniform_above negative", lambda a: aw.report(a, uniform_above=-1), aw.AttentionError, r"uniform_above must be a number in \[0.0, 1.0\]"),
     ("analyze threshold -1", lambda a: aw.analyze(a, sparsity_threshold=-1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -1"),
-    ("quality weight NaN", lambda a: aw.evaluate_quality(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
-    ("quality points str", lambda a: aw.evaluate_quality(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
-    ("quality range str", lambda a: aw.evaluate_quality(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
+    ("quality weight NaN", lambda a: aw.shape_score(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
+    ("quality points str", lambda a: aw.shape_score(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
+    ("quality range str", lambda a: aw.shape_score(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
     ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
     ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
     ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
+    ("compare_templates target", lambda a: aw.compare_templates(None, None, {"a": "x"}, target=[3]), ValueError, r"target must be a non-empty str"),
     ("head_roles thresholds not a dict", lambda a: aw.head_roles(a, thresholds=0.5), aw.ArgumentTypeError, r"thresholds must be a dict of role -> threshold; got 0.5"),
-    ("quality range a set", lambda a: aw.evaluate_quality(a, sparsity_range={1, 2}), ValueError, r"sparsity_range must be \(low, high\)"),
-    ("quality patterns a number", lambda a: aw.evaluate_quality(a, expected_patterns=3), aw.ArgumentTypeError, r"expected_patterns must be a pattern name"),
-    ("compare_templates threshold", lambda a: aw.compare_templates(None, None, {"a": "x"}, threshold=float("inf")), aw.AttentionError, r"threshold must be a finite number"),
+    ("quality range a set", lambda a: aw.shape_score(a, sparsity_range={1, 2}), ValueError, r"sparsity_range must be \(low, high\)"),
+    ("quality patterns a number", lambda a: aw.shape_score(a, expected_patterns=3), aw.ArgumentTypeError, r"expected_patterns must be a pattern name"),
 ]
 
 
