@@ -80,6 +80,15 @@ class Dashboard(anywidget.AnyWidget):
         # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
         ipython_display(self)
 
+    def close(self) -> None:
+        """Close the dashboard, its views and their shared selection, so all can be freed."""
+        views, sel = self.views, self.selection
+        super().close()
+        for v in views:
+            v.close()
+        if sel is not None:
+            sel.close()
+
     @property
     def views(self) -> list[AttentionView]:
         """The views, in layout order."""
