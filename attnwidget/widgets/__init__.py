@@ -6,6 +6,7 @@ from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
 from .rollout import RolloutBar
 from .selection import Selection
+from .tokentext import TokenText
 
-__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "link",
-           "show"]
+__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "TokenText",
+           "link", "show"]

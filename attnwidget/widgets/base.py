@@ -22,6 +22,7 @@ import traitlets as t
 from ..attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, max_pool, renormalize
 from .export import ipython_display
 from .selection import Selection
+from .style import STYLE
 
 __all__ = [
     "AttentionView",
@@ -157,6 +158,7 @@ class AttentionView(anywidget.AnyWidget):
     """
 
     _esm = _bundle_source()
+    _css = STYLE
     _view_kind = t.Unicode("").tag(sync=True)
 
     selection = anywidget.WidgetTrait().tag(sync=True)

@@ -15,6 +15,7 @@ from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
 from .rollout import RolloutBar
 from .selection import Selection
+from .tokentext import TokenText
 
 __all__ = ["Dashboard", "link", "show"]
 
@@ -53,28 +54,31 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
 
 
 class Dashboard(anywidget.AnyWidget):
-    """The four views side by side, linked through one `Selection`.
+    """The views of `show`, linked through one `Selection`: token text across the top, heatmap and
+    rollout on the left, head grid and graph on the right (one column when the output is narrow).
 
     The frontend lays out the child widgets with anywidget's ``host.getWidget``. `views` lists them
     for hosts that lay out views themselves (exported pages).
     """
 
     _esm = AttentionView._esm
+    _css = AttentionView._css
     _view_kind = t.Unicode("dashboard").tag(sync=True)
     heatmap = anywidget.WidgetTrait().tag(sync=True)
     headgrid = anywidget.WidgetTrait().tag(sync=True)
     rollout = anywidget.WidgetTrait().tag(sync=True)
     graph = anywidget.WidgetTrait().tag(sync=True)
+    tokentext = anywidget.WidgetTrait().tag(sync=True)
     selection = anywidget.WidgetTrait().tag(sync=True)
     # Sentences about views left out, shown above the views (and so in exported pages).
     notes = t.List(t.Unicode()).tag(sync=True)
 
     def __init__(self, heatmap: AttentionHeatmap, headgrid: HeadGrid, rollout: RolloutBar | None,
-                 graph: AttentionGraph | None, notes: list[str] | None = None):
-        views = [v for v in (heatmap, headgrid, rollout, graph) if v is not None]
+                 graph: AttentionGraph | None, notes: list[str] | None = None, tokentext: TokenText | None = None):
+        views = [v for v in (tokentext, heatmap, headgrid, rollout, graph) if v is not None]
         sel = link(*views)
-        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel,
-                         notes=list(notes or []))
+        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, tokentext=tokentext,
+                         selection=sel, notes=list(notes or []))
 
     def _ipython_display_(self) -> None:
         # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
@@ -91,13 +95,13 @@ class Dashboard(anywidget.AnyWidget):
 
     @property
     def views(self) -> list[AttentionView]:
-        """The views, in layout order."""
-        return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph) if v is not None]
+        """The views present: heatmap, head grid, rollout, graph, token text."""
+        return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph, self.tokentext) if v is not None]
 
 
 def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
          **options: Any) -> Dashboard:
-    """Heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
+    """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
     Parameters
     ----------
@@ -146,4 +150,5 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         graph = None
         notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "
                      "show readably; aw.AttentionGraph(att.select(...)) draws one on request.")
-    return Dashboard(heatmap, grid, rollout, graph, notes)
+    text = TokenText(att, selection=sel, **options)
+    return Dashboard(heatmap, grid, rollout, graph, notes, tokentext=text)

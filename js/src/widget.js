@@ -4,8 +4,9 @@ import headgrid from "./views/headgrid.js";
 import rollout from "./views/rollout.js";
 import graph from "./views/graph.js";
 import dashboard from "./views/dashboard.js";
+import tokentext from "./views/tokentext.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

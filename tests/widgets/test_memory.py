@@ -36,7 +36,7 @@ def test_closed_dashboard_frees_views_selection_and_attention(att):
     att = att.pop()
     dash = aw.show(att)
     refs = _refs(dash, *dash.views, dash.selection, att)
-    assert len(refs) == 7  # dashboard, four views, selection, attention
+    assert len(refs) == 8  # dashboard, five views, selection, attention
     dash.close()
     del dash, att
     assert _alive(refs) == []
