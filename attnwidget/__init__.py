@@ -1,6 +1,8 @@
 """attnwidget: look inside a transformer's attention from a notebook."""
 
-from .attention import Attention, AttentionError
+from ._optional import MissingExtraError
+from .attention import Attention
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
 from .models import load_model
 from .widgets.export import save_html
@@ -10,7 +12,8 @@ from .analysis import (analyze, compare_languages, compare_templates, evaluate_q
                        report, segment_attention)
 from .metrics import attention_flow, rollout
 
-__all__ = ["Attention", "AttentionError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
+__all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
+           "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
            "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "TokenText", "Selection", "Dashboard", "show", "link",
            "save_html",
