@@ -44,6 +44,9 @@ FORMAT_NAME = "attnwidget.Attention"
 FORMAT_VERSION = 1
 _INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_ids", "offsets", "special",
                 "text", "meta")
+# Constructor arguments added to `info` after version 1, with the value a file without them means.
+# A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
+_INFO_OPTIONAL: dict[str, Any] = {}
 _MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
 
 
@@ -280,7 +283,9 @@ class Attention:
         self.generated = None if generated is None else V.bool_mask("generated", generated)
         if self.generated is not None and self.generated.shape != (Q,):
             raise AttentionError(f"generated must have one bool per query row ({Q}); got {self.generated.shape}")
-        self.text = V.text("text", text, optional=True)
+        if text is not None and not isinstance(text, str):
+            raise ArgumentTypeError(f"text must be a str or None; got {V.show(text)}")
+        self.text = text
         self.meta = meta
 
         if validate and self._weights is not None:
@@ -648,6 +653,8 @@ class Attention:
         path = Path(path)
         if path.is_dir():
             raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
         weights = self._weights
         if weights is None:  # lazy: compute for the file only
             weights = self.materialize(max_bytes=_memory_budget())._weights
@@ -741,7 +748,7 @@ class Attention:
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):
             raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
-        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS)
+        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS) - set(_INFO_OPTIONAL)
         if missing or unknown:
             raise FileFormatError(
                 f"{name}: info does not match the format: "
@@ -759,7 +766,8 @@ class Attention:
                       layer_ids=info["layer_ids"], head_ids=info["head_ids"],
                       num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
                       token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
-                      text=info["text"], meta=info["meta"], validate=False)
+                      text=info["text"], meta=info["meta"], validate=False,
+                      **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()})
         except AttentionError as e:
             raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
         if validate:
@@ -803,6 +811,13 @@ def _json_member(data: dict, key: str, name: str) -> Any:
 
 def _offsets(offsets: Any) -> list[tuple[int, int]]:
     items = V._sequence("offsets", offsets, "(start, end) pairs")
+    if len(items) >= 64 and all(type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int
+                                and type(p[1]) is int for p in items):
+        # Plain int pairs (type() is int leaves bools out): checked as one array; the loop below
+        # names the first bad pair.
+        arr = np.array(items, dtype=np.int64)
+        if (arr[:, 0] >= 0).all() and (arr[:, 1] >= arr[:, 0]).all():
+            return [(a, b) for a, b in items]
     out = []
     for i, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):

@@ -1,12 +1,14 @@
 """The widgets: linked views of an `Attention` for notebooks and exported HTML."""
 
 from .dashboard import Dashboard, link, show
+from .diff import AttentionDiff
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
+from .neuron import NeuronView
 from .rollout import RolloutBar
 from .selection import Selection
 from .tokentext import TokenText
 
-__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "TokenText",
-           "link", "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
+           "Selection", "TokenText", "link", "show"]
