@@ -18,8 +18,7 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
            "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "TokenText",
-           "Selection",
-           "Dashboard", "show", "link",
+           "Selection", "Dashboard", "show", "link",
            "save_html",
            "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",
            "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow", "census"]
