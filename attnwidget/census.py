@@ -18,6 +18,7 @@ import numpy as np
 from . import metrics as M
 from .analysis import Table
 from .attention import Attention
+from .norms import value_norms_of
 
 __all__ = ["census", "Census", "CENSUS_COLUMNS"]
 
@@ -173,7 +174,7 @@ def _prompt_stats(att: Attention, normed: Attention | None) -> dict[str, tuple[n
             out["induction"] = (on_target / rows.sum(), float(rows.sum()))
     if normed is not None:
         out["norm_sink_mass"] = (np.asarray(M.sink_mass(normed), np.float64), 1.0)
-        vn = np.asarray(normed.meta["value_norms"]["norms"], np.float64)  # (layers, heads, keys)
+        vn = value_norms_of(normed).astype(np.float64)  # (layers, heads, keys)
         if vn.shape[-1] > 1:
             rest = np.median(vn[..., 1:], axis=-1)
             out["sink_value_ratio"] = (np.divide(vn[..., 0], rest, out=np.zeros_like(rest), where=rest > 0), 1.0)

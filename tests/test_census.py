@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
+from attnwidget.norms import value_norms_of
 from tiny_models import words
 
 
@@ -31,7 +32,7 @@ def by_hand(att, normed=None):
         out["induction"] = ((w * ind).sum((-1, -2)), rows.sum())
     if normed is not None:
         out["norm_sink_mass"] = normed.weights[:, :, 1:, 0].mean(-1)
-        vn = np.array(normed.meta["value_norms"]["norms"])
+        vn = value_norms_of(normed)
         out["sink_value_ratio"] = vn[..., 0] / np.median(vn[..., 1:], -1)
     return out
 
