@@ -7,7 +7,7 @@ from .extract import ModelError, extract, extract_hooks, generate, generation_st
 from .models import load_model
 from .widgets.export import save_html
 from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
-                      Selection, link, show)
+                      Selection, TokenText, link, show)
 from . import charts, experiments, metrics
 from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
 from .experiments import compare_languages, compare_templates, head_roles, induction_scores
@@ -18,8 +18,8 @@ from .census import census
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
            "load_model", "readable_tokens",
-           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "Selection",
-           "Dashboard", "show", "link",
+           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "TokenText",
+           "Selection", "Dashboard", "show", "link",
            "save_html",
            "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
            "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",

@@ -112,7 +112,7 @@ class Table:
 
     @property
     def columns(self) -> list[str]:
-        return list(self.records.dtype.names)
+        return list(self.records.dtype.names or ())
 
     def __len__(self) -> int:
         return len(self.records)
@@ -395,7 +395,7 @@ def analyze(
     att = _check_attention(att, "analyze")
     V.fraction("sparsity_threshold", sparsity_threshold)
     hidden = _hidden_keys(att, hide)
-    specs = dict(HEAD_METRICS)
+    specs: dict[str, Any] = dict(HEAD_METRICS)
     specs["sparsity"] = ("sparsity", {"threshold": sparsity_threshold})
     specs["focus_consistency"] = ("focus_consistency", {"top_k": top_k})
     specs["sink_mass"] = ("sink_mass", {"k": sink_k})
@@ -643,18 +643,16 @@ def report(
         seg = segment_attention(att, parts, queries=queries, unit=unit, hide=hidden)
         who = words[{"generated": "who_generated", "last": "who_last"}.get(seg.queries_label, "who_rows")]
         named = [n for n in seg.part_names]
-        content, uniform = seg.content_shares(), seg.content_uniform()
-        ratios = {n: content[n] / uniform[n] if uniform[n] > 0 else math.nan for n in named}
+        content, even = seg.content_shares(), seg.content_uniform()
+        ratios = {n: content[n] / even[n] if even[n] > 0 else math.nan for n in named}
         for n in named:
             if ratios[n] < part_below:
                 recs.append(
                     _rec(
                         "part",
-                        words["part_low"].format(
-                            part=n, share=content[n], uniform=uniform[n], ratio=ratios[n], who=who
-                        ),
+                        words["part_low"].format(part=n, share=content[n], uniform=even[n], ratio=ratios[n], who=who),
                         {"share": content[n]},
-                        {"uniform": uniform[n]},
+                        {"uniform": even[n]},
                         words["part_low_action"].format(part=n),
                     )
                 )
@@ -664,10 +662,10 @@ def report(
                 _rec(
                     "part",
                     words["part_top"].format(
-                        part=best, share=content[best], uniform=uniform[best], ratio=ratios[best], who=who
+                        part=best, share=content[best], uniform=even[best], ratio=ratios[best], who=who
                     ),
                     {"share": content[best]},
-                    {"uniform": uniform[best]},
+                    {"uniform": even[best]},
                     words["part_top_action"].format(part=best),
                 )
             )
@@ -720,8 +718,9 @@ def _expected(expected_patterns: Any) -> dict[str, Any]:
     if isinstance(expected_patterns, Mapping):
         return dict(expected_patterns)
     if not isinstance(expected_patterns, (list, tuple)):
-        raise V.ArgumentTypeError(f"expected_patterns must be a pattern name, a list of names or a dict; "
-                                  f"got {V.show(expected_patterns)}")
+        raise V.ArgumentTypeError(
+            f"expected_patterns must be a pattern name, a list of names or a dict; got {V.show(expected_patterns)}"
+        )
     out = {}
     for p in expected_patterns:
         if not isinstance(p, str):
@@ -1276,17 +1275,17 @@ def head_roles(
         vals["induction"] = induction
     scores = {r: np.asarray(vals[r], dtype=np.float64).reshape(L * H) for r in ROLES}
     role, score, passed = [], [], []
-    for k in range(L * H):
-        hits = [r for r in ROLES if not np.isnan(scores[r][k]) and scores[r][k] >= th[r]]
+    for n in range(L * H):
+        hits = [r for r in ROLES if not np.isnan(scores[r][n]) and scores[r][n] >= th[r]]
         passed.append(",".join(hits))
         if hits:
             role.append(hits[0])
-            score.append(scores[hits[0]][k])
+            score.append(scores[hits[0]][n])
         else:
-            ratio = {r: scores[r][k] / th[r] for r in ROLES if not np.isnan(scores[r][k]) and th[r] > 0}
-            best = max(ratio, key=ratio.get)
+            ratio = {r: scores[r][n] / th[r] for r in ROLES if not np.isnan(scores[r][n]) and th[r] > 0}
+            best = max(ratio, key=lambda r: ratio[r])
             role.append("mixed")
-            score.append(scores[best][k])
+            score.append(scores[best][n])
     cols = {
         "layer": np.repeat(att.layer_ids, H),
         "head": np.tile(att.head_ids, L),

@@ -84,7 +84,7 @@ def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
 
     if isinstance(spec, str):
         _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        return extract(model, tokenizer, spec), {}
+        return _one(extract(model, tokenizer, spec)), {}
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"text", "messages", "parts", "segments"}
         if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
@@ -93,9 +93,16 @@ def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
                 f"optional 'parts'; got keys {sorted(spec)}"
             )
         _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        att = extract(model, tokenizer, spec.get("text"), messages=spec.get("messages"))
+        att = _one(extract(model, tokenizer, spec.get("text"), messages=spec.get("messages")))
         return att, dict(spec.get("parts") or spec.get("segments") or {})
     raise ValueError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
+
+
+def _one(att: Attention | list[Attention]) -> Attention:
+    """The single `Attention` aw.extract returns for one text."""
+    if isinstance(att, list):
+        (att,) = att
+    return att
 
 
 def _ids(att: Attention) -> list[int]:
@@ -276,7 +283,7 @@ def compare_templates(
         "read_<part>: share of the last token's attention, sinks excluded)",
     )
     if targets:
-        order = sorted(logps, key=logps.get, reverse=True)
+        order = sorted(logps, key=lambda n: logps[n], reverse=True)
         best = order[0]
         shown = " or ".join(repr(t) for t in targets)
         lines = [
@@ -393,7 +400,9 @@ def compare_languages(
         "normalized_entropy": [],
         "top_tokens": [],
     }
-    tops, atts, unknown = {}, {}, {}
+    tops: dict[str, list] = {}
+    atts: dict[str, Attention] = {}
+    unknown: dict[str, int] = {}
     unk_id = getattr(tokenizer, "unk_token_id", None)
     for lang, text in texts.items():
         if not isinstance(text, str):
@@ -497,7 +506,7 @@ def induction_scores(
     _check_memory(model, 2 * int(length) + 2, f"induction_scores(length={length})", layers, heads)
     words = _random_words(tokenizer, int(length), seed)
     text = " ".join(words + words)
-    att = extract(model, tokenizer, text, layers=layers, heads=heads)
+    att = _one(extract(model, tokenizer, text, layers=layers, heads=heads))
     P = M.pattern("induction", att.n_query, att.n_key, token_ids=att.token_ids)
     rows = P.any(axis=1)
     if rows.sum() < length // 2:
