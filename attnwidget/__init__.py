@@ -8,10 +8,11 @@ from .seq2seq import Seq2SeqAttention
 from .models import load_model
 from .widgets.export import save_html
 from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
-                      Selection, link, show)
-from . import charts, metrics
-from .analysis import (analyze, compare_languages, compare_templates, evaluate_quality, head_roles, induction_scores,
-                       report, segment_attention)
+                      Selection, TokenText, link, show)
+from . import charts, experiments, metrics
+from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
+from .experiments import compare_languages, compare_templates, head_roles, induction_scores
+from .image import save_image
 from .metrics import attention_flow, rollout
 from .census import census
 
@@ -19,9 +20,10 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "MissingExtraError", "ModelError", "Seq2SeqAttention", "extract", "extract_hooks", "generate",
            "generation_step_row",
            "load_model", "readable_tokens",
-           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "Selection",
-           "Dashboard", "show", "link",
+           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "TokenText",
+           "Selection", "Dashboard", "show", "link",
            "save_html",
-           "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",
-           "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow", "census"]
+           "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
+           "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",
+           "induction_scores", "save_image", "rollout", "attention_flow", "census"]
 __version__ = "0.1.0"

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
-from tiny_models import words
+from attnwidget.norms import value_norms_of
 
 
 def by_hand(att, normed=None):
@@ -31,7 +32,7 @@ def by_hand(att, normed=None):
         out["induction"] = ((w * ind).sum((-1, -2)), rows.sum())
     if normed is not None:
         out["norm_sink_mass"] = normed.weights[:, :, 1:, 0].mean(-1)
-        vn = np.array(normed.meta["value_norms"]["norms"])
+        vn = value_norms_of(normed)
         out["sink_value_ratio"] = vn[..., 0] / np.median(vn[..., 1:], -1)
     return out
 

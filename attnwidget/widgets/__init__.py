@@ -8,6 +8,7 @@ from .heatmap import AttentionHeatmap
 from .neuron import NeuronView
 from .rollout import RolloutBar
 from .selection import Selection
+from .tokentext import TokenText
 
 __all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
-           "Selection", "link", "show"]
+           "Selection", "TokenText", "link", "show"]

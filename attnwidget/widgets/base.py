@@ -22,6 +22,7 @@ import traitlets as t
 from ..attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, max_pool, renormalize
 from .export import ipython_display
 from .selection import Selection
+from .style import STYLE
 
 __all__ = [
     "AttentionView",
@@ -50,9 +51,11 @@ DEFAULT_SCALE = "log"
 DEFAULT_GAMMA = 0.4
 
 
-def _bundle_source() -> str | Path:
+def _bundle_source() -> str:
+    # Read once, as text: given a Path, anywidget connects a file-watch signal to a lambda that
+    # holds every widget made, so closed views and their attention would never be freed.
     if BUNDLE.exists():
-        return BUNDLE
+        return BUNDLE.read_text(encoding="utf-8")
     # A source checkout without `make js`: say so in the cell instead of failing to import.
     return (
         "export default { render({ el }) { el.textContent = 'attnwidget: the JavaScript bundle is "
@@ -155,6 +158,7 @@ class AttentionView(anywidget.AnyWidget):
     """
 
     _esm = _bundle_source()
+    _css = STYLE
     _view_kind = t.Unicode("").tag(sync=True)
 
     selection = anywidget.WidgetTrait().tag(sync=True)
@@ -208,9 +212,16 @@ class AttentionView(anywidget.AnyWidget):
             hide=check_hide(hide, K),
             **kwargs,
         )
-        sel = selection if selection is not None else Selection(att)
-        sel.attach(att)
-        self.selection = sel
+        if selection is None:
+            selection = Selection(att)
+            # Made here, so closed when the last view using it closes (a selection given by the
+            # caller is the caller's to close).
+            selection._made_by_view = True
+        selection.attach(att)
+        self.selection = selection
+        selection._users.add(self)
+        self._closed = False
+        self.observe(self._move_user, names="selection")
 
     # ------------------------------------------------------------------ validation
 
@@ -234,6 +245,28 @@ class AttentionView(anywidget.AnyWidget):
         if not isinstance(sel, Selection):
             raise t.TraitError(f"selection must be an attnwidget Selection; got {type(sel).__name__}")
         return sel
+
+    def _move_user(self, change) -> None:
+        change["new"]._users.add(self)
+        if change["old"] is not None and change["old"] is not change["new"]:
+            change["old"].release(self)
+
+    def _unfollow(self) -> None:
+        """Remove the observers this view put on its selection (subclasses extend)."""
+
+    def close(self) -> None:
+        """Close the view and free what it holds: its observers on the shared selection, the
+        attention, and the selection itself when a view made it and no open view uses it any more.
+        A closed view can be garbage collected."""
+        if getattr(self, "_closed", True):  # closed already, or __init__ failed before the end
+            super().close()
+            return
+        self._closed = True
+        self._unfollow()
+        self.unobserve(self._move_user, names="selection")
+        super().close()
+        self.selection.release(self)
+        self._att = None
 
     # ------------------------------------------------------------------ selection shortcuts
 
@@ -269,6 +302,11 @@ class MapView(AttentionView):
         self._maps = self._store.payload()
         sel.observe(self._refresh_maps, names=["layer", "head", "fusion"])
         self.observe(self._rebind_maps, names="selection")
+
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        self.selection.unobserve(self._refresh_maps, names=["layer", "head", "fusion"])
+        self._store = None
 
     def _rebind_maps(self, change) -> None:
         change["old"].unobserve(self._refresh_maps, names=["layer", "head", "fusion"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import anywidget
+import numpy as np
 import traitlets as t
 
+from .. import metrics
 from ..attention import Attention
 from .base import AttentionView, check_attention
 from .export import ipython_display
@@ -15,8 +17,16 @@ from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
 from .rollout import RolloutBar
 from .selection import Selection
+from .tokentext import TokenText
 
 __all__ = ["Dashboard", "link", "show"]
+
+# Up to this many tokens show() tints the head grid by a metric and badges head roles: a few passes
+# over every map, cheap at this length; past it the grid is drawn plain and aw.HeadGrid(att, tint=...)
+# takes any metric.
+HINT_MAX_TOKENS = 512
+# A role badge needs this share of the head's attention on the role's pattern, on this text.
+ROLE_SHARE = {"sink": 0.8, "prev": 0.5, "ind": 0.3}
 
 # Above this many tokens show() leaves the graph out: thousands of nodes on one line cannot be
 # read, and its maps are not pooled. AttentionGraph(att) still draws one on request.
@@ -53,28 +63,31 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
 
 
 class Dashboard(anywidget.AnyWidget):
-    """The four views side by side, linked through one `Selection`.
+    """The views of `show`, linked through one `Selection`: token text across the top, heatmap and
+    rollout on the left, head grid and graph on the right (one column when the output is narrow).
 
     The frontend lays out the child widgets with anywidget's ``host.getWidget``. `views` lists them
     for hosts that lay out views themselves (exported pages).
     """
 
     _esm = AttentionView._esm
+    _css = AttentionView._css
     _view_kind = t.Unicode("dashboard").tag(sync=True)
     heatmap = anywidget.WidgetTrait().tag(sync=True)
     headgrid = anywidget.WidgetTrait().tag(sync=True)
     rollout = anywidget.WidgetTrait().tag(sync=True)
     graph = anywidget.WidgetTrait().tag(sync=True)
+    tokentext = anywidget.WidgetTrait().tag(sync=True)
     selection = anywidget.WidgetTrait().tag(sync=True)
     # Sentences about views left out, shown above the views (and so in exported pages).
     notes = t.List(t.Unicode()).tag(sync=True)
 
     def __init__(self, heatmap: AttentionHeatmap, headgrid: HeadGrid, rollout: RolloutBar | None,
-                 graph: AttentionGraph | None, notes: list[str] | None = None):
-        views = [v for v in (heatmap, headgrid, rollout, graph) if v is not None]
+                 graph: AttentionGraph | None, notes: list[str] | None = None, tokentext: TokenText | None = None):
+        views = [v for v in (tokentext, heatmap, headgrid, rollout, graph) if v is not None]
         sel = link(*views)
-        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, selection=sel,
-                         notes=list(notes or []))
+        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, tokentext=tokentext,
+                         selection=sel, notes=list(notes or []))
         # aw.link(other, dash.heatmap) gives the heatmap another selection; follow it.
         heatmap.observe(lambda change: setattr(self, "selection", change["new"]), names="selection")
 
@@ -82,15 +95,49 @@ class Dashboard(anywidget.AnyWidget):
         # The export host rides beside the widget so `nbconvert --to html` pages draw offline.
         ipython_display(self)
 
+    def close(self) -> None:
+        """Close the dashboard, its views and their shared selection, so all can be freed."""
+        views, sel = self.views, self.selection
+        super().close()
+        for v in views:
+            v.close()
+        if sel is not None:
+            sel.close()
+
     @property
     def views(self) -> list[AttentionView]:
-        """The views, in layout order."""
-        return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph) if v is not None]
+        """The views present: heatmap, head grid, rollout, graph, token text."""
+        return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph, self.tokentext) if v is not None]
+
+
+def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """Per-head values and role badges for the head grid of `show`, from the attention itself.
+
+    Returns ``({"entropy (nats)": ..., "sink mass": ...}, labels)``: `metrics.entropy` and
+    `metrics.sink_mass` per (layer, head), and a badge per head naming the patterns that take at
+    least `ROLE_SHARE` of its attention on this text: ``sink`` (the first token),
+    ``prev`` (the previous token), ``ind`` (the induction target, only when the text repeats
+    tokens and carries token ids). Badges describe where a head looks on this input, not a causal
+    test of what it does (``aw.head_roles`` runs the model for that).
+    """
+    if att.n_key < 2:  # one token: no later token to measure a sink from, no neighbour, no badge
+        return ({"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
+                [[""] * att.num_heads for _ in range(att.num_layers)])
+    tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
+             "sink mass": np.asarray(metrics.sink_mass(att), np.float32)}
+    shares = {"sink": tints["sink mass"], "prev": np.asarray(metrics.pattern_match(att, "previous_token"))}
+    ids = att.token_ids
+    if ids is not None and len(set(ids)) < len(ids) and att.n_query == att.n_key:
+        shares["ind"] = np.asarray(metrics.pattern_match(att, "induction"))
+    L, H = tints["sink mass"].shape
+    labels = [[" ".join(k for k, v in shares.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)]
+              for li in range(L)]
+    return tints, labels
 
 
 def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
          **options: Any) -> Dashboard:
-    """Heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
+    """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
     Parameters
     ----------
@@ -125,7 +172,11 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")
     heatmap = AttentionHeatmap(att, layer=layer, head=head, **options)
     sel = heatmap.selection
-    grid = HeadGrid(att, selection=sel, **options)
+    if att.n_key <= HINT_MAX_TOKENS:
+        tints, labels = head_hints(att)
+        grid = HeadGrid(att, selection=sel, tints=tints, tint_label="entropy (nats)", labels=labels, **options)
+    else:
+        grid = HeadGrid(att, selection=sel, **options)
     ids = att.layer_ids
     # Rollout composes consecutive layers of square attention; other extractions show three views.
     composable = att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids)))
@@ -139,4 +190,5 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         graph = None
         notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "
                      "show readably; aw.AttentionGraph(att.select(...)) draws one on request.")
-    return Dashboard(heatmap, grid, rollout, graph, notes)
+    text = TokenText(att, selection=sel, **options)
+    return Dashboard(heatmap, grid, rollout, graph, notes, tokentext=text)

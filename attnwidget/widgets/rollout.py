@@ -162,6 +162,10 @@ class RolloutBar(AttentionView):
         self.observe(self._rebind_pin, names="selection")
         self.on_msg(self._on_msg)
 
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        self.selection.unobserve(self._on_pin, names="pinned_token")
+
     def _rebind_pin(self, change) -> None:
         change["old"].unobserve(self._on_pin, names="pinned_token")
         change["new"].observe(self._on_pin, names="pinned_token")

@@ -6,6 +6,7 @@ alone (exported HTML has no kernel) and every change is a trait the kernel can r
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import anywidget
@@ -75,6 +76,9 @@ export default { render({ model, el }) {
         if unknown:
             raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
         super().__init__(fusion=fusion)
+        # Open views using this selection; one a view made is closed when the last leaves.
+        self._users: weakref.WeakSet = weakref.WeakSet()
+        self._made_by_view = False
         if att is not None:
             self.attach(att)
         if layer is not None:
@@ -111,6 +115,13 @@ export default { render({ model, el }) {
             self._prompt_length = generation_prompt_length(att)
             if self.layer not in self._layer_ids:
                 self.layer = self._layer_ids[0]
+
+    def release(self, view: Any) -> None:
+        """A view stops using this selection (closed, or linked elsewhere); a selection that a view
+        made closes when no open view uses it."""
+        self._users.discard(view)
+        if self._made_by_view and not self._users:
+            self.close()
 
     # ------------------------------------------------------------------ validation
 

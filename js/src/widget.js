@@ -6,8 +6,9 @@ import graph from "./views/graph.js";
 import dashboard from "./views/dashboard.js";
 import diff from "./views/diff.js";
 import neuron from "./views/neuron.js";
+import tokentext from "./views/tokentext.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

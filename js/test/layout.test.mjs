@@ -26,3 +26,12 @@ test("force layout is deterministic, stays in the box, and pulls strongly linked
   const dist = (p, i, j) => Math.hypot(p.x[i] - p.x[j], p.y[i] - p.y[j]);
   assert.ok(dist(a, 0, 11) < dist(free, 0, 11) * 0.8, `linked ${dist(a, 0, 11)} vs free ${dist(free, 0, 11)}`);
 });
+
+import { arrowHead } from "../src/lib/layout.js";
+test("an arrowhead's tip sits at the end point, pulled back by `back`, pointing along the edge", () => {
+  const d = arrowHead(0, 0, 10, 0, 4, 2);
+  const nums = d.match(/-?\d+(\.\d+)?/g).map(Number);
+  assert.deepEqual(nums.slice(0, 2), [8, 0]);
+  assert.equal(nums[2], 4); // base 4 behind the tip
+  assert.equal(arrowHead(1, 1, 1, 1), "");
+});

@@ -13,12 +13,13 @@ pytestmark = pytest.mark.slow
 TEXT = ("Attention lets each token gather information from the tokens before it, and a model stacks "
         "many such layers to build up meaning from the words of a prompt. ") * 4
 
-# Distinct colours among the cells the heatmap canvas paints (masked cells are page grey).
+# Distinct colours among the cells the heatmap canvas paints (masked cells take the theme's panel
+# colour, --aw-panel: #f3f5f7 in a light page).
 COUNT_COLOURS = """canvas => {
   const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   const seen = new Set();
   for (let i = 0; i < d.length; i += 4) {
-    if (d[i] === 246 && d[i + 1] === 248 && d[i + 2] === 250) continue;
+    if (d[i] === 243 && d[i + 1] === 245 && d[i + 2] === 247) continue;
     seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
   }
   return seen.size;

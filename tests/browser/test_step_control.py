@@ -22,39 +22,50 @@ def test_step_control_scrubs_generated_tokens(page, gen_page, artifacts):
     pg = page.page
     pg.goto(path.as_uri())
     pg.wait_for_selector("html[data-attnwidget-ready]")
-    rollout = pg.locator(".aw-rollout").first
-    rollout.locator(".aw-step").wait_for(state="visible")
+    # One control serves the whole dashboard; before a step is chosen it shows none (no thumb at 0).
+    control = pg.locator(".aw-dashboard .aw-step")
+    control.wait_for(state="visible")
+    assert pg.locator(".aw-step").count() == 1
+    assert "pick a step" in control.locator(".aw-step-text").text_content()
+    assert "aw-unset" in control.locator("input[type=range]").get_attribute("class")
     n_prompt = gen.meta["prompt_length"]
     n_steps = gen.n_key - n_prompt
-    for kind in ("heatmap", "rollout", "graph"):
-        assert pg.locator(f".aw-{kind} .aw-step").count() == 1, f"{kind} has no step control"
-    # Next from no step goes to step 0, then step 1; any view's control moves all of them.
-    rollout.locator(".aw-step-next").click()
-    pg.locator(".aw-graph .aw-step-next").click()
-    for step in (1, 2):
-        if step == 2:
-            pg.locator(".aw-heatmap .aw-step-next").click()
+    # Next from no step goes to step 0, then step 1, then 2; every view follows.
+    for step in (0, 1, 2):
+        control.locator(".aw-step-next").click()
         row = aw.generation_step_row(gen, step)
         pg.locator(f".aw-rollout[data-query='{row}']").wait_for(state="attached")
         pg.locator(f".aw-graph[data-focus='{row}']").wait_for(state="attached")
-        for kind in ("heatmap", "rollout", "graph"):
-            control = pg.locator(f".aw-{kind} .aw-step")
-            assert control.get_attribute("data-step") == str(step)
-            text = control.locator(".aw-step-text").text_content()
-            assert f"step {step + 1} of {n_steps}" in text
-            assert f"produced {json.dumps(gen.tokens[n_prompt + step])}" in text
-        # The pinned row is marked in the heatmap's labels and the graph's nodes.
+        pg.locator(f".aw-tokentext[data-focus='{row}']").wait_for(state="attached")
+        assert control.get_attribute("data-step") == str(step)
+        assert "aw-unset" not in (control.locator("input[type=range]").get_attribute("class") or "")
+        text = control.locator(".aw-step-text").text_content()
+        assert f"step {step + 1} of {n_steps}" in text
+        assert f"produced {json.dumps(gen.tokens[n_prompt + step])}" in text
+        # The pinned row is marked in the graph's nodes and the heatmap's labels.
         pg.locator(f".aw-graph .aw-pinned[data-token-index='{row}']").first.wait_for(state="attached")
     # The slider reaches the last step; previous goes back one.
-    slider = pg.locator(".aw-heatmap .aw-step input[type=range]")
-    slider.fill(str(n_steps - 1))
+    control.locator("input[type=range]").fill(str(n_steps - 1))
     last = aw.generation_step_row(gen, n_steps - 1)
     pg.locator(f".aw-rollout[data-query='{last}']").wait_for(state="attached")
-    pg.locator(".aw-rollout .aw-step-prev").click()
+    control.locator(".aw-step-prev").click()
     pg.locator(f".aw-rollout[data-query='{last - 1}']").wait_for(state="attached")
     pg.locator(".aw-dashboard").first.screenshot(path=str(artifacts / "generation-step.png"))
     # Clicking a prompt token pins it and leaves the step.
     pg.locator(".aw-graph [data-token-index='1']").first.click()
     pg.locator(".aw-rollout[data-query='1']").wait_for(state="attached")
-    assert pg.locator(".aw-heatmap .aw-step").get_attribute("data-step") == ""
+    assert control.get_attribute("data-step") == ""
+    assert page.errors == []
+
+
+def test_a_view_on_its_own_has_its_own_step_control(page, gen_page, tmp_path):
+    _, gen = gen_page
+    path = aw.save_html(aw.RolloutBar(gen), tmp_path / "rollout.html")
+    pg = page.page
+    pg.goto(path.as_uri())
+    control = pg.locator(".aw-rollout .aw-step")
+    control.wait_for(state="visible")
+    control.locator(".aw-step-next").click()
+    row = aw.generation_step_row(gen, 0)
+    pg.locator(f".aw-rollout[data-query='{row}']").wait_for(state="attached")
     assert page.errors == []

@@ -14,10 +14,10 @@ def att(tiny_llama, word_tokenizer):
     return tiny_attention(tiny_llama, word_tokenizer)
 
 
-def test_show_links_four_views(att):
+def test_show_links_five_views(att):
     dash = aw.show(att, layer=1, head=2, scale="log", hide=[0])
     views = dash.views
-    assert [v._view_kind for v in views] == ["heatmap", "headgrid", "rollout", "graph"]
+    assert [v._view_kind for v in views] == ["heatmap", "headgrid", "rollout", "graph", "tokentext"]
     assert len({id(v.selection) for v in views}) == 1
     assert all(v.scale == "log" and v.hide == [0] for v in views)
     state = dash.get_state()
@@ -29,7 +29,7 @@ def test_show_links_four_views(att):
 
 def test_show_without_rollout_for_non_consecutive_layers(att):
     dash = aw.show(att.select(layers=[0, 2]))
-    assert dash.rollout is None and len(dash.views) == 3
+    assert dash.rollout is None and len(dash.views) == 4
 
 
 def test_show_rejects_unknown_options(att):

@@ -85,7 +85,10 @@ export function ticks(scale, count = 5) {
   const [lo, hi] = scale.domain;
   if (scale.kind === "log") {
     const out = [];
-    for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(Math.pow(10, e));
+    const e0 = Math.ceil(Math.log10(lo) - 1e-9), e1 = Math.floor(Math.log10(hi) + 1e-9);
+    // At most about five decade ticks, counted down from the top so the largest decade is kept.
+    const every = Math.max(1, Math.ceil((e1 - e0 + 1) / 5));
+    for (let e = e1; e >= e0; e -= every) out.unshift(Math.pow(10, e));
     if (!out.length || out[out.length - 1] < hi * 0.99) {
       // The maximum is always labelled; a decade tick too close to it would print on top of it.
       if (out.length && scale(hi) - scale(out[out.length - 1]) < 0.15) out.pop();

@@ -77,3 +77,18 @@ export function forceLayout(n, edges, { width = 600, height = 400, iterations = 
   }
   return { x, y };
 }
+
+/**
+ * Triangle (SVG path) of an arrowhead ending at (x2, y2), pointing along the direction from
+ * (fx, fy): the last control point of a curve, or the start of a straight edge. `back` moves the
+ * tip back along that direction (a node's radius). Empty when the two points coincide.
+ */
+export function arrowHead(fx, fy, x2, y2, size = 6, back = 0) {
+  const dx = x2 - fx, dy = y2 - fy, len = Math.hypot(dx, dy);
+  if (!(len > 1e-6)) return "";
+  const ux = dx / len, uy = dy / len;
+  const tx = x2 - ux * back, ty = y2 - uy * back;
+  const bx = tx - ux * size, by = ty - uy * size;
+  const w = size * 0.45;
+  return `M${tx.toFixed(1)},${ty.toFixed(1)}L${(bx - uy * w).toFixed(1)},${(by + ux * w).toFixed(1)}L${(bx + uy * w).toFixed(1)},${(by - ux * w).toFixed(1)}Z`;
+}

@@ -2,41 +2,60 @@
 // colour legend and the PNG button. Token text only ever goes through textContent.
 import { lut, makeScale, ticks, fmt, describe, COLORMAPS, SCALES } from "../lib/colormap.js";
 import { displayToken, exactToken } from "../lib/tokens.js";
+import { logFloor, SINK_SHARE } from "../lib/sink.js";
 
-const CSS = `
-.attnwidget{font:12px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff;
-  border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;box-sizing:border-box;max-width:100%;overflow:hidden}
-.attnwidget *{box-sizing:border-box}
-.aw-head{display:flex;flex-wrap:wrap;align-items:center;gap:6px 12px;margin-bottom:8px}
-.aw-title{font-weight:600;font-size:13px;margin-right:auto}
-.aw-body{overflow-x:auto}
-.aw-controls{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center}
-.aw-controls label{display:inline-flex;align-items:center;gap:4px;color:#57606a}
-.aw-controls select,.aw-controls input[type=number]{font:inherit;padding:1px 2px;border:1px solid #d0d7de;border-radius:4px;background:#fff;color:#1f2328}
-.aw-controls input[type=number]{width:4.2em}
-.aw-btn{font:inherit;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;padding:2px 8px;cursor:pointer;color:#1f2328}
-.aw-btn:hover{background:#eaeef2}
-.aw-legend{display:flex;flex-wrap:wrap;align-items:flex-start;gap:4px 14px;margin-top:8px;color:#57606a}
-.aw-legend canvas{display:block}
-.aw-note{color:#9a6700;font-weight:500}
-.aw-status{color:#cf222e;font-weight:500;margin-top:4px}
-.aw-status:empty{display:none}
-.aw-tok{cursor:default;white-space:pre;border-radius:2px}
-.aw-tok.aw-hidden-tok{color:#8c959f;text-decoration:line-through}
-.aw-tok.aw-pinned{outline:1px solid #0969da}
-.aw-tok.aw-hovered{background:#ffd33d;color:#000}
-.aw-strip{display:flex;flex-wrap:wrap;gap:2px 1px;max-height:7.5em;overflow:auto;padding:2px 0}
-.aw-strip .aw-tok{padding:0 2px;border:1px solid #eaeef2;cursor:pointer}
-.aw-tip{position:absolute;pointer-events:none;background:#24292f;color:#fff;padding:3px 6px;border-radius:4px;
-  font-size:11px;white-space:pre;z-index:10;display:none}
-`;
+/**
+ * The host's colours, from the CSS variables of `style.css` (anywidget's `_css`), as strings for
+ * canvas drawing and as [r, g, b] for pixel buffers. Read when a view draws, so a canvas follows
+ * the theme it is drawn under (JupyterLab, VS Code, or the reader's prefers-color-scheme).
+ */
+export function theme(node) {
+  const cs = node && node.isConnected ? getComputedStyle(node) : null;
+  const get = (name, fallback) => (cs && cs.getPropertyValue(name).trim()) || fallback;
+  const t = {
+    bg: get("--aw-bg", "#ffffff"), fg: get("--aw-fg", "#1f2328"), muted: get("--aw-muted", "#57606a"),
+    border: get("--aw-border", "#d0d7de"), panel: get("--aw-panel", "#f3f5f7"), accent: get("--aw-accent", "#0969da"),
+    hover: get("--aw-hover-bg", "#ffd33d"), warn: get("--aw-warn", "#9a6700"),
+  };
+  t.panelRGB = rgbOf(t.panel, [243, 245, 247]);
+  t.bgRGB = rgbOf(t.bg, [255, 255, 255]);
+  t.dark = t.bgRGB[0] * 0.299 + t.bgRGB[1] * 0.587 + t.bgRGB[2] * 0.114 < 128;
+  return t;
+}
 
-export function ensureStyle(doc = document) {
-  if (doc.getElementById("attnwidget-style")) return;
-  const style = doc.createElement("style");
-  style.id = "attnwidget-style";
-  style.textContent = CSS;
-  doc.head.appendChild(style);
+const RGB_CACHE = new Map();
+/** Any CSS colour as [r, g, b], resolved by the browser (one pixel of a canvas). */
+export function rgbOf(color, fallback = [0, 0, 0]) {
+  if (RGB_CACHE.has(color)) return RGB_CACHE.get(color);
+  let out = fallback;
+  try {
+    const c = document.createElement("canvas");
+    c.width = c.height = 1;
+    const ctx = c.getContext("2d");
+    ctx.fillStyle = "#010203";
+    ctx.fillStyle = color;
+    ctx.fillRect(0, 0, 1, 1);
+    const d = ctx.getImageData(0, 0, 1, 1).data;
+    out = [d[0], d[1], d[2]];
+  } catch { /* no canvas (node tests): keep the fallback */ }
+  RGB_CACHE.set(color, out);
+  return out;
+}
+
+/** Kept for callers that used to add a stylesheet: styles now come from anywidget's `_css`. */
+export function ensureStyle() {}
+
+/**
+ * Resolves once `node` has a width (it is in the page and laid out), so a view can size itself
+ * to its slot; gives up after `ms` (a hidden tab) and the view falls back to its default sizes.
+ */
+export function whenSized(node, ms = 1500) {
+  if (node.clientWidth > 0 || typeof ResizeObserver === "undefined") return Promise.resolve();
+  return new Promise((resolve) => {
+    const ro = new ResizeObserver(() => { if (node.clientWidth > 0) { ro.disconnect(); clearTimeout(t); resolve(); } });
+    const t = setTimeout(() => { ro.disconnect(); resolve(); }, ms);
+    ro.observe(node);
+  });
 }
 
 export function h(tag, props = {}, ...children) {
@@ -151,25 +170,55 @@ export function scaleControls(model, container, signal, { hideSpecial = true } =
 }
 
 /** The scale of a view from its traits, for data whose largest shown value is `vmax`. */
-export function viewScale(model, vmax) {
-  return makeScale(model.get("scale"), { vmax, gamma: model.get("gamma") });
+export function viewScale(model, vmax, values = null, decades = 6) {
+  const kind = model.get("scale");
+  // The log scale's floor follows the data (see lib/sink.js logFloor) when the values are given.
+  const vmin = kind === "log" && values ? logFloor(values, vmax, { decades }) : undefined;
+  return makeScale(kind, { vmax, vmin, gamma: model.get("gamma") });
 }
+
+/**
+ * One line under a view's header when one key takes most of the attention it shows: which token,
+ * how much, and a button that hides it and renormalises (or shows it again). `sink` is
+ * `{ index, share }` or null; `what` names the attention ("this map", "the rollout").
+ */
+export function sinkLine(box, model, tokens, sink, what, signal) {
+  const hide = model.get("hide");
+  box.replaceChildren();
+  box.hidden = true;
+  box.removeAttribute("data-sink");
+  if (!sink || sink.share < SINK_SHARE) return;
+  box.hidden = false;
+  box.dataset.sink = String(sink.index);
+  const pct = `${Math.round(sink.share * 100)}%`;
+  const text = h("span", { class: "aw-sink-text", title: `${what}; the other tokens share the rest` });
+  text.append(`Token ${sink.index} `, h("b", { text: exactToken(tokens[sink.index]) }),
+    ` takes ${pct} of ${what.replace(/ \(.*\)$/, "")}${hide.length ? " after hiding" : ""}.`);
+  const fix = h("button", { class: "aw-btn aw-sink-fix", text: "hide it, renormalise",
+    title: `remove ${exactToken(tokens[sink.index])} and renormalise every row over the other tokens (undo with the hide boxes)` });
+  fix.addEventListener("click", () => setTrait(model, "hide", [...new Set([...hide, sink.index])].sort((a, b) => a - b)), { signal });
+  box.append(text, fix);
+}
+
+/** An empty sink line element, placed by the view. */
+export function sinkBox() { return h("div", { class: "aw-sink", hidden: true }); }
 
 /** Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). */
 export function drawLegend(container, scale, cmapName, notes = [], width = 180) {
+  const ink = theme(container);
   const bar = h("canvas");
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
   bar.width = width * dpr; bar.height = H * dpr;
   bar.style.width = `${width}px`; bar.style.height = `${H}px`;
-  paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr);
+  paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
   const text = h("div", {}, h("div", { text: describe(scale) }));
   for (const n of notes) text.append(h("div", { class: "aw-note", text: n }));
   container.replaceChildren(bar, text);
 }
 
 /** Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall. */
-export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1) {
+export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#57606a") {
   ctx.save();
   ctx.scale(dpr, dpr);
   const table = lut(cmapName);
@@ -183,8 +232,8 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1) {
   ctx.lineWidth = 1;
   ctx.globalAlpha = 1;
   ctx.strokeRect(x + pad - 0.5, y + 1.5, inner + 1, barH + 1);
-  ctx.fillStyle = "#57606a";
-  ctx.font = "10px system-ui,sans-serif";
+  ctx.fillStyle = ink;
+  ctx.font = "11px system-ui,sans-serif";
   ctx.textAlign = "center";
   for (const v of ticks(scale)) {
     const tx = x + pad + scale(v) * (inner - 1);
@@ -248,13 +297,30 @@ export function exportCanvas(w, hgt, scale = 2) {
   return { canvas: c, ctx };
 }
 
+/** Gap in CSS pixels between the pointer and the tooltip's nearest corner. */
+export const TIP_GAP = 8;
+
+/**
+ * Show `text` by the pointer: below-right of it, flipped left or up where it would leave the
+ * view, and always inside the view's root (which is `position: relative`, so the tip's offsets
+ * are the root's). Coordinates are divided by the root's rendered scale, so a zoomed or
+ * transformed output cell still puts the tip at the pointer.
+ */
 export function showTip(tip, root, text, event) {
   tip.textContent = text;
   tip.style.display = "block";
   const r = root.getBoundingClientRect();
-  let x = event.clientX - r.left + 12, y = event.clientY - r.top + 12;
-  if (x + tip.offsetWidth > r.width) x = event.clientX - r.left - tip.offsetWidth - 8;
-  tip.style.left = `${x}px`; tip.style.top = `${y}px`;
+  const sx = root.offsetWidth ? r.width / root.offsetWidth : 1, sy = root.offsetHeight ? r.height / root.offsetHeight : 1;
+  const border = root.clientLeft || 0, borderTop = root.clientTop || 0;
+  const px = (event.clientX - r.left) / sx - border, py = (event.clientY - r.top) / sy - borderTop;
+  const w = tip.offsetWidth, hh = tip.offsetHeight;
+  const W = root.clientWidth, H = root.clientHeight;
+  let x = px + TIP_GAP, y = py + TIP_GAP;
+  if (x + w > W) x = px - TIP_GAP - w;
+  if (y + hh > H) y = py - TIP_GAP - hh;
+  x = Math.max(0, Math.min(x, W - w));
+  y = Math.max(0, Math.min(y, H - hh));
+  tip.style.left = `${Math.round(x)}px`; tip.style.top = `${Math.round(y)}px`;
 }
 
 export function hideTip(tip) { tip.style.display = "none"; }
@@ -292,7 +358,7 @@ export function stepControl(sel, tokens, signal) {
   const next = h("button", { class: "aw-btn aw-step-next", text: "▶", title: "next generated token" });
   const produced = h("span", { class: "aw-step-text" });
   const node = h("div", { class: "aw-step", style: "display:flex;align-items:center;gap:6px;margin:0 0 6px" },
-    h("span", { text: "generation step", style: "color:#57606a" }), prev, slider, next, produced);
+    h("span", { class: "aw-muted", text: "generation step" }), prev, slider, next, produced);
   const go = (s) => {
     const step = Math.max(0, Math.min(nSteps - 1, s));
     sel.set({ step, pinned_token: nPrompt - 1 + step }, { immediate: true });
@@ -304,6 +370,8 @@ export function stepControl(sel, tokens, signal) {
   const sync = () => {
     const s = current();
     node.dataset.step = s === null || s === undefined ? "" : String(s);
+    // Before a step is chosen the slider shows no thumb: a thumb at the left would read as step 1.
+    slider.classList.toggle("aw-unset", s === null || s === undefined);
     if (s === null || s === undefined) {
       produced.textContent = `${nSteps} generated tokens; pick a step`;
       return;

@@ -1,6 +1,7 @@
 // AttentionGraph: tokens as nodes, edges above a threshold, arc or force layout, in SVG.
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
-import { arcLayout, arcPath, forceLayout } from "../lib/layout.js";
+import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
+import { sinkOfMap } from "../lib/sink.js";
 import { displayMap, edgesAbove, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
@@ -8,6 +9,8 @@ import { mapCache, mapKey, missingMapText } from "./heatmap.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
+  sinkBox, sinkLine, theme,
+  whenSized,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -18,8 +21,11 @@ function svg(tag, attrs = {}) {
   return n;
 }
 
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false }) {
   const ui = makeRoot(el, "graph");
+  await whenSized(ui.root);
+  const sink = sinkBox();
+  ui.body.before(sink);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query");
@@ -37,17 +43,19 @@ export default async function render({ model, el, host, signal }) {
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-graph.png", () => drawExport(), signal);
 
-  const step = stepControl(sel, tokens, signal);
+  const step = embedded ? null : stepControl(sel, tokens, signal);
   if (step) ui.body.append(step.node);
 
-  const W = Math.max(420, Math.min(900, nKey * 22)), Hh = 300;
+  // As wide as the slot allows (never wider), shorter in a dashboard.
+  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 : 900;
+  const W = Math.max(280, Math.min(900, nKey * 22, slot)), Hh = embedded ? 210 : 300;
   const root = svg("svg", { width: W, height: Hh, viewBox: `0 0 ${W} ${Hh}`, style: "display:block;font:11px system-ui,sans-serif" });
   ui.body.append(root);
-  const edgeLayer = svg("g"), nodeLayer = svg("g");
+  const edgeLayer = svg("g", { class: "aw-edges" }), nodeLayer = svg("g", { class: "aw-nodes" });
   root.append(edgeLayer, nodeLayer);
   wireTokens(root, sel, signal);
 
-  let edgeEls = [], scale = null, pos = null;
+  let edgeEls = [], scale = null, pos = null, values = null;
 
   function draw() {
     syncScale();
@@ -61,7 +69,9 @@ export default async function render({ model, el, host, signal }) {
     const raw = getMap(key);
     edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
     const hide = model.get("hide");
-    const values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
+    values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
+    sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal);
+    const ink = theme(ui.root);
     ui.status.textContent = raw ? "" : missingMapText(model, key);
     const edges = values ? edgesAbove(values, nQuery, nKey, model.get("threshold")) : [];
     const notes = hideNotes(tokens, hide);
@@ -81,32 +91,39 @@ export default async function render({ model, el, host, signal }) {
       const t = scale(e.weight);
       const d = layout === "arc" ? arcPath(pos.x[e.source], pos.x[e.target], base, -1, base - 14)
         : `M${pos.x[e.source].toFixed(1)},${pos.y[e.source].toFixed(1)}L${pos.x[e.target].toFixed(1)},${pos.y[e.target].toFixed(1)}`;
-      const p = svg("path", { d, fill: "none", stroke: cssColor(colorAt(cmap, t)), "stroke-width": (0.5 + 4 * e.weight).toFixed(2), "stroke-opacity": 0.85 });
-      p.append(svg("title"));
-      p.firstChild.textContent = `${e.source} ${exactToken(tokens[e.source])} → ${e.target} ${exactToken(tokens[e.target])}: ${e.weight.toPrecision(3)}`;
+      const colour = cssColor(colorAt(cmap, t));
+      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.5 + 4 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
+      p.dataset.tip = `query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\nweight ${e.weight.toPrecision(3)}`;
+      // Arrowhead at the key end: the query attends to the key.
+      const x1 = pos.x[e.source], y1 = pos.y[e.source], x2 = pos.x[e.target], y2 = pos.y[e.target];
+      const from = layout === "arc" ? [(x1 + x2) / 2, base - 2 * Math.min(base - 14, Math.abs(x2 - x1) / 2)] : [x1, y1];
+      const tip = arrowHead(from[0], from[1], x2, y2, 7 + 4 * e.weight, layout === "arc" ? 4 : 4.5);
+      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": 0.85, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
+      if (a) a.dataset.tip = p.dataset.tip;
       edgeLayer.append(p);
-      edgeEls.push({ p, e });
+      if (a) edgeLayer.append(a);
+      edgeEls.push({ p, e, a });
     }
     const every = layout === "arc" ? Math.max(1, Math.ceil(12 / (W / nKey))) : 1;
     for (let i = 0; i < nKey; i++) {
       const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, transform: `translate(${pos.x[i].toFixed(1)},${pos.y[i].toFixed(1)})`, style: "cursor:pointer" });
       const hidden = hide.includes(i);
-      g.append(svg("circle", { r: 3.5, fill: hidden ? "#d0d7de" : "#57606a" }));
+      g.append(svg("circle", { r: 4, fill: hidden ? ink.border : ink.muted }));
       if (i % every === 0 || layout !== "arc") {
-        const label = svg("text", layout === "arc" ? { transform: "rotate(60) translate(7,3)", "font-size": 10 } : { x: 6, y: -5, "font-size": 10 });
+        const label = svg("text", layout === "arc" ? { transform: "rotate(60) translate(7,3)", "font-size": 11, fill: ink.fg } : { x: 6, y: -5, "font-size": 11, fill: ink.fg });
+        // Position first, so repeated words and the arrows' ends can be told apart.
         const text = displayToken(tokens[i]);
-        label.textContent = text.length > 16 ? text.slice(0, 15) + "…" : text;
+        label.append(svg("tspan", { fill: ink.muted }), text.length > 14 ? text.slice(0, 13) + "…" : text);
+        label.firstChild.textContent = `${i} `;
         if (hidden) label.setAttribute("text-decoration", "line-through");
         g.append(label);
       }
-      const title = svg("title");
-      title.textContent = `${i} ${exactToken(tokens[i])}`;
-      g.append(title);
+      g.dataset.tip = nodeTip(i);
       nodeLayer.append(g);
       marks.add(i, g);
     }
     notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
-      (layout === "arc" ? "arcs join each query to the keys it attends to" : "strongly attending tokens are pulled together"));
+      (layout === "arc" ? "each arc runs from a query to a key it attends to (arrowhead at the key)" : "arrows point from query to key; strongly attending tokens are pulled together"));
     drawLegend(ui.legend, scale, cmap, notes);
     onHover();
   }
@@ -123,6 +140,11 @@ export default async function render({ model, el, host, signal }) {
       const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
       p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
     }
+    for (const { a, e } of edgeEls) {
+      if (!a) continue;
+      const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
+      a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
+    }
   }
 
   function drawExport() {
@@ -131,11 +153,12 @@ export default async function render({ model, el, host, signal }) {
     ctx.fillText(ui.title.textContent, 8, 16);
     ctx.translate(0, 26);
     // Same path strings as the SVG, so the PNG matches what is on screen.
-    for (const { p, e } of edgeEls) {
+    for (const { p, a } of edgeEls) {
       ctx.strokeStyle = p.getAttribute("stroke");
       ctx.lineWidth = Number(p.getAttribute("stroke-width"));
       ctx.globalAlpha = Number(p.getAttribute("stroke-opacity"));
       ctx.stroke(new Path2D(p.getAttribute("d")));
+      if (a) { ctx.fillStyle = a.getAttribute("fill"); ctx.fill(new Path2D(a.getAttribute("d"))); }
     }
     ctx.globalAlpha = 1;
     ctx.font = "10px system-ui,sans-serif";
@@ -158,9 +181,24 @@ export default async function render({ model, el, host, signal }) {
     return out;
   }
 
+  // Node: the token, where it looks most and what looks at it most. Edge: query, key and weight.
+  function nodeTip(i) {
+    let text = `${i} ${exactToken(tokens[i])}`;
+    if (!values) return text;
+    const qi = i - (nKey - nQuery);
+    if (qi >= 0) {
+      let best = -1, w = 0;
+      for (let j = 0; j < nKey; j++) if (values[qi * nKey + j] > w) { w = values[qi * nKey + j]; best = j; }
+      if (best >= 0) text += `\nattends most to ${best} ${exactToken(tokens[best])}: ${w.toPrecision(3)}`;
+    }
+    let best = -1, w = 0;
+    for (let q = 0; q < nQuery; q++) if (values[q * nKey + i] > w) { w = values[q * nKey + i]; best = q + nKey - nQuery; }
+    if (best >= 0) text += `\nattended most by ${best} ${exactToken(tokens[best])}: ${w.toPrecision(3)}`;
+    return text;
+  }
   root.addEventListener("mousemove", (ev) => {
-    const t = ev.target.closest?.("path");
-    if (t && t.firstChild) showTip(ui.tip, ui.root, t.firstChild.textContent, ev); else hideTip(ui.tip);
+    const t = ev.target.closest?.("[data-tip]");
+    if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
   }, { signal });
   root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 

@@ -3,9 +3,11 @@ import { decode } from "../lib/decode.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, exactToken, wireTokens,
+  h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
+  exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
+  whenSized,
 } from "./common.js";
+import { visibility } from "../lib/maps.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 
@@ -13,21 +15,29 @@ function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false }) {
   const ui = makeRoot(el, "headgrid");
+  await whenSized(ui.root);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids"), kvOf = model.get("_kv_of_head");
   const labels = model.get("_labels");
   // Thumbnails shrink for many heads so a row fits a notebook column (scrolls below 28 px).
-  const THUMB = Math.max(28, Math.min(46, Math.floor(560 / heads.length) - GAP));
+  // and never wider than the slot it is drawn in.
+  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 - LAYER_W - 14 : 560;
+  const THUMB = Math.max(24, Math.min(46, Math.floor(Math.min(560, slot) / heads.length) - GAP - (new Set(kvOf).size < heads.length ? 2 : 0)));
   // Grouped-query attention: heads sharing a kv head are drawn together.
   const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
   const name = model.get("_llm_name");
   ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
+  const tintNames = Object.keys(model.get("_tints") ?? {});
+  const tintSel = tintNames.length
+    ? select("tint", [...tintNames.map((k) => [k, k]), ["", "none"]], model.get("tint_label"), (v) => setTrait(model, "tint_label", v), signal)
+    : null;
+  if (tintSel) { tintSel.node.title = "colour bar under each head"; ui.controls.append(tintSel.node); }
   pngButton(ui.controls, "attention-heads.png", () => drawExport(), signal);
 
   // Token strip.
@@ -39,8 +49,14 @@ export default async function render({ model, el, host, signal }) {
   }
   wireTokens(strip, sel, signal);
 
-  const gridBox = h("div", { style: "max-height:520px;overflow:auto;margin-top:6px;position:relative" });
-  ui.body.append(strip, gridBox);
+  const gridBox = h("div", { class: "aw-grid", style: `max-height:${embedded ? 190 : 520}px;overflow:auto;margin-top:4px;position:relative` });
+  // What a hovered token shows, said while it shows (the grid changes meaning on hover).
+  const hoverKey = h("div", { class: "aw-muted aw-hover-key", style: "min-height:1.4em;font-size:12px;margin-top:4px" });
+  // In a dashboard the token text above serves as the strip.
+  if (embedded) strip.style.display = "none";
+  ui.body.append(strip, hoverKey, gridBox);
+  const maskVis = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: model.get("_mask") ? decode(model.get("_mask")).values : null });
+  let blockVis = null; // Uint8Array(tq * tk): 1 where a thumbnail cell covers a visible cell
 
   let thumbs = null, tq = 0, tk = 0, tint = null;
   // One canvas draws every thumbnail (hundreds of canvases make the browser's compositing the
@@ -70,7 +86,23 @@ export default async function render({ model, el, host, signal }) {
   function build() {
     pickThumbs();
     [, , tq, tk] = thumbs.shape;
-    tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
+    // Thumbnail cells whose block holds no visible cell are drawn as the heatmap draws masked cells.
+    const pool = model.get("_pool") || 1;
+    blockVis = new Uint8Array(tq * tk);
+    for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
+      let any = 0;
+      for (let i = r * pool; i < Math.min(nQuery, (r + 1) * pool) && !any; i++) {
+        for (let j = c * pool; j < Math.min(nKey, (c + 1) * pool); j++) if (maskVis(i, j)) { any = 1; break; }
+      }
+      blockVis[r * tk + c] = any;
+    }
+    // Several named tints (aw.show gives entropy and sink mass): the menu's choice, or none.
+    const tints = model.get("_tints") ?? {};
+    if (Object.keys(tints).length) {
+      const chosen = tints[model.get("tint_label")];
+      tint = chosen ? decode(chosen).values : null;
+    } else tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
+    if (tintSel) tintSel.input.value = model.get("tint_label");
     const grouped = gqa && model.get("order") !== "tint";
     rowH = THUMB + (tint ? 4 : 0);
     const xs = (order) => {
@@ -88,26 +120,39 @@ export default async function render({ model, el, host, signal }) {
     gridBox.replaceChildren();
     cells = [];
     // Header: kv-head groups and head numbers (hidden when heads are reordered per layer).
-    const head = h("div", { style: `position:sticky;top:0;background:#fff;z-index:1;height:16px;width:${width}px` });
+    const head = h("div", { style: `position:sticky;top:0;background:var(--aw-bg);z-index:1;height:16px;width:${width}px` });
+    headLabels = [];
     heads.forEach((hd, k) => {
-      head.append(h("div", { style: `position:absolute;left:${modelX[k]}px;width:${THUMB}px;text-align:center;color:#57606a;font-size:10px;border-top:${grouped ? "2px solid " + ["#8c959f", "#d0d7de"][kvOf[k] % 2] : "none"}`, text: grouped ? `h${hd} kv${kvOf[k]}` : model.get("order") === "tint" ? "" : `h${hd}` }));
+      const lab = h("div", { class: "aw-head-label", "data-head": String(hd), style: `position:absolute;left:${modelX[k]}px;width:${THUMB}px;text-align:center;color:var(--aw-muted);font-size:10px;white-space:nowrap;overflow:hidden;border-top:${grouped ? "2px solid " + ["var(--aw-muted)", "var(--aw-border)"][kvOf[k] % 2] : "none"}`, text: grouped ? (THUMB >= 40 ? `h${hd} kv${kvOf[k]}` : `h${hd}`) : model.get("order") === "tint" ? "" : `h${hd}` });
+      head.append(lab);
+      headLabels.push(lab);
     });
+    layerLabels = [];
     const box = h("div", { style: `position:relative;width:${width}px;height:${height}px;margin-top:2px` });
     canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr);
     canvas.style.width = `${width}px`; canvas.style.height = `${height}px`;
     box.append(canvas);
     layers.forEach((layer, li) => {
       const y = li * (rowH + GAP);
-      box.append(h("div", { style: `position:absolute;left:0;top:${y + THUMB / 2 - 7}px;width:${LAYER_W - 6}px;text-align:right;color:#57606a;font-size:10px`, text: `L${layer}` }));
+      const lab = h("div", { class: "aw-layer-label", "data-row-layer": String(layer), style: `position:absolute;left:0;top:${y + THUMB / 2 - 7}px;width:${LAYER_W - 6}px;text-align:right;color:var(--aw-muted);font-size:11px;pointer-events:none`, text: `L${layer}` });
+      box.append(lab);
+      layerLabels.push(lab);
       const order = headOrder(li);
       xs(order).forEach((x, pos) => {
         const hi = order[pos];
         const cell = h("div", {
           class: "aw-thumb", "data-layer": String(layer), "data-head": String(heads[hi]),
-          style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer;outline:1px solid #d0d7de`,
+          style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer;outline:1px solid var(--aw-border)`,
           title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${model.get("tint_label") || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
         });
-        if (labels.length && labels[li][hi]) cell.append(h("div", { style: "position:absolute;left:1px;top:0;font-size:8px;color:#fff;text-shadow:0 0 2px #000;pointer-events:none;white-space:nowrap;overflow:hidden;max-width:100%", text: labels[li][hi] }));
+        if (labels.length && labels[li][hi]) {
+          // Role badges: one chip per word, coloured by role (other labels in the page's text colour).
+          const chips = h("div", { class: "aw-badges", style: "position:absolute;left:1px;top:1px;display:flex;flex-wrap:wrap;gap:1px;pointer-events:none;max-width:100%" });
+          for (const word of labels[li][hi].split(/\s+/).filter(Boolean)) {
+            chips.append(h("span", { class: `aw-badge aw-badge-${word}`, text: word }));
+          }
+          cell.append(chips);
+        }
         if (tint) cell.append(h("div", { class: "aw-tint", style: `position:absolute;left:0;bottom:0;width:100%;height:4px`, "data-tint": String(tint[li * heads.length + hi]) }));
         box.append(cell);
         cells.push({ cell, li, hi, x, y });
@@ -117,7 +162,7 @@ export default async function render({ model, el, host, signal }) {
     paint();
   }
 
-  let scale = null;
+  let scale = null, headLabels = [], layerLabels = [];
   // Built once per data/scale/colour-map change: the thumbnails in colour and in grey (shown
   // under a hovered row) as two atlases at data resolution, and each cell's colour-map level.
   // A hover then copies from an atlas and draws one row of bars per head.
@@ -131,6 +176,8 @@ export default async function render({ model, el, host, signal }) {
 
   function buildAtlas() {
     const table = lut(model.get("colormap"));
+    const ink = theme(ui.root);
+    const blank = ink.panelRGB;
     const L = layers.length, H = heads.length, per = tq * tk, W = H * tk;
     const level = new Uint8Array(L * H * per);
     const colour = new ImageData(W, L * tq), grey = new ImageData(W, L * tq);
@@ -138,12 +185,16 @@ export default async function render({ model, el, host, signal }) {
       const base = (li * H + hi) * per;
       for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
         const k = base + r * tk + c;
-        const lv = Math.round(scale(thumbs.values[k]) * 255);
+        const seen = blockVis[r * tk + c];
+        const lv = seen ? Math.round(scale(thumbs.values[k]) * 255) : 0;
         level[k] = lv;
         const o = ((li * tq + r) * W + hi * tk + c) * 4;
-        colour.data[o] = table[lv * 3]; colour.data[o + 1] = table[lv * 3 + 1]; colour.data[o + 2] = table[lv * 3 + 2];
-        const g = 250 - Math.round((60 * lv) / 255);
-        grey.data[o] = g; grey.data[o + 1] = g; grey.data[o + 2] = g;
+        if (seen) { colour.data[o] = table[lv * 3]; colour.data[o + 1] = table[lv * 3 + 1]; colour.data[o + 2] = table[lv * 3 + 2]; }
+        else { colour.data[o] = blank[0]; colour.data[o + 1] = blank[1]; colour.data[o + 2] = blank[2]; }
+        // Hover mode: the map in faint greys on the theme's background, the hovered row in colour on top.
+        const g = seen ? Math.round((ink.dark ? 40 + (50 * lv) / 255 : 250 - (60 * lv) / 255)) : null;
+        const gb = g === null ? blank : [g, g, g];
+        grey.data[o] = gb[0]; grey.data[o + 1] = gb[1]; grey.data[o + 2] = gb[2];
         colour.data[o + 3] = 255; grey.data[o + 3] = 255;
       }
     }
@@ -182,8 +233,43 @@ export default async function render({ model, el, host, signal }) {
       const isSel = layers[li] === layer && heads[hi] === headSel;
       if (cell._awSelected !== isSel) {
         cell._awSelected = isSel;
-        cell.style.outline = isSel ? "2px solid #0969da" : "1px solid #d0d7de";
+        cell.classList.toggle("aw-selected", isSel);
+        cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "1px solid var(--aw-border)";
+        cell.style.zIndex = isSel ? "2" : "";
       }
+    }
+    hoverKey.textContent = row === null
+      ? "hover a token: its attention row in every head · click a head to select it"
+      : `grey: each head's map · coloured bars: what ${hov} ${exactToken(tokens[hov])} attends to (height and colour by weight) · orange tick: its row`;
+    markSelected();
+  }
+
+  // The selected layer and head are marked on the axes and scrolled into the grid's view.
+  let lastSel = null;
+  function markSelected() {
+    const layer = sel.get("layer"), headSel = sel.get("head");
+    for (const lab of layerLabels) {
+      const on = Number(lab.dataset.rowLayer) === layer;
+      lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
+      lab.style.fontWeight = on ? "700" : "";
+    }
+    for (const lab of headLabels) {
+      const on = headSel !== null && Number(lab.dataset.head) === headSel;
+      lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
+      lab.style.fontWeight = on ? "700" : "";
+    }
+    const key = `${layer}/${headSel}`;
+    if (key === lastSel) return;
+    lastSel = key;
+    const target = cells.find(({ li, hi }) => layers[li] === layer && (headSel === null || heads[hi] === headSel));
+    if (!target || !gridBox.clientHeight) return;
+    const top = target.y + 18, bottom = top + rowH;
+    if (top < gridBox.scrollTop + 18 || bottom > gridBox.scrollTop + gridBox.clientHeight) {
+      gridBox.scrollTop = Math.max(0, top - gridBox.clientHeight / 2 + rowH / 2);
+    }
+    const left = target.x, right = left + THUMB;
+    if (headSel !== null && (left < gridBox.scrollLeft || right > gridBox.scrollLeft + gridBox.clientWidth)) {
+      gridBox.scrollLeft = Math.max(0, left - gridBox.clientWidth / 2);
     }
   }
 
@@ -211,8 +297,11 @@ export default async function render({ model, el, host, signal }) {
       notes.push(`${nKey} tokens: thumbnails show ${sampled} of every ${pool} query rows (keys max-pooled ${pool} to 1), ` +
         "so a long input's overview stays quick; the heatmap shows any head in full");
     } else if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
-    notes.push("hover a token: its attention row in every head · click a head: select it");
     if (tint) notes.push(`bar under each head: ${model.get("tint_label") || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
+    if (labels.some((row) => row.some(Boolean))) {
+      notes.push("badges: where a head looks on this text — sink (first token), prev (previous token), ind (induction " +
+        "target) — when that pattern takes most of its attention; aw.head_roles tests heads on the model");
+    }
     drawLegend(ui.legend, scale, model.get("colormap"), notes);
   }
 
@@ -249,7 +338,7 @@ export default async function render({ model, el, host, signal }) {
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
   for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, paint);
-  for (const name of ["_thumbs", "order", "_tint"]) model.on(`change:${name}`, build);
+  for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, build);
   build();
   onHover();
   return () => el.replaceChildren();

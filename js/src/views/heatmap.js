@@ -12,8 +12,10 @@ import {
 import {
   h, makeRoot, tokenElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
-  legendTextWidth, paintLegendText, wireTokens, stepControl,
+  legendTextWidth, paintLegendText, wireTokens, stepControl, theme, sinkBox, sinkLine,
+  whenSized,
 } from "./common.js";
+import { sinkOfMap } from "../lib/sink.js";
 
 // Labels in exported images are cut at 12 characters so they fit the margin.
 const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice(0, 11) + "…" : d; };
@@ -54,8 +56,9 @@ const TILE_CACHE = 48;
 // Without an answer this long, the page has no kernel (an exported page): say so instead of waiting.
 const NO_KERNEL_MS = 2500;
 
-/** Colour a rows x cols block into a canvas; NaN cells and `hiddenCol` columns are page grey. */
-function paintCanvas(target, values, rows, cols, scale, table, masked = null, hiddenCol = null) {
+/** Colour a rows x cols block into a canvas; NaN cells and `hiddenCol` columns take `blank` (the
+ * theme's panel colour, as [r, g, b]). */
+function paintCanvas(target, values, rows, cols, scale, table, masked = null, hiddenCol = null, blank = [243, 245, 247]) {
   target.width = cols; target.height = rows;
   const ctx = target.getContext("2d");
   const img = ctx.createImageData(cols, rows);
@@ -63,7 +66,7 @@ function paintCanvas(target, values, rows, cols, scale, table, masked = null, hi
   for (let k = 0; k < values.length; k++) {
     const v = values[k], o = k * 4;
     if (Number.isNaN(v) || (hiddenCol && hiddenCol[k % cols]) || (masked && masked(Math.floor(k / cols), k % cols))) {
-      d[o] = 246; d[o + 1] = 248; d[o + 2] = 250;
+      d[o] = blank[0]; d[o + 1] = blank[1]; d[o + 2] = blank[2];
     } else {
       const c = Math.round(scale(v) * 255) * 3;
       d[o] = table[c]; d[o + 1] = table[c + 1]; d[o + 2] = table[c + 2];
@@ -80,8 +83,11 @@ function finiteMax(values) {
   return m > 0 ? m : 1;
 }
 
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false }) {
   const ui = makeRoot(el, "heatmap");
+  await whenSized(ui.root);
+  const sink = sinkBox();
+  ui.body.before(sink);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
@@ -110,33 +116,38 @@ export default async function render({ model, el, host, signal }) {
   const zoomFit = h("button", { class: "aw-btn aw-zoom-fit", text: "fit", title: "show the whole map" });
   ui.controls.append(zoomIn, zoomOut, zoomFit);
   pngButton(ui.controls, "attention-heatmap.png", () => drawExport(), signal);
-  const step = stepControl(sel, tokens, signal);
+  // In a dashboard one step control serves every view.
+  const step = embedded ? null : stepControl(sel, tokens, signal);
   if (step) ui.body.append(step.node);
 
-  // Body: key labels on top, query labels on the left, canvas and overlay.
-  const px = Math.max(240, Math.min(520, nKey * 14));
-  const rowPx = Math.round((px * nQuery) / nKey);
-  const minSpan = Math.min(nKey, Math.max(8, Math.ceil(px / 24)));
-  const font = 10;
-  // Label margins sized to the longest label (cut at 14 characters by CSS ellipsis).
+  // Body: key labels on top, query labels on the left, canvas and overlay. The map never grows
+  // wider than the slot it is drawn in (labels and padding included).
+  const font = 11;
   let longest = 1;
   const sampleEvery = Math.max(1, Math.floor(nKey / 2000));
   for (let j = 0; j < nKey; j += sampleEvery) longest = Math.max(longest, Math.min(14, displayToken(tokens[j]).length));
   const textPx = longest * font * 0.62;
-  const LABEL_W = Math.round(Math.max(48, Math.min(96, textPx + 10)));
-  const TOP_H = Math.round(Math.max(30, Math.min(72, textPx + 6)));
+  const LABEL_W = Math.round(Math.max(58, Math.min(100, textPx + 10)));
+  const TOP_H = Math.round(Math.max(30, Math.min(76, textPx + 6)));
+  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 - LABEL_W - 4 : 520;
+  // In a dashboard the map stays small enough that the views below it start on a laptop screen.
+  const px = Math.max(160, Math.min(embedded ? 360 : 520, nKey * 14, slot));
+  const rowPx = Math.round((px * nQuery) / nKey);
+  const minSpan = Math.min(nKey, Math.max(8, Math.ceil(px / 24)));
   const grid = h("div", { style: `display:grid;grid-template-columns:${LABEL_W}px ${px}px;grid-template-rows:${TOP_H}px ${rowPx}px;gap:2px` });
   const topLabels = h("div", { class: "aw-key-labels", style: "position:relative;overflow:hidden" });
   const leftLabels = h("div", { class: "aw-query-labels", style: "position:relative;overflow:hidden" });
   const stage = h("div", { style: `position:relative;width:${px}px;height:${rowPx}px` });
   const dpr = window.devicePixelRatio || 1;
-  const canvas = h("canvas", { class: "aw-map", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;border:1px solid #d0d7de` });
+  const canvas = h("canvas", { class: "aw-map", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;outline:1px solid var(--aw-border)` });
   canvas.width = Math.round(px * dpr); canvas.height = Math.round(rowPx * dpr);
   const overlay = h("canvas", { class: "aw-overlay", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
-  const axisNote = h("div", { style: `margin-left:${LABEL_W + 2}px;width:${px}px;color:#57606a;text-align:center;margin-top:2px`, text: "key (attended to) → · scroll to zoom, drag to pan" });
-  grid.append(h("div", { style: "display:flex;align-items:flex-end;justify-content:flex-end;color:#57606a;padding:0 4px 2px 0;text-align:right", text: "query ↓ \\ key →" }), topLabels, leftLabels, stage);
+  const axisNote = h("div", { class: "aw-muted", style: `margin-left:${LABEL_W + 2}px;min-width:${px}px;margin-top:2px`, text: "key (attended to) →  ·  scroll to zoom, drag to pan" });
+  const corner = h("div", { class: "aw-muted", style: "display:flex;flex-direction:column;align-items:flex-end;justify-content:flex-end;padding:0 4px 2px 0;text-align:right;line-height:1.2;font-size:11px;overflow:hidden" },
+    h("span", { text: "key →" }), h("span", { text: "query ↓" }));
+  grid.append(corner, topLabels, leftLabels, stage);
   ui.body.append(grid, axisNote);
 
   let view = fullView(nKey);
@@ -204,23 +215,26 @@ export default async function render({ model, el, host, signal }) {
     const payload = model.get("_maps");
     const factor = payload.factor ?? 1;
     const table = lut(model.get("colormap"));
+    const blank = theme(ui.root).panelRGB;
     const notes = hideNotes(tokens, hide);
     if (model.get("row_normalize")) notes.push("each row scaled to its own maximum");
     if (factor === 1) {
       const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
-      scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible));
+      scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible), values);
+      sinkLine(sink, model, tokens, model.get("row_normalize") ? null : sinkOfMap(values, nQuery, nKey, { visible, hide }), "this map's attention (mean over query rows)", signal);
       const f = poolFactor(nKey, px);
       const pooled = maxPool(values, nQuery, nKey, f, (i, j) => !visible(i, j));
       const hiddenCol = new Uint8Array(pooled.cols);
       if (f === 1) for (const x of hide) hiddenCol[x] = 1;
-      const overview = paintCanvas(h("canvas"), pooled.values, pooled.rows, pooled.cols, scale, table, null, hiddenCol);
-      shown = { key, values, factor: f, overview, fullCanvas: f === 1 ? overview : null, table, hide };
+      const overview = paintCanvas(h("canvas"), pooled.values, pooled.rows, pooled.cols, scale, table, null, hiddenCol, blank);
+      shown = { key, values, factor: f, overview, fullCanvas: f === 1 ? overview : null, table, hide, blank };
       if (f > 1) notes.push(`${f}×${f} blocks max-pooled to fit; zoom in for every cell`);
     } else {
       const rows = Math.ceil(nQuery / factor), cols = Math.ceil(nKey / factor);
-      scale = viewScale(model, model.get("row_normalize") ? 1 : finiteMax(raw));
-      const overview = paintCanvas(h("canvas"), raw, rows, cols, scale, table);
-      shown = { key, pooled: raw, factor, overview, fullCanvas: null, table, hide };
+      scale = viewScale(model, model.get("row_normalize") ? 1 : finiteMax(raw), raw);
+      sinkLine(sink, model, tokens, null, "", signal);
+      const overview = paintCanvas(h("canvas"), raw, rows, cols, scale, table, null, null, blank);
+      shown = { key, pooled: raw, factor, overview, fullCanvas: null, table, hide, blank };
       notes.push(`${nKey} tokens: a ${factor}×${factor} max-pooled overview; zoom in and full-resolution tiles ` +
         "come from the kernel");
       const want = [hide.join(","), model.get("row_normalize")].join("|");
@@ -234,7 +248,7 @@ export default async function render({ model, el, host, signal }) {
   function tileCanvas(t) {
     if (!t.canvas) {
       const r0 = t.r0, c0 = t.c0;
-      t.canvas = paintCanvas(h("canvas"), t.values, t.rows, t.cols, scale, shown.table, (i, j) => !visible(r0 + i, c0 + j));
+      t.canvas = paintCanvas(h("canvas"), t.values, t.rows, t.cols, scale, shown.table, (i, j) => !visible(r0 + i, c0 + j), null, shown.blank);
     }
     return t.canvas;
   }
@@ -245,7 +259,7 @@ export default async function render({ model, el, host, signal }) {
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    ctx.fillStyle = "#f6f8fa";
+    ctx.fillStyle = theme(ui.root).panel;
     ctx.fillRect(0, 0, px, rowPx);
     let resolution = "none";
     if (shown) {
@@ -258,7 +272,7 @@ export default async function render({ model, el, host, signal }) {
         if (shown.values && !shown.fullCanvas) {
           const hiddenCol = new Uint8Array(nKey);
           for (const x of shown.hide) hiddenCol[x] = 1;
-          shown.fullCanvas = paintCanvas(h("canvas"), shown.values, nQuery, nKey, scale, shown.table, null, hiddenCol);
+          shown.fullCanvas = paintCanvas(h("canvas"), shown.values, nQuery, nKey, scale, shown.table, null, hiddenCol, shown.blank);
         }
         if (shown.fullCanvas) {
           ctx.drawImage(shown.fullCanvas, view.c0, view.r0, view.span, rs, 0, 0, px, rowPx);

@@ -4,13 +4,18 @@ import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens, stepControl,
+  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens, stepControl, sinkBox, sinkLine, theme,
+  whenSized,
 } from "./common.js";
+import { sinkOfVector } from "../lib/sink.js";
 
-const BAR_H = 120;
-
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false }) {
   const ui = makeRoot(el, "rollout");
+  await whenSized(ui.root);
+  // Shorter bars in a dashboard, so every view starts on a laptop's first screen.
+  const BAR_H = embedded ? 64 : 120;
+  const sink = sinkBox();
+  ui.body.before(sink);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
   const n = tokens.length;
@@ -18,25 +23,27 @@ export default async function render({ model, el, host, signal }) {
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-rollout.png", () => drawExport(), signal);
 
-  const step = stepControl(sel, tokens, signal);
+  const step = embedded ? null : stepControl(sel, tokens, signal);
   if (step) ui.body.append(step.node);
 
-  const colW = Math.max(8, Math.min(26, Math.floor(640 / n)));
-  const every = Math.max(1, Math.ceil(11 / colW));
-  const row = h("div", { style: `display:flex;align-items:flex-end;gap:1px;overflow-x:auto;padding-bottom:2px` });
+  // Columns fit the slot: narrower columns and thinned labels before a scroll bar.
+  const slot = ui.root.clientWidth ? ui.root.clientWidth - 24 : 640;
+  const colW = Math.max(4, Math.min(26, Math.floor(Math.min(640, slot) / n)));
+  const every = Math.max(1, Math.ceil(13 / colW));
+  const row = h("div", { class: "aw-bars", style: `display:flex;align-items:flex-end;gap:0;overflow-x:auto;padding-bottom:2px` });
   const cols = [];
   for (let i = 0; i < n; i++) {
-    const bar = h("div", { style: `width:${colW - 2}px;margin:0 auto;border-radius:2px 2px 0 0` });
-    const label = h("div", { style: `height:64px;writing-mode:vertical-rl;transform:rotate(180deg);font-size:10px;overflow:hidden;text-overflow:ellipsis;white-space:pre;margin:2px auto 0;line-height:${colW - 2}px`, text: i % every === 0 ? displayToken(tokens[i]) : "" });
+    const bar = h("div", { class: "aw-bar", style: `width:${Math.max(2, colW - 2)}px;margin:0 auto;border-radius:2px 2px 0 0` });
+    const label = h("div", { class: "aw-bar-label", style: `height:56px;writing-mode:vertical-rl;transform:rotate(180deg);font-size:11px;overflow:hidden;text-overflow:ellipsis;white-space:pre;margin:2px auto 0;line-height:${Math.max(11, colW - 2)}px`, text: i % every === 0 ? displayToken(tokens[i]) : "" });
     const col = tokenElement(tokens, i, "div", "aw-col");
     col.textContent = "";
-    col.style.cssText = `flex:0 0 ${colW}px;display:flex;flex-direction:column;justify-content:flex-end;height:${BAR_H + 68}px;cursor:pointer`;
+    col.style.cssText = `flex:0 0 ${colW}px;display:flex;flex-direction:column;justify-content:flex-end;height:${BAR_H + 60}px;cursor:pointer`;
     col.append(h("div", { style: `height:${BAR_H}px;display:flex;align-items:flex-end` }, bar), label);
     row.append(col);
     cols.push({ col, bar });
     marks.add(i, col);
   }
-  ui.body.append(row, h("div", { style: "color:#57606a;margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
+  ui.body.append(row, h("div", { class: "aw-muted", style: "margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
   wireTokens(row, sel, signal);
 
   let scale = null, values = null;
@@ -87,7 +94,7 @@ export default async function render({ model, el, host, signal }) {
       if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
       ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
       for (const c of cols) { c.bar.style.height = "0px"; c.col.style.outline = ""; }
-      if (cols[q]) cols[q].col.style.outline = "2px solid #0969da";
+      if (cols[q]) cols[q].col.style.outline = "2px solid var(--aw-accent)";
       values = null;
       return;
     }
@@ -96,20 +103,23 @@ export default async function render({ model, el, host, signal }) {
     values = slice0(data, index);
     let vmax = 0;
     for (let j = 0; j < n; j++) if (values[j] > vmax) vmax = values[j];
-    scale = viewScale(model, vmax || 1);
+    // Rollout through many layers spans many decades (a sink takes ~1, the rest 1e-5..1e-8): the log
+    // floor follows the data down to nine decades so the other bars have height.
+    scale = viewScale(model, vmax || 1, values, 9);
+    sinkLine(sink, model, tokens, sinkOfVector(values, { hide }), `the rollout into token ${q}`, signal);
     const cmap = model.get("colormap");
     for (let j = 0; j < n; j++) {
       const t = scale(values[j]);
       cols[j].bar.style.height = `${Math.max(t > 0 ? 1 : 0, t * BAR_H)}px`;
-      cols[j].bar.style.background = hide.includes(j) ? "#d0d7de" : cssColor(colorAt(cmap, t));
-      cols[j].col.style.outline = j === q ? "2px solid #0969da" : "";
+      cols[j].bar.style.background = hide.includes(j) ? "var(--aw-border)" : cssColor(colorAt(cmap, t));
+      cols[j].col.style.outline = j === q ? "2px solid var(--aw-accent)" : "";
       cols[j].col.title = `${j} ${exactToken(tokens[j])}: ${values[j].toPrecision(3)}`;
     }
     ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");
     if (!same(want, hide)) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
-    notes.push("bar height and colour follow the scale");
+    notes.push(scale.kind === "log" ? `bar height and colour: log scale, floor ${fmt(scale.domain[0])} from the data` : "bar height and colour follow the scale");
     drawLegend(ui.legend, scale, cmap, notes);
   }
 

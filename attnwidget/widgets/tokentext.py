@@ -1,0 +1,59 @@
+"""`TokenText`: the text itself, each token tinted by the attention one token gives or receives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import traitlets as t
+
+from ..attention import Attention
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
+from .selection import Selection
+
+__all__ = ["DIRECTIONS", "TokenText"]
+
+DIRECTIONS = ("gives", "receives")
+DEFAULT_MAX_BYTES = 2**20
+
+
+class TokenText(MapView):
+    """The input text, each token tinted by the attention of the selected layer and head.
+
+    The focus token is the hovered one (in any linked view), else the pinned one, else the last
+    query token. With ``direction="gives"`` each token is tinted by how much the focus token
+    attends to it (the focus token's query row); with ``"receives"`` by how much it attends to the
+    focus token (the focus token's key column). Hidden tokens are removed and rows renormalised,
+    as in the other views.
+
+    Parameters
+    ----------
+    att : Attention
+        The attention to draw.
+    direction : {"gives", "receives"}
+        Which attention tints the text (a toggle in the view).
+    layer, head : optional
+        Initial selection (see `AttentionHeatmap`).
+    scale, gamma, colormap, hide
+        Colour-scale and hiding options, as for `AttentionHeatmap` (the tint's strength follows
+        the scale).
+    max_bytes : int
+        Budget for the float16 maps held in the widget state (the selected one is always held).
+    selection : Selection, optional
+        Share an existing selection (``aw.link`` does this).
+    """
+
+    _view_kind = t.Unicode("tokentext").tag(sync=True)
+    direction = t.Enum(DIRECTIONS, "gives").tag(sync=True)
+
+    def __init__(self, att: Attention, *, direction: str = "gives", layer: int | None = None,
+                 head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 selection: Selection | None = None, **kwargs: Any):
+        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
+                         direction=direction, **kwargs)
+        if layer is not None:
+            self.selection.layer = layer
+        if head is not None:
+            self.selection.head = head
+        self._init_maps(max_bytes)
