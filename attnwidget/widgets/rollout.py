@@ -15,12 +15,16 @@ import traitlets as t
 
 from .. import metrics
 from ..attention import Attention, renormalize
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, choose_tokens
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens
+from .payload import code_maps
 from .selection import Selection
 
 __all__ = ["RolloutBar", "rollout_with_hidden", "rollout_rows"]
 
-# Up to this many tokens the state holds full rollout matrices (two n x n float16: 128 KB at 256).
+# Rollout through many layers spans many decades (a sink near 1, the rest down to 1e-8): its codes
+# reach further down than the maps' (within 4.2% instead of 2.8%).
+ROLLOUT_FLOOR = 1e-9
+# Up to this many tokens the state holds full rollout matrices (two coded n x n: about 80 KB at 256).
 FULL_ROLLOUT_TOKENS = 256
 # Rows held in the state for longer inputs (least recently asked for dropped first).
 MAX_ROLLOUT_ROWS = 64
@@ -130,7 +134,7 @@ class RolloutBar(AttentionView):
     _rollout = t.Dict().tag(sync=True)
     _rollout_hide = t.List(t.Int()).tag(sync=True)
     # The same rollout with the first token's hiding toggled, so the "hide first token" control
-    # works in an exported page too (one more n x n float16).
+    # works in an exported page too (one more coded n x n).
     _rollout_alt = t.Dict().tag(sync=True)
     _rollout_alt_hide = t.List(t.Int()).tag(sync=True)
 
@@ -239,9 +243,9 @@ class RolloutBar(AttentionView):
             r, r_alt = rollout_rows(self.attention, rows, [hide, alt], self.residual)
             extra = {"rows": rows, "eager": self.eager}
         with self.hold_trait_notifications():
-            self._rollout = array_payload(r, "float16", **extra)
+            self._rollout = {**code_maps(r, precision=self.precision, floor=ROLLOUT_FLOOR), **extra}
             self._rollout_hide = hide
-            self._rollout_alt = array_payload(r_alt, "float16", **extra)
+            self._rollout_alt = {**code_maps(r_alt, precision=self.precision, floor=ROLLOUT_FLOOR), **extra}
             self._rollout_alt_hide = alt
 
     @property

@@ -9,7 +9,8 @@ import pytest
 import attnwidget as aw
 from attnwidget.attention import max_pool
 from attnwidget.widgets import dashboard, headgrid, rollout
-from widget_data import decode, words
+from attnwidget.widgets.rollout import ROLLOUT_FLOOR
+from widget_data import assert_coded, decode, words
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +46,11 @@ def test_long_rollout_holds_rows_and_adds_pinned_ones(lazy_att, monkeypatch):
     assert not bar.full and bar.eager and bar.held_rows == [59]
     p = bar._rollout
     assert p["rows"] == [59] and p["shape"] == [1, 60]
-    np.testing.assert_allclose(decode(p)[0], reference_rollout(lazy_att)[59], atol=2e-3)
+    assert_coded(decode(p)[0], reference_rollout(lazy_att)[59], ROLLOUT_FLOOR)
     bar.selection.pinned_token = 12
     assert bar.held_rows == [59, 12]
-    np.testing.assert_allclose(decode(bar._rollout)[1], reference_rollout(lazy_att)[12], atol=2e-3)
-    np.testing.assert_allclose(decode(bar._rollout_alt)[1], reference_rollout(lazy_att, (0,))[12], atol=2e-3)
+    assert_coded(decode(bar._rollout)[1], reference_rollout(lazy_att)[12], ROLLOUT_FLOOR)
+    assert_coded(decode(bar._rollout_alt)[1], reference_rollout(lazy_att, (0,))[12], ROLLOUT_FLOOR)
     np.testing.assert_allclose(bar.values, reference_rollout(lazy_att)[12], atol=1e-5)
 
 
@@ -62,7 +63,7 @@ def test_expensive_rollout_waits_to_be_asked(lazy_att, monkeypatch):
     assert bar.held_rows == [], "pinning alone does not start an expensive pass"
     bar._on_msg(bar, {"type": "rollout-row", "query": 20}, [])
     assert bar.held_rows == [20]
-    np.testing.assert_allclose(decode(bar._rollout)[0], reference_rollout(lazy_att)[20], atol=2e-3)
+    assert_coded(decode(bar._rollout)[0], reference_rollout(lazy_att)[20], ROLLOUT_FLOOR)
     sent = []
     bar.send = lambda msg, buffers=None: sent.append(msg)
     bar._on_msg(bar, {"type": "rollout-row", "query": 600}, [])
@@ -80,8 +81,7 @@ def test_sampled_thumbnails_keep_exact_key_maxima(lazy_att, monkeypatch):
     full = np.stack([lazy_att.layer(l) for l in lazy_att.layer_ids])
     for b in range(6):
         want = max_pool(full[:, :, b * f: b * f + s], f)[:, :, 0]
-        # uint8 square-root code: half a level (1/255 in sqrt space, scale <= 1) of rounding.
-        np.testing.assert_allclose(np.sqrt(got[:, :, b]), np.sqrt(want), atol=0.51 / 255 + 1e-6)
+        assert_coded(got[:, :, b], want)
 
 
 def test_show_leaves_the_graph_out_of_long_inputs_and_says_so(lazy_att, monkeypatch):

@@ -1,5 +1,6 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
 import { decode } from "../lib/decode.js";
+import { payloadCache } from "../lib/store.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
@@ -67,19 +68,23 @@ export default async function render({ model, el, host, signal, embedded = false
     return idx;
   }
 
-  const cache = new WeakMap();
-  const decodeOnce = (p) => { if (!cache.has(p)) cache.set(p, decode(p)); return cache.get(p); };
+  // Thumbnails cross coded and deflated: decoded (asynchronously) once per payload.
+  const coded = payloadCache(model);
+  const THUMBS = ["_thumbs", "_thumbs_alt"];
+  const decodeOnce = (p) => coded.get(p);
+  const whenDecoded = (fn) => () => coded.ready(THUMBS).then(() => { if (!signal.aborted) fn(); });
   // The kernel sends thumbnails for the current hiding and for the first token's hiding toggled.
   function pickThumbs() {
     const want = model.get("hide");
     const useAlt = model.get("_thumbs_alt")?.shape && sameList(want, model.get("_thumbs_alt_hide")) && !sameList(want, model.get("_thumbs_hide"));
     thumbsHide = useAlt ? model.get("_thumbs_alt_hide") : model.get("_thumbs_hide");
     thumbs = decodeOnce(model.get(useAlt ? "_thumbs_alt" : "_thumbs"));
+    return thumbs !== null;
   }
   let thumbsHide = [];
 
   function build() {
-    pickThumbs();
+    if (!pickThumbs()) return;
     [, , tq, tk] = thumbs.shape;
     // Thumbnail cells whose block holds no visible cell are drawn as the heatmap draws masked cells.
     const pool = model.get("_pool") || 1;
@@ -256,12 +261,15 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   function paint() {
-    pickThumbs();
+    if (!pickThumbs()) return;
     syncScale();
     const hide = model.get("hide");
     for (const [i, nodes] of marks.byIndex) for (const n of nodes) n.classList.toggle("aw-hidden-tok", hide.includes(i));
-    let vmax = 1e-6;
-    for (const v of thumbs.scale) if (v > vmax) vmax = v;
+    if (thumbs.vmax === undefined) {
+      thumbs.vmax = 1e-6;
+      for (const v of thumbs.values) if (v > thumbs.vmax) thumbs.vmax = v;
+    }
+    const vmax = thumbs.vmax;
     scale = viewScale(model, vmax);
     buildAtlas();
     paintHover();
@@ -315,8 +323,9 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
-  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, paint);
-  for (const name of ["_thumbs", "order", "_tint"]) model.on(`change:${name}`, build);
+  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, whenDecoded(paint));
+  for (const name of ["_thumbs", "order", "_tint"]) model.on(`change:${name}`, whenDecoded(build));
+  await coded.ready(THUMBS);
   build();
   onHover();
   return () => el.replaceChildren();
