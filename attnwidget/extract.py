@@ -14,6 +14,8 @@ Three paths, tried in this order by `extract(method="auto")`:
 
 from __future__ import annotations
 
+from ._optional import require_models
+
 import contextlib
 import math
 from typing import Any, Callable, Sequence
@@ -460,6 +462,7 @@ def extract(
     method: str = "auto",
     lazy: bool = False,
     add_special_tokens: bool = True,
+    measure: str = "weight",
 ) -> Attention | list[Attention]:
     """Run `model` on `text` and return its attention.
 
@@ -481,6 +484,9 @@ def extract(
         ``output_attentions=True`` under the eager implementation. ``"auto"`` tries capture first.
     lazy : bool
         Return an `Attention` that keeps the captured q/k and computes maps on demand.
+    measure : {"weight", "norm"}
+        ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
+        `attnwidget.norms`); one more forward pass records the value vectors.
 
     Raises
     ------
@@ -489,10 +495,13 @@ def extract(
     ModelError
         The model exposes no attention by any path.
     """
+    require_models("aw.extract")
     if method not in ("auto", "capture", "eager"):
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
+    if measure not in ("weight", "norm"):
+        raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
     batched = isinstance(text, (list, tuple))
     if batched and not text:
         raise ValueError("text is an empty list; pass at least one text")
@@ -531,6 +540,10 @@ def extract(
             )
     if results is None:
         results = _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta)
+    if measure == "norm":
+        from .norms import apply_value_norms
+
+        results = apply_value_norms(model, inputs, results)
     return results if batched else results[0]
 
 
@@ -664,6 +677,7 @@ def extract_hooks(
     mask : bool array (Q, K), optional
         Visible keys. Inferred from the weights when omitted.
     """
+    require_models("aw.extract_hooks")
     import torch
 
     if modules is None:
@@ -755,6 +769,7 @@ def generate(
     generate_kwargs
         Passed to ``model.generate`` (``do_sample``, ``temperature``...). Greedy by default.
     """
+    require_models("aw.generate")
     import torch
 
     if not hasattr(model, "generate"):

@@ -22,7 +22,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .attention import HEAD_FUSIONS, Attention, _as_numpy, fuse_heads, infer_mask, renormalize
+from . import _validate as V
+from ._arrays import FUSIONS, fuse_heads, infer_mask, renormalize
+from .attention import Attention
+from .errors import ArgumentTypeError, AttentionError
 
 __all__ = [
     "entropy", "sparsity", "coverage", "locality", "focus_consistency", "pattern_match", "confidence",
@@ -52,10 +55,12 @@ _TINY = np.finfo(np.float32).tiny
 class _Maps:
     """The maps a metric reads: leading shape, mask, token ids, and blocks of query rows."""
 
-    def __init__(self, x: Any, mask: Any = None, token_ids: Sequence[int] | None = None):
+    def __init__(self, x: Any, mask: Any = None, token_ids: Sequence[int] | None = None,
+                 probabilities: bool = True, allow_empty: bool = False):
+        probabilities = V.boolean("probabilities", probabilities)
         if isinstance(x, Attention):
             if mask is not None:
-                raise ValueError("an Attention carries its own mask; pass mask only with a plain array")
+                raise AttentionError("an Attention carries its own mask; pass mask only with a plain array")
             self.att, self.array = x, None
             self.lead = (x.num_layers, x.num_heads)
             self.n_query, self.n_key = x.n_query, x.n_key
@@ -63,47 +68,51 @@ class _Maps:
             ids = x.token_ids if token_ids is None else token_ids
         else:
             self.att = None
-            a = _as_numpy(x)
+            if isinstance(x, (str, bytes, dict, set)) or x is None:
+                raise ArgumentTypeError(
+                    f"att must be an Attention or an array of shape (..., n_query, n_key); got {V.show(x)}")
+            a = V.array("att", x, finite=False)
             if a.ndim < 2:
-                raise ValueError(
-                    f"attention must be an Attention or an array of shape (..., n_query, n_key); "
+                raise AttentionError(
+                    f"att must be an Attention or an array of shape (..., n_query, n_key); "
                     f"got shape {a.shape}")
-            if not np.issubdtype(a.dtype, np.floating):
-                raise ValueError(f"attention weights must be floating point; got dtype {a.dtype}")
-            if a.shape[-1] == 0 or a.shape[-2] == 0:
-                raise ValueError(f"attention has no query rows or keys: shape {a.shape}")
+            if a.shape[-1] == 0 or a.shape[-2] == 0 or a.size == 0:
+                raise AttentionError(f"att has no maps, query rows or keys: shape {a.shape}")
             if a.shape[-2] > a.shape[-1]:
-                raise ValueError(
+                raise AttentionError(
                     f"more query rows ({a.shape[-2]}) than keys ({a.shape[-1]}); expected n_query <= n_key")
             if not np.all(np.isfinite(a)):
-                raise ValueError("attention weights contain NaN or infinity")
-            if a.size and a.min() < 0:
-                raise ValueError(f"attention weights must be >= 0 (probabilities); got minimum {a.min():.4g}")
+                raise AttentionError("att weights contain NaN or infinity")
             self.array = a
             self.lead = a.shape[:-2]
             self.n_query, self.n_key = a.shape[-2:]
             self.mask = self._array_mask(a, mask)
+            if not self.mask.any() and not allow_empty:
+                raise AttentionError("the mask hides every key from every query; nothing to measure")
+            if probabilities:
+                V.probabilities("att", a, self.mask)
+            elif a.min() < 0:
+                raise AttentionError(
+                    f"att weights must be >= 0 even when they are not probabilities; got minimum {a.min():.4g}")
             ids = token_ids
         if ids is not None:
-            ids = np.asarray(list(ids))
+            ids = np.asarray(V.int_list("token_ids", ids, unique=False), dtype=np.int64)
             if ids.shape != (self.n_key,):
-                raise ValueError(f"token_ids must hold one id per key ({self.n_key}); got {ids.shape[0]}")
+                raise AttentionError(f"token_ids must hold one id per key ({self.n_key}); got {ids.shape[0]}")
         self.token_ids = ids
         self.offset = self.n_key - self.n_query
         self.live = self.mask.any(axis=1)
         self.n_live = int(self.live.sum())
-        if self.n_live == 0:
-            raise ValueError("the mask hides every key from every query; nothing to measure")
+        if self.n_live == 0 and not allow_empty:
+            raise AttentionError("the mask hides every key from every query; nothing to measure")
 
     def _array_mask(self, a: np.ndarray, mask: Any) -> np.ndarray:
         Q, K = a.shape[-2:]
         if mask is None:
             return infer_mask(a)  # the same rule Attention applies
-        m = _as_numpy(mask)
+        m = V.bool_mask("mask", mask)
         if m.shape != (Q, K):
-            raise ValueError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {m.shape}")
-        if m.dtype != bool:
-            raise ValueError(f"mask must be boolean (True where the key is visible); got dtype {m.dtype}")
+            raise AttentionError(f"mask must have shape (n_query, n_key) = {(Q, K)}; got {m.shape}")
         return m
 
     def positions(self, start: int, stop: int) -> np.ndarray:
@@ -200,14 +209,14 @@ class _RowMean:
 
     def result(self, what: str) -> np.ndarray:
         if self.count == 0:
-            raise ValueError(f"{what}: no query row qualifies (see the definition in its docstring)")
+            raise AttentionError(f"{what}: no query row qualifies (see the definition in its docstring)")
         return self.total / self.count
 
 
 class _Entropy(_RowMean):
     def __init__(self, maps, normalized: bool = False):
         super().__init__(maps)
-        self.normalized = bool(normalized)
+        self.normalized = V.boolean("normalized", normalized)
 
     def update(self, r: _Rows) -> None:
         def plogp():
@@ -230,7 +239,7 @@ class _Sparsity:
     """Share of visible entries strictly below (or, for coverage, strictly above) a threshold."""
 
     def __init__(self, maps, threshold: float = 0.01, above: bool = False):
-        self.maps, self.threshold, self.above = maps, float(threshold), bool(above)
+        self.maps, self.threshold, self.above = maps, V.fraction("threshold", threshold), above
         self.count = np.zeros(maps.lead, np.float64)
         self.visible = 0
 
@@ -268,9 +277,9 @@ class _Confidence(_RowMean):
 class _SinkMass(_RowMean):
     def __init__(self, maps, k: int = 1):
         super().__init__(maps)
-        if not isinstance(k, (int, np.integer)) or k < 1 or k >= maps.n_key:
-            raise ValueError(f"sink_mass k must be an int in [1, n_key - 1 = {maps.n_key - 1}]; got {k!r}")
-        self.k = int(k)
+        if maps.n_key < 2:
+            raise AttentionError("sink_mass needs at least two keys (the sink and a query after it)")
+        self.k = V.integer("k", k, low=1, high=maps.n_key - 1)
 
     def update(self, r: _Rows) -> None:
         mass = r.a[..., : self.k].sum(axis=-1, dtype=np.float64)
@@ -282,8 +291,7 @@ class _SinkMass(_RowMean):
 
 class _FocusConsistency:
     def __init__(self, maps, top_k: int = 3):
-        if not isinstance(top_k, (int, np.integer)) or top_k < 1:
-            raise ValueError(f"focus_consistency top_k must be a positive int; got {top_k!r}")
+        top_k = V.integer("top_k", top_k, low=1)
         self.maps, self.k = maps, int(min(top_k, maps.n_key))
         self.col_sum = np.zeros(maps.lead + (maps.n_key,), np.float64)
         self.col_vis = np.zeros(maps.n_key, np.int64)
@@ -329,23 +337,25 @@ class _PatternMatch:
         self.den = np.zeros(maps.lead, np.float64)
         if isinstance(pattern, str):
             if pattern not in PATTERNS:
-                raise ValueError(f"unknown pattern {pattern!r}; expected one of {PATTERNS} or an array")
+                raise AttentionError(f"unknown pattern {pattern!r}; expected one of {PATTERNS} or an array")
             if pattern in ("duplicate_token", "induction") and maps.token_ids is None:
-                raise ValueError(
+                raise AttentionError(
                     f"pattern {pattern!r} needs token ids: pass token_ids= (an Attention from "
                     "aw.extract carries them)")
             self.name, self.array = pattern, None
         else:
-            p = np.asarray(pattern)
+            if pattern is None or isinstance(pattern, (bytes, dict, set)):
+                raise ArgumentTypeError(f"pattern must be one of {PATTERNS} or an array; got {V.show(pattern)}")
+            p = V.array("pattern", pattern, floating=False, finite=False)
             if p.dtype == bool:
                 p = p.astype(np.float32)
             full = maps.lead + (maps.n_query, maps.n_key)
             if p.shape not in ((maps.n_query, maps.n_key), full):
-                raise ValueError(
+                raise AttentionError(
                     f"pattern array must have shape (n_query, n_key) = {(maps.n_query, maps.n_key)} "
                     f"or the attention's full shape {full}; got {p.shape}")
             if not np.issubdtype(p.dtype, np.number) or not np.all(np.isfinite(p)):
-                raise ValueError("pattern array must hold finite numbers")
+                raise AttentionError("pattern array must hold finite numbers")
             self.name, self.array = None, p
 
     def update(self, r: _Rows) -> None:
@@ -383,7 +393,7 @@ class _PatternMatch:
 
     def result(self):
         if np.any(self.den <= 0):
-            raise ValueError("pattern_match: a map carries no visible attention (sum of A is 0)")
+            raise AttentionError("pattern_match: a map carries no visible attention (sum of A is 0)")
         return self.num / self.den
 
 
@@ -405,17 +415,17 @@ def _stream(maps: _Maps, accumulators: Sequence[Any]) -> None:
             acc.update(rows)
 
 
-def compute(attn: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any = None,
-            token_ids: Sequence[int] | None = None) -> dict[str, Any]:
+def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any = None,
+            token_ids: Sequence[int] | None = None, *, probabilities: bool = True) -> dict[str, Any]:
     """Several metrics in one pass over the query rows.
 
     Parameters
     ----------
-    attn : Attention or array (..., n_query, n_key)
+    att : Attention or array (..., n_query, n_key)
     metrics : dict
         Output name -> metric name (a key of `METRICS`) or ``(metric name, keyword arguments)``,
         e.g. ``{"h": "entropy", "prev": ("pattern_match", {"pattern": "previous_token"})}``.
-    mask, token_ids
+    mask, token_ids, probabilities
         As for the single metrics.
 
     Returns
@@ -423,97 +433,126 @@ def compute(attn: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any 
     dict
         Output name -> array of the leading shape (a float for one map).
     """
-    maps = _Maps(attn, mask, token_ids)
-    accs = {}
+    if not isinstance(metrics, Mapping):
+        raise ArgumentTypeError(f"metrics must be a dict of output name -> metric name; got {V.show(metrics)}")
+    specs = {}
     for out, spec in metrics.items():
-        name, kwargs = (spec, {}) if isinstance(spec, str) else spec
-        if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r}; expected one of {sorted(METRICS)}")
+        if isinstance(spec, str):
+            name, kwargs = spec, {}
+        elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], Mapping):
+            name, kwargs = spec
+        else:
+            raise ArgumentTypeError(
+                f"metrics[{out!r}] must be a metric name or (metric name, dict of keyword arguments); "
+                f"got {V.show(spec)}")
+        name = V.choice(f"metrics[{out!r}]", name, sorted(METRICS))
+        specs[out] = (name, dict(kwargs))
+    maps = _Maps(att, mask, token_ids, probabilities)
+    accs = {}
+    for out, (name, kwargs) in specs.items():
+        allowed = _KEYWORDS[name]
+        extra = sorted(set(kwargs) - set(allowed))
+        if extra:
+            raise ArgumentTypeError(
+                f"{name} takes no argument {', '.join(map(str, extra))}; it takes {list(allowed) or 'none'}")
         accs[out] = METRICS[name](maps, **kwargs)
     _stream(maps, list(accs.values()))
     return {out: _finish(acc.result()) for out, acc in accs.items()}
 
 
-def _one(metric: str, attn, mask, token_ids=None, **kwargs):
-    return compute(attn, {metric: (metric, kwargs)}, mask, token_ids)[metric]
+# Keyword arguments each metric takes through `compute`.
+_KEYWORDS = {"entropy": ("normalized",), "sparsity": ("threshold",), "coverage": ("threshold",),
+             "locality": (), "focus_consistency": ("top_k",), "pattern_match": ("pattern",),
+             "confidence": (), "sink_mass": ("k",)}
+
+
+def _one(metric: str, att, mask, token_ids=None, probabilities=True, **kwargs):
+    return compute(att, {metric: (metric, kwargs)}, mask, token_ids, probabilities=probabilities)[metric]
 
 
 # ------------------------------------------------------------------------------- public metrics
 
 
-def entropy(attn: Any, mask: Any = None, *, normalized: bool = False):
+def entropy(att: Any, mask: Any = None, *, normalized: bool = False, probabilities: bool = True):
     """Mean over query rows of the row entropy ``-sum_j a_ij ln a_ij`` in nats (``0 ln 0 = 0``).
 
     Parameters
     ----------
-    attn : Attention or array (..., n_query, n_key)
+    att : Attention or array (..., n_query, n_key)
         Probabilities. For an `Attention` its own mask is used.
     mask : bool array (n_query, n_key), optional
-        True where the key is visible. When omitted it is inferred as `Attention` does: causal when
-        every weight above the diagonal is exactly zero, otherwise all keys visible.
+        True where the key is visible (or 0/1 numbers). When omitted it is inferred as
+        `Attention` does: causal when every weight above the diagonal is exactly zero, otherwise
+        all keys visible.
     normalized : bool
         Divide each row's entropy by ``ln(number of visible keys)`` so 1 means uniform; rows with a
         single visible key are left out.
+    probabilities : bool
+        An array is checked to hold distributions (weights in [0, 1], nothing on hidden keys,
+        every row that sees a key summing to 1) unless this is False, for maps that are not
+        distributions (scores, norms); then only finite, non-negative weights are required. An
+        `Attention` was checked when it was built.
 
     Returns
     -------
     float or ndarray
-        The leading shape of `attn` (``(layers, heads)`` for an `Attention`).
+        The leading shape of `att` (``(layers, heads)`` for an `Attention`).
     """
-    return _one("entropy", attn, mask, normalized=normalized)
+    return _one("entropy", att, mask, probabilities=probabilities, normalized=normalized)
 
 
-def sparsity(attn: Any, mask: Any = None, *, threshold: float = 0.01):
+def sparsity(att: Any, mask: Any = None, *, threshold: float = 0.01, probabilities: bool = True):
     """Fraction of visible entries strictly below `threshold` (hidden entries never count).
 
     Parameters
     ----------
-    attn, mask
+    att, mask, probabilities
         As for `entropy`.
     threshold : float
-        Weights below it count as negligible (default 0.01).
+        Weights below it count as negligible (default 0.01); a finite number in [0, 1].
     """
-    return _one("sparsity", attn, mask, threshold=threshold)
+    return _one("sparsity", att, mask, probabilities=probabilities, threshold=threshold)
 
 
-def coverage(attn: Any, mask: Any = None, *, threshold: float = 0.01):
-    """Fraction of visible entries strictly above `threshold`: how much of the map is used."""
-    return _one("coverage", attn, mask, threshold=threshold)
+def coverage(att: Any, mask: Any = None, *, threshold: float = 0.01, probabilities: bool = True):
+    """Fraction of visible entries strictly above `threshold` (in [0, 1]): how much of the map is used."""
+    return _one("coverage", att, mask, probabilities=probabilities, threshold=threshold)
 
 
-def locality(attn: Any, mask: Any = None):
+def locality(att: Any, mask: Any = None, *, probabilities: bool = True):
     """Mean over query rows of ``1 / (1 + sum_j |i - j| a_ij)``: 1 when each query attends to itself.
 
     ``i`` and ``j`` are absolute token positions (the queries are the last ``n_query`` keys).
     """
-    return _one("locality", attn, mask)
+    return _one("locality", att, mask, probabilities=probabilities)
 
 
-def focus_consistency(attn: Any, mask: Any = None, *, top_k: int = 3):
+def focus_consistency(att: Any, mask: Any = None, *, top_k: int = 3, probabilities: bool = True):
     """Do all queries look where each query looks most?
 
     For each query row ``i`` take its `top_k` visible keys ``T_i``; the score is the mean over rows of
     the mean of the visible entries of ``A[:, T_i]`` (all query rows, those key columns). Rows with
     fewer than `top_k` visible keys use all of them.
     """
-    return _one("focus_consistency", attn, mask, top_k=top_k)
+    return _one("focus_consistency", att, mask, probabilities=probabilities, top_k=top_k)
 
 
-def pattern_match(attn: Any, pattern: Any, mask: Any = None, *, token_ids: Sequence[int] | None = None):
+def pattern_match(att: Any, pattern: Any, mask: Any = None, *, token_ids: Sequence[int] | None = None,
+                  probabilities: bool = True):
     """Share of the attention that falls on a pattern: ``sum(A * P) / sum(A)`` over visible entries.
 
     Parameters
     ----------
-    attn, mask
+    att, mask, probabilities
         As for `entropy`.
     pattern : str or array
         A named pattern (see `pattern`) or an array ``P`` of shape ``(n_query, n_key)`` or the full
-        shape of `attn`; boolean arrays count as 0/1.
+        shape of `att`; boolean arrays count as 0/1.
     token_ids : sequence of int, optional
         One id per key; needed by ``"duplicate_token"`` and ``"induction"`` for plain arrays (an
         `Attention` from `aw.extract` carries its own).
     """
-    return _one("pattern_match", attn, mask, token_ids=token_ids, pattern=pattern)
+    return _one("pattern_match", att, mask, token_ids=token_ids, probabilities=probabilities, pattern=pattern)
 
 
 def pattern(name: str, n_query: int, n_key: int | None = None,
@@ -525,45 +564,46 @@ def pattern(name: str, n_query: int, n_key: int | None = None,
     whose previous token ``j - 1 < i`` has the same id as ``i`` (the token that followed an earlier
     occurrence). ``i`` is the absolute position of the query row.
     """
-    if not isinstance(name, str):
-        raise ValueError(f"pattern name must be one of {PATTERNS}; got {type(name).__name__}")
-    n_key = n_query if n_key is None else n_key
+    name = V.choice("name", name, PATTERNS)
+    n_query = V.integer("n_query", n_query, low=1)
+    n_key = n_query if n_key is None else V.integer("n_key", n_key, low=n_query)
     dummy = np.zeros((n_query, n_key), np.float32)
-    maps = _Maps(dummy, np.ones((n_query, n_key), bool), token_ids)
+    maps = _Maps(dummy, np.ones((n_query, n_key), bool), token_ids, probabilities=False)
     pm = _PatternMatch(maps, name)
     return pm.rows_pattern(_Rows(maps, 0, n_query, dummy))
 
 
-def confidence(attn: Any, mask: Any = None):
+def confidence(att: Any, mask: Any = None, *, probabilities: bool = True):
     """Mean over query rows of the largest weight ``max_j a_ij``."""
-    return _one("confidence", attn, mask)
+    return _one("confidence", att, mask, probabilities=probabilities)
 
 
-def sink_mass(attn: Any, mask: Any = None, *, k: int = 1):
+def sink_mass(att: Any, mask: Any = None, *, k: int = 1, probabilities: bool = True):
     """Mean over query rows at positions ``i >= k`` of the attention on the first `k` keys."""
-    return _one("sink_mass", attn, mask, k=k)
+    return _one("sink_mass", att, mask, probabilities=probabilities, k=k)
 
 
 # ------------------------------------------------------------------------------- head similarity
 
 
-def head_similarity(attn: Any, mask: Any = None) -> np.ndarray:
+def head_similarity(att: Any, mask: Any = None) -> np.ndarray:
     """Jensen-Shannon divergence (nats) between the rows of every pair of maps.
 
     ``D[g, h] = (1 / rows) * sum_i JS(A_g[i], A_h[i])`` over query rows that see a key, with
     ``JS(p, q) = (KL(p || m) + KL(q || m)) / 2``, ``m = (p + q) / 2``; 0 for identical maps and at
     most ``ln 2``. Maps are taken in the order of the flattened leading axes (layer-major for an
-    `Attention`: index ``layer * heads + head``).
+    `Attention`: index ``layer * heads + head``). Arrays must hold distributions.
 
     Returns
     -------
     ndarray (n_maps, n_maps)
         Symmetric with a zero diagonal.
     """
-    maps = _Maps(attn, mask)
+    maps = _Maps(att, mask)
     n_maps = int(np.prod(maps.lead, dtype=np.int64))
     if n_maps < 2:
-        raise ValueError(f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
+        raise AttentionError(
+            f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
     total = np.zeros((n_maps, n_maps), np.float64)
     # Pairwise work is n_maps x block, so blocks are smaller than for the row metrics.
     for r in maps.blocks(elements=max(BLOCK_ELEMENTS // n_maps, 1)):
@@ -584,59 +624,59 @@ def head_similarity(attn: Any, mask: Any = None) -> np.ndarray:
 # ------------------------------------------------------------------------------- rollout and flow
 
 
-def _layer_maps(attn: Any, head_fusion: str, mask: Any) -> tuple[list[np.ndarray], np.ndarray]:
+def _layer_maps(att: Any, fusion: str, mask: Any) -> tuple[list[np.ndarray], np.ndarray]:
     """Per-layer head-fused ``(n, n)`` maps and the mask, for rollout and flow."""
-    if head_fusion not in HEAD_FUSIONS:
-        raise ValueError(f"head_fusion must be one of {HEAD_FUSIONS}; got {head_fusion!r}")
-    if isinstance(attn, Attention):
+    fusion = V.choice("fusion", fusion, FUSIONS)
+    if isinstance(att, Attention):
         if mask is not None:
-            raise ValueError("an Attention carries its own mask; pass mask only with a plain array")
-        if attn.n_query != attn.n_key:
-            raise ValueError(
-                f"rollout needs square maps (every token a query); got n_query={attn.n_query}, "
-                f"n_key={attn.n_key}")
-        ids = attn.layer_ids
+            raise AttentionError("an Attention carries its own mask; pass mask only with a plain array")
+        if att.n_query != att.n_key:
+            raise AttentionError(
+                f"rollout needs square maps (every token a query); got n_query={att.n_query}, "
+                f"n_key={att.n_key}")
+        ids = att.layer_ids
         if ids != list(range(ids[0], ids[0] + len(ids))):
-            raise ValueError(
+            raise AttentionError(
                 f"rollout composes consecutive layers; this attention holds layers {ids} "
                 "(extract with layers=None or a contiguous range)")
-        return [attn.fuse(head_fusion, layer=l) for l in ids], attn.mask
-    maps = _Maps(attn, mask)
+        return [att.fuse(fusion, layer=l) for l in ids], att.mask
+    # Every key hidden (a one-token text with its token hidden) is valid: each token keeps itself.
+    maps = _Maps(att, mask, allow_empty=True)
     a = maps.array
     if a.ndim != 4:
-        raise ValueError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
-                         "(for fused maps pass a[:, None])")
+        raise AttentionError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
+                             "(for fused maps pass a[:, None])")
     if maps.n_query != maps.n_key:
-        raise ValueError(f"rollout needs square maps; got {maps.n_query} queries x {maps.n_key} keys")
-    return [fuse_heads(renormalize(a[l], maps.mask), head_fusion, maps.mask) for l in range(a.shape[0])], maps.mask
+        raise AttentionError(f"rollout needs square maps; got {maps.n_query} queries x {maps.n_key} keys")
+    return [fuse_heads(renormalize(a[l], maps.mask), fusion, maps.mask) for l in range(a.shape[0])], maps.mask
 
 
 def _residual(layer: np.ndarray, residual: float) -> np.ndarray:
     n = layer.shape[-1]
     aug = residual * np.eye(n) + (1.0 - residual) * layer.astype(np.float64)
     # Rows are distributions over keys: normalise over the last axis (keys), not over queries.
-    return aug / aug.sum(axis=-1, keepdims=True)
+    # A query that sees no key (possible with a user mask) passes its own token on unchanged.
+    s = aug.sum(axis=-1, keepdims=True)
+    return np.where(s > 0, aug / np.where(s > 0, s, 1), np.eye(n))
 
 
-def _check_residual(residual: float) -> float:
-    if not 0.0 <= float(residual) <= 1.0:
-        raise ValueError(f"residual must lie in [0, 1]; got {residual}")
-    return float(residual)
-
-
-def rollout(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: str = "mean") -> np.ndarray:
+def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None,
+            head_fusion: str | None = None) -> np.ndarray:
     """Attention rollout (Abnar & Zuidema, 2020): attention composed through the layers.
 
-    Per layer the heads are fused (`head_fusion`: mean, max or min), the residual connection is
-    added as ``A' = residual * I + (1 - residual) * A`` and each row is renormalised to sum to 1;
-    then ``R_0 = A'_0`` and ``R_l = A'_l @ R_(l-1)``.
+    Per layer the heads are fused (`fusion`: mean, max or min), the residual connection is
+    added as ``A' = residual * I + (1 - residual) * A`` and each row is renormalised to sum to 1
+    (a query that sees no key keeps its own token); then ``R_0 = A'_0`` and ``R_l = A'_l @ R_(l-1)``.
 
     Parameters
     ----------
-    attn : Attention or array (layers, heads, n, n)
-        Square maps of consecutive layers.
+    att : Attention or array (layers, heads, n, n)
+        Square maps of consecutive layers (arrays must hold distributions).
     residual : float
-        Weight of the identity (default 0.5).
+        Weight of the identity, in [0, 1] (default 0.5).
+    fusion : str
+        Head fusion, ``"mean"`` (default), ``"max"`` or ``"min"``. ``head_fusion=`` is its
+        deprecated old name.
 
     Returns
     -------
@@ -645,8 +685,9 @@ def rollout(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: 
         Which row to read is the caller's choice (the first token for encoders, the last or any
         chosen token for decoders).
     """
-    residual = _check_residual(residual)
-    layers, _ = _layer_maps(attn, head_fusion, mask)
+    fusion = V.renamed("head_fusion", "fusion", head_fusion, fusion, "mean", "rollout")
+    residual = V.fraction("residual", residual)
+    layers, _ = _layer_maps(att, fusion, mask)
     out = None
     for layer in layers:
         aug = _residual(layer, residual)
@@ -654,8 +695,8 @@ def rollout(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: 
     return out
 
 
-def attention_flow(attn: Any, mask: Any = None, *, residual: float = 0.5, head_fusion: str = "mean",
-                   query: int | None = None) -> np.ndarray:
+def attention_flow(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None,
+                   query: int | None = None, head_fusion: str | None = None) -> np.ndarray:
     """Attention flow (Abnar & Zuidema, 2020): max-flow from each output position to each input.
 
     The graph has a node per token per layer boundary; token ``i`` above layer ``l`` sends to token
@@ -665,8 +706,8 @@ def attention_flow(attn: Any, mask: Any = None, *, residual: float = 0.5, head_f
 
     Parameters
     ----------
-    attn, mask, residual, head_fusion
-        As for `rollout`.
+    att, mask, residual, fusion
+        As for `rollout` (``head_fusion=`` is the deprecated old name of `fusion`).
     query : int, optional
         Only this output position (one row); default every row.
 
@@ -676,19 +717,22 @@ def attention_flow(attn: Any, mask: Any = None, *, residual: float = 0.5, head_f
 
     Raises
     ------
-    ValueError
+    AttentionError
         Above `MAX_FLOW_TOKENS` tokens: one max-flow per (query, key) pair on a graph of
         ``layers x n^2`` edges is too slow in pure Python; use `rollout` there.
     """
-    residual = _check_residual(residual)
-    layers, _ = _layer_maps(attn, head_fusion, mask)
+    fusion = V.renamed("head_fusion", "fusion", head_fusion, fusion, "mean", "attention_flow")
+    residual = V.fraction("residual", residual)
+    layers, _ = _layer_maps(att, fusion, mask)
     n = layers[0].shape[-1]
+    if query is not None:
+        query = _check_query(query, n)
     if n > MAX_FLOW_TOKENS:
-        raise ValueError(
+        raise AttentionError(
             f"attention_flow is limited to {MAX_FLOW_TOKENS} tokens (got {n}): it solves n^2 max-flow "
             "problems over layers x n^2 edges; use rollout for longer inputs")
     caps = [_residual(layer, residual) for layer in layers]
-    queries = range(n) if query is None else [_check_query(query, n)]
+    queries = range(n) if query is None else [query]
     out = np.zeros((len(queries), n))
     for qi, q in enumerate(queries):
         for j in range(n):
@@ -697,9 +741,11 @@ def attention_flow(attn: Any, mask: Any = None, *, residual: float = 0.5, head_f
 
 
 def _check_query(query: int, n: int) -> int:
-    if not isinstance(query, (int, np.integer)) or not -n <= query < n:
-        raise ValueError(f"query must be a token position in [0, {n}); got {query!r}")
-    return int(query) % n
+    query = V.integer("query", query)
+    if not -n <= query < n:
+        from .errors import AttentionIndexError
+        raise AttentionIndexError(f"query must be a token position in [-{n}, {n}); got {query}")
+    return query % n
 
 
 def _layered_max_flow(caps: list[np.ndarray], source: int, sink: int) -> float:

@@ -12,6 +12,8 @@ Any other name is passed to ``from_pretrained`` (a hub id or a local path).
 
 from __future__ import annotations
 
+from ._optional import require_models
+
 import importlib.util
 import os
 import shutil
@@ -125,6 +127,7 @@ def load_model(name: str = "smollm2", *, device_map: Any = None, dtype: Any = No
     -------
     (model, tokenizer)
     """
+    require_models("aw.load_model")
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     if not isinstance(name, str) or not name.strip():

@@ -68,14 +68,16 @@ def test_head_fusion():
     expected = w[0].max(0) / w[0].max(0).sum(-1, keepdims=True)
     np.testing.assert_allclose(mx, expected, rtol=1e-6)
     np.testing.assert_allclose(mx.sum(-1), 1, atol=1e-6)
-    with pytest.raises(ValueError, match="head fusion must be one of"):
+    with pytest.raises(ValueError, match="fusion must be one of"):
         att.fuse("median")
 
 
 def test_hide_tokens_renormalises_rows():
     w, toks, mask = random_attention(causal=False)
     att = aw.Attention(w, toks)
-    hidden = att.hide_tokens([0])
+    hidden_att = att.hide_tokens([0])
+    assert isinstance(hidden_att, aw.Attention) and not hidden_att.mask[:, 0].any()
+    hidden = hidden_att.weights
     assert np.all(hidden[..., 0] == 0)
     np.testing.assert_allclose(hidden.sum(-1), 1, atol=1e-6)
     # Ratios between the remaining keys are unchanged.

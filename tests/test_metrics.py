@@ -45,7 +45,8 @@ def test_sparsity_never_counts_hidden_entries():
 def test_coverage_counts_visible_entries_above_the_threshold():
     assert M.coverage(CAUSAL, threshold=0.25) == pytest.approx(5 / 6)
     assert M.coverage(CAUSAL, threshold=0.3) == pytest.approx(4 / 6)  # 0.3 itself is not above
-    assert M.coverage(CAUSAL, TRI, threshold=-1) == 1.0  # hidden zeros never count
+    assert M.coverage(CAUSAL, TRI, threshold=0) == 1.0
+    assert M.sparsity(CAUSAL, TRI, threshold=1) == pytest.approx(5 / 6)  # hidden zeros never count
     assert M.coverage(BIDIR, threshold=0.15) == pytest.approx(5 / 9)
 
 
@@ -182,6 +183,29 @@ def ref_pattern(A, mask, P):
     return num / den
 
 
+def ref_pattern_matrix(name, Q, K, ids):
+    """Each named pattern written from its definition, one entry at a time (query row r sits at
+    absolute position i = K - Q + r)."""
+    P = [[0.0] * K for _ in range(Q)]
+    for r in range(Q):
+        i = K - Q + r
+        for j in range(K):
+            if name == "previous_token":
+                hit = j == i - 1
+            elif name == "first_token":
+                hit = j == 0
+            elif name == "self":
+                hit = j == i
+            elif name == "duplicate_token":
+                hit = j < i and ids[j] == ids[i]
+            elif name == "induction":
+                hit = 1 <= j <= i and ids[j - 1] == ids[i]
+            else:
+                raise AssertionError(name)
+            P[r][j] = 1.0 if hit else 0.0
+    return np.array(P)
+
+
 def random_maps(lead, Q, K, mask, seed=0):
     rng = np.random.default_rng(seed)
     x = np.where(mask, np.exp(2 * rng.standard_normal(lead + (Q, K))), 0)
@@ -230,8 +254,11 @@ def test_focus_consistency_any_top_k(top_k):
 def test_hidden_entries_never_count_even_when_nonzero():
     noisy = CAUSAL + np.triu(np.full((3, 3), 0.3), k=1)  # weight where the mask hides the key
     for f in (M.entropy, M.sparsity, M.locality, M.confidence, M.sink_mass, M.focus_consistency):
-        assert f(noisy, TRI) == pytest.approx(f(CAUSAL, TRI)), f.__name__
-    assert M.pattern_match(noisy, "previous_token", TRI) == pytest.approx(M.pattern_match(CAUSAL, "previous_token", TRI))
+        with pytest.raises(aw.AttentionError, match="keys the mask hides"):
+            f(noisy, TRI)  # as probabilities these maps are wrong
+        assert f(noisy, TRI, probabilities=False) == pytest.approx(f(CAUSAL, TRI)), f.__name__
+    assert M.pattern_match(noisy, "previous_token", TRI, probabilities=False) == pytest.approx(
+        M.pattern_match(CAUSAL, "previous_token", TRI))
 
 
 @pytest.mark.parametrize("kind", list(masks()))
@@ -241,7 +268,8 @@ def test_pattern_match_equals_loop_reference(kind):
     A = random_maps((2,), Q, K, mask, seed=2)
     ids = [3, 4, 5, 3, 4, 5, 3][:K]
     for name in M.PATTERNS:
-        P = M.pattern(name, Q, K, token_ids=ids)
+        P = ref_pattern_matrix(name, Q, K, ids)
+        np.testing.assert_array_equal(M.pattern(name, Q, K, token_ids=ids), P)
         got = M.pattern_match(A, name, mask, token_ids=ids)
         for l in range(2):
             assert got[l] == pytest.approx(ref_pattern(A[l].astype(float), mask, P), rel=1e-5), name
@@ -368,7 +396,7 @@ def test_rollout_normalises_rows_not_columns():
 def test_rollout_equals_loop_reference(kind, fusion):
     mask = masks()[kind]
     A = random_maps((3, 4), 7, 7, mask, seed=5)
-    R = M.rollout(A, mask, residual=0.3, head_fusion=fusion)
+    R = M.rollout(A, mask, residual=0.3, fusion=fusion)
     np.testing.assert_allclose(R, ref_rollout(A, 0.3, getattr(np, fusion)), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(R.sum(-1), 1, atol=1e-6)
     if kind == "causal":
@@ -377,7 +405,9 @@ def test_rollout_equals_loop_reference(kind, fusion):
 
 def test_rollout_of_an_attention_equals_the_array_path(tiny_bert, bert_tokenizer):
     att = aw.extract(tiny_bert, bert_tokenizer, words(9))
-    np.testing.assert_allclose(M.rollout(att), M.rollout(att.weights, att.mask), rtol=1e-6)
+    ref = ref_rollout(att.weights.astype(float), 0.5)
+    np.testing.assert_allclose(M.rollout(att), ref, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(M.rollout(att.weights, att.mask), ref, rtol=1e-5, atol=1e-7)
 
 
 def test_attention_flow_two_layers_by_hand():
@@ -432,18 +462,20 @@ def test_bad_input_gets_clear_errors(tiny_gpt2, word_tokenizer):
     with pytest.raises(ValueError, match=r"mask must have shape \(n_query, n_key\)"):
         M.entropy(CAUSAL, np.ones((3, 4), bool))
     with pytest.raises(ValueError, match="mask must be boolean"):
-        M.entropy(CAUSAL, np.ones((3, 3)))
+        M.entropy(CAUSAL, np.full((3, 3), 0.5))
     with pytest.raises(ValueError, match=r"array of shape \(\.\.\., n_query, n_key\)"):
         M.entropy(np.ones(3))
     with pytest.raises(ValueError, match="NaN"):
         M.entropy(np.full((2, 2), np.nan))
-    with pytest.raises(ValueError, match=">= 0"):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
         M.confidence(-CAUSAL)
+    with pytest.raises(ValueError, match=">= 0"):
+        M.confidence(-CAUSAL, probabilities=False)
     with pytest.raises(ValueError, match="hides every key"):
         M.entropy(CAUSAL, np.zeros((3, 3), bool))
-    with pytest.raises(ValueError, match="sink_mass k must be"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 2\]; got 3"):
         M.sink_mass(CAUSAL, k=3)
-    with pytest.raises(ValueError, match="unknown metric"):
+    with pytest.raises(ValueError, match=r"metrics\[.x.\] must be one of .*got .perplexity."):
         M.compute(CAUSAL, {"x": "perplexity"})
     att = aw.extract(tiny_gpt2, word_tokenizer, words(6))
     with pytest.raises(ValueError, match="carries its own mask"):
@@ -452,7 +484,7 @@ def test_bad_input_gets_clear_errors(tiny_gpt2, word_tokenizer):
         M.rollout(att.select(layers=[0, 2]))
     with pytest.raises(ValueError, match="square"):
         M.rollout(np.ones((1, 1, 2, 3)) / 3)
-    with pytest.raises(ValueError, match="residual must lie in"):
+    with pytest.raises(ValueError, match=r"residual must be a number in \[0.0, 1.0\]; got 1.5"):
         M.rollout(att, residual=1.5)
     with pytest.raises(ValueError, match=f"limited to {M.MAX_FLOW_TOKENS} tokens"):
         n = M.MAX_FLOW_TOKENS + 1

@@ -1,6 +1,7 @@
 """The widgets: linked views of an `Attention` for notebooks and exported HTML."""
 
 from .dashboard import Dashboard, link, show
+from .diff import AttentionDiff
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
@@ -8,5 +9,5 @@ from .rollout import RolloutBar
 from .selection import Selection
 from .tokentext import TokenText
 
-__all__ = ["AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection", "TokenText",
-           "link", "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection",
+           "TokenText", "link", "show"]

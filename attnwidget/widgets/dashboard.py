@@ -79,6 +79,8 @@ class Dashboard(anywidget.AnyWidget):
         sel = link(*views)
         super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, tokentext=tokentext,
                          selection=sel, notes=list(notes or []))
+        # aw.link(other, dash.heatmap) gives the heatmap another selection; follow it.
+        heatmap.observe(lambda change: setattr(self, "selection", change["new"]), names="selection")
 
     def _ipython_display_(self) -> None:
         # The export host rides beside the widget so `nbconvert --to html` pages draw offline.

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import numpy as np
 import traitlets as t
 
+from .. import _validate as V
 from ..attention import Attention, max_pool, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
 from .payload import array_payload, code_maps
@@ -92,7 +93,7 @@ class HeadGrid(AttentionView):
         L, H, Q, K = self.attention.shape
         self._max_bytes = positive_int("max_bytes", max_bytes)
         if tint is not None:
-            tint = np.asarray(tint, dtype=np.float32)
+            tint = V.array("tint", tint, finite=False).astype(np.float32)
             if tint.shape != (L, H):
                 raise ValueError(f"tint must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
             if not np.all(np.isfinite(tint)):

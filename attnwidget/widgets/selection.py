@@ -13,7 +13,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from .._validate import show
 from ..attention import HEAD_FUSIONS, Attention
+from ..errors import ArgumentTypeError, AttentionError
 
 __all__ = ["Selection"]
 
@@ -88,8 +90,15 @@ export default { render({ model, el }) {
             setattr(self, k, v)
 
     def attach(self, att: Attention) -> None:
-        """Bind to the ranges of `att`; views of one selection must share layer and head numbers."""
+        """Bind to the ranges of `att`; views of one selection must share layer and head numbers
+        and the number of tokens."""
+        if not isinstance(att, Attention):
+            raise ArgumentTypeError(f"Selection takes an aw.Attention; got {show(att)}")
         L, H, Q, K = att.shape
+        if self._layer_ids and K != self._n_key:
+            raise AttentionError(
+                f"cannot link views of attentions over different numbers of tokens ({self._n_key} and {K}): "
+                "hover and pin name token positions, which must mean the same token in every view")
         if self._layer_ids:
             if list(att.layer_ids) != self._layer_ids or list(att.head_ids) != self._head_ids:
                 raise ValueError(
@@ -98,7 +107,6 @@ export default { render({ model, el }) {
                     f"{_span(att.layer_ids)} x {_span(att.head_ids)}; extract both with the same "
                     "layers=... and heads=..."
                 )
-            self._n_key = max(self._n_key, K)
             return
         with self.hold_trait_notifications():
             self._layer_ids = list(att.layer_ids)

@@ -5,8 +5,9 @@ import rollout from "./views/rollout.js";
 import graph from "./views/graph.js";
 import dashboard from "./views/dashboard.js";
 import tokentext from "./views/tokentext.js";
+import diff from "./views/diff.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext, diff };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

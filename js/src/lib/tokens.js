@@ -1,19 +1,53 @@
-// Token text as drawn: whitespace made visible. The result is only ever set with textContent.
+// Token text as drawn. Every label and tooltip of a token goes through `displayToken` or
+// `exactToken`, and the result is only ever set with textContent.
+//
+// Token text is untrusted: characters that draw nothing or change the direction of the text
+// around them (bidi overrides and isolates, zero-width joiners and spaces, line and paragraph
+// separators, other control and format characters, unpaired surrogates, spaces other than U+0020)
+// are shown as visible marks such as ⟨U+202E⟩, so "abc\u202etxt.exe" cannot read as "abcexe.txt".
+// tests/test_bad_inputs.py runs `escapeInvisible` in node against a reference built from Python's
+// unicodedata categories.
 
 const SYMBOLS = { "\n": "⏎", "\r": "↵", "\t": "⇥" };
 
-/** Label for a token: newlines and tabs as symbols, an all-space token as middle dots. */
+// Control (Cc), format (Cf: bidi marks, ZWJ/ZWNJ/ZWSP, BOM, soft hyphen, tags), line and
+// paragraph separators (Zl, Zp), surrogates (Cs), and space separators other than U+0020 (Zs),
+// plus the Hangul fillers and braille blank, letters that draw as nothing.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800]|(?! )\p{Zs}/u;
+
+/** The mark shown in place of an invisible or direction-changing character. */
+export function codePointMark(ch) {
+  const hex = ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return `⟨U+${hex}⟩`;
+}
+
+/** `text` with each invisible or direction-changing character replaced by its ⟨U+XXXX⟩ mark;
+ *  characters in `keep` (an object of char -> replacement) are replaced by their own symbol. */
+export function escapeInvisible(text, keep = {}) {
+  let out = "";
+  // for..of walks code points; an unpaired surrogate comes through as one code unit.
+  for (const ch of text) {
+    if (Object.prototype.hasOwnProperty.call(keep, ch)) out += keep[ch];
+    else out += INVISIBLE.test(ch) ? codePointMark(ch) : ch;
+  }
+  return out;
+}
+
+/** Label for a token: newlines and tabs as symbols, invisible characters as marks, an all-space
+ *  token as middle dots. */
 export function displayToken(text) {
   if (typeof text !== "string") return String(text);
   if (text === "") return "∅";
-  let out = "";
-  for (const ch of text) out += SYMBOLS[ch] ?? ch;
+  const out = escapeInvisible(text, SYMBOLS);
   if (/^ +$/.test(out)) return "·".repeat(out.length);
   // A leading space marks a word start; a dot keeps word boundaries readable without clutter.
   return out.startsWith(" ") ? "·" + out.slice(1) : out;
 }
 
-/** Exact text for tooltips: the JSON string, so invisible characters show as escapes. */
+/** Exact text for tooltips: a quoted string with JSON escapes for quotes, backslashes and
+ *  whitespace controls (\n, \t, ...), and every other invisible character as its ⟨U+XXXX⟩ mark. */
 export function exactToken(text) {
-  return JSON.stringify(text);
+  if (typeof text !== "string") return String(text);
+  const quoted = JSON.stringify(text);  // escapes ", \ and controls; lone surrogates as \udXXX
+  return escapeInvisible(quoted.replace(/\\u(d[89a-f][0-9a-f]{2})/g, (_, h) => `⟨U+${h.toUpperCase()}⟩`));
 }

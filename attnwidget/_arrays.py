@@ -1,0 +1,103 @@
+"""Numpy primitives on attention maps, shared by the whole package.
+
+Maps are arrays whose last two axes are query rows and keys, ``(..., n_query, n_key)``; a mask is a
+bool ``(n_query, n_key)`` array, True where the key is visible. These functions trust their inputs:
+arguments from users are checked in `_validate` before they get here.
+
+- masks: `causal_mask`, `infer_mask`, `hidden_keys_mask` (the mask with some key columns hidden);
+- renormalising: `renormalize`, `hide_keys` (hide key columns and renormalise the rows);
+- fusion of heads: `FUSIONS`, `fuse_heads`;
+- pooling: `max_pool`, `pooled_rows` (max-pool a long map block by block of rows).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+
+__all__ = ["FUSIONS", "causal_mask", "infer_mask", "hidden_keys_mask", "renormalize", "hide_keys",
+           "fuse_heads", "max_pool", "pooled_rows"]
+
+FUSIONS = ("mean", "max", "min")
+
+
+def causal_mask(n_query: int, n_key: int) -> np.ndarray:
+    """Visible-key mask of a causal model whose queries are the last `n_query` of `n_key` tokens."""
+    offset = n_key - n_query
+    return np.arange(n_key)[None, :] <= (np.arange(n_query)[:, None] + offset)
+
+
+def infer_mask(weights: np.ndarray) -> np.ndarray:
+    """The visible-key mask of weights ``(..., Q, K)`` given without one: causal when every weight
+    above the diagonal is exactly zero (and there is more than one query), otherwise all keys."""
+    Q, K = weights.shape[-2:]
+    causal = causal_mask(Q, K)
+    if Q > 1 and not np.any(weights[..., ~causal]):
+        return causal
+    return np.ones((Q, K), dtype=bool)
+
+
+def hidden_keys_mask(mask: np.ndarray, hide: Iterable[int]) -> np.ndarray:
+    """A copy of `mask` with the key columns in `hide` set to False."""
+    keep = np.array(mask, dtype=bool, copy=True)
+    hide = list(hide)
+    if hide:
+        keep[..., hide] = False
+    return keep
+
+
+def renormalize(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Zero entries where ``keep`` is False and rescale each row to sum to 1 over the rest.
+
+    Rows with nothing left stay all zero (float32 result).
+    """
+    w = np.where(keep, weights, 0).astype(np.float32)
+    s = w.sum(axis=-1, keepdims=True)
+    return np.divide(w, s, out=np.zeros_like(w), where=s > 0)
+
+
+def hide_keys(weights: np.ndarray, mask: np.ndarray, hide: Iterable[int]) -> np.ndarray:
+    """`weights` with the key columns in `hide` removed and each row renormalised over the visible
+    keys left (`mask` minus `hide`)."""
+    return renormalize(weights, hidden_keys_mask(mask, hide))
+
+
+def fuse_heads(layer_weights: np.ndarray, fusion: str, mask: np.ndarray) -> np.ndarray:
+    """Fuse ``(heads, Q, K)`` into ``(Q, K)`` by `fusion` (one of `FUSIONS`).
+
+    The mean of distributions is a distribution; max and min results are renormalised over `mask`
+    so rows stay distributions.
+    """
+    if fusion == "mean":
+        return layer_weights.mean(axis=0)
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}; got {fusion!r}")
+    fused = layer_weights.max(axis=0) if fusion == "max" else layer_weights.min(axis=0)
+    return renormalize(fused, mask)
+
+
+def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Max-pool the last two axes of `maps` by `factor` (edges padded with zeros).
+
+    Max, not mean: an overview must still show a single strong weight, which a mean over a block
+    would dilute below visibility.
+    """
+    if factor == 1:
+        return maps
+    *lead, q, k = maps.shape
+    tq, tk = -(-q // factor), -(-k // factor)
+    padded = np.zeros((*lead, tq * factor, tk * factor), dtype=maps.dtype)
+    padded[..., :q, :k] = maps
+    return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
+
+
+def pooled_rows(rows: Callable[[int, int], np.ndarray], n_query: int, factor: int,
+                block_rows: int = 256) -> np.ndarray:
+    """Max-pool a map by `factor`, fetching ``rows(start, stop) -> (..., stop - start, K)`` a block
+    at a time (a multiple of `factor` rows, about `block_rows`), so the whole map is never held."""
+    if factor == 1:
+        return rows(0, n_query)
+    step = factor * max(1, block_rows // factor)
+    parts = [max_pool(rows(start, min(n_query, start + step)), factor) for start in range(0, n_query, step)]
+    return np.concatenate(parts, axis=-2)

@@ -1,0 +1,314 @@
+"""Argument checks for the public API, shared by every module.
+
+Each check takes the argument's public name and its value, returns the value in its canonical
+form (a Python ``int``, ``float``, ``list``, numpy array, ...) and raises an error whose message
+names the argument, shows the value and says what was expected::
+
+    from . import _validate as V
+
+    def sparsity(att, mask=None, *, threshold=0.01):
+        threshold = V.fraction("threshold", threshold)      # finite float in [0, 1]
+        ...
+    layer = V.integer("layer", layer)                      # int, not bool/float/str
+    heads = V.int_list("heads", heads, low=0)              # ints, no duplicates, >= 0
+    hide = V.positions("hide", hide, att.n_key)            # token positions in [0, n_key)
+    fusion = V.choice("fusion", fusion, ("mean", "max", "min"))
+    tokens = V.tokens("tokens", tokens, n=att.n_key)       # list of str; a bare str is refused
+    mask = V.bool_mask("mask", mask, (Q, K))               # bool, or 0/1 numbers; 0.5 is refused
+    a = V.probabilities("att", a, mask)                    # rows are distributions over visible keys
+    title = V.text("title", title)                         # str that encodes to UTF-8
+
+Wrong types raise `ArgumentTypeError` (a `TypeError`), wrong values `AttentionError` (a
+`ValueError`); both are `AttentionError`, so ``except aw.AttentionError`` catches either.
+Booleans are never accepted as numbers (``heads=True`` is not head 1) and floats never as integers
+(``layer(1.7)`` is not layer 1).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import ArgumentTypeError, AttentionError
+
+__all__ = [
+    "show", "integer", "number", "fraction", "boolean", "choice", "text", "int_list", "positions",
+    "tokens", "array", "bool_mask", "probabilities", "json_value", "renamed",
+]
+
+# Row sums of attention computed in fp16/bf16 and stored as float32 drift by up to ~1e-3.
+ROW_SUM_ATOL = 2e-3
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A short readable form of `value` for an error message: repr, cut, with the type for arrays."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if hasattr(value, "detach") and hasattr(value, "shape"):
+        return f"a tensor of shape {tuple(value.shape)}"
+    try:
+        r = repr(value)
+    except Exception:  # a hostile __repr__ must not hide the real problem
+        r = f"<{type(value).__name__}>"
+    if len(r) > limit:
+        r = r[: limit - 3] + "..."
+    if not isinstance(value, (str, int, float, type(None))):
+        r += f" ({type(value).__name__})"
+    return r
+
+
+def _type_error(name: str, value: Any, expected: str) -> ArgumentTypeError:
+    return ArgumentTypeError(f"{name} must be {expected}; got {show(value)}")
+
+
+def _value_error(name: str, value: Any, expected: str) -> AttentionError:
+    return AttentionError(f"{name} must be {expected}; got {show(value)}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """An int (numpy ints included; bools, floats and strings refused) in ``[low, high]``."""
+    if not _is_int(value):
+        raise _type_error(name, value, "an int")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _value_error(name, value, _range("an int", low, high))
+    return value
+
+
+def number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+           finite: bool = True) -> float:
+    """A real number (bools and strings refused), finite unless told, in ``[low, high]``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)) \
+            or isinstance(value, np.complexfloating):
+        raise _type_error(name, value, "a number")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise _value_error(name, value, _range("a finite number", low, high))
+    if (low is not None and value < low) or (high is not None and value > high) or math.isnan(value):
+        raise _value_error(name, value, _range("a number", low, high))
+    return value
+
+
+def fraction(name: str, value: Any) -> float:
+    """A finite number in ``[0, 1]`` (thresholds, weights of a mix, residual shares)."""
+    return number(name, value, low=0.0, high=1.0)
+
+
+def boolean(name: str, value: Any) -> bool:
+    """True or False (numpy bools too); 0, 1, "yes" and None are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise _type_error(name, value, "True or False")
+    return bool(value)
+
+
+def choice(name: str, value: Any, options: Sequence[str]) -> str:
+    """One of the strings in `options`."""
+    if not isinstance(value, str):
+        raise _type_error(name, value, f"one of {tuple(options)}")
+    if value not in options:
+        raise _value_error(name, value, f"one of {tuple(options)}")
+    return value
+
+
+def text(name: str, value: Any, *, optional: bool = False) -> str | None:
+    """A str that can be written as UTF-8 (lone surrogates refused); None when `optional`."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _type_error(name, value, "a str" + (" or None" if optional else ""))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise AttentionError(
+            f"{name} holds a character that is not valid text ({value[e.start]!r} at index {e.start}, "
+            "a lone surrogate); expected a str that encodes to UTF-8") from None
+    return value
+
+
+def _sequence(name: str, value: Any, what: str) -> list:
+    if isinstance(value, (str, bytes)) or isinstance(value, dict) or isinstance(value, (set, frozenset)):
+        raise _type_error(name, value, f"a list of {what}")
+    if isinstance(value, np.ndarray) or hasattr(value, "detach"):
+        arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+        if arr.ndim != 1:
+            raise _value_error(name, value, f"a 1-d list of {what}")
+        return arr.tolist()
+    if not isinstance(value, Iterable):
+        raise _type_error(name, value, f"a list of {what}")
+    return list(value)
+
+
+def int_list(name: str, value: Any, *, low: int | None = None, high: int | None = None,
+             unique: bool = True, nonempty: bool = False) -> list[int]:
+    """A list of ints in ``[low, high]``, without duplicates when `unique`."""
+    items = _sequence(name, value, "ints")
+    out = []
+    for item in items:
+        if not _is_int(item):
+            raise ArgumentTypeError(f"{name} must be a list of ints; got {show(value)} "
+                                    f"(item {show(item)})")
+        item = int(item)
+        if (low is not None and item < low) or (high is not None and item > high):
+            raise AttentionError(f"{name} must hold {_range('ints', low, high)}; got {item} in {show(value)}")
+        out.append(item)
+    if unique and len(set(out)) != len(out):
+        dup = sorted({i for i in out if out.count(i) > 1})
+        raise AttentionError(f"{name} must not repeat an entry; {dup} appear more than once in {show(value)}")
+    if nonempty and not out:
+        raise AttentionError(f"{name} must hold at least one entry; got {show(value)}")
+    return out
+
+
+def positions(name: str, value: Any, n: int) -> list[int]:
+    """Token positions in ``[0, n)``, sorted and without duplicates (repeats are harmless here)."""
+    items = int_list(name, value, unique=False)
+    for i in items:
+        if not 0 <= i < n:
+            from .errors import AttentionIndexError
+            raise AttentionIndexError(f"{name}: token position {i} is out of range for {n} tokens "
+                                      f"(expected positions in [0, {n}))")
+    return sorted(set(items))
+
+
+def tokens(name: str, value: Any, *, n: int | None = None) -> list[str]:
+    """A list of token strings (a bare str is refused: it is not a list of tokens)."""
+    if isinstance(value, str):
+        raise ArgumentTypeError(
+            f"{name} must be a list of str, one per token; got the single str {show(value)} "
+            f"(pass list({name}) to make each character a token)")
+    items = _sequence(name, value, "str")
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise ArgumentTypeError(f"{name} must be a list of str; item {i} is {show(t)}")
+    if n is not None and len(items) != n:
+        raise AttentionError(f"{name} must hold {n} tokens (one per key position); got {len(items)}")
+    return items
+
+
+def array(name: str, value: Any, *, ndim: int | None = None, min_ndim: int | None = None,
+          floating: bool = True, finite: bool = True) -> np.ndarray:
+    """A numpy array (torch tensors converted) of the given rank, floating and finite unless told."""
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise _type_error(name, value, "an array")
+    if hasattr(value, "detach"):
+        value = value.detach()
+        if str(getattr(value, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
+            value = value.float()
+        value = value.cpu().numpy()
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise _type_error(name, value, "an array of numbers (a ragged list is not one)") from e
+    if a.dtype == object or a.dtype.kind in "USVM":
+        raise _type_error(name, value, "an array of numbers")
+    if ndim is not None and a.ndim != ndim:
+        raise AttentionError(f"{name} must have {ndim} dimensions; got shape {a.shape}")
+    if min_ndim is not None and a.ndim < min_ndim:
+        raise AttentionError(f"{name} must have at least {min_ndim} dimensions; got shape {a.shape}")
+    if floating:
+        if a.dtype.kind == "c":
+            raise _type_error(name, value, "a real floating-point array")
+        if not np.issubdtype(a.dtype, np.floating):
+            raise ArgumentTypeError(f"{name} must be a floating-point array; got dtype {a.dtype}")
+    if finite and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        raise AttentionError(f"{name} contains NaN or infinity (first at index {bad})")
+    return a
+
+
+def bool_mask(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """A bool array; numbers are accepted only when every one is 0 or 1 (0.5 is not a mask value)."""
+    m = array(name, value, floating=False, finite=False)
+    if m.dtype != bool:
+        if not (np.issubdtype(m.dtype, np.number) and np.all((m == 0) | (m == 1))):
+            raise AttentionError(
+                f"{name} must be boolean (True where the key is visible) or hold only 0 and 1; "
+                f"got dtype {m.dtype} with other values")
+        m = m.astype(bool)
+    if shape is not None and m.shape != tuple(shape):
+        raise AttentionError(f"{name} must have shape {tuple(shape)}; got {m.shape}")
+    return m
+
+
+def probabilities(name: str, a: np.ndarray, mask: np.ndarray, *, atol: float = ROW_SUM_ATOL) -> None:
+    """Check that ``a (..., Q, K)`` holds distributions: weights in [0, 1], no mass on hidden keys,
+    and every query row that sees a key sums to 1 over visible keys."""
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if lo < -1e-6 or hi > 1 + 1e-4:
+        raise AttentionError(
+            f"{name} must hold probabilities in [0, 1]; got range [{lo:.4g}, {hi:.4g}] "
+            "(scores before softmax? pass probabilities=False to measure them anyway)")
+    if not mask.all() and np.any(np.where(mask, 0, a) > 1e-4):
+        raise AttentionError(
+            f"{name} puts weight on keys the mask hides (future tokens or padding); pass the mask "
+            "the weights were computed with")
+    live = mask.any(axis=-1)
+    sums = np.where(mask, a, 0).sum(axis=-1, dtype=np.float64)[..., live]
+    if sums.size:
+        err = np.abs(sums - 1)
+        if err.max() > atol:
+            idx = np.unravel_index(err.argmax(), sums.shape)
+            raise AttentionError(
+                f"{name} rows must sum to 1 over visible keys; a row sums to {sums[idx]:.4g} "
+                f"(at index {tuple(int(i) for i in idx)}). Pass probabilities=False for maps that "
+                "are not distributions")
+
+
+def json_value(name: str, value: Any, _path: str = "") -> Any:
+    """`value` as JSON-safe Python data: numpy scalars and 0-d arrays become numbers, tuples become
+    lists; dict keys must be str; sets, bytes, arrays and other objects are refused."""
+    where = f"{name}{_path}"
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if not math.isfinite(value):
+            raise AttentionError(f"{where} must be a finite number (JSON has no NaN or infinity); got {value}")
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return json_value(name, value.item(), _path)
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ArgumentTypeError(
+                    f"{where} keys must be str (they are saved as JSON); got key {show(k)}")
+            out[k] = json_value(name, v, f"{_path}[{k!r}]")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [json_value(name, v, f"{_path}[{i}]") for i, v in enumerate(value)]
+    raise ArgumentTypeError(
+        f"{where} must hold only str, numbers, bools, None, lists and dicts with str keys (it is saved "
+        f"as JSON); got {show(value)}")
+
+
+def renamed(old: str, new: str, old_value: Any, new_value: Any, default: Any, where: str) -> Any:
+    """Resolve a keyword kept as a deprecated alias: warn when `old` is used, refuse both at once."""
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise ArgumentTypeError(f"{where}: pass {new}= only ({old}= is its deprecated old name)")
+    warnings.warn(f"{where}: {old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=3)
+    return old_value
+
+
+def _range(what: str, low: Any, high: Any) -> str:
+    if low is not None and high is not None:
+        return f"{what} in [{low}, {high}]"
+    if low is not None:
+        return f"{what} >= {low}"
+    if high is not None:
+        return f"{what} <= {high}"
+    return what

@@ -1,0 +1,30 @@
+"""The errors attnwidget raises for input it refuses.
+
+Every one is an `AttentionError`, itself a `ValueError`, so ``except aw.AttentionError`` catches
+whatever the library refuses. The subclasses also derive from the builtin a caller would expect:
+
+- `ArgumentTypeError` (also a `TypeError`): an argument of the wrong type (``layer="3"``).
+- `AttentionIndexError` (also an `IndexError`): a layer, head, kv head or token that is not there.
+- `FileFormatError`: a file that is not an attnwidget save, or one that is damaged (empty,
+  truncated, corrupt, written by a newer version, or with fields missing or unknown).
+"""
+
+from __future__ import annotations
+
+__all__ = ["AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError"]
+
+
+class AttentionError(ValueError):
+    """Raised when attention weights, tokens, masks or arguments are not what they claim to be."""
+
+
+class ArgumentTypeError(AttentionError, TypeError):
+    """An argument of the wrong type; the message names the argument, the value and the type expected."""
+
+
+class AttentionIndexError(AttentionError, IndexError):
+    """A layer, head, kv head, query row or token position that the attention does not hold."""
+
+
+class FileFormatError(AttentionError):
+    """A file that is not a readable attnwidget save; the message says what is wrong with it."""

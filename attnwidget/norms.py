@@ -1,0 +1,243 @@
+"""Value-weighted attention: how much each key moves each query, not only how much it is looked at.
+
+A head's output at query ``i`` is ``sum_j alpha_ij f_h(x_j)`` with ``f_h(x) = (x W_V + b_V)_h W_O[h]``:
+the value vector of key ``j`` carried through the head's slice of the output projection. A large
+weight on a key whose transformed value is tiny moves nothing (the usual fate of attention sinks).
+The *norm* map of a head is ``||alpha_ij f_h(x_j)|| = alpha_ij ||f_h(x_j)||`` (alpha is a scalar),
+each row divided by its sum so it reads as a distribution like the weights.
+
+This module owns recording the value vectors (one forward pass through transformers'
+AttentionInterface, every architecture that routes attention through it), finding each layer's
+output projection, and turning weights into norm maps, in memory or on demand for lazy attention.
+``aw.extract(..., measure="norm")`` calls it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .attention import Attention
+
+__all__ = ["value_norms", "norm_attention", "apply_value_norms", "raw_norms", "NormSource", "VALUES_IMPLEMENTATION"]
+
+VALUES_IMPLEMENTATION = "attnwidget_values"
+
+# Names an attention module gives its output projection (Llama/Mistral/Qwen, BART/Whisper, GPT-2,
+# Phi/Falcon, T5-style); BERT-style encoders keep it beside the self-attention in ``parent.output.dense``.
+_OUTPUT_NAMES = ("o_proj", "out_proj", "c_proj", "dense", "wo", "o")
+
+
+class _ValueRecorder:
+    """Records, per attention call, the module and the value states it received."""
+
+    def __init__(self):
+        self.calls: list[tuple[Any, Any]] = []
+
+    def __call__(self, module, query, key, value, attention_mask, *args, **kwargs):
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        self.calls.append((module, value.detach()))
+        return sdpa_attention_forward(module, query, key, value, attention_mask, *args, **kwargs)
+
+
+_ACTIVE: list[_ValueRecorder] = []
+
+
+def _dispatch(module, query, key, value, attention_mask, *args, **kwargs):
+    if not _ACTIVE:
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        return sdpa_attention_forward(module, query, key, value, attention_mask, *args, **kwargs)
+    return _ACTIVE[-1](module, query, key, value, attention_mask, *args, **kwargs)
+
+
+def _register() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(VALUES_IMPLEMENTATION, _dispatch)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(VALUES_IMPLEMENTATION, sdpa_mask)
+
+
+def _output_projection(parents: dict, module, in_features: int):
+    """``W_O`` as an ``(in_features, hidden)`` tensor for one attention module.
+
+    Raises ModelError when no projection of that input width sits in or beside the module.
+    """
+    candidates = [getattr(module, n, None) for n in _OUTPUT_NAMES]
+    parent = parents.get(id(module))
+    if parent is not None:
+        out = getattr(parent, "output", None)
+        candidates.append(getattr(out, "dense", None))
+    for proj in candidates:
+        w = getattr(proj, "weight", None)
+        if w is None or w.ndim != 2:
+            continue
+        # nn.Linear stores (out, in); GPT-2's Conv1D stores (in, out) and says so with `nf`.
+        w = w if hasattr(proj, "nf") else w.t()
+        if w.shape[0] == in_features:
+            return w.detach()
+    from .extract import ModelError
+
+    raise ModelError(
+        f"cannot find the output projection of {type(module).__name__} (looked for "
+        f"{', '.join(_OUTPUT_NAMES)} and the parent's output.dense with {in_features} inputs); "
+        "value-weighted norms need it"
+    )
+
+
+def _parents(model) -> dict[int, Any]:
+    return {id(child): m for m in model.modules() for child in m.children()}
+
+
+def value_norms(model, inputs: dict, num_heads: int | None = None) -> list:
+    """``||f_h(x_j)||`` for every attention call of one forward pass.
+
+    Parameters
+    ----------
+    model
+        A Hugging Face model whose attention runs through transformers' AttentionInterface.
+    inputs : dict
+        Keyword inputs for ``model(**inputs)`` (ids, attention mask, ...), on the model's device.
+    num_heads : int, optional
+        Query heads per layer (read from the model's config when omitted).
+
+    Returns
+    -------
+    list of torch.Tensor
+        One float32 ``(batch, heads, n_key)`` tensor per attention call, in call order (layer
+        order for decoder-only and encoder-only models). Grouped-query heads use their kv head's
+        values through their own slice of the output projection.
+    """
+    import torch
+
+    from .extract import ModelError, _attn_implementation, _configs
+
+    if not _configs(model):
+        raise ModelError(
+            f"{type(model).__name__} does not route attention through transformers' AttentionInterface, "
+            "so its value vectors cannot be recorded for measure='norm'"
+        )
+    if num_heads is None:
+        cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+        num_heads = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None)
+    _register()
+    rec = _ValueRecorder()
+    _ACTIVE.append(rec)
+    try:
+        with torch.no_grad(), _attn_implementation(model, VALUES_IMPLEMENTATION):
+            try:
+                model(**inputs, use_cache=False)
+            except TypeError:
+                model(**inputs)
+    finally:
+        _ACTIVE.remove(rec)
+    if not rec.calls:
+        raise ModelError(f"{type(model).__name__} ran no attention through the AttentionInterface")
+    out, parents = [], _parents(model)
+    with torch.no_grad():
+        for module, value in rec.calls:
+            b, n_kv, n, d = value.shape
+            heads = int(getattr(module, "num_heads", 0) or getattr(module, "num_attention_heads", 0) or num_heads)
+            if heads % n_kv:
+                raise ModelError(f"{heads} query heads do not share {n_kv} kv heads evenly")
+            w_o = _output_projection(parents, module, heads * d).to(value.device, torch.float32)
+            w_o = w_o.view(heads, d, -1)  # head h's slice: rows h*d .. (h+1)*d
+            v = value.float().repeat_interleave(heads // n_kv, dim=1)  # (b, heads, n, d)
+            f = torch.einsum("bhnd,hdo->bhno", v, w_o)
+            out.append(torch.linalg.vector_norm(f, dim=-1).cpu())
+    return out
+
+
+def norm_attention(att: Attention, norms: np.ndarray) -> Attention:
+    """The norm map of `att` given ``||f_h(x_j)||`` as ``(layers, heads, n_key)`` for its held layers and heads.
+
+    Rows are ``alpha_ij ||f_h(x_j)||`` divided by their sum; the value norms go into
+    ``meta["value_norms"]`` (with the layer and head numbers they belong to) so `raw_norms` can
+    give the unnormalised ``||alpha_ij f_h(x_j)||``. Lazy attention stays lazy.
+    """
+    norms = np.asarray(norms, dtype=np.float32)
+    L, H, _, K = att.shape
+    if norms.shape != (L, H, K):
+        raise ValueError(f"norms must have shape (layers, heads, n_key) = {(L, H, K)}; got {norms.shape}")
+    meta = dict(att.meta, measure="norm", value_norms={
+        "layers": list(att.layer_ids), "heads": list(att.head_ids), "norms": norms.round(6).tolist()})
+    if att.is_lazy:
+        return att._replace(_source=NormSource(att._source, norms), weights=None, meta=meta)
+    w = att.weights * norms[:, :, None, :]
+    s = w.sum(axis=-1, keepdims=True)
+    w = np.divide(w, s, out=np.zeros_like(w), where=s > 0)
+    return att._replace(weights=w, meta=meta)
+
+
+def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list[Attention]:
+    """Turn the weights `extract` returned for a batch into norm maps (one more forward pass).
+
+    `results` holds one `Attention` per batch row, padding removed; ``inputs["attention_mask"]``
+    says which positions each kept.
+    """
+    from .extract import ModelError
+
+    if getattr(getattr(model, "config", None), "is_encoder_decoder", False):
+        raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
+    calls = value_norms(model, inputs)
+    keep_all = inputs["attention_mask"].bool().cpu()
+    out = []
+    for b, att in enumerate(results):
+        if max(att.layer_ids) >= len(calls):
+            raise ModelError(f"the model ran {len(calls)} attention calls for {att.num_layers} layers")
+        keep = keep_all[b].numpy()
+        norms = np.stack([calls[l][b][att.head_ids][:, keep].numpy() for l in att.layer_ids])
+        out.append(norm_attention(att, norms))
+    return out
+
+
+def raw_norms(att: Attention, layer: int, head: int) -> np.ndarray:
+    """``(n_query, n_key)`` unnormalised ``||alpha_ij f_h(x_j)||`` of one head of a norm attention.
+
+    Recovered from the normalised map ``w`` and the value norms ``v``: the attention weights are
+    ``alpha_ij = w_ij S_i / v_j`` and sum to 1, so the row total is ``S_i = 1 / sum_j (w_ij / v_j)``.
+    """
+    info = att.meta.get("value_norms")
+    if att.meta.get("measure") != "norm" or not info:
+        raise ValueError("this attention holds weights, not value-weighted norms; extract with measure='norm'")
+    w = att.head(layer, head).astype(np.float64)  # IndexError for a layer or head not held
+    layer, head = att.layer_ids[att._layer_index(layer)], att.head_ids[att._head_index(head)]
+    v = np.asarray(info["norms"][info["layers"].index(layer)][info["heads"].index(head)], dtype=np.float64)
+    inv = np.divide(w, v, out=np.zeros_like(w), where=v > 0).sum(axis=-1, keepdims=True)
+    total = np.divide(1.0, inv, out=np.zeros_like(inv), where=inv > 0)
+    return (w * total).astype(np.float32)
+
+
+class NormSource:
+    """A lazy source of norm maps: another source's weight blocks times value norms, rows renormalised."""
+
+    def __init__(self, base: Any, norms: np.ndarray):
+        self.base = base
+        self.norms = norms
+        self.shape = tuple(base.shape)
+
+    @property
+    def head_ids(self):
+        return self.base.head_ids
+
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "NormSource":
+        return NormSource(self.base.subset(layer_idx, head_idx), self.norms[np.ix_(list(layer_idx), list(head_idx))])
+
+    def empty(self, shape) -> np.ndarray:
+        empty = getattr(self.base, "empty", None)
+        return empty(shape) if empty is not None else np.empty(shape, np.float32)
+
+    def mask(self) -> np.ndarray:
+        return self.base.mask()
+
+    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+        w = self.base.block(li, head_idx, start, stop, out=out)
+        v = self.norms[li] if head_idx is None else self.norms[li][list(head_idx)]
+        w *= v[:, None, :]
+        s = w.sum(axis=-1, keepdims=True)
+        np.divide(w, s, out=w, where=s > 0)
+        return w

@@ -1,0 +1,196 @@
+"""`AttentionDiff`: where two attentions over the same tokens disagree.
+
+Two models (a base and a fine-tuned one), two layers, weights against value-weighted norms: any
+pair of `Attention` objects with the same tokens and the same number of layers and heads. Layers
+and heads pair by position, so ``att.select(layers=[3])`` against ``att.select(layers=[9])``
+compares two layers. The view draws ``b - a`` for the selected layer and head on a diverging
+colour map, and a grid of every head pair coloured by how far apart they are (`summary`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import traitlets as t
+
+from ..attention import HEAD_FUSIONS, Attention
+from .base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
+from .selection import Selection
+
+__all__ = ["AttentionDiff", "total_variation"]
+
+DEFAULT_MAX_BYTES = 2**21
+DIFF_SCALES = ("linear", "power")
+
+
+def total_variation(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over query rows that see a key of ``(1/2) sum_j |a_ij - b_ij|`` for ``(..., Q, K)`` maps.
+
+    0 when two heads attend identically, 1 when every row puts its mass on different keys.
+    """
+    live = mask.any(axis=1)
+    d = 0.5 * np.abs(np.where(mask, a, 0) - np.where(mask, b, 0)).sum(axis=-1)
+    return d[..., live].mean(axis=-1) if live.any() else np.zeros(d.shape[:-1])
+
+
+def _same_tokens(a: Attention, b: Attention) -> None:
+    if a.n_key != b.n_key or a.n_query != b.n_query:
+        raise ValueError(f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
+                         f"b is {b.n_query} x {b.n_key} (queries x keys)")
+    if list(a.tokens) != list(b.tokens):
+        k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens)) if x != y)
+        raise ValueError(f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
+                         f"and {b.tokens[k]!r} in b")
+    if a.num_layers != b.num_layers or a.num_heads != b.num_heads:
+        raise ValueError(f"AttentionDiff pairs layers and heads by position; a holds {a.num_layers} layers x "
+                         f"{a.num_heads} heads, b {b.num_layers} x {b.num_heads} (select the same number of each)")
+    if not np.array_equal(a.mask, b.mask):
+        raise ValueError("AttentionDiff needs the same visible-key mask in a and b (one is causal, the other not, "
+                         "or their padding differs)")
+
+
+class AttentionDiff(AttentionView):
+    """``b - a`` for two attentions over the same tokens, with a per-head difference grid.
+
+    Parameters
+    ----------
+    a, b : Attention
+        Same tokens, same mask, same number of layers and heads (paired by position). The layer
+        and head numbers of the selection are those of `a`.
+    names : (str, str)
+        What to call a and b in titles, tooltips and the legend.
+    layer, head : optional
+        Initial selection (model numbers of `a`); ``head=None`` compares heads fused by the
+        selection's `fusion`.
+    scale : {"linear", "power"}
+        Colour scale of ``|b - a|`` on each side of zero (the largest difference in the map is
+        full colour); ``gamma`` is the power scale's exponent.
+    colormap
+        Sequential colour map of the head grid.
+    max_bytes : int
+        Budget for the float16 map pairs held in the widget state; the selected pair is always
+        held, and an exported page keeps the pairs it was saved with.
+    selection : Selection, optional
+        Share the selection of other views of `a` (hover, pin, layer and head follow).
+    """
+
+    _view_kind = t.Unicode("diff").tag(sync=True)
+    _maps = t.Dict().tag(sync=True)
+    _summary = t.Dict().tag(sync=True)
+    _names = t.List(t.Unicode()).tag(sync=True)
+    _b_layer_ids = t.List(t.Int()).tag(sync=True)
+    _b_head_ids = t.List(t.Int()).tag(sync=True)
+
+    def __init__(self, a: Attention, b: Attention, *, names: tuple[str, str] = ("a", "b"),
+                 layer: int | None = None, head: int | None = None, scale: str = "linear",
+                 gamma: float = DEFAULT_GAMMA, colormap: str = "magma", max_bytes: int = DEFAULT_MAX_BYTES,
+                 selection: Selection | None = None, **kwargs: Any):
+        a = check_attention(a, "AttentionDiff")
+        b = check_attention(b, "AttentionDiff")
+        _same_tokens(a, b)
+        if scale not in DIFF_SCALES:
+            raise ValueError(f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
+                             f"log scale); got {scale!r}")
+        names = tuple(str(n) for n in names)
+        if len(names) != 2:
+            raise ValueError(f"names must be two strings (for a and b); got {names!r}")
+        self._b = b
+        self._max_bytes = positive_int("max_bytes", max_bytes)
+        self._pairs: OrderedDict[str, np.ndarray] = OrderedDict()
+        super().__init__(a, selection=selection, scale=scale, gamma=gamma, colormap=colormap, **kwargs)
+        self._names, self._b_layer_ids, self._b_head_ids = list(names), list(b.layer_ids), list(b.head_ids)
+        if layer is not None:
+            self.selection.layer = layer
+        if head is not None:
+            self.selection.head = head
+        self._summary = array_payload(self.summary(), "float32")
+        self._fill()
+        self.selection.observe(self._refresh, names=["layer", "head", "fusion"])
+
+    @t.validate("scale")
+    def _check_diff_scale(self, proposal):
+        if proposal["value"] not in DIFF_SCALES:
+            raise t.TraitError(f"AttentionDiff scale must be one of {DIFF_SCALES}; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @property
+    def b(self) -> Attention:
+        """The second attention (`attention` is the first)."""
+        return self._b
+
+    # ------------------------------------------------------------------ numbers
+
+    def summary(self) -> np.ndarray:
+        """``(layers, heads)`` total variation distance between each head of a and its pair in b.
+
+        The mean over query rows of ``(1/2) sum_j |a_ij - b_ij|``: 0 for heads that attend
+        identically, 1 for heads whose rows share no mass. Computed a layer at a time.
+        """
+        a, b = self.attention, self._b
+        out = np.empty((a.num_layers, a.num_heads), dtype=np.float32)
+        for li, (la, lb) in enumerate(zip(a.layer_ids, b.layer_ids)):
+            out[li] = total_variation(a.layer(la), b.layer(lb), a.mask)
+        return out
+
+    def pair(self, layer: int, head: int | None = None, fusion: str = "mean") -> np.ndarray:
+        """``(2, n_query, n_key)``: the map of a and its pair in b for one layer and head (or fusion)."""
+        a, b = self.attention, self._b
+        li = a.layer_ids.index(a.layer_ids[a._layer_index(layer)])
+        lb = b.layer_ids[li]
+        if head is None:
+            if fusion not in HEAD_FUSIONS:
+                raise ValueError(f"fusion must be one of {HEAD_FUSIONS}; got {fusion!r}")
+            return np.stack([a.fuse(fusion, layer=a.layer_ids[li]), b.fuse(fusion, layer=lb)])
+        hi = a._head_index(head)
+        return np.stack([a.head(a.layer_ids[li], a.head_ids[hi]), b.head(lb, b.head_ids[hi])])
+
+    # ------------------------------------------------------------------ the maps in the widget state
+
+    @staticmethod
+    def _key(layer: int, head: int | None, fusion: str) -> str:
+        return f"{layer}/{fusion if head is None else head}"
+
+    def _compute(self, key: str) -> np.ndarray:
+        layer, which = key.split("/")
+        head = None if which in HEAD_FUSIONS else int(which)
+        return self.pair(int(layer), head, which if head is None else "mean").astype(np.float16)
+
+    def _capacity(self) -> int:
+        a = self.attention
+        return max(1, self._max_bytes // (2 * a.n_query * a.n_key * 2))
+
+    def _fill(self) -> None:
+        """The selected pair, then the rest of its layer, then the other layers nearest first."""
+        a, sel = self.attention, self.selection
+        order = [self._key(sel.layer, sel.head, sel.fusion), self._key(sel.layer, None, sel.fusion)]
+        li = a._layer_index(sel.layer)
+        for i in sorted(range(a.num_layers), key=lambda i: (abs(i - li), i)):
+            order += [self._key(a.layer_ids[i], h, sel.fusion) for h in a.head_ids]
+        for k in list(dict.fromkeys(order))[: self._capacity()]:
+            self._pairs[k] = self._compute(k)
+        self._publish()
+
+    def _refresh(self, change=None) -> None:
+        sel = self.selection
+        k = self._key(sel.layer, sel.head, sel.fusion)
+        if k in self._pairs:
+            self._pairs.move_to_end(k)
+            return
+        self._pairs[k] = self._compute(k)
+        while len(self._pairs) > self._capacity():
+            self._pairs.popitem(last=False)
+        self._publish()
+
+    def _publish(self) -> None:
+        keys = list(self._pairs)
+        a = self.attention
+        total = a.num_layers * (a.num_heads + len(HEAD_FUSIONS))
+        self._maps = array_payload(np.stack([self._pairs[k] for k in keys]), "float16", keys=keys, total=total,
+                                   max_bytes=self._max_bytes)
+
+    @property
+    def held_maps(self) -> list[str]:
+        """Keys (``"layer/head"``, ``"layer/mean"``) of the map pairs the widget state holds."""
+        return list(self._maps.get("keys", []))

@@ -1,0 +1,195 @@
+"""Attention between words (or sentences, turns, any grouping of tokens) instead of subword tokens.
+
+Merging groups ``G_a`` (queries) and ``G_b`` (keys) gives ``W'[a, b] = mean_{i in G_a} sum_{j in G_b} W[i, j]``:
+attention *to* a group is the sum over its pieces (so nothing is lost), attention *from* a group is
+the mean over its pieces' rows (so rows still sum to 1). Only query rows that see some key count
+in the mean. Lazy attention is read a block of rows at a time, never as full maps.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Sequence
+
+import numpy as np
+
+from .attention import Attention, AttentionError
+
+__all__ = ["merge", "to_words", "word_groups"]
+
+# '北[1/2]': a token holding part k of m of a character that byte-level BPE split (see readable_tokens).
+_PART = re.compile(r"^(.+)\[(\d+)/(\d+)\]$")
+_ROW_BLOCK = 256
+
+
+def _no_space_script(ch: str) -> bool:
+    """Characters of scripts written without spaces (CJK ideographs, kana): each is a word of its own."""
+    o = ord(ch)
+    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF
+            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F)
+
+
+def _joins(ch: str) -> bool:
+    return (ch.isalnum() or ch in "_'\u2019" or unicodedata.category(ch) in ("Mn", "Mc")) and not _no_space_script(ch)
+
+
+def _label(pieces: list[str]) -> str:
+    """Text of a group: its pieces joined, each split character's parts written once as the character."""
+    out, i = [], 0
+    while i < len(pieces):
+        m = _PART.match(pieces[i])
+        if m and m.group(2) == "1":
+            whole, total = m.group(1), int(m.group(3))
+            run = pieces[i:i + total]
+            if len(run) == total and all(_PART.match(p) and _PART.match(p).groups() == (whole, str(k + 1), str(total))
+                                         for k, p in enumerate(run)):
+                out.append(whole)
+                i += total
+                continue
+        out.append(pieces[i])
+        i += 1
+    return "".join(out)
+
+
+def _part(token: str) -> tuple[str, int, int] | None:
+    m = _PART.match(token)
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def word_groups(att: Attention) -> list[list[int]]:
+    """Token positions grouped into words.
+
+    A token continues the word before it when nothing separates them in the text (their character
+    spans touch, or without offsets, the token does not start with whitespace) and both sides of
+    the boundary are word characters (letters, digits, ``_``, apostrophes, combining marks). Parts
+    of one character split by byte-level BPE ('北[1/2]', '北[2/2]') always join; characters of
+    scripts written without spaces (Chinese, Japanese kana) are each a word. Special tokens stand alone.
+
+    Raises
+    ------
+    AttentionError
+        Without character offsets and with no token starting with whitespace, word boundaries
+        cannot be told apart (WordPiece drops its ``##`` marks); pass offsets or use `merge`.
+    """
+    toks, offs = att.tokens, att.offsets
+    special = att.special or [False] * len(toks)
+    if offs is None and not any(t[:1].isspace() for t, s in zip(toks[1:], special[1:]) if not s):
+        raise AttentionError(
+            "cannot tell where words begin: this attention has no character offsets and no token starts "
+            "with whitespace; extract with a fast tokenizer (offsets) or group tokens with att.merge(groups)")
+    groups: list[list[int]] = []
+    for i, tok in enumerate(toks):
+        if i == 0 or special[i] or special[i - 1]:
+            groups.append([i])
+            continue
+        prev = toks[i - 1]
+        here, before = _part(tok), _part(prev)
+        if here and here[1] > 1 and before and before[0] == here[0] and before[1] == here[1] - 1:
+            groups[-1].append(i)  # the next part of the same split character
+            continue
+        text_here = here[0] if here else tok
+        text_before = before[0] if before else prev
+        touching = (offs[i][0] <= offs[i - 1][1]) if offs is not None else True
+        if (touching and text_here and text_before and not text_here[0].isspace()
+                and _joins(text_before[-1]) and _joins(text_here[0])):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _check_groups(groups: Any, n: int) -> list[list[int]]:
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+        raise TypeError(f"groups must be a list of lists of token positions; got {type(groups).__name__}")
+    out, seen = [], np.zeros(n, dtype=bool)
+    for g, group in enumerate(groups):
+        if isinstance(group, (int, np.integer)):
+            group = [group]
+        try:
+            idx = sorted(int(i) for i in group)
+        except (TypeError, ValueError):
+            raise TypeError(f"groups[{g}] must be a list of token positions (ints); got {group!r}") from None
+        if not idx:
+            raise AttentionError(f"groups[{g}] is empty; every group needs at least one token")
+        bad = [i for i in idx if not 0 <= i < n]
+        if bad:
+            raise AttentionError(f"groups[{g}] has positions {bad} out of range for {n} tokens")
+        if seen[idx].any() or len(set(idx)) != len(idx):
+            raise AttentionError(f"groups[{g}] repeats positions already grouped: {[i for i in idx if seen[i]]}")
+        seen[idx] = True
+        out.append(idx)
+    if not seen.all():
+        missing = np.flatnonzero(~seen).tolist()
+        raise AttentionError(f"groups leave out token positions {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
+                             "every token must be in exactly one group")
+    return sorted(out, key=lambda idx: idx[0])
+
+
+def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:
+    """Attention between groups of tokens: to a group summed over its pieces, from a group averaged.
+
+    Parameters
+    ----------
+    att : Attention
+    groups : list of lists of int
+        Every token position in exactly one group (sentences, chat turns, words, ...). Groups are
+        ordered by their first position.
+    labels : list of str, optional
+        One label per group in that order (default: the group's tokens joined).
+
+    Returns
+    -------
+    Attention
+        ``(layers, heads, query groups, groups)``; rows sum to 1. ``meta["groups"]`` holds the
+        token positions of each group.
+    """
+    L, H, Q, K = att.shape
+    groups = _check_groups(groups, K)
+    G = len(groups)
+    gid = np.empty(K, dtype=np.int64)
+    for g, idx in enumerate(groups):
+        gid[idx] = g
+    qg = gid[K - Q:]
+    first_q = int(qg.min())
+    if sorted(set(qg.tolist())) != list(range(first_q, G)):
+        raise AttentionError("the groups that hold query tokens must come last (queries are the last tokens); "
+                             "a group mixes early keys with query rows out of order")
+    Gq = G - first_q
+    if labels is None:
+        labels = [_label([att.tokens[i] for i in idx]) for idx in groups]
+    else:
+        labels = [str(s) for s in labels]
+        if len(labels) != G:
+            raise AttentionError(f"got {len(labels)} labels for {G} groups")
+    to_group = np.zeros((K, G), dtype=np.float32)
+    to_group[np.arange(K), gid] = 1
+    live = att.mask.any(axis=1)
+    counts = np.bincount(qg[live] - first_q, minlength=Gq).astype(np.float32)
+    from_group = np.zeros((Gq, Q), dtype=np.float32)
+    rows = np.flatnonzero(live)
+    from_group[qg[rows] - first_q, rows] = 1 / counts[qg[rows] - first_q]
+    weights = np.zeros((L, H, Gq, G), dtype=np.float32)
+    for li, layer in enumerate(att.layer_ids):
+        for start in range(0, Q, _ROW_BLOCK):
+            stop = min(Q, start + _ROW_BLOCK)
+            block = att.rows(layer, start, stop) @ to_group  # (H, rows, G): summed over key pieces
+            weights[li] += np.einsum("gr,hrk->hgk", from_group[:, start:stop], block)
+    seen = (from_group > 0).astype(np.float32) @ att.mask.astype(np.float32) @ to_group > 0
+    offsets = None
+    if att.offsets is not None:
+        offsets = [(min(att.offsets[i][0] for i in idx), max(att.offsets[i][1] for i in idx)) for idx in groups]
+    special = None if att.special is None else [all(att.special[i] for i in idx) for idx in groups]
+    generated = None
+    if att.generated is not None:
+        generated = [bool(att.generated[[i - (K - Q) for i in idx if i >= K - Q]].all()) for idx in groups[first_q:]]
+    meta = dict(att.meta, groups=groups)
+    meta.pop("value_norms", None)  # per token; no longer lines up with the groups
+    return Attention(weights, labels, seen, layer_ids=att.layer_ids, head_ids=att.head_ids,
+                     num_kv_heads=att.num_kv_heads, total_heads=att.total_heads, offsets=offsets,
+                     special=special, generated=generated, text=att.text, meta=meta)
+
+
+def to_words(att: Attention) -> Attention:
+    """`merge` over `word_groups`: attention between words, split characters made whole again."""
+    return merge(att, word_groups(att))

@@ -1,0 +1,106 @@
+"""TransformerLens caches (a mapping built here with its hook names) turned into Attention."""
+
+import numpy as np
+import pytest
+import torch
+
+import attnwidget as aw
+from attnwidget.attention import AttentionError
+from tiny_models import words
+
+
+def softmax_patterns(rng, batch, layers, heads, n, causal=True):
+    s = rng.normal(size=(layers, batch, heads, n, n))
+    if causal:
+        s = np.where(np.tril(np.ones((n, n), bool)), s, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    return p / p.sum(-1, keepdims=True)
+
+
+class FakeActivationCache:
+    """What the converter relies on from ActivationCache: keys() and item access, not a Mapping."""
+
+    def __init__(self, d):
+        self._d = d
+
+    def keys(self):
+        return self._d.keys()
+
+    def __getitem__(self, k):
+        return self._d[k]
+
+
+def test_cache_mapping_gives_the_patterns_layer_by_layer():
+    rng = np.random.default_rng(0)
+    p = softmax_patterns(rng, batch=2, layers=12, heads=3, n=6)
+    # Inserted out of order, with other hooks beside them: layer 10 must not sort before layer 2.
+    cache = {f"blocks.{l}.attn.hook_pattern": torch.tensor(p[l], dtype=torch.float32) for l in (10, 2, 0, 1, 11, 3, 4, 5, 6, 7, 8, 9)}
+    cache["blocks.0.hook_resid_pre"] = torch.zeros(2, 6, 8)
+    cache["blocks.0.attn.hook_attn_scores"] = torch.zeros(2, 3, 6, 6)
+    tokens = [f"t{i}" for i in range(6)]
+    att = aw.Attention.from_transformer_lens(FakeActivationCache(cache), tokens, batch_index=1)
+    assert att.shape == (12, 3, 6, 6) and att.layer_ids == list(range(12))
+    for l in (0, 2, 10):
+        np.testing.assert_allclose(att.layer(l), p[l, 1], atol=1e-6)
+    assert att.is_causal and att.meta["method"] == "transformer_lens"
+    part = aw.Attention.from_transformer_lens(cache, tokens, layers=[10, 3])
+    assert part.layer_ids == [10, 3]
+    np.testing.assert_allclose(part.head(10, 2), p[10, 0, 2], atol=1e-6)
+
+
+def test_batch_axis_removed_and_token_ids(word_tokenizer, tiny_gpt2):
+    # Real patterns: a tiny GPT-2 run eagerly, laid out under TransformerLens hook names.
+    text = words(9)
+    enc = word_tokenizer(text, return_tensors="pt")
+    import copy
+
+    ref = copy.deepcopy(tiny_gpt2)  # its own config: the shared fixture stays on SDPA
+    ref.set_attn_implementation("eager")
+    with torch.no_grad():
+        atts = ref(**enc, output_attentions=True).attentions
+    cache = {f"blocks.{l}.attn.hook_pattern": a[0] for l, a in enumerate(atts)}  # remove_batch_dim
+    att = aw.Attention.from_transformer_lens(cache, enc["input_ids"], tokenizer=word_tokenizer)
+    assert att.tokens == text.split()
+    np.testing.assert_allclose(att.weights, aw.extract(tiny_gpt2, word_tokenizer, text).weights, atol=1e-5)
+
+
+def test_bad_caches_are_named():
+    rng = np.random.default_rng(1)
+    p = softmax_patterns(rng, 1, 2, 2, 4)
+    good = {f"blocks.{l}.attn.hook_pattern": p[l] for l in range(2)}
+    toks = list("abcd")
+    with pytest.raises(AttentionError, match="no attention patterns"):
+        aw.Attention.from_transformer_lens({"blocks.0.hook_resid_pre": p[0]}, toks)
+    with pytest.raises(AttentionError, match="no pattern for layers \\[5\\]"):
+        aw.Attention.from_transformer_lens(good, toks, layers=[0, 5])
+    with pytest.raises(AttentionError, match="4 tokens|got 3 tokens"):
+        aw.Attention.from_transformer_lens(good, toks[:3])
+    with pytest.raises(AttentionError, match="tokenizer="):
+        aw.Attention.from_transformer_lens(good, [1, 2, 3, 4])
+    with pytest.raises(AttentionError, match="different shapes"):
+        aw.Attention.from_transformer_lens({**good, "blocks.1.attn.hook_pattern": p[1, :, :1]}, toks)
+    with pytest.raises(AttentionError, match="expected \\(batch, heads"):
+        aw.Attention.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0, 0, 0]}, toks)
+    with pytest.raises(IndexError, match="batch_index 3"):
+        aw.Attention.from_transformer_lens(good, toks, batch_index=3)
+    with pytest.raises(TypeError, match="ActivationCache"):
+        aw.Attention.from_transformer_lens([p], toks)
+    with pytest.raises(AttentionError, match="scores before softmax"):  # logits, not patterns
+        aw.Attention.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0] * 5}, toks)
+
+
+def test_nnsight_recipe_from_the_readme(tiny_llama, word_tokenizer):
+    nnsight = pytest.importorskip("nnsight")
+    import copy
+
+    hf_model = copy.deepcopy(tiny_llama)
+    hf_model.set_attn_implementation("eager")
+    text = words(11)
+    enc = word_tokenizer(text, return_tensors="pt")
+    model = nnsight.NNsight(hf_model)
+    with model.trace(**enc):
+        patterns = nnsight.save([])
+        for layer in model.model.layers:
+            patterns.append(layer.self_attn.output[1])
+    att = aw.Attention.from_hf(patterns, aw.readable_tokens(word_tokenizer, enc["input_ids"][0].tolist()))
+    np.testing.assert_allclose(att.weights, aw.extract(tiny_llama, word_tokenizer, text).weights, atol=1e-5)

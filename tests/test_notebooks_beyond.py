@@ -1,0 +1,64 @@
+"""The beyond notebook runs end to end on the bundled models; its findings are checked against each
+other and against the model (shares against shares, norms against norms), never against fixed numbers."""
+
+import re
+
+import pytest
+
+from test_notebooks_analysis import run_notebook
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def beyond(tmp_path_factory):
+    return run_notebook("beyond.ipynb", tmp_path_factory.mktemp("beyond"))
+
+
+def test_sinks_fade_once_value_norms_count(beyond):
+    text, _ = beyond
+    m = re.search(r"sink heads by weight: (\d+) of (\d+); (\d+) of them keep less than half", text)
+    sinks, heads, faded = map(int, m.groups())
+    assert heads == 270 and sinks >= heads // 4 and 1 <= faded <= sinks
+    rows = re.findall(r"head L\d+\.H\d+: ([\d.]+) of its weight on the first token, ([\d.]+) by norm; "
+                      r"value norm there ([\d.]+), median elsewhere ([\d.]+)", text)
+    assert len(rows) == 5
+    for w, n, v0, vmed in (map(float, r) for r in rows):
+        # The weight is a sink, the norm share falls, and the reason is a small first-token value vector.
+        assert w > 0.5 and n < w and v0 < vmed
+
+
+def test_transformer_lens_cache_matches_extraction(beyond):
+    text, _ = beyond
+    diff = float(re.search(r"largest difference from aw.extract: ([\d.e+-]+)", text).group(1))
+    assert diff < 1e-4
+    share = float(re.search(r"strongest previous-token head L\d+\.H\d+: ([\d.]+) of its attention", text).group(1))
+    assert share > 0.5  # well above what any spread-out head gives the one previous token
+
+
+def test_words_merge_split_characters_and_find_the_lookup(beyond):
+    text, _ = beyond
+    m = re.search(r"(\d+) tokens -> (\d+) words: (.*)", text)
+    assert int(m.group(2)) < int(m.group(1))
+    assert m.group(3).startswith("北 | 京 | 是 | 中 | 国 | 的 | 首 | 都")  # split characters made whole
+    m = re.search(r"' capital' -> '首' \((\d+) tokens\): head L\d+\.H\d+ gives the word ([\d.]+) "
+                  r"\(uniform over words ([\d.]+)\); its pieces get ([\d., ]+) \(uniform over tokens ([\d.]+)\)", text)
+    n, word, uniform_word = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    pieces = [float(x) for x in m.group(4).split(", ")]
+    assert n == len(pieces) >= 2
+    assert abs(sum(pieces) - word) < 2e-3  # to a word is the sum over its pieces
+    assert word > 2 * uniform_word and max(pieces) < word
+
+
+def test_diff_finds_the_heads_norms_change_most(beyond):
+    text, cells = beyond
+    median = float(re.search(r"total variation, weights vs norms: median head ([\d.]+)", text).group(1))
+    rows = re.findall(r"most changed head L\d+\.H\d+: total variation ([\d.]+), first-token share "
+                      r"([\d.]+) by weight, ([\d.]+) by norm", text)
+    assert len(rows) == 3
+    for tv, w, n in (map(float, r) for r in rows):
+        # Far above the typical head, and at least the first-token shift (over 19 rows, 18 of which count).
+        assert tv > 1.5 * median and tv >= 0.9 * abs(w - n) - 0.01
+    views = [o for c in cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, "the diff widget was not displayed"

@@ -1,0 +1,108 @@
+"""Merging tokens into words and other groups, against a direct loop over the definition."""
+
+import numpy as np
+import pytest
+
+import attnwidget as aw
+from attnwidget.attention import AttentionError
+from attnwidget.words import word_groups
+from tiny_models import words
+
+
+def loop_merge(w, mask, groups, n_query):
+    """W'[a, b] = mean over live query rows i in group a of sum over j in group b of W[i, j]."""
+    K = w.shape[-1]
+    q0 = K - n_query
+    qgroups = [g for g in groups if any(i >= q0 for i in g)]
+    out = np.zeros(w.shape[:2] + (len(qgroups), len(groups)))
+    for a, ga in enumerate(qgroups):
+        rows = [i - q0 for i in ga if i >= q0 and mask[i - q0].any()]
+        for b, gb in enumerate(groups):
+            for i in rows:
+                for j in gb:
+                    out[:, :, a, b] += w[:, :, i, j] / len(rows)
+    return out
+
+
+def random_attention(rng, L, H, Q, K, causal=True):
+    s = rng.normal(size=(L, H, Q, K)) * 2
+    mask = np.ones((Q, K), bool)
+    if causal:
+        mask = np.arange(K)[None] <= np.arange(Q)[:, None] + (K - Q)
+    s = np.where(mask, s, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    return (p / p.sum(-1, keepdims=True)).astype(np.float32), mask
+
+
+@pytest.mark.parametrize("Q", [9, 6])
+def test_merge_matches_the_definition(Q):
+    rng = np.random.default_rng(3)
+    w, mask = random_attention(rng, 2, 3, Q, 9)
+    att = aw.Attention(w, [f"t{i}" for i in range(9)], mask)
+    groups = [[0], [1, 2], [3, 4, 5], [6], [7, 8]]
+    merged = att.merge(groups)
+    np.testing.assert_allclose(merged.weights, loop_merge(w, mask, groups, Q), atol=1e-6)
+    np.testing.assert_allclose(merged.weights.sum(-1), 1, atol=1e-5)
+    assert merged.tokens == ["t0", "t1t2", "t3t4t5", "t6", "t7t8"]
+    assert merged.is_causal and merged.meta["groups"] == groups
+
+
+def test_non_contiguous_groups_and_labels():
+    rng = np.random.default_rng(4)
+    w, mask = random_attention(rng, 1, 2, 6, 6, causal=False)
+    att = aw.Attention(w, list("abcdef"), mask)
+    groups = [[0, 2, 4], [1, 3, 5]]  # e.g. all mentions of two entities
+    merged = att.merge(groups, labels=["even", "odd"])
+    np.testing.assert_allclose(merged.weights, loop_merge(w, mask, groups, 6), atol=1e-6)
+    assert merged.tokens == ["even", "odd"]
+
+
+def test_lazy_merge_reads_blocks_and_matches(tiny_llama, word_tokenizer):
+    text = words(20)
+    lazy = aw.extract(tiny_llama, word_tokenizer, text, lazy=True)
+    full = aw.extract(tiny_llama, word_tokenizer, text)
+    groups = [list(range(i, min(20, i + 3))) for i in range(0, 20, 3)]
+    np.testing.assert_allclose(lazy.merge(groups).weights,
+                               loop_merge(full.weights, full.mask, groups, 20), atol=1e-5)
+
+
+def test_chinese_characters_split_across_tokens_merge_back(smollm2):
+    model, tok = smollm2
+    att = aw.extract(model, tok, "北京是中国的首都。 The unbelievable tokenization, isn't it?")
+    assert att.tokens[:2] == ["北[1/2]", "北[2/2]"]  # byte-level BPE splits these characters
+    merged = att.to_words()
+    assert merged.tokens == ["北", "京", "是", "中", "国", "的", "首", "都", "。", " The", " unbelievable",
+                             " tokenization", ",", " isn't", " it", "?"]
+    groups = word_groups(att)
+    np.testing.assert_allclose(merged.weights, loop_merge(att.weights, att.mask, groups, att.n_query), atol=1e-5)
+    np.testing.assert_allclose(merged.weights.sum(-1), 1, atol=1e-4)
+    assert merged.offsets[0] == (0, 1) and merged.offsets[10] == (13, 26)
+
+
+def test_wordpiece_words_from_offsets(minilm):
+    model, tok = minilm
+    att = aw.extract(model, tok, "The unbelievable tokenization, isn't it? 北京")
+    merged = att.to_words()
+    assert merged.tokens == ["[CLS]", "the", "unbelievable", "tokenization", ",", "isn't", "it", "?", "北", "京", "[SEP]"]
+    assert merged.special == [True] + [False] * 9 + [True]
+    np.testing.assert_allclose(merged.weights.sum(-1), 1, atol=1e-4)
+
+
+def test_bad_groups_are_named():
+    rng = np.random.default_rng(5)
+    w, mask = random_attention(rng, 1, 1, 4, 4)
+    att = aw.Attention(w, ["a", "b", "c", "d"], mask)
+    with pytest.raises(AttentionError, match="leave out token positions \\[3\\]"):
+        att.merge([[0, 1], [2]])
+    with pytest.raises(AttentionError, match="repeats"):
+        att.merge([[0, 1], [1, 2, 3]])
+    with pytest.raises(AttentionError, match="out of range"):
+        att.merge([[0, 1, 2, 3, 4]])
+    with pytest.raises(AttentionError, match="empty"):
+        att.merge([[0, 1, 2, 3], []])
+    with pytest.raises(AttentionError, match="2 labels for 1 groups"):
+        att.merge([[0, 1, 2, 3]], labels=["x", "y"])
+    with pytest.raises(TypeError, match="list of lists"):
+        att.merge("abcd")
+    with pytest.raises(AttentionError, match="cannot tell where words begin"):
+        att.to_words()  # no offsets, no leading spaces: WordPiece-like text without its marks
