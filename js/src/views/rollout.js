@@ -94,8 +94,14 @@ export default async function render({ model, el, host, signal, embedded = false
     let index = q;
     if (data.rows) index = data.rows.indexOf(q);
     if (index < 0) {
-      ui.status.textContent = missing(q, data);
-      ask.style.display = data.eager ? "none" : "";
+      // The kernel computes rows in a worker thread and reports how far the pass has got.
+      const pending = model.get("_pending") ?? {};
+      const busy = (pending.rows ?? []).includes(q);
+      ui.root.dataset.progress = busy ? String(pending.done ?? 0) : "";
+      ui.status.textContent = busy
+        ? `Computing the rollout into token ${q} ${exactToken(tokens[q])} in the kernel: ${Math.round(100 * (pending.done ?? 0))}% of the layers`
+        : pending.error ? `The kernel could not compute the rollout: ${pending.error}` : missing(q, data);
+      ask.style.display = data.eager || busy ? "none" : "";
       if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
       ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
       for (const c of cols) { c.bar.style.height = "0px"; c.col.style.outline = ""; }
@@ -160,7 +166,7 @@ export default async function render({ model, el, host, signal, embedded = false
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); }
   sel.on(["pinned_token"], draw);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, whenDecoded(draw));
+  for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "_pending", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, whenDecoded(draw));
   await coded.ready(ROLLOUTS);
   draw();
   onHover();
