@@ -6,8 +6,8 @@ from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, File
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
 from .models import load_model
 from .widgets.export import save_html
-from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, RolloutBar, Selection,
-                      TokenText, link, show)
+from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
+                      Selection, TokenText, link, show)
 from . import charts, metrics
 from .analysis import (analyze, compare_languages, compare_templates, evaluate_quality, head_roles, induction_scores,
                        report, segment_attention)
@@ -16,7 +16,8 @@ from .metrics import attention_flow, rollout
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
            "load_model", "readable_tokens",
-           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "TokenText", "AttentionDiff", "Selection",
+           "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "TokenText", "AttentionDiff", "NeuronView",
+           "Selection",
            "Dashboard", "show", "link",
            "save_html",
            "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",

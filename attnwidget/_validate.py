@@ -150,6 +150,20 @@ def int_list(name: str, value: Any, *, low: int | None = None, high: int | None 
              unique: bool = True, nonempty: bool = False) -> list[int]:
     """A list of ints in ``[low, high]``, without duplicates when `unique`."""
     items = _sequence(name, value, "ints")
+    fast = _int_array(items)
+    if fast is not None:  # long lists of plain ints: checked as one array
+        bad = (fast < low) if low is not None else np.zeros(fast.shape, bool)
+        if high is not None:
+            bad |= fast > high
+        if not bad.any():
+            out = fast.tolist()
+            if unique and np.unique(fast).size != fast.size:
+                dup = sorted({i for i, c in zip(*np.unique(fast, return_counts=True)) if c > 1})
+                raise AttentionError(f"{name} must not repeat an entry; {[int(i) for i in dup]} appear more "
+                                     f"than once in {show(value)}")
+            if nonempty and not out:
+                raise AttentionError(f"{name} must hold at least one entry; got {show(value)}")
+            return out
     out = []
     for item in items:
         if not _is_int(item):
@@ -165,6 +179,19 @@ def int_list(name: str, value: Any, *, low: int | None = None, high: int | None 
     if nonempty and not out:
         raise AttentionError(f"{name} must hold at least one entry; got {show(value)}")
     return out
+
+
+def _int_array(items: list) -> np.ndarray | None:
+    """`items` as an int64 array when every item is a (numpy) int and none is a bool; else None."""
+    if len(items) < 64:
+        return None
+    try:
+        arr = np.asarray(items)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or any(isinstance(i, (bool, np.bool_)) for i in items):
+        return None
+    return arr.astype(np.int64, copy=False)
 
 
 def positions(name: str, value: Any, n: int) -> list[int]:

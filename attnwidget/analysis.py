@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from . import _validate as V
 from . import metrics as M
 from .attention import Attention
 
@@ -217,6 +218,9 @@ def report(att: Attention, *, entropy_below: float = 1.0, sparsity_above: float 
     `locality_below` (weak locality).
     """
     att = _check_attention(att, "report")
+    entropy_below = V.number("entropy_below", entropy_below, low=0)  # nats
+    sparsity_above = V.fraction("sparsity_above", sparsity_above)
+    locality_below = V.fraction("locality_below", locality_below)
     vals = _fused_layer_metrics(att, {"entropy": "entropy", "locality": "locality",
                                       "sparsity": ("sparsity", {"threshold": sparsity_threshold})})
     layers = Table.from_columns({"layer": att.layer_ids, **{k: vals[k] for k in ("entropy", "sparsity", "locality")}},
@@ -288,8 +292,12 @@ def evaluate_quality(att: Attention, expected_patterns: Any = None, *, entropy_r
     """
     att = _check_attention(att, "evaluate_quality")
     for name, rng in (("entropy_range", entropy_range), ("sparsity_range", sparsity_range)):
-        if len(rng) != 2 or not rng[0] < rng[1]:
+        if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2 \
+                or not V.number(f"{name}[0]", rng[0]) < V.number(f"{name}[1]", rng[1]):
             raise ValueError(f"{name} must be (low, high) with low < high; got {rng!r}")
+    entropy_points = V.number("entropy_points", entropy_points, low=0)
+    sparsity_points = V.number("sparsity_points", sparsity_points, low=0)
+    locality_weight = V.number("locality_weight", locality_weight, low=0)
     patterns = _expected(expected_patterns)
     specs: dict[str, Any] = {"entropy": "entropy", "sparsity": "sparsity", "locality": "locality",
                              "focus_consistency": "focus_consistency"}
@@ -530,6 +538,7 @@ def compare_templates(model: Any, tokenizer: Any, templates: Mapping[str, Any], 
     """
     if not isinstance(templates, Mapping) or len(templates) == 0:
         raise ValueError("templates must be a non-empty dict of name -> text or {'text'|'messages', 'segments'}")
+    threshold = V.fraction("threshold", threshold)  # before the model runs
     rows = {"template": [], "tokens": [], "entropy": [], "max_attention": [], "coverage": []}
     marked: dict[str, dict[str, list[int]]] = {}
     atts = {}
@@ -730,7 +739,7 @@ def head_roles(att: Attention, model: Any = None, tokenizer: Any = None, *, wind
     for k, v in (thresholds or {}).items():
         if k not in th:
             raise ValueError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
-        th[k] = float(v)
+        th[k] = V.number(f"thresholds[{k!r}]", v, low=0)  # above 1 (every score is a share) switches a role off
     if not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"window must be a positive int; got {window!r}")
     i = np.arange(att.n_query)[:, None] + att.n_key - att.n_query

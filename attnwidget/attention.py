@@ -650,6 +650,8 @@ class Attention:
         path = Path(path)
         if path.is_dir():
             raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
         weights = self._weights
         if weights is None:  # lazy: compute for the file only
             weights = self.materialize(max_bytes=_memory_budget())._weights
@@ -805,6 +807,13 @@ def _json_member(data: dict, key: str, name: str) -> Any:
 
 def _offsets(offsets: Any) -> list[tuple[int, int]]:
     items = V._sequence("offsets", offsets, "(start, end) pairs")
+    if len(items) >= 64 and all(type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int
+                                and type(p[1]) is int for p in items):
+        # Plain int pairs (type() is int leaves bools out): checked as one array; the loop below
+        # names the first bad pair.
+        arr = np.array(items, dtype=np.int64)
+        if (arr[:, 0] >= 0).all() and (arr[:, 1] >= arr[:, 0]).all():
+            return [(a, b) for a, b in items]
     out = []
     for i, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):

@@ -356,6 +356,10 @@ class _PatternMatch:
                     f"or the attention's full shape {full}; got {p.shape}")
             if not np.issubdtype(p.dtype, np.number) or not np.all(np.isfinite(p)):
                 raise AttentionError("pattern array must hold finite numbers")
+            if p.size and (p.min() < 0 or p.max() > 1):
+                raise AttentionError(
+                    f"pattern array must hold weights in [0, 1] (1 where the pattern expects attention); "
+                    f"got range [{p.min():.4g}, {p.max():.4g}]")
             self.name, self.array = None, p
 
     def update(self, r: _Rows) -> None:

@@ -113,6 +113,7 @@ REFUSED = [
     ("att int dtype", lambda: M.entropy(np.eye(3, dtype=int)), aw.ArgumentTypeError, r"att must be a floating-point array; got dtype int"),
     ("mask ragged", lambda: M.entropy(MAP, mask=[[True], [True, False]]), aw.AttentionError, r"mask must be an array of numbers"),
     ("token_ids str", lambda: M.pattern_match(MAP, "induction", token_ids="abcd"), aw.ArgumentTypeError, r"token_ids must be a list of ints"),
+    ("pattern negative", lambda: M.pattern_match(MAP, -np.eye(4)), aw.AttentionError, r"pattern array must hold weights in \[0, 1\]"),
     ("pattern None", lambda: M.pattern_match(MAP, None), aw.ArgumentTypeError, r"pattern must be one of"),
     ("pattern name int", lambda: M.pattern(3, 4), aw.ArgumentTypeError, r"name must be one of"),
     ("pattern n_query 0", lambda: M.pattern("self", 0), aw.AttentionError, r"n_query must be an int >= 1; got 0"),
@@ -178,21 +179,35 @@ def test_dashboard_selection_follows_aw_link():
     assert dash.heatmap.selection is sel and dash.selection is sel
 
 
+class Source:
+    """A minimal lazy source over held weights (the protocol Attention reads: shape, block, subset)."""
+
+    def __init__(self, w):
+        self.w, self.shape = w, w.shape
+        self.calls = 0
+
+    def subset(self, li, hi):
+        return Source(self.w[np.ix_(li, hi)])
+
+    def block(self, li, hi, start, stop, out=None):
+        self.calls += 1
+        b = self.w[li, :, start:stop] if hi is None else self.w[li, hi, start:stop]
+        if out is None:
+            return b.copy()
+        out[...] = b
+        return out
+
+
+def test_saving_lazy_attention_leaves_it_lazy(tmp_path):
+    source = Source(W)
+    lazy = aw.Attention(None, TOKS, causal_mask(4, 4), _source=source)
+    lazy.save(tmp_path / "lazy.npz")
+    assert lazy.is_lazy and lazy._weights is None and source.calls > 0
+    back = aw.Attention.load(tmp_path / "lazy.npz")
+    np.testing.assert_array_equal(back.weights, W)
+
+
 def test_hide_tokens_returns_an_attention_that_stays_lazy():
-    class Source:  # a minimal lazy source over held weights
-        def __init__(self, w):
-            self.w, self.shape = w, w.shape
-
-        def subset(self, li, hi):
-            return Source(self.w[np.ix_(li, hi)])
-
-        def block(self, li, hi, start, stop, out=None):
-            b = self.w[li, :, start:stop] if hi is None else self.w[li, hi, start:stop]
-            if out is None:
-                return b.copy()
-            out[...] = b
-            return out
-
     lazy = aw.Attention(None, TOKS, causal_mask(4, 4), _source=Source(W))
     hidden = lazy.hide_tokens([0])
     assert hidden.is_lazy and not hidden.mask[:, 0].any()
@@ -336,6 +351,13 @@ def test_damaged_and_foreign_files_are_named_as_such(bad_files, case):
     assert repr(str(path)) in str(info.value) or "info" in str(info.value)
 
 
+def test_save_names_a_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"directory .*nope.* does not exist"):
+        att().save(tmp_path / "nope" / "a.npz")
+    with pytest.raises(aw.ArgumentTypeError, match="path must be a str or a path"):
+        att().save(None)
+
+
 def test_load_of_a_missing_path_or_a_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         aw.Attention.load(tmp_path / "nope.npz")
@@ -407,3 +429,37 @@ def test_views_mark_invisible_and_direction_changing_characters():
         assert escaped == reference_marks(text), text
         assert not any(unicodedata.category(c) in ("Cf", "Zl", "Zp", "Cc") for c in label), label
     assert got[0][1] == "abc⟨U+202E⟩txt.exe"
+
+
+# ------------------------------------------------------------------------------ analysis thresholds
+
+ANALYSIS_REFUSED = [
+    ("report sparsity_above NaN", lambda a: aw.report(a, sparsity_above=float("nan")), aw.AttentionError, r"sparsity_above must be a finite number in \[0.0, 1.0\]; got nan"),
+    ("report locality_below 2", lambda a: aw.report(a, locality_below=2), aw.AttentionError, r"locality_below must be a number in \[0.0, 1.0\]; got 2"),
+    ("report entropy_below str", lambda a: aw.report(a, entropy_below="1"), aw.ArgumentTypeError, r"entropy_below must be a number; got '1'"),
+    ("report entropy_below negative", lambda a: aw.report(a, entropy_below=-1), aw.AttentionError, r"entropy_below must be a number >= 0"),
+    ("analyze threshold -1", lambda a: aw.analyze(a, sparsity_threshold=-1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -1"),
+    ("quality weight NaN", lambda a: aw.evaluate_quality(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
+    ("quality points str", lambda a: aw.evaluate_quality(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
+    ("quality range str", lambda a: aw.evaluate_quality(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
+    ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
+    ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
+    ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
+    ("compare_templates threshold", lambda a: aw.compare_templates(None, None, {"a": "x"}, threshold=float("inf")), aw.AttentionError, r"threshold must be a finite number"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(c, e, m, id=i) for i, c, e, m in ANALYSIS_REFUSED])
+def test_analysis_thresholds_are_checked(call, error, match):
+    a = aw.Attention(softmax_rows(6), [f"t{i}" for i in range(6)], token_ids=list(range(6)))
+    with pytest.raises(error, match=match):
+        call(a)
+
+
+def test_save_html_title_must_be_text(tmp_path):
+    view = aw.AttentionHeatmap(att())
+    with pytest.raises(aw.ArgumentTypeError, match=r"title must be a str or None; got 123"):
+        aw.save_html(view, tmp_path / "a.html", title=123)
+    with pytest.raises(aw.AttentionError, match=r"title holds a character that is not valid text .*lone surrogate"):
+        aw.save_html(view, tmp_path / "a.html", title="a\ud800")
+    assert not (tmp_path / "a.html").exists()

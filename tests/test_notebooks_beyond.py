@@ -62,3 +62,17 @@ def test_diff_finds_the_heads_norms_change_most(beyond):
     views = [o for c in cells for o in c.get("outputs", [])
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert views, "the diff widget was not displayed"
+
+
+def test_previous_token_head_runs_on_fast_rotary_pairs(beyond):
+    text, _ = beyond
+    share = float(re.search(r"previous-token head L\d+\.H\d+: ([\d.]+) of its attention", text).group(1))
+    lead = float(re.search(r"its 4 most favouring dimensions give ([\d.-]+) of the previous token's score lead", text).group(1))
+    assert share > 0.5 and lead > 0.5
+    rows = re.findall(r"dimension (\d+): among the top 4 for (\d+) of (\d+) queries; rotary pair (\d+), "
+                      r"a turn every ([\d.]+) tokens", text)
+    median = float(re.search(r"median rotary period over all pairs: ([\d.]+) tokens", text).group(1))
+    assert len(rows) == 4
+    for dim, count, queries, pair, period in rows:
+        assert int(pair) == int(dim) % 32 and int(count) > int(queries) // 3
+        assert float(period) < median / 10  # far faster than the typical rotary pair

@@ -5,9 +5,10 @@ from .diff import AttentionDiff
 from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
+from .neuron import NeuronView
 from .rollout import RolloutBar
 from .selection import Selection
 from .tokentext import TokenText
 
-__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "RolloutBar", "Selection",
-           "TokenText", "link", "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
+           "Selection", "TokenText", "link", "show"]

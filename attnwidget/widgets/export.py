@@ -22,8 +22,12 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterable
+
+from .. import _validate as V
+from ..errors import ArgumentTypeError
 
 __all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display"]
 
@@ -214,6 +218,9 @@ def save_html(view_or_views: Any, path: str | Path, title: str | None = None) ->
     Path
         The file written.
     """
+    title = V.text("title", title, optional=True)  # a str that encodes to UTF-8
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"save_html writes an HTML page; give a path ending in .html, got {str(path)!r}")

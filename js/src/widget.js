@@ -6,8 +6,9 @@ import graph from "./views/graph.js";
 import dashboard from "./views/dashboard.js";
 import tokentext from "./views/tokentext.js";
 import diff from "./views/diff.js";
+import neuron from "./views/neuron.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext, diff };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext, diff, neuron };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");
