@@ -137,14 +137,15 @@ export default async function render({ model, el, host, signal, embedded = false
     const stepRow = sel.get("step") === null || sel.get("step") === undefined ? null : sel.get("pinned_token");
     const focus = hov ?? stepRow;
     ui.root.dataset.focus = focus === null || focus === undefined ? "" : String(focus);
-    for (const { p, e } of edgeEls) {
+    // Attributes are written only where an edge's state changes: moving the pointer from one token
+    // to the next touches the edges of those two tokens, not every edge (each write restyles).
+    for (const el of edgeEls) {
+      const { p, a, e } = el;
       const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
+      if (el.on === on) continue;
+      el.on = on;
       p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
-    }
-    for (const { a, e } of edgeEls) {
-      if (!a) continue;
-      const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
-      a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
+      if (a) a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
     }
   }
 

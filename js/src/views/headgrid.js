@@ -186,7 +186,21 @@ export default async function render({ model, el, host, signal, embedded = false
       }
     }
     const toCanvas = (img) => { const c = h("canvas", { width: W, height: L * tq }); c.getContext("2d").putImageData(img, 0, 0); return c; };
-    atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level };
+    atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level, laid: {} };
+  }
+
+  // Every thumbnail copied to its place once per atlas, at device resolution: a hover then redraws
+  // the grid with one drawImage instead of one per head.
+  function laidOut(which) {
+    if (!atlas.laid[which]) {
+      const c = h("canvas", { width: canvas.width, height: canvas.height });
+      const cx = c.getContext("2d");
+      cx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      cx.imageSmoothingEnabled = false;
+      for (const { li, hi, x, y } of cells) cx.drawImage(atlas[which], hi * tk, li * tq, tk, tq, x, y, THUMB, THUMB);
+      atlas.laid[which] = c;
+    }
+    return atlas.laid[which];
   }
 
   function paintHover() {
@@ -197,24 +211,28 @@ export default async function render({ model, el, host, signal, embedded = false
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = false;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const src = row === null ? atlas.colour : atlas.grey;
+    ctx.drawImage(laidOut(row === null ? "colour" : "grey"), 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const per = tq * tk, bw = THUMB / tk;
+    // The hovered token's attention row as bars across the keys, coloured and sized by weight:
+    // one path per colour level, so a hover sets a fill colour at most 256 times, not once a bar.
+    const bars = row === null ? null : new Map();
+    const ticks = row === null ? null : new Path2D();
     for (const { cell, li, hi, x, y } of cells) {
-      ctx.drawImage(src, hi * tk, li * tq, tk, tq, x, y, THUMB, THUMB);
       if (row !== null) {
-        // The hovered token's attention row as bars across the keys, coloured and sized by weight.
         const base = (li * heads.length + hi) * per + row * tk;
         for (let c = 0; c < tk; c++) {
           const lv = atlas.level[base + c];
           if (lv === 0) continue;
-          ctx.fillStyle = cssAt(cmap, lv);
+          let path = bars.get(lv);
+          if (!path) bars.set(lv, (path = new Path2D()));
           const bh = Math.max(1, (lv / 255) * THUMB);
-          ctx.fillRect(x + c * bw, y + THUMB - bh, Math.max(bw, 1), bh);
+          path.rect(x + c * bw, y + THUMB - bh, Math.max(bw, 1), bh);
         }
         // A tick on the left edge marks where the hovered row sits in the map.
-        ctx.fillStyle = "#fb8500";
-        ctx.fillRect(x, y + (row / tq) * THUMB, 4, Math.max(1.5, THUMB / tq));
+        ticks.rect(x, y + (row / tq) * THUMB, 4, Math.max(1.5, THUMB / tq));
       }
       // Written only when it changes: a style write per head per hover would restyle the grid.
       const isSel = layers[li] === layer && heads[hi] === headSel;
@@ -224,6 +242,11 @@ export default async function render({ model, el, host, signal, embedded = false
         cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "1px solid var(--aw-border)";
         cell.style.zIndex = isSel ? "2" : "";
       }
+    }
+    if (row !== null) {
+      for (const [lv, path] of bars) { ctx.fillStyle = cssAt(cmap, lv); ctx.fill(path); }
+      ctx.fillStyle = "#fb8500";
+      ctx.fill(ticks);
     }
     hoverKey.textContent = row === null
       ? "hover a token: its attention row in every head · click a head to select it"
