@@ -20,7 +20,7 @@ def test_demo_writes_a_page_with_four_linked_views_and_the_report(tmp_path, caps
     m = re.search(r'<script type="application/vnd\.attnwidget\.page\+json">(.*?)</script>', text, re.S)
     state = json.loads(m.group(1))["state"]
     kinds = sorted(s["state"].get("_view_kind", "") for s in state.values())
-    assert [k for k in kinds if k] == ["dashboard", "graph", "headgrid", "heatmap", "rollout"]
+    assert [k for k in kinds if k] == ["dashboard", "graph", "headgrid", "heatmap", "rollout", "tokentext"]
     # One selection model shared by the four views.
     refs = {s["state"]["selection"] for s in state.values() if s["state"].get("_view_kind") not in (None, "", "dashboard")}
     assert len(refs) == 1
