@@ -8,10 +8,12 @@ from .models import load_model
 from .widgets.export import save_html
 from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
                       Selection, TokenText, link, show)
-from . import charts, metrics
-from .analysis import (analyze, compare_languages, compare_templates, evaluate_quality, head_roles, induction_scores,
-                       report, segment_attention)
+from . import charts, experiments, metrics
+from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
+from .experiments import compare_languages, compare_templates, head_roles, induction_scores
+from .image import save_image
 from .metrics import attention_flow, rollout
+from .census import census
 
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
            "MissingExtraError", "ModelError", "extract", "extract_hooks", "generate", "generation_step_row",
@@ -20,6 +22,7 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "Selection",
            "Dashboard", "show", "link",
            "save_html",
-           "metrics", "charts", "analyze", "report", "evaluate_quality", "segment_attention", "compare_templates",
-           "compare_languages", "head_roles", "induction_scores", "rollout", "attention_flow"]
+           "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
+           "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",
+           "induction_scores", "save_image", "rollout", "attention_flow", "census"]
 __version__ = "0.1.0"

@@ -33,10 +33,10 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import ArgumentTypeError, AttentionError
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
-    "show", "integer", "number", "fraction", "boolean", "choice", "text", "int_list", "positions",
+    "ArgumentTypeError", "AttentionError", "AttentionIndexError", "show", "integer", "number", "fraction", "boolean", "choice", "text", "int_list", "positions",
     "tokens", "array", "bool_mask", "probabilities", "json_value", "renamed",
 ]
 
@@ -199,7 +199,6 @@ def positions(name: str, value: Any, n: int) -> list[int]:
     items = int_list(name, value, unique=False)
     for i in items:
         if not 0 <= i < n:
-            from .errors import AttentionIndexError
             raise AttentionIndexError(f"{name}: token position {i} is out of range for {n} tokens "
                                       f"(expected positions in [0, {n}))")
     return sorted(set(items))

@@ -25,7 +25,7 @@ from ._arrays import (FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_
                       renormalize)
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
-__all__ = ["Attention", "AttentionError", "HEAD_FUSIONS", "FORMAT_VERSION", "max_pool", "renormalize",
+__all__ = ["Attention", "AttentionError", "QKSource", "HEAD_FUSIONS", "FORMAT_VERSION", "max_pool", "renormalize",
            "fuse_heads", "causal_mask", "infer_mask"]
 
 # The fusions `Attention.fuse` knows (the same list as `_arrays.FUSIONS`; kept under its old name).
@@ -44,7 +44,12 @@ FORMAT_NAME = "attnwidget.Attention"
 FORMAT_VERSION = 1
 _INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_ids", "offsets", "special",
                 "text", "meta")
+# Constructor arguments added to `info` after version 1, with the value a file without them means.
+# A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
+_INFO_OPTIONAL: dict[str, Any] = {}
 _MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
+# A file of kind "qk" holds queries and keys instead of weights (see `QKSource`).
+_QK_MEMBERS = ("queries", "keys", "kv_index", "scaling", "softcap", "window")
 
 
 def _as_numpy(x: Any) -> np.ndarray:
@@ -289,6 +294,9 @@ class Attention:
             # Layer by layer: the checks' temporaries stay one layer in size.
             for li in range(L):
                 self._validate(self._weights[li:li + 1], li)
+        # Whether the weights are known to be distributions (lazy sources compute softmax);
+        # metrics check unchecked weights themselves.
+        self._checked = validate or _source is not None
 
     @property
     def meta(self) -> dict:
@@ -631,38 +639,60 @@ class Attention:
         kwargs.update(meta=self.meta, generated=self.generated, mask=self.mask, tokens=self.tokens,
                       weights=self._weights, _source=self._source, validate=False)
         kwargs.update(changes)
-        return Attention(**kwargs)
+        out = Attention(**kwargs)
+        out._checked = self._checked  # slices, renormalised and computed copies of checked weights stay valid
+        return out
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, *, lazy: bool = False) -> None:
         """Save to the exact path given, as a compressed numpy archive (``.npz`` layout).
 
         The file holds plain arrays only (never pickles): ``format`` (JSON: ``{"format":
-        "attnwidget.Attention", "version": 1}``), ``weights`` (float32 ``(layers, heads, n_query,
-        n_key)``), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of str), ``info``
-        (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads, token_ids, offsets,
-        special, text, meta``) and, for generated text, ``generated`` (bool ``(n_query,)``).
+        "attnwidget.Attention", "version": 1, "kind": "weights"}``), ``weights`` (float32 ``(layers,
+        heads, n_query, n_key)``), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of
+        str), ``info`` (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads,
+        token_ids, offsets, special, text, meta``) and, for generated text, ``generated`` (bool
+        ``(n_query,)``).
 
-        Lazy attention is computed into a temporary copy for the file; the object stays lazy. The
-        file is written beside `path` and moved into place, so a failed save leaves no half file.
+        Lazy attention is computed into a temporary copy for the file; the object stays lazy. With
+        ``lazy=True`` a lazy attention whose source exports its queries and keys (`QKSource`, and
+        attention loaded from such a file) is saved as them instead (``"kind": "qk"``, members
+        ``queries, keys, kv_index, scaling, softcap, window`` in place of ``weights``, in the
+        queries' own dtype): far smaller for long inputs, and it loads lazy again.
+
+        The file is written beside `path` and moved into place, so a failed save leaves no half file.
         """
         if not isinstance(path, (str, os.PathLike)):
             raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
+        lazy = V.boolean("lazy", lazy)
         path = Path(path)
         if path.is_dir():
             raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
         if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
-        weights = self._weights
-        if weights is None:  # lazy: compute for the file only
-            weights = self.materialize(max_bytes=_memory_budget())._weights
-        arrays = {
-            "format": np.array(json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION})),
-            "weights": weights,
+        header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": "weights"}
+        arrays: dict[str, np.ndarray] = {}
+        if lazy:
+            export = getattr(self._source, "export_qk", None)
+            if export is None:
+                raise AttentionError(
+                    "save(lazy=True) needs lazy attention whose source exports its queries and keys "
+                    + ("(this attention holds its weights)" if self._source is None else
+                       f"(its source, {type(self._source).__name__}, does not)")
+                    + "; save(path) stores the weights")
+            header["kind"] = "qk"
+            arrays.update(export())
+        else:
+            weights = self._weights
+            if weights is None:  # lazy: compute for the file only
+                weights = self.materialize(max_bytes=_memory_budget())._weights
+            arrays["weights"] = weights
+        arrays.update({
+            "format": np.array(json.dumps(header)),
             "mask": self.mask,
             # JSON keeps token text exact (no pickle, no fixed-width unicode truncation).
             "tokens": np.array(json.dumps(self.tokens)),
             "info": np.array(json.dumps(self._meta_dict())),
-        }
+        })
         if self.generated is not None:
             arrays["generated"] = self.generated
         tmp = path.with_name(path.name + ".part")
@@ -706,7 +736,7 @@ class Attention:
         try:
             with np.load(path, allow_pickle=False) as f:
                 members = set(f.files)
-                data = {k: f[k] for k in members & _MEMBERS}
+                data = {k: f[k] for k in members & (_MEMBERS | set(_QK_MEMBERS))}
         except ValueError as e:
             if "pickle" in str(e):
                 raise FileFormatError(f"{name} holds a pickled object array; attnwidget files never do, and "
@@ -720,6 +750,8 @@ class Attention:
     def _from_members(cls, data: dict, members: set, name: str, validate: bool) -> "Attention":
         """Check the archive's members against the format and build the `Attention`."""
         required = {"weights", "mask", "tokens", "info"}
+        allowed = set(_MEMBERS)
+        kind = "weights"
         if "format" in members:
             header = _json_member(data, "format", name)
             if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
@@ -731,12 +763,18 @@ class Attention:
                 raise FileFormatError(
                     f"{name} was written by a newer attnwidget (format version {version}); this one "
                     f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget")
+            kind = header.get("kind", "weights")
+            if kind not in ("weights", "qk") or set(header) - {"format", "version", "kind"}:
+                raise FileFormatError(f"{name} has an unknown format header {V.show(header)}")
+            if kind == "qk":
+                required = required - {"weights"} | set(_QK_MEMBERS)
+                allowed = allowed - {"weights"} | set(_QK_MEMBERS)
         elif not required <= members:
             raise FileFormatError(
                 f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
                 f"{sorted(required | {'format'})}")
         missing = required - members
-        unknown = members - _MEMBERS
+        unknown = members - allowed
         if missing or unknown:
             raise FileFormatError(
                 f"{name} does not match the attnwidget format: "
@@ -745,7 +783,7 @@ class Attention:
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):
             raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
-        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS)
+        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS) - set(_INFO_OPTIONAL)
         if missing or unknown:
             raise FileFormatError(
                 f"{name}: info does not match the format: "
@@ -756,17 +794,26 @@ class Attention:
             if key in data and data[key].dtype.kind not in ("f" if key == "weights" else "b"):
                 raise FileFormatError(f"{name}: {key} has dtype {data[key].dtype}; the format stores "
                                       + ("float weights" if key == "weights" else "a bool array"))
+        source = None
+        if kind == "qk":
+            try:
+                source = QKSource(data["queries"], data["keys"], data["mask"], kv_index=data["kv_index"],
+                                  scaling=data["scaling"], softcap=data["softcap"], window=data["window"],
+                                  check_finite=validate)
+            except AttentionError as e:
+                raise FileFormatError(f"{name} holds invalid queries and keys: {e}") from None
         try:
             # Each field is passed by name: nothing else in the file reaches the constructor. The
             # weights are checked below, by the caller's choice only.
-            att = cls(data["weights"], tokens, data["mask"], generated=data.get("generated"),
+            att = cls(data.get("weights"), tokens, data["mask"], generated=data.get("generated"), _source=source,
                       layer_ids=info["layer_ids"], head_ids=info["head_ids"],
                       num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
                       token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
-                      text=info["text"], meta=info["meta"], validate=False)
+                      text=info["text"], meta=info["meta"], validate=False,
+                      **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()})
         except AttentionError as e:
             raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
-        if validate:
+        if validate and source is None:
             try:
                 for li in range(att.num_layers):
                     att._validate(att._weights[li:li + 1], li)
@@ -792,6 +839,91 @@ def _memory_budget() -> int:
     except (ValueError, OSError, AttributeError):
         return DEFAULT_MAX_BYTES
     return min(DEFAULT_MAX_BYTES, avail // 2)
+
+
+class QKSource:
+    """Lazy attention from queries and keys held as numpy arrays (what ``save(lazy=True)`` writes).
+
+    Layer ``l``, head ``h`` is ``softmax(cap(q_h k_(kv_index[h])^T * scaling[l]))`` over the keys
+    that `mask` shows, limited to the last ``window[l]`` positions when ``window[l] > 0``, where
+    ``cap(x) = softcap * tanh(x / softcap)`` when ``softcap[l]`` is not NaN. Computed in float32;
+    a query row that sees no key is all zero. This is exact for models whose layers differ only by a
+    sliding window; a source that records other per-layer masks should not export to it.
+
+    Parameters
+    ----------
+    queries : array (layers, heads, n_query, d)
+    keys : array (layers, kv_heads, n_key, d)
+    mask : bool array (n_query, n_key)
+    kv_index : int array (heads,), optional
+        The kv head each query head reads (default ``h // (heads // kv_heads)``).
+    scaling, softcap, window : arrays (layers,), optional
+        Defaults ``1 / sqrt(d)``, NaN (no cap) and 0 (no window).
+    """
+
+    def __init__(self, queries: Any, keys: Any, mask: Any, *, kv_index: Any = None, scaling: Any = None,
+                 softcap: Any = None, window: Any = None, check_finite: bool = True):
+        q = V.array("queries", queries, ndim=4, finite=check_finite)
+        k = V.array("keys", keys, ndim=4, finite=check_finite)
+        L, H, Q, d = q.shape
+        if k.shape[0] != L or k.shape[3] != d or k.shape[1] < 1 or min(q.shape) == 0 or k.shape[2] == 0:
+            raise AttentionError(f"queries {q.shape} and keys {k.shape} must be (layers, heads, n_query, d) and "
+                                 "(layers, kv_heads, n_key, d) with the same layers and d")
+        K = k.shape[2]
+        self.mask = V.bool_mask("mask", mask, (Q, K))
+        group = max(1, H // k.shape[1])
+        kv = np.arange(H) // group if kv_index is None else np.asarray(kv_index)
+        if kv.shape != (H,) or kv.dtype.kind not in "iu" or kv.min() < 0 or kv.max() >= k.shape[1]:
+            raise AttentionError(f"kv_index must hold one kv head in [0, {k.shape[1]}) per query head ({H})")
+
+        def per_layer(name, value, default, kind):
+            v = np.full(L, default) if value is None else np.asarray(value)
+            if v.shape != (L,) or v.dtype.kind not in kind:
+                raise AttentionError(f"{name} must hold one number per layer ({L}); got {V.show(value)}")
+            return v
+
+        self.scaling = per_layer("scaling", scaling, 1 / np.sqrt(d), "f").astype(np.float64)
+        self.softcap = per_layer("softcap", softcap, np.nan, "f").astype(np.float64)
+        self.window = per_layer("window", window, 0, "iu").astype(np.int64)
+        if not np.all(np.isfinite(self.scaling)) or np.any(self.window < 0) or np.any(self.softcap <= 0):
+            raise AttentionError("scaling must be finite, softcap positive (or NaN for none) and window >= 0")
+        self.queries, self.keys, self.kv_index = q, k, kv.astype(np.int64)
+        self.shape = (L, H, Q, K)
+
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "QKSource":
+        li, hi = list(layer_idx), list(head_idx)
+        return QKSource(self.queries[li][:, hi], self.keys[li], self.mask, kv_index=self.kv_index[hi],
+                        scaling=self.scaling[li], softcap=self.softcap[li], window=self.window[li],
+                        check_finite=False)
+
+    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+        hi = np.arange(self.shape[1]) if head_idx is None else np.asarray(list(head_idx), dtype=np.int64)
+        q = self.queries[li][hi, start:stop].astype(np.float32) * np.float32(self.scaling[li])
+        k = self.keys[li][self.kv_index[hi]].astype(np.float32)
+        s = np.matmul(q, np.swapaxes(k, -1, -2))
+        cap = self.softcap[li]
+        if not np.isnan(cap):
+            s = np.float32(cap) * np.tanh(s / np.float32(cap))
+        vis = self.mask[start:stop]
+        if self.window[li]:
+            Q, K = self.shape[2:]
+            rows = np.arange(start, stop)[:, None] + (K - Q)
+            vis = vis & (np.arange(K)[None, :] > rows - self.window[li])
+        s = np.where(vis, s, -np.inf)
+        top = s.max(axis=-1, keepdims=True)
+        e = np.exp(s - np.where(np.isfinite(top), top, 0))
+        total = e.sum(axis=-1, keepdims=True)
+        p = np.divide(e, total, out=np.zeros_like(e), where=total > 0).astype(np.float32)
+        if out is None:
+            return p
+        out[...] = p
+        return out
+
+    def export_qk(self) -> dict[str, np.ndarray]:
+        """The arrays ``save(lazy=True)`` writes."""
+        return {"queries": self.queries, "keys": self.keys, "kv_index": self.kv_index,
+                "scaling": self.scaling, "softcap": self.softcap, "window": self.window}
 
 
 def _json_member(data: dict, key: str, name: str) -> Any:

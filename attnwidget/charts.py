@@ -1,5 +1,5 @@
-"""bqplot charts of analysis results: per-layer metric lines, head roles, comparison bars and the
-segment-by-segment matrix.
+"""bqplot charts of analysis results: per-layer metric lines, head roles, comparison bars, the parts
+a query read, and the part-by-part matrix.
 
 Each function returns a ``bqplot.Figure`` built from the numbers `attnwidget.analysis` computed; the
 charts draw, they compute nothing new. bqplot is imported inside the functions so that
@@ -8,35 +8,62 @@ charts draw, they compute nothing new. bqplot is imported inside the functions s
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from .analysis import ROLES, LanguageComparison, Quality, Report, SegmentAttention, Table, TemplateComparison
+from .analysis import ROLES, Report, SegmentAttention, ShapeScore, Table
+from .experiments import LanguageComparison, TemplateComparison
 
-__all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap"]
+__all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap", "segment_shares", "UNITS"]
+
+# The unit of each metric name a chart may draw; metrics in different units get different axes.
+UNITS = {
+    "entropy": "nats",
+    "logprob": "nats",
+    "entropy_per_char": "nats per character",
+    "tokens": "tokens",
+    "characters": "characters",
+    "chars_per_token": "characters per token",
+    "unknown": "tokens",
+}
+SHARE = "share (0-1)"
+
+
+def unit_of(metric: str) -> str:
+    """The axis unit of a metric name: nats, counts, or a share in [0, 1] (everything else)."""
+    return UNITS.get(metric, SHARE)
+
 
 # One colour per role, and grey for heads without one (Tableau 10).
-ROLE_COLORS = dict(zip(ROLES + ("mixed",),
-                       ("#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#aaaaaa")))
+ROLE_COLORS = dict(
+    zip(ROLES + ("mixed",), ("#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#2ca02c", "#17becf", "#aaaaaa"), strict=False)
+)
 
 
 def _layer_table(result: Any) -> Table:
-    if isinstance(result, (Report, Quality)):
+    if isinstance(result, (Report, ShapeScore)):
         return result.layers
     if isinstance(result, Table) and "layer" in result.columns:
         return result
-    raise TypeError("metric_lines takes a Report, a Quality or a Table with a 'layer' column "
-                    f"(aw.analyze, aw.report, aw.evaluate_quality); got {type(result).__name__}")
+    raise TypeError(
+        "metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
+        f"(aw.analyze, aw.report, aw.shape_score); got {type(result).__name__}"
+    )
 
 
 def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: str = "") -> Any:
-    """One line per metric over the layers.
+    """One line per metric over the layers, with one y axis per unit.
+
+    Entropy is in nats and the other metrics are shares in [0, 1]; each unit gets its own scale
+    and axis (the first on the left, a second on the right), so a 0-1 metric is never flattened
+    against a nats axis. More than two units is an error: draw them in separate charts.
 
     Parameters
     ----------
-    result : Report, Quality or Table
-        `report` and `evaluate_quality` results give per-layer values; an `analyze` table (one row
+    result : Report, ShapeScore or Table
+        `report` and `shape_score` results give per-layer values; an `analyze` table (one row
         per head) is averaged over the heads of each layer.
     metrics : list of str, optional
         Columns to draw (default: every numeric column but layer and head).
@@ -49,13 +76,30 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
     unknown = [m for m in metrics if m not in numeric]
     if unknown or not metrics:
         raise ValueError(f"metrics {unknown or metrics} not in the table; choose from {numeric}")
+    units = list(dict.fromkeys(unit_of(m) for m in metrics))
+    if len(units) > 2:
+        raise ValueError(f"metrics {metrics} have {len(units)} units ({units}); draw at most two units per chart")
     layers = np.unique(table["layer"])
-    y = np.array([[table[m][table["layer"] == l].mean() for l in layers] for m in metrics])
-    xs, ys = LinearScale(), LinearScale()
-    lines = Lines(x=layers.astype(float), y=y, scales={"x": xs, "y": ys}, labels=list(metrics),
-                  display_legend=True, marker="circle", marker_size=16)
-    axes = [Axis(scale=xs, label="layer"), Axis(scale=ys, side="left", label="value")]
-    return Figure(marks=[lines], axes=axes, title=title or "metrics per layer", legend_location="top-right")
+    xs = LinearScale()
+    marks, axes = [], [Axis(scale=xs, label="layer")]
+    for side, unit in zip(("left", "right"), units, strict=False):
+        group = [m for m in metrics if unit_of(m) == unit]
+        y = np.array([[table[m][table["layer"] == layer].mean() for layer in layers] for m in group])
+        ys = LinearScale(min=0.0, max=1.0) if unit == SHARE else LinearScale()
+        marks.append(
+            Lines(
+                x=layers.astype(float),
+                y=y,
+                scales={"x": xs, "y": ys},
+                labels=[f"{m} ({unit})" for m in group],
+                display_legend=True,
+                marker="circle",
+                marker_size=16,
+                line_style="solid" if side == "left" else "dashed",
+            )
+        )
+        axes.append(Axis(scale=ys, side=side, label=unit, grid_lines="solid" if side == "left" else "none"))
+    return Figure(marks=marks, axes=axes, title=title or "metrics per layer", legend_location="top-right")
 
 
 def head_roles_chart(roles: Table, *, title: str = "") -> Any:
@@ -83,14 +127,24 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
         sel = roles["role"] == role
         if not sel.any():
             continue
-        marks.append(Scatter(
-            x=roles["layer"][sel].astype(float), y=roles["head"][sel].astype(float),
-            names=[f"{s:.2f}" for s in roles["score"][sel]], display_names=False,
-            colors=[color], scales={"x": xs, "y": ys}, labels=[f"{role} ({int(sel.sum())})"],
-            display_legend=True, default_size=48,
-            tooltip=Tooltip(fields=["x", "y", "name"], labels=["layer", "head", "score"])))
-    axes = [Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
-            Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads))]
+        marks.append(
+            Scatter(
+                x=roles["layer"][sel].astype(float),
+                y=roles["head"][sel].astype(float),
+                names=[f"{s:.2f}" for s in roles["score"][sel]],
+                display_names=False,
+                colors=[color],
+                scales={"x": xs, "y": ys},
+                labels=[f"{role} ({int(sel.sum())})"],
+                display_legend=True,
+                default_size=48,
+                tooltip=Tooltip(fields=["x", "y", "name"], labels=["layer", "head", "score"]),
+            )
+        )
+    axes = [
+        Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
+        Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads)),
+    ]
     return Figure(marks=marks, axes=axes, title=title or "head roles", legend_location="top-right")
 
 
@@ -100,46 +154,77 @@ def _ticks(values: np.ndarray, most: int = 16) -> np.ndarray:
     return values[::step].astype(float)
 
 
-def comparison_bars(comparison: Any, metric: str = "entropy", *, title: str = "") -> Any:
-    """Bars of one number per template or per language.
+def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = "") -> Any:
+    """Bars of one number per template or per language, on an axis labelled with its unit.
 
     Parameters
     ----------
     comparison : TemplateComparison or LanguageComparison
-    metric : str
-        A column of ``comparison.table`` (templates) or ``comparison.summary()`` (languages), or,
-        for templates, a shared segment name: the attention that segment receives in each.
+    metric : str, optional
+        A numeric column of ``comparison.table`` (templates: ``logprob``, ``p_target``,
+        ``read_<part>``, ``entropy``...) or of ``comparison.summary()`` (languages). Default: the
+        outcome, ``logprob``, for templates compared with a target, else ``entropy``.
     """
     from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
 
-    table, shared = None, []
     if isinstance(comparison, TemplateComparison):
-        shared = sorted(comparison.segments)
-        if metric in comparison.segments:
-            names = list(comparison.segments[metric])
-            values = [comparison.segments[metric][n] for n in names]
-            label = f"attention on {metric!r}"
-        else:
-            table, key = comparison.table, "template"
+        table, key = comparison.table, "template"
     elif isinstance(comparison, LanguageComparison):
         table, key = comparison.summary(), "language"
     else:
-        raise TypeError("comparison_bars takes the result of aw.compare_templates or aw.compare_languages; "
-                        f"got {type(comparison).__name__}")
-    if table is not None:
-        numeric = [c for c in table.columns if table[c].dtype.kind in "fi"]
-        if metric not in numeric:
-            extra = f", or a shared segment from {shared}" if shared else ""
-            raise ValueError(f"unknown metric {metric!r}; choose from {numeric}{extra}")
-        names, values, label = [str(v) for v in table[key]], list(table[metric]), metric
-    xs, ys = OrdinalScale(), LinearScale(min=0.0)
-    bars = Bars(x=names, y=np.asarray(values, dtype=float), scales={"x": xs, "y": ys})
-    axes = [Axis(scale=xs), Axis(scale=ys, side="left", label=label)]
-    return Figure(marks=[bars], axes=axes, title=title or label)
+        raise TypeError(
+            "comparison_bars takes the result of aw.compare_templates or aw.compare_languages; "
+            f"got {type(comparison).__name__}"
+        )
+    numeric = [c for c in table.columns if table[c].dtype.kind in "fi"]
+    if metric is None:
+        metric = "logprob" if "logprob" in numeric else "entropy"
+    if metric not in numeric:
+        raise ValueError(f"unknown metric {metric!r}; choose from {numeric}")
+    names, values = [str(v) for v in table[key]], np.asarray(table[metric], dtype=float)
+    unit = unit_of(metric)
+    xs = OrdinalScale()
+    ys = (
+        LinearScale(min=0.0, max=1.0)
+        if unit == SHARE
+        else (LinearScale() if values.min() < 0 else LinearScale(min=0.0))
+    )
+    bars = Bars(x=names, y=values, scales={"x": xs, "y": ys})
+    axes = [Axis(scale=xs), Axis(scale=ys, side="left", label=f"{metric} ({unit})")]
+    return Figure(marks=[bars], axes=axes, title=title or metric)
+
+
+def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: bool = False, title: str = "") -> Any:
+    """Bars: the share of the queries' attention each part (and "other", "sinks") takes.
+
+    Parameters
+    ----------
+    seg : SegmentAttention
+    layer : int, optional
+        One model layer; default the mean over layers.
+    content : bool
+        Shares among the non-sink keys (`SegmentAttention.content_shares`) instead of all.
+    """
+    from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
+
+    if not isinstance(seg, SegmentAttention):
+        raise TypeError(f"segment_shares takes the result of aw.segment_attention; got {type(seg).__name__}")
+    if content and layer is not None:
+        raise ValueError("content=True draws the mean over layers; leave layer unset")
+    shares = seg.content_shares() if content else (seg.shares if layer is None else seg.layer(layer))
+    names = list(shares)
+    xs, ys = OrdinalScale(), LinearScale(min=0.0, max=1.0)
+    bars = Bars(x=names, y=np.array([shares[n] for n in names]), scales={"x": xs, "y": ys})
+    axes = [Axis(scale=xs, label="part"), Axis(scale=ys, side="left", label=SHARE)]
+    where = "mean over layers" if layer is None else f"layer {layer}"
+    what = "sinks excluded" if content else "sinks apart" if seg.sinks else "nothing hidden"
+    return Figure(
+        marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})"
+    )
 
 
 def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: str = "") -> Any:
-    """The segment-by-segment matrix (rows: from, columns: to) of one layer or the mean of all.
+    """The part-by-part matrix (rows: from, columns: to) of one layer or the mean of all.
 
     Parameters
     ----------
@@ -152,11 +237,24 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
 
     if not isinstance(seg, SegmentAttention):
         raise TypeError(f"segment_heatmap takes the result of aw.segment_attention; got {type(seg).__name__}")
-    m = seg.mean() if layer is None else seg.layer(layer)
+    if layer is None:
+        m = seg.matrix.mean(axis=0)
+    else:
+        if layer not in seg.layer_ids:
+            raise IndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
+        m = seg.matrix[seg.layer_ids.index(layer)]
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)
-    grid = GridHeatMap(color=m, row=list(seg.names), column=list(seg.names),
-                       scales={"row": rs, "column": cs, "color": col}, display_format=".2f")
-    axes = [Axis(scale=cs, label="to"), Axis(scale=rs, side="left", label="from"),
-            ColorAxis(scale=col, side="right")]
+    grid = GridHeatMap(
+        color=m,
+        row=list(seg.names),
+        column=list(seg.names),
+        scales={"row": rs, "column": cs, "color": col},
+        display_format=".2f",
+    )
+    axes = [
+        Axis(scale=cs, label="to"),
+        Axis(scale=rs, side="left", label="from"),
+        ColorAxis(scale=col, side="right", label=SHARE),
+    ]
     name = "mean over layers" if layer is None else f"layer {layer}"
-    return Figure(marks=[grid], axes=axes, title=title or f"segment attention ({name})")
+    return Figure(marks=[grid], axes=axes, title=title or f"part-to-part attention ({name})")

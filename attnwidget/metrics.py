@@ -62,6 +62,8 @@ class _Maps:
             if mask is not None:
                 raise AttentionError("an Attention carries its own mask; pass mask only with a plain array")
             self.att, self.array = x, None
+            if probabilities and not x._checked:  # built with validate=False
+                V.probabilities("att", x.weights, x.mask)
             self.lead = (x.num_layers, x.num_heads)
             self.n_query, self.n_key = x.n_query, x.n_key
             self.mask = x.mask
@@ -495,7 +497,8 @@ def entropy(att: Any, mask: Any = None, *, normalized: bool = False, probabiliti
         An array is checked to hold distributions (weights in [0, 1], nothing on hidden keys,
         every row that sees a key summing to 1) unless this is False, for maps that are not
         distributions (scores, norms); then only finite, non-negative weights are required. An
-        `Attention` was checked when it was built.
+        `Attention` was checked when it was built, unless with ``validate=False``: then it is
+        checked here.
 
     Returns
     -------

@@ -14,13 +14,14 @@ output projection, and turning weights into norm maps, in memory or on demand fo
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Sequence
 
 import numpy as np
 
 from .attention import Attention
 
-__all__ = ["value_norms", "norm_attention", "apply_value_norms", "raw_norms", "NormSource", "VALUES_IMPLEMENTATION"]
+__all__ = ["value_norms", "value_norms_of", "norm_attention", "apply_value_norms", "raw_norms", "NormSource", "VALUES_IMPLEMENTATION"]
 
 VALUES_IMPLEMENTATION = "attnwidget_values"
 
@@ -144,10 +145,13 @@ def value_norms(model, inputs: dict, num_heads: int | None = None) -> list:
             if heads % n_kv:
                 raise ModelError(f"{heads} query heads do not share {n_kv} kv heads evenly")
             w_o = _output_projection(parents, module, heads * d).to(value.device, torch.float32)
-            w_o = w_o.view(heads, d, -1)  # head h's slice: rows h*d .. (h+1)*d
-            v = value.float().repeat_interleave(heads // n_kv, dim=1)  # (b, heads, n, d)
-            f = torch.einsum("bhnd,hdo->bhno", v, w_o)
-            out.append(torch.linalg.vector_norm(f, dim=-1).cpu())
+            w_o = w_o.reshape(heads, d, -1)  # head h's slice: rows h*d .. (h+1)*d
+            # ||v W_h||^2 = v (W_h W_h^T) v^T: a d x d Gram matrix per head instead of projecting
+            # every token to the hidden size (d^2 rather than d x hidden work per token).
+            gram = torch.matmul(w_o.double(), w_o.double().transpose(1, 2))  # (heads, d, d)
+            v = value.double().repeat_interleave(heads // n_kv, dim=1)  # (b, heads, n, d)
+            sq = torch.einsum("bhnd,hde,bhne->bhn", v, gram, v).clamp_min_(0)
+            out.append(sq.sqrt().float().cpu())
     return out
 
 
@@ -162,8 +166,11 @@ def norm_attention(att: Attention, norms: np.ndarray) -> Attention:
     L, H, _, K = att.shape
     if norms.shape != (L, H, K):
         raise ValueError(f"norms must have shape (layers, heads, n_key) = {(L, H, K)}; got {norms.shape}")
+    # Packed as base64 float32: a JSON list of layers x heads x tokens numbers would be checked
+    # number by number every time the attention is copied (select, hide_tokens), slow on long inputs.
     meta = dict(att.meta, measure="norm", value_norms={
-        "layers": list(att.layer_ids), "heads": list(att.head_ids), "norms": norms.round(6).tolist()})
+        "layers": list(att.layer_ids), "heads": list(att.head_ids), "shape": list(norms.shape),
+        "float32_base64": base64.b64encode(np.ascontiguousarray(norms, "<f4").tobytes()).decode("ascii")})
     if att.is_lazy:
         return att._replace(_source=NormSource(att._source, norms), weights=None, meta=meta)
     w = att.weights * norms[:, :, None, :]
@@ -194,18 +201,33 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
     return out
 
 
+def value_norms_of(att: Attention) -> np.ndarray:
+    """``(layers, heads, n_key)`` value norms ``||f_h(x_j)||`` kept by a norm attention, for the layers
+    and heads it holds now (after `select` too).
+
+    Raises
+    ------
+    ValueError
+        For an attention of weights (extract with ``measure="norm"``).
+    """
+    info = att.meta.get("value_norms")
+    if att.meta.get("measure") != "norm" or not info:
+        raise ValueError("this attention holds weights, not value-weighted norms; extract with measure='norm'")
+    table = np.frombuffer(base64.b64decode(info["float32_base64"]), "<f4").reshape(info["shape"])
+    li = [info["layers"].index(l) for l in att.layer_ids]
+    hi = [info["heads"].index(h) for h in att.head_ids]
+    return table[np.ix_(li, hi)].astype(np.float32)
+
+
 def raw_norms(att: Attention, layer: int, head: int) -> np.ndarray:
     """``(n_query, n_key)`` unnormalised ``||alpha_ij f_h(x_j)||`` of one head of a norm attention.
 
     Recovered from the normalised map ``w`` and the value norms ``v``: the attention weights are
     ``alpha_ij = w_ij S_i / v_j`` and sum to 1, so the row total is ``S_i = 1 / sum_j (w_ij / v_j)``.
     """
-    info = att.meta.get("value_norms")
-    if att.meta.get("measure") != "norm" or not info:
-        raise ValueError("this attention holds weights, not value-weighted norms; extract with measure='norm'")
+    norms = value_norms_of(att)
     w = att.head(layer, head).astype(np.float64)  # IndexError for a layer or head not held
-    layer, head = att.layer_ids[att._layer_index(layer)], att.head_ids[att._head_index(head)]
-    v = np.asarray(info["norms"][info["layers"].index(layer)][info["heads"].index(head)], dtype=np.float64)
+    v = norms[att._layer_index(layer), att._head_index(head)].astype(np.float64)
     inv = np.divide(w, v, out=np.zeros_like(w), where=v > 0).sum(axis=-1, keepdims=True)
     total = np.divide(1.0, inv, out=np.zeros_like(inv), where=inv > 0)
     return (w * total).astype(np.float32)

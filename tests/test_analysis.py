@@ -1,16 +1,12 @@
-"""Analysis: tables, report, quality, segments, templates, languages and head roles."""
-
-from math import log
+"""Analysis of an Attention: sinks, tables, report and recommendations, shape score, parts, head roles."""
 
 import numpy as np
 import pytest
+from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget import analysis as A
-from attnwidget import metrics as M
-from attnwidget.attention import causal_mask
-from tiny_models import words
-from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
 
 
 def two_layer_attention():
@@ -26,7 +22,7 @@ UNIFORM_LOCALITY = (0.4 + 0.5 + 0.5 + 0.4) / 4  # mean distance 1.5, 1, 1, 1.5 f
 
 def test_analyze_matches_loop_references(tiny_llama, word_tokenizer):
     att = aw.extract(tiny_llama, word_tokenizer, words(12))
-    table = A.analyze(att)
+    table = A.analyze(att, hide=None)
     assert len(table) == att.num_layers * att.num_heads
     assert table.columns[:2] == ["layer", "head"]
     for row in table:
@@ -53,28 +49,185 @@ def test_analyze_lazy_equals_materialised(tiny_gpt2, word_tokenizer):
         np.testing.assert_allclose(b[col], a[col], rtol=1e-5, atol=1e-7)
 
 
-def test_report_names_the_layers_and_values():
-    att = two_layer_attention()
+def sink_attention():
+    """Causal, 8 tokens, 2 heads: head 0 parks 0.6 on token 0 and spreads the rest uniformly;
+    head 1 parks 0.7 on token 2 from row 3 on (a second sink) and spreads the rest uniformly."""
+    n = 8
+    w = np.zeros((1, 2, n, n))
+    for i in range(n):
+        if i == 0:
+            w[0, :, 0, 0] = 1
+            continue
+        w[0, 0, i, 0] = 0.6
+        w[0, 0, i, 1 : i + 1] = 0.4 / i
+        if i >= 3:
+            w[0, 1, i, 2] = 0.7
+            others = [j for j in range(i + 1) if j != 2]
+            w[0, 1, i, others] = 0.3 / len(others)
+        else:
+            w[0, 1, i, : i + 1] = 1 / (i + 1)
+    text = " ".join(f"t{i}" for i in range(n))
+    spans = [(3 * i, 3 * i + 2) for i in range(n)]
+    return aw.Attention(w.astype(np.float32), [text[a:b] for a, b in spans], offsets=spans, text=text)
+
+
+def hidden_reference(a, mask, hidden, fn):
+    """`fn` on the map with `hidden` columns removed and each row renormalised, by hand."""
+    keep = mask.copy()
+    keep[:, hidden] = False
+    b = np.where(keep, a, 0.0)
+    s = b.sum(1, keepdims=True)
+    b = np.divide(b, s, out=np.zeros_like(b), where=s > 0)
+    return fn(b, keep)
+
+
+def test_find_sinks_first_token_and_parked_keys():
+    att = sink_attention()
+    assert A.find_sinks(att) == [0, 2]
+    assert A.find_sinks(att, threshold=0.8) == [0]  # head 1 gives token 2 only 0.7 of its rows' attention
+    # Token 2 is seen by rows 3..7 (five rows besides itself); asking for more rows drops it.
+    assert A.find_sinks(att, min_rows=6) == [0]
+    for bad in (float("nan"), 1.5, -0.1, "x"):
+        with pytest.raises(aw.AttentionError, match="threshold must be a"):
+            A.find_sinks(att, threshold=bad)
+    with pytest.raises(aw.AttentionError, match="min_rows must be an int >= 1"):
+        A.find_sinks(att, min_rows=0)
+
+
+def test_analyze_hides_sinks_by_default(tiny_llama, word_tokenizer):
+    att = sink_attention()
+    table = A.analyze(att)
+    assert "sinks apart: 0 't0', 2 't2'" in table.title
+    for row in table:
+        a = att.head(0, row["head"]).astype(float)
+        on_sinks = np.mean([a[i, [0, 2]].sum() for i in range(att.n_query)])
+        assert row["sink_share"] == pytest.approx(on_sinks, rel=1e-5)
+        assert row["entropy"] == pytest.approx(hidden_reference(a, att.mask, [0, 2], ref_entropy), rel=1e-5)
+        assert row["locality"] == pytest.approx(hidden_reference(a, att.mask, [0, 2], ref_locality), rel=1e-5)
+    raw = A.analyze(att, hide=None)
+    assert "sink_share" not in raw.columns
+    assert raw["entropy"][0] == pytest.approx(ref_entropy(att.head(0, 0).astype(float), att.mask), rel=1e-5)
+    first = A.analyze(att, hide="first")
+    assert first["entropy"][1] == pytest.approx(
+        hidden_reference(att.head(0, 1).astype(float), att.mask, [0], ref_entropy), rel=1e-5
+    )
+    listed = A.analyze(att, hide=[0, 2])
+    np.testing.assert_allclose(listed["entropy"], table["entropy"])
+    for bad, message in (
+        ("everything", "hide must be 'sinks'"),
+        ([9], r"positions \[9\] outside the 8 tokens"),
+        (3.5, "hide must be"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            A.analyze(att, hide=bad)
+    with pytest.raises(ValueError, match="sparsity_threshold must be a finite number"):
+        A.analyze(att, sparsity_threshold=float("inf"))
+
+
+def test_a_head_parked_entirely_on_the_sink_has_nothing_left_to_measure():
+    table = A.analyze(role_heads())  # head 1 puts every row's attention on token 0
+    assert table["sink_share"][1] == pytest.approx(1.0)
+    assert np.isnan(table["entropy"][1]) and np.isnan(table["locality"][1])
+    # The other heads are measured on their own rows as usual (row 0 sees only the sink).
+    prev = role_heads().head(0, 0).astype(float)
+    assert table["entropy"][0] == pytest.approx(hidden_reference(prev, role_heads().mask, [0], ref_entropy))
+
+
+def test_table_sorts_and_shows_html():
+    t = A.Table.from_columns({"name": ["a", "b", "c"], "v": [0.2, np.nan, 0.9]}, "t")
+    assert list(t.sort("v")["name"]) == ["c", "a", "b"]
+    assert list(t.sort("v", descending=False)["name"]) == ["a", "c", "b"]
+    html = t._repr_html_()
+    assert "<table" in html and "0.900" in html and ">t<" in html
+    assert list(t.to_frame()["name"]) == ["a", "b", "c"]
+    newline = A.Table.from_columns({"answer": [" Positive\n\nIn"]})
+    assert "' Positive\\n\\nIn'" in repr(newline)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def test_report_layers_use_the_shared_definitions():
+    att = sink_attention()
     rep = A.report(att)
-    assert rep.summary["mean_entropy"] == pytest.approx((0 + log(4)) / 2)
-    assert rep.summary["mean_sparsity"] == pytest.approx((0.75 + 0) / 2)
-    assert rep.summary["mean_locality"] == pytest.approx((1 + UNIFORM_LOCALITY) / 2)
-    # Default thresholds: only layer 0's entropy (0) is below 1.0.
-    assert [(r["metric"], r["layers"]) for r in rep.recommendations] == [("entropy", [0])]
-    assert rep.recommendations[0]["values"] == [pytest.approx(0.0)]
-    assert "entropy below 1.0 in layer(s) 0 (0.000)" in repr(rep)
-    rep2 = A.report(att, entropy_below=0.5, sparsity_above=0.5, locality_below=0.5)
-    recs = {r["metric"]: r for r in rep2.recommendations}
-    assert recs["sparsity"]["layers"] == [0] and recs["sparsity"]["values"] == [pytest.approx(0.75)]
-    assert recs["locality"]["layers"] == [1] and recs["locality"]["values"] == [pytest.approx(UNIFORM_LOCALITY)]
-    assert "very sparse" in recs["sparsity"]["message"] and "weak locality" in recs["locality"]["message"]
-    quiet = A.report(att, entropy_below=0.0)
-    assert quiet.recommendations == [] and "none" in repr(quiet)
+    heads = A.analyze(att)
+    for col in ("entropy", "normalized_entropy", "sparsity", "locality", "sink_share"):
+        assert rep.layers[col][0] == pytest.approx(heads[col].mean(), rel=1e-6)
+    keep = att.mask.copy()
+    keep[:, [0, 2]] = False
+    uniform = np.where(keep, 1.0, 0) / np.maximum(keep.sum(1, keepdims=True), 1)
+    assert rep.layers["locality_uniform"][0] == pytest.approx(ref_locality(uniform, keep), rel=1e-6)
+    assert rep.sinks == [0, 2]
 
 
-def test_evaluate_quality_score_by_hand():
+def test_report_recommendations_have_evidence_baseline_and_action():
+    att = sink_attention()
+    rep = A.report(att)
+    kinds = [r["kind"] for r in rep.recommendations]
+    assert kinds[0] == "sinks"
+    sink = rep.recommendations[0]
+    assert sink["measurement"]["sink_share"] == pytest.approx(rep.summary["mean_sink_share"])
+    # Uniform attention's share on tokens 0 and 2: row i sees i + 1 keys, of which 1 (i < 2) or 2 are sinks.
+    uniform = np.mean([(1 if i < 2 else 2) / (i + 1) for i in range(8)])
+    assert sink["baseline"]["uniform"] == pytest.approx(uniform)
+    assert (
+        sink["finding"].startswith("Attention parked on the sink tokens 't0', 't2'") and "hide=None" in sink["action"]
+    )
+    quiet = A.report(att, sink_above=1.0, uniform_above=1.0)
+    assert all(r["kind"] != "sinks" for r in quiet.recommendations)
+    for name in ("sink_above", "uniform_above", "part_below"):
+        with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+            A.report(att, **{name: float("nan")})
+    with pytest.raises(ValueError, match=r"lang must be one of \('en', 'zh'\)"):
+        A.report(att, lang="fr")
+
+
+def test_report_near_uniform_is_relative_to_length():
+    # Uniform causal attention over 40 tokens: entropy grows with length, normalised entropy is 1.
+    n = 40
+    w = (np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None])[None, None].astype(np.float32)
+    att = aw.Attention(w, [f"t{i}" for i in range(n)])
+    rep = A.report(att, hide=None)
+    (flat,) = [r for r in rep.recommendations if r["kind"] == "uniform"]
+    assert flat["measurement"]["normalized_entropy"] == pytest.approx(1.0)
+    assert flat["baseline"] == {"uniform": 1.0}
+    # Locality equals its uniform baseline: no "far-reading" note, whatever the length.
+    assert rep.layers["locality"][0] == pytest.approx(rep.layers["locality_uniform"][0])
+    assert all(r["kind"] != "note" for r in rep.recommendations)
+
+
+def test_report_parts_and_chinese():
+    base = sink_attention()
+    w = base.weights.copy()
+    w[0, :, 7] = [0.5, 0.04, 0, 0.04, 0.04, 0.04, 0.3, 0.04]  # the last token reads t6 most
+    att = aw.Attention(w, base.tokens, offsets=base.offsets, text=base.text)
+    parts = {"a": "t1 t2 t3", "b": "t4 t5", "c": "t6"}
+    rep = A.report(att, parts=parts, part_below=0.9)
+    seg = rep.parts
+    assert seg.queries.tolist() == [7] and seg.sinks == [0, 2]
+    content, uniform = seg.content_shares(), seg.content_uniform()
+    low = [r for r in rep.recommendations if r["kind"] == "part" and "right before" in r["action"]]
+    expected_low = [n for n in ("a", "b", "c") if content[n] / uniform[n] < 0.9]
+    assert [r["finding"].split("'")[1] for r in low] == expected_low
+    for r in low:
+        name = r["finding"].split("'")[1]
+        assert r["measurement"]["share"] == pytest.approx(content[name])
+        assert r["baseline"]["uniform"] == pytest.approx(uniform[name])
+    top = rep.recommendations[-1]
+    best = max("abc", key=lambda n: content[n])
+    assert content[best] > uniform[best]  # so the part read most is named
+    assert f"reads '{best}' most" in top["finding"] and top["finding"].startswith("The last token")
+    zh = A.report(att, parts=parts, lang="zh", part_below=0.9)
+    assert [r["kind"] for r in zh.recommendations] == [r["kind"] for r in rep.recommendations]
+    assert "读得最多" in zh.recommendations[-1]["message"] and "汇聚" in zh.recommendations[0]["message"]
+
+
+# ----------------------------------------------------------------------------- shape score
+
+
+def test_shape_score_by_hand():
     att = two_layer_attention()
-    q = A.evaluate_quality(att, ["self", "first_token"])
+    q = A.shape_score(att, ["self", "first_token"], hide=None)
     # Layer 0: entropy 0 and sparsity 0.75 are out of range: 0.4 * locality 1.
     # Layer 1: entropy ln 4 in (1, 3): 0.3; sparsity 0 out of range; 0.4 * locality.
     expected = [0.4, 0.3 + 0.4 * UNIFORM_LOCALITY]
@@ -83,145 +236,171 @@ def test_evaluate_quality_score_by_hand():
     np.testing.assert_allclose(q.layers["pattern_self"], [1.0, 0.25])
     np.testing.assert_allclose(q.layers["pattern_first_token"], [0.25, 0.25])
     np.testing.assert_allclose(q.layers["focus_consistency"], [0.25, 0.25])
-    wide = A.evaluate_quality(att, entropy_range=(-1, 3), sparsity_range=(0.5, 1))
+    wide = A.shape_score(att, entropy_range=(-1, 3), sparsity_range=(0.5, 1), hide=None)
     np.testing.assert_allclose(wide.layers["score"], [0.3 + 0.3 + 0.4, 0.3 + 0.4 * UNIFORM_LOCALITY])
-    custom = A.evaluate_quality(att, {"diag": np.eye(4)})
+    custom = A.shape_score(att, {"diag": np.eye(4)}, hide=None)
     np.testing.assert_allclose(custom.layers["pattern_diag"], [1.0, 0.25])
+    assert "not a measure of whether the prompt works" in repr(q)
     with pytest.raises(ValueError, match="entropy_range must be"):
-        A.evaluate_quality(att, entropy_range=(3, 1))
+        A.shape_score(att, entropy_range=(3, 1))
+    with pytest.raises(aw.AttentionError, match=r"entropy_range\[1\] must be a finite number; got nan"):
+        A.shape_score(att, entropy_range=(0, float("nan")))
+    with pytest.raises(aw.AttentionError, match="locality_weight must be a number >= 0"):
+        A.shape_score(att, locality_weight=-2)
     with pytest.raises(ValueError, match=r"pattern array must have shape \(n_query, n_key\) = \(4, 4\)"):
-        A.evaluate_quality(att, {"bad": np.eye(3)})
+        A.shape_score(att, {"bad": np.eye(3)}, hide=None)
 
 
-# ----------------------------------------------------------------------------- segments
+def test_evaluate_quality_is_a_deprecated_alias():
+    att = two_layer_attention()
+    with pytest.warns(DeprecationWarning, match="renamed shape_score"):
+        old = aw.evaluate_quality(att, hide=None)
+    assert old.score == A.shape_score(att, hide=None).score
 
 
-def text_attention(weights, text, spans, mask=None):
+# ----------------------------------------------------------------------------- parts
+
+
+def text_attention(weights, text, spans, mask=None, **kwargs):
     tokens = [text[a:b] for a, b in spans]
-    return aw.Attention(np.asarray(weights, np.float32), tokens, mask, offsets=spans, text=text)
+    return aw.Attention(np.asarray(weights, np.float32), tokens, mask, offsets=spans, text=text, **kwargs)
+
+
+def uniform_causal(n):
+    return (np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None])[None, None]
 
 
 def test_segment_attention_by_hand():
-    # Uniform causal attention over "aa bb cc": rows 1/1, 1/2 1/2, 1/3 1/3 1/3.
-    w = np.tril(np.ones((3, 3))) / np.arange(1, 4)[:, None]
-    att = text_attention(w[None, None], "aa bb cc", [(0, 2), (3, 5), (6, 8)])
-    seg = A.segment_attention(att, {"first": "aa", "rest": (3, 8)})
-    assert seg.names == ["first", "rest"]
-    # Rows from "rest" (tokens 1, 2): to "first" 1/2 + 1/3, to "rest" 1/2 + 2/3, over 2 rows.
-    np.testing.assert_allclose(seg.layer(0), [[1, 0], [5 / 12, 7 / 12]])
-    assert seg.tokens == {"first": ["aa"], "rest": ["bb", "cc"]}
-    assert seg.token_index == {"first": [0], "rest": [1, 2]}
-    assert "rows sum to 1" in repr(seg)
+    # Uniform causal attention over "aa bb cc dd": the last row gives 1/4 to each token.
+    att = text_attention(uniform_causal(4), "aa bb cc dd", [(0, 2), (3, 5), (6, 8), (9, 11)])
+    seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"})
+    assert seg.names == ["first", "rest", "sinks"] and seg.part_names == ["first", "rest"]
+    assert seg.queries.tolist() == [3] and seg.queries_label == "last"
+    assert seg.shares == pytest.approx({"first": 0.25, "rest": 0.5, "sinks": 0.25})
+    assert seg.content_shares() == pytest.approx({"first": 1 / 3, "rest": 2 / 3})
+    assert seg.uniform == pytest.approx(seg.shares)  # uniform rows read as uniform reading does
+    assert seg.tokens == {"first": ["bb"], "rest": ["cc", "dd"], "sinks": ["aa"]}
+    # Rows of "rest" (tokens 2, 3) in the part-to-part matrix: to sinks 1/3 + 1/4, first 1/3 + 1/4, rest 1/3 + 1/2.
+    np.testing.assert_allclose(seg.matrix[0, 1], np.array([7 / 12, 10 / 12, 7 / 12]) / 2)
+    raw = A.segment_attention(att, {"first": "aa bb", "rest": "cc dd"}, hide=None, queries="all")
+    # Rows: 1, 1/2+1/2, 2/3+1/3, 2/4+2/4 -> to "first" 1, 1, 2/3, 1/2.
+    assert raw.names == ["first", "rest"]
+    assert raw.shares["first"] == pytest.approx((1 + 1 + 2 / 3 + 1 / 2) / 4)
+    assert sum(raw.shares.values()) == pytest.approx(1)
+    assert "what the last token read" in repr(seg) and "uniform" in repr(seg)
 
 
-def test_tokens_outside_segments_go_to_other():
-    w = np.full((1, 1, 3, 3), 1 / 3)
-    att = text_attention(w, "aa bb cc", [(0, 2), (3, 5), (6, 8)], np.ones((3, 3), bool))
-    seg = A.segment_attention(att, {"b": "bb"})
-    assert seg.names == ["b", "other"] and seg.tokens["other"] == ["aa", "cc"]
-    np.testing.assert_allclose(seg.layer(0), [[1 / 3, 2 / 3], [1 / 3, 2 / 3]])
-    dropped = A.segment_attention(att, {"b": "bb"}, other=None)
-    np.testing.assert_allclose(dropped.layer(0), [[1.0]])
+def test_segment_other_and_query_choices():
+    att = text_attention(uniform_causal(5), "aa bb cc dd ee", [(3 * i, 3 * i + 2) for i in range(5)])
+    seg = A.segment_attention(att, {"b": "bb", "d": "dd"}, queries="d")
+    assert seg.names == ["b", "d", "other", "sinks"] and seg.tokens["other"] == ["cc", "ee"]
+    assert seg.queries.tolist() == [3]
+    assert seg.shares == pytest.approx({"b": 0.25, "d": 0.25, "other": 0.25, "sinks": 0.25})
+    rows = A.segment_attention(att, {"b": "bb"}, queries=[2, 4])
+    # Row 2: 1/3 each on aa (sink), bb, cc; row 4: 1/5 each.
+    assert rows.shares["b"] == pytest.approx((1 / 3 + 1 / 5) / 2)
+    assert sum(rows.shares.values()) == pytest.approx(1)
+    assert A.segment_attention(att, {"b": "bb"}, queries="all").queries.tolist() == [0, 1, 2, 3, 4]
+    cases = [
+        ("generated", "needs attention from aw.generate"),
+        ("nope", "queries must be 'generated'"),
+        ([7], r"query positions \[7\] are not query rows"),
+        ([], "queries is empty"),
+    ]
+    for queries, message in cases:
+        with pytest.raises(ValueError, match=message):
+            A.segment_attention(att, {"b": "bb"}, queries=queries)
+    assert list(rows.layer(0)) == rows.names
+    with pytest.raises(IndexError, match="layer 4 is not in this result"):
+        rows.layer(4)
+    assert rows.table().columns == ["layer", "b", "other", "sinks"]
+
+
+def test_segment_token_spans_and_units():
+    att = text_attention(uniform_causal(5), "aa bb cc dd ee", [(3 * i, 3 * i + 2) for i in range(5)])
+    by_text = A.segment_attention(att, {"x": "bb cc"})
+    for parts, unit in (({"x": aw.tokens_span(1, 3)}, None), ({"x": (1, 3)}, "token"), ({"x": (3, 8)}, "char")):
+        seg = A.segment_attention(att, parts, unit=unit)
+        assert seg.token_index["x"] == [1, 2]
+        assert seg.shares == pytest.approx(by_text.shares)
+    with pytest.raises(ValueError, match=r"pair of numbers \(1, 3\): say what they count with unit='char'"):
+        A.segment_attention(att, {"x": (1, 3)})
+    with pytest.raises(ValueError, match=r"token span \(3, 9\) is outside the 5 tokens"):
+        A.segment_attention(att, {"x": (3, 9)}, unit="token")
+    with pytest.raises(ValueError, match="unit must be 'char' or 'token'"):
+        A.segment_attention(att, {"x": "bb"}, unit="word")
+    with pytest.raises(ValueError, match="tokens_span.*empty"):
+        aw.tokens_span(3, 3)
+
+
+def test_segment_errors():
+    att = text_attention(np.full((1, 1, 3, 3), 1 / 3), "aa bb aa", [(0, 2), (3, 5), (6, 8)], np.ones((3, 3), bool))
+    cases = [
+        ({}, "non-empty dict"),
+        ({"x": ""}, "empty string"),
+        ({"x": "zz"}, "does not occur"),
+        ({"x": "aa"}, "occurs 2 times"),
+        ({"x": "a bb"}, "straddles the edge of part 'x'"),
+        ({"x": (0, 5), "y": (3, 8)}, "overlap at token 1 'bb'"),
+        ({"x": (5, 20)}, r"outside the text \(expected 0 <= start < end <= 8\)"),
+        ({"x": (4, 4)}, "empty or negative"),
+        ({"x": (2, 3)}, "covers no token"),
+        ({"x": 3}, "must be a substring, a \\(start, end\\)"),
+        ({"other": "bb"}, "named 'other'"),
+        ({"sinks": "bb"}, "named 'sinks'"),
+    ]
+    for parts, message in cases:
+        with pytest.raises(ValueError, match=message):
+            A.segment_attention(att, parts, unit="char")
+    bare = aw.Attention(np.full((1, 1, 3, 3), 1 / 3, np.float32), ["a", "b", "c"], np.ones((3, 3), bool))
+    with pytest.raises(ValueError, match="no text; give token spans"):
+        A.segment_attention(bare, {"x": "a"})
+    assert A.segment_attention(bare, {"x": aw.tokens_span(1, 2)}).token_index["x"] == [1]
+    with pytest.raises(TypeError, match="takes an aw.Attention"):
+        A.segment_attention(np.ones((1, 1, 3, 3)), {"x": "a"})
+    one = aw.Attention(np.ones((1, 1, 1, 1), np.float32), ["a"])
+    with pytest.raises(ValueError, match="analyze needs at least two tokens"):
+        A.analyze(one)
 
 
 def test_segment_attention_equals_loop_reference(tiny_llama, word_tokenizer):
     text = words(15)
     att = aw.extract(tiny_llama, word_tokenizer, text)
     cut1, cut2 = text.index(" ", 20), text.index(" ", 45)
-    seg = A.segment_attention(att, {"a": (0, cut1), "b": (cut1 + 1, cut2), "c": (cut2 + 1, len(text))})
-    assert sum(len(v) for v in seg.token_index.values()) == att.n_key
-    which = {t: s for s, idx in enumerate(seg.token_index.values()) for t in idx}
-    for li, l in enumerate(att.layer_ids):
+    parts = {"a": (0, cut1), "b": (cut1 + 1, cut2), "c": (cut2 + 1, len(text))}
+    sinks = A.find_sinks(att)
+    seg = A.segment_attention(att, parts, unit="char", queries="all")
+    which = {t: seg.names.index(n) for n, idx in seg.token_index.items() for t in idx}
+    assert sorted(which) == list(range(att.n_key))
+    assert all(which[s] == seg.names.index("sinks") for s in sinks)
+    for li, layer in enumerate(att.layer_ids):
         for h in range(att.num_heads):
-            a = att.head(l, h)
-            ref = np.zeros((3, 3))
+            a = att.head(layer, h)
+            ref = np.zeros(len(seg.names))
             for i in range(att.n_query):
-                for j in range(att.n_key):
-                    ref[which[i], which[j]] += a[i, j]
-            ref /= ref.sum(1, keepdims=True)
+                for j in range(i + 1):
+                    ref[which[j]] += a[i, j] / att.n_query
             np.testing.assert_allclose(seg.per_head[li, h], ref, rtol=1e-5)
-    np.testing.assert_allclose(seg.matrix.sum(-1), 1, rtol=1e-6)
-    lazy = A.segment_attention(aw.extract(tiny_llama, word_tokenizer, text, lazy=True), {"a": (0, cut1)})
-    np.testing.assert_allclose(lazy.matrix, A.segment_attention(att, {"a": (0, cut1)}).matrix, rtol=1e-5)
+    np.testing.assert_allclose(seg.per_layer.sum(-1), 1, rtol=1e-6)
+    lazy = A.segment_attention(aw.extract(tiny_llama, word_tokenizer, text, lazy=True), parts, unit="char")
+    np.testing.assert_allclose(lazy.per_head, A.segment_attention(att, parts, unit="char").per_head, rtol=1e-5)
 
 
-def test_segment_errors():
-    w = np.full((1, 1, 3, 3), 1 / 3)
-    att = text_attention(w, "aa bb aa", [(0, 2), (3, 5), (6, 8)], np.ones((3, 3), bool))
-    cases = [
-        ({}, "non-empty dict"),
-        ({"x": ""}, "empty string"),
-        ({"x": "zz"}, "does not occur"),
-        ({"x": "aa"}, "occurs 2 times"),
-        ({"x": (0, 4), "y": (3, 5)}, "overlap"),
-        ({"x": (5, 20)}, r"outside the text \(expected 0 <= start < end <= 8\)"),
-        ({"x": (4, 4)}, "empty or outside"),
-        ({"x": (2, 3)}, "covers no token"),
-        ({"x": 3}, "substring or a \\(start, end\\)"),
-        ({"other": "bb"}, "named 'other'"),
-    ]
-    for segments, message in cases:
-        with pytest.raises(ValueError, match=message):
-            A.segment_attention(att, segments)
-    bare = aw.Attention(w.astype(np.float32), ["a", "b", "c"], np.ones((3, 3), bool))
-    with pytest.raises(ValueError, match="needs the attention's text and character offsets"):
-        A.segment_attention(bare, {"x": "a"})
-    with pytest.raises(TypeError, match="takes an aw.Attention"):
-        A.segment_attention(w, {"x": "a"})
-    one = aw.Attention(np.ones((1, 1, 1, 1), np.float32), ["a"])
-    with pytest.raises(ValueError, match="analyze needs at least two tokens"):
-        A.analyze(one)
-
-
-# ----------------------------------------------------------------------------- templates, languages
-
-
-def test_compare_templates(tiny_llama, word_tokenizer):
-    q = "w40 w41 w42"
-    templates = {
-        "short": {"text": f"w1 w2 {q}", "segments": {"question": q}},
-        "long": {"text": f"w1 w2 w3 w4 w5 w6 {q} w7", "segments": {"question": q, "tail": "w7"}},
-        "bare": "w9 w8",
-    }
-    cmp = A.compare_templates(tiny_llama, word_tokenizer, templates)
-    assert list(cmp.table["template"]) == ["short", "long", "bare"]
-    assert list(cmp.table["tokens"]) == [5, 10, 2]
-    assert set(cmp.segments) == {"question"}  # "tail" is marked in one template only
-    for name in ("short", "long"):
-        att = cmp.attentions[name]
-        w, m = att.weights, att.mask
-        assert cmp.table.where(template=name)["coverage"][0] == pytest.approx(((w > 0.01) & m).sum() / (w.shape[0] * w.shape[1] * m.sum()))
-        assert cmp.table.where(template=name)["max_attention"][0] == pytest.approx(
-            np.mean([ref_confidence(w[l, h].astype(float), m) for l in range(w.shape[0]) for h in range(w.shape[1])]), rel=1e-5)
-        start = att.tokens.index("w40")
-        sees = [i for i in range(att.n_query) if i >= start]  # causal: rows from the segment on
-        ref = np.mean([w[l, h, i, start:start + 3].sum() for l in range(w.shape[0]) for h in range(w.shape[1]) for i in sees])
-        assert cmp.segments["question"][name] == pytest.approx(ref, rel=1e-5)
-    assert "attention received by segment 'question'" in repr(cmp)
-    with pytest.raises(ValueError, match="non-empty dict"):
-        A.compare_templates(tiny_llama, word_tokenizer, {})
-    with pytest.raises(ValueError, match="'text' or 'messages'"):
-        A.compare_templates(tiny_llama, word_tokenizer, {"x": {"prompt": "w1"}})
-
-
-def test_compare_languages_top_tokens(tiny_bert, bert_tokenizer):
-    texts = {"one": words(6), "two": words(9, start=3)}
-    cmp = A.compare_languages(tiny_bert, bert_tokenizer, texts, top=3)
-    assert len(cmp.table) == 2 * 3  # languages x layers
-    for lang in texts:
-        att = cmp.attentions[lang]
-        for li, l in enumerate(att.layer_ids):
-            fused = att.weights[li].mean(0)
-            received = [np.mean([fused[i, j] for i in range(att.n_query) if att.mask[i, j]]) for j in range(att.n_key)]
-            best = sorted(range(att.n_key), key=lambda j: -received[j])[:3]
-            assert [p for _, p, _ in cmp.top_tokens[lang][li]] == best
-            assert [s for _, _, s in cmp.top_tokens[lang][li]] == pytest.approx([received[j] for j in best], rel=1e-5)
-        row = cmp.table.where(language=lang, layer=0)
-        assert row["entropy"][0] == pytest.approx(np.mean([ref_entropy(att.weights[0, h].astype(float), att.mask) for h in range(4)]), rel=1e-5)
-    summary = cmp.summary()
-    assert list(summary["tokens"]) == [8, 11]  # [CLS] + words + [SEP]
-    with pytest.raises(ValueError, match="top must be a positive int"):
-        A.compare_languages(tiny_bert, bert_tokenizer, texts, top=0)
+def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
+    prompt = words(8)
+    gen = aw.generate(tiny_llama, word_tokenizer, prompt, max_new_tokens=4, lazy=False)
+    assert gen.offsets is None  # the parts are found through the token text
+    first, second = prompt[: prompt.index(" ", 10)], prompt[prompt.index(" ", 10) + 1 :]
+    seg = A.segment_attention(gen, {"first": first, "second": second}, hide="first")
+    n_prompt = gen.meta["prompt_length"]
+    steps = [aw.generation_step_row(gen, s) for s in range(gen.n_key - n_prompt)]
+    assert seg.queries.tolist() == steps and seg.queries_label == "generated"
+    fused = gen.weights.mean(axis=(0, 1))
+    idx = seg.token_index
+    for name in ("first", "second", "other", "sinks"):
+        ref = np.mean([fused[r, idx[name]].sum() for r in steps])
+        assert seg.shares[name] == pytest.approx(ref, rel=1e-5)
+    assert idx["other"] == list(range(n_prompt, gen.n_key))  # generated tokens are in no part
 
 
 # ----------------------------------------------------------------------------- head roles
@@ -248,19 +427,24 @@ def test_head_roles_on_known_heads():
     assert roles["broad"][3] == pytest.approx(1.0)
     assert np.isnan(roles["induction"]).all()  # no model given: no induction test
     strict = A.head_roles(role_heads(), thresholds={"previous_token": 0.9, "local": 0.6, "broad": 1.5})
-    assert list(strict["role"])[::3] == ["local", "mixed"]
+    assert list(strict["role"])[::3] == ["local", "mixed"]  # above 1 switches a role off
+    for bad, message in ((float("nan"), "must be a finite number"), (-1, "must be a number >= 0")):
+        with pytest.raises(aw.AttentionError, match=r"thresholds\['broad'\] " + message):
+            A.head_roles(role_heads(), thresholds={"broad": bad})
     assert A.role_counts(roles) == {"broad": 1, "first_token": 1, "previous_token": 1, "self": 1}
     with pytest.raises(ValueError, match="unknown role 'sink'"):
         A.head_roles(role_heads(), thresholds={"sink": 0.5})
     with pytest.raises(ValueError, match="pass both model and tokenizer"):
-        A.head_roles(role_heads(), model=object())
+        aw.head_roles(role_heads(), model=object())
+    with pytest.raises(ValueError, match=r"induction scores must have shape \(layers, heads\) = \(1, 4\)"):
+        A.head_roles(role_heads(), induction=np.zeros((2, 4)))
 
 
 @pytest.mark.slow
 def test_real_smollm2_has_many_sink_heads_and_some_induction_heads(smollm2):
     model, tok = smollm2
     att = aw.extract(model, tok, "The quick brown fox jumps over the lazy dog. Then the dog slept near the barn.")
-    roles = A.head_roles(att, model, tok)
+    roles = aw.head_roles(att, model, tok)
     counts = A.role_counts(roles)
     assert counts.get("first_token", 0) >= 0.25 * len(roles)  # attention sinks are common
     assert counts.get("induction", 0) >= 1
@@ -268,7 +452,7 @@ def test_real_smollm2_has_many_sink_heads_and_some_induction_heads(smollm2):
     assert roles["induction"][best] > 0.5
     # The strongest induction head, checked by hand on the same repeated sequence.
     layer, head = int(roles["layer"][best]), int(roles["head"][best])
-    words_ = A._random_words(tok, 40, 0)
+    words_ = aw.experiments._random_words(tok, 40, 0)
     rep = aw.extract(model, tok, " ".join(words_ + words_), layers=[layer], heads=[head])
     ids = rep.token_ids
     a = rep.head(layer, head)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shutil
 import subprocess
 import unicodedata
@@ -91,6 +92,7 @@ REFUSED = [
     ("materialize max_bytes", lambda: att().materialize(max_bytes="1GB"), aw.ArgumentTypeError, r"max_bytes must be an int"),
     ("from_hf batch index", lambda: aw.Attention.from_hf(tuple(W[:, None]), TOKS, batch_index=3), aw.AttentionError, r"batch_index must be an int in \[-1, 0\]; got 3"),
     # ---- metrics: arrays that are not probabilities, thresholds out of range
+    ("unchecked Attention", lambda: M.entropy(aw.Attention(W * 5, TOKS, validate=False)), aw.AttentionError, r"att must hold probabilities"),
     ("rows sum to 5", lambda: M.entropy(MAP * 5), aw.AttentionError, r"att must hold probabilities in \[0, 1\]"),
     ("row sums 2", lambda: M.confidence(np.full((3, 3), 2 / 3)), aw.AttentionError, r"att rows must sum to 1 over visible keys; a row sums to 2"),
     ("all-zero rows", lambda: M.rollout(np.zeros((2, 1, 3, 3))), aw.AttentionError, r"att rows must sum to 1"),
@@ -249,7 +251,7 @@ def test_the_file_records_its_format_and_version(tmp_path):
     att().save(tmp_path / "a.npz")
     with np.load(tmp_path / "a.npz", allow_pickle=False) as f:
         header = json.loads(str(f["format"]))
-        assert header == {"format": "attnwidget.Attention", "version": aw.attention.FORMAT_VERSION}
+        assert header == {"format": "attnwidget.Attention", "version": aw.attention.FORMAT_VERSION, "kind": "weights"}
         assert set(f.files) == {"format", "weights", "mask", "tokens", "info"}
         assert all(f[k].dtype != object for k in f.files)
 
@@ -435,18 +437,21 @@ def test_views_mark_invisible_and_direction_changing_characters():
 # ------------------------------------------------------------------------------ analysis thresholds
 
 ANALYSIS_REFUSED = [
-    ("report sparsity_above NaN", lambda a: aw.report(a, sparsity_above=float("nan")), aw.AttentionError, r"sparsity_above must be a finite number in \[0.0, 1.0\]; got nan"),
-    ("report locality_below 2", lambda a: aw.report(a, locality_below=2), aw.AttentionError, r"locality_below must be a number in \[0.0, 1.0\]; got 2"),
-    ("report entropy_below str", lambda a: aw.report(a, entropy_below="1"), aw.ArgumentTypeError, r"entropy_below must be a number; got '1'"),
-    ("report entropy_below negative", lambda a: aw.report(a, entropy_below=-1), aw.AttentionError, r"entropy_below must be a number >= 0"),
+    ("report sink_above NaN", lambda a: aw.report(a, sink_above=float("nan")), aw.AttentionError, r"sink_above must be a finite number in \[0.0, 1.0\]; got nan"),
+    ("report part_below 2", lambda a: aw.report(a, part_below=2), aw.AttentionError, r"part_below must be a number in \[0.0, 1.0\]; got 2"),
+    ("report uniform_above str", lambda a: aw.report(a, uniform_above="1"), aw.ArgumentTypeError, r"uniform_above must be a number; got '1'"),
+    ("report uniform_above negative", lambda a: aw.report(a, uniform_above=-1), aw.AttentionError, r"uniform_above must be a number in \[0.0, 1.0\]"),
     ("analyze threshold -1", lambda a: aw.analyze(a, sparsity_threshold=-1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -1"),
-    ("quality weight NaN", lambda a: aw.evaluate_quality(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
-    ("quality points str", lambda a: aw.evaluate_quality(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
-    ("quality range str", lambda a: aw.evaluate_quality(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
+    ("quality weight NaN", lambda a: aw.shape_score(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
+    ("quality points str", lambda a: aw.shape_score(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
+    ("quality range str", lambda a: aw.shape_score(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
     ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
     ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
     ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
-    ("compare_templates threshold", lambda a: aw.compare_templates(None, None, {"a": "x"}, threshold=float("inf")), aw.AttentionError, r"threshold must be a finite number"),
+    ("compare_templates target", lambda a: aw.compare_templates(None, None, {"a": "x"}, target=[3]), ValueError, r"target must be a non-empty str"),
+    ("head_roles thresholds not a dict", lambda a: aw.head_roles(a, thresholds=0.5), aw.ArgumentTypeError, r"thresholds must be a dict of role -> threshold; got 0.5"),
+    ("quality range a set", lambda a: aw.shape_score(a, sparsity_range={1, 2}), ValueError, r"sparsity_range must be \(low, high\)"),
+    ("quality patterns a number", lambda a: aw.shape_score(a, expected_patterns=3), aw.ArgumentTypeError, r"expected_patterns must be a pattern name"),
 ]
 
 
@@ -464,3 +469,95 @@ def test_save_html_title_must_be_text(tmp_path):
     with pytest.raises(aw.AttentionError, match=r"title holds a character that is not valid text .*lone surrogate"):
         aw.save_html(view, tmp_path / "a.html", title="a\ud800")
     assert not (tmp_path / "a.html").exists()
+
+
+# ------------------------------------------------------------------------------ lazy files: queries and keys
+
+
+def qk_reference(q, k, mask, scaling, group, softcap=None, window=0):
+    """softmax(q k^T * scaling) over visible keys, one head and row at a time in float64."""
+    L, H, Q, d = q.shape
+    K = k.shape[2]
+    out = np.zeros((L, H, Q, K))
+    for l in range(L):
+        for h in range(H):
+            for r in range(Q):
+                i = K - Q + r
+                vis = [bool(mask[r, j]) and (window == 0 or j > i - window) for j in range(K)]
+                s = [float(np.dot(q[l, h, r].astype(float), k[l, h // group, j].astype(float))) * scaling for j in range(K)]
+                if softcap:
+                    s = [softcap * math.tanh(x / softcap) for x in s]
+                m = max((x for x, v in zip(s, vis) if v), default=0.0)
+                e = [math.exp(x - m) if v else 0.0 for x, v in zip(s, vis)]
+                tot = sum(e)
+                out[l, h, r] = [x / tot if tot else 0.0 for x in e]
+    return out
+
+
+def qk_attention(dtype=np.float32, window=0, softcap=None, n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=(2, 4, n, 8)).astype(dtype)
+    k = rng.normal(size=(2, 2, n, 8)).astype(dtype)
+    mask = causal_mask(n, n)
+    src = aw.attention.QKSource(q, k, mask, softcap=None if softcap is None else [softcap] * 2,
+                                window=[window, 0])
+    att = aw.Attention(None, [f"w{i}" for i in range(n)], mask, num_kv_heads=2, _source=src)
+    return att, q, k, mask
+
+
+@pytest.mark.parametrize("window, softcap", [(0, None), (3, None), (0, 2.0)])
+def test_queries_and_keys_source_computes_softmax(window, softcap):
+    att, q, k, mask = qk_attention(window=window, softcap=softcap)
+    ref = qk_reference(q, k, mask, 8 ** -0.5, 2, softcap=softcap, window=0)
+    if window:
+        ref[0] = qk_reference(q[:1], k[:1], mask, 8 ** -0.5, 2, window=window)[0]
+    np.testing.assert_allclose(att.weights, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(att.select(layers=[1], heads=[3]).weights[0, 0], ref[1, 3], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_lazy_save_keeps_queries_and_keys_and_loads_lazy(tmp_path, dtype):
+    att, q, k, _ = qk_attention(dtype=dtype, window=3)
+    att.meta["model"] = "m"
+    att.save(tmp_path / "qk.attn", lazy=True)
+    with np.load(tmp_path / "qk.attn", allow_pickle=False) as f:
+        assert "weights" not in f.files and json.loads(str(f["format"]))["kind"] == "qk"
+        assert f["queries"].dtype == dtype  # the queries' own precision, not float32 weights
+    back = aw.Attention.load(tmp_path / "qk.attn")
+    assert back.is_lazy and back.meta == {"model": "m"} and back.num_kv_heads == 2
+    assert back._source.queries.dtype == dtype
+    np.testing.assert_array_equal(back.weights, att.weights)
+    back.save(tmp_path / "again.attn", lazy=True)  # a loaded lazy file saves lazily again
+    assert aw.Attention.load(tmp_path / "again.attn").is_lazy
+
+
+def test_lazy_save_needs_a_source_that_exports_queries_and_keys(tmp_path):
+    with pytest.raises(aw.AttentionError, match=r"save\(lazy=True\) needs lazy attention .*holds its weights"):
+        att().save(tmp_path / "x.npz", lazy=True)
+    lazy = aw.Attention(None, TOKS, causal_mask(4, 4), _source=Source(W))
+    with pytest.raises(aw.AttentionError, match=r"its source, Source, does not"):
+        lazy.save(tmp_path / "x.npz", lazy=True)
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_damaged_queries_and_keys_files_are_format_errors(tmp_path):
+    att_, q, k, mask = qk_attention()
+    att_.save(tmp_path / "qk.npz", lazy=True)
+    with np.load(tmp_path / "qk.npz") as f:
+        members = {name: f[name] for name in f.files}
+    bad = dict(members, queries=np.full_like(members["queries"], np.nan))
+    _write_npz(tmp_path / "nan.npz", **bad)
+    with pytest.raises(aw.FileFormatError, match=r"invalid queries and keys: queries contains NaN"):
+        aw.Attention.load(tmp_path / "nan.npz")
+    bad = {name: v for name, v in members.items() if name != "keys"}
+    _write_npz(tmp_path / "nokeys.npz", **bad)
+    with pytest.raises(aw.FileFormatError, match=r"missing \['keys'\]"):
+        aw.Attention.load(tmp_path / "nokeys.npz")
+    bad = dict(members, weights=np.zeros((1, 1, 1, 1), np.float32))
+    _write_npz(tmp_path / "both.npz", **bad)
+    with pytest.raises(aw.FileFormatError, match=r"unknown \['weights'\]"):
+        aw.Attention.load(tmp_path / "both.npz")
+    bad = dict(members, kv_index=np.array([0, 1, 2, 9]))
+    _write_npz(tmp_path / "kv.npz", **bad)
+    with pytest.raises(aw.FileFormatError, match=r"kv_index must hold one kv head in \[0, 2\)"):
+        aw.Attention.load(tmp_path / "kv.npz")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import attnwidget as aw
-from attnwidget.norms import raw_norms
+from attnwidget.norms import raw_norms, value_norms_of
 from tiny_models import words
 
 
@@ -76,7 +76,7 @@ def test_norm_maps_match_reference(kind, request, word_tokenizer, bert_tokenizer
 
 def test_gqa_heads_share_their_kv_heads_values(tiny_llama, word_tokenizer):
     att = aw.extract(tiny_llama, word_tokenizer, words(10), measure="norm")
-    vn = np.array(att.meta["value_norms"]["norms"])  # (layers, heads, keys)
+    vn = value_norms_of(att)  # (layers, heads, keys)
     # Heads 0-3 read kv head 0 but each has its own slice of W_O, so value norms differ within a group.
     assert not np.allclose(vn[0, 0], vn[0, 1])
 
@@ -116,3 +116,9 @@ def test_bad_measure_and_weights_only(tiny_gpt2, word_tokenizer):
     att = aw.extract(tiny_gpt2, word_tokenizer, words(4))
     with pytest.raises(ValueError, match="holds weights"):
         raw_norms(att, 0, 0)
+
+
+def test_value_norms_follow_select(tiny_llama, word_tokenizer):
+    att = aw.extract(tiny_llama, word_tokenizer, words(7), measure="norm")
+    part = att.select(layers=[2, 0], heads=[5])
+    np.testing.assert_array_equal(value_norms_of(part), value_norms_of(att)[[2, 0]][:, [5]])

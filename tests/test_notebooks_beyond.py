@@ -76,3 +76,26 @@ def test_previous_token_head_runs_on_fast_rotary_pairs(beyond):
     for dim, count, queries, pair, period in rows:
         assert int(pair) == int(dim) % 32 and int(count) > int(queries) // 3
         assert float(period) < median / 10  # far faster than the typical rotary pair
+
+
+def test_census_counts_sinks_and_finds_induction_heads(beyond, smollm2):
+    text, _ = beyond
+    m = re.search(r"census over (\d+) prompts \((\d+) with repeated tokens\)", text)
+    assert int(m.group(1)) == 16 and int(m.group(2)) >= 4
+    m = re.search(r"sink heads \(over half their attention on the first token\): (\d+) by weight, (\d+) by norm", text)
+    by_weight, by_norm = int(m.group(1)), int(m.group(2))
+    assert 270 // 4 <= by_weight <= 270 and by_norm < by_weight
+    assert float(re.search(r"median over sink heads: ([\d.]+)", text).group(1)) < 1
+    heads = re.findall(r"induction head L(\d+)\.H(\d+): ([\d.]+) on the token after the earlier copy", text)
+    assert len(heads) == 3
+    # The claim, checked on a fresh repeated sequence the census never saw.
+    import attnwidget as aw
+    from attnwidget import metrics as M
+
+    model, tok = smollm2
+    att = aw.extract(model, tok, "harbor tiger ninety cushion galaxy mirror. harbor tiger ninety cushion galaxy mirror.")
+    target = M.pattern("induction", att.n_query, att.n_key, att.token_ids).astype(bool)
+    rows = target.any(axis=1)
+    l, h, share = int(heads[0][0]), int(heads[0][1]), float(heads[0][2])
+    fresh = (att.head(l, h)[rows] * target[rows]).sum() / rows.sum()
+    assert share > 0.3 and fresh > 0.3

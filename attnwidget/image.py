@@ -1,0 +1,151 @@
+"""Static PNG images of attention maps from Python, without a browser or matplotlib.
+
+The colours come from `attnwidget.colormaps`, the same tables and scales the views draw with, and
+the PNG is written with zlib (8-bit RGB, one filter byte per row).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .attention import HEAD_FUSIONS, Attention
+from .colormaps import COLORMAPS, DEFAULT_GAMMA, MASKED_RGB, SCALES, lut, scale_values
+
+__all__ = ["save_image", "image_array", "write_png"]
+
+# Smallest side in pixels a saved map is scaled up to (each cell a square of whole pixels).
+MIN_SIDE = 256
+MAX_CELL = 16
+GAP = 2  # pixels between heads in a grid
+
+
+def write_png(path: str | Path, rgb: np.ndarray) -> Path:
+    """Write an ``(height, width, 3)`` uint8 array as a PNG file."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or min(rgb.shape[:2]) < 1:
+        raise ValueError(f"write_png takes a (height, width, 3) uint8 array; got {rgb.dtype} {rgb.shape}")
+    h, w, _ = rgb.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
+    path = Path(path)
+    path.write_bytes(png)
+    return path
+
+
+def _colour(map_: np.ndarray, mask: np.ndarray, colormap: str, scale: str, gamma: float) -> np.ndarray:
+    """``(Q, K, 3)`` colours of one map: visible cells through the scale and table, masked cells grey."""
+    values = np.where(mask, map_, np.nan)
+    t = scale_values(values, scale, gamma=gamma)
+    idx = np.floor(t * 255 + 0.5).astype(int)  # Math.round(scale(v) * 255) in the views
+    rgb = lut(colormap)[idx]
+    rgb[~mask] = MASKED_RGB
+    return rgb
+
+
+def image_array(
+    att: Attention,
+    layer: int | None = None,
+    head: Any = None,
+    *,
+    fusion: str = "mean",
+    colormap: str = "viridis",
+    scale: str = "log",
+    gamma: float = DEFAULT_GAMMA,
+    cell: int | None = None,
+) -> np.ndarray:
+    """The ``(height, width, 3)`` uint8 image `save_image` writes (see there for the parameters)."""
+    if not isinstance(att, Attention):
+        raise TypeError(f"save_image takes an aw.Attention; got {type(att).__name__}")
+    if colormap not in COLORMAPS:
+        raise ValueError(f"unknown colormap {colormap!r}; expected one of {', '.join(COLORMAPS)}")
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    if fusion not in HEAD_FUSIONS:
+        raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(HEAD_FUSIONS)}")
+    if layer is None:
+        if att.num_layers != 1:
+            raise ValueError(f"pass layer=: this attention holds layers {att.layer_ids}")
+        layer = att.layer_ids[0]
+    if layer not in att.layer_ids:
+        raise ValueError(f"layer {layer!r} is not held; this attention holds layers {att.layer_ids}")
+    if head is None:
+        maps = [att.fuse(fusion, layer=layer)]
+    elif isinstance(head, str) and head == "all":
+        maps = list(att.rows(layer, 0, att.n_query))
+    elif isinstance(head, (int, np.integer)) and not isinstance(head, bool):
+        if head not in att.head_ids:
+            raise ValueError(f"head {head!r} is not held; this attention holds heads {att.head_ids}")
+        maps = [att.head(layer, int(head))]
+    else:
+        raise ValueError(f"head must be a head number, None (heads fused) or 'all' (a grid); got {head!r}")
+    Q, K = att.n_query, att.n_key
+    if cell is None:
+        cell = int(min(MAX_CELL, max(1, -(-MIN_SIDE // max(Q, K)))))
+    if not isinstance(cell, (int, np.integer)) or cell < 1:
+        raise ValueError(f"cell must be a positive int (pixels per weight); got {cell!r}")
+    tiles = [np.repeat(np.repeat(_colour(m, att.mask, colormap, scale, gamma), cell, 0), cell, 1) for m in maps]
+    if len(tiles) == 1:
+        return tiles[0]
+    cols = int(np.ceil(np.sqrt(len(tiles))))
+    rows = int(np.ceil(len(tiles) / cols))
+    th, tw = tiles[0].shape[:2]
+    out = np.full((rows * th + (rows - 1) * GAP, cols * tw + (cols - 1) * GAP, 3), 255, np.uint8)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, cols)
+        out[r * (th + GAP) : r * (th + GAP) + th, c * (tw + GAP) : c * (tw + GAP) + tw] = tile
+    return out
+
+
+def save_image(
+    att: Attention,
+    path: str | Path,
+    layer: int | None = None,
+    head: Any = None,
+    *,
+    fusion: str = "mean",
+    colormap: str = "viridis",
+    scale: str = "log",
+    gamma: float = DEFAULT_GAMMA,
+    cell: int | None = None,
+) -> Path:
+    """Save one attention map (or a grid of every head) as a PNG, coloured as the views colour it.
+
+    Parameters
+    ----------
+    att : Attention
+    path : str or Path
+        The file to write.
+    layer : int, optional
+        A model layer number (required when `att` holds several layers).
+    head : int, None or "all"
+        One head; None for the heads fused with `fusion`; "all" for a grid of every held head, in
+        head order, left to right and top to bottom.
+    colormap, scale, gamma
+        As the views: colour maps "viridis", "cividis", "magma", "greys"; scales "log" (three
+        decades below the map's largest weight, the views' default), "linear", "power". Each map
+        is scaled to its own largest weight. Masked cells (a causal model's future) are grey.
+    cell : int, optional
+        Pixels per weight (default: enough for a side of at least 256 pixels, at most 16).
+
+    Returns
+    -------
+    Path
+        The written file. Rows are query tokens (top to bottom), columns key tokens.
+    """
+    return write_png(
+        path, image_array(att, layer, head, fusion=fusion, colormap=colormap, scale=scale, gamma=gamma, cell=cell)
+    )

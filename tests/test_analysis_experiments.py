@@ -1,0 +1,161 @@
+"""Analysis that runs the model: templates judged by outcome, languages, induction, memory checks."""
+
+import math
+
+import numpy as np
+import pytest
+from test_metrics import ref_entropy
+from tiny_models import words
+
+import attnwidget as aw
+from attnwidget import analysis as A
+from attnwidget import experiments as E
+
+
+def ref_logprob(model, ids, target_ids):
+    """log P(target | ids) by feeding the growing sequence one token at a time."""
+    import torch
+
+    total = 0.0
+    seq = list(ids)
+    for t in target_ids:
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([seq])).logits[0, -1].double()
+        total += float(logits[t] - torch.logsumexp(logits, 0))
+        seq.append(t)
+    return total
+
+
+def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
+    templates = {
+        "short": {"text": "w1 w2 w40 w41", "parts": {"question": "w40 w41"}},
+        "long": {"text": "w1 w2 w3 w4 w5 w6 w40 w41", "parts": {"question": "w40 w41", "lead": "w3 w4"}},
+        "bare": "w9 w8",
+    }
+    cmp = aw.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7 w8")
+    assert list(cmp.table["template"]) == ["short", "long", "bare"]
+    assert list(cmp.table["tokens"]) == [4, 8, 2]
+    target_ids = word_tokenizer(" w7 w8", add_special_tokens=False)["input_ids"]
+    refs = {}
+    for name in templates:
+        att = cmp.attentions[name]
+        refs[name] = ref_logprob(tiny_llama, att.token_ids, target_ids)
+        row = cmp.table.where(template=name)
+        assert row["logprob"][0] == pytest.approx(refs[name], abs=1e-4)
+        assert row["p_target"][0] == pytest.approx(math.exp(refs[name]), rel=1e-4)
+        import torch
+
+        out = tiny_llama.generate(
+            input_ids=torch.tensor([att.token_ids]),
+            do_sample=False,
+            max_new_tokens=8,
+            pad_token_id=word_tokenizer.pad_token_id,
+        )
+        assert cmp.answers[name] == word_tokenizer.decode(out[0, att.n_key :].tolist(), skip_special_tokens=True)
+        # One definition of entropy: the same number analyze and report give for this attention.
+        assert row["entropy"][0] == pytest.approx(A.analyze(att)["entropy"].mean(), rel=1e-6)
+        assert row["entropy"][0] == pytest.approx(A.report(att).summary["mean_entropy"], rel=1e-6)
+    assert cmp.best == max(refs, key=refs.get)
+    assert f"{cmp.best!r} gives ' w7 w8' the highest probability" in cmp.evidence
+    # What the answer read: the last token's share per part, sinks excluded.
+    for name in ("short", "long"):
+        seg = A.segment_attention(cmp.attentions[name], templates[name]["parts"], queries="last")
+        assert cmp.table.where(template=name)["read_question"][0] == pytest.approx(seg.content_shares()["question"])
+    assert np.isnan(cmp.table.where(template="short")["read_lead"][0])
+    assert np.isnan(cmp.table.where(template="bare")["read_question"][0])
+
+
+def test_compare_templates_without_target_names_no_winner(tiny_llama, word_tokenizer):
+    cmp = aw.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3", "b": "w4 w5 w6 w7"})
+    assert cmp.best is None and "no template is called better" in cmp.evidence
+    assert "logprob" not in cmp.table.columns and "best: none" in repr(cmp)
+    both = aw.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3"}, target=[" w5", " w6", " w5"])
+    ids = both.attentions["a"].token_ids
+    expected = math.log(sum(math.exp(ref_logprob(tiny_llama, ids, [i])) for i in (5, 6)))
+    assert both.table["logprob"][0] == pytest.approx(expected, abs=1e-4)  # any accepted answer, each once
+
+
+def test_compare_templates_errors(tiny_llama, word_tokenizer):
+    cases = [
+        ({}, {}, "non-empty dict"),
+        ({"x": {"prompt": "w1"}}, {}, "'text' or 'messages'"),
+        ({"x": "w1 w2"}, {"target": ""}, "target must be a non-empty str"),
+        ({"x": "w1 w2"}, {"target": [3]}, "target must be"),
+        ({"x": "w1 w2"}, {"max_new_tokens": 0}, "max_new_tokens must be an int >= 1"),
+        ({"x": {"text": "w1 w2", "parts": {"q": "w9"}}}, {}, "template 'x': part 'q'"),
+        ({"x": "w1 w2"}, {"parts": {"q": "w1"}, "hide": "all"}, "hide must be"),
+    ]
+    for templates, kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            aw.compare_templates(tiny_llama, word_tokenizer, templates, **kwargs)
+
+
+def test_compare_languages_normalises_and_warns_on_unknown_tokens(tiny_bert, bert_tokenizer):
+    texts = {"one": words(6), "two": words(9, start=3)}
+    cmp = aw.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=3)
+    assert len(cmp.table) == 2 * 3  # languages x layers
+    for lang in texts:
+        att = cmp.attentions[lang]
+        sinks = A.find_sinks(att)
+        keep = att.mask.copy()
+        keep[:, sinks] = False
+        for li, layer in enumerate(att.layer_ids):
+            maps = att.weights[li].astype(float)
+            maps = np.where(keep, maps, 0) / np.where(keep, maps, 0).sum(-1, keepdims=True)
+            fused = maps.mean(0)
+            received = [
+                np.mean([fused[i, j] for i in range(att.n_query) if keep[i, j]]) if keep[:, j].any() else 0
+                for j in range(att.n_key)
+            ]
+            best = sorted(range(att.n_key), key=lambda j: -received[j])[:3]
+            assert [p for _, p, _ in cmp.top_tokens[lang][li]] == best
+            row = cmp.table.where(language=lang, layer=layer)
+            assert row["entropy"][0] == pytest.approx(np.mean([ref_entropy(m, keep) for m in maps]), rel=1e-5)
+            assert row["normalized_entropy"][0] == pytest.approx(
+                np.mean([ref_entropy(m, keep, normalized=True) for m in maps]), rel=1e-5
+            )
+    summary = cmp.summary()
+    assert list(summary["tokens"]) == [8, 11]  # [CLS] + words + [SEP]
+    assert list(summary["characters"]) == [len(t) for t in texts.values()]
+    np.testing.assert_allclose(summary["chars_per_token"], [len(texts["one"]) / 8, len(texts["two"]) / 11])
+    np.testing.assert_allclose(summary["entropy_per_char"], summary["entropy"] / summary["characters"])
+    assert list(summary["unknown"]) == [0, 0]
+    with pytest.warns(UserWarning, match=r"unknown token '\[UNK\]' \(mixed: 3 of 7 tokens\)"):
+        mixed = aw.compare_languages(tiny_bert, bert_tokenizer, {"mixed": "w1 猫 w2 狗 鸟"})
+    assert mixed.unknown == {"mixed": 3}
+    with pytest.warns(DeprecationWarning, match="top= is deprecated; use top_k="):
+        old = aw.compare_languages(tiny_bert, bert_tokenizer, texts, top=3)
+    assert old.top_tokens == cmp.top_tokens
+    with pytest.raises(aw.AttentionError, match="top_k must be an int >= 1"):
+        aw.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=0)
+
+
+def test_induction_scores_check_memory_first(tiny_llama, word_tokenizer, monkeypatch):
+    monkeypatch.setattr(E, "_memory_budget", lambda: 1_000_000)
+    # 3 layers x 8 heads x 22^2 x 4 bytes = 46 KB fits; 3 x 8 x 122^2 x 4 = 1.4 MB does not.
+    with pytest.raises(
+        MemoryError, match=r"3 layers x 8 heads over 122 tokens: 1\.4 MiB .*1\.0 MiB.*pass layers=/heads="
+    ):
+        E.induction_scores(tiny_llama, word_tokenizer, length=60)
+    # Within the budget the check lets the call through (this word-level vocabulary then has no
+    # single-token lowercase words to repeat, which is the next check).
+    for kwargs in ({"length": 10}, {"length": 60, "layers": [0], "heads": [1]}):
+        with pytest.raises(ValueError, match="fewer than .* single-token words"):
+            E.induction_scores(tiny_llama, word_tokenizer, **kwargs)
+    with pytest.raises(ValueError, match=r"the model has 128: pass length <= 63"):
+        E.induction_scores(tiny_llama, word_tokenizer, length=100)
+    with pytest.raises(ValueError, match="length must be an int >= 4"):
+        E.induction_scores(tiny_llama, word_tokenizer, length=3)
+    with pytest.raises(MemoryError, match="template 'big'"):
+        aw.compare_templates(tiny_llama, word_tokenizer, {"big": " ".join(["w1"] * 1100)})
+
+
+def test_greedy_answer_and_logprob_helpers(tiny_llama, word_tokenizer):
+    ids = word_tokenizer("w1 w2 w3")["input_ids"]
+    assert E.answer_logprob(tiny_llama, word_tokenizer, "w1 w2 w3", " w4") == pytest.approx(
+        ref_logprob(tiny_llama, ids, [4]), abs=1e-4
+    )
+    answer = E.greedy_answer(tiny_llama, word_tokenizer, "w1 w2 w3", max_new_tokens=3)
+    assert isinstance(answer, str)
+    with pytest.raises(ValueError, match="prompt must be a non-empty str"):
+        E.greedy_answer(tiny_llama, word_tokenizer, "  ")
