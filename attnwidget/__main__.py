@@ -1,5 +1,5 @@
 """Command line: ``python -m attnwidget demo`` runs the bundled model on a prompt and writes a
-standalone HTML page with the four linked views and the analysis report."""
+standalone HTML page with the five linked views and the analysis report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`python -m attnwidget demo`: the page it writes holds the four linked views and the report."""
+"""`python -m attnwidget demo`: the page it writes holds the five linked views and the report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from attnwidget.__main__ import main
 
 
 @pytest.mark.slow
-def test_demo_writes_a_page_with_four_linked_views_and_the_report(tmp_path, capsys):
+def test_demo_writes_a_page_with_five_linked_views_and_the_report(tmp_path, capsys):
     out = tmp_path / "demo.html"
     assert main(["demo", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -21,7 +21,7 @@ def test_demo_writes_a_page_with_four_linked_views_and_the_report(tmp_path, caps
     state = json.loads(m.group(1))["state"]
     kinds = sorted(s["state"].get("_view_kind", "") for s in state.values())
     assert [k for k in kinds if k] == ["dashboard", "graph", "headgrid", "heatmap", "rollout", "tokentext"]
-    # One selection model shared by the four views.
+    # One selection model shared by the five views.
     refs = {s["state"]["selection"] for s in state.values() if s["state"].get("_view_kind") not in (None, "", "dashboard")}
     assert len(refs) == 1
     report = [s["state"]["text"] for s in state.values() if "text" in s["state"]]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import anywidget
+import numpy as np
 import traitlets as t
 
+from .. import metrics
 from ..attention import Attention
 from .base import AttentionView, check_attention
 from .export import ipython_display
@@ -18,6 +20,13 @@ from .selection import Selection
 from .tokentext import TokenText
 
 __all__ = ["Dashboard", "link", "show"]
+
+# Up to this many tokens show() tints the head grid by a metric and badges head roles: a few passes
+# over every map, cheap at this length; past it the grid is drawn plain and aw.HeadGrid(att, tint=...)
+# takes any metric.
+HINT_MAX_TOKENS = 512
+# A role badge needs this share of the head's attention on the role's pattern, on this text.
+ROLE_SHARE = {"sink": 0.8, "prev": 0.5, "ind": 0.3}
 
 # Above this many tokens show() leaves the graph out: thousands of nodes on one line cannot be
 # read, and its maps are not pooled. AttentionGraph(att) still draws one on request.
@@ -101,6 +110,28 @@ class Dashboard(anywidget.AnyWidget):
         return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph, self.tokentext) if v is not None]
 
 
+def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """Per-head values and role badges for the head grid of `show`, from the attention itself.
+
+    Returns ``({"entropy (nats)": ..., "sink mass": ...}, labels)``: `metrics.entropy` and
+    `metrics.sink_mass` per (layer, head), and a badge per head naming the patterns that take at
+    least `ROLE_SHARE` of its attention on this text: ``sink`` (the first token),
+    ``prev`` (the previous token), ``ind`` (the induction target, only when the text repeats
+    tokens and carries token ids). Badges describe where a head looks on this input, not a causal
+    test of what it does (``aw.head_roles`` runs the model for that).
+    """
+    tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
+             "sink mass": np.asarray(metrics.sink_mass(att), np.float32)}
+    shares = {"sink": tints["sink mass"], "prev": np.asarray(metrics.pattern_match(att, "previous_token"))}
+    ids = att.token_ids
+    if ids is not None and len(set(ids)) < len(ids) and att.n_query == att.n_key:
+        shares["ind"] = np.asarray(metrics.pattern_match(att, "induction"))
+    L, H = tints["sink mass"].shape
+    labels = [[" ".join(k for k, v in shares.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)]
+              for li in range(L)]
+    return tints, labels
+
+
 def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
          **options: Any) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
@@ -139,7 +170,11 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")
     heatmap = AttentionHeatmap(att, layer=layer, head=head, **options)
     sel = heatmap.selection
-    grid = HeadGrid(att, selection=sel, **options)
+    if att.n_key <= HINT_MAX_TOKENS:
+        tints, labels = head_hints(att)
+        grid = HeadGrid(att, selection=sel, tints=tints, tint_label="entropy (nats)", labels=labels, **options)
+    else:
+        grid = HeadGrid(att, selection=sel, **options)
     ids = att.layer_ids
     # Rollout composes consecutive layers of square attention; other extractions show three views.
     composable = att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids)))

@@ -249,6 +249,24 @@
     el.appendChild(box);
   }
 
+  // A line in place of a widget this host does not draw. It goes away if html-manager (online)
+  // draws the widget beside it.
+  function offlineNote(doc, script, spec) {
+    const what = spec ? `${spec.model_module || "widget"} ${(spec.model_name || "").replace(/Model$/, "")}`.trim() : "A widget";
+    const note = doc.createElement("div");
+    note.className = "attnwidget-offline-note aw-offline";
+    note.style.cssText = "font:13px/1.4 system-ui,sans-serif;padding:8px 10px;border:1px dashed #8c959f;border-radius:6px;color:#57606a;margin:4px 0";
+    note.textContent = `${what}: not drawn in this page. It is a widget of another library, drawn by ` +
+      "@jupyter-widgets/html-manager, which loads from the network; open the page online or run the notebook to see it.";
+    script.after(note);
+    const parent = script.parentElement;
+    if (!parent || typeof MutationObserver === "undefined") return;
+    const drawn = () => [...parent.children].some((c) => c !== note && c !== script && c.tagName !== "SCRIPT" &&
+      (c.classList.contains("jupyter-widgets") || c.querySelector?.(".jupyter-widgets, .widget-box, .widget-container")));
+    const watch = new MutationObserver(() => { if (drawn()) { note.remove(); watch.disconnect(); } });
+    watch.observe(parent, { childList: true, subtree: true });
+  }
+
   // Renders every view the page asks for. Returns a promise that settles when all have drawn
   // (document.documentElement gets data-attnwidget-ready then, for scripts waiting on it).
   async function boot(doc) {
@@ -271,7 +289,12 @@
         } catch (err) {
           continue;
         }
-        if (!registry.isAnywidget(id)) continue; // other widget libraries: html-manager's job
+        if (!registry.isAnywidget(id)) {
+          // Other widget libraries are html-manager's job, which an offline page cannot load: say
+          // what the cell holds instead of leaving it empty, until html-manager draws it.
+          offlineNote(doc, script, registry.models.get(id)?.spec);
+          continue;
+        }
         script.type = CLAIMED;
         const el = doc.createElement("div");
         el.className = "attnwidget-export-view";

@@ -36,6 +36,15 @@ def _pool_keys(m: np.ndarray, factor: int) -> np.ndarray:
     return padded.reshape(*lead, tk, factor).max(axis=-1)
 
 
+def _check_tint(name: str, tint: Any, L: int, H: int) -> np.ndarray:
+    tint = V.array(name, tint, finite=False).astype(np.float32)
+    if tint.shape != (L, H):
+        raise ValueError(f"{name} must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
+    if not np.all(np.isfinite(tint)):
+        raise ValueError(f"{name} holds NaN or infinity; give one finite value per head")
+    return tint
+
+
 class HeadGrid(AttentionView):
     """Small multiples of every layer and head, like a model overview.
 
@@ -50,7 +59,11 @@ class HeadGrid(AttentionView):
     tint : array-like (layers, heads), optional
         A per-head value (a metric, e.g. entropy) shown as a coloured bar under each thumbnail.
     tint_label : str
-        What `tint` measures, for the legend and tooltips.
+        What `tint` measures, for the legend and tooltips; with `tints`, which of them is shown
+        (a menu in the view switches, "" shows none).
+    tints : dict of str to array-like (layers, heads), optional
+        Several per-head values the reader can switch between (``aw.show`` gives entropy and sink
+        mass).
     labels : 2-D list of str (layers, heads), optional
         A short text per head (e.g. a head role), shown in the thumbnail's corner and tooltip.
     order : {"model", "tint"}
@@ -83,8 +96,10 @@ class HeadGrid(AttentionView):
     _sampled_rows = t.Int(0).tag(sync=True)
     _tint = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _labels = t.List(t.List(t.Unicode())).tag(sync=True)
+    # Named per-head values the view's tint menu switches between (`tint_label` names the shown one).
+    _tints = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, *, tint: Any = None, tint_label: str = "", labels: Any = None,
+    def __init__(self, att: Attention, *, tint: Any = None, tint_label: str = "", tints: Any = None, labels: Any = None,
                  order: str = "model", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                  selection: Selection | None = None, **kwargs: Any):
@@ -92,13 +107,17 @@ class HeadGrid(AttentionView):
                          tint_label=tint_label, **kwargs)
         L, H, Q, K = self.attention.shape
         self._max_bytes = positive_int("max_bytes", max_bytes)
+        if tints is not None:
+            if not isinstance(tints, dict) or not tints or not all(isinstance(k, str) and k for k in tints):
+                raise TypeError("tints must be a non-empty dict of name -> (layers, heads) array")
+            checked = {k: _check_tint(f"tints[{k!r}]", v, L, H) for k, v in tints.items()}
+            self._tints = {k: array_payload(v, "float32") for k, v in checked.items()}
+            if tint is None and tint_label not in ("", *checked):
+                raise ValueError(f"tint_label {tint_label!r} is not one of tints {sorted(checked)} (or '' for none)")
+            if tint is None and tint_label:
+                tint = checked[tint_label]
         if tint is not None:
-            tint = V.array("tint", tint, finite=False).astype(np.float32)
-            if tint.shape != (L, H):
-                raise ValueError(f"tint must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
-            if not np.all(np.isfinite(tint)):
-                raise ValueError("tint holds NaN or infinity; give one finite value per head")
-            self._tint = array_payload(tint, "float32")
+            self._tint = array_payload(_check_tint("tint", tint, L, H), "float32")
         if labels is not None:
             rows = [[str(x) for x in row] for row in labels]
             if len(rows) != L or any(len(r) != H for r in rows):

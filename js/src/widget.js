@@ -4,11 +4,11 @@ import headgrid from "./views/headgrid.js";
 import rollout from "./views/rollout.js";
 import graph from "./views/graph.js";
 import dashboard from "./views/dashboard.js";
-import tokentext from "./views/tokentext.js";
 import diff from "./views/diff.js";
 import neuron from "./views/neuron.js";
+import tokentext from "./views/tokentext.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, tokentext, diff, neuron };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

@@ -83,3 +83,31 @@ def test_nbconvert_quickstart_keeps_linked_views(page, tmp_path, artifacts):
     pg.screenshot(path=str(artifacts / "nbconvert-quickstart.png"), full_page=True)
     assert only_nbconvert_cdn(page.blocked), page.blocked
     assert page.errors == []
+
+
+def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
+    """A bqplot chart in an offline page is drawn by nobody: the page says so in its cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
+        "a, b, sel = linked_pair()\na",
+        "import bqplot\nbqplot.Figure(marks=[bqplot.Lines(x=[0, 1], y=[0, 1], scales={'x': bqplot.LinearScale(), "
+        "'y': bqplot.LinearScale()})])",
+    )]
+    path = tmp_path / "other.ipynb"
+    nbformat.write(nb, path)
+    html = nbconvert_html(path)
+    pg = page.page
+    pg.goto(html.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    assert pg.locator(".tiny-tokens").count() == 1
+    notes = pg.locator(".attnwidget-offline-note")
+    assert notes.count() == 1
+    text = notes.first.inner_text()
+    assert text.startswith("bqplot Figure: not drawn in this page") and "html-manager" in text
+    # In the chart's own output cell, not somewhere else on the page.
+    cells = pg.locator(".jp-Cell")
+    assert cells.nth(1).locator(".attnwidget-offline-note").count() == 1
+    cells.nth(1).screenshot(path=str(artifacts / "nbconvert-offline-note.png"))
+    assert only_nbconvert_cdn(page.blocked), page.blocked

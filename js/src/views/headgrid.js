@@ -4,7 +4,7 @@ import { payloadCache } from "../lib/store.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
+  h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
   whenSized,
 } from "./common.js";
@@ -34,6 +34,11 @@ export default async function render({ model, el, host, signal, embedded = false
   const name = model.get("_llm_name");
   ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
+  const tintNames = Object.keys(model.get("_tints") ?? {});
+  const tintSel = tintNames.length
+    ? select("tint", [...tintNames.map((k) => [k, k]), ["", "none"]], model.get("tint_label"), (v) => setTrait(model, "tint_label", v), signal)
+    : null;
+  if (tintSel) { tintSel.node.title = "colour bar under each head"; ui.controls.append(tintSel.node); }
   pngButton(ui.controls, "attention-heads.png", () => drawExport(), signal);
 
   // Token strip.
@@ -96,7 +101,13 @@ export default async function render({ model, el, host, signal, embedded = false
       }
       blockVis[r * tk + c] = any;
     }
-    tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
+    // Several named tints (aw.show gives entropy and sink mass): the menu's choice, or none.
+    const tints = model.get("_tints") ?? {};
+    if (Object.keys(tints).length) {
+      const chosen = tints[model.get("tint_label")];
+      tint = chosen ? decode(chosen).values : null;
+    } else tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
+    if (tintSel) tintSel.input.value = model.get("tint_label");
     const grouped = gqa && model.get("order") !== "tint";
     rowH = THUMB + (tint ? 4 : 0);
     const xs = (order) => {
@@ -139,7 +150,14 @@ export default async function render({ model, el, host, signal, embedded = false
           style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer;outline:1px solid var(--aw-border)`,
           title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${model.get("tint_label") || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
         });
-        if (labels.length && labels[li][hi]) cell.append(h("div", { style: "position:absolute;left:1px;top:0;font-size:8px;color:#fff;text-shadow:0 0 2px #000;pointer-events:none;white-space:nowrap;overflow:hidden;max-width:100%", text: labels[li][hi] }));
+        if (labels.length && labels[li][hi]) {
+          // Role badges: one chip per word, coloured by role (other labels in the page's text colour).
+          const chips = h("div", { class: "aw-badges", style: "position:absolute;left:1px;top:1px;display:flex;flex-wrap:wrap;gap:1px;pointer-events:none;max-width:100%" });
+          for (const word of labels[li][hi].split(/\s+/).filter(Boolean)) {
+            chips.append(h("span", { class: `aw-badge aw-badge-${word}`, text: word }));
+          }
+          cell.append(chips);
+        }
         if (tint) cell.append(h("div", { class: "aw-tint", style: `position:absolute;left:0;bottom:0;width:100%;height:4px`, "data-tint": String(tint[li * heads.length + hi]) }));
         box.append(cell);
         cells.push({ cell, li, hi, x, y });
@@ -311,6 +329,10 @@ export default async function render({ model, el, host, signal, embedded = false
         "so a long input's overview stays quick; the heatmap shows any head in full");
     } else if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
     if (tint) notes.push(`bar under each head: ${model.get("tint_label") || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
+    if (labels.some((row) => row.some(Boolean))) {
+      notes.push("badges: where a head looks on this text — sink (first token), prev (previous token), ind (induction " +
+        "target) — when that pattern takes most of its attention; aw.head_roles tests heads on the model");
+    }
     drawLegend(ui.legend, scale, model.get("colormap"), notes);
   }
 
@@ -347,7 +369,7 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
   for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, whenDecoded(paint));
-  for (const name of ["_thumbs", "order", "_tint"]) model.on(`change:${name}`, whenDecoded(build));
+  for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
   await coded.ready(THUMBS);
   build();
   onHover();

@@ -104,7 +104,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const sampleEvery = Math.max(1, Math.floor(nKey / 2000));
   for (let j = 0; j < nKey; j += sampleEvery) longest = Math.max(longest, Math.min(14, displayToken(tokens[j]).length));
   const textPx = longest * font * 0.62;
-  const LABEL_W = Math.round(Math.max(48, Math.min(100, textPx + 10)));
+  const LABEL_W = Math.round(Math.max(58, Math.min(100, textPx + 10)));
   const TOP_H = Math.round(Math.max(30, Math.min(76, textPx + 6)));
   const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 - LABEL_W - 4 : 520;
   // In a dashboard the map stays small enough that the views below it start on a laptop screen.
@@ -121,7 +121,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const overlay = h("canvas", { class: "aw-overlay", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
-  const axisNote = h("div", { class: "aw-muted", style: `margin-left:${LABEL_W + 2}px;width:${px}px;text-align:center;margin-top:2px`, text: "key (attended to) → · scroll to zoom, drag to pan" });
+  const axisNote = h("div", { class: "aw-muted", style: `margin-left:${LABEL_W + 2}px;min-width:${px}px;margin-top:2px`, text: "key (attended to) →  ·  scroll to zoom, drag to pan" });
   const corner = h("div", { class: "aw-muted", style: "display:flex;flex-direction:column;align-items:flex-end;justify-content:flex-end;padding:0 4px 2px 0;text-align:right;line-height:1.2;font-size:11px;overflow:hidden" },
     h("span", { text: "key →" }), h("span", { text: "query ↓" }));
   grid.append(corner, topLabels, leftLabels, stage);

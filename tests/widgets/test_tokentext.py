@@ -1,0 +1,71 @@
+"""TokenText and the head hints of show(): state, checks, and badges against independent counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from widget_data import decode, over_the_wire
+
+import attnwidget as aw
+
+
+def sink_attention(n: int = 10, seed: int = 0) -> aw.Attention:
+    """Causal maps: layer 0 puts ~0.9 on the first token, layer 1 ~0.9 on the previous token."""
+    rng = np.random.default_rng(seed)
+    w = rng.random((2, 3, n, n)) * 0.01
+    idx = np.arange(n)
+    w[0, :, :, 0] += 1.0
+    w[1, :, idx[1:], idx[:-1]] += 1.0
+    w[1, :, 0, 0] += 1.0
+    w = np.tril(w)
+    w /= w.sum(-1, keepdims=True)
+    return aw.Attention(w, [f"t{i}" for i in range(n)])
+
+
+def test_tokentext_state_crosses_and_direction_is_checked():
+    att = sink_attention()
+    text = aw.TokenText(att, direction="receives", layer=1, head=2)
+    state = over_the_wire(text)
+    assert state["_view_kind"] == "tokentext" and state["direction"] == "receives"
+    assert "1/2" in text.held_maps
+    np.testing.assert_allclose(decode(state["_maps"])[0], att.head(1, 2), atol=1e-3)
+    with pytest.raises(Exception, match="direction"):
+        aw.TokenText(att, direction="sideways")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        aw.TokenText(att, threshold=0.2)
+
+
+def test_show_puts_token_text_first_on_the_shared_selection():
+    dash = aw.show(sink_attention())
+    assert dash.tokentext is not None and dash.tokentext.selection is dash.selection
+    assert dash.get_state()["tokentext"] == f"anywidget:{dash.tokentext.model_id}"
+
+
+def test_show_tints_heads_by_metrics_and_badges_their_patterns():
+    att = sink_attention()
+    grid = aw.show(att).headgrid
+    assert grid.tint_label == "entropy (nats)"
+    tints = {k: decode(v) for k, v in grid._tints.items()}
+    np.testing.assert_allclose(tints["entropy (nats)"], aw.metrics.entropy(att), rtol=1e-6)
+    np.testing.assert_allclose(tints["sink mass"], aw.metrics.sink_mass(att), rtol=1e-6)
+    # Independent count: share of each row (from row 1) on key 0 and on key i-1.
+    w = att.weights
+    first = w[:, :, 1:, 0].mean(-1)
+    prev = np.stack([w[:, :, i, i - 1] for i in range(1, w.shape[-1])], -1).mean(-1)
+    for li in range(2):
+        for hi in range(3):
+            badges = grid._labels[li][hi].split()
+            assert ("sink" in badges) == (first[li, hi] >= 0.8)
+            assert ("prev" in badges) == (prev[li, hi] >= 0.5)
+    assert all(grid._labels[0][h] == "sink" for h in range(3))
+    assert all(grid._labels[1][h] == "prev" for h in range(3))
+
+
+def test_headgrid_tints_are_checked():
+    att = sink_attention()
+    with pytest.raises(ValueError, match=r"tints\['a'\] must have shape"):
+        aw.HeadGrid(att, tints={"a": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="tint_label 'b' is not one of tints"):
+        aw.HeadGrid(att, tints={"a": np.zeros((2, 3))}, tint_label="b")
+    with pytest.raises(TypeError, match="tints must be a non-empty dict"):
+        aw.HeadGrid(att, tints={})
