@@ -120,6 +120,9 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     tokens and carries token ids). Badges describe where a head looks on this input, not a causal
     test of what it does (``aw.head_roles`` runs the model for that).
     """
+    if att.n_key < 2:  # one token: no later token to measure a sink from, no neighbour, no badge
+        return ({"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
+                [[""] * att.num_heads for _ in range(att.num_layers)])
     tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
              "sink mass": np.asarray(metrics.sink_mass(att), np.float32)}
     shares = {"sink": tints["sink mass"], "prev": np.asarray(metrics.pattern_match(att, "previous_token"))}
