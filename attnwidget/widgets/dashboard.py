@@ -149,7 +149,8 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         Edge threshold of the graph.
     **options
         Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
-        ``hide``.
+        ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
+        codes within 2.8%; ``"exact"``: float16).
 
     Returns
     -------
@@ -166,7 +167,7 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     matrices. At 4096 tokens a saved page is a few MB.
     """
     att = check_attention(att, "show")
-    allowed = {"scale", "gamma", "colormap", "hide"}
+    allowed = {"scale", "gamma", "colormap", "hide", "precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")

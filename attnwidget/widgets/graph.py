@@ -14,7 +14,6 @@ from .selection import Selection
 __all__ = ["AttentionGraph", "ARRANGEMENTS"]
 
 ARRANGEMENTS = ("arc", "force")
-DEFAULT_MAX_BYTES = 2**20
 
 
 class AttentionGraph(MapView):
@@ -34,8 +33,10 @@ class AttentionGraph(MapView):
         Initial selection (see `AttentionHeatmap`).
     scale, gamma, colormap, hide
         Colour-scale and hiding options, as for `AttentionHeatmap`.
-    max_bytes : int
-        Budget for the float16 maps held in the widget state (the selected one is always held).
+    max_bytes : int, optional
+        Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
+    precision : {"coded", "exact"}
+        How maps cross (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection.
     """
@@ -46,7 +47,7 @@ class AttentionGraph(MapView):
 
     def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
                  selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          threshold=threshold, arrangement=arrangement, **kwargs)
