@@ -6,6 +6,7 @@ import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
   whenSized,
+  onThemeChange,
 } from "./common.js";
 import { visibility } from "../lib/maps.js";
 
@@ -339,6 +340,7 @@ export default async function render({ model, el, host, signal, embedded = false
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
   for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, paint);
   for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, build);
+  onThemeChange(build, signal);
   build();
   onHover();
   return () => el.replaceChildren();

@@ -14,6 +14,7 @@ import {
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
   legendTextWidth, paintLegendText, wireTokens, stepControl, theme, sinkBox, sinkLine,
   whenSized,
+  onThemeChange,
 } from "./common.js";
 import { sinkOfMap } from "../lib/sink.js";
 
@@ -475,6 +476,7 @@ export default async function render({ model, el, host, signal, embedded = false
   sel.on(["hovered_token", "pinned_token"], onHover);
   for (const name of ["_maps", "scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });
+  onThemeChange(prepare, signal);
   prepare();
   onHover();
   return () => el.replaceChildren();

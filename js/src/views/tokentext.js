@@ -9,6 +9,7 @@ import { mapCache, mapKey, missingMapText } from "./heatmap.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
   exactToken, wireTokens, theme, whenSized,
+  onThemeChange,
 } from "./common.js";
 
 export default async function render({ model, el, host, signal }) {
@@ -138,6 +139,7 @@ export default async function render({ model, el, host, signal }) {
   sel.on(["hovered_token", "pinned_token"], onHover);
   for (const name of ["_maps", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, prepare);
   model.on("change:direction", tint);
+  onThemeChange(tint, signal);
   prepare();
   onHover();
   return () => el.replaceChildren();
