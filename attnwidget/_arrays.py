@@ -12,12 +12,21 @@ arguments from users are checked in `_validate` before they get here.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-__all__ = ["FUSIONS", "causal_mask", "infer_mask", "hidden_keys_mask", "renormalize", "hide_keys",
-           "fuse_heads", "max_pool", "pooled_rows"]
+__all__ = [
+    "FUSIONS",
+    "causal_mask",
+    "infer_mask",
+    "hidden_keys_mask",
+    "renormalize",
+    "hide_keys",
+    "fuse_heads",
+    "max_pool",
+    "pooled_rows",
+]
 
 FUSIONS = ("mean", "max", "min")
 
@@ -92,8 +101,7 @@ def max_pool(maps: np.ndarray, factor: int) -> np.ndarray:
     return padded.reshape(*lead, tq, factor, tk, factor).max(axis=(-3, -1))
 
 
-def pooled_rows(rows: Callable[[int, int], np.ndarray], n_query: int, factor: int,
-                block_rows: int = 256) -> np.ndarray:
+def pooled_rows(rows: Callable[[int, int], np.ndarray], n_query: int, factor: int, block_rows: int = 256) -> np.ndarray:
     """Max-pool a map by `factor`, fetching ``rows(start, stop) -> (..., stop - start, K)`` a block
     at a time (a multiple of `factor` rows, about `block_rows`), so the whole map is never held."""
     if factor == 1:

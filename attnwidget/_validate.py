@@ -29,15 +29,32 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
-    "ArgumentTypeError", "AttentionError", "AttentionIndexError", "show", "integer", "number", "fraction", "boolean", "choice", "text", "int_list", "positions",
-    "tokens", "array", "bool_mask", "probabilities", "json_value", "renamed",
+    "ArgumentTypeError",
+    "AttentionError",
+    "AttentionIndexError",
+    "show",
+    "integer",
+    "number",
+    "fraction",
+    "boolean",
+    "choice",
+    "text",
+    "int_list",
+    "positions",
+    "tokens",
+    "array",
+    "bool_mask",
+    "probabilities",
+    "json_value",
+    "renamed",
 ]
 
 # Row sums of attention computed in fp16/bf16 and stored as float32 drift by up to ~1e-3.
@@ -83,11 +100,13 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
     return value
 
 
-def number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-           finite: bool = True) -> float:
+def number(name: str, value: Any, *, low: float | None = None, high: float | None = None, finite: bool = True) -> float:
     """A real number (bools and strings refused), finite unless told, in ``[low, high]``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)) \
-            or isinstance(value, np.complexfloating):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (numbers.Real, np.number))
+        or isinstance(value, np.complexfloating)
+    ):
         raise _type_error(name, value, "a number")
     value = float(value)
     if finite and not math.isfinite(value):
@@ -129,7 +148,8 @@ def text(name: str, value: Any, *, optional: bool = False) -> str | None:
     except UnicodeEncodeError as e:
         raise AttentionError(
             f"{name} holds a character that is not valid text ({value[e.start]!r} at index {e.start}, "
-            "a lone surrogate); expected a str that encodes to UTF-8") from None
+            "a lone surrogate); expected a str that encodes to UTF-8"
+        ) from None
     return value
 
 
@@ -146,8 +166,15 @@ def _sequence(name: str, value: Any, what: str) -> list:
     return list(value)
 
 
-def int_list(name: str, value: Any, *, low: int | None = None, high: int | None = None,
-             unique: bool = True, nonempty: bool = False) -> list[int]:
+def int_list(
+    name: str,
+    value: Any,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    unique: bool = True,
+    nonempty: bool = False,
+) -> list[int]:
     """A list of ints in ``[low, high]``, without duplicates when `unique`."""
     items = _sequence(name, value, "ints")
     fast = _int_array(items)
@@ -158,17 +185,17 @@ def int_list(name: str, value: Any, *, low: int | None = None, high: int | None 
         if not bad.any():
             out = fast.tolist()
             if unique and np.unique(fast).size != fast.size:
-                dup = sorted({i for i, c in zip(*np.unique(fast, return_counts=True)) if c > 1})
-                raise AttentionError(f"{name} must not repeat an entry; {[int(i) for i in dup]} appear more "
-                                     f"than once in {show(value)}")
+                dup = sorted({i for i, c in zip(*np.unique(fast, return_counts=True), strict=True) if c > 1})
+                raise AttentionError(
+                    f"{name} must not repeat an entry; {[int(i) for i in dup]} appear more than once in {show(value)}"
+                )
             if nonempty and not out:
                 raise AttentionError(f"{name} must hold at least one entry; got {show(value)}")
             return out
     out = []
     for item in items:
         if not _is_int(item):
-            raise ArgumentTypeError(f"{name} must be a list of ints; got {show(value)} "
-                                    f"(item {show(item)})")
+            raise ArgumentTypeError(f"{name} must be a list of ints; got {show(value)} (item {show(item)})")
         item = int(item)
         if (low is not None and item < low) or (high is not None and item > high):
             raise AttentionError(f"{name} must hold {_range('ints', low, high)}; got {item} in {show(value)}")
@@ -199,8 +226,9 @@ def positions(name: str, value: Any, n: int) -> list[int]:
     items = int_list(name, value, unique=False)
     for i in items:
         if not 0 <= i < n:
-            raise AttentionIndexError(f"{name}: token position {i} is out of range for {n} tokens "
-                                      f"(expected positions in [0, {n}))")
+            raise AttentionIndexError(
+                f"{name}: token position {i} is out of range for {n} tokens (expected positions in [0, {n}))"
+            )
     return sorted(set(items))
 
 
@@ -209,7 +237,8 @@ def tokens(name: str, value: Any, *, n: int | None = None) -> list[str]:
     if isinstance(value, str):
         raise ArgumentTypeError(
             f"{name} must be a list of str, one per token; got the single str {show(value)} "
-            f"(pass list({name}) to make each character a token)")
+            f"(pass list({name}) to make each character a token)"
+        )
     items = _sequence(name, value, "str")
     for i, t in enumerate(items):
         if not isinstance(t, str):
@@ -219,8 +248,15 @@ def tokens(name: str, value: Any, *, n: int | None = None) -> list[str]:
     return items
 
 
-def array(name: str, value: Any, *, ndim: int | None = None, min_ndim: int | None = None,
-          floating: bool = True, finite: bool = True) -> np.ndarray:
+def array(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    floating: bool = True,
+    finite: bool = True,
+) -> np.ndarray:
     """A numpy array (torch tensors converted) of the given rank, floating and finite unless told."""
     if value is None or isinstance(value, (str, bytes, dict, set)):
         raise _type_error(name, value, "an array")
@@ -257,7 +293,8 @@ def bool_mask(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np
         if not (np.issubdtype(m.dtype, np.number) and np.all((m == 0) | (m == 1))):
             raise AttentionError(
                 f"{name} must be boolean (True where the key is visible) or hold only 0 and 1; "
-                f"got dtype {m.dtype} with other values")
+                f"got dtype {m.dtype} with other values"
+            )
         m = m.astype(bool)
     if shape is not None and m.shape != tuple(shape):
         raise AttentionError(f"{name} must have shape {tuple(shape)}; got {m.shape}")
@@ -271,11 +308,13 @@ def probabilities(name: str, a: np.ndarray, mask: np.ndarray, *, atol: float = R
     if lo < -1e-6 or hi > 1 + 1e-4:
         raise AttentionError(
             f"{name} must hold probabilities in [0, 1]; got range [{lo:.4g}, {hi:.4g}] "
-            "(scores before softmax? pass probabilities=False to measure them anyway)")
+            "(scores before softmax? pass probabilities=False to measure them anyway)"
+        )
     if not mask.all() and np.any(np.where(mask, 0, a) > 1e-4):
         raise AttentionError(
             f"{name} puts weight on keys the mask hides (future tokens or padding); pass the mask "
-            "the weights were computed with")
+            "the weights were computed with"
+        )
     live = mask.any(axis=-1)
     sums = np.where(mask, a, 0).sum(axis=-1, dtype=np.float64)[..., live]
     if sums.size:
@@ -285,7 +324,8 @@ def probabilities(name: str, a: np.ndarray, mask: np.ndarray, *, atol: float = R
             raise AttentionError(
                 f"{name} rows must sum to 1 over visible keys; a row sums to {sums[idx]:.4g} "
                 f"(at index {tuple(int(i) for i in idx)}). Pass probabilities=False for maps that "
-                "are not distributions")
+                "are not distributions"
+            )
 
 
 def json_value(name: str, value: Any, _path: str = "") -> Any:
@@ -309,15 +349,15 @@ def json_value(name: str, value: Any, _path: str = "") -> Any:
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise ArgumentTypeError(
-                    f"{where} keys must be str (they are saved as JSON); got key {show(k)}")
+                raise ArgumentTypeError(f"{where} keys must be str (they are saved as JSON); got key {show(k)}")
             out[k] = json_value(name, v, f"{_path}[{k!r}]")
         return out
     if isinstance(value, (list, tuple)):
         return [json_value(name, v, f"{_path}[{i}]") for i, v in enumerate(value)]
     raise ArgumentTypeError(
         f"{where} must hold only str, numbers, bools, None, lists and dicts with str keys (it is saved "
-        f"as JSON); got {show(value)}")
+        f"as JSON); got {show(value)}"
+    )
 
 
 def renamed(old: str, new: str, old_value: Any, new_value: Any, default: Any, where: str) -> Any:

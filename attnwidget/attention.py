@@ -15,14 +15,14 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import _validate as V
-from ._arrays import (FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_mask, max_pool, pooled_rows,
-                      renormalize)
+from ._arrays import FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_mask, max_pool, pooled_rows, renormalize
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
 __all__ = ["Attention", "AttentionError", "QKSource", "HEAD_FUSIONS", "FORMAT_VERSION", "max_pool", "renormalize",
@@ -129,7 +129,7 @@ class _Meta(dict):
             self[key] = default
         return self[key]
 
-    def __ior__(self, other: Any) -> "_Meta":
+    def __ior__(self, other: Any) -> _Meta:  # type: ignore[override,misc]
         self.update(other)
         return self
 
@@ -144,7 +144,7 @@ class _HiddenKeys:
         self.source, self.keep = source, keep
         self.shape = tuple(source.shape)
 
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "_HiddenKeys":
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> _HiddenKeys:
         return _HiddenKeys(self.source.subset(layer_idx, head_idx), self.keep)
 
     def empty(self, shape: Sequence[int]) -> np.ndarray:
@@ -215,7 +215,7 @@ class Attention:
         validate = V.boolean("validate", validate)
         self._source = _source
         if _source is not None:
-            self._weights = None
+            self._weights: Any = None  # float32 (layers, heads, n_query, n_key) once held
             shape = tuple(_source.shape)
         else:
             w = _stack_layers(weights)
@@ -316,7 +316,7 @@ class Attention:
 
     @classmethod
     def from_hf(cls, attentions: Sequence[Any], tokens: Sequence[str], *, batch_index: int = 0,
-                mask: Any = None, **kwargs) -> "Attention":
+                mask: Any = None, **kwargs) -> Attention:
         """From the ``attentions`` tuple of a Hugging Face model output, for one batch element.
 
         Padding must be removed by the caller through `mask` or by slicing tokens; weights are
@@ -341,7 +341,7 @@ class Attention:
         return cls(np.stack([a[batch_index] for a in layers]), tokens, mask, **kwargs)
 
     @classmethod
-    def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> "Attention":
+    def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> Attention:
         """From a TransformerLens ``ActivationCache`` (or any mapping with ``blocks.{l}.attn.hook_pattern``
         tensors); see `attnwidget.interop.from_transformer_lens` for the arguments."""
         from .interop import from_transformer_lens
@@ -431,7 +431,7 @@ class Attention:
             self._weights = self.materialize(max_bytes=_memory_budget())._weights
         return self._weights
 
-    def materialize(self, max_bytes: int = DEFAULT_MAX_BYTES) -> "Attention":
+    def materialize(self, max_bytes: int = DEFAULT_MAX_BYTES) -> Attention:
         """A materialised copy (itself when already materialised).
 
         Raises
@@ -575,24 +575,24 @@ class Attention:
         fusion = V.choice("fusion", fusion, HEAD_FUSIONS)
         if layer is not None:
             return fuse_heads(self.layer(layer), fusion, self.mask)
-        return np.stack([fuse_heads(self.layer(l), fusion, self.mask) for l in self.layer_ids])
+        return np.stack([fuse_heads(self.layer(lid), fusion, self.mask) for lid in self.layer_ids])
 
-    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> "Attention":
+    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> Attention:
         """A new `Attention` holding only some model layers and heads (in the order given)."""
         if layers is None:
             li = list(range(self.num_layers))
         else:
-            li = [self._layer_index(l, "layers") for l in V.int_list("layers", layers, nonempty=True)]
+            li = [self._layer_index(lid, "layers") for lid in V.int_list("layers", layers, nonempty=True)]
             if len(set(li)) != len(li):
                 raise AttentionError(f"layers names the same layer twice: {V.show(layers)}")
-        hi = list(range(self.num_heads)) if heads is None else self._head_indices(heads)
+        hi = list(range(self.num_heads)) if heads is None else (self._head_indices(heads) or [])
         lsel = [self.layer_ids[i] for i in li]
         hsel = [self.head_ids[i] for i in hi]
         if self._source is not None:
             return self._replace(_source=self._source.subset(li, hi), layer_ids=lsel, head_ids=hsel)
-        return self._replace(weights=self._weights[np.ix_(li, hi)], layer_ids=lsel, head_ids=hsel)
+        return self._replace(weights=self._weights[np.ix_(np.asarray(li), np.asarray(hi))], layer_ids=lsel, head_ids=hsel)
 
-    def hide_tokens(self, hide: Iterable[int], layer: int | None = None) -> "Attention":
+    def hide_tokens(self, hide: Iterable[int], layer: int | None = None) -> Attention:
         """A new `Attention` with the given key positions hidden and rows renormalised over the rest.
 
         The hidden columns are 0 and masked out (``mask[:, hide]`` is False); the ratios between the
@@ -606,14 +606,14 @@ class Attention:
             return att._replace(_source=_HiddenKeys(att._source, keep), mask=keep)
         return att._replace(weights=renormalize(att._weights, keep), mask=keep)
 
-    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> "Attention":
+    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:
         """Attention between groups of tokens (to a group summed, from a group averaged); see
         `attnwidget.words.merge`."""
         from .words import merge
 
         return merge(self, groups, labels)
 
-    def to_words(self) -> "Attention":
+    def to_words(self) -> Attention:
         """Attention between words instead of subword tokens; see `attnwidget.words.to_words`."""
         from .words import to_words
 
@@ -634,7 +634,7 @@ class Attention:
             "meta": dict(self.meta),
         }
 
-    def _replace(self, **changes: Any) -> "Attention":
+    def _replace(self, **changes: Any) -> Attention:
         kwargs = self._meta_dict()
         kwargs.update(meta=self.meta, generated=self.generated, mask=self.mask, tokens=self.tokens,
                       weights=self._weights, _source=self._source, validate=False)
@@ -670,7 +670,7 @@ class Attention:
         if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
         header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": "weights"}
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, Any] = {}
         if lazy:
             export = getattr(self._source, "export_qk", None)
             if export is None:
@@ -705,7 +705,7 @@ class Attention:
                 tmp.unlink()
 
     @classmethod
-    def load(cls, path: str | Path, *, validate: bool = True) -> "Attention":
+    def load(cls, path: str | Path, *, validate: bool = True) -> Attention:
         """Load what `save` wrote, from the exact path given.
 
         The file is checked against the format: a file that is empty, truncated, corrupt, a single
@@ -747,7 +747,7 @@ class Attention:
         return cls._from_members(data, members, name, validate)
 
     @classmethod
-    def _from_members(cls, data: dict, members: set, name: str, validate: bool) -> "Attention":
+    def _from_members(cls, data: dict, members: set, name: str, validate: bool) -> Attention:
         """Check the archive's members against the format and build the `Attention`."""
         required = {"weights", "mask", "tokens", "info"}
         allowed = set(_MEMBERS)
@@ -890,7 +890,7 @@ class QKSource:
         self.queries, self.keys, self.kv_index = q, k, kv.astype(np.int64)
         self.shape = (L, H, Q, K)
 
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "QKSource":
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> QKSource:
         li, hi = list(layer_idx), list(head_idx)
         return QKSource(self.queries[li][:, hi], self.keys[li], self.mask, kv_index=self.kv_index[hi],
                         scaling=self.scaling[li], softcap=self.softcap[li], window=self.window[li],

@@ -11,7 +11,8 @@ input embeddings, and nothing else is distributed here.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable
+from collections.abc import Iterable, Sized
+from typing import Any, cast
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int 
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of prompts (a list of str), not one str")
-    total = len(texts) if hasattr(texts, "__len__") else None
+    total = len(texts) if isinstance(texts, Sized) else None
     from tqdm.auto import tqdm
 
     sums: dict[str, np.ndarray] = {}
@@ -128,8 +129,9 @@ def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int 
             for i, t in enumerate(batch):
                 if not isinstance(t, str):
                     raise TypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
-            atts = extract(model, tokenizer, batch, layers=layers, heads=heads)
-            normed = extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm") if norms else None
+            atts = cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads))
+            normed = (cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm"))
+                      if norms else None)
             for b, att in enumerate(atts):
                 if ids is None:
                     ids = (list(att.layer_ids), list(att.head_ids))
@@ -141,7 +143,7 @@ def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int 
             bar.update(len(batch))
     finally:
         bar.close()
-    if n == 0:
+    if n == 0 or ids is None:
         raise ValueError("texts is empty; a census needs at least one prompt")
     means = {k: (sums[k] / weights[k]).astype(np.float32) for k in CENSUS_COLUMNS if k in sums}
     if "induction" not in means:  # no prompt repeated a token: say so with NaN rather than zeros
@@ -156,7 +158,7 @@ def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int 
 def _prompt_stats(att: Attention, normed: Attention | None) -> dict[str, tuple[np.ndarray, float]]:
     """Each statistic of one prompt with the weight it carries in the mean: 1 per prompt, except
     induction, which counts per query row that has an induction target."""
-    specs = {
+    specs: dict[str, tuple[str, dict] | str] = {
         "sink_mass": ("sink_mass", {"k": 1}),
         "entropy": ("entropy", {"normalized": True}),
         "previous_token": ("pattern_match", {"pattern": "previous_token"}),

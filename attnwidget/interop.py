@@ -9,8 +9,8 @@ axis after ``remove_batch_dim``). `from_transformer_lens` reads those names from
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,20 +66,20 @@ def from_transformer_lens(cache: Any, tokens: Sequence[Any], *, batch_index: int
             "the cache holds no attention patterns (expected keys like 'blocks.0.attn.hook_pattern'; "
             "run model.run_with_cache(...) without a names_filter that drops them)"
         )
-    lids = sorted(names) if layers is None else [int(l) for l in layers]
-    missing = [l for l in lids if l not in names]
+    lids = sorted(names) if layers is None else [int(x) for x in layers]
+    missing = [x for x in lids if x not in names]
     if missing:
         raise AttentionError(f"the cache has no pattern for layers {missing}; it holds layers {sorted(names)}")
     arrays = []
-    for l in lids:
-        a = _as_numpy(cache[names[l]])
+    for layer in lids:
+        a = _as_numpy(cache[names[layer]])
         if a.ndim == 4:
             if not -a.shape[0] <= batch_index < a.shape[0]:
                 raise IndexError(f"batch_index {batch_index} out of range for a batch of {a.shape[0]}")
             a = a[batch_index]
         elif a.ndim != 3:
             raise AttentionError(
-                f"{names[l]} has shape {a.shape}; expected (batch, heads, n_query, n_key) or (heads, n_query, n_key)"
+                f"{names[layer]} has shape {a.shape}; expected (batch, heads, n_query, n_key) or (heads, n_query, n_key)"
             )
         arrays.append(a)
     shapes = {a.shape for a in arrays}

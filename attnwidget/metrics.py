@@ -17,8 +17,8 @@ This module imports only numpy.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +61,8 @@ class _Maps:
         if isinstance(x, Attention):
             if mask is not None:
                 raise AttentionError("an Attention carries its own mask; pass mask only with a plain array")
-            self.att, self.array = x, None
+            self.att: Attention | None = x
+            self.array: np.ndarray | None = None
             if probabilities and not x._checked:  # built with validate=False
                 V.probabilities("att", x.weights, x.mask)
             self.lead = (x.num_layers, x.num_heads)
@@ -98,12 +99,14 @@ class _Maps:
                     f"att weights must be >= 0 even when they are not probabilities; got minimum {a.min():.4g}")
             ids = token_ids
         if ids is not None:
-            ids = np.asarray(V.int_list("token_ids", ids, unique=False), dtype=np.int64)
-            if ids.shape != (self.n_key,):
-                raise AttentionError(f"token_ids must hold one id per key ({self.n_key}); got {ids.shape[0]}")
-        self.token_ids = ids
+            id_arr = np.asarray(V.int_list("token_ids", ids, unique=False), dtype=np.int64)
+            if id_arr.shape != (self.n_key,):
+                raise AttentionError(f"token_ids must hold one id per key ({self.n_key}); got {id_arr.shape[0]}")
+            self.token_ids: np.ndarray | None = id_arr
+        else:
+            self.token_ids = None
         self.offset = self.n_key - self.n_query
-        self.live = self.mask.any(axis=1)
+        self.live: np.ndarray = np.asarray(self.mask.any(axis=1))
         self.n_live = int(self.live.sum())
         if self.n_live == 0 and not allow_empty:
             raise AttentionError("the mask hides every key from every query; nothing to measure")
@@ -121,11 +124,12 @@ class _Maps:
         """Absolute key positions of query rows ``start:stop``."""
         return np.arange(start, stop) + self.offset
 
-    def blocks(self, elements: int | None = None) -> Iterator["_Rows"]:
+    def blocks(self, elements: int | None = None) -> Iterator[_Rows]:
         elements = BLOCK_ELEMENTS if elements is None else elements
         per_row = max(1, int(np.prod(self.lead, dtype=np.int64)) * self.n_key)
         size = max(1, elements // per_row)
         if self.att is None:
+            assert self.array is not None
             for s in range(0, self.n_query, size):
                 e = min(s + size, self.n_query)
                 yield _Rows(self, s, e, self.array[..., s:e, :])
@@ -159,7 +163,7 @@ class _Rows:
         self.maps, self.start, self.stop = maps, start, stop
         self.a, self.vis, self.kc = a, vis, kc
         self.pos = maps.positions(start, stop)
-        self.live = maps.live[start:stop]
+        self.live: np.ndarray = maps.live[start:stop]
         self.n_vis = vis.sum(axis=1)
         self._cache: dict[str, np.ndarray] = {}
 
@@ -344,7 +348,8 @@ class _PatternMatch:
                 raise AttentionError(
                     f"pattern {pattern!r} needs token ids: pass token_ids= (an Attention from "
                     "aw.extract carries them)")
-            self.name, self.array = pattern, None
+            self.name: str | None = pattern
+            self.array: np.ndarray | None = None
         else:
             if pattern is None or isinstance(pattern, (bytes, dict, set)):
                 raise ArgumentTypeError(f"pattern must be one of {PATTERNS} or an array; got {V.show(pattern)}")
@@ -362,7 +367,8 @@ class _PatternMatch:
                 raise AttentionError(
                     f"pattern array must hold weights in [0, 1] (1 where the pattern expects attention); "
                     f"got range [{p.min():.4g}, {p.max():.4g}]")
-            self.name, self.array = None, p
+            self.name = None
+            self.array = p
 
     def update(self, r: _Rows) -> None:
         self.den += r.row_sum.sum(axis=-1)
@@ -442,6 +448,7 @@ def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any =
     if not isinstance(metrics, Mapping):
         raise ArgumentTypeError(f"metrics must be a dict of output name -> metric name; got {V.show(metrics)}")
     specs = {}
+    kwargs: Mapping[str, Any]
     for out, spec in metrics.items():
         if isinstance(spec, str):
             name, kwargs = spec, {}
@@ -646,16 +653,17 @@ def _layer_maps(att: Any, fusion: str, mask: Any) -> tuple[list[np.ndarray], np.
             raise AttentionError(
                 f"rollout composes consecutive layers; this attention holds layers {ids} "
                 "(extract with layers=None or a contiguous range)")
-        return [att.fuse(fusion, layer=l) for l in ids], att.mask
+        return [att.fuse(fusion, layer=lid) for lid in ids], att.mask
     # Every key hidden (a one-token text with its token hidden) is valid: each token keeps itself.
     maps = _Maps(att, mask, allow_empty=True)
     a = maps.array
+    assert a is not None  # an array, not an Attention
     if a.ndim != 4:
         raise AttentionError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
                              "(for fused maps pass a[:, None])")
     if maps.n_query != maps.n_key:
         raise AttentionError(f"rollout needs square maps; got {maps.n_query} queries x {maps.n_key} keys")
-    return [fuse_heads(renormalize(a[l], maps.mask), fusion, maps.mask) for l in range(a.shape[0])], maps.mask
+    return [fuse_heads(renormalize(a[li], maps.mask), fusion, maps.mask) for li in range(a.shape[0])], maps.mask
 
 
 def _residual(layer: np.ndarray, residual: float) -> np.ndarray:
@@ -699,6 +707,7 @@ def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | 
     for layer in layers:
         aug = _residual(layer, residual)
         out = aug if out is None else aug @ out
+    assert out is not None  # every attention holds at least one layer
     return out
 
 
@@ -762,7 +771,7 @@ def _layered_max_flow(caps: list[np.ndarray], source: int, sink: int) -> float:
     ``(b + 1, i) -> (b, j)`` has capacity ``caps[b][i, j]``. Dinic's algorithm: BFS levels on the
     residual graph, then blocking flow by DFS.
     """
-    L, n = len(caps), caps[0].shape[0]
+    L = len(caps)
     # Residual capacities: down[b][i, j] on (b+1, i) -> (b, j); up[b][i, j] on (b, j) -> (b+1, i).
     down = [c.copy() for c in caps]
     up = [np.zeros_like(c) for c in caps]
@@ -808,7 +817,7 @@ def _augment(down, up, level, src, dst, L, eps, dead) -> float:
     while path:
         node = path[-1]
         if node == dst:
-            steps = list(zip(path[:-1], path[1:]))
+            steps = list(zip(path[:-1], path[1:], strict=True))
             pushed = min(_capacity(down, up, u, v) for u, v in steps)
             for u, v in steps:
                 (b, t), (vb, vt) = u, v

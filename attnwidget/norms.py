@@ -15,7 +15,8 @@ output projection, and turning weights into norm maps, in memory or on demand fo
 from __future__ import annotations
 
 import base64
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def value_norms(model, inputs: dict, num_heads: int | None = None) -> list:
     with torch.no_grad():
         for module, value in rec.calls:
             b, n_kv, n, d = value.shape
-            heads = int(getattr(module, "num_heads", 0) or getattr(module, "num_attention_heads", 0) or num_heads)
+            heads = int(getattr(module, "num_heads", 0) or getattr(module, "num_attention_heads", 0) or num_heads or 0)
             if heads % n_kv:
                 raise ModelError(f"{heads} query heads do not share {n_kv} kv heads evenly")
             w_o = _output_projection(parents, module, heads * d).to(value.device, torch.float32)
@@ -196,7 +197,7 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
         if max(att.layer_ids) >= len(calls):
             raise ModelError(f"the model ran {len(calls)} attention calls for {att.num_layers} layers")
         keep = keep_all[b].numpy()
-        norms = np.stack([calls[l][b][att.head_ids][:, keep].numpy() for l in att.layer_ids])
+        norms = np.stack([calls[layer][b][att.head_ids][:, keep].numpy() for layer in att.layer_ids])
         out.append(norm_attention(att, norms))
     return out
 
@@ -214,7 +215,7 @@ def value_norms_of(att: Attention) -> np.ndarray:
     if att.meta.get("measure") != "norm" or not info:
         raise ValueError("this attention holds weights, not value-weighted norms; extract with measure='norm'")
     table = np.frombuffer(base64.b64decode(info["float32_base64"]), "<f4").reshape(info["shape"])
-    li = [info["layers"].index(l) for l in att.layer_ids]
+    li = [info["layers"].index(layer) for layer in att.layer_ids]
     hi = [info["heads"].index(h) for h in att.head_ids]
     return table[np.ix_(li, hi)].astype(np.float32)
 
@@ -245,7 +246,7 @@ class NormSource:
     def head_ids(self):
         return self.base.head_ids
 
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "NormSource":
+    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> NormSource:
         return NormSource(self.base.subset(layer_idx, head_idx), self.norms[np.ix_(list(layer_idx), list(head_idx))])
 
     def empty(self, shape) -> np.ndarray:

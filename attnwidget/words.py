@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,8 +43,7 @@ def _label(pieces: list[str]) -> str:
         if m and m.group(2) == "1":
             whole, total = m.group(1), int(m.group(3))
             run = pieces[i:i + total]
-            if len(run) == total and all(_PART.match(p) and _PART.match(p).groups() == (whole, str(k + 1), str(total))
-                                         for k, p in enumerate(run)):
+            if len(run) == total and all(_part(p) == (whole, k + 1, total) for k, p in enumerate(run)):
                 out.append(whole)
                 i += total
                 continue
@@ -74,7 +74,7 @@ def word_groups(att: Attention) -> list[list[int]]:
     """
     toks, offs = att.tokens, att.offsets
     special = att.special or [False] * len(toks)
-    if offs is None and not any(t[:1].isspace() for t, s in zip(toks[1:], special[1:]) if not s):
+    if offs is None and not any(t[:1].isspace() for t, s in zip(toks[1:], special[1:], strict=True) if not s):
         raise AttentionError(
             "cannot tell where words begin: this attention has no character offsets and no token starts "
             "with whitespace; extract with a fast tokenizer (offsets) or group tokens with att.merge(groups)")

@@ -86,7 +86,7 @@ def test_hide_tokens_renormalises_rows():
 
 def test_from_hf_tuple():
     w, toks, _ = random_attention()
-    hf = tuple(w[l][None] for l in range(w.shape[0]))  # (1, heads, Q, K) per layer
+    hf = tuple(w[li][None] for li in range(w.shape[0]))  # (1, heads, Q, K) per layer
     att = aw.Attention(hf, toks)
     np.testing.assert_array_equal(att.weights, w)
     att2 = aw.Attention.from_hf(hf, toks)

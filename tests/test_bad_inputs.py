@@ -44,33 +44,128 @@ MAP = softmax_rows(L=1, H=1)[0, 0]  # one (4, 4) causal map
 # (id, call, expected error, regex the message must match)
 REFUSED = [
     # ---- Attention: arguments that used to be accepted silently
-    ("tokens as one str", lambda: aw.Attention(W, "abcd"), aw.ArgumentTypeError, r"tokens must be a list of str.*'abcd'"),
-    ("tokens not str", lambda: aw.Attention(W, [1, 2, 3, 4]), aw.ArgumentTypeError, r"tokens must be a list of str; item 0 is 1"),
+    (
+        "tokens as one str",
+        lambda: aw.Attention(W, "abcd"),
+        aw.ArgumentTypeError,
+        r"tokens must be a list of str.*'abcd'",
+    ),
+    (
+        "tokens not str",
+        lambda: aw.Attention(W, [1, 2, 3, 4]),
+        aw.ArgumentTypeError,
+        r"tokens must be a list of str; item 0 is 1",
+    ),
     ("tokens None", lambda: aw.Attention(W, None), aw.ArgumentTypeError, r"tokens must be a list of str"),
-    ("float mask 0.5", lambda: aw.Attention(W, TOKS, mask=np.full((4, 4), 0.5)), aw.AttentionError, r"mask must be boolean"),
-    ("duplicate layer ids", lambda: aw.Attention(W, TOKS, layer_ids=[3, 3]), aw.AttentionError, r"layer_ids must not repeat.*\[3\]"),
-    ("negative head id", lambda: aw.Attention(W, TOKS, head_ids=[0, -1]), aw.AttentionError, r"head_ids must hold ints >= 0; got -1"),
-    ("string layer ids", lambda: aw.Attention(W, TOKS, layer_ids=["0", "1"]), aw.ArgumentTypeError, r"layer_ids must be a list of ints.*'0'"),
-    ("bool head ids", lambda: aw.Attention(W, TOKS, head_ids=[True, False]), aw.ArgumentTypeError, r"head_ids must be a list of ints"),
-    ("total_heads below held", lambda: aw.Attention(W, TOKS, head_ids=[0, 5], total_heads=4), aw.AttentionError, r"total_heads=4 is fewer than the heads held"),
-    ("total_heads float", lambda: aw.Attention(W, TOKS, total_heads=2.5), aw.ArgumentTypeError, r"total_heads must be an int; got 2.5"),
-    ("num_kv_heads str", lambda: aw.Attention(W, TOKS, num_kv_heads="2"), aw.ArgumentTypeError, r"num_kv_heads must be an int; got '2'"),
-    ("validate str", lambda: aw.Attention(W, TOKS, validate="no"), aw.ArgumentTypeError, r"validate must be True or False; got 'no'"),
+    (
+        "float mask 0.5",
+        lambda: aw.Attention(W, TOKS, mask=np.full((4, 4), 0.5)),
+        aw.AttentionError,
+        r"mask must be boolean",
+    ),
+    (
+        "duplicate layer ids",
+        lambda: aw.Attention(W, TOKS, layer_ids=[3, 3]),
+        aw.AttentionError,
+        r"layer_ids must not repeat.*\[3\]",
+    ),
+    (
+        "negative head id",
+        lambda: aw.Attention(W, TOKS, head_ids=[0, -1]),
+        aw.AttentionError,
+        r"head_ids must hold ints >= 0; got -1",
+    ),
+    (
+        "string layer ids",
+        lambda: aw.Attention(W, TOKS, layer_ids=["0", "1"]),
+        aw.ArgumentTypeError,
+        r"layer_ids must be a list of ints.*'0'",
+    ),
+    (
+        "bool head ids",
+        lambda: aw.Attention(W, TOKS, head_ids=[True, False]),
+        aw.ArgumentTypeError,
+        r"head_ids must be a list of ints",
+    ),
+    (
+        "total_heads below held",
+        lambda: aw.Attention(W, TOKS, head_ids=[0, 5], total_heads=4),
+        aw.AttentionError,
+        r"total_heads=4 is fewer than the heads held",
+    ),
+    (
+        "total_heads float",
+        lambda: aw.Attention(W, TOKS, total_heads=2.5),
+        aw.ArgumentTypeError,
+        r"total_heads must be an int; got 2.5",
+    ),
+    (
+        "num_kv_heads str",
+        lambda: aw.Attention(W, TOKS, num_kv_heads="2"),
+        aw.ArgumentTypeError,
+        r"num_kv_heads must be an int; got '2'",
+    ),
+    (
+        "validate str",
+        lambda: aw.Attention(W, TOKS, validate="no"),
+        aw.ArgumentTypeError,
+        r"validate must be True or False; got 'no'",
+    ),
     ("text not str", lambda: aw.Attention(W, TOKS, text=5), aw.ArgumentTypeError, r"text must be a str or None; got 5"),
-    ("token_ids negative", lambda: aw.Attention(W, TOKS, token_ids=[1, 2, -3, 4]), aw.AttentionError, r"token_ids must hold ints >= 0; got -3"),
-    ("offsets reversed", lambda: aw.Attention(W, TOKS, offsets=[(0, 1), (3, 2), (3, 4), (4, 5)]), aw.AttentionError, r"offsets\[1\]\[1\] must be an int >= 3; got 2"),
+    (
+        "token_ids negative",
+        lambda: aw.Attention(W, TOKS, token_ids=[1, 2, -3, 4]),
+        aw.AttentionError,
+        r"token_ids must hold ints >= 0; got -3",
+    ),
+    (
+        "offsets reversed",
+        lambda: aw.Attention(W, TOKS, offsets=[(0, 1), (3, 2), (3, 4), (4, 5)]),
+        aw.AttentionError,
+        r"offsets\[1\]\[1\] must be an int >= 3; got 2",
+    ),
     ("special 0.5", lambda: aw.Attention(W, TOKS, special=[0.5] * 4), aw.AttentionError, r"special must be boolean"),
-    ("generated floats", lambda: aw.Attention(W, TOKS, generated=[0.2] * 4), aw.AttentionError, r"generated must be boolean"),
+    (
+        "generated floats",
+        lambda: aw.Attention(W, TOKS, generated=[0.2] * 4),
+        aw.AttentionError,
+        r"generated must be boolean",
+    ),
     ("weights str", lambda: aw.Attention("weights", TOKS), aw.ArgumentTypeError, r"weights must be an array"),
     ("weights None", lambda: aw.Attention(None, TOKS), aw.ArgumentTypeError, r"weights must be an array"),
-    ("weights ragged", lambda: aw.Attention([[[[1.0]], [[1.0, 0.0]]]], ["a"]), aw.AttentionError, r"array of numbers|different shapes|ragged"),
+    (
+        "weights ragged",
+        lambda: aw.Attention([[[[1.0]], [[1.0, 0.0]]]], ["a"]),
+        aw.AttentionError,
+        r"array of numbers|different shapes|ragged",
+    ),
     ("weights complex", lambda: aw.Attention(W.astype(complex), TOKS), aw.AttentionError, r"floating point"),
     ("NaN weights", lambda: aw.Attention(np.where(W > 0.5, np.nan, W), TOKS), aw.AttentionError, r"NaN"),
     ("meta not a dict", lambda: aw.Attention(W, TOKS, meta=[1]), aw.ArgumentTypeError, r"meta must be a dict"),
-    ("meta set", lambda: aw.Attention(W, TOKS, meta={"s": {1, 2}}), aw.ArgumentTypeError, r"meta\['s'\] must hold only .*got \{1, 2\} \(set\)"),
-    ("meta int key", lambda: aw.Attention(W, TOKS, meta={1: "a"}), aw.ArgumentTypeError, r"meta keys must be str.*got key 1"),
-    ("meta NaN", lambda: aw.Attention(W, TOKS, meta={"x": float("nan")}), aw.AttentionError, r"meta\['x'\] must be a finite number"),
-    ("meta array", lambda: aw.Attention(W, TOKS, meta={"a": np.zeros(3)}), aw.ArgumentTypeError, r"meta\['a'\] must hold only"),
+    (
+        "meta set",
+        lambda: aw.Attention(W, TOKS, meta={"s": {1, 2}}),
+        aw.ArgumentTypeError,
+        r"meta\['s'\] must hold only .*got \{1, 2\} \(set\)",
+    ),
+    (
+        "meta int key",
+        lambda: aw.Attention(W, TOKS, meta={1: "a"}),
+        aw.ArgumentTypeError,
+        r"meta keys must be str.*got key 1",
+    ),
+    (
+        "meta NaN",
+        lambda: aw.Attention(W, TOKS, meta={"x": float("nan")}),
+        aw.AttentionError,
+        r"meta\['x'\] must be a finite number",
+    ),
+    (
+        "meta array",
+        lambda: aw.Attention(W, TOKS, meta={"a": np.zeros(3)}),
+        aw.ArgumentTypeError,
+        r"meta\['a'\] must hold only",
+    ),
     # ---- Attention accessors
     ("layer 1.7", lambda: att().layer(1.7), aw.ArgumentTypeError, r"layer must be an int; got 1.7"),
     ("layer str", lambda: att().layer("1"), aw.ArgumentTypeError, r"layer must be an int; got '1'"),
@@ -80,52 +175,202 @@ REFUSED = [
     ("heads repeated", lambda: att().select(heads=[1, 1]), aw.AttentionError, r"heads must not repeat"),
     ("layers empty", lambda: att().select(layers=[]), aw.AttentionError, r"layers must hold at least one entry"),
     ("rows reversed", lambda: att().rows(0, 4, 2), aw.AttentionError, r"stop must be >= start \(4\); got 2"),
-    ("rows negative start", lambda: att().rows(0, -1, 2), aw.AttentionError, r"start must be an int in \[0, 4\]; got -1"),
+    (
+        "rows negative start",
+        lambda: att().rows(0, -1, 2),
+        aw.AttentionError,
+        r"start must be an int in \[0, 4\]; got -1",
+    ),
     ("hide 1.5", lambda: att().hide_tokens([1.5]), aw.ArgumentTypeError, r"hide must be a list of ints.*1.5"),
-    ("hide out of range", lambda: att().hide_tokens([4]), aw.AttentionIndexError, r"hide: token position 4 is out of range for 4 tokens"),
+    (
+        "hide out of range",
+        lambda: att().hide_tokens([4]),
+        aw.AttentionIndexError,
+        r"hide: token position 4 is out of range for 4 tokens",
+    ),
     ("hide str", lambda: att().hide_tokens("0"), aw.ArgumentTypeError, r"hide must be a list of ints"),
     ("pooled factor 0", lambda: att().pooled(0, 0), aw.AttentionError, r"factor must be an int >= 1; got 0"),
     ("pooled factor float", lambda: att().pooled(0, 2.0), aw.ArgumentTypeError, r"factor must be an int; got 2.0"),
-    ("fuse unknown", lambda: att().fuse("median"), aw.AttentionError, r"fusion must be one of \('mean', 'max', 'min'\); got 'median'"),
+    (
+        "fuse unknown",
+        lambda: att().fuse("median"),
+        aw.AttentionError,
+        r"fusion must be one of \('mean', 'max', 'min'\); got 'median'",
+    ),
     ("kv_group str", lambda: att().kv_group(0, "0"), aw.ArgumentTypeError, r"kv_head must be an int"),
-    ("kv_head_of out of range", lambda: att().kv_head_of(7), aw.AttentionError, r"head must be an int in \[0, 1\]; got 7"),
-    ("materialize max_bytes", lambda: att().materialize(max_bytes="1GB"), aw.ArgumentTypeError, r"max_bytes must be an int"),
-    ("from_hf batch index", lambda: aw.Attention.from_hf(tuple(W[:, None]), TOKS, batch_index=3), aw.AttentionError, r"batch_index must be an int in \[-1, 0\]; got 3"),
+    (
+        "kv_head_of out of range",
+        lambda: att().kv_head_of(7),
+        aw.AttentionError,
+        r"head must be an int in \[0, 1\]; got 7",
+    ),
+    (
+        "materialize max_bytes",
+        lambda: att().materialize(max_bytes="1GB"),
+        aw.ArgumentTypeError,
+        r"max_bytes must be an int",
+    ),
+    (
+        "from_hf batch index",
+        lambda: aw.Attention.from_hf(tuple(W[:, None]), TOKS, batch_index=3),
+        aw.AttentionError,
+        r"batch_index must be an int in \[-1, 0\]; got 3",
+    ),
     # ---- metrics: arrays that are not probabilities, thresholds out of range
-    ("unchecked Attention", lambda: M.entropy(aw.Attention(W * 5, TOKS, validate=False)), aw.AttentionError, r"att must hold probabilities"),
+    (
+        "unchecked Attention",
+        lambda: M.entropy(aw.Attention(W * 5, TOKS, validate=False)),
+        aw.AttentionError,
+        r"att must hold probabilities",
+    ),
     ("rows sum to 5", lambda: M.entropy(MAP * 5), aw.AttentionError, r"att must hold probabilities in \[0, 1\]"),
-    ("row sums 2", lambda: M.confidence(np.full((3, 3), 2 / 3)), aw.AttentionError, r"att rows must sum to 1 over visible keys; a row sums to 2"),
+    (
+        "row sums 2",
+        lambda: M.confidence(np.full((3, 3), 2 / 3)),
+        aw.AttentionError,
+        r"att rows must sum to 1 over visible keys; a row sums to 2",
+    ),
     ("all-zero rows", lambda: M.rollout(np.zeros((2, 1, 3, 3))), aw.AttentionError, r"att rows must sum to 1"),
-    ("scores", lambda: M.entropy(np.random.default_rng(0).normal(size=(3, 3))), aw.AttentionError, r"probabilities=False"),
-    ("sparsity NaN", lambda: M.sparsity(MAP, threshold=float("nan")), aw.AttentionError, r"threshold must be a finite number in \[0.0, 1.0\]; got nan"),
-    ("sparsity negative", lambda: M.sparsity(MAP, threshold=-0.1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -0.1"),
-    ("coverage above 1", lambda: M.coverage(MAP, threshold=1.5), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got 1.5"),
-    ("coverage str", lambda: M.coverage(MAP, threshold="0.1"), aw.ArgumentTypeError, r"threshold must be a number; got '0.1'"),
-    ("coverage bool", lambda: M.coverage(MAP, threshold=True), aw.ArgumentTypeError, r"threshold must be a number; got True"),
-    ("top_k True", lambda: M.focus_consistency(MAP, top_k=True), aw.ArgumentTypeError, r"top_k must be an int; got True"),
+    (
+        "scores",
+        lambda: M.entropy(np.random.default_rng(0).normal(size=(3, 3))),
+        aw.AttentionError,
+        r"probabilities=False",
+    ),
+    (
+        "sparsity NaN",
+        lambda: M.sparsity(MAP, threshold=float("nan")),
+        aw.AttentionError,
+        r"threshold must be a finite number in \[0.0, 1.0\]; got nan",
+    ),
+    (
+        "sparsity negative",
+        lambda: M.sparsity(MAP, threshold=-0.1),
+        aw.AttentionError,
+        r"threshold must be a number in \[0.0, 1.0\]; got -0.1",
+    ),
+    (
+        "coverage above 1",
+        lambda: M.coverage(MAP, threshold=1.5),
+        aw.AttentionError,
+        r"threshold must be a number in \[0.0, 1.0\]; got 1.5",
+    ),
+    (
+        "coverage str",
+        lambda: M.coverage(MAP, threshold="0.1"),
+        aw.ArgumentTypeError,
+        r"threshold must be a number; got '0.1'",
+    ),
+    (
+        "coverage bool",
+        lambda: M.coverage(MAP, threshold=True),
+        aw.ArgumentTypeError,
+        r"threshold must be a number; got True",
+    ),
+    (
+        "top_k True",
+        lambda: M.focus_consistency(MAP, top_k=True),
+        aw.ArgumentTypeError,
+        r"top_k must be an int; got True",
+    ),
     ("sink k float", lambda: M.sink_mass(MAP, k=1.0), aw.ArgumentTypeError, r"k must be an int; got 1.0"),
-    ("normalized str", lambda: M.entropy(MAP, normalized="yes"), aw.ArgumentTypeError, r"normalized must be True or False"),
-    ("probabilities None", lambda: M.entropy(MAP, probabilities=None), aw.ArgumentTypeError, r"probabilities must be True or False"),
-    ("residual NaN", lambda: M.rollout(MAP[None, None], residual=float("nan")), aw.AttentionError, r"residual must be a finite number"),
+    (
+        "normalized str",
+        lambda: M.entropy(MAP, normalized="yes"),
+        aw.ArgumentTypeError,
+        r"normalized must be True or False",
+    ),
+    (
+        "probabilities None",
+        lambda: M.entropy(MAP, probabilities=None),
+        aw.ArgumentTypeError,
+        r"probabilities must be True or False",
+    ),
+    (
+        "residual NaN",
+        lambda: M.rollout(MAP[None, None], residual=float("nan")),
+        aw.AttentionError,
+        r"residual must be a finite number",
+    ),
     ("fusion unknown", lambda: M.rollout(MAP[None, None], fusion="sum"), aw.AttentionError, r"fusion must be one of"),
-    ("flow query str", lambda: M.attention_flow(MAP[None, None], query="1"), aw.ArgumentTypeError, r"query must be an int"),
-    ("flow query out of range", lambda: M.attention_flow(MAP[None, None], query=9), aw.AttentionIndexError, r"query must be a token position"),
+    (
+        "flow query str",
+        lambda: M.attention_flow(MAP[None, None], query="1"),
+        aw.ArgumentTypeError,
+        r"query must be an int",
+    ),
+    (
+        "flow query out of range",
+        lambda: M.attention_flow(MAP[None, None], query=9),
+        aw.AttentionIndexError,
+        r"query must be a token position",
+    ),
     ("att str", lambda: M.entropy("attention"), aw.ArgumentTypeError, r"att must be an Attention or an array"),
-    ("att object array", lambda: M.entropy(np.array([[None]])), aw.ArgumentTypeError, r"att must be an array of numbers"),
-    ("att int dtype", lambda: M.entropy(np.eye(3, dtype=int)), aw.ArgumentTypeError, r"att must be a floating-point array; got dtype int"),
-    ("mask ragged", lambda: M.entropy(MAP, mask=[[True], [True, False]]), aw.AttentionError, r"mask must be an array of numbers"),
-    ("token_ids str", lambda: M.pattern_match(MAP, "induction", token_ids="abcd"), aw.ArgumentTypeError, r"token_ids must be a list of ints"),
-    ("pattern negative", lambda: M.pattern_match(MAP, -np.eye(4)), aw.AttentionError, r"pattern array must hold weights in \[0, 1\]"),
+    (
+        "att object array",
+        lambda: M.entropy(np.array([[None]])),
+        aw.ArgumentTypeError,
+        r"att must be an array of numbers",
+    ),
+    (
+        "att int dtype",
+        lambda: M.entropy(np.eye(3, dtype=int)),
+        aw.ArgumentTypeError,
+        r"att must be a floating-point array; got dtype int",
+    ),
+    (
+        "mask ragged",
+        lambda: M.entropy(MAP, mask=[[True], [True, False]]),
+        aw.AttentionError,
+        r"mask must be an array of numbers",
+    ),
+    (
+        "token_ids str",
+        lambda: M.pattern_match(MAP, "induction", token_ids="abcd"),
+        aw.ArgumentTypeError,
+        r"token_ids must be a list of ints",
+    ),
+    (
+        "pattern negative",
+        lambda: M.pattern_match(MAP, -np.eye(4)),
+        aw.AttentionError,
+        r"pattern array must hold weights in \[0, 1\]",
+    ),
     ("pattern None", lambda: M.pattern_match(MAP, None), aw.ArgumentTypeError, r"pattern must be one of"),
     ("pattern name int", lambda: M.pattern(3, 4), aw.ArgumentTypeError, r"name must be one of"),
     ("pattern n_query 0", lambda: M.pattern("self", 0), aw.AttentionError, r"n_query must be an int >= 1; got 0"),
-    ("compute spec", lambda: M.compute(MAP, {"h": ("entropy", "normalized")}), aw.ArgumentTypeError, r"metrics\['h'\] must be a metric name or"),
-    ("compute unknown keyword", lambda: M.compute(MAP, {"h": ("entropy", {"thresh": 0.1})}), aw.ArgumentTypeError, r"entropy takes no argument thresh"),
+    (
+        "compute spec",
+        lambda: M.compute(MAP, {"h": ("entropy", "normalized")}),
+        aw.ArgumentTypeError,
+        r"metrics\['h'\] must be a metric name or",
+    ),
+    (
+        "compute unknown keyword",
+        lambda: M.compute(MAP, {"h": ("entropy", {"thresh": 0.1})}),
+        aw.ArgumentTypeError,
+        r"entropy takes no argument thresh",
+    ),
     ("compute not a dict", lambda: M.compute(MAP, ["entropy"]), aw.ArgumentTypeError, r"metrics must be a dict"),
     # ---- widgets, at their boundary
-    ("Selection of an array", lambda: aw.Selection(np.zeros((4, 4))), aw.ArgumentTypeError, r"Selection takes an aw.Attention; got an array"),
-    ("HeadGrid tint of str", lambda: aw.HeadGrid(att(), tint=[["a", "b"], ["c", "d"]]), aw.ArgumentTypeError, r"tint must be an array of numbers"),
-    ("link different token counts", lambda: aw.link(aw.AttentionHeatmap(att(4)), aw.AttentionHeatmap(att(5))), aw.AttentionError, r"different numbers of tokens \(4 and 5\)"),
+    (
+        "Selection of an array",
+        lambda: aw.Selection(np.zeros((4, 4))),
+        aw.ArgumentTypeError,
+        r"Selection takes an aw.Attention; got an array",
+    ),
+    (
+        "HeadGrid tint of str",
+        lambda: aw.HeadGrid(att(), tint=[["a", "b"], ["c", "d"]]),
+        aw.ArgumentTypeError,
+        r"tint must be an array of numbers",
+    ),
+    (
+        "link different token counts",
+        lambda: aw.link(aw.AttentionHeatmap(att(4)), aw.AttentionHeatmap(att(5))),
+        aw.AttentionError,
+        r"different numbers of tokens \(4 and 5\)",
+    ),
 ]
 
 
@@ -272,9 +517,14 @@ def _write_npz(path, **arrays):
 
 def _valid_members(a):
     buf = io.BytesIO()
-    np.savez(buf, weights=a.weights, mask=a.mask, tokens=np.array(json.dumps(a.tokens)),
-             info=np.array(json.dumps(a._meta_dict())),
-             format=np.array(json.dumps({"format": "attnwidget.Attention", "version": 1})))
+    np.savez(
+        buf,
+        weights=a.weights,
+        mask=a.mask,
+        tokens=np.array(json.dumps(a.tokens)),
+        info=np.array(json.dumps(a._meta_dict())),
+        format=np.array(json.dumps({"format": "attnwidget.Attention", "version": 1})),
+    )
     buf.seek(0)
     with np.load(buf) as f:
         return {k: f[k] for k in f.files}
@@ -301,7 +551,7 @@ def _file_cases(tmp):
     (tmp / "trunc.npz").write_bytes(data[: len(data) // 2])
     cases["truncated"] = (tmp / "trunc.npz", r"damaged or truncated")
     corrupt = bytearray(data)
-    corrupt[len(corrupt) // 3: len(corrupt) // 3 + 64] = b"\x00" * 64
+    corrupt[len(corrupt) // 3 : len(corrupt) // 3 + 64] = b"\x00" * 64
     (tmp / "corrupt.npz").write_bytes(bytes(corrupt))
     cases["corrupt"] = (tmp / "corrupt.npz", r"damaged or truncated|invalid|not valid JSON|does not match")
     np.save(tmp / "plain.npy", W)
@@ -313,24 +563,39 @@ def _file_cases(tmp):
     with zipfile.ZipFile(tmp / "zip.npz", "w") as z:
         z.writestr("readme.txt", "hi")
     cases["foreign zip"] = (tmp / "zip.npz", r"not an attnwidget file")
-    cases["newer version"] = (npz("v9.npz", format=np.array(json.dumps({"format": "attnwidget.Attention", "version": 9}))),
-                              r"newer attnwidget \(format version 9\)")
+    cases["newer version"] = (
+        npz("v9.npz", format=np.array(json.dumps({"format": "attnwidget.Attention", "version": 9}))),
+        r"newer attnwidget \(format version 9\)",
+    )
     cases["other format"] = (npz("other.npz", format=np.array(json.dumps({"format": "something"}))), r"format header")
     cases["missing mask"] = (npz("nomask.npz", mask=None), r"missing \['mask'\]")
     cases["unknown member"] = (npz("extra.npz", extra=np.zeros(1)), r"unknown \['extra'\]")
-    cases["validation off in info"] = (npz("val.npz", info=np.array(json.dumps(dict(info, validate=False)))),
-                                       r"unknown fields \['validate'\]")
-    cases["missing info field"] = (npz("noids.npz", info=np.array(json.dumps({k: v for k, v in info.items() if k != "head_ids"}))),
-                                   r"missing fields \['head_ids'\]")
+    cases["validation off in info"] = (
+        npz("val.npz", info=np.array(json.dumps(dict(info, validate=False)))),
+        r"unknown fields \['validate'\]",
+    )
+    cases["missing info field"] = (
+        npz("noids.npz", info=np.array(json.dumps({k: v for k, v in info.items() if k != "head_ids"}))),
+        r"missing fields \['head_ids'\]",
+    )
     cases["info not JSON"] = (npz("badjson.npz", info=np.array("{not json")), r"info is not valid JSON")
     cases["info a list"] = (npz("list.npz", info=np.array("[1, 2]")), r"info must be a JSON object")
     cases["tokens an array"] = (npz("toks.npz", tokens=np.array(TOKS)), r"tokens must be a JSON string")
     cases["NaN weights"] = (npz("nan.npz", weights=np.full_like(W, np.nan)), r"invalid attention: .*NaN")
-    cases["wrong token count"] = (npz("count.npz", tokens=np.array(json.dumps(TOKS[:2]))), r"invalid attention: got 2 tokens")
+    cases["wrong token count"] = (
+        npz("count.npz", tokens=np.array(json.dumps(TOKS[:2]))),
+        r"invalid attention: got 2 tokens",
+    )
     cases["bad meta"] = (npz("meta.npz", info=np.array(json.dumps(dict(info, meta=[1])))), r"meta must be a dict")
-    cases["bad ids"] = (npz("ids.npz", info=np.array(json.dumps(dict(info, layer_ids=["a", "b"])))), r"layer_ids must be a list of ints")
+    cases["bad ids"] = (
+        npz("ids.npz", info=np.array(json.dumps(dict(info, layer_ids=["a", "b"])))),
+        r"layer_ids must be a list of ints",
+    )
     cases["int weights"] = (npz("intw.npz", weights=np.ones(W.shape, np.int64)), r"weights has dtype int64")
-    cases["object member"] = (npz("obj.npz", tokens=np.array([{"a": 1}], dtype=object)), r"pickled object array.*not loaded")
+    cases["object member"] = (
+        npz("obj.npz", tokens=np.array([{"a": 1}], dtype=object)),
+        r"pickled object array.*not loaded",
+    )
     return cases
 
 
@@ -339,10 +604,30 @@ def bad_files(tmp_path_factory):
     return _file_cases(tmp_path_factory.mktemp("files"))
 
 
-FILE_CASES = ["empty", "truncated", "corrupt", "npy", "text file", "foreign npz", "foreign zip", "newer version",
-              "other format", "missing mask", "unknown member", "validation off in info", "missing info field",
-              "info not JSON", "info a list", "tokens an array", "NaN weights", "wrong token count", "bad meta",
-              "bad ids", "int weights", "object member"]
+FILE_CASES = [
+    "empty",
+    "truncated",
+    "corrupt",
+    "npy",
+    "text file",
+    "foreign npz",
+    "foreign zip",
+    "newer version",
+    "other format",
+    "missing mask",
+    "unknown member",
+    "validation off in info",
+    "missing info field",
+    "info not JSON",
+    "info a list",
+    "tokens an array",
+    "NaN weights",
+    "wrong token count",
+    "bad meta",
+    "bad ids",
+    "int weights",
+    "object member",
+]
 
 
 @pytest.mark.parametrize("case", FILE_CASES)
@@ -410,9 +695,23 @@ def reference_marks(text: str) -> str:
     return "".join(out)
 
 
-HOSTILE = ["abc\u202etxt.exe", "a\u200db\u200c\u200b", "x\u2028y\u2029z", "\ufeffbom", "\u2066iso\u2069\u061c",
-           "nb\u00a0sp\u3000", "soft\u00adhy", "\u0007bell\u007f", "tag\U000E0041", "\u115f\u3164\u2800",
-           "plain text", "日本語", "<img src=x onerror=alert(1)>", "é👍🏽", "\u200e\u200f\u202a\u202b\u202c\u202d"]
+HOSTILE = [
+    "abc\u202etxt.exe",
+    "a\u200db\u200c\u200b",
+    "x\u2028y\u2029z",
+    "\ufeffbom",
+    "\u2066iso\u2069\u061c",
+    "nb\u00a0sp\u3000",
+    "soft\u00adhy",
+    "\u0007bell\u007f",
+    "tag\U000e0041",
+    "\u115f\u3164\u2800",
+    "plain text",
+    "日本語",
+    "<img src=x onerror=alert(1)>",
+    "é👍🏽",
+    "\u200e\u200f\u202a\u202b\u202c\u202d",
+]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
@@ -423,11 +722,16 @@ def test_views_mark_invisible_and_direction_changing_characters():
         "console.log(JSON.stringify(input.map((t) => [escapeInvisible(t), displayToken(t)])));\n"
     )
     js = ROOT / "js"
-    run = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(HOSTILE)], cwd=js,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", script, json.dumps(HOSTILE)],
+        cwd=js,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)
-    for text, (escaped, label) in zip(HOSTILE, got):
+    for text, (escaped, label) in zip(HOSTILE, got, strict=True):
         assert escaped == reference_marks(text), text
         assert not any(unicodedata.category(c) in ("Cf", "Zl", "Zp", "Cc") for c in label), label
     assert got[0][1] == "abc⟨U+202E⟩txt.exe"
@@ -436,21 +740,96 @@ def test_views_mark_invisible_and_direction_changing_characters():
 # ------------------------------------------------------------------------------ analysis thresholds
 
 ANALYSIS_REFUSED = [
-    ("report sink_above NaN", lambda a: aw.report(a, sink_above=float("nan")), aw.AttentionError, r"sink_above must be a finite number in \[0.0, 1.0\]; got nan"),
-    ("report part_below 2", lambda a: aw.report(a, part_below=2), aw.AttentionError, r"part_below must be a number in \[0.0, 1.0\]; got 2"),
-    ("report uniform_above str", lambda a: aw.report(a, uniform_above="1"), aw.ArgumentTypeError, r"uniform_above must be a number; got '1'"),
-    ("report uniform_above negative", lambda a: aw.report(a, uniform_above=-1), aw.AttentionError, r"uniform_above must be a number in \[0.0, 1.0\]"),
-    ("analyze threshold -1", lambda a: aw.analyze(a, sparsity_threshold=-1), aw.AttentionError, r"threshold must be a number in \[0.0, 1.0\]; got -1"),
-    ("quality weight NaN", lambda a: aw.shape_score(a, locality_weight=float("nan")), aw.AttentionError, r"locality_weight must be a finite number"),
-    ("quality points str", lambda a: aw.shape_score(a, entropy_points="0.3"), aw.ArgumentTypeError, r"entropy_points must be a number; got '0.3'"),
-    ("quality range str", lambda a: aw.shape_score(a, entropy_range=("a", "b")), aw.ArgumentTypeError, r"entropy_range\[0\] must be a number"),
-    ("head_roles threshold negative", lambda a: aw.head_roles(a, thresholds={"self": -0.5}), aw.AttentionError, r"thresholds\['self'\] must be a number >= 0; got -0.5"),
-    ("head_roles threshold NaN", lambda a: aw.head_roles(a, thresholds={"self": float("nan")}), aw.AttentionError, r"thresholds\['self'\] must be a finite number"),
-    ("head_roles threshold str", lambda a: aw.head_roles(a, thresholds={"self": "x"}), aw.ArgumentTypeError, r"thresholds\['self'\] must be a number"),
-    ("compare_templates target", lambda a: aw.compare_templates(None, None, {"a": "x"}, target=[3]), ValueError, r"target must be a non-empty str"),
-    ("head_roles thresholds not a dict", lambda a: aw.head_roles(a, thresholds=0.5), aw.ArgumentTypeError, r"thresholds must be a dict of role -> threshold; got 0.5"),
-    ("quality range a set", lambda a: aw.shape_score(a, sparsity_range={1, 2}), ValueError, r"sparsity_range must be \(low, high\)"),
-    ("quality patterns a number", lambda a: aw.shape_score(a, expected_patterns=3), aw.ArgumentTypeError, r"expected_patterns must be a pattern name"),
+    (
+        "report sink_above NaN",
+        lambda a: aw.report(a, sink_above=float("nan")),
+        aw.AttentionError,
+        r"sink_above must be a finite number in \[0.0, 1.0\]; got nan",
+    ),
+    (
+        "report part_below 2",
+        lambda a: aw.report(a, part_below=2),
+        aw.AttentionError,
+        r"part_below must be a number in \[0.0, 1.0\]; got 2",
+    ),
+    (
+        "report uniform_above str",
+        lambda a: aw.report(a, uniform_above="1"),
+        aw.ArgumentTypeError,
+        r"uniform_above must be a number; got '1'",
+    ),
+    (
+        "report uniform_above negative",
+        lambda a: aw.report(a, uniform_above=-1),
+        aw.AttentionError,
+        r"uniform_above must be a number in \[0.0, 1.0\]",
+    ),
+    (
+        "analyze threshold -1",
+        lambda a: aw.analyze(a, sparsity_threshold=-1),
+        aw.AttentionError,
+        r"threshold must be a number in \[0.0, 1.0\]; got -1",
+    ),
+    (
+        "quality weight NaN",
+        lambda a: aw.shape_score(a, locality_weight=float("nan")),
+        aw.AttentionError,
+        r"locality_weight must be a finite number",
+    ),
+    (
+        "quality points str",
+        lambda a: aw.shape_score(a, entropy_points="0.3"),
+        aw.ArgumentTypeError,
+        r"entropy_points must be a number; got '0.3'",
+    ),
+    (
+        "quality range str",
+        lambda a: aw.shape_score(a, entropy_range=("a", "b")),
+        aw.ArgumentTypeError,
+        r"entropy_range\[0\] must be a number",
+    ),
+    (
+        "head_roles threshold negative",
+        lambda a: aw.head_roles(a, thresholds={"self": -0.5}),
+        aw.AttentionError,
+        r"thresholds\['self'\] must be a number >= 0; got -0.5",
+    ),
+    (
+        "head_roles threshold NaN",
+        lambda a: aw.head_roles(a, thresholds={"self": float("nan")}),
+        aw.AttentionError,
+        r"thresholds\['self'\] must be a finite number",
+    ),
+    (
+        "head_roles threshold str",
+        lambda a: aw.head_roles(a, thresholds={"self": "x"}),
+        aw.ArgumentTypeError,
+        r"thresholds\['self'\] must be a number",
+    ),
+    (
+        "compare_templates target",
+        lambda a: aw.compare_templates(None, None, {"a": "x"}, target=[3]),
+        ValueError,
+        r"target must be a non-empty str",
+    ),
+    (
+        "head_roles thresholds not a dict",
+        lambda a: aw.head_roles(a, thresholds=0.5),
+        aw.ArgumentTypeError,
+        r"thresholds must be a dict of role -> threshold; got 0.5",
+    ),
+    (
+        "quality range a set",
+        lambda a: aw.shape_score(a, sparsity_range={1, 2}),
+        ValueError,
+        r"sparsity_range must be \(low, high\)",
+    ),
+    (
+        "quality patterns a number",
+        lambda a: aw.shape_score(a, expected_patterns=3),
+        aw.ArgumentTypeError,
+        r"expected_patterns must be a pattern name",
+    ),
 ]
 
 
@@ -478,18 +857,21 @@ def qk_reference(q, k, mask, scaling, group, softcap=None, window=0):
     L, H, Q, d = q.shape
     K = k.shape[2]
     out = np.zeros((L, H, Q, K))
-    for l in range(L):
+    for li in range(L):
         for h in range(H):
             for r in range(Q):
                 i = K - Q + r
                 vis = [bool(mask[r, j]) and (window == 0 or j > i - window) for j in range(K)]
-                s = [float(np.dot(q[l, h, r].astype(float), k[l, h // group, j].astype(float))) * scaling for j in range(K)]
+                s = [
+                    float(np.dot(q[li, h, r].astype(float), k[li, h // group, j].astype(float))) * scaling
+                    for j in range(K)
+                ]
                 if softcap:
                     s = [softcap * math.tanh(x / softcap) for x in s]
-                m = max((x for x, v in zip(s, vis) if v), default=0.0)
-                e = [math.exp(x - m) if v else 0.0 for x, v in zip(s, vis)]
+                m = max((x for x, v in zip(s, vis, strict=True) if v), default=0.0)
+                e = [math.exp(x - m) if v else 0.0 for x, v in zip(s, vis, strict=True)]
                 tot = sum(e)
-                out[l, h, r] = [x / tot if tot else 0.0 for x in e]
+                out[li, h, r] = [x / tot if tot else 0.0 for x in e]
     return out
 
 
@@ -498,8 +880,7 @@ def qk_attention(dtype=np.float32, window=0, softcap=None, n=6, seed=0):
     q = rng.normal(size=(2, 4, n, 8)).astype(dtype)
     k = rng.normal(size=(2, 2, n, 8)).astype(dtype)
     mask = causal_mask(n, n)
-    src = aw.attention.QKSource(q, k, mask, softcap=None if softcap is None else [softcap] * 2,
-                                window=[window, 0])
+    src = aw.attention.QKSource(q, k, mask, softcap=None if softcap is None else [softcap] * 2, window=[window, 0])
     att = aw.Attention(None, [f"w{i}" for i in range(n)], mask, num_kv_heads=2, _source=src)
     return att, q, k, mask
 
@@ -507,9 +888,9 @@ def qk_attention(dtype=np.float32, window=0, softcap=None, n=6, seed=0):
 @pytest.mark.parametrize("window, softcap", [(0, None), (3, None), (0, 2.0)])
 def test_queries_and_keys_source_computes_softmax(window, softcap):
     att, q, k, mask = qk_attention(window=window, softcap=softcap)
-    ref = qk_reference(q, k, mask, 8 ** -0.5, 2, softcap=softcap, window=0)
+    ref = qk_reference(q, k, mask, 8**-0.5, 2, softcap=softcap, window=0)
     if window:
-        ref[0] = qk_reference(q[:1], k[:1], mask, 8 ** -0.5, 2, window=window)[0]
+        ref[0] = qk_reference(q[:1], k[:1], mask, 8**-0.5, 2, window=window)[0]
     np.testing.assert_allclose(att.weights, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(att.select(layers=[1], heads=[3]).weights[0, 0], ref[1, 3], rtol=1e-5, atol=1e-6)
 

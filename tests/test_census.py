@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.norms import value_norms_of
-from tiny_models import words
 
 
 def by_hand(att, normed=None):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention import AttentionError
-from tiny_models import words
 
 
 def softmax_patterns(rng, batch, layers, heads, n, causal=True):
@@ -34,14 +34,15 @@ def test_cache_mapping_gives_the_patterns_layer_by_layer():
     rng = np.random.default_rng(0)
     p = softmax_patterns(rng, batch=2, layers=12, heads=3, n=6)
     # Inserted out of order, with other hooks beside them: layer 10 must not sort before layer 2.
-    cache = {f"blocks.{l}.attn.hook_pattern": torch.tensor(p[l], dtype=torch.float32) for l in (10, 2, 0, 1, 11, 3, 4, 5, 6, 7, 8, 9)}
+    cache = {f"blocks.{layer}.attn.hook_pattern": torch.tensor(p[layer], dtype=torch.float32)
+             for layer in (10, 2, 0, 1, 11, 3, 4, 5, 6, 7, 8, 9)}
     cache["blocks.0.hook_resid_pre"] = torch.zeros(2, 6, 8)
     cache["blocks.0.attn.hook_attn_scores"] = torch.zeros(2, 3, 6, 6)
     tokens = [f"t{i}" for i in range(6)]
     att = aw.Attention.from_transformer_lens(FakeActivationCache(cache), tokens, batch_index=1)
     assert att.shape == (12, 3, 6, 6) and att.layer_ids == list(range(12))
-    for l in (0, 2, 10):
-        np.testing.assert_allclose(att.layer(l), p[l, 1], atol=1e-6)
+    for layer in (0, 2, 10):
+        np.testing.assert_allclose(att.layer(layer), p[layer, 1], atol=1e-6)
     assert att.is_causal and att.meta["method"] == "transformer_lens"
     part = aw.Attention.from_transformer_lens(cache, tokens, layers=[10, 3])
     assert part.layer_ids == [10, 3]
@@ -58,7 +59,7 @@ def test_batch_axis_removed_and_token_ids(word_tokenizer, tiny_gpt2):
     ref.set_attn_implementation("eager")
     with torch.no_grad():
         atts = ref(**enc, output_attentions=True).attentions
-    cache = {f"blocks.{l}.attn.hook_pattern": a[0] for l, a in enumerate(atts)}  # remove_batch_dim
+    cache = {f"blocks.{layer}.attn.hook_pattern": a[0] for layer, a in enumerate(atts)}  # remove_batch_dim
     att = aw.Attention.from_transformer_lens(cache, enc["input_ids"], tokenizer=word_tokenizer)
     assert att.tokens == text.split()
     np.testing.assert_allclose(att.weights, aw.extract(tiny_gpt2, word_tokenizer, text).weights, atol=1e-5)
@@ -67,7 +68,7 @@ def test_batch_axis_removed_and_token_ids(word_tokenizer, tiny_gpt2):
 def test_bad_caches_are_named():
     rng = np.random.default_rng(1)
     p = softmax_patterns(rng, 1, 2, 2, 4)
-    good = {f"blocks.{l}.attn.hook_pattern": p[l] for l in range(2)}
+    good = {f"blocks.{layer}.attn.hook_pattern": p[layer] for layer in range(2)}
     toks = list("abcd")
     with pytest.raises(AttentionError, match="no attention patterns"):
         aw.Attention.from_transformer_lens({"blocks.0.hook_resid_pre": p[0]}, toks)

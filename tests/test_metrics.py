@@ -4,11 +4,11 @@ from math import log
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget import metrics as M
 from attnwidget.attention import causal_mask
-from tiny_models import words
 
 # ----------------------------------------------------------------------------- hand-computed cases
 
@@ -121,7 +121,7 @@ def ref_rows(A, mask):
 
 def ref_entropy(A, mask, normalized=False):
     vals = []
-    for i, keys, row in ref_rows(A, mask):
+    for _i, keys, row in ref_rows(A, mask):
         h = -sum(p * log(p) for p in row if p > 0)
         if normalized:
             if len(keys) < 2:
@@ -133,7 +133,7 @@ def ref_entropy(A, mask, normalized=False):
 
 def ref_sparsity(A, mask, threshold):
     n = below = 0
-    for i, keys, row in ref_rows(A, mask):
+    for _i, _keys, row in ref_rows(A, mask):
         n += len(row)
         below += sum(1 for p in row if p < threshold)
     return below / n
@@ -141,14 +141,14 @@ def ref_sparsity(A, mask, threshold):
 
 def ref_coverage(A, mask, threshold):
     n = above = 0
-    for i, keys, row in ref_rows(A, mask):
+    for _i, _keys, row in ref_rows(A, mask):
         n += len(row)
         above += sum(1 for p in row if p > threshold)
     return above / n
 
 
 def ref_locality(A, mask):
-    vals = [1 / (1 + sum(abs(i - j) * p for j, p in zip(keys, row))) for i, keys, row in ref_rows(A, mask)]
+    vals = [1 / (1 + sum(abs(i - j) * p for j, p in zip(keys, row, strict=True))) for i, keys, row in ref_rows(A, mask)]
     return sum(vals) / len(vals)
 
 
@@ -158,15 +158,15 @@ def ref_confidence(A, mask):
 
 
 def ref_sink(A, mask, k):
-    vals = [sum(p for j, p in zip(keys, row) if j < k) for i, keys, row in ref_rows(A, mask) if i >= k]
+    vals = [sum(p for j, p in zip(keys, row, strict=True) if j < k) for i, keys, row in ref_rows(A, mask) if i >= k]
     return sum(vals) / len(vals)
 
 
 def ref_focus(A, mask, top_k):
     Q, K = A.shape
     vals = []
-    for i, keys, row in ref_rows(A, mask):
-        top = [j for _, j in sorted(zip(row, keys), reverse=True)[:top_k]]
+    for _i, keys, row in ref_rows(A, mask):
+        top = [j for _, j in sorted(zip(row, keys, strict=True), reverse=True)[:top_k]]
         entries = [float(A[r][j]) for j in top for r in range(Q) if mask[r][j]]
         vals.append(sum(entries) / len(entries))
     return sum(vals) / len(vals)
@@ -230,16 +230,16 @@ def test_metrics_equal_loop_references(kind):
                         "cov": ("coverage", {"threshold": 0.05}),
                         "conf": "confidence", "sink": ("sink_mass", {"k": 2}),
                         "focus": ("focus_consistency", {"top_k": 3})}, mask=mask)
-    for l in range(2):
+    for li in range(2):
         for h in range(3):
-            a = A[l, h].astype(float)
+            a = A[li, h].astype(float)
             ref = {"h": ref_entropy(a, mask), "hn": ref_entropy(a, mask, True),
                    "sp": ref_sparsity(a, mask, 0.05), "loc": ref_locality(a, mask),
                    "cov": ref_coverage(a, mask, 0.05),
                    "conf": ref_confidence(a, mask), "sink": ref_sink(a, mask, 2),
                    "focus": ref_focus(a, mask, 3)}
             for name, value in ref.items():
-                assert got[name][l, h] == pytest.approx(value, rel=1e-5), (name, l, h)
+                assert got[name][li, h] == pytest.approx(value, rel=1e-5), (name, li, h)
 
 
 @pytest.mark.parametrize("top_k", [1, 4, 10, 12])
@@ -247,8 +247,8 @@ def test_focus_consistency_any_top_k(top_k):
     mask = causal_mask(12, 12)
     A = random_maps((3,), 12, 12, mask, seed=8)
     got = M.focus_consistency(A, mask, top_k=top_k)
-    for l in range(3):
-        assert got[l] == pytest.approx(ref_focus(A[l].astype(float), mask, top_k), rel=1e-5)
+    for li in range(3):
+        assert got[li] == pytest.approx(ref_focus(A[li].astype(float), mask, top_k), rel=1e-5)
 
 
 def test_hidden_entries_never_count_even_when_nonzero():
@@ -271,8 +271,8 @@ def test_pattern_match_equals_loop_reference(kind):
         P = ref_pattern_matrix(name, Q, K, ids)
         np.testing.assert_array_equal(M.pattern(name, Q, K, token_ids=ids), P)
         got = M.pattern_match(A, name, mask, token_ids=ids)
-        for l in range(2):
-            assert got[l] == pytest.approx(ref_pattern(A[l].astype(float), mask, P), rel=1e-5), name
+        for li in range(2):
+            assert got[li] == pytest.approx(ref_pattern(A[li].astype(float), mask, P), rel=1e-5), name
         np.testing.assert_allclose(M.pattern_match(A, P, mask), got, rtol=1e-6)
 
 
@@ -331,8 +331,10 @@ def test_head_similarity_by_hand():
 
 
 def ref_js(p, q):
-    m = [(a + b) / 2 for a, b in zip(p, q)]
-    kl = lambda x: sum(a * log(a / c) for a, c in zip(x, m) if a > 0)
+    m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
+    def kl(x):
+        return sum(a * log(a / c) for a, c in zip(x, m, strict=True) if a > 0)
+
     return (kl(p) + kl(q)) / 2
 
 
@@ -345,7 +347,8 @@ def test_head_similarity_equals_reference(kind):
     try:
         from scipy.spatial.distance import jensenshannon
 
-        js = lambda p, q: jensenshannon(p, q) ** 2  # scipy returns the square root (base e)
+        def js(p, q):
+            return jensenshannon(p, q) ** 2  # scipy returns the square root (base e)
     except ImportError:
         js = ref_js
     for g in range(6):
@@ -361,8 +364,8 @@ def ref_rollout(A, residual, fuse=np.mean):
     """Loops: fuse heads, add identity, normalise each row over keys, compose from the bottom."""
     L, _, n, _ = A.shape
     R = None
-    for l in range(L):
-        F = fuse(A[l], axis=0)
+    for li in range(L):
+        F = fuse(A[li], axis=0)
         F = [[float(F[i][j]) for j in range(n)] for i in range(n)]
         if fuse is not np.mean:
             F = [[v / sum(row) for v in row] for row in F]
@@ -416,7 +419,7 @@ def test_attention_flow_two_layers_by_hand():
     mask = np.ones((3, 3), bool)
     A = random_maps((2, 1), 3, 3, mask, seed=6).astype(float)
     F = M.attention_flow(A, mask, residual=0.4)
-    aug = [0.4 * np.eye(3) + 0.6 * A[l, 0] for l in range(2)]
+    aug = [0.4 * np.eye(3) + 0.6 * A[li, 0] for li in range(2)]
     aug = [a / a.sum(-1, keepdims=True) for a in aug]
     for i in range(3):
         for j in range(3):
@@ -434,7 +437,7 @@ def test_attention_flow_equals_scipy_max_flow(kind):
     mask = causal_mask(n, n) if kind == "causal" else np.ones((n, n), bool)
     A = random_maps((L, 2), n, n, mask, seed=7)
     F = M.attention_flow(A, mask, residual=0.5)
-    aug = [0.5 * np.eye(n) + 0.5 * A[l].mean(0) for l in range(L)]
+    aug = [0.5 * np.eye(n) + 0.5 * A[li].mean(0) for li in range(L)]
     aug = [a / a.sum(-1, keepdims=True) for a in aug]
     scale = 10**7  # scipy wants integer capacities
     N = (L + 1) * n

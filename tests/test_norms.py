@@ -6,10 +6,10 @@ import copy
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.norms import raw_norms, value_norms_of
-from tiny_models import words
 
 
 def reference_norms(model, kind, tokenizer, text):

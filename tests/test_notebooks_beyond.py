@@ -4,7 +4,6 @@ other and against the model (shares against shares, norms against norms), never 
 import re
 
 import pytest
-
 from test_notebooks_analysis import run_notebook
 
 pytestmark = pytest.mark.slow
@@ -96,6 +95,6 @@ def test_census_counts_sinks_and_finds_induction_heads(beyond, smollm2):
     att = aw.extract(model, tok, "harbor tiger ninety cushion galaxy mirror. harbor tiger ninety cushion galaxy mirror.")
     target = M.pattern("induction", att.n_query, att.n_key, att.token_ids).astype(bool)
     rows = target.any(axis=1)
-    l, h, share = int(heads[0][0]), int(heads[0][1]), float(heads[0][2])
-    fresh = (att.head(l, h)[rows] * target[rows]).sum() / rows.sum()
+    layer, h, share = int(heads[0][0]), int(heads[0][1]), float(heads[0][2])
+    fresh = (att.head(layer, h)[rows] * target[rows]).sum() / rows.sum()
     assert share > 0.3 and fresh > 0.3

@@ -22,10 +22,18 @@ import attnwidget as aw
 from attnwidget import metrics as M
 from attnwidget._arrays import causal_mask
 
-settings.register_profile("fast", max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("thorough", max_examples=500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "fast",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
@@ -47,12 +55,23 @@ def call(f, *args, **kwargs):
 # ------------------------------------------------------------------------------ strategies
 
 ANY_VALUE = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 12), st.floats(allow_nan=True, allow_infinity=True, width=32),
-    st.text(max_size=4), st.lists(st.integers(-3, 8), max_size=4), st.just(np.int64(1)), st.just(np.float32(0.5)),
-    st.just(()), st.just({1, 2}), st.just({"a": 1}), st.just(np.array([[1, 0]])), st.just(b"\x00"),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 12),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.text(max_size=4),
+    st.lists(st.integers(-3, 8), max_size=4),
+    st.just(np.int64(1)),
+    st.just(np.float32(0.5)),
+    st.just(()),
+    st.just({1, 2}),
+    st.just({"a": 1}),
+    st.just(np.array([[1, 0]])),
+    st.just(b"\x00"),
 )
-TOKEN_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from(["\u202e", "\u200d", "\u2028", "\n", " ", "\ud800"]),
-                     max_size=6)
+TOKEN_TEXT = st.text(
+    st.characters(codec="utf-8") | st.sampled_from(["\u202e", "\u200d", "\u2028", "\n", " ", "\ud800"]), max_size=6
+)
 
 
 @st.composite
@@ -101,7 +120,9 @@ def perturbed_weights(draw):
     L, H, Q, K = draw(shapes())
     mask = draw(masks(Q, K))
     w = softmax(np.random.default_rng(draw(st.integers(0, 999))).normal(size=(L, H, Q, K)), mask)
-    how = draw(st.sampled_from(["none", "nan", "inf", "negative", "scale", "zero_row", "int", "complex", "hidden_mass"]))
+    how = draw(
+        st.sampled_from(["none", "nan", "inf", "negative", "scale", "zero_row", "int", "complex", "hidden_mass"])
+    )
     i = tuple(draw(st.integers(0, d - 1)) for d in (L, H, Q, K))
     if how == "nan":
         w[i] = np.nan
@@ -119,7 +140,10 @@ def perturbed_weights(draw):
         w = w.astype(np.complex64)
     elif how == "hidden_mass":
         w = w + (~mask) * 0.3
-    return w.astype(draw(st.sampled_from([np.float16, np.float32, np.float64]))) if how not in ("int", "complex") else w, mask
+    return w.astype(draw(st.sampled_from([np.float16, np.float32, np.float64]))) if how not in (
+        "int",
+        "complex",
+    ) else w, mask
 
 
 # ------------------------------------------------------------------------------ Attention
@@ -139,15 +163,28 @@ def test_construction_gives_a_valid_attention_or_a_clear_error(wm, data):
     w, mask = wm
     K = w.shape[-1]
     tokens = data.draw(st.one_of(st.lists(TOKEN_TEXT, min_size=K, max_size=K), ANY_VALUE), label="tokens")
-    kwargs = data.draw(st.fixed_dictionaries({}, optional={
-        "mask": st.one_of(st.just(mask), st.just(mask.astype(float) * 0.5), st.just(mask.astype(int)), ANY_VALUE),
-        "layer_ids": st.one_of(st.lists(st.integers(-2, 9), max_size=4), ANY_VALUE),
-        "head_ids": st.one_of(st.lists(st.integers(-2, 9), max_size=4), ANY_VALUE),
-        "total_heads": ANY_VALUE, "num_kv_heads": ANY_VALUE, "token_ids": ANY_VALUE, "offsets": ANY_VALUE,
-        "special": ANY_VALUE, "generated": ANY_VALUE, "text": ANY_VALUE,
-        "meta": st.one_of(st.dictionaries(st.text(max_size=3), ANY_VALUE, max_size=3), ANY_VALUE),
-        "validate": st.one_of(st.booleans(), ANY_VALUE),
-    }), label="kwargs")
+    kwargs = data.draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "mask": st.one_of(
+                    st.just(mask), st.just(mask.astype(float) * 0.5), st.just(mask.astype(int)), ANY_VALUE
+                ),
+                "layer_ids": st.one_of(st.lists(st.integers(-2, 9), max_size=4), ANY_VALUE),
+                "head_ids": st.one_of(st.lists(st.integers(-2, 9), max_size=4), ANY_VALUE),
+                "total_heads": ANY_VALUE,
+                "num_kv_heads": ANY_VALUE,
+                "token_ids": ANY_VALUE,
+                "offsets": ANY_VALUE,
+                "special": ANY_VALUE,
+                "generated": ANY_VALUE,
+                "text": ANY_VALUE,
+                "meta": st.one_of(st.dictionaries(st.text(max_size=3), ANY_VALUE, max_size=3), ANY_VALUE),
+                "validate": st.one_of(st.booleans(), ANY_VALUE),
+            },
+        ),
+        label="kwargs",
+    )
     att, err = call(aw.Attention, w, tokens, **kwargs)
     if att is not None:
         check_valid(att)
@@ -200,8 +237,15 @@ def test_accessors_return_their_shapes_or_a_clear_error(att, data):
 
 # ------------------------------------------------------------------------------ metrics
 
-BOUNDED = {"sparsity": (0, 1), "coverage": (0, 1), "confidence": (0, 1), "locality": (0, 1), "sink_mass": (0, 1),
-           "focus_consistency": (0, 1), "entropy": (0, math.inf)}
+BOUNDED = {
+    "sparsity": (0, 1),
+    "coverage": (0, 1),
+    "confidence": (0, 1),
+    "locality": (0, 1),
+    "sink_mass": (0, 1),
+    "focus_consistency": (0, 1),
+    "entropy": (0, math.inf),
+}
 
 
 @given(perturbed_weights(), st.data())
@@ -211,9 +255,15 @@ def test_metrics_return_values_in_range_or_a_clear_error(wm, data):
     m = data.draw(st.one_of(st.none(), st.just(mask), ANY_VALUE), label="mask")
     probabilities = data.draw(st.one_of(st.just(True), st.just(False), ANY_VALUE), label="probabilities")
     threshold = data.draw(st.one_of(st.floats(0, 1), ANY_VALUE), label="threshold")
-    for name, kwargs in (("entropy", {}), ("sparsity", {"threshold": threshold}), ("coverage", {"threshold": threshold}),
-                         ("confidence", {}), ("locality", {}), ("sink_mass", {"k": data.draw(ANY_VALUE)}),
-                         ("focus_consistency", {"top_k": data.draw(st.one_of(st.integers(1, 4), ANY_VALUE))})):
+    for name, kwargs in (
+        ("entropy", {}),
+        ("sparsity", {"threshold": threshold}),
+        ("coverage", {"threshold": threshold}),
+        ("confidence", {}),
+        ("locality", {}),
+        ("sink_mass", {"k": data.draw(ANY_VALUE)}),
+        ("focus_consistency", {"top_k": data.draw(st.one_of(st.integers(1, 4), ANY_VALUE))}),
+    ):
         got, _ = call(getattr(M, name), a, m, probabilities=probabilities, **kwargs)
         if got is not None:
             got = np.asarray(got)
@@ -251,9 +301,16 @@ def test_metrics_of_an_attention_match_its_array(att):
 # ------------------------------------------------------------------------------ save and load
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-    max_leaves=8)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @given(valid_attention(), st.data())
@@ -261,10 +318,13 @@ def test_save_then_load_gives_back_what_was_saved(tmp_path_factory, att, data):
     K, Q = att.n_key, att.n_query
     att.meta = data.draw(st.dictionaries(st.text(max_size=4), JSON, max_size=3), label="meta")
     if data.draw(st.booleans(), label="facts"):
-        att = att._replace(token_ids=data.draw(st.lists(st.integers(0, 10**6), min_size=K, max_size=K)),
-                           special=data.draw(st.lists(st.booleans(), min_size=K, max_size=K)),
-                           generated=data.draw(st.lists(st.booleans(), min_size=Q, max_size=Q)),
-                           text=data.draw(TOKEN_TEXT), layer_ids=[3 + 2 * i for i in range(att.num_layers)])
+        att = att._replace(
+            token_ids=data.draw(st.lists(st.integers(0, 10**6), min_size=K, max_size=K)),
+            special=data.draw(st.lists(st.booleans(), min_size=K, max_size=K)),
+            generated=data.draw(st.lists(st.booleans(), min_size=Q, max_size=Q)),
+            text=data.draw(TOKEN_TEXT),
+            layer_ids=[3 + 2 * i for i in range(att.num_layers)],
+        )
     path = tmp_path_factory.mktemp("rt") / data.draw(st.sampled_from(["a.npz", "a.attn", "noext", "a b.npz"]))
     att.save(path)
     back = aw.Attention.load(path)

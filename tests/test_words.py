@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention import AttentionError
 from attnwidget.words import word_groups
-from tiny_models import words
 
 
 def loop_merge(w, mask, groups, n_query):

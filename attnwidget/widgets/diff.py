@@ -40,7 +40,7 @@ def _same_tokens(a: Attention, b: Attention) -> None:
         raise ValueError(f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
                          f"b is {b.n_query} x {b.n_key} (queries x keys)")
     if list(a.tokens) != list(b.tokens):
-        k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens)) if x != y)
+        k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=True)) if x != y)
         raise ValueError(f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
                          f"and {b.tokens[k]!r} in b")
     if a.num_layers != b.num_layers or a.num_heads != b.num_heads:
@@ -93,9 +93,9 @@ class AttentionDiff(AttentionView):
         if scale not in DIFF_SCALES:
             raise ValueError(f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
                              f"log scale); got {scale!r}")
-        names = tuple(str(n) for n in names)
-        if len(names) != 2:
+        if isinstance(names, str) or len(names) != 2:
             raise ValueError(f"names must be two strings (for a and b); got {names!r}")
+        names = (str(names[0]), str(names[1]))
         self._b = b
         self._max_bytes = positive_int("max_bytes", max_bytes)
         self._pairs: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -130,7 +130,7 @@ class AttentionDiff(AttentionView):
         """
         a, b = self.attention, self._b
         out = np.empty((a.num_layers, a.num_heads), dtype=np.float32)
-        for li, (la, lb) in enumerate(zip(a.layer_ids, b.layer_ids)):
+        for li, (la, lb) in enumerate(zip(a.layer_ids, b.layer_ids, strict=True)):
             out[li] = total_variation(a.layer(la), b.layer(lb), a.mask)
         return out
 

@@ -135,9 +135,9 @@ class NeuronView(AttentionView):
     def _fill(self) -> None:
         att = self.attention
         order = [(self.layer_shown, self.head_shown)] + [(self.layer_shown, h) for h in att.head_ids]
-        order += [(l, h) for l in att.layer_ids for h in att.head_ids]
-        for l, h in list(dict.fromkeys(order))[: self._capacity()]:
-            self._held[f"{l}/{h}"] = self._entry(l, h)
+        order += [(layer, h) for layer in att.layer_ids for h in att.head_ids]
+        for layer, h in list(dict.fromkeys(order))[: self._capacity()]:
+            self._held[f"{layer}/{h}"] = self._entry(layer, h)
         self._publish()
 
     def _follow(self, change=None) -> None:

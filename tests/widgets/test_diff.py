@@ -21,11 +21,11 @@ def test_summary_is_total_variation_per_head():
     a, b = random_attention(0), random_attention(1)
     view = aw.AttentionDiff(a, b)
     expected = np.zeros((2, 3))
-    for l in range(2):
+    for layer in range(2):
         for h in range(3):
-            rows = [0.5 * sum(abs(float(a.weights[l, h, i, j]) - float(b.weights[l, h, i, j])) for j in range(7))
+            rows = [0.5 * sum(abs(float(a.weights[layer, h, i, j]) - float(b.weights[layer, h, i, j])) for j in range(7))
                     for i in range(7)]
-            expected[l, h] = sum(rows) / 7
+            expected[layer, h] = sum(rows) / 7
     np.testing.assert_allclose(view.summary(), expected, atol=1e-6)
     assert np.all(aw.AttentionDiff(a, a).summary() == 0)
     assert total_variation(np.eye(3)[None], np.eye(3)[::-1][None], np.ones((3, 3), bool))[0] == pytest.approx(2 / 3)

@@ -6,10 +6,10 @@ import copy
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.widgets.neuron import query_key_vectors
-from tiny_models import words
 
 
 def eager_weights(model, tokenizer, text):
