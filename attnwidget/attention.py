@@ -46,7 +46,7 @@ _INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_i
                 "text", "meta")
 # Constructor arguments added to `info` after version 1, with the value a file without them means.
 # A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
-_INFO_OPTIONAL: dict[str, Any] = {}
+_INFO_OPTIONAL: dict[str, Any] = {"query_tokens": None}
 _MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
 # A file of kind "qk" holds queries and keys instead of weights (see `QKSource`).
 _QK_MEMBERS = ("queries", "keys", "kv_index", "scaling", "softcap", "window")
@@ -185,6 +185,10 @@ class Attention:
     token_ids, offsets, special, generated : optional per-token data
         Token ids, ``(start, end)`` character spans in `text`, a bool per token marking special
         tokens, and a bool per query row marking tokens produced by generation.
+    query_tokens : sequence of str, optional
+        Tokens of the query rows when they are not the last `n_query` of `tokens`: the target
+        tokens of cross-attention, whose keys are the source tokens. `n_query` may then exceed
+        `n_key`, and the mask defaults to all keys visible.
     text : str, optional
         The text the tokens came from.
     meta : dict, optional
@@ -207,6 +211,7 @@ class Attention:
         offsets: Sequence[tuple[int, int]] | None = None,
         special: Sequence[bool] | None = None,
         generated: Sequence[bool] | None = None,
+        query_tokens: Sequence[str] | None = None,
         text: str | None = None,
         meta: dict | None = None,
         validate: bool = True,
@@ -236,7 +241,7 @@ class Attention:
         L, H, Q, K = shape
         if min(shape) == 0:
             raise AttentionError(f"attention weights are empty: shape {shape}")
-        if Q > K:
+        if Q > K and query_tokens is None:
             raise AttentionError(f"more query rows ({Q}) than keys ({K}); expected n_query <= n_key")
 
         if tokens is None:
@@ -248,6 +253,13 @@ class Attention:
                 f"key position (weights shape {shape})"
             )
         self.tokens: list[str] = tokens
+        self._query_tokens = None if query_tokens is None else list(query_tokens)
+        if self._query_tokens is not None:
+            if len(self._query_tokens) != Q or not all(isinstance(t, str) for t in self._query_tokens):
+                raise AttentionError(f"query_tokens must be {Q} strings (one per query row); got "
+                                     f"{len(self._query_tokens)}")
+            if mask is None:
+                mask = np.ones((Q, K), dtype=bool)
 
         if mask is None:
             mask = infer_mask(self._weights) if self._weights is not None else causal_mask(Q, K)
@@ -403,11 +415,15 @@ class Attention:
 
     @property
     def query_tokens(self) -> list[str]:
-        """Tokens of the query rows (the last `n_query` tokens)."""
+        """Tokens of the query rows (the last `n_query` tokens, or the `query_tokens` given)."""
+        if self._query_tokens is not None:
+            return list(self._query_tokens)
         return self.tokens[self.n_key - self.n_query:]
 
     @property
     def is_causal(self) -> bool:
+        if self._query_tokens is not None:
+            return False
         return bool(np.array_equal(self.mask, self.mask & causal_mask(self.n_query, self.n_key))) and self.n_query > 1
 
     @property
@@ -630,6 +646,7 @@ class Attention:
             "token_ids": self.token_ids,
             "offsets": self.offsets,
             "special": self.special,
+            "query_tokens": self._query_tokens,
             "text": self.text,
             "meta": dict(self.meta),
         }

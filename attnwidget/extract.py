@@ -1,373 +1,68 @@
-"""Getting attention out of a model: model + text -> `Attention`.
+"""Getting attention out of a model: model + text (or image, or any inputs) -> `Attention`.
 
 Three paths, tried in this order by `extract(method="auto")`:
 
-* ``"capture"``: the model keeps its fast SDPA attention. For one forward pass we register an
-  attention function in transformers' ``AttentionInterface`` that records each layer's post-RoPE
-  queries and keys (and the mask, scaling and soft-cap the layer passes), then hands over to SDPA.
-  Probabilities ``softmax(q k^T * scaling + mask)`` are computed afterwards, in chunks of query
-  rows, only for the layers and heads asked for. Captured memory is O(layers x heads x n x d).
+* ``"capture"``: the model keeps its fast SDPA attention; `capture` records each layer's queries,
+  keys and logit biases during one forward pass and computes probabilities afterwards, only for the
+  layers and heads asked for. A self-check compares the captured weights times the values with the
+  attention output the model computed; weights that do not reproduce it are never returned.
 * ``"eager"``: ``output_attentions=True`` with the eager implementation switched on for the call.
 * ``"hooks"``: forward hooks on any ``torch.nn.Module`` whose output carries attention weights
   (``torch.nn.MultiheadAttention`` by default), for models outside transformers (`extract_hooks`).
+
+Encoder-decoder models given a target give a `Seq2SeqAttention` (encoder, decoder, cross); vision
+encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...).
 """
 
 from __future__ import annotations
 
-from ._optional import require_models
-
 import contextlib
-import math
-from typing import Any, Callable, Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .attention import Attention, AttentionError
+from ._optional import require_models
+from .attention import Attention, AttentionError, _memory_budget
+from .capture import (
+    CAPTURE_IMPLEMENTATION,
+    CapturedQK,
+    Recorder,
+    attn_implementation,
+    capturing,
+    configs,
+    drop_check_data,
+    module_names,
+    self_check,
+    tower_kind,
+)
+from .seq2seq import Seq2SeqAttention
+from .tokens import encode, patch_labels, readable_tokens
 
-__all__ = ["extract", "extract_hooks", "generate", "generation_step_row", "readable_tokens",
-           "CAPTURE_IMPLEMENTATION", "ModelError"]
-
-CAPTURE_IMPLEMENTATION = "attnwidget_capture"
-
-# Query rows per softmax block: big enough for BLAS, small enough that a block of scores stays in
-# cache-sized memory at long lengths (heads x rows x n x 4 bytes).
-ROW_CHUNK = 512
+__all__ = [
+    "extract",
+    "extract_hooks",
+    "generate",
+    "generation_step_row",
+    "readable_tokens",
+    "CAPTURE_IMPLEMENTATION",
+    "ModelError",
+    "Seq2SeqAttention",
+]
 
 
 class ModelError(ValueError):
     """The model cannot give attention for this input (no attention exposed, input too long...)."""
 
 
-# ---------------------------------------------------------------------------------- tokens
-
-def _byte_level_alphabet() -> dict[str, int]:
-    """Byte-level BPE's reversible map from printable characters back to bytes (GPT-2 scheme:
-    printable Latin-1 bytes stand for themselves, the rest are shifted past U+0100)."""
-    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    chars = {b: chr(b) for b in keep}
-    shift = 0
-    for b in range(256):
-        if b not in chars:
-            chars[b] = chr(256 + shift)
-            shift += 1
-    return {c: b for b, c in chars.items()}
+# Names other modules import from here.
+_attn_implementation = attn_implementation
+_configs = configs
 
 
-_BYTE_OF = _byte_level_alphabet()
-
-
-def _token_bytes(tok: str) -> bytes | None:
-    """The bytes a byte-level BPE token stands for, or None if it is not byte-level text."""
-    if tok and all(c in _BYTE_OF for c in tok):
-        return bytes(_BYTE_OF[c] for c in tok)
-    return None
-
-
-def _split_characters(raw: list[str], texts: list[str]) -> list[str]:
-    """Name tokens that hold part of a multi-byte character (common for CJK in byte-level BPE).
-
-    A run of such tokens that together decode to text gets that text with its part number, e.g.
-    '北[1/2]', '北[2/2]'; a run that never completes shows its bytes as escapes.
-    """
-    out = list(texts)
-    i = 0
-    while i < len(raw):
-        if "\ufffd" not in texts[i] or _token_bytes(raw[i]) is None:
-            i += 1
-            continue
-        j, buf = i, b""
-        while j < len(raw) and _token_bytes(raw[j]) is not None:
-            buf += _token_bytes(raw[j])
-            j += 1
-            try:
-                whole = buf.decode("utf-8")
-                break
-            except UnicodeDecodeError:
-                whole = None
-        if whole is None:
-            for k in range(i, j):
-                out[k] = _token_bytes(raw[k]).decode("utf-8", errors="backslashreplace")
-        else:
-            m = j - i
-            for k in range(i, j):
-                out[k] = f"{whole}[{k - i + 1}/{m}]" if m > 1 else whole
-        i = j
-    return out
-
-
-def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
-    """One readable string per token id: byte-level markers ('Ġ', 'Ċ', '▁') become the spaces and
-    newlines they stand for, WordPiece's '##' continuation prefix is dropped, and tokens holding
-    part of a multi-byte character are named by that character and their part ('北[1/2]').
-
-    Special tokens keep their literal text (``<|im_start|>``, ``[CLS]``).
-    """
-    raw = tokenizer.convert_ids_to_tokens(list(ids))
-    raw = ["" if tok is None else tok for tok in raw]
-    special = set(getattr(tokenizer, "all_special_tokens", []) or [])
-    texts = []
-    for tok in raw:
-        if tok in special:
-            texts.append(tok)
-            continue
-        try:
-            text = tokenizer.convert_tokens_to_string([tok])
-        except Exception:  # some slow tokenizers refuse single tokens
-            text = tok
-        if tok.startswith("##") and text.startswith("##"):
-            text = text[2:]
-        # A token that starts a word decodes with its leading space stripped by some tokenizers;
-        # keep it so the reader sees word boundaries.
-        if tok[:1] in ("Ġ", "▁") and not text.startswith(" "):
-            text = " " + text
-        texts.append(text if text else tok)
-    return _split_characters(raw, texts)
-
-
-# ---------------------------------------------------------------------------------- capture
-
-
-class _Capture:
-    """Per-forward record of what each attention call received."""
-
-    def __init__(self, keep: Callable[[int], bool]):
-        self.keep = keep
-        self.calls = 0
-        self.layers: dict[int, dict] = {}
-
-    def __call__(self, module, query, key, value, attention_mask, *args, **kwargs):
-        from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
-        index = self.calls
-        self.calls += 1
-        if self.keep(index):
-            is_causal = kwargs.get("is_causal")
-            if is_causal is None:
-                is_causal = getattr(module, "is_causal", True)
-            self.layers[index] = {
-                # Contiguous copies (O(n x d) each): row slicing them later is then cheap.
-                "q": query.detach().contiguous(),
-                "k": key.detach().contiguous(),
-                "mask": None if attention_mask is None else attention_mask.detach(),
-                "scaling": kwargs.get("scaling"),
-                "softcap": kwargs.get("softcap"),
-                "sliding_window": kwargs.get("sliding_window"),
-                "is_causal": bool(is_causal),
-                "module": type(module).__name__,
-            }
-        if kwargs.get("softcap") is not None:
-            # SDPA cannot soft-cap logits; run the eager formula so the model's output is unchanged.
-            return _softcapped_attention(module, query, key, value, attention_mask, **kwargs)
-        return sdpa_attention_forward(module, query, key, value, attention_mask, *args, **kwargs)
-
-
-def _softcapped_attention(module, query, key, value, attention_mask, scaling=None, softcap=None, **_):
-    import torch
-
-    group = query.shape[1] // key.shape[1]
-    key = key.repeat_interleave(group, dim=1)
-    value = value.repeat_interleave(group, dim=1)
-    scaling = scaling if scaling is not None else query.shape[-1] ** -0.5
-    s = torch.matmul(query, key.transpose(-1, -2)) * scaling
-    s = torch.tanh(s / softcap) * softcap
-    if attention_mask is not None:
-        if attention_mask.dtype == torch.bool:
-            s = s.masked_fill(~attention_mask, float("-inf"))
-        else:
-            s = s + attention_mask
-    p = torch.softmax(s.float(), dim=-1).to(query.dtype)
-    return torch.matmul(p, value).transpose(1, 2).contiguous(), None
-
-
-def _register_capture() -> None:
-    from transformers import AttentionInterface
-    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
-
-    AttentionInterface.register(CAPTURE_IMPLEMENTATION, _dispatch)
-    ALL_MASK_ATTENTION_FUNCTIONS.register(CAPTURE_IMPLEMENTATION, sdpa_mask)
-
-
-# The registry holds one function; the active capture is swapped in for the duration of a call.
-_ACTIVE: list[_Capture] = []
-
-
-def _dispatch(module, query, key, value, attention_mask, *args, **kwargs):
-    if not _ACTIVE:
-        from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
-        return sdpa_attention_forward(module, query, key, value, attention_mask, *args, **kwargs)
-    return _ACTIVE[-1](module, query, key, value, attention_mask, *args, **kwargs)
-
-
-def _configs(model) -> list:
-    """The model's config and every sub-config that carries an attention implementation."""
-    seen, out = set(), []
-    for m in model.modules():
-        cfg = getattr(m, "config", None)
-        if cfg is not None and id(cfg) not in seen and hasattr(cfg, "_attn_implementation"):
-            seen.add(id(cfg))
-            out.append(cfg)
-    return out
-
-
-@contextlib.contextmanager
-def _attn_implementation(model, name: str):
-    """Switch every config of `model` to attention implementation `name` for the block."""
-    configs = _configs(model)
-    saved = [cfg._attn_implementation for cfg in configs]
-    try:
-        for cfg in configs:
-            cfg._attn_implementation = name
-        yield
-    finally:
-        for cfg, old in zip(configs, saved):
-            cfg._attn_implementation = old
-
-
-class CapturedQK:
-    """Captured queries and keys of some layers; computes attention blocks on demand.
-
-    ``shape`` is ``(layers, heads, n_query, n_key)`` for the held layers and heads. `block`
-    computes ``softmax(q k^T * scaling [soft-capped] + mask)`` for a range of query rows on the
-    device the layer ran on, in float32, and returns numpy.
-    """
-
-    def __init__(self, layers: list[dict], head_ids: list[int], batch_index: int, keep_positions):
-        self.layers = layers
-        self.head_ids = list(head_ids)
-        self.batch_index = batch_index
-        self.positions = keep_positions  # torch LongTensor of unpadded positions, or None
-        first = layers[0]
-        n_key = first["k"].shape[2] if keep_positions is None else len(keep_positions)
-        n_query = first["q"].shape[2] if keep_positions is None else len(keep_positions)
-        self.shape = (len(layers), len(self.head_ids), n_query, n_key)
-
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> "CapturedQK":
-        return CapturedQK([self.layers[i] for i in layer_idx], [self.head_ids[i] for i in head_idx],
-                          self.batch_index, self.positions)
-
-    def scores(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int):
-        """Masked float32 logits ``(heads, stop-start, kmax)`` as a torch tensor, where keys from
-        ``kmax`` on are hidden from every row of the block; and the visibility mask."""
-        import torch
-
-        rec = self.layers[li]
-        q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]  # (H, n, d), (Hkv, n, d)
-        heads = self.head_ids if head_idx is None else [self.head_ids[i] for i in head_idx]
-        group = q.shape[0] // k.shape[0]
-        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
-        pos = self.positions
-        if pos is not None:
-            pos = pos.to(q.device)
-            q_rows = pos[start:stop]
-            k_cols = pos
-        else:
-            q_rows = torch.arange(start, stop, device=q.device) + (q.shape[1] - self.shape[2])
-            k_cols = None
-        all_heads = heads == list(range(q.shape[0]))
-        visible = self.visible(li, q_rows, k_cols, q.device)
-        # Keys past the last visible one (the causal future) are skipped: about half the work.
-        cols_any = visible.any(dim=0)
-        kmax = int(cols_any.nonzero().max()) + 1 if bool(cols_any.any()) else 1
-        visible = visible[:, :kmax]
-        kv = k[:, :kmax] if k_cols is None else k.index_select(1, k_cols[:kmax])
-        kv = kv.float()
-        if all_heads:
-            qs = q[:, q_rows[0]:q_rows[-1] + 1] if pos is None else q.index_select(1, q_rows)
-            # Scale the small query block rather than the large score block.
-            qs = (qs.float() * scaling).contiguous()
-            # Grouped-query heads are consecutive per kv head: one batched matmul per kv head,
-            # without materialising repeated keys.
-            n_kv, rows = kv.shape[0], qs.shape[1]
-            s = torch.matmul(qs.view(n_kv, group * rows, -1), kv.transpose(-1, -2))
-            s = s.view(q.shape[0], rows, kmax)
-        else:
-            hq = torch.as_tensor(heads, device=q.device)
-            qs = q.index_select(0, hq).index_select(1, q_rows).float() * scaling
-            kv = kv.index_select(0, torch.div(hq, group, rounding_mode="floor"))
-            s = torch.matmul(qs, kv.transpose(-1, -2))
-        if rec["softcap"] is not None:
-            s = torch.tanh(s / rec["softcap"]) * rec["softcap"]
-        return s.masked_fill_(~visible.to(s.device), float("-inf")), visible
-
-    def visible(self, li: int, q_rows, k_cols, device):
-        """Bool ``(rows, n_key)``: keys each query row may see in this layer."""
-        import torch
-
-        rec = self.layers[li]
-        mask = rec["mask"]
-        n_all = rec["k"].shape[2]
-        if mask is not None:
-            m = mask[self.batch_index if mask.shape[0] > 1 else 0]
-            m = m[0] if m.shape[0] == 1 else m  # heads axis broadcast
-            m = m.index_select(0, q_rows.to(m.device))
-            if k_cols is not None:
-                m = m.index_select(1, k_cols.to(m.device))
-            if m.dtype != torch.bool:
-                m = m > torch.finfo(m.dtype).min / 2
-            return m.to(device)
-        cols = torch.arange(n_all, device=device) if k_cols is None else k_cols.to(device)
-        if not rec["is_causal"] or rec["q"].shape[2] == 1:
-            return torch.ones(len(q_rows), len(cols), dtype=torch.bool, device=device)
-        vis = cols[None, :] <= q_rows.to(device)[:, None]
-        if rec["sliding_window"]:
-            vis &= cols[None, :] > q_rows.to(device)[:, None] - rec["sliding_window"]
-        return vis
-
-    def empty(self, shape) -> np.ndarray:
-        """An uninitialised float32 array for results; torch's allocator maps large blocks far
-        faster than numpy's here (huge pages), which dominates at n^2 sizes."""
-        import torch
-
-        return torch.empty(tuple(shape), dtype=torch.float32).numpy()
-
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
-        """Probabilities ``(heads, stop-start, n_key)`` float32, written into `out` when given."""
-        import torch
-
-        n_heads = len(self.head_ids) if head_idx is None else len(head_idx)
-        if out is None:
-            out = self.empty((n_heads, max(0, stop - start), self.shape[3]))
-        dst = torch.from_numpy(out)
-        with torch.no_grad():
-            for s0 in range(start, stop, ROW_CHUNK):
-                s1 = min(stop, s0 + ROW_CHUNK)
-                s, _ = self.scores(li, head_idx, s0, s1)
-                kmax = s.shape[-1]
-                # In-place softmax: one buffer per block. Rows with no visible key (impossible once
-                # padding is removed, but possible with a user mask) would be NaN; they carry nothing.
-                s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
-                s.div_(s.sum(dim=-1, keepdim=True))
-                torch.nan_to_num_(s, nan=0.0)
-                dst[:, s0 - start:s1 - start, :kmax].copy_(s)
-                dst[:, s0 - start:s1 - start, kmax:].zero_()
-        return out
-
-    def mask(self) -> np.ndarray:
-        """Visible-key mask ``(n_query, n_key)``: keys visible in any held layer.
-
-        Layers differ when some use a sliding window (Gemma-2, Mistral variants); the union keeps
-        every key a layer may attend to, so no layer's weight falls on a "hidden" key.
-        """
-        import torch
-
-        union = None
-        for li in range(len(self.layers)):
-            device = self.layers[li]["q"].device
-            n_q = self.shape[2]
-            if self.positions is not None:
-                q_rows = self.positions.to(device)
-            else:
-                q_rows = torch.arange(n_q, device=device) + (self.layers[li]["q"].shape[2] - n_q)
-            m = self.visible(li, q_rows, self.positions, device).cpu()
-            union = m if union is None else union | m
-            if li == 0 and self.layers[li]["mask"] is None and not self.layers[li]["sliding_window"]:
-                break  # plain causal or full attention: every layer sees the same keys
-        return union.numpy()
-
-
-# ---------------------------------------------------------------------------------- extract
+# ---------------------------------------------------------------------------------- model facts
 
 
 def _model_position_limit(model) -> int | None:
@@ -389,10 +84,14 @@ def _num_layers_heads(model) -> tuple[int | None, int | None, int | None]:
     return L, H, kv
 
 
+def _is_encoder_decoder(model) -> bool:
+    return bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
+
+
 def _check_selection(name: str, sel, limit: int | None) -> list[int] | None:
     if sel is None:
         return None
-    if isinstance(sel, int):
+    if isinstance(sel, (int, np.integer)):
         sel = [sel]
     out = []
     for i in sel:
@@ -404,147 +103,12 @@ def _check_selection(name: str, sel, limit: int | None) -> list[int] | None:
                 i += limit
             if not 0 <= i < limit:
                 raise IndexError(f"{name[:-1]} {i} out of range: the model has {limit} {name}")
+        elif i < 0:
+            raise IndexError(f"{name[:-1]} {i}: negative numbers need a model whose config gives its {name}")
         out.append(i)
     if not out:
         raise ValueError(f"{name} is empty; pass None for all {name}")
     return sorted(set(out))
-
-
-def _encode(tokenizer, texts, text_pair, messages, add_special_tokens, max_positions):
-    """Tokenize one text or a batch (padded), exactly as ``tokenizer(text)`` does."""
-    if messages is not None:
-        if texts is not None:
-            raise ValueError("pass either text or messages, not both")
-        if not messages:
-            raise ValueError("messages is empty; expected a list of {'role': ..., 'content': ...}")
-        texts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)]
-        add_special_tokens = False  # the template already holds them
-    for t in texts:
-        if not isinstance(t, str):
-            raise TypeError(f"text must be a str (or a list of str); got {type(t).__name__}")
-        if not t.strip():
-            raise ValueError("text is empty; attention needs at least one token")
-    pairs = None
-    if text_pair is not None:
-        pairs = [text_pair] if isinstance(text_pair, str) else list(text_pair)
-        if len(pairs) != len(texts):
-            raise ValueError(f"got {len(pairs)} text_pair entries for {len(texts)} texts")
-    kwargs: dict = {"add_special_tokens": add_special_tokens, "return_tensors": "pt"}
-    if len(texts) > 1:
-        if tokenizer.pad_token is None:
-            raise ValueError("batching needs a tokenizer with a pad token (set tokenizer.pad_token)")
-        kwargs["padding"] = True
-    if getattr(tokenizer, "is_fast", False):
-        kwargs["return_offsets_mapping"] = True
-    enc = tokenizer(texts, pairs, **kwargs) if pairs is not None else tokenizer(texts, **kwargs)
-    if "attention_mask" not in enc:
-        enc["attention_mask"] = enc["input_ids"].new_ones(enc["input_ids"].shape)
-    lengths = enc["attention_mask"].sum(1).tolist()
-    if min(lengths) == 0:
-        raise ValueError("the tokenizer produced no tokens for a text")
-    if max_positions is not None and enc["input_ids"].shape[1] > max_positions:
-        raise ModelError(
-            f"the text is {max(lengths)} tokens long; the model accepts at most {max_positions} "
-            "positions (shorten the text)"
-        )
-    return texts, enc
-
-
-def extract(
-    model: Any,
-    tokenizer: Any,
-    text: str | Sequence[str] | None = None,
-    *,
-    text_pair: str | Sequence[str] | None = None,
-    messages: list[dict] | None = None,
-    layers: Sequence[int] | int | None = None,
-    heads: Sequence[int] | int | None = None,
-    method: str = "auto",
-    lazy: bool = False,
-    add_special_tokens: bool = True,
-    measure: str = "weight",
-) -> Attention | list[Attention]:
-    """Run `model` on `text` and return its attention.
-
-    Parameters
-    ----------
-    model, tokenizer
-        A Hugging Face model and its tokenizer (`load_model` gives both).
-    text : str or list of str
-        The input, tokenized exactly as ``tokenizer(text)`` does. A list runs as one padded batch
-        and returns a list of `Attention`, each with its padding removed.
-    text_pair : str or list of str, optional
-        Second segment for encoders (``[CLS] text [SEP] text_pair [SEP]``).
-    messages : list of dict, optional
-        Chat messages rendered with the tokenizer's chat template (instead of `text`).
-    layers, heads : list of int, optional
-        Model layer and head numbers to keep (default all). Only these are computed.
-    method : {"auto", "capture", "eager"}
-        ``"capture"`` keeps SDPA and recomputes probabilities from captured q/k; ``"eager"`` runs
-        ``output_attentions=True`` under the eager implementation. ``"auto"`` tries capture first.
-    lazy : bool
-        Return an `Attention` that keeps the captured q/k and computes maps on demand.
-    measure : {"weight", "norm"}
-        ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
-        `attnwidget.norms`); one more forward pass records the value vectors.
-
-    Raises
-    ------
-    ValueError
-        Empty text, text longer than the model's position limit, bad layer/head numbers.
-    ModelError
-        The model exposes no attention by any path.
-    """
-    require_models("aw.extract")
-    if method not in ("auto", "capture", "eager"):
-        raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
-    if lazy and method == "eager":
-        raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
-    if measure not in ("weight", "norm"):
-        raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
-    batched = isinstance(text, (list, tuple))
-    if batched and not text:
-        raise ValueError("text is an empty list; pass at least one text")
-    texts = list(text) if batched else (None if text is None else [text])
-    n_layers, n_heads, n_kv = _num_layers_heads(model)
-    layer_sel = _check_selection("layers", layers, n_layers)
-    head_sel = _check_selection("heads", heads, n_heads)
-    texts, enc = _encode(tokenizer, texts, text_pair, messages, add_special_tokens, _model_position_limit(model))
-    offsets = enc.pop("offset_mapping", None)
-    device = _input_device(model)
-    inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-    special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
-    meta = _model_meta(model)
-
-    def per_text(b):
-        """Token facts for batch row b, padding removed, and the kept positions."""
-        keep = enc["attention_mask"][b].bool()
-        ids = enc["input_ids"][b][keep].tolist()
-        return keep, dict(
-            tokens=readable_tokens(tokenizer, ids),
-            token_ids=ids,
-            offsets=None if offsets is None else [tuple(o) for o in offsets[b][keep].tolist()],
-            special=[i in special_ids for i in ids],
-            text=texts[b],
-            num_kv_heads=n_kv,
-            total_heads=n_heads,
-        )
-
-    results = None
-    if method in ("auto", "capture"):
-        results = _capture_forward(model, inputs, layer_sel, head_sel, per_text, meta, lazy)
-        if results is None and method == "capture":
-            raise ModelError(
-                f"{type(model).__name__} does not route attention through transformers' "
-                "AttentionInterface, so it cannot be captured; use method='eager'"
-            )
-    if results is None:
-        results = _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta)
-    if measure == "norm":
-        from .norms import apply_value_norms
-
-        results = apply_value_norms(model, inputs, results)
-    return results if batched else results[0]
 
 
 def _input_device(model):
@@ -568,82 +132,646 @@ def _model_meta(model) -> dict:
     }
 
 
-def _capture_forward(model, inputs, layer_sel, head_sel, per_text, meta, lazy) -> list[Attention] | None:
-    import torch
-
-    if not _configs(model):
-        return None
-    _register_capture()
-    keep = (lambda i: True) if layer_sel is None else (lambda i, s=set(layer_sel): i in s)
-    cap = _Capture(keep)
-    _ACTIVE.append(cap)
-    try:
-        with torch.no_grad(), _attn_implementation(model, CAPTURE_IMPLEMENTATION):
-            model(**inputs, use_cache=False) if _accepts_use_cache(model) else model(**inputs)
-    finally:
-        _ACTIVE.remove(cap)
-    if cap.calls == 0:
-        return None
-    if layer_sel is not None:
-        missing = [i for i in layer_sel if i not in cap.layers]
-        if missing:
-            raise IndexError(f"layers {missing} out of range: the model ran {cap.calls} attention layers")
-    layers = [cap.layers[i] for i in sorted(cap.layers)]
-    lids = sorted(cap.layers)
-    n_heads = layers[0]["q"].shape[1]
-    out = []
-    for b in range(inputs["input_ids"].shape[0]):
-        keep_b, facts = per_text(b)
-        positions = None if bool(keep_b.all()) else torch.nonzero(keep_b, as_tuple=False).flatten()
-        source = CapturedQK(layers, list(range(n_heads)), b, positions)
-        if head_sel is not None:
-            source = source.subset(range(len(layers)), head_sel)
-        att = Attention(None, mask=source.mask(), layer_ids=lids, head_ids=source.head_ids, _source=source,
-                        meta=dict(meta, method="capture"), **facts)
-        out.append(att if lazy else att.materialize(max_bytes=2**62))
-    return out
-
-
-def _accepts_use_cache(model) -> bool:
+def _accepts(model, name: str) -> bool:
     import inspect
 
     try:
-        return "use_cache" in inspect.signature(model.forward).parameters
+        return name in inspect.signature(model.forward).parameters
     except (TypeError, ValueError):
         return False
 
 
-def _eager_forward(model, inputs, layer_sel, head_sel, per_text, meta) -> list[Attention]:
+def _guard_size(n_layers, n_heads, n_query, n_key, lazy: bool) -> None:
+    """Refuse a full extraction that cannot fit, before the model allocates anything."""
+    if lazy or not n_layers or not n_heads:
+        return
+    nbytes = n_layers * n_heads * n_query * n_key * 4
+    budget = _memory_budget()
+    if nbytes > budget:
+        raise MemoryError(
+            f"all weights of {n_layers} layers x {n_heads} heads x {n_query} x {n_key} tokens take "
+            f"{nbytes / 2**30:.1f} GiB as float32, over the {budget / 2**30:.1f} GiB this machine can spare; "
+            "pass lazy=True (maps are computed on demand, the same accessors work), or layers=[...] / "
+            "heads=[...] for fewer maps"
+        )
+
+
+# ---------------------------------------------------------------------------------- the core
+
+
+@dataclass
+class _Side:
+    """One token sequence of the input: which positions are real (not padding) per batch row, and
+    the token facts of row b with the padding removed."""
+
+    keep: Any  # torch bool (batch, n), or None: one example, every position real
+    facts: Callable[[int, int], dict]  # (batch row, length) -> tokens and their facts
+
+    def batch(self) -> int:
+        return 1 if self.keep is None else self.keep.shape[0]
+
+    def row(self, b: int):
+        return None if self.keep is None else self.keep[b]
+
+
+@dataclass
+class _Part:
+    """One attention of the result: its queries' side, its keys' side, and where eager keeps it."""
+
+    kind: str  # "main", "encoder", "decoder", "cross"
+    queries: _Side
+    keys: _Side
+    eager_field: str  # attribute of the eager output holding this part's attention
+    kv_heads: int | None = None  # kv heads per layer from the config, for the eager path
+
+
+class _CheckFailed(Exception):
+    pass
+
+
+def _note(meta: dict, text: str) -> dict:
+    meta = dict(meta)
+    meta["note"] = (meta["note"] + " " if meta.get("note") else "") + text
+    return meta
+
+
+def _run(
+    model,
+    forward: Callable[[bool], Any],
+    parts: list[_Part],
+    layer_sel,
+    head_sel,
+    meta: dict,
+    method: str,
+    lazy: bool,
+    check: bool,
+) -> dict[str, list[Attention]]:
+    """Run `forward` on the capture path (falling back to eager when allowed) and build every part.
+
+    ``forward(eager)`` runs the model once: with ``output_attentions=True`` when `eager`.
+    """
+    if method in ("auto", "capture"):
+        reason = None
+        try:
+            return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method)
+        except _CheckFailed as e:
+            reason = (
+                f"the capture did not reproduce the model's attention output ({e}); "
+                "the weights come from output_attentions under eager attention"
+            )
+        except _NoCapture as e:
+            if method == "capture":
+                raise ModelError(f"{e}; use method='eager'") from None
+            reason = f"{e}; the weights come from output_attentions under eager attention"
+        if method == "capture":
+            raise ModelError(reason)
+        if lazy:
+            warnings.warn(
+                f"lazy=True is not available for {type(model).__name__}: {reason}; the returned "
+                "attention is materialised",
+                stacklevel=3,
+            )
+            reason += " (lazy=True was ignored: eager attention is materialised by the model)"
+        meta = _note(meta, reason)
+    return _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
+
+
+class _NoCapture(Exception):
+    pass
+
+
+def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method):
     import torch
 
-    ctx = _attn_implementation(model, "eager") if _configs(model) else contextlib.nullcontext()
+    if not configs(model):
+        raise _NoCapture(f"{type(model).__name__} has no transformers config to switch to the capture")
+    keep = (lambda tower, i: True) if layer_sel is None else (lambda tower, i, s=set(layer_sel): i in s)
+    rec = Recorder(module_names(model), keep, check=check)
+    try:
+        with torch.no_grad(), capturing(model, rec):
+            forward(False)
+    except (ModelError, MemoryError):
+        raise
+    except Exception as e:  # a model whose own code breaks under the capture (MPT's mask builder)
+        raise _NoCapture(
+            f"{type(model).__name__} failed under the capture implementation ({type(e).__name__}: {e})"
+        ) from e
+    if rec.calls == 0:
+        raise _NoCapture(f"{type(model).__name__} does not route attention through transformers' AttentionInterface")
+    towers: dict[str, list[dict]] = {}
+    for r in rec.records:
+        towers.setdefault(r["tower"], []).append(r)
+    out: dict[str, list[Attention]] = {}
+    for part in parts:
+        tower = _tower_for(part, rec)
+        records = sorted(towers.get(tower, []), key=lambda r: r["layer"])
+        if layer_sel is not None:
+            have = {r["layer"] for r in records}
+            missing = [i for i in layer_sel if i not in have]
+            if missing:
+                n = rec.calls_in(tower)
+                raise IndexError(f"layers {missing} out of range: the {_part_name(part.kind)} has {n} layers")
+        n_heads = records[0]["q"].shape[1]
+        if head_sel is not None and max(head_sel) >= n_heads:
+            raise IndexError(f"head {max(head_sel)} out of range: the {_part_name(part.kind)} has {n_heads} heads")
+        lids = [r["layer"] for r in records]
+        atts = []
+        for b in range(part.queries.batch()):
+            qpos = _positions(part.queries.row(b))
+            kpos = _positions(part.keys.row(b))
+            if check:
+                failure = self_check(records, b, qpos, kpos)
+                if failure is not None:
+                    raise _CheckFailed(str(failure))
+            source = CapturedQK(records, list(range(n_heads)), b, qpos, kpos)
+            if head_sel is not None:
+                source = source.subset(range(len(records)), head_sel)
+            facts = _facts(part, b, records, source.shape[2], source.shape[3])
+            part_meta = dict(meta, method="capture")
+            if part.kind != "main":
+                part_meta.update(part=part.kind, tower=tower)
+            att = Attention(
+                None,
+                mask=source.mask(),
+                layer_ids=lids,
+                head_ids=source.head_ids,
+                _source=source,
+                meta=part_meta,
+                **facts,
+            )
+            atts.append(att)
+        out[part.kind] = atts
+    for recs in towers.values():
+        drop_check_data(recs)
+    if not lazy:
+        for kind in out:
+            out[kind] = [a.materialize(max_bytes=2**62) for a in out[kind]]
+    return out
+
+
+def _part_name(kind: str) -> str:
+    return {"main": "model", "cross": "cross-attention"}.get(kind, kind)
+
+
+def _positions(keep_row):
+    import torch
+
+    if keep_row is None or bool(keep_row.all()):
+        return None
+    return torch.nonzero(keep_row, as_tuple=False).flatten()
+
+
+def _facts(part: _Part, b: int, records: list[dict], n_query: int, n_key: int) -> dict:
+    facts = dict(part.keys.facts(b, n_key))
+    if part.queries is not part.keys:
+        facts["query_tokens"] = part.queries.facts(b, n_query)["tokens"]
+    if records:
+        facts.setdefault("num_kv_heads", records[0]["k"].shape[1])
+        facts.setdefault("total_heads", records[0]["q"].shape[1])
+    return facts
+
+
+def _tower_for(part: _Part, rec: Recorder) -> str:
+    """The tower that holds `part`: by kind for encoder-decoder parts; for a single attention, the
+    only tower, or the only one whose shapes match the input."""
+    towers = rec.towers()
+    if part.kind != "main":
+        found = [t for t in towers if tower_kind(t) == part.kind]
+    elif len(towers) == 1:
+        found = list(towers)
+    elif part.queries.keep is None:
+        found = []
+    else:
+        nq, nk = part.queries.keep.shape[1], part.keys.keep.shape[1]
+        found = [t for t, shape in towers.items() if shape == (nq, nk)]
+    if len(found) != 1:
+        listing = ", ".join(f"{t} ({tower_kind(t)})" for t in towers) or "none kept"
+        raise ModelError(
+            f"cannot tell which attention layers make the {_part_name(part.kind)}'s attention: "
+            f"{'several' if found else 'no'} candidates among {listing}"
+        )
+    return found[0]
+
+
+def _eager_parts(model, forward, parts, layer_sel, head_sel, meta) -> dict[str, list[Attention]]:
+    import torch
+
+    ctx = attn_implementation(model, "eager") if configs(model) else contextlib.nullcontext()
     with torch.no_grad(), ctx:
         try:
-            out = model(**inputs, output_attentions=True)
+            out = forward(True)
         except TypeError as e:
             raise ModelError(f"{type(model).__name__} does not accept output_attentions: {e}") from e
-    atts = getattr(out, "attentions", None)
-    if atts is None and isinstance(out, dict):
-        atts = out.get("attentions")
-    if not atts or any(a is None for a in atts):
+    result = {}
+    for part in parts:
+        atts = getattr(out, part.eager_field, None)
+        if atts is None and isinstance(out, dict):
+            atts = out.get(part.eager_field)
+        if not atts or any(a is None for a in atts):
+            raise ModelError(
+                f"{type(model).__name__} returned no attention weights (neither through the "
+                "AttentionInterface nor output_attentions=True); for a plain torch module use "
+                "aw.extract_hooks"
+            )
+        lids = layer_sel if layer_sel is not None else list(range(len(atts)))
+        if max(lids) >= len(atts):
+            raise IndexError(f"layer {max(lids)} out of range: the {_part_name(part.kind)} has {len(atts)} layers")
+        n_heads = atts[0].shape[1]
+        hids = head_sel if head_sel is not None else list(range(n_heads))
+        if max(hids) >= n_heads:
+            raise IndexError(f"head {max(hids)} out of range: the {_part_name(part.kind)} has {n_heads} heads")
+        rows = []
+        for b in range(part.queries.batch()):
+            w = torch.stack([atts[i][b].float().cpu() for i in lids]).numpy()[:, hids]
+            if part.queries.keep is not None:
+                w = w[:, :, part.queries.keep[b].cpu().numpy()]
+            if part.keys.keep is not None:
+                w = w[:, :, :, part.keys.keep[b].cpu().numpy()]
+            facts = _facts(part, b, [], w.shape[2], w.shape[3])
+            if part.kv_heads and n_heads % part.kv_heads == 0:
+                facts.update(num_kv_heads=part.kv_heads, total_heads=n_heads)
+            part_meta = dict(meta, method="eager")
+            if part.kind != "main":
+                part_meta["part"] = part.kind
+            mask = None if part.queries is part.keys else np.ones(w.shape[2:], dtype=bool)
+            rows.append(Attention(w, mask=mask, layer_ids=lids, head_ids=hids, meta=part_meta, **facts))
+        result[part.kind] = rows
+    return result
+
+
+# ---------------------------------------------------------------------------------- extract
+
+
+def extract(
+    model: Any,
+    tokenizer: Any = None,
+    text: str | Sequence[str] | None = None,
+    *,
+    text_pair: str | Sequence[str] | None = None,
+    messages: list[dict] | None = None,
+    target: str | None = None,
+    target_ids: Sequence[int] | None = None,
+    image: Any = None,
+    inputs: dict | None = None,
+    tokens: Sequence[str] | None = None,
+    layers: Sequence[int] | int | None = None,
+    heads: Sequence[int] | int | None = None,
+    method: str = "auto",
+    lazy: bool = False,
+    add_special_tokens: bool = True,
+    check: bool = True,
+    measure: str = "weight",
+) -> Attention | list[Attention] | Seq2SeqAttention:
+    """Run `model` on `text` (or an image, or any inputs) and return its attention.
+
+    Parameters
+    ----------
+    model
+        A Hugging Face model (`load_model` gives one with its tokenizer).
+    tokenizer
+        The model's tokenizer; for `image`, its image processor.
+    text : str or list of str
+        The input, tokenized exactly as ``tokenizer(text)`` does. A list runs as one padded batch
+        and returns a list of `Attention`, each with its padding removed.
+    text_pair : str or list of str, optional
+        Second segment for encoders (``[CLS] text [SEP] text_pair [SEP]``).
+    messages : list of dict, optional
+        Chat messages rendered with the tokenizer's chat template (instead of `text`).
+    target : str, optional
+        Encoder-decoder models: the target text. It is tokenized as the model's labels
+        (``tokenizer(text_target=target)``) and fed to the decoder shifted right, as in training:
+        decoder row ``t`` is the step that predicts target token ``t``. Returns a
+        `Seq2SeqAttention` with ``.encoder``, ``.decoder`` and ``.cross``.
+    target_ids : list of int, optional
+        Encoder-decoder models: the decoder's input ids exactly as fed (start token included).
+    image : PIL image or array, optional
+        Vision encoders (ViT, DeiT, CLIP and SigLIP vision towers): the image, prepared by the
+        processor passed as `tokenizer`. Tokens are ``[CLS]`` (``[DIST]`` for DeiT) and patches
+        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``.
+    inputs : dict, optional
+        Any model: the keyword arguments of its forward (one example), with `tokens` naming the
+        positions of the attention to return.
+    tokens : list of str, optional
+        With `inputs`: one label per position.
+    layers, heads : list of int, optional
+        Model layer and head numbers to keep (default all); numbers within each tower for
+        encoder-decoder models. Only these are computed.
+    method : {"auto", "capture", "eager"}
+        ``"capture"`` keeps SDPA and recomputes probabilities from captured q/k; ``"eager"`` runs
+        ``output_attentions=True`` under the eager implementation. ``"auto"`` tries capture first
+        and falls back to eager, saying why in ``meta["note"]``.
+    lazy : bool
+        Return an `Attention` that keeps the captured q/k and computes maps on demand. When the
+        model can only give eager attention, a warning says so and the result is materialised.
+    check : bool
+        Self-check the capture (default True): for a few query rows per layer, the captured weights
+        times the values must equal the attention output the model computed. On a mismatch
+        ``method="auto"`` falls back to eager attention (with a note) and ``method="capture"``
+        raises `ModelError` naming the layer and the difference.
+    measure : {"weight", "norm"}
+        ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
+        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs of
+        decoder-only and encoder-only models.
+
+    Raises
+    ------
+    ValueError
+        Empty text, bad layer/head numbers, inputs that do not fit together.
+    ModelError
+        The model exposes no attention by any path, the text is longer than its positions, a
+        target for a decoder-only model, an image for a text model.
+    MemoryError
+        The full weights would not fit in memory (before anything is computed); `lazy=True` works.
+    """
+    require_models("aw.extract")
+    if method not in ("auto", "capture", "eager"):
+        raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
+    if lazy and method == "eager":
+        raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
+    if measure not in ("weight", "norm"):
+        raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
+    if measure == "norm" and (inputs is not None or image is not None):
+        raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
+    if inputs is not None or image is not None:
+        if (
+            text is not None
+            or messages is not None
+            or text_pair is not None
+            or target is not None
+            or target_ids is not None
+        ):
+            raise ValueError("pass text (with text_pair, messages, target), an image, or inputs=: one kind of input")
+        if inputs is not None and image is not None:
+            raise ValueError("pass either image= or inputs=, not both")
+        if image is not None:
+            return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check)
+        return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check)
+    if tokens is not None:
+        raise ValueError("tokens= goes with inputs=; for text the tokenizer names the tokens")
+    if tokenizer is None:
+        raise ValueError("pass the model's tokenizer: aw.extract(model, tokenizer, text)")
+    seq2seq = _is_encoder_decoder(model)
+    if (target is not None or target_ids is not None) and not seq2seq:
         raise ModelError(
-            f"{type(model).__name__} returned no attention weights (neither through the "
-            "AttentionInterface nor output_attentions=True); for a plain torch module use "
-            "aw.extract_hooks"
+            f"target= is for encoder-decoder models; {type(model).__name__} is not one (its "
+            "config has is_encoder_decoder=False). Put the whole text in `text` instead"
         )
-    lids = layer_sel if layer_sel is not None else list(range(len(atts)))
-    if max(lids) >= len(atts):
-        raise IndexError(f"layer {max(lids)} out of range: the model returned {len(atts)} layers")
-    hids = head_sel if head_sel is not None else list(range(atts[0].shape[1]))
-    results = []
-    for b in range(inputs["input_ids"].shape[0]):
-        keep_b, facts = per_text(b)
-        keep = keep_b.cpu().numpy()
-        w = torch.stack([atts[i][b].float().cpu() for i in lids]).numpy()[:, hids]
-        w = w[:, :, keep][:, :, :, keep]
-        results.append(Attention(w, mask=None, layer_ids=lids, head_ids=hids,
-                                 meta=dict(meta, method="eager"), **facts))
-    return results
+    if target is not None and target_ids is not None:
+        raise ValueError("pass either target or target_ids, not both")
+    batched = isinstance(text, (list, tuple))
+    if batched and not text:
+        raise ValueError("text is an empty list; pass at least one text")
+    if batched and (target is not None or target_ids is not None):
+        raise ValueError("target= goes with one text; extract each pair on its own")
+    texts = list(text) if isinstance(text, (list, tuple)) else (None if text is None else [text])
+    n_layers, n_heads, n_kv = _num_layers_heads(model)
+    layer_sel = _check_selection("layers", layers, None if seq2seq else n_layers)
+    head_sel = _check_selection("heads", heads, None if seq2seq else n_heads)
+    texts, enc = encode(tokenizer, texts, text_pair, messages, add_special_tokens)
+    limit = _model_position_limit(model)
+    lengths = enc["attention_mask"].sum(1).tolist()
+    if limit is not None and enc["input_ids"].shape[1] > limit:
+        raise ModelError(
+            f"the text is {max(lengths)} tokens long; the model accepts at most {limit} positions (shorten the text)"
+        )
+    offsets = enc.pop("offset_mapping", None)
+    device = _input_device(model)
+    model_inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+    meta = _model_meta(model)
+    source = _text_side(tokenizer, enc, offsets, texts)
+    n = enc["input_ids"].shape[1]
+    L = len(layer_sel) if layer_sel is not None else n_layers
+    H = len(head_sel) if head_sel is not None else n_heads
+    if seq2seq:
+        if measure == "norm":
+            raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
+        return _extract_seq2seq(
+            model,
+            tokenizer,
+            model_inputs,
+            source,
+            target,
+            target_ids,
+            layer_sel,
+            head_sel,
+            meta,
+            method,
+            lazy,
+            check,
+            L,
+            H,
+        )
+    _guard_size(L, H, n, n, lazy)
+
+    def forward(eager: bool):
+        if eager:
+            return model(**model_inputs, output_attentions=True)
+        return model(**model_inputs, use_cache=False) if _accepts(model, "use_cache") else model(**model_inputs)
+
+    part = _Part("main", source, source, "attentions", kv_heads=n_kv)
+    results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"]
+    if measure == "norm":
+        from .norms import apply_value_norms
+
+        results = apply_value_norms(model, model_inputs, results)
+    return results if batched else results[0]
+
+
+def _text_side(tokenizer, enc, offsets, texts) -> _Side:
+    special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
+    keep = enc["attention_mask"].bool()
+
+    def facts(b, n=None):
+        ids = enc["input_ids"][b][keep[b]].tolist()
+        return dict(
+            tokens=readable_tokens(tokenizer, ids),
+            token_ids=ids,
+            offsets=None if offsets is None else [tuple(o) for o in offsets[b][keep[b]].tolist()],
+            special=[i in special_ids for i in ids],
+            text=None if texts is None else texts[b],
+        )
+
+    return _Side(keep, facts)
+
+
+def _decoder_ids(model, tokenizer, target, target_ids):
+    """The decoder's input ids for a target text (shifted right, as in training) or as given."""
+    import torch
+
+    if target_ids is not None:
+        ids = [int(i) for i in target_ids]
+        if not ids:
+            raise ValueError("target_ids is empty; the decoder needs at least its start token")
+        return torch.tensor([ids]), None
+    if not isinstance(target, str):
+        raise TypeError(f"target must be a str; got {type(target).__name__}")
+    if not target.strip():
+        raise ValueError("target is empty; the decoder needs at least one token")
+    labels = tokenizer(text_target=target, return_tensors="pt")["input_ids"]
+    cfg = model.config
+    start = getattr(cfg, "decoder_start_token_id", None)
+    if start is None:
+        start = getattr(getattr(model, "generation_config", None), "decoder_start_token_id", None)
+    if start is None:
+        raise ModelError(
+            f"{type(model).__name__}'s config has no decoder_start_token_id; pass target_ids= "
+            "with the decoder's input ids instead"
+        )
+    shifted = torch.cat([torch.tensor([[int(start)]]), labels[:, :-1]], dim=1)
+    return shifted, labels[0].tolist()
+
+
+def _extract_seq2seq(
+    model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel, meta, method, lazy, check, L, H
+):
+    import torch
+
+    if model_inputs["input_ids"].shape[0] != 1 and (target is not None or target_ids is not None):
+        raise ValueError("target= goes with one text")
+    n_src = model_inputs["input_ids"].shape[1]
+    if target is None and target_ids is None:
+        encoder = model.get_encoder() if hasattr(model, "get_encoder") else None
+        if encoder is None:
+            raise ModelError(f"{type(model).__name__} has no get_encoder(); pass target= for all three parts")
+        _guard_size(L, H, n_src, n_src, lazy)
+        enc_inputs = {k: v for k, v in model_inputs.items() if k in ("input_ids", "attention_mask")}
+
+        def forward(eager: bool):
+            return encoder(**enc_inputs, output_attentions=True) if eager else encoder(**enc_inputs)
+
+        meta = _note(
+            meta,
+            "encoder-decoder model without a target: the encoder's attention alone; "
+            "pass target='...' for the decoder and cross-attention",
+        )
+        part = _Part("encoder", source, source, "attentions")
+        atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
+        return atts[0] if len(atts) == 1 else atts
+    dec_ids, labels = _decoder_ids(model, tokenizer, target, target_ids)
+    limit = _model_position_limit(model)
+    if limit is not None and dec_ids.shape[1] > limit:
+        raise ModelError(f"the target is {dec_ids.shape[1]} tokens long; the model accepts at most {limit} positions")
+    n_tgt = dec_ids.shape[1]
+    dec_ids = dec_ids.to(model_inputs["input_ids"].device)
+    _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy)
+    special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
+    ids = dec_ids[0].tolist()
+    target_side = _Side(
+        torch.ones(1, n_tgt, dtype=torch.bool),
+        lambda b, n: dict(
+            tokens=readable_tokens(tokenizer, ids), token_ids=ids, special=[i in special_ids for i in ids], text=target
+        ),
+    )
+    args = dict(model_inputs, decoder_input_ids=dec_ids)
+    args.pop("token_type_ids", None)
+
+    def forward(eager: bool):
+        if eager:
+            return model(**args, output_attentions=True)
+        return model(**args, use_cache=False) if _accepts(model, "use_cache") else model(**args)
+
+    meta = dict(meta, source_text=source.facts(0)["text"], target_text=target)
+    if labels is not None:
+        meta["target_labels"] = labels
+    parts = [
+        _Part("encoder", source, source, "encoder_attentions"),
+        _Part("decoder", target_side, target_side, "decoder_attentions"),
+        _Part("cross", target_side, source, "cross_attentions"),
+    ]
+    got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
+    return Seq2SeqAttention(got["encoder"][0], got["decoder"][0], got["cross"][0], meta=meta)
+
+
+def _vision_config(model):
+    cfg = getattr(model, "config", None)
+    return getattr(cfg, "vision_config", None) or cfg
+
+
+def _extract_image(model, processor, image, layers, heads, method, lazy, check):
+
+    vcfg = _vision_config(model)
+    patch = getattr(vcfg, "patch_size", None)
+    if patch is None or not hasattr(vcfg, "image_size"):
+        raise ModelError(
+            f"{type(model).__name__} is not a vision model (its config has no image_size / "
+            "patch_size); pass text with its tokenizer, or inputs= with tokens="
+        )
+    if processor is None:
+        raise ValueError("pass the model's image processor: aw.extract(model, processor, image=...)")
+    if hasattr(processor, "image_processor"):  # a combined processor (CLIPProcessor): its image half
+        processor = processor.image_processor
+    try:
+        pixels = processor(images=image, return_tensors="pt")["pixel_values"]
+    except Exception as e:
+        raise ValueError(
+            f"{type(processor).__name__} could not prepare the image ({type(e).__name__}: {e}); "
+            "pass the model's image processor and a PIL image or an (H, W, 3) array"
+        ) from e
+    size = vcfg.image_size
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+    if tuple(pixels.shape[-2:]) != size:
+        raise ModelError(
+            f"the processor made {pixels.shape[-2]} x {pixels.shape[-1]} pixel images; the model "
+            f"takes {size[0]} x {size[1]}: use the processor that belongs to the model (or resize "
+            "to its image_size)"
+        )
+    grid = (pixels.shape[-2] // patch, pixels.shape[-1] // patch)
+    runner = model
+    if not _accepts(model, "pixel_values") or _accepts(model, "input_ids"):
+        runner = getattr(model, "vision_model", None) or getattr(model, "vision_tower", None)
+        if runner is None:
+            raise ModelError(f"{type(model).__name__} needs more than an image; pass inputs= with tokens=")
+    pixels = pixels.to(device=_input_device(model), dtype=next(model.parameters()).dtype)
+    meta = dict(_model_meta(model), patch_grid=list(grid), patch_size=patch, image_size=list(size))
+    att = _extract_inputs(
+        runner,
+        {"pixel_values": pixels},
+        None,
+        layers,
+        heads,
+        method,
+        lazy,
+        check,
+        labels=lambda n: patch_labels(n, grid),
+        meta=meta,
+        cfg_model=model,
+    )
+    return att
+
+
+def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, labels=None, meta=None, cfg_model=None):
+    """Attention of one example given as the model's own keyword arguments."""
+
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError("inputs must be a non-empty dict of the model's forward arguments")
+    if labels is None:
+        if tokens is None:
+            raise ValueError("inputs= needs tokens=[...]: one label per position of the attention")
+        tokens = [str(t) for t in tokens]
+        labels = lambda n: tokens  # noqa: E731
+    for k, v in inputs.items():
+        if hasattr(v, "shape") and len(v.shape) >= 1 and v.shape[0] != 1:
+            raise ValueError(f"inputs[{k!r}] has batch size {v.shape[0]}; pass one example")
+    n_layers, n_heads, n_kv = _num_layers_heads(cfg_model or model)
+    layer_sel = _check_selection("layers", layers, n_layers)
+    head_sel = _check_selection("heads", heads, n_heads)
+    meta = dict(meta or _model_meta(model))
+
+    def forward(eager: bool):
+        return model(**inputs, output_attentions=True) if eager else model(**inputs)
+
+    def facts(b, n):
+        names = labels(n)
+        if len(names) != n:
+            raise ValueError(f"got {len(names)} tokens for attention over {n} positions; pass one per position")
+        return dict(tokens=list(names))
+
+    side = _Side(None, facts)  # every position real; the length comes from the model's run
+    n = inputs["input_ids"].shape[-1] if hasattr(inputs.get("input_ids"), "shape") else None
+    if n is not None:
+        _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy)
+    part = _Part("main", side, side, "attentions", kv_heads=n_kv)
+    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"][0]
 
 
 # ---------------------------------------------------------------------------------- hooks
@@ -700,9 +828,13 @@ def extract_hooks(
 
     def record(i):
         def hook(mod, args, output):
-            w = weights_from(output) if weights_from is not None else (
-                output[1] if isinstance(output, tuple) and len(output) > 1 else None)
+            w = (
+                weights_from(output)
+                if weights_from is not None
+                else (output[1] if isinstance(output, tuple) and len(output) > 1 else None)
+            )
             records[i] = None if w is None else w.detach().float().cpu()
+
         return hook
 
     for i, m in enumerate(modules):
@@ -718,116 +850,30 @@ def extract_hooks(
             h.remove()
     if len(records) < len(modules) or any(w is None for w in records.values()):
         missing = [i for i in range(len(modules)) if records.get(i) is None]
-        raise ModelError(
-            f"attention modules {missing} were not called or returned no weights; check `run` and "
-            "`modules` (a module must return (output, weights))"
+        fix = "check `run` and `modules` (a module must return (output, weights))"
+        impl = (
+            {getattr(c, "_attn_implementation", None) for c in configs(module)} if hasattr(module, "modules") else set()
         )
+        named = sorted(str(x) for x in impl if x not in (None, "eager"))
+        if named:
+            fix = (
+                f"the model computes attention with {named[0]!r}, which returns no weights: "
+                "load it with attn_implementation='eager' (or call model.set_attn_implementation('eager')), "
+                "or use aw.extract(model, tokenizer, text), which needs neither"
+            )
+        raise ModelError(f"attention modules {missing} were not called or returned no weights; {fix}")
     layers = []
     for i in range(len(modules)):
         w = records[i]
         if w.ndim == 3:  # (batch, Q, K) averaged weights: one head
             w = w[:, None]
         if w.ndim != 4:
-            raise AttentionError(f"module {i} returned weights of shape {tuple(w.shape)}; expected (batch, heads, Q, K)")
+            raise AttentionError(
+                f"module {i} returned weights of shape {tuple(w.shape)}; expected (batch, heads, Q, K)"
+            )
         layers.append(w[0].numpy())
     return Attention(np.stack(layers), tokens, mask, meta={"model": type(module).__name__, "method": "hooks"})
 
 
-# ---------------------------------------------------------------------------------- generation
-
-
-def generate(
-    model: Any,
-    tokenizer: Any,
-    prompt: str | None = None,
-    *,
-    messages: list[dict] | None = None,
-    max_new_tokens: int = 20,
-    layers: Sequence[int] | int | None = None,
-    heads: Sequence[int] | int | None = None,
-    lazy: bool | None = None,
-    **generate_kwargs: Any,
-) -> Attention:
-    """Generate from `prompt` (or chat `messages`) and return the attention of every token.
-
-    The model generates with its KV cache as usual; then one capture pass over the whole sequence
-    records every position's attention. For a causal decoder the row of position ``t`` in that pass
-    is exactly the attention the model computed at step ``t`` with its cache (each step's query
-    sees the same cached keys), which the tests check against a step-by-step eager run.
-
-    The result covers the prompt and all generated tokens. ``att.generated[i]`` is True for query
-    rows whose token was generated; ``att.meta["prompt_length"]`` is the number of prompt tokens.
-    Step ``s`` (0-based) produced token ``prompt_length + s`` while reading row
-    ``prompt_length - 1 + s`` (`generation_step_row`).
-
-    Parameters
-    ----------
-    max_new_tokens : int
-        At most this many tokens are generated (fewer if the model ends the sequence).
-    lazy : bool, optional
-        Keep q/k and compute maps on demand. Default: lazy when the full weights would exceed 1 GiB.
-    generate_kwargs
-        Passed to ``model.generate`` (``do_sample``, ``temperature``...). Greedy by default.
-    """
-    require_models("aw.generate")
-    import torch
-
-    if not hasattr(model, "generate"):
-        raise ModelError(f"{type(model).__name__} cannot generate (no .generate method); use aw.extract")
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
-    add_special = messages is None
-    limit = _model_position_limit(model)
-    texts, enc = _encode(tokenizer, None if prompt is None else [prompt], None, messages, add_special, limit)
-    n_prompt = enc["input_ids"].shape[1]
-    if limit is not None and n_prompt + max_new_tokens > limit:
-        raise ModelError(
-            f"prompt ({n_prompt} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's "
-            f"{limit} positions"
-        )
-    device = _input_device(model)
-    gen_kwargs = {"do_sample": False, "max_new_tokens": max_new_tokens}
-    if tokenizer.pad_token_id is not None:
-        gen_kwargs["pad_token_id"] = tokenizer.pad_token_id
-    gen_kwargs.update(generate_kwargs)
-    with torch.no_grad():
-        seq = model.generate(input_ids=enc["input_ids"].to(device),
-                             attention_mask=enc["attention_mask"].to(device), **gen_kwargs)
-    ids = seq[0].tolist()
-    n_total = len(ids)
-    prompt_text = texts[0]
-    generated_text = tokenizer.decode(ids[n_prompt:], skip_special_tokens=False)
-    n_layers, n_heads, n_kv = _num_layers_heads(model)
-    layer_sel = _check_selection("layers", layers, n_layers)
-    head_sel = _check_selection("heads", heads, n_heads)
-    inputs = {"input_ids": seq[:, :n_total], "attention_mask": torch.ones_like(seq)}
-    special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
-
-    def per_text(b):
-        return torch.ones(n_total, dtype=torch.bool), dict(
-            tokens=readable_tokens(tokenizer, ids), token_ids=ids,
-            special=[i in special_ids for i in ids], text=prompt_text + generated_text,
-            num_kv_heads=n_kv, total_heads=n_heads,
-            generated=[i >= n_prompt for i in range(n_total)],
-        )
-
-    meta = dict(_model_meta(model), prompt_length=n_prompt, generated_text=generated_text)
-    if lazy is None:
-        L = len(layer_sel) if layer_sel is not None else (n_layers or 1)
-        H = len(head_sel) if head_sel is not None else (n_heads or 1)
-        lazy = L * H * n_total * n_total * 4 > 2**30
-    out = _capture_forward(model, inputs, layer_sel, head_sel, per_text, meta, lazy)
-    if out is None:
-        raise ModelError(f"{type(model).__name__} does not route attention through the AttentionInterface")
-    return out[0]
-
-
-def generation_step_row(att: Attention, step: int) -> int:
-    """The query row whose attention produced generated token number `step` (0-based)."""
-    n_prompt = att.meta.get("prompt_length")
-    if n_prompt is None:
-        raise ValueError("this attention did not come from aw.generate")
-    n_steps = att.n_key - n_prompt
-    if not 0 <= step < n_steps:
-        raise IndexError(f"step {step} out of range: {n_steps} tokens were generated")
-    return n_prompt - 1 + step
+# Generation lives in its own module; these names stay importable from here.
+from .generate import generate, generation_step_row  # noqa: E402

@@ -29,7 +29,7 @@ from .errors import ArgumentTypeError, AttentionError
 
 __all__ = [
     "entropy", "sparsity", "coverage", "locality", "focus_consistency", "pattern_match", "confidence",
-    "sink_mass", "head_similarity", "rollout", "attention_flow", "compute", "pattern",
+    "sink_mass", "head_similarity", "rollout", "rollout_step", "attention_flow", "compute", "pattern",
     "PATTERNS", "METRICS", "MAX_FLOW_TOKENS",
 ]
 
@@ -667,12 +667,28 @@ def _layer_maps(att: Any, fusion: str, mask: Any) -> tuple[list[np.ndarray], np.
 
 
 def _residual(layer: np.ndarray, residual: float) -> np.ndarray:
-    n = layer.shape[-1]
-    aug = residual * np.eye(n) + (1.0 - residual) * layer.astype(np.float64)
+    return rollout_step(layer, 0, residual)
+
+
+def rollout_step(rows: np.ndarray, start: int, residual: float) -> np.ndarray:
+    """Query rows ``start:start + len(rows)`` of one layer's rollout step ``A' = residual * I +
+    (1 - residual) * A``, each row renormalised: what `rollout` composes, for callers that chain
+    a few rows through the layers block by block (``widgets/rollout.py``) instead of whole matrices.
+
+    Parameters
+    ----------
+    rows : ndarray (r, n)
+        Head-fused attention of queries ``start .. start + r - 1`` of a square map.
+    """
+    r, n = rows.shape[-2:]
+    idx = np.arange(r)
+    eye = np.zeros((r, n))
+    eye[idx, start + idx] = 1.0
+    aug = residual * eye + (1.0 - residual) * rows.astype(np.float64)
     # Rows are distributions over keys: normalise over the last axis (keys), not over queries.
     # A query that sees no key (possible with a user mask) passes its own token on unchanged.
     s = aug.sum(axis=-1, keepdims=True)
-    return np.where(s > 0, aug / np.where(s > 0, s, 1), np.eye(n))
+    return np.where(s > 0, aug / np.where(s > 0, s, 1), eye)
 
 
 def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None,

@@ -1,7 +1,10 @@
 """Extraction cost on the bundled SmolLM2 (CPU): plain SDPA forward vs eager output_attentions vs
 attnwidget's capture, at several lengths. Ratios are against the plain forward measured in the same run.
 
-    python benchmarks/extract.py [--lengths 128 512 2048] [--repeat 2]
+A second table prices the capture's self-check: lazy extraction (the capture pass, no n^2 maps)
+with and without ``check=``, against the plain forward.
+
+    python benchmarks/extract.py [--lengths 128 512 2048] [--repeat 2] [--check-only]
 """
 
 from __future__ import annotations
@@ -10,26 +13,49 @@ import argparse
 import copy
 import os
 import sys
+import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import measure, print_table, prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lengths", type=int, nargs="+", default=[128, 512, 2048])
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--check-only", action="store_true", help="only the self-check table")
     args = ap.parse_args()
 
     model, tok = aw.load_model()
     eager = copy.deepcopy(model)
     eager.set_attn_implementation("eager")
-    print(f"SmolLM2-135M-Instruct, {model.config.num_hidden_layers} layers x "
-          f"{model.config.num_attention_heads} heads, CPU, {torch.get_num_threads()} threads, float32")
-    rows = []
+    print(
+        f"SmolLM2-135M-Instruct, {model.config.num_hidden_layers} layers x "
+        f"{model.config.num_attention_heads} heads, CPU, {torch.get_num_threads()} threads, float32"
+    )
+    # Time spent inside the self-check, per extraction (summed over its calls).
+    extract_module = sys.modules["attnwidget.extract"]
+    real_check, spent, current = extract_module.self_check, [], [0.0]
+
+    def timed_check(*a, **k):
+        t = time.perf_counter()
+        try:
+            return real_check(*a, **k)
+        finally:
+            current[0] += time.perf_counter() - t
+
+    def run_checked(text):
+        current[0] = 0.0
+        shape = aw.extract(model, tok, text, lazy=True, check=True).shape
+        spent.append(current[0])
+        return shape
+
+    extract_module.self_check = timed_check
+    rows, check_rows = [], []
     for n in args.lengths:
         text = prompt_text(tok, n)
         x = tok(text, return_tensors="pt")
@@ -43,17 +69,72 @@ def main():
             with torch.no_grad():
                 return len(eager(**x, use_cache=False, output_attentions=True).attentions)
 
-        plain(), eager_attn()  # warm-up: first calls pay for allocator and kernel set-up
+        plain()  # warm-up: first calls pay for allocator and kernel set-up
+        t_plain, m_plain, _ = measure(plain, args.repeat)
+        t_lazy, _, _ = measure(lambda: aw.extract(model, tok, text, lazy=True, check=False).shape, args.repeat)
+        spent.clear()
+        t_check, _, _ = measure(lambda: run_checked(text), args.repeat)
+        t_in_check = min(spent)  # the check itself, timed inside each run: robust to a loaded machine
+        check_rows.append(
+            [
+                n_real,
+                f"{t_plain:.3f}",
+                f"{t_lazy:.3f} ({t_lazy / t_plain:.2f}x)",
+                f"{t_check:.3f} ({t_check / t_plain:.2f}x)",
+                f"{t_in_check:.4f} ({100 * t_in_check / t_plain:.1f}%)",
+            ]
+        )
+        if args.check_only:
+            continue
+        eager_attn()
         t_plain, m_plain, _ = measure(plain, args.repeat)
         t_eager, m_eager, _ = measure(eager_attn, args.repeat)
         t_ext, m_ext, _ = measure(lambda: aw.extract(model, tok, text).shape, args.repeat)
         t_one, m_one, _ = measure(lambda: aw.extract(model, tok, text, layers=[15], heads=[0]).shape, args.repeat)
         kept = model.config.num_hidden_layers * model.config.num_attention_heads * n_real**2 * 4 / 2**20
-        rows.append([n_real, f"{t_plain:.3f}", f"{t_eager:.3f} ({t_eager / t_plain:.2f}x)",
-                     f"{t_ext:.3f} ({t_ext / t_plain:.2f}x)", f"{t_one:.3f} ({t_one / t_plain:.2f}x)",
-                     f"{m_plain:.0f}", f"{m_eager:.0f}", f"{m_ext:.0f}", f"{m_one:.0f}", f"{kept:.0f}"])
-    print_table(["n", "plain s", "eager s (x plain)", "aw all s (x plain)", "aw 1 head s (x plain)",
-                 "plain MiB", "eager MiB", "aw all MiB", "aw 1 head MiB", "kept weights MiB"], rows)
+        rows.append(
+            [
+                n_real,
+                f"{t_plain:.3f}",
+                f"{t_eager:.3f} ({t_eager / t_plain:.2f}x)",
+                f"{t_ext:.3f} ({t_ext / t_plain:.2f}x)",
+                f"{t_one:.3f} ({t_one / t_plain:.2f}x)",
+                f"{m_plain:.0f}",
+                f"{m_eager:.0f}",
+                f"{m_ext:.0f}",
+                f"{m_one:.0f}",
+                f"{kept:.0f}",
+            ]
+        )
+    print_table(
+        [
+            "n",
+            "plain s",
+            "capture, no check s (x plain)",
+            "capture + self-check s (x plain)",
+            "in the self-check s (% of plain)",
+        ],
+        check_rows,
+    )
+    print("capture = lazy extraction (the capture pass, no n^2 maps); best of --repeat runs. The last column is")
+    print("the time spent inside the self-check (A @ V on 4 sampled rows per layer), timed within each run.")
+    if args.check_only:
+        return
+    print_table(
+        [
+            "n",
+            "plain s",
+            "eager s (x plain)",
+            "aw all s (x plain)",
+            "aw 1 head s (x plain)",
+            "plain MiB",
+            "eager MiB",
+            "aw all MiB",
+            "aw 1 head MiB",
+            "kept weights MiB",
+        ],
+        rows,
+    )
     print("MiB = peak resident memory above the start of each call; 'kept weights' = layers x heads x n^2 float32.")
 
 

@@ -28,6 +28,13 @@ from _common import print_table, prompt_text  # noqa: E402
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
+# Ready: the page's host has finished every view's render (so coded maps are decoded) and the
+# heatmap and head grid have drawn. show() leaves the graph out past 512 tokens: waiting for it
+# would wait forever.
+DRAWN = """() => document.documentElement.dataset.attnwidgetReady !== undefined
+  && document.querySelector(".aw-heatmap canvas") && document.querySelector(".aw-headgrid [data-layer]")"""
+VIEWS = """() => ["heatmap", "headgrid", "rollout", "graph", "tokentext"].filter((k) => document.querySelector(`.aw-${k}`))"""
+
 MEASURE = """async (hovers) => {
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   const strip = document.querySelector('.aw-headgrid .aw-strip');
@@ -98,7 +105,7 @@ def heatmap_rows(browser, model, tokenizer, lengths, hovers, tmp):
         for what in ("hover", "pan"):
             xs = sorted(res[what])
             med, p90 = statistics.median(xs), xs[int(0.9 * (len(xs) - 1))]
-            rows.append([att.n_key, what, f"{base:.1f}", f"{med:.1f}", f"{p90:.1f}", f"{med / base:.1f}"])
+            rows.append([att.n_key, what, f"{base:.1f}", f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}"])
     return rows
 
 
@@ -119,16 +126,19 @@ def main() -> None:
             path = aw.save_html(aw.show(att), Path(tmp) / f"hover-{n}.html")
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(path.as_uri())
-            page.wait_for_selector(".aw-graph svg g.aw-node", timeout=180_000)
+            page.wait_for_function(DRAWN, polling="raf", timeout=180_000)
+            views = page.evaluate(VIEWS)
             res = page.evaluate(MEASURE, args.hovers)
             page.close()
             base, hover = statistics.median(res["base"]), statistics.median(res["hover"])
             p90 = sorted(res["hover"])[int(0.9 * (len(res["hover"]) - 1))]
-            rows.append([att.n_key, f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}", f"{hover / base:.1f}"])
+            rows.append([att.n_key, " ".join(views), f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}",
+                         f"{hover / base:.2f}"])
         heat = heatmap_rows(browser, model, tokenizer, args.heatmap_lengths, args.hovers, tmp)
         browser.close()
-    print("SmolLM2-135M-Instruct, 30 layers x 9 heads, four linked views of an exported page")
-    print_table(["tokens", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame"], rows)
+    print(f"SmolLM2-135M-Instruct, 30 layers x 9 heads, linked views of an exported page "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print_table(["tokens", "views", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame"], rows)
     if heat:
         print()
         print("AttentionHeatmap alone, lazy attention of layer 3, head 0, zoomed in 4x (exported page)")

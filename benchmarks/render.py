@@ -5,6 +5,11 @@ measured in the same run.
 
     pip install --no-deps bertviz      # its other requirements (boto3, sentencepiece...) are unused here
     python benchmarks/render.py [--lengths 64 256 1024] [--repeat 2] [--timeout 180]
+                                [--generation 30] [--notebook notebooks/generation.ipynb]
+
+Two more pages are sized (no BertViz twin): the saved `aw.show` of a generation (`aw.generate`
+with the chat prompt of notebooks/generation.ipynb and `--generation` new tokens), and the page
+`jupyter nbconvert --execute --to html` makes of `--notebook` (every widget the notebook shows).
 
 BertViz pages load require.js, d3 and jQuery from cdnjs. Chromium here has no network, so those
 requests are answered from local copies installed with npm into the cache directory (jQuery 2.1.0
@@ -165,6 +170,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=120, help="seconds allowed to build or draw one page")
     ap.add_argument("--max-gib", type=int, default=8, help="memory cap for building one BertViz page")
     ap.add_argument("--keep", type=Path, help="keep the pages in this directory")
+    ap.add_argument("--generation", type=int, default=30, help="new tokens of the generation page (0: none)")
+    ap.add_argument("--notebook", type=Path, help="also size the nbconvert page of this notebook")
     args = ap.parse_args()
 
     import numpy as np
@@ -205,7 +212,26 @@ def main():
             if not args.keep:
                 page.unlink(missing_ok=True)
         print(json.dumps(rows[-3:]), file=sys.stderr, flush=True)
-    print(f"\nSmolLM2-135M-Instruct, all layers and heads; headless {CHROMIUM}; best of {args.repeat} cold loads.")
+    if args.generation:
+        gen = aw.generate(model, tok, messages=[{"role": "user", "content": "What is the capital of France?"}],
+                          max_new_tokens=args.generation)
+        page = work / f"attnwidget-generation-{gen.n_key}.html"
+        t = time.perf_counter()
+        aw.save_html(aw.show(gen), page)
+        build = time.perf_counter() - t
+        ms, err = time_to_drawn(page, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
+        rows.append([gen.n_key, "attnwidget generation show()", mib(page.stat().st_size), f"{build:.1f}",
+                     err or f"{ms:.0f}", "-", "-"])
+    if args.notebook:
+        nb = Path(args.notebook).resolve()
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", "--output-dir",
+                        str(work), str(nb)], check=True, capture_output=True)
+        page = work / (nb.stem + ".html")
+        rows.append(["-", f"nbconvert {nb.name}", mib(page.stat().st_size), f"{time.perf_counter() - t:.1f}", "-",
+                     "-", "-"])
+    print(f"\nSmolLM2-135M-Instruct, all layers and heads; headless {CHROMIUM}; best of {args.repeat} cold loads; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end.")
     print(f"BertViz pages also fetch require.js + d3 + jQuery: {mib(lib_bytes)} MiB, not counted below.\n")
     print_table(["n", "page", "MiB", "build s", "drawn ms", "size ratio", "time ratio"], rows)
 

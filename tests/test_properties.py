@@ -371,3 +371,51 @@ def test_save_load_round_trip_many(tmp_path_factory, att):
     back = aw.Attention.load(path)
     np.testing.assert_array_equal(back.weights, att.weights)
     assert back.tokens == att.tokens
+
+
+@st.composite
+def qk_attention(draw):
+    L, H = draw(st.integers(1, 2)), draw(st.sampled_from([1, 2, 4]))
+    kv = draw(st.sampled_from([h for h in (1, 2, 4) if H % h == 0]))
+    n, d = draw(st.integers(1, 6)), draw(st.sampled_from([2, 4]))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    dtype = draw(st.sampled_from([np.float16, np.float32]))
+    q = (rng.normal(size=(L, H, n, d)) * draw(st.sampled_from([0.1, 1.0, 8.0]))).astype(dtype)
+    k = rng.normal(size=(L, kv, n, d)).astype(dtype)
+    mask = draw(masks(n, n))
+    window = draw(st.lists(st.integers(0, 3), min_size=L, max_size=L))
+    softcap = draw(st.lists(st.sampled_from([float("nan"), 1.0, 30.0]), min_size=L, max_size=L))
+    src = aw.attention.QKSource(q, k, mask, window=window, softcap=softcap)
+    return aw.Attention(None, [f"t{i}" for i in range(n)], mask, num_kv_heads=kv, _source=src)
+
+
+@given(qk_attention())
+def test_queries_and_keys_round_trip_lazily(tmp_path_factory, att):
+    w = att.weights
+    assert np.all(np.isfinite(w)) and np.all(w >= 0)
+    n = att.n_key
+    for li, win in enumerate(att._source.window):
+        # A sliding-window layer sees the keys of the mask within its last `win` positions.
+        seen = att.mask & ((np.arange(n)[None, :] > np.arange(n)[:, None] - win) if win else True)
+        live = seen.any(-1)
+        np.testing.assert_allclose(w[li].sum(-1)[:, live], 1, atol=1e-5)
+        assert np.all(w[li][:, ~seen] == 0)
+    path = tmp_path_factory.mktemp("qk") / "a.attn"
+    att.save(path, lazy=True)
+    back = aw.Attention.load(path)
+    assert back.is_lazy and back._source.queries.dtype == att._source.queries.dtype
+    np.testing.assert_array_equal(back.weights, w)
+
+
+@settings(max_examples=15)
+@given(valid_attention(max_layers=2), st.data())
+def test_every_view_accepts_a_valid_attention(att, data):
+    hide = data.draw(st.lists(st.integers(0, att.n_key - 1), max_size=att.n_key, unique=True), label="hide")
+    views = [aw.AttentionHeatmap(att, hide=hide), aw.HeadGrid(att, hide=hide), aw.AttentionGraph(att, hide=hide)]
+    ids = att.layer_ids
+    if att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids))):
+        views.append(aw.RolloutBar(att, hide=hide))
+    sel = aw.link(*views)
+    assert all(v.selection is sel for v in views)
+    dash = aw.show(att)
+    assert dash.heatmap.attention is att

@@ -1,42 +1,34 @@
 """What every attnwidget view shares: the bundle, the token and model facts, the colour-scale
-options, the link to a `Selection`, checks on input, and how arrays cross to the browser.
-
-Arrays never cross as JSON lists. A payload is a dict ``{"dtype", "shape", "data"}`` whose
-``data`` is bytes (ipywidgets sends it as a binary buffer, exported HTML as base64); the browser
-reads it in ``js/src/lib/decode.js``. Maps are float16 (attention lies in [0, 1]; float16 keeps
-three significant digits and, through subnormals, values down to 6e-8, which the log scale needs).
-Thumbnails are uint8 with a square-root encoding and one scale per map (see `quantize_sqrt_u8`).
+options, the link to a `Selection` and to the `AttentionData` that holds the maps, and checks on
+input. How arrays cross to the browser is ``widgets/payload.py``; the maps live in ``widgets/data.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import HEAD_FUSIONS, Attention, causal_mask, fuse_heads, max_pool, renormalize
+from ..attention import Attention, causal_mask
+from .data import data_for, overview_factor
 from .export import ipython_display
+from .payload import PRECISIONS, array_payload
 from .selection import Selection
 from .style import STYLE
 
 __all__ = [
     "AttentionView",
     "MapView",
-    "MapStore",
     "SCALES",
     "COLORMAPS",
     "DEFAULT_SCALE",
     "DEFAULT_GAMMA",
-    "array_payload",
-    "quantize_sqrt_u8",
     "check_attention",
-    "display_rows",
-    "pooled_display_map",
 ]
 
 BUNDLE = Path(__file__).resolve().parent.parent / "static" / "widget.js"
@@ -51,51 +43,20 @@ DEFAULT_SCALE = "log"
 DEFAULT_GAMMA = 0.4
 
 
-def _bundle_source() -> str:
+def _bundle_source() -> str | Path:
     # Read once, as text: given a Path, anywidget connects a file-watch signal to a lambda that
-    # holds every widget made, so closed views and their attention would never be freed.
+    # holds every widget made, so closed views and their attention would never be freed. While
+    # developing the frontend, ANYWIDGET_HMR=1 passes the Path so anywidget reloads the bundle on
+    # every build (and holds the widgets, which is fine for that).
     if BUNDLE.exists():
+        if os.environ.get("ANYWIDGET_HMR") == "1":
+            return BUNDLE
         return BUNDLE.read_text(encoding="utf-8")
     # A source checkout without `make js`: say so in the cell instead of failing to import.
     return (
         "export default { render({ el }) { el.textContent = 'attnwidget: the JavaScript bundle is "
         "not built; run `cd js && npm ci && npm run build`'; } }"
     )
-
-
-def array_payload(array: np.ndarray, dtype: str = "float16", **extra: Any) -> dict:
-    """Wrap an array as a binary payload ``{"dtype", "shape", "data", **extra}``.
-
-    Parameters
-    ----------
-    array : numpy.ndarray
-        Any shape; stored C-contiguous in `dtype`.
-    dtype : {"float16", "float32", "uint8"}
-        Wire type; the browser decodes these three.
-    """
-    if dtype not in ("float16", "float32", "uint8"):
-        raise ValueError(f"payload dtype must be float16, float32 or uint8; got {dtype!r}")
-    a = np.ascontiguousarray(array, dtype=dtype)
-    return {"dtype": dtype, "shape": [int(s) for s in a.shape], "data": a.tobytes(), **extra}
-
-
-def quantize_sqrt_u8(maps: np.ndarray) -> dict:
-    """Quantise ``(..., rows, cols)`` maps in [0, 1] to uint8 through a square root.
-
-    Each map gets its own scale ``s`` (its maximum); a cell stores ``round(255 * sqrt(v / s))`` and
-    decodes as ``s * (q / 255) ** 2``. The square root spends the 256 levels where attention lives:
-    the smallest non-zero level is ``s / 65025``, so a log colour scale over three decades still
-    sees every weight a linear uint8 code (step ``s / 255``) would round to zero. Thumbnails only:
-    the eye cannot tell the difference at thumbnail size.
-    """
-    m = np.asarray(maps, dtype=np.float32)
-    lead = m.shape[:-2]
-    flat = m.reshape(-1, m.shape[-2] * m.shape[-1])
-    scale = flat.max(axis=1)
-    safe = np.where(scale > 0, scale, 1.0)[:, None]
-    q = np.rint(255.0 * np.sqrt(np.clip(flat / safe, 0.0, 1.0))).astype(np.uint8)
-    return array_payload(q.reshape(m.shape), "uint8", encoding="sqrt",
-                         scale=[float(s) for s in scale], scale_shape=[int(s) for s in lead])
 
 
 def check_attention(att: Any, who: str) -> Attention:
@@ -180,6 +141,8 @@ class AttentionView(anywidget.AnyWidget):
     gamma = t.Float(DEFAULT_GAMMA).tag(sync=True)
     colormap = t.Enum(COLORMAPS, "viridis").tag(sync=True)
     hide = t.List(t.Int()).tag(sync=True)
+    # "coded": maps as log-spaced 8-bit codes (a weight within 2.8%); "exact": float16.
+    precision = t.Enum(PRECISIONS, "coded").tag(sync=True)
 
     def __init__(self, att: Attention, *, selection: Selection | None = None, scale: str = DEFAULT_SCALE,
                  gamma: float = DEFAULT_GAMMA, colormap: str = "viridis", hide: Iterable[int] | None = None,
@@ -290,23 +253,30 @@ class AttentionView(anywidget.AnyWidget):
 
 
 class MapView(AttentionView):
-    """A view that draws the selected layer/head at full resolution from a `MapStore`."""
+    """A view that draws the selected layer/head from the maps of the shared `AttentionData`.
 
-    _maps = t.Dict().tag(sync=True)
+    The view holds a reference (``data``) and no maps of its own: every view of one attention
+    reads the same coded maps.
+    """
 
-    def _init_maps(self, max_bytes: int, overview: bool = False) -> None:
+    data = anywidget.WidgetTrait().tag(sync=True)
+
+    def _init_maps(self, max_bytes: int | None, overview: bool = False) -> None:
+        if max_bytes is not None:
+            positive_int("max_bytes", max_bytes)
         sel = self.selection
-        factor = overview_factor(self.attention, positive_int("max_bytes", max_bytes)) if overview else 1
-        self._store = MapStore(self.attention, max_bytes, factor=factor)
-        self._store.fill(sel.layer, sel.head, sel.fusion)
-        self._maps = self._store.payload()
+        factor = overview_factor(self.attention) if overview else 1
+        data = data_for(self.attention, factor=factor, precision=self.precision, max_bytes=max_bytes)
+        data.use(self, max_bytes)
+        data.follow(sel.layer, sel.head, sel.fusion)
+        self.data = data
         sel.observe(self._refresh_maps, names=["layer", "head", "fusion"])
         self.observe(self._rebind_maps, names="selection")
 
     def _unfollow(self) -> None:
         super()._unfollow()
         self.selection.unobserve(self._refresh_maps, names=["layer", "head", "fusion"])
-        self._store = None
+        self.data.release(self)
 
     def _rebind_maps(self, change) -> None:
         change["old"].unobserve(self._refresh_maps, names=["layer", "head", "fusion"])
@@ -316,164 +286,12 @@ class MapView(AttentionView):
 
     def _refresh_maps(self, change=None) -> None:
         sel = self.selection
-        if self._store.ensure(sel.layer, sel.head, sel.fusion):
-            self._maps = self._store.payload()
+        self.data.follow(sel.layer, sel.head, sel.fusion)
 
     @property
     def held_maps(self) -> list[str]:
-        """Keys (``"layer/head"``, ``"layer/mean"``) of the maps the widget state holds."""
-        return list(self._maps.get("keys", []))
-
-
-# A map over this many bytes (float16) is sent as a max-pooled overview of at most OVERVIEW_SIDE
-# cells a side when the view allows it; full resolution then comes in tiles on request.
-OVERVIEW_SIDE = 512
-
-
-def overview_factor(att: Attention, max_bytes: int) -> int:
-    """Pooling factor for a heatmap overview: 1 when a full map fits in half of `max_bytes`."""
-    if att.n_query * att.n_key * 2 <= max_bytes // 2:
-        return 1
-    return max(1, -(-max(att.n_query, att.n_key) // OVERVIEW_SIDE))
-
-
-def display_rows(att: Attention, layer: int, which: int | str, start: int, stop: int,
-                 hide: Sequence[int] = (), row_normalize: bool = False) -> np.ndarray:
-    """Query rows ``start:stop`` of one map as a view draws it, ``(stop - start, n_key)`` float32.
-
-    `which` is a head number or a fusion (``"mean"``, ``"max"``, ``"min"``). Heads are fused first,
-    then `hide` keys are removed and each row renormalised over the keys left, then (with
-    `row_normalize`) each row is scaled to its own maximum: the order `js/src/lib/maps.js` uses.
-    Masked cells are 0. Only these rows are computed, so lazy attention stays cheap.
-    """
-    mask = att.mask[start:stop]
-    if isinstance(which, str):
-        m = fuse_heads(att.rows(layer, start, stop), which, mask)
-    else:
-        m = att.rows(layer, start, stop, heads=[which])[0]
-    m = np.where(mask, m, 0.0).astype(np.float32)
-    if hide:
-        keep = mask.copy()
-        keep[:, list(hide)] = False
-        m = renormalize(m, keep).astype(np.float32)
-    if row_normalize:
-        top = m.max(axis=1, keepdims=True)
-        m = np.divide(m, top, out=np.zeros_like(m), where=top > 0)
-    return m
-
-
-def pooled_display_map(att: Attention, layer: int, which: int | str, factor: int, hide: Sequence[int] = (),
-                       row_normalize: bool = False) -> np.ndarray:
-    """`display_rows` of the whole map, max-pooled by `factor`, block of rows by block of rows.
-
-    Blocks with no visible cell are NaN (drawn as masked). Max-pooling keeps a single sharp weight
-    visible, which a mean would dilute.
-    """
-    step = factor * max(1, 256 // factor)
-    parts = []
-    for start in range(0, att.n_query, step):
-        stop = min(att.n_query, start + step)
-        m = max_pool(display_rows(att, layer, which, start, stop, hide, row_normalize), factor)
-        seen = max_pool(att.mask[start:stop].astype(np.uint8), factor) > 0
-        parts.append(np.where(seen, m, np.nan))
-    return np.concatenate(parts, axis=0).astype(np.float32)
-
-
-class MapStore:
-    """Float16 maps of one view, within a byte budget: full resolution, or pooled overviews.
-
-    Keys are ``"layer/head"`` or ``"layer/mean"`` (``max``, ``min``) strings. The current
-    selection's map is always kept; the others are prefetched around it (same layer first, then
-    the fused map of every layer, then the rest) until `max_bytes` is spent. When the selection
-    moves in the kernel, the missing map is added and the least recently used ones are dropped.
-    Exported pages hold exactly the maps in the trait at export time; the view says so when asked
-    for another.
-
-    With ``factor > 1`` the maps are `pooled_display_map` overviews (hiding and row scaling
-    applied in the kernel, see `options`) and only the selected one is computed up front: on lazy
-    attention each costs a pass over the layer's rows.
-    """
-
-    def __init__(self, att: Attention, max_bytes: int, factor: int = 1):
-        self.att = att
-        self.max_bytes = int(max_bytes)
-        self.factor = int(factor)
-        rows, cols = -(-att.n_query // self.factor), -(-att.n_key // self.factor)
-        self.map_bytes = rows * cols * 2
-        self.maps: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.hide: list[int] = []
-        self.row_normalize = False
-
-    def options(self, hide: Sequence[int], row_normalize: bool) -> bool:
-        """Set the hiding and row scaling pooled overviews are made with; True when they changed
-        (the held overviews are then dropped)."""
-        hide, row_normalize = sorted(int(i) for i in hide), bool(row_normalize)
-        if self.factor == 1 or (hide == self.hide and row_normalize == self.row_normalize):
-            return False
-        self.hide, self.row_normalize = hide, row_normalize
-        self.maps.clear()
-        return True
-
-    @staticmethod
-    def key(layer: int, head: int | None, fusion: str) -> str:
-        return f"{layer}/{fusion if head is None else head}"
-
-    def compute(self, key: str) -> np.ndarray:
-        layer, which = key.split("/")
-        which = which if which in HEAD_FUSIONS else int(which)
-        if self.factor > 1:
-            m = pooled_display_map(self.att, int(layer), which, self.factor, self.hide, self.row_normalize)
-        elif isinstance(which, str):
-            m = self.att.fuse(which, layer=int(layer))
-        else:
-            m = self.att.head(int(layer), which)
-        return np.asarray(m, dtype=np.float16)
-
-    @property
-    def capacity(self) -> int:
-        return max(1, self.max_bytes // max(1, self.map_bytes))
-
-    def candidates(self, layer: int, head: int | None, fusion: str) -> list[str]:
-        att = self.att
-        order = [self.key(layer, head, fusion), self.key(layer, None, fusion)]
-        order += [self.key(layer, h, fusion) for h in att.head_ids]
-        order += [self.key(l, None, fusion) for l in att.layer_ids]
-        if head is not None:
-            order += [self.key(l, head, fusion) for l in att.layer_ids]
-        li = att.layer_ids.index(layer) if layer in att.layer_ids else 0
-        # Layers nearest the selected one first: a reader steps through neighbours.
-        by_distance = sorted(range(len(att.layer_ids)), key=lambda i: (abs(i - li), i))
-        for i in by_distance:
-            order += [self.key(att.layer_ids[i], h, fusion) for h in att.head_ids]
-        order += [self.key(l, None, f) for f in HEAD_FUSIONS for l in att.layer_ids]
-        return list(dict.fromkeys(order))
-
-    def fill(self, layer: int, head: int | None, fusion: str) -> None:
-        """Prefetch around the selection up to the budget (used once, at construction)."""
-        for k in self.candidates(layer, head, fusion)[: self.capacity if self.factor == 1 else 1]:
-            if k not in self.maps:
-                self.maps[k] = self.compute(k)
-
-    def ensure(self, layer: int, head: int | None, fusion: str) -> bool:
-        """Make the selection's map present; return True when the store changed."""
-        k = self.key(layer, head, fusion)
-        if k in self.maps:
-            self.maps.move_to_end(k)
-            return False
-        self.maps[k] = self.compute(k)
-        while len(self.maps) > self.capacity:
-            self.maps.popitem(last=False)
-        return True
-
-    def payload(self) -> dict:
-        keys = list(self.maps)
-        stack = np.stack([self.maps[k] for k in keys])
-        return array_payload(stack, "float16", keys=keys, total=self.total_maps(),
-                             max_bytes=self.max_bytes, factor=self.factor, hide=self.hide,
-                             row_normalize=self.row_normalize)
-
-    def total_maps(self) -> int:
-        return len(self.att.layer_ids) * (len(self.att.head_ids) + len(HEAD_FUSIONS))
+        """Keys (``"layer/head"``, ``"layer/mean"``) of the maps the shared data model holds."""
+        return self.data.held_maps
 
 
 def format_bytes(n: int) -> str:

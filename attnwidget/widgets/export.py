@@ -87,6 +87,9 @@ def widget_state(widgets: Iterable[Any]) -> dict[str, dict]:
 
     out = {}
     for w in widgets:
+        settle = getattr(w, "_settle", None)
+        if callable(settle):  # kernel work in flight (rollout rows) finishes before the state is saved
+            settle()
         state, paths, buffers = _remove_buffers(w.get_state())
         out[w.model_id] = {
             "model_name": state["_model_name"],

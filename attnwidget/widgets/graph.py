@@ -14,7 +14,6 @@ from .selection import Selection
 __all__ = ["AttentionGraph", "ARRANGEMENTS"]
 
 ARRANGEMENTS = ("arc", "force")
-DEFAULT_MAX_BYTES = 2**20
 # Heads drawn together in one graph; more colours than this cannot be told apart.
 MAX_OVERLAY = 6
 
@@ -39,9 +38,11 @@ class AttentionGraph(MapView):
     overlay : list of int, optional
         Head numbers (up to 6) drawn together on the selected layer, one colour per head, instead
         of the selected head or fusion; the view's head buttons set it too. Each head's map must
-        fit in `max_bytes` beside the others (the view says which are missing).
-    max_bytes : int
-        Budget for the float16 maps held in the widget state (the selected one is always held).
+        fit in the data model's budget beside the others (the view says which are missing).
+    max_bytes : int, optional
+        Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
+    precision : {"coded", "exact"}
+        How maps cross (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection.
     """
@@ -53,7 +54,7 @@ class AttentionGraph(MapView):
 
     def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
                  overlay: Iterable[int] = (), selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          threshold=threshold, arrangement=arrangement, **kwargs)
@@ -86,13 +87,10 @@ class AttentionGraph(MapView):
         return v
 
     def _fetch_overlay(self, change=None) -> None:
-        # The overlaid heads' maps of the selected layer join the held maps (within max_bytes).
+        # The overlaid heads' maps of the selected layer join the shared data model's maps.
         sel = self.selection
-        changed = False
         for h in self.overlay:
-            changed = self._store.ensure(sel.layer, h, sel.fusion) or changed
-        if changed:
-            self._maps = self._store.payload()
+            self.data.follow(sel.layer, h, sel.fusion)
 
     @t.validate("threshold")
     def _check_threshold(self, proposal):

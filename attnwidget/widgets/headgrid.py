@@ -10,12 +10,15 @@ import traitlets as t
 
 from .. import _validate as V
 from ..attention import Attention, max_pool, renormalize
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, array_payload, positive_int, quantize_sqrt_u8
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
+from .payload import array_payload, code_maps
 from .selection import Selection
 
 __all__ = ["HeadGrid"]
 
-DEFAULT_MAX_BYTES = 4 * 2**20
+# Thumbnail cells (both sets) before deflate: 43 x 43 a head for SmolLM2's 270 heads, about the
+# 46 CSS pixels the grid draws a thumbnail at.
+DEFAULT_MAX_BYTES = 2**20
 # Attention cells the thumbnails of lazy attention may compute (about 3 s on a laptop CPU). Past
 # it, each pooled block of query rows is represented by a few of its rows (keys stay max-pooled
 # exactly): every head's full map at 4096 tokens would be a minute's work before anything shows.
@@ -73,9 +76,10 @@ class HeadGrid(AttentionView):
         On lazy attention too long to compute every map quickly, each block of pooled query rows
         is represented by its first few rows (the legend says how many).
     max_bytes : int
-        Budget for the thumbnails (both sets). Inputs too long for it are max-pooled by an integer factor;
-        the pooled block of the hovered token is then what a thumbnail's row shows (the legend
-        states the factor). Thumbnails are uint8, square-root encoded (see `quantize_sqrt_u8`).
+        Budget for the thumbnails (both sets), in cells of one byte before deflate. Inputs too long
+        for it are max-pooled by an integer factor; the pooled block of the hovered token is then
+        what a thumbnail's row shows (the legend states the factor). Thumbnails cross coded as
+        the maps do (``precision``, see ``widgets/payload.py``).
     selection : Selection, optional
         Share an existing selection.
     """
@@ -186,7 +190,7 @@ class HeadGrid(AttentionView):
         with self.hold_trait_notifications():
             self._pool = factor
             self._sampled_rows = sampled
-            self._thumbs = quantize_sqrt_u8(thumbs)
+            self._thumbs = code_maps(thumbs, precision=self.precision)
             self._thumbs_hide = hide
-            self._thumbs_alt = quantize_sqrt_u8(thumbs_alt)
+            self._thumbs_alt = code_maps(thumbs_alt, precision=self.precision)
             self._thumbs_alt_hide = alt

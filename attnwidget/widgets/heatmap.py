@@ -14,12 +14,16 @@ import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, array_payload, check_hide, display_rows
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, check_hide, positive_int
+from .data import display_rows
+from .payload import array_payload
 from .selection import Selection
 
 __all__ = ["AttentionHeatmap"]
 
-DEFAULT_MAX_BYTES = 4 * 2**20
+# Float16 tiles served to the browser are kept in the state within this budget (a page exported
+# after zooming in keeps the full-resolution region that was on screen).
+DEFAULT_TILE_BYTES = 2**20
 # The browser asks for 256 x 256 tiles; a bound keeps a bad request from computing a whole map.
 MAX_TILE_CELLS = 1024 * 1024
 
@@ -49,12 +53,17 @@ class AttentionHeatmap(MapView):
         legend says so). ``hide=[0]`` hides an attention sink on the first token.
     row_normalize : bool
         Scale each query row to its own maximum.
-    max_bytes : int
-        Budget for float16 maps held in the widget state (and so in exported HTML). The selected
-        map is always held; others are prefetched around it. A map larger than half the budget
-        (1448 tokens by default) is held as a max-pooled overview of at most 512 x 512 cells,
-        and zooming in fetches full-resolution tiles from the kernel (an exported page keeps the
-        overview and says so when zoomed past it).
+    max_bytes : int, optional
+        Budget of coded bytes for the maps held in the shared data model (and so in exported
+        HTML; 512 KB by default, raised to this when larger). The selected map is always held;
+        others are prefetched around it. Past 1448 x 1448 cells a map is held as a max-pooled
+        overview of at most 512 x 512 cells, and zooming in fetches full-resolution tiles from the
+        kernel (an exported page keeps the overview and says so when zoomed past it); the tiles
+        last served stay in the state within a quarter of `max_bytes` (1 MB by default).
+    precision : {"coded", "exact"}
+        ``"coded"``: maps cross as log-spaced 8-bit codes (a weight within 2.8%, exact zeros
+        kept); the tooltip reads the exact weight from the kernel when one runs, and in a saved
+        page shows the coded weight with its precision. ``"exact"``: float16.
     selection : Selection, optional
         Share an existing selection (what `aw.link` does).
 
@@ -72,7 +81,7 @@ class AttentionHeatmap(MapView):
     def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
-                 max_bytes: int = DEFAULT_MAX_BYTES, selection: Selection | None = None, **kwargs: Any):
+                 max_bytes: int | None = None, selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          row_normalize=row_normalize, **kwargs)
         sel = self.selection
@@ -83,6 +92,7 @@ class AttentionHeatmap(MapView):
         if selection is None:
             sel.fusion = fusion
         self._served: OrderedDict[str, dict] = OrderedDict()
+        self._tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_TILE_BYTES
         self._init_maps(max_bytes, overview=True)
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
@@ -91,13 +101,12 @@ class AttentionHeatmap(MapView):
     @property
     def pool_factor(self) -> int:
         """How many tokens a cell of the held maps covers per side (1: full resolution)."""
-        return self._store.factor
+        return self.data.factor
 
     def _refresh_overview(self, change=None) -> None:
         # Pooled overviews are made with hiding and row scaling applied; full maps are not.
-        if self._store.options(self.hide, self.row_normalize):
-            self._store.fill(self.selection.layer, self.selection.head, self.selection.fusion)
-            self._maps = self._store.payload()
+        sel = self.selection
+        self.data.options(self.hide, self.row_normalize, sel.layer, sel.head, sel.fusion)
 
     def tile(self, key: str, r0: int, r1: int, c0: int, c1: int, *, hide: Sequence[int] | None = None,
              row_normalize: bool | None = None) -> np.ndarray:
@@ -144,6 +153,9 @@ class AttentionHeatmap(MapView):
         return layer, which
 
     def _on_msg(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "value":
+            self._send_value(content)
+            return
         if not isinstance(content, dict) or content.get("type") != "tile":
             return
         try:
@@ -159,10 +171,22 @@ class AttentionHeatmap(MapView):
                   buffers=[half.tobytes()])
         self._keep_tile(info, half)
 
+    def _send_value(self, content: dict) -> None:
+        # The exact weight under the pointer, for the tooltip (the state holds coded weights).
+        try:
+            i, j = content.get("i"), content.get("j")
+            v = self.tile(content.get("key"), i, (i + 1) if isinstance(i, int) else i, j,
+                          (j + 1) if isinstance(j, int) else j, hide=content.get("hide"),
+                          row_normalize=content.get("row_normalize"))
+        except (TypeError, ValueError, IndexError) as e:
+            self.send({"type": "value-error", "id": content.get("id"), "message": str(e)})
+            return
+        self.send({"type": "value", "id": content.get("id"), "value": float(v[0, 0])})
+
     def _keep_tile(self, info: dict, half: np.ndarray) -> None:
         self._served.pop(info["id"], None)
         self._served[info["id"]] = array_payload(half, "float16", **info)
-        budget = self._store.max_bytes // 4
+        budget = self._tile_bytes
         while len(self._served) > 1 and sum(p["data"].__len__() for p in self._served.values()) > budget:
             self._served.popitem(last=False)
         self._tiles = list(self._served.values())

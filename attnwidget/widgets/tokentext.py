@@ -14,7 +14,6 @@ from .selection import Selection
 __all__ = ["DIRECTIONS", "TokenText"]
 
 DIRECTIONS = ("gives", "receives")
-DEFAULT_MAX_BYTES = 2**20
 
 
 class TokenText(MapView):
@@ -37,8 +36,8 @@ class TokenText(MapView):
     scale, gamma, colormap, hide
         Colour-scale and hiding options, as for `AttentionHeatmap` (the tint's strength follows
         the scale).
-    max_bytes : int
-        Budget for the float16 maps held in the widget state (the selected one is always held).
+    max_bytes : int, optional
+        Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection (``aw.link`` does this).
     """
@@ -48,7 +47,7 @@ class TokenText(MapView):
 
     def __init__(self, att: Attention, *, direction: str = "gives", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
                  selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          direction=direction, **kwargs)

@@ -20,9 +20,11 @@ w = np.tril(rng.random((2, 2, {N}, {N})).astype(np.float32) ** 4)
 w /= w.sum(-1, keepdims=True)'''
 SETUP = MAKE + f'''
 import attnwidget as aw
+import attnwidget.widgets.data as data
+# Maps count as long past 1448 x 1448 cells; lowered here so 600 tokens cross as a 2x2-pooled overview.
+data.FULL_MAP_CELLS = 200_000
 att = aw.Attention(w, [f"t{{i}}" for i in range({N})])
-# 600 x 600 float16 is 720 KB, over half of 1 MB: the browser gets a 2x2-pooled overview.
-heat = aw.AttentionHeatmap(att, layer=1, head=1, max_bytes=2**20)
+heat = aw.AttentionHeatmap(att, layer=1, head=1)
 assert heat.pool_factor == 2
 heat'''
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
-from widget_data import decode, over_the_wire, tiny_attention
+from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +49,21 @@ def test_smollm2_dashboard_state_stays_within_budget(smol_att):
     att = smol_att
     assert att.shape[:2] == (30, 9) and att.num_kv_heads == 3
     dash = aw.show(att, layer=5, head=2)
-    total = 0
-    for v in dash.views:
-        state = over_the_wire(v)
-        total += sum(len(bytes(p["data"])) for p in state.values() if isinstance(p, dict) and "data" in p)
     heat = dash.heatmap
-    assert heat.held_maps[0] == "5/2"
-    # Default budgets: 4 MB heatmap + 4 MB thumbnails (two sets) + 1 MB graph + two n x n rollouts.
+    assert all(v.data is heat.data for v in (heat, dash.graph))  # the maps are held once
+    total = 0
+    for w in (*dash.views, heat.data):
+        state = over_the_wire(w)
+        for p in state.values():
+            if isinstance(p, dict) and "data" in p:
+                total += len(bytes(p["data"]))
+            if isinstance(p, dict) and "maps" in p:
+                total += sum(len(bytes(m["data"])) for m in p["maps"])
+    assert "5/2" in heat.held_maps
+    # Default budgets: 512 KB of coded maps, 1 MB of thumbnail cells (deflated: less), two rollouts.
     n = att.n_key
-    assert total <= 9 * 2**20 + 2 * n * n * 2
-    np.testing.assert_allclose(decode(heat._maps)[0], att.head(5, 2), atol=1e-3)
+    assert total <= 512 * 2**10 + 2**20 + 2 * n * n
+    assert_coded(held(heat)["5/2"], att.head(5, 2))
     thumbs = decode(dash.headgrid._thumbs)
     assert thumbs.shape[:2] == (30, 9)
     # A sink on the first token: the head grid's thumbnails show it in most heads.
@@ -78,7 +83,7 @@ def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenize
     monkeypatch.setattr(aw.Attention, "weights", property(refuse))
     dash = aw.show(lazy, layer=1, head=3, hide=[0])
     dash.heatmap.layer = 2
-    np.testing.assert_allclose(decode(dash.heatmap._maps)[0], eager.head(1, 3), atol=1e-3)
+    assert_coded(held(dash.heatmap)["1/3"], eager.head(1, 3))
     np.testing.assert_allclose(decode(dash.headgrid._thumbs)[2, 5, 3, 1:].sum(), 1, atol=0.03)
 
 

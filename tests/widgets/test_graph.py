@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import traitlets as t
 
 import attnwidget as aw
-from widget_data import decode, over_the_wire, tiny_attention
+from widget_data import assert_coded, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,9 @@ def test_state_round_trip(att):
     state = over_the_wire(g)
     assert (state["_view_kind"], state["threshold"], state["arrangement"]) == ("graph", 0.25, "force")
     assert state["layout"].startswith("IPY_MODEL_")  # the CSS box every ipywidget has, untouched
-    assert state["_maps"]["keys"][0] == "2/1"
-    np.testing.assert_allclose(decode(state["_maps"])[0], att.head(2, 1), atol=1e-3)
+    assert state["data"] == f"anywidget:{g.data.model_id}"
+    assert g.held_maps[0] == "2/1"
+    assert_coded(held(g)["2/1"], att.head(2, 1))
 
 
 @pytest.mark.parametrize("bad", [-0.01, 1.5, math.nan, math.inf])
@@ -44,9 +44,7 @@ def test_arrangement_is_checked(att):
 def test_overlay_holds_each_heads_map_and_is_checked(att):
     graph = aw.AttentionGraph(att, layer=1, overlay=[0, 2], max_bytes=2**20)
     assert {"1/0", "1/2"} <= set(graph.held_maps)
-    stack = decode(over_the_wire(graph)["_maps"])
-    keys = graph.held_maps
-    np.testing.assert_allclose(stack[keys.index("1/2")], att.head(1, 2), atol=1e-3)
+    assert_coded(held(graph)["1/2"], att.head(1, 2))
     graph.selection.layer = 0  # the overlaid heads follow the layer
     assert {"0/0", "0/2"} <= set(graph.held_maps)
     with pytest.raises(t.TraitError, match="overlay must list up to 6 distinct head numbers"):

@@ -8,7 +8,7 @@ import traitlets as t
 
 import attnwidget as aw
 from attnwidget.attention import renormalize
-from attnwidget.widgets.base import quantize_sqrt_u8
+from attnwidget.widgets import payload
 from widget_data import decode, over_the_wire, tiny_attention
 
 
@@ -17,27 +17,31 @@ def att(tiny_llama, word_tokenizer):
     return tiny_attention(tiny_llama, word_tokenizer)
 
 
-def test_thumbnails_decode_to_the_weights_within_quantisation(att):
+def test_thumbnails_decode_to_the_weights_within_the_coded_precision(att):
     grid = aw.HeadGrid(att)
     state = over_the_wire(grid)
-    assert state["_pool"] == 1
+    assert state["_pool"] == 1 and state["_thumbs"]["coding"] == "log8"
     thumbs = decode(state["_thumbs"])
     assert thumbs.shape == (3, 8, 12, 12)
     w = att.weights
-    # sqrt coding: a cell is off by at most half a level of sqrt(v / s), i.e. s * (2 * sqrt(v/s) + 1/255) / 510.
-    s = w.reshape(3, 8, -1).max(-1)[..., None, None]
-    bound = s * (2 * np.sqrt(w / s) + 1 / 255) / 510 + 1e-6
-    assert np.all(np.abs(thumbs - w) <= bound)
+    want = np.where(w > 0, np.maximum(w, payload.FLOOR), 0)
+    np.testing.assert_allclose(thumbs, want, rtol=payload.RELATIVE_PRECISION * 1.0001, atol=0)
+    assert np.all((thumbs == 0) == (w == 0))  # exact zeros (masked cells) stay zero
 
 
-def test_sqrt_code_keeps_weights_a_linear_uint8_code_rounds_to_zero():
+def test_log8_code_keeps_weights_a_linear_uint8_code_rounds_to_zero():
     # A sink row: 0.9 on one key, the rest between 1e-4 and 1e-2.
     row = np.concatenate([[0.9], np.geomspace(1e-4, 1e-2, 15)])[None, None, :]
-    got = decode(quantize_sqrt_u8(row))
+    got = decode(payload.code_maps(row))
     linear = np.rint(row / 0.9 * 255) / 255 * 0.9
     assert np.sum(linear[..., 1:] == 0) >= 5
-    assert np.all(got[..., 1:] > 0)
-    np.testing.assert_allclose(got, row, rtol=0.5)
+    np.testing.assert_allclose(got, row, rtol=payload.RELATIVE_PRECISION * 1.0001)
+
+
+def test_exact_precision_keeps_float16(att):
+    grid = aw.HeadGrid(att, precision="exact")
+    assert grid._thumbs["coding"] == "float16"
+    np.testing.assert_allclose(decode(grid._thumbs), att.weights, rtol=1e-3, atol=6e-8)
 
 
 def test_long_inputs_are_max_pooled_to_the_budget(att):

@@ -7,7 +7,9 @@ import pytest
 import traitlets as t
 
 import attnwidget as aw
-from widget_data import decode, over_the_wire, tiny_attention
+from attnwidget.widgets.data import MapStore
+from attnwidget.widgets.payload import decode_maps
+from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")
@@ -15,41 +17,75 @@ def att(tiny_llama, word_tokenizer):
     return tiny_attention(tiny_llama, word_tokenizer)
 
 
-def test_state_round_trip_carries_the_selected_map_in_float16(att):
+def test_state_round_trip_carries_the_selected_map_coded(att):
     heat = aw.AttentionHeatmap(att, layer=1, head=6, scale="log", hide=[0], row_normalize=True, colormap="cividis")
     state = over_the_wire(heat)
     assert state["_view_kind"] == "heatmap"
     assert state["_tokens"] == att.tokens
     assert (state["scale"], state["hide"], state["row_normalize"], state["colormap"]) == ("log", [0], True, "cividis")
-    maps = state["_maps"]
-    assert maps["keys"][0] == "1/6"
-    assert isinstance(maps["data"], (bytes, memoryview))
-    stack = decode(maps)
+    # The view holds a reference; the maps are in the data model, coded and deflated.
+    assert state["data"] == f"anywidget:{heat.data.model_id}" and "_maps" not in state
+    raw = over_the_wire(heat.data)["_maps"]
+    assert raw["keys"][0] == "1/6" and raw["maps"][0]["coding"] == "log8"
+    assert raw["maps"][0]["cells"] == "causal" and isinstance(raw["maps"][0]["data"], (bytes, memoryview))
+    maps = held(heat)
     # Against the weights themselves and against an independent fusion of the heads.
-    np.testing.assert_allclose(stack[0], att.weights[1, 6], atol=1e-3, rtol=1e-3)
-    i = maps["keys"].index("1/mean")
-    np.testing.assert_allclose(stack[i], att.weights[1].mean(axis=0), atol=1e-3, rtol=1e-3)
+    assert_coded(maps["1/6"], att.weights[1, 6])
+    assert_coded(maps["1/mean"], att.weights[1].mean(axis=0))
     assert state["_kv_of_head"] == [h // 4 for h in range(8)]
     assert state["_causal"] is True and state["_mask"] is None
 
 
+def test_exact_precision_sends_float16(att):
+    heat = aw.AttentionHeatmap(att, layer=1, head=6, precision="exact")
+    p = heat.data._maps["maps"][0]
+    assert p["coding"] == "float16"
+    np.testing.assert_allclose(decode_maps(p), att.weights[1, 6], atol=1e-3, rtol=1e-3)
+
+
+def test_views_of_one_attention_share_one_data_model(att):
+    heat, graph = aw.AttentionHeatmap(att), aw.AttentionGraph(att)
+    assert heat.data is graph.data
+    aw.link(heat, graph)
+    graph.selection.layer = 2
+    assert "2/mean" in heat.held_maps and heat.held_maps == graph.held_maps
+    heat.close()
+    assert graph.data.comm is not None  # still used by the graph
+    graph.close()
+
+
 def test_budget_keeps_the_selection_and_drops_the_least_recent(att):
-    one = att.n_query * att.n_key * 2
-    heat = aw.AttentionHeatmap(att, layer=0, head=0, max_bytes=3 * one)
+    att = att.select(layers=[0, 1, 2])  # a fresh attention: its own data model, this budget
+    probe = MapStore(att, 1)
+    budget = sum(len(probe.compute(k)["data"]) for k in ("0/0", "0/mean", "0/1"))
+    heat = aw.AttentionHeatmap(att, layer=0, head=0, max_bytes=budget)
     assert heat.held_maps == ["0/0", "0/mean", "0/1"]
     heat.layer, heat.head = 2, 7
     # Setting layer then head visits 2/0 on the way; each step evicts the least recently used.
-    assert heat.held_maps == ["0/1", "2/0", "2/7"]
-    assert len(bytes(heat._maps["data"])) == 3 * one
+    assert heat.held_maps[-2:] == ["2/0", "2/7"] and "0/0" not in heat.held_maps
+    assert heat.data.store.held_bytes <= budget
     heat.head = None
     heat.fusion = "max"
     assert heat.held_maps[-1] == "2/max"
-    np.testing.assert_allclose(decode(heat._maps)[-1], att.fuse("max", layer=2), atol=1e-3)
+    assert_coded(held(heat)["2/max"], att.fuse("max", layer=2))
 
 
 def test_everything_fits_for_short_inputs(att):
     heat = aw.AttentionHeatmap(att)
-    assert len(heat.held_maps) == heat._maps["total"] == 3 * (8 + 3)
+    assert len(heat.held_maps) == heat.data._maps["total"] == 3 * (8 + 3)
+
+
+def test_tooltip_reads_the_exact_weight_from_the_kernel(att):
+    heat = aw.AttentionHeatmap(att, hide=[0])
+    sent = []
+    heat.send = lambda content, buffers=None: sent.append(content)
+    heat._on_msg(heat, {"type": "value", "id": "a", "key": "1/3", "i": 5, "j": 2, "hide": [0]}, [])
+    row = att.weights[1, 3, 5].copy()
+    row[0] = 0
+    assert sent[-1]["type"] == "value" and sent[-1]["id"] == "a"
+    assert sent[-1]["value"] == pytest.approx(row[2] / row.sum(), rel=1e-6)
+    heat._on_msg(heat, {"type": "value", "id": "b", "key": "1/3", "i": 5, "j": 40}, [])
+    assert sent[-1]["type"] == "value-error" and "out of range" in sent[-1]["message"]
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
-from widget_data import decode, over_the_wire, words
+from widget_data import decode, held, over_the_wire, words
 
 
 @pytest.fixture(scope="module")
@@ -36,47 +36,53 @@ def sent(widget, content):
     return out[0]
 
 
+def short_overviews(monkeypatch):
+    """Make this short input count as long: past 1000 cells a map crosses as an overview of at
+    most 16 cells a side (instead of 1448 x 1448 and 512)."""
+    from attnwidget.widgets import data
+    monkeypatch.setattr(data, "FULL_MAP_CELLS", 1000)
+    monkeypatch.setattr(data, "OVERVIEW_SIDE", 16)
+
+
 def test_long_map_crosses_as_pooled_overview(lazy_att, monkeypatch):
-    # A 70 x 70 float16 map is 9.8 KB, over half an 8 KB budget: it crosses as an overview. At
-    # most 16 cells a side (instead of 512) makes this short input pool.
-    from attnwidget.widgets import base
-    monkeypatch.setattr(base, "OVERVIEW_SIDE", 16)
+    short_overviews(monkeypatch)
     heat = aw.AttentionHeatmap(lazy_att, layer=1, head=2, max_bytes=8000)
     assert heat.pool_factor == 5  # ceil(70 / 16)
-    payload = over_the_wire(heat)["_maps"]
+    payload = over_the_wire(heat.data)["_maps"]
     assert payload["keys"] == ["1/2"], "only the selected overview is computed up front"
-    assert payload["factor"] == 5 and payload["shape"] == [1, 14, 14]
-    got = decode(payload)[0]
+    assert payload["factor"] == 5 and payload["maps"][0]["shape"] == [14, 14]
+    got = decode(payload["maps"][0])
     want = independent_pool(lazy_att.head(1, 2), lazy_att.mask, 5)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=0.03, atol=1e-6)
     # Hiding is applied in the kernel before pooling, and the payload says with what.
     heat.hide = [0]
-    payload = heat._maps
+    payload = heat.data._maps
     assert payload["hide"] == [0]
     keep = lazy_att.mask.copy()
     keep[:, 0] = False
     m = lazy_att.head(1, 2) * keep
     m = m / np.where(m.sum(1, keepdims=True) > 0, m.sum(1, keepdims=True), 1)
-    np.testing.assert_allclose(np.nan_to_num(decode(payload)[0]), np.nan_to_num(independent_pool(m, lazy_att.mask, 5)),
-                               rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(np.nan_to_num(decode(payload["maps"][0])),
+                               np.nan_to_num(independent_pool(m, lazy_att.mask, 5)), rtol=0.03, atol=1e-6)
+    heat.close()
 
 
 def test_overview_made_with_the_options_asked_for(lazy_att, monkeypatch):
-    from attnwidget.widgets import base
-    monkeypatch.setattr(base, "OVERVIEW_SIDE", 16)
+    short_overviews(monkeypatch)
     heat = aw.AttentionHeatmap(lazy_att, layer=0, head=1, hide=[0], row_normalize=True, max_bytes=8000)
-    p = heat._maps
+    p = heat.data._maps
     assert p["hide"] == [0] and p["row_normalize"] is True and p["keys"] == ["0/1"]
-    got = decode(p)[0]
+    got = held(heat)["0/1"]
     # Every pooled row block holds a row scaled to its own maximum: each block row peaks at 1.
-    np.testing.assert_allclose(np.nanmax(got, axis=1), 1.0, rtol=1e-3)
+    np.testing.assert_allclose(np.nanmax(got, axis=1), 1.0, rtol=0.03)
+    heat.close()
 
 
 def test_short_map_stays_full_resolution(lazy_att):
     heat = aw.AttentionHeatmap(lazy_att, layer=0, head=0)
     assert heat.pool_factor == 1
-    assert over_the_wire(heat)["_maps"]["shape"][1:] == [70, 70]
+    assert held(heat)["0/0"].shape == (70, 70)
 
 
 @pytest.mark.parametrize("key,layer,head", [("2/3", 2, 3), ("0/mean", 0, None), ("1/max", 1, "max")])

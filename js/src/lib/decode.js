@@ -82,3 +82,87 @@ export function slice0(decoded, index) {
   const per = product(decoded.shape.slice(1));
   return decoded.values.subarray(index * per, (index + 1) * per);
 }
+
+// ------------------------------------------------------------------ coded maps
+// The twin of attnwidget/widgets/payload.py: a map payload carries its own coding constants
+// ({coding, floor, levels, cells, compression, shape, data}); nothing here repeats them.
+
+/** Inflate zlib ("deflate") bytes with the browser's DecompressionStream. */
+export async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Value of each log8 code: 0 -> 0, k in 1..levels -> floor * step^(k-1), others NaN. */
+export function log8Table(floor, levels) {
+  const step = Math.pow(1 / floor, 1 / (levels - 1));
+  const table = new Float32Array(256).fill(NaN);
+  table[0] = 0;
+  for (let k = 1; k <= levels; k++) table[k] = floor * Math.pow(step, k - 1);
+  return table;
+}
+
+/** Half a log8 level either way, as a fraction of the value (what a coded weight may be off by). */
+export function log8Precision(floor, levels) {
+  return Math.sqrt(Math.pow(1 / floor, 1 / (levels - 1))) - 1;
+}
+
+/** Cell values of inflated bytes in the payload's coding. */
+function cellValues(payload, raw) {
+  if (payload.coding === "float16") {
+    const table = halfTable();
+    const src = raw.byteOffset % 2 ? new Uint8Array(raw) : raw;
+    const halves = new Uint16Array(src.buffer, src.byteOffset, raw.byteLength >> 1);
+    const out = new Float32Array(halves.length);
+    for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
+    return out;
+  }
+  if (payload.coding === "log8") {
+    const table = log8Table(payload.floor, payload.levels);
+    const out = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = table[raw[i]];
+    return out;
+  }
+  throw new TypeError(`attnwidget: unknown map coding ${JSON.stringify(payload.coding)}`);
+}
+
+/** Spread causal cells (row i holds keys 0..i+K-Q) back into full Q x K maps, masked cells 0. */
+export function spreadCausal(cells, shape) {
+  const q = shape[shape.length - 2], k = shape[shape.length - 1];
+  const maps = product(shape.slice(0, -2));
+  const out = new Float32Array(maps * q * k);
+  let src = 0;
+  for (let m = 0; m < maps; m++) {
+    const base = m * q * k;
+    for (let i = 0; i < q; i++) {
+      const n = Math.max(0, Math.min(k, i + k - q + 1));
+      out.set(cells.subarray(src, src + n), base + i * k);
+      src += n;
+    }
+  }
+  if (src !== cells.length) throw new RangeError(`causal map payload of shape [${shape}] needs ${src} cells, got ${cells.length}`);
+  return out;
+}
+
+/**
+ * Decode a map payload to `{ shape, values: Float32Array, precision, ...extras }`, where
+ * `precision` is the relative error of a coded value (0 for float16, which keeps three
+ * significant digits) and `extras` are the payload's other fields (e.g. rollout `rows`).
+ */
+export async function decodeMaps(payload) {
+  if (!payload || typeof payload !== "object" || !Array.isArray(payload.shape) || !payload.coding) {
+    throw new TypeError("attnwidget: a map payload needs {coding, shape, data}");
+  }
+  let raw = bytesOf(payload.data);
+  if (payload.compression === "deflate") raw = await inflate(raw);
+  else if (payload.compression) throw new TypeError(`attnwidget: unknown compression ${JSON.stringify(payload.compression)}`);
+  const cells = cellValues(payload, raw);
+  const shape = payload.shape;
+  let values;
+  if (payload.cells === "causal") values = spreadCausal(cells, shape);
+  else if (cells.length !== product(shape)) throw new RangeError(`map payload of shape [${shape}] needs ${product(shape)} cells, got ${cells.length}`);
+  else values = cells;
+  const precision = payload.coding === "log8" ? log8Precision(payload.floor, payload.levels) : 0;
+  const { data, coding, floor, levels, cells: _cells, compression, ...extras } = payload;
+  return { ...extras, shape, values, precision };
+}

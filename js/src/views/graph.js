@@ -5,7 +5,7 @@ import { sinkOfMap } from "../lib/sink.js";
 import { displayMap, edgesAbove, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
-import { mapCache, mapKey, missingMapText } from "./heatmap.js";
+import { connectMaps, mapKey, missingMapText } from "../lib/store.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
@@ -35,7 +35,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const nKey = tokens.length, nQuery = model.get("_n_query");
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const getMap = mapCache(model);
+  const maps = await connectMaps(model, host, { signal });
+  const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
   const slider = h("input", { type: "range", min: "0", max: "1", step: "0.01", value: String(model.get("threshold")), style: "width:110px" });
@@ -100,7 +101,7 @@ export default async function render({ model, el, host, signal, embedded = false
     values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
     sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal);
     const ink = theme(ui.root);
-    ui.status.textContent = raw ? "" : missingMapText(model, key);
+    ui.status.textContent = raw ? "" : missingMapText(maps.info(), key);
     const edges = values ? edgesAbove(values, nQuery, nKey, model.get("threshold")) : [];
     const notes = hideNotes(tokens, hide);
     let layout = model.get("arrangement");
@@ -221,14 +222,15 @@ export default async function render({ model, el, host, signal, embedded = false
     const stepRow = sel.get("step") === null || sel.get("step") === undefined ? null : sel.get("pinned_token");
     const focus = hov ?? stepRow;
     ui.root.dataset.focus = focus === null || focus === undefined ? "" : String(focus);
-    for (const { p, e } of edgeEls) {
+    // Attributes are written only where an edge's state changes: moving the pointer from one token
+    // to the next touches the edges of those two tokens, not every edge (each write restyles).
+    for (const el of edgeEls) {
+      const { p, a, e } = el;
       const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
+      if (el.on === on) continue;
+      el.on = on;
       p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
-    }
-    for (const { a, e } of edgeEls) {
-      if (!a) continue;
-      const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
-      a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
+      if (a) a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
     }
   }
 
@@ -289,7 +291,8 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token", "step"], onHover);
-  for (const name of ["_maps", "overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  maps.on(draw);
+  for (const name of ["overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   onThemeChange(draw, signal);
   draw();
   return () => el.replaceChildren();

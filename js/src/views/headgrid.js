@@ -1,5 +1,6 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
 import { decode } from "../lib/decode.js";
+import { payloadCache } from "../lib/store.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
@@ -73,19 +74,23 @@ export default async function render({ model, el, host, signal, embedded = false
     return idx;
   }
 
-  const cache = new WeakMap();
-  const decodeOnce = (p) => { if (!cache.has(p)) cache.set(p, decode(p)); return cache.get(p); };
+  // Thumbnails cross coded and deflated: decoded (asynchronously) once per payload.
+  const coded = payloadCache(model);
+  const THUMBS = ["_thumbs", "_thumbs_alt"];
+  const decodeOnce = (p) => coded.get(p);
+  const whenDecoded = (fn) => () => coded.ready(THUMBS).then(() => { if (!signal.aborted) fn(); });
   // The kernel sends thumbnails for the current hiding and for the first token's hiding toggled.
   function pickThumbs() {
     const want = model.get("hide");
     const useAlt = model.get("_thumbs_alt")?.shape && sameList(want, model.get("_thumbs_alt_hide")) && !sameList(want, model.get("_thumbs_hide"));
     thumbsHide = useAlt ? model.get("_thumbs_alt_hide") : model.get("_thumbs_hide");
     thumbs = decodeOnce(model.get(useAlt ? "_thumbs_alt" : "_thumbs"));
+    return thumbs !== null;
   }
   let thumbsHide = [];
 
   function build() {
-    pickThumbs();
+    if (!pickThumbs()) return;
     [, , tq, tk] = thumbs.shape;
     // Thumbnail cells whose block holds no visible cell are drawn as the heatmap draws masked cells.
     const pool = model.get("_pool") || 1;
@@ -200,7 +205,21 @@ export default async function render({ model, el, host, signal, embedded = false
       }
     }
     const toCanvas = (img) => { const c = h("canvas", { width: W, height: L * tq }); c.getContext("2d").putImageData(img, 0, 0); return c; };
-    atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level };
+    atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level, laid: {} };
+  }
+
+  // Every thumbnail copied to its place once per atlas, at device resolution: a hover then redraws
+  // the grid with one drawImage instead of one per head.
+  function laidOut(which) {
+    if (!atlas.laid[which]) {
+      const c = h("canvas", { width: canvas.width, height: canvas.height });
+      const cx = c.getContext("2d");
+      cx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      cx.imageSmoothingEnabled = false;
+      for (const { li, hi, x, y } of cells) cx.drawImage(atlas[which], hi * tk, li * tq, tk, tq, x, y, THUMB, THUMB);
+      atlas.laid[which] = c;
+    }
+    return atlas.laid[which];
   }
 
   function paintHover() {
@@ -211,24 +230,28 @@ export default async function render({ model, el, host, signal, embedded = false
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = false;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const src = row === null ? atlas.colour : atlas.grey;
+    ctx.drawImage(laidOut(row === null ? "colour" : "grey"), 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const per = tq * tk, bw = THUMB / tk;
+    // The hovered token's attention row as bars across the keys, coloured and sized by weight:
+    // one path per colour level, so a hover sets a fill colour at most 256 times, not once a bar.
+    const bars = row === null ? null : new Map();
+    const ticks = row === null ? null : new Path2D();
     for (const { cell, li, hi, x, y } of cells) {
-      ctx.drawImage(src, hi * tk, li * tq, tk, tq, x, y, THUMB, THUMB);
       if (row !== null) {
-        // The hovered token's attention row as bars across the keys, coloured and sized by weight.
         const base = (li * heads.length + hi) * per + row * tk;
         for (let c = 0; c < tk; c++) {
           const lv = atlas.level[base + c];
           if (lv === 0) continue;
-          ctx.fillStyle = cssAt(cmap, lv);
+          let path = bars.get(lv);
+          if (!path) bars.set(lv, (path = new Path2D()));
           const bh = Math.max(1, (lv / 255) * THUMB);
-          ctx.fillRect(x + c * bw, y + THUMB - bh, Math.max(bw, 1), bh);
+          path.rect(x + c * bw, y + THUMB - bh, Math.max(bw, 1), bh);
         }
         // A tick on the left edge marks where the hovered row sits in the map.
-        ctx.fillStyle = "#fb8500";
-        ctx.fillRect(x, y + (row / tq) * THUMB, 4, Math.max(1.5, THUMB / tq));
+        ticks.rect(x, y + (row / tq) * THUMB, 4, Math.max(1.5, THUMB / tq));
       }
       // Written only when it changes: a style write per head per hover would restyle the grid.
       const isSel = layers[li] === layer && heads[hi] === headSel;
@@ -238,6 +261,11 @@ export default async function render({ model, el, host, signal, embedded = false
         cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "1px solid var(--aw-border)";
         cell.style.zIndex = isSel ? "2" : "";
       }
+    }
+    if (row !== null) {
+      for (const [lv, path] of bars) { ctx.fillStyle = cssAt(cmap, lv); ctx.fill(path); }
+      ctx.fillStyle = "#fb8500";
+      ctx.fill(ticks);
     }
     hoverKey.textContent = row === null
       ? "hover a token: its attention row in every head · click a head to select it"
@@ -275,12 +303,15 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   function paint() {
-    pickThumbs();
+    if (!pickThumbs()) return;
     syncScale();
     const hide = model.get("hide");
     for (const [i, nodes] of marks.byIndex) for (const n of nodes) n.classList.toggle("aw-hidden-tok", hide.includes(i));
-    let vmax = 1e-6;
-    for (const v of thumbs.scale) if (v > vmax) vmax = v;
+    if (thumbs.vmax === undefined) {
+      thumbs.vmax = 1e-6;
+      for (const v of thumbs.values) if (v > thumbs.vmax) thumbs.vmax = v;
+    }
+    const vmax = thumbs.vmax;
     scale = viewScale(model, vmax);
     buildAtlas();
     paintHover();
@@ -338,9 +369,10 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
-  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, paint);
-  for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, build);
-  onThemeChange(build, signal);
+  for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, whenDecoded(paint));
+  for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
+  await coded.ready(THUMBS);
+  onThemeChange(whenDecoded(build), signal);
   build();
   onHover();
   return () => el.replaceChildren();

@@ -1,7 +1,8 @@
 // AttentionHeatmap: query x key map of the selected layer/head on a canvas, labels as elements.
 // Zoom (wheel, buttons) and pan (drag) move a viewport; long inputs arrive as a max-pooled overview
 // and full-resolution tiles are fetched from the kernel as the reader zooms in.
-import { decode, slice0 } from "../lib/decode.js";
+import { decode } from "../lib/decode.js";
+import { connectMaps, mapKey, missingMapText, formatWeight } from "../lib/store.js";
 import { lut } from "../lib/colormap.js";
 import { maxPool, poolFactor } from "../lib/downsample.js";
 import { displayMap, visibility, visibleMax } from "../lib/maps.js";
@@ -23,33 +24,8 @@ const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice
 
 const MIN_LABEL_PX = 10;
 
-export function mapKey(layer, head, fusion) {
-  return `${layer}/${head === null || head === undefined ? fusion : head}`;
-}
-
-/** Decoded maps by key, re-decoded only when the payload object changes. */
-export function mapCache(model) {
-  let payload = null, decoded = null, index = null;
-  return (key) => {
-    const p = model.get("_maps");
-    if (p !== payload) {
-      payload = p;
-      decoded = p && p.shape ? decode(p) : null;
-      index = new Map((p?.keys ?? []).map((k, i) => [k, i]));
-    }
-    if (!decoded || !index.has(key)) return null;
-    return slice0(decoded, index.get(key));
-  };
-}
-
-/** Message shown when the selected map is not in the widget state (exported page or kernel busy). */
-export function missingMapText(model, key) {
-  const p = model.get("_maps") ?? {};
-  const mb = ((p.max_bytes ?? 0) / 2 ** 20).toFixed(1);
-  return `The map for layer ${key.replace("/", ", head ")} is not in this view's data: it holds ${p.keys?.length ?? 0} ` +
-    `of ${p.total ?? "?"} maps (max_bytes = ${mb} MB). With a running kernel it arrives in a moment; an exported ` +
-    `page keeps the maps it was saved with (raise max_bytes to keep more).`;
-}
+// The map key and the missing-map sentence live with the data model's reader.
+export { mapKey, missingMapText };
 
 // Full-resolution tiles fetched from the kernel are TILE x TILE cells; this many are kept decoded.
 const TILE = 256;
@@ -94,7 +70,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const getMap = mapCache(model);
+  const maps = await connectMaps(model, host, { signal });
+  const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
   // Controls: layer, head/fusion, scale options, row normalisation, zoom, PNG.
@@ -206,14 +183,14 @@ export default async function render({ model, el, host, signal, embedded = false
     const hide = model.get("hide");
     const raw = getMap(key);
     if (!raw) {
-      ui.status.textContent = missingMapText(model, key);
+      ui.status.textContent = missingMapText(maps.info(), key);
       shown = null;
       paint();
       return;
     }
     ui.status.textContent = "";
     for (const t of tiles.map.values()) t.canvas = null; // coloured with the old scale
-    const payload = model.get("_maps");
+    const payload = maps.info();
     const factor = payload.factor ?? 1;
     const table = lut(model.get("colormap"));
     const blank = theme(ui.root).panelRGB;
@@ -362,18 +339,53 @@ export default async function render({ model, el, host, signal, embedded = false
     return cellAt(view, ((ev.clientX - r.left) / r.width) * px, ((ev.clientY - r.top) / r.height) * rowPx, px, rowPx, nQuery, nKey);
   }
 
+  // Coded maps hold each weight within a stated precision; with a kernel the tooltip asks it for
+  // the exact weight of the cell under the pointer (one request per cell, answers kept).
+  const exact = new LRU(4096);
+  let asked = null;
+  const exactId = (i, j) => `${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
+  function askExact(i, j) {
+    const id = exactId(i, j);
+    if (noKernel || exact.has(id) || asked === id) return;
+    asked = id;
+    model.send({ type: "value", id, key: shown.key, i, j, hide: model.get("hide"), row_normalize: model.get("row_normalize") });
+    setTimeout(() => { if (!kernelSeen && asked === id) noKernel = true; }, NO_KERNEL_MS);
+  }
+  function onValue(msg) {
+    if (!msg || (msg.type !== "value" && msg.type !== "value-error")) return;
+    kernelSeen = true;
+    if (asked === msg.id) asked = null;
+    if (msg.type === "value") exact.set(msg.id, msg.value);
+    if (cursor && lastPointer && exactId(cursor.i, cursor.j) === msg.id) showCellTip(lastPointer);
+  }
+  model.on("msg:custom", onValue);
+  signal.addEventListener("abort", () => model.off("msg:custom", onValue));
+
   // The weight under the pointer: exact when the cell is held, else the pooled block's maximum.
   function weightText(i, j) {
     if (!visible(i, j)) return "masked";
     if (model.get("hide").includes(j)) return "hidden";
     if (!shown) return "not loaded";
-    if (shown.values) return shown.values[i * nKey + j].toPrecision(3);
+    if (shown.values) {
+      const precision = maps.precision();
+      if (!precision) return shown.values[i * nKey + j].toPrecision(3);
+      const id = exactId(i, j);
+      if (exact.has(id)) return `${exact.get(id).toPrecision(4)} (exact, from the kernel)`;
+      askExact(i, j);
+      return formatWeight(shown.values[i * nKey + j], precision);
+    }
     const r0 = Math.floor(i / TILE) * TILE, c0 = Math.floor(j / TILE) * TILE;
     const t = tiles.get(tileId(shown.key, r0, c0));
     if (t) return t.values[(i - r0) * t.cols + (j - c0)].toPrecision(3);
     const f = shown.factor, cols = Math.ceil(nKey / f);
     const v = shown.pooled[Math.floor(i / f) * cols + Math.floor(j / f)];
     return `≤ ${v.toPrecision(3)} (largest in its ${f}×${f} block; zoom in for this cell)`;
+  }
+
+  let lastPointer = null;
+  function showCellTip(at) {
+    const { i, j } = cursor;
+    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\nweight ${weightText(i, j)}`, at);
   }
 
   let drag = null; // {x, y, view, moved}
@@ -396,8 +408,9 @@ export default async function render({ model, el, host, signal, embedded = false
     }
     cursor = pointerCell(ev);
     if (!cursor) { hideTip(ui.tip); return; }
-    const { i, j } = cursor;
-    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\nweight ${weightText(i, j)}`, ev);
+    const { i } = cursor;
+    lastPointer = { clientX: ev.clientX, clientY: ev.clientY };
+    showCellTip(lastPointer);
     sel.set({ hovered_token: i + offset });
     drawOverlay();
   }, { signal });
@@ -474,7 +487,8 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_maps", "scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
+  maps.on(prepare);
+  for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });
   onThemeChange(prepare, signal);
   prepare();

@@ -1,5 +1,6 @@
 // RolloutBar: attention rollout of one query token as bars over the tokens.
-import { decode, slice0 } from "../lib/decode.js";
+import { slice0 } from "../lib/decode.js";
+import { payloadCache, formatWeight } from "../lib/store.js";
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
@@ -47,8 +48,11 @@ export default async function render({ model, el, host, signal, embedded = false
   wireTokens(row, sel, signal);
 
   let scale = null, values = null;
-  const cache = new WeakMap();
-  const decodeOnce = (p) => { if (!cache.has(p)) cache.set(p, decode(p)); return cache.get(p); };
+  // The rollout crosses coded and deflated: decoded (asynchronously) once per payload.
+  const coded = payloadCache(model);
+  const ROLLOUTS = ["_rollout", "_rollout_alt"];
+  const decodeOnce = (p) => coded.get(p);
+  const whenDecoded = (fn) => () => coded.ready(ROLLOUTS).then(() => { if (!signal.aborted) fn(); });
   const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
   // The kernel sends the rollout for the current hiding and for the first token's hiding toggled.
   function current() {
@@ -85,12 +89,19 @@ export default async function render({ model, el, host, signal, embedded = false
     syncScale();
     const q = query();
     const { data, hide } = current();
+    if (!data) return; // still being decoded; drawn when it is
     ui.root.dataset.query = String(q);
     let index = q;
     if (data.rows) index = data.rows.indexOf(q);
     if (index < 0) {
-      ui.status.textContent = missing(q, data);
-      ask.style.display = data.eager ? "none" : "";
+      // The kernel computes rows in a worker thread and reports how far the pass has got.
+      const pending = model.get("_pending") ?? {};
+      const busy = (pending.rows ?? []).includes(q);
+      ui.root.dataset.progress = busy ? String(pending.done ?? 0) : "";
+      ui.status.textContent = busy
+        ? `Computing the rollout into token ${q} ${exactToken(tokens[q])} in the kernel: ${Math.round(100 * (pending.done ?? 0))}% of the layers`
+        : pending.error ? `The kernel could not compute the rollout: ${pending.error}` : missing(q, data);
+      ask.style.display = data.eager || busy ? "none" : "";
       if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
       ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
       for (const c of cols) { c.bar.style.height = "0px"; c.col.style.outline = ""; }
@@ -127,7 +138,7 @@ export default async function render({ model, el, host, signal, embedded = false
     const t = ev.target.closest("[data-token-index]");
     if (!t || !values) { hideTip(ui.tip); return; }
     const j = Number(t.dataset.tokenIndex);
-    showTip(ui.tip, ui.root, `${j} ${exactToken(tokens[j])}\nrollout ${values[j].toPrecision(3)}`, ev);
+    showTip(ui.tip, ui.root, `${j} ${exactToken(tokens[j])}\nrollout ${formatWeight(values[j], current().data?.precision ?? 0)}`, ev);
   }, { signal });
   row.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
@@ -155,7 +166,8 @@ export default async function render({ model, el, host, signal, embedded = false
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); }
   sel.on(["pinned_token"], draw);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "_pending", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, whenDecoded(draw));
+  await coded.ready(ROLLOUTS);
   draw();
   onHover();
   return () => el.replaceChildren();

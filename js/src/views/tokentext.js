@@ -5,7 +5,7 @@ import { colorAt } from "../lib/colormap.js";
 import { displayMap, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
-import { mapCache, mapKey, missingMapText } from "./heatmap.js";
+import { connectMaps, mapKey, missingMapText } from "../lib/store.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
   exactToken, wireTokens, theme, whenSized,
@@ -20,7 +20,8 @@ export default async function render({ model, el, host, signal }) {
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const getMap = mapCache(model);
+  const maps = await connectMaps(model, host, { signal });
+  const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
   // Gives / receives toggle, bound to the `direction` trait.
@@ -55,7 +56,7 @@ export default async function render({ model, el, host, signal }) {
     syncScale();
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
     const raw = getMap(key);
-    ui.status.textContent = raw ? "" : missingMapText(model, key);
+    ui.status.textContent = raw ? "" : missingMapText(maps.info(), key);
     values = raw ? displayMap(raw, nQuery, nKey, { hide: model.get("hide"), visible }) : null;
     drawnKey = key;
     tint();
@@ -137,7 +138,8 @@ export default async function render({ model, el, host, signal }) {
   }
   sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  for (const name of ["_maps", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, prepare);
+  maps.on(prepare);
+  for (const name of ["scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, prepare);
   model.on("change:direction", tint);
   onThemeChange(tint, signal);
   prepare();
