@@ -943,3 +943,49 @@ def test_damaged_queries_and_keys_files_are_format_errors(tmp_path):
     _write_npz(tmp_path / "kv.npz", **bad)
     with pytest.raises(aw.FileFormatError, match=r"kv_index must hold one kv head in \[0, 2\)"):
         aw.Attention.load(tmp_path / "kv.npz")
+
+
+# ------------------------------------------------------------------------------ extraction arguments
+
+EXTRACT_REFUSED = [
+    ("text None", lambda m, t: aw.extract(m, t, None), TypeError, r"text must be a str or a list of str"),
+    (
+        "model as a name",
+        lambda m, t: aw.extract("smollm2", t, "a b"),
+        TypeError,
+        r"model must be a loaded model.*'smollm2'",
+    ),
+    ("tokenizer None", lambda m, t: aw.extract(m, None, "a b"), ValueError, r"pass the model's tokenizer"),
+    (
+        "message without role",
+        lambda m, t: aw.extract(m, t, messages=[{"content": "hi"}]),
+        ValueError,
+        r"messages\[0\] must be a dict with a str 'role'",
+    ),
+    (
+        "message without content",
+        lambda m, t: aw.extract(m, t, messages=[{"role": "user"}]),
+        ValueError,
+        r"messages\[0\] must be a dict .* 'content'",
+    ),
+    ("messages a str", lambda m, t: aw.extract(m, t, messages="hi"), TypeError, r"messages must be a list"),
+    (
+        "layers repeated",
+        lambda m, t: aw.extract(m, t, "a b", layers=[0, 0]),
+        ValueError,
+        r"layers names the same layer twice",
+    ),
+    (
+        "heads=True",
+        lambda m, t: aw.extract(m, t, "a b", heads=True),
+        TypeError,
+        r"heads must be a list of ints; got True",
+    ),
+    ("generate without a prompt", lambda m, t: aw.generate(m, t, None), TypeError, r"text must be the prompt"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(c, e, m, id=i) for i, c, e, m in EXTRACT_REFUSED])
+def test_extraction_arguments_are_checked(tiny_llama, word_tokenizer, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tiny_llama, word_tokenizer)
