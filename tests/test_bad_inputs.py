@@ -989,3 +989,15 @@ EXTRACT_REFUSED = [
 def test_extraction_arguments_are_checked(tiny_llama, word_tokenizer, call, error, match):
     with pytest.raises(error, match=match):
         call(tiny_llama, word_tokenizer)
+
+
+def test_load_of_an_unknown_compression_method_is_a_format_error(tmp_path):
+    att = aw.Attention(np.full((1, 1, 2, 2), 0.5, dtype=np.float32), ["a", "b"])
+    att.save(tmp_path / "ok.npz")
+    raw = bytearray((tmp_path / "ok.npz").read_bytes())
+    # the central directory's compression method (offset 10) of the first member: a value zipfile refuses
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(aw.FileFormatError, match="damaged"):
+        aw.Attention.load(tmp_path / "bad.npz")
