@@ -34,7 +34,7 @@ def check_norms(att: Attention, norms: Any, who: str) -> Attention:
         raise ValueError(f"{who}: norms have shape {norms.shape} (layers, heads, n_query, n_key) but the "
                          f"weights {att.shape}; extract both from the same text, layers and heads")
     if list(norms.tokens) != list(att.tokens):
-        diff = next(i for i, (a, b) in enumerate(zip(att.tokens, norms.tokens)) if a != b)
+        diff = next(i for i, (a, b) in enumerate(zip(att.tokens, norms.tokens, strict=True)) if a != b)
         raise ValueError(f"{who}: norms are of other tokens than the weights (first difference at position "
                          f"{diff}: {att.tokens[diff]!r} vs {norms.tokens[diff]!r})")
     if list(norms.layer_ids) != list(att.layer_ids):

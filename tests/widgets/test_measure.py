@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
+from widget_data import assert_coded, decode, over_the_wire
 
 import attnwidget as aw
 from attnwidget.norms import norm_attention
-from widget_data import assert_coded, decode, over_the_wire
 
 L, H, N = 2, 3, 10
 
