@@ -5,6 +5,7 @@ from .attention import Attention
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
 from .seq2seq import Seq2SeqAttention
+from .patches import patch_map, patch_overlay
 from .models import load_model
 from .widgets.export import save_html
 from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
@@ -17,7 +18,8 @@ from .metrics import attention_flow, rollout
 from .census import census
 
 __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError",
-           "MissingExtraError", "ModelError", "Seq2SeqAttention", "extract", "extract_hooks", "generate",
+           "MissingExtraError", "ModelError", "Seq2SeqAttention", "patch_map", "patch_overlay", "extract",
+           "extract_hooks", "generate",
            "generation_step_row",
            "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "TokenText",

@@ -28,6 +28,7 @@ def test_vision_notebook(tmp_path):
     assert "most attended patch: p(" in text
     assert float(re.search(r"rollout row sums to ([\d.]+)", text).group(1)) == 1.0
     assert float(re.search(r"max difference from eager: ([\d.e+-]+)", text).group(1)) < 1e-5
+    assert any("image/png" in out.get("data", {}) for cell in cells for out in cell.get("outputs", []))
     assert any(
         "application/vnd.jupyter.widget-view+json" in out.get("data", {})
         for cell in cells

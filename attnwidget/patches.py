@@ -1,0 +1,101 @@
+"""Attention over image patches: one query's weights laid back onto the patch grid and the image.
+
+Works on the `Attention` that ``aw.extract(model, processor, image=...)`` returns, whose
+``meta["patch_grid"]`` says how the patch tokens tile the image (the tokens before them are
+``[CLS]``-style prefix tokens). Pure numpy: no torch, no widget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .attention import Attention
+
+__all__ = ["patch_map", "patch_overlay"]
+
+
+def _grid(att: Attention) -> tuple[int, int, int]:
+    grid = att.meta.get("patch_grid")
+    if not isinstance(att, Attention):
+        raise TypeError(f"expected an Attention; got {type(att).__name__}")
+    if grid is None:
+        raise ValueError(
+            "this attention has no patch grid (meta['patch_grid']); extract it from a vision model with "
+            "aw.extract(model, image_processor, image=...)"
+        )
+    rows, cols = (int(x) for x in grid)
+    n_prefix = att.n_key - rows * cols
+    if n_prefix < 0:
+        raise ValueError(f"{att.n_key} keys cannot hold a {rows} x {cols} patch grid")
+    return rows, cols, n_prefix
+
+
+def patch_map(
+    att: Attention, query: int = 0, *, layer: int | None = None, fusion: str = "mean", rollout: bool = False
+) -> np.ndarray:
+    """``(rows, cols)``: how much query row `query` attends to each image patch.
+
+    Parameters
+    ----------
+    att : Attention
+        Attention of a vision encoder (``meta["patch_grid"]`` set).
+    query : int
+        Query row (0 is ``[CLS]`` for ViT, DeiT and CLIP; a patch index otherwise).
+    layer : int, optional
+        Model layer number (default: the last held layer). Ignored with `rollout`.
+    fusion : {"mean", "max", "min"}
+        How heads are combined.
+    rollout : bool
+        Use attention rollout through every held layer (`aw.rollout`) instead of one layer.
+
+    Weights on the prefix tokens are left out, so the grid sums to the query's share on patches.
+    """
+    rows, cols, n_prefix = _grid(att)
+    if not -att.n_query <= int(query) < att.n_query:
+        raise IndexError(f"query {query} out of range for {att.n_query} query rows")
+    if rollout:
+        from .metrics import rollout as _rollout
+
+        row = _rollout(att, fusion=fusion)[int(query)]
+    else:
+        row = att.fuse(fusion, layer=att.layer_ids[-1] if layer is None else layer)[int(query)]
+    return np.asarray(row[n_prefix:], dtype=np.float32).reshape(rows, cols)
+
+
+def _heat(v: np.ndarray) -> np.ndarray:
+    """A black-red-yellow-white ramp for values in [0, 1]: ``(..., 3)`` floats in [0, 1]."""
+    v = np.clip(v, 0.0, 1.0)[..., None]
+    return np.clip(np.concatenate([3 * v, 3 * v - 1, 3 * v - 2], axis=-1), 0.0, 1.0)
+
+
+def patch_overlay(image: Any, values: np.ndarray, *, alpha: float = 0.6) -> np.ndarray:
+    """The image with a ``(rows, cols)`` patch map laid over it, as an ``(H, W, 3)`` uint8 array.
+
+    Each patch's cell is tinted by its value (scaled so the largest is 1) on a black-red-yellow-white
+    ramp, blended with weight `alpha`. The grid is stretched over the whole image: for processors
+    that crop (CLIP's centre crop), pass the cropped image so cells line up with what the model saw.
+    ``PIL.Image.fromarray(result)`` makes a picture of it.
+    """
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[-1] not in (3, 4) or min(img.shape[:2]) == 0:
+        raise ValueError(f"image must be (H, W, 3) or a PIL image; got an array of shape {img.shape}")
+    img = img[..., :3].astype(np.float32)
+    if img.max(initial=0) > 1.0:
+        img = img / 255.0
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 2 or not np.all(np.isfinite(values)) or values.min(initial=0) < 0:
+        raise ValueError(f"values must be a (rows, cols) array of non-negative weights; got shape {values.shape}")
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1]; got {alpha}")
+    top = values.max(initial=0)
+    scaled = values / top if top > 0 else values
+    h, w = img.shape[:2]
+    r_idx = np.minimum(np.arange(h) * values.shape[0] // h, values.shape[0] - 1)
+    c_idx = np.minimum(np.arange(w) * values.shape[1] // w, values.shape[1] - 1)
+    heat = _heat(scaled[r_idx][:, c_idx])
+    out = (1 - alpha) * img + alpha * heat
+    return np.round(out * 255).astype(np.uint8)
