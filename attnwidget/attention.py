@@ -759,7 +759,8 @@ class Attention:
                 raise FileFormatError(f"{name} holds a pickled object array; attnwidget files never do, and "
                                       "pickles are not loaded (they can run code)") from None
             raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError,
+                NotImplementedError, RuntimeError) as e:  # zipfile's unknown versions, methods, encryption
             raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
         return cls._from_members(data, members, name, validate)
 

@@ -14,6 +14,8 @@ from .selection import Selection
 __all__ = ["AttentionGraph", "ARRANGEMENTS"]
 
 ARRANGEMENTS = ("arc", "force")
+# Heads drawn together in one graph; more colours than this cannot be told apart.
+MAX_OVERLAY = 6
 
 
 class AttentionGraph(MapView):
@@ -33,6 +35,10 @@ class AttentionGraph(MapView):
         Initial selection (see `AttentionHeatmap`).
     scale, gamma, colormap, hide
         Colour-scale and hiding options, as for `AttentionHeatmap`.
+    overlay : list of int, optional
+        Head numbers (up to 6) drawn together on the selected layer, one colour per head, instead
+        of the selected head or fusion; the view's head buttons set it too. Each head's map must
+        fit in the data model's budget beside the others (the view says which are missing).
     max_bytes : int, optional
         Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
     precision : {"coded", "exact"}
@@ -44,11 +50,12 @@ class AttentionGraph(MapView):
     _view_kind = t.Unicode("graph").tag(sync=True)
     threshold = t.Float(0.1).tag(sync=True)
     arrangement = t.Enum(ARRANGEMENTS, "arc").tag(sync=True)
+    overlay = t.List(t.Int()).tag(sync=True)
 
     def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
-                 selection: Selection | None = None, **kwargs: Any):
+                 overlay: Iterable[int] = (), selection: Selection | None = None, **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          threshold=threshold, arrangement=arrangement, **kwargs)
         if layer is not None:
@@ -56,6 +63,34 @@ class AttentionGraph(MapView):
         if head is not None:
             self.selection.head = head
         self._init_maps(max_bytes)
+        self.overlay = list(overlay)
+        self.observe(self._fetch_overlay, names="overlay")
+        self.selection.observe(self._fetch_overlay, names="layer")
+        self.observe(self._move_overlay, names="selection")
+
+    def _move_overlay(self, change) -> None:
+        change["old"].unobserve(self._fetch_overlay, names="layer")
+        change["new"].observe(self._fetch_overlay, names="layer")
+        self._fetch_overlay()
+
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        self.selection.unobserve(self._fetch_overlay, names="layer")
+
+    @t.validate("overlay")
+    def _check_overlay(self, proposal):
+        v = list(proposal["value"])
+        heads = list(self._head_ids)
+        bad = [h for h in v if h not in heads]
+        if bad or len(v) > MAX_OVERLAY or len(set(v)) != len(v):
+            raise t.TraitError(f"overlay must list up to {MAX_OVERLAY} distinct head numbers of {heads}; got {v!r}")
+        return v
+
+    def _fetch_overlay(self, change=None) -> None:
+        # The overlaid heads' maps of the selected layer join the shared data model's maps.
+        sel = self.selection
+        for h in self.overlay:
+            self.data.follow(sel.layer, h, sel.fusion)
 
     @t.validate("threshold")
     def _check_threshold(self, proposal):

@@ -110,3 +110,29 @@ def test_headgrid_follows_a_layer_chosen_elsewhere(browser, saved):
         assert errors == []
     finally:
         ctx.close()
+
+
+MASKED_PIXEL = """root => {
+  const c = root.querySelector('canvas.aw-map');
+  const d = c.getContext('2d').getImageData(c.width - 3, 3, 1, 1).data;  // above the diagonal: masked
+  return [d[0], d[1], d[2]];
+}"""
+
+
+def test_canvases_follow_a_theme_switch(browser, saved):
+    """Masked cells take the theme's panel colour, and are drawn again when the reader switches."""
+    path, _ = saved
+    ctx, pg, errors = open_page(browser, path, 1280, "light")
+    try:
+        heat = pg.locator(".attnwidget.aw-heatmap").first
+        light = heat.evaluate(MASKED_PIXEL)
+        assert min(light) > 200, light
+        pg.emulate_media(color_scheme="dark")
+        pg.wait_for_function("""() => { const c = document.querySelector('.aw-heatmap canvas.aw-map');
+          return c.getContext('2d').getImageData(c.width - 3, 3, 1, 1).data[0] < 80; }""")
+        dark = heat.evaluate(MASKED_PIXEL)
+        assert max(dark) < 80, dark
+        assert heat.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(13, 17, 23)"
+        assert errors == []
+    finally:
+        ctx.close()

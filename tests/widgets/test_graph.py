@@ -39,3 +39,15 @@ def test_threshold_outside_0_1_is_refused(att, bad):
 def test_arrangement_is_checked(att):
     with pytest.raises(t.TraitError, match=r"'arrangement' trait .* expected any of \['arc', 'force'\], not the str 'circle'"):
         aw.AttentionGraph(att, arrangement="circle")
+
+
+def test_overlay_holds_each_heads_map_and_is_checked(att):
+    graph = aw.AttentionGraph(att, layer=1, overlay=[0, 2], max_bytes=2**20)
+    assert {"1/0", "1/2"} <= set(graph.held_maps)
+    assert_coded(held(graph)["1/2"], att.head(1, 2))
+    graph.selection.layer = 0  # the overlaid heads follow the layer
+    assert {"0/0", "0/2"} <= set(graph.held_maps)
+    with pytest.raises(t.TraitError, match="overlay must list up to 6 distinct head numbers"):
+        graph.overlay = [0, 0]
+    with pytest.raises(t.TraitError, match="overlay must list up to 6 distinct head numbers"):
+        aw.AttentionGraph(att, overlay=[99])

@@ -42,6 +42,23 @@ export function rgbOf(color, fallback = [0, 0, 0]) {
   return out;
 }
 
+/**
+ * Call `fn` when the host's theme changes (JupyterLab's theme menu, VS Code's theme, the system's
+ * light/dark switch), so canvases drawn with `theme()` colours are drawn again.
+ */
+export function onThemeChange(fn, signal) {
+  if (typeof window === "undefined") return;
+  let frame = 0;
+  const later = () => { if (!frame) frame = requestAnimationFrame(() => { frame = 0; if (!signal?.aborted) fn(); }); };
+  const media = window.matchMedia?.("(prefers-color-scheme: dark)");
+  media?.addEventListener?.("change", later, { signal });
+  if (typeof MutationObserver !== "undefined" && document.body) {
+    const watch = new MutationObserver(later);
+    watch.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
+    signal?.addEventListener("abort", () => watch.disconnect());
+  }
+}
+
 /** Kept for callers that used to add a stylesheet: styles now come from anywidget's `_css`. */
 export function ensureStyle() {}
 

@@ -11,9 +11,13 @@ import {
   exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
   sinkBox, sinkLine, theme,
   whenSized,
+  onThemeChange,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
+// One colour per overlaid head, told apart on light and dark pages (Tableau 10's first six).
+export const HEAD_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948"];
+const MAX_OVERLAY = HEAD_COLOURS.length;
 const FORCE_MAX = 300;
 function svg(tag, attrs = {}) {
   const n = document.createElementNS(NS, tag);
@@ -41,6 +45,21 @@ export default async function render({ model, el, host, signal, embedded = false
   slider.addEventListener("change", () => setTrait(model, "threshold", Number(slider.value)), { signal });
   const layoutSel = select("layout", [["arc", "arc"], ["force", "force"]], model.get("arrangement"), (v) => setTrait(model, "arrangement", v), signal);
   ui.controls.append(h("label", {}, "threshold", slider, sliderVal), layoutSel.node);
+  // Overlay: several heads of the layer at once, one colour each (the `overlay` trait).
+  const headIds = model.get("_head_ids");
+  const overlayBox = h("span", { class: "aw-overlay-heads", style: "display:inline-flex;flex-wrap:wrap;align-items:center;gap:2px" },
+    h("span", { class: "aw-muted", text: "overlay heads", title: `draw up to ${MAX_OVERLAY} heads of the layer together, one colour each` }));
+  const overlayBtns = headIds.map((hd) => {
+    const b = h("button", { class: "aw-btn aw-overlay-head", text: String(hd), "data-head": String(hd), style: "padding:0 5px;min-width:1.8em" });
+    b.addEventListener("click", () => {
+      const on = new Set(model.get("overlay"));
+      if (on.has(hd)) on.delete(hd); else if (on.size < MAX_OVERLAY) on.add(hd);
+      setTrait(model, "overlay", headIds.filter((x) => on.has(x)));
+    }, { signal });
+    overlayBox.append(b);
+    return b;
+  });
+  ui.controls.append(overlayBox);
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-graph.png", () => drawExport(), signal);
 
@@ -64,6 +83,15 @@ export default async function render({ model, el, host, signal, embedded = false
     sliderVal.textContent = model.get("threshold").toFixed(2);
     layoutSel.input.value = model.get("arrangement");
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
+    const overlay = model.get("overlay") ?? [];
+    overlayBtns.forEach((b, k) => {
+      const on = overlay.indexOf(headIds[k]);
+      b.setAttribute("aria-pressed", String(on >= 0));
+      b.style.background = on >= 0 ? HEAD_COLOURS[on] : "";
+      b.style.color = on >= 0 ? "#fff" : "";
+      b.style.borderColor = on >= 0 ? HEAD_COLOURS[on] : "";
+    });
+    if (overlay.length) { drawOverlay(overlay); return; }
     ui.title.textContent = `Graph · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · weights ≥ ${model.get("threshold")}`;
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
@@ -105,6 +133,67 @@ export default async function render({ model, el, host, signal, embedded = false
       if (a) edgeLayer.append(a);
       edgeEls.push({ p, e, a });
     }
+    drawNodes(layout, hide, ink);
+    notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
+      (layout === "arc" ? "each arc runs from a query to a key it attends to (arrowhead at the key)" : "arrows point from query to key; strongly attending tokens are pulled together"));
+    drawLegend(ui.legend, scale, cmap, notes);
+    onHover();
+  }
+
+  // Several heads of the layer at once: each head's edges in its own colour, width by weight.
+  function drawOverlay(overlay) {
+    const layer = sel.get("layer"), hide = model.get("hide"), threshold = model.get("threshold");
+    ui.title.textContent = `Graph · layer ${layer} · heads ${overlay.join(", ")} overlaid · weights ≥ ${threshold}`;
+    ui.root.dataset.layer = String(layer);
+    ui.root.dataset.head = `overlay:${overlay.join(",")}`;
+    edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
+    values = null; scale = null; // colour means head here, not weight: no colour bar in the PNG
+    sinkLine(sink, model, tokens, null, "", signal);
+    const ink = theme(ui.root);
+    const missing = [], edges = [];
+    overlay.forEach((hd, k) => {
+      const raw = getMap(mapKey(layer, hd, sel.get("fusion")));
+      if (!raw) { missing.push(hd); return; }
+      const v = displayMap(raw, nQuery, nKey, { hide, visible });
+      for (const e of edgesAbove(v, nQuery, nKey, threshold)) edges.push({ ...e, head: hd, k });
+    });
+    ui.status.textContent = missing.length
+      ? `Heads ${missing.join(", ")} of layer ${layer} are not in this view's data (raise max_bytes, or run the kernel).` : "";
+    let layout = model.get("arrangement");
+    if (layout === "force" && nKey > FORCE_MAX) layout = "arc";
+    const base = Hh - 70;
+    pos = layout === "arc" ? { x: arcLayout(nKey, W - 40, 16), y: new Float64Array(nKey).fill(base) }
+      : forceLayout(nKey, edges, { width: W, height: Hh, seed: 11 });
+    edges.sort((a, b) => a.weight - b.weight);
+    for (const e of edges) {
+      const x1 = pos.x[e.source], y1 = pos.y[e.source], x2 = pos.x[e.target], y2 = pos.y[e.target];
+      // Each head's arcs a little higher than the previous head's, so shared edges stay apart.
+      const lift = 1 + 0.18 * e.k;
+      const hgt = Math.min(base - 14, Math.abs(x2 - x1) / 2) * lift;
+      const mx = (x1 + x2) / 2;
+      const d = layout === "arc" ? `M${x1.toFixed(1)},${base}Q${mx.toFixed(1)},${(base - 2 * hgt).toFixed(1)} ${x2.toFixed(1)},${base}`
+        : `M${x1.toFixed(1)},${y1.toFixed(1)}L${x2.toFixed(1)},${y2.toFixed(1)}`;
+      const colour = HEAD_COLOURS[e.k];
+      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.6 + 3.5 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
+      p.dataset.tip = `head ${e.head}: query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\nweight ${e.weight.toPrecision(3)}`;
+      const from = layout === "arc" ? [mx, base - 2 * hgt] : [x1, y1];
+      const tip = arrowHead(from[0], from[1], x2, y2, 7 + 4 * e.weight, layout === "arc" ? 4 : 4.5);
+      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": 0.85, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
+      if (a) a.dataset.tip = p.dataset.tip;
+      edgeLayer.append(p);
+      if (a) edgeLayer.append(a);
+      edgeEls.push({ p, e, a });
+    }
+    drawNodes(layout, hide, ink);
+    const key = h("div", { style: "display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center" });
+    overlay.forEach((hd, k) => key.append(h("span", { style: "display:inline-flex;align-items:center;gap:4px" },
+      h("span", { style: `display:inline-block;width:14px;height:4px;border-radius:2px;background:${HEAD_COLOURS[k]}` }), `head ${hd}`)));
+    const notes = hideNotes(tokens, hide).concat([`${edges.length} edges ≥ ${threshold}; colour by head, width by weight; arrowhead at the key`]);
+    ui.legend.replaceChildren(h("div", {}, key, ...notes.map((n) => h("div", { class: "aw-note", text: n }))));
+    onHover();
+  }
+
+  function drawNodes(layout, hide, ink) {
     const every = layout === "arc" ? Math.max(1, Math.ceil(12 / (W / nKey))) : 1;
     for (let i = 0; i < nKey; i++) {
       const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, transform: `translate(${pos.x[i].toFixed(1)},${pos.y[i].toFixed(1)})`, style: "cursor:pointer" });
@@ -123,10 +212,6 @@ export default async function render({ model, el, host, signal, embedded = false
       nodeLayer.append(g);
       marks.add(i, g);
     }
-    notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
-      (layout === "arc" ? "each arc runs from a query to a key it attends to (arrowhead at the key)" : "arrows point from query to key; strongly attending tokens are pulled together"));
-    drawLegend(ui.legend, scale, cmap, notes);
-    onHover();
   }
 
   // Hovered token, else the query row of the generation step: its edges stay bright.
@@ -207,7 +292,8 @@ export default async function render({ model, el, host, signal, embedded = false
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token", "step"], onHover);
   maps.on(draw);
-  for (const name of ["threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  for (const name of ["overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  onThemeChange(draw, signal);
   draw();
   return () => el.replaceChildren();
 }

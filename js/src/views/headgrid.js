@@ -7,6 +7,7 @@ import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
   whenSized,
+  onThemeChange,
 } from "./common.js";
 import { visibility } from "../lib/maps.js";
 
@@ -371,6 +372,7 @@ export default async function render({ model, el, host, signal, embedded = false
   for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, whenDecoded(paint));
   for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
   await coded.ready(THUMBS);
+  onThemeChange(whenDecoded(build), signal);
   build();
   onHover();
   return () => el.replaceChildren();

@@ -9,6 +9,7 @@ import { connectMaps, mapKey, missingMapText } from "../lib/store.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
   exactToken, wireTokens, theme, whenSized,
+  onThemeChange,
 } from "./common.js";
 
 export default async function render({ model, el, host, signal }) {
@@ -140,6 +141,7 @@ export default async function render({ model, el, host, signal }) {
   maps.on(prepare);
   for (const name of ["scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, prepare);
   model.on("change:direction", tint);
+  onThemeChange(tint, signal);
   prepare();
   onHover();
   return () => el.replaceChildren();
