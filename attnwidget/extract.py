@@ -91,11 +91,13 @@ def _is_encoder_decoder(model) -> bool:
 def _check_selection(name: str, sel, limit: int | None) -> list[int] | None:
     if sel is None:
         return None
-    if isinstance(sel, (int, np.integer)):
+    if isinstance(sel, (int, np.integer)) and not isinstance(sel, (bool, np.bool_)):
         sel = [sel]
+    if isinstance(sel, (str, bytes, bool, np.bool_)) or not hasattr(sel, "__iter__"):
+        raise TypeError(f"{name} must be a list of ints; got {sel!r}")
     out = []
     for i in sel:
-        if not isinstance(i, (int, np.integer)):
+        if not isinstance(i, (int, np.integer)) or isinstance(i, (bool, np.bool_)):
             raise TypeError(f"{name} must be a list of ints; got {sel!r}")
         i = int(i)
         if limit is not None:
@@ -108,6 +110,8 @@ def _check_selection(name: str, sel, limit: int | None) -> list[int] | None:
         out.append(i)
     if not out:
         raise ValueError(f"{name} is empty; pass None for all {name}")
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} names the same {name[:-1]} twice: {sel!r}")
     return sorted(set(out))
 
 
@@ -484,6 +488,8 @@ def extract(
         The full weights would not fit in memory (before anything is computed); `lazy=True` works.
     """
     require_models("aw.extract")
+    if model is None or isinstance(model, (str, bytes)):
+        raise TypeError(f"model must be a loaded model, e.g. model, tokenizer = aw.load_model(); got {model!r:.60}")
     if method not in ("auto", "capture", "eager"):
         raise ValueError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
@@ -523,6 +529,8 @@ def extract(
         raise ValueError("text is an empty list; pass at least one text")
     if batched and (target is not None or target_ids is not None):
         raise ValueError("target= goes with one text; extract each pair on its own")
+    if text is None and messages is None:
+        raise TypeError("text must be a str or a list of str (or pass messages=[...]); got None")
     texts = list(text) if isinstance(text, (list, tuple)) else (None if text is None else [text])
     n_layers, n_heads, n_kv = _num_layers_heads(model)
     layer_sel = _check_selection("layers", layers, None if seq2seq else n_layers)

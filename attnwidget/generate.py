@@ -82,6 +82,8 @@ def generate(
         raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
     add_special = messages is None
     limit = _model_position_limit(model)
+    if text is None and messages is None:
+        raise TypeError("text must be the prompt, a str (or pass messages=[...]); got None")
     texts, enc = encode(tokenizer, None if text is None else [text], None, messages, add_special)
     n_prompt = enc["input_ids"].shape[1]
     if limit is not None and n_prompt + max_new_tokens > limit:

@@ -945,13 +945,59 @@ def test_damaged_queries_and_keys_files_are_format_errors(tmp_path):
         aw.Attention.load(tmp_path / "kv.npz")
 
 
+# ------------------------------------------------------------------------------ extraction arguments
+
+EXTRACT_REFUSED = [
+    ("text None", lambda m, t: aw.extract(m, t, None), TypeError, r"text must be a str or a list of str"),
+    (
+        "model as a name",
+        lambda m, t: aw.extract("smollm2", t, "a b"),
+        TypeError,
+        r"model must be a loaded model.*'smollm2'",
+    ),
+    ("tokenizer None", lambda m, t: aw.extract(m, None, "a b"), ValueError, r"pass the model's tokenizer"),
+    (
+        "message without role",
+        lambda m, t: aw.extract(m, t, messages=[{"content": "hi"}]),
+        ValueError,
+        r"messages\[0\] must be a dict with a str 'role'",
+    ),
+    (
+        "message without content",
+        lambda m, t: aw.extract(m, t, messages=[{"role": "user"}]),
+        ValueError,
+        r"messages\[0\] must be a dict .* 'content'",
+    ),
+    ("messages a str", lambda m, t: aw.extract(m, t, messages="hi"), TypeError, r"messages must be a list"),
+    (
+        "layers repeated",
+        lambda m, t: aw.extract(m, t, "a b", layers=[0, 0]),
+        ValueError,
+        r"layers names the same layer twice",
+    ),
+    (
+        "heads=True",
+        lambda m, t: aw.extract(m, t, "a b", heads=True),
+        TypeError,
+        r"heads must be a list of ints; got True",
+    ),
+    ("generate without a prompt", lambda m, t: aw.generate(m, t, None), TypeError, r"text must be the prompt"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(c, e, m, id=i) for i, c, e, m in EXTRACT_REFUSED])
+def test_extraction_arguments_are_checked(tiny_llama, word_tokenizer, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tiny_llama, word_tokenizer)
+
+
 def test_load_of_an_unknown_compression_method_is_a_format_error(tmp_path):
     att = aw.Attention(np.full((1, 1, 2, 2), 0.5, dtype=np.float32), ["a", "b"])
     att.save(tmp_path / "ok.npz")
     raw = bytearray((tmp_path / "ok.npz").read_bytes())
     # the central directory's compression method (offset 10) of the first member: a value zipfile refuses
     central = raw.index(b"PK\x01\x02")
-    raw[central + 10:central + 12] = (99).to_bytes(2, "little")
+    raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
     (tmp_path / "bad.npz").write_bytes(bytes(raw))
     with pytest.raises(aw.FileFormatError, match="damaged"):
         aw.Attention.load(tmp_path / "bad.npz")

@@ -136,7 +136,7 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
 
 
 def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
-         **options: Any) -> Dashboard:
+         norms: Attention | None = None, **options: Any) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
     Parameters
@@ -147,6 +147,9 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         Initial selection (head None: heads fused by mean).
     threshold : float in [0, 1]
         Edge threshold of the graph.
+    norms : Attention, optional
+        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``): the
+        heatmap gets a "measure" control switching between weights and norms.
     **options
         Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
@@ -171,7 +174,7 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")
-    heatmap = AttentionHeatmap(att, layer=layer, head=head, **options)
+    heatmap = AttentionHeatmap(att, layer=layer, head=head, norms=norms, **options)
     sel = heatmap.selection
     if att.n_key <= HINT_MAX_TOKENS:
         tints, labels = head_hints(att)

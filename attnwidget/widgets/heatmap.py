@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
+import anywidget
 import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, check_hide, positive_int
-from .data import display_rows
+from .data import data_for, display_rows
+from .measure import MEASURES, check_norms
 from .payload import array_payload
 from .selection import Selection
 
@@ -66,10 +68,18 @@ class AttentionHeatmap(MapView):
         page shows the coded weight with its precision. ``"exact"``: float16.
     selection : Selection, optional
         Share an existing selection (what `aw.link` does).
+    norms : Attention, optional
+        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``): the view
+        then holds both sets of maps and draws the one `measure` names (a "measure" control
+        switches; saved pages keep both). Same tokens, layers, heads and mask as `att`, or an error.
+    measure : {"weights", "norms"}
+        What is drawn: attention weights, or ``||alpha_ij f_h(x_j)||`` with rows summing to 1
+        ("norms" needs `norms`).
 
     Examples
     --------
     >>> AttentionHeatmap(att, layer=5, head=2, scale="log", hide=[0])  # doctest: +SKIP
+    >>> AttentionHeatmap(att, norms=norm_att, measure="norms")  # doctest: +SKIP
     """
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)
@@ -77,11 +87,23 @@ class AttentionHeatmap(MapView):
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
+    # The value-weighted maps of the same text (None without norms=), and which set is drawn.
+    norms_data = anywidget.WidgetTrait().tag(sync=True)
+    measure = t.Enum(MEASURES, "weights").tag(sync=True)
 
     def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
-                 max_bytes: int | None = None, selection: Selection | None = None, **kwargs: Any):
+                 max_bytes: int | None = None, selection: Selection | None = None,
+                 norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+        if measure == "norms" and norms is None:
+            raise ValueError("measure='norms' needs the value-weighted attention: "
+                             "AttentionHeatmap(att, norms=aw.extract(..., measure='norm'))")
+        if norms is not None:
+            norms = check_norms(att, norms, type(self).__name__)
+        self._norms = norms
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          row_normalize=row_normalize, **kwargs)
         sel = self.selection
@@ -94,6 +116,12 @@ class AttentionHeatmap(MapView):
         self._served: OrderedDict[str, dict] = OrderedDict()
         self._tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_TILE_BYTES
         self._init_maps(max_bytes, overview=True)
+        if norms is not None:
+            data = data_for(norms, factor=self.data.factor, precision=self.precision, max_bytes=max_bytes)
+            data.use(self, max_bytes)
+            data.follow(sel.layer, sel.head, sel.fusion)
+            self.norms_data = data
+        self.measure = measure
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
         self.on_msg(self._on_msg)
@@ -103,13 +131,62 @@ class AttentionHeatmap(MapView):
         """How many tokens a cell of the held maps covers per side (1: full resolution)."""
         return self.data.factor
 
+    @t.validate("measure")
+    def _check_measure(self, proposal):
+        if proposal["value"] == "norms" and self.norms_data is None:
+            raise t.TraitError("measure='norms' needs the value-weighted attention: make the view with "
+                               "norms=aw.extract(..., measure='norm')")
+        return proposal["value"]
+
+    @property
+    def norms(self) -> Attention | None:
+        """The value-weighted attention given as ``norms=`` (None without)."""
+        return self._norms
+
+    @property
+    def measured(self) -> Attention:
+        """The attention the view draws now: `attention` (weights) or `norms`, as `measure` says."""
+        return self._source(self.measure)
+
+    def _source(self, measure: Any) -> Attention:
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+        if measure == "norms":
+            if self._norms is None:
+                raise ValueError("this view holds no norms (make it with norms=)")
+            return self._norms
+        return self.attention
+
+    @property
+    def held_norm_maps(self) -> list[str]:
+        """Keys of the value-weighted maps the state holds (empty without norms=)."""
+        return self.norms_data.held_maps if self.norms_data is not None else []
+
+    def _map_models(self) -> list:
+        return [d for d in (self.data, self.norms_data) if d is not None]
+
+    def _refresh_maps(self, change=None) -> None:
+        sel = self.selection
+        for data in self._map_models():
+            data.follow(sel.layer, sel.head, sel.fusion)
+
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        if self.norms_data is not None:
+            self.norms_data.release(self)
+
+    def close(self) -> None:
+        super().close()
+        self._norms = None
+
     def _refresh_overview(self, change=None) -> None:
         # Pooled overviews are made with hiding and row scaling applied; full maps are not.
         sel = self.selection
-        self.data.options(self.hide, self.row_normalize, sel.layer, sel.head, sel.fusion)
+        for data in self._map_models():
+            data.options(self.hide, self.row_normalize, sel.layer, sel.head, sel.fusion)
 
     def tile(self, key: str, r0: int, r1: int, c0: int, c1: int, *, hide: Sequence[int] | None = None,
-             row_normalize: bool | None = None) -> np.ndarray:
+             row_normalize: bool | None = None, measure: str | None = None) -> np.ndarray:
         """Rows ``r0:r1`` and keys ``c0:c1`` of the map `key` at full resolution, as drawn.
 
         Parameters
@@ -118,7 +195,7 @@ class AttentionHeatmap(MapView):
             ``"layer/head"`` or ``"layer/mean"`` (``max``, ``min``), as in `held_maps`.
         r0, r1, c0, c1 : int
             Query rows and key columns, ``0 <= r0 < r1 <= n_query``, ``0 <= c0 < c1 <= n_key``.
-        hide, row_normalize : optional
+        hide, row_normalize, measure : optional
             As the view's traits (default: the current ones); see `display_rows`.
 
         Returns
@@ -126,7 +203,7 @@ class AttentionHeatmap(MapView):
         ndarray (r1 - r0, c1 - c0) float32
         """
         layer, which = self._parse_key(key)
-        att = self.attention
+        att = self._source(self.measure if measure is None else measure)
         for name, lo, hi, n in (("rows", r0, r1, att.n_query), ("keys", c0, c1, att.n_key)):
             if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (lo, hi)):
                 raise TypeError(f"tile {name} must be integers; got {lo!r}, {hi!r}")
@@ -160,7 +237,8 @@ class AttentionHeatmap(MapView):
             return
         try:
             block = self.tile(content.get("key"), content.get("r0"), content.get("r1"), content.get("c0"),
-                              content.get("c1"), hide=content.get("hide"), row_normalize=content.get("row_normalize"))
+                              content.get("c1"), hide=content.get("hide"), row_normalize=content.get("row_normalize"),
+                              measure=content.get("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
             return
@@ -177,7 +255,7 @@ class AttentionHeatmap(MapView):
             i, j = content.get("i"), content.get("j")
             v = self.tile(content.get("key"), i, (i + 1) if isinstance(i, int) else i, j,
                           (j + 1) if isinstance(j, int) else j, hide=content.get("hide"),
-                          row_normalize=content.get("row_normalize"))
+                          row_normalize=content.get("row_normalize"), measure=content.get("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "value-error", "id": content.get("id"), "message": str(e)})
             return

@@ -32,10 +32,11 @@ export async function decodeHeld(info, cache = new Map()) {
  * Resolve the view's data model (its `data` trait, an "anywidget:<id>" reference) and decode the
  * held maps. Returns `{ get(key), precision(), info(), on(fn) }`: `get` gives the decoded map
  * (Float32Array, rows x cols; masked cells 0, pooled blocks with no visible cell NaN) or null
- * when it is not held; `on(fn)` calls `fn` after each update has been decoded.
+ * when it is not held; `on(fn)` calls `fn` after each update has been decoded. `trait` names the
+ * view's reference to the data model (`norms_data`: the value-weighted maps of the same text).
  */
-export async function connectMaps(model, host, { signal } = {}) {
-  const ref = model.get("data");
+export async function connectMaps(model, host, { signal, trait = "data" } = {}) {
+  const ref = model.get(trait);
   if (!ref || !host || typeof host.getModel !== "function") {
     throw new Error("attnwidget: this view has no data model (anywidget >= 0.11 with host.getModel is needed)");
   }

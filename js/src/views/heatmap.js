@@ -70,8 +70,13 @@ export default async function render({ model, el, host, signal, embedded = false
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const maps = await connectMaps(model, host, { signal });
-  const getMap = (key) => maps.get(key);
+  const weightMaps = await connectMaps(model, host, { signal });
+  // With norms= the view holds the value-weighted maps too; `measure` says which set is drawn.
+  const normMaps = model.get("norms_data") ? await connectMaps(model, host, { signal, trait: "norms_data" }) : null;
+  const measure = () => (normMaps && model.get("measure") === "norms" ? "norms" : "weights");
+  const measured = () => (measure() === "norms" ? normMaps : weightMaps);
+  const maps = { info: () => measured().info(), precision: () => measured().precision() };
+  const getMap = (key) => measured().get(key);
   const marks = new TokenMarks();
 
   // Controls: layer, head/fusion, scale options, row normalisation, zoom, PNG.
@@ -85,6 +90,13 @@ export default async function render({ model, el, host, signal, embedded = false
     else sel.set({ head: Number(v) }, { immediate: true });
   }, signal);
   ui.controls.append(layerSel.node, headSel.node);
+  const measureSel = normMaps ? select("measure", [["weights", "weights"], ["norms", "norms ‖α·f(x)‖"]], measure(),
+    (v) => setTrait(model, "measure", v), signal) : null;
+  if (measureSel) {
+    measureSel.node.title = "attention weights, or value-weighted norms ‖α_ij f(x_j)‖ (rows sum to 1)";
+    measureSel.node.classList.add("aw-measure");
+    ui.controls.append(measureSel.node);
+  }
   const syncScale = scaleControls(model, ui.controls, signal);
   const rowNorm = checkbox("row-normalise", model.get("row_normalize"), (on) => setTrait(model, "row_normalize", on), signal);
   rowNorm.node.title = "scale each query row to its own maximum";
@@ -137,13 +149,13 @@ export default async function render({ model, el, host, signal, embedded = false
   const pending = new Map(); // tile id -> time requested
   let kernelSeen = false, noKernel = false;
 
-  const tileId = (key, r0, c0) => `${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
+  const tileId = (key, r0, c0) => `${measure()}|${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
 
   function requestTile(key, r0, c0) {
     const id = tileId(key, r0, c0);
     if (tiles.has(id) || pending.has(id) || noKernel) return;
     pending.set(id, Date.now());
-    model.send({ type: "tile", id, key, r0, r1: Math.min(nQuery, r0 + TILE), c0, c1: Math.min(nKey, c0 + TILE),
+    model.send({ type: "tile", id, key, measure: measure(), r0, r1: Math.min(nQuery, r0 + TILE), c0, c1: Math.min(nKey, c0 + TILE),
       hide: model.get("hide"), row_normalize: model.get("row_normalize") });
     setTimeout(() => {
       if (!kernelSeen && pending.has(id)) { noKernel = true; pending.clear(); schedule(); }
@@ -175,7 +187,9 @@ export default async function render({ model, el, host, signal, embedded = false
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
-    ui.title.textContent = `Attention · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
+    ui.root.dataset.measure = measure();
+    if (measureSel) measureSel.input.value = measure();
+    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
     layerSel.input.value = String(sel.get("layer"));
     headSel.input.value = String(headValue());
     rowNorm.input.checked = model.get("row_normalize");
@@ -195,6 +209,8 @@ export default async function render({ model, el, host, signal, embedded = false
     const table = lut(model.get("colormap"));
     const blank = theme(ui.root).panelRGB;
     const notes = hideNotes(tokens, hide);
+    if (measure() === "norms") notes.unshift("norms ‖α_ij f(x_j)‖, each row divided by its sum");
+    else if (normMaps) notes.unshift("attention weights");
     if (model.get("row_normalize")) notes.push("each row scaled to its own maximum");
     if (factor === 1) {
       const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
@@ -343,12 +359,12 @@ export default async function render({ model, el, host, signal, embedded = false
   // the exact weight of the cell under the pointer (one request per cell, answers kept).
   const exact = new LRU(4096);
   let asked = null;
-  const exactId = (i, j) => `${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
+  const exactId = (i, j) => `${measure()}|${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
   function askExact(i, j) {
     const id = exactId(i, j);
     if (noKernel || exact.has(id) || asked === id) return;
     asked = id;
-    model.send({ type: "value", id, key: shown.key, i, j, hide: model.get("hide"), row_normalize: model.get("row_normalize") });
+    model.send({ type: "value", id, key: shown.key, measure: measure(), i, j, hide: model.get("hide"), row_normalize: model.get("row_normalize") });
     setTimeout(() => { if (!kernelSeen && asked === id) noKernel = true; }, NO_KERNEL_MS);
   }
   function onValue(msg) {
@@ -385,7 +401,7 @@ export default async function render({ model, el, host, signal, embedded = false
   let lastPointer = null;
   function showCellTip(at) {
     const { i, j } = cursor;
-    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\nweight ${weightText(i, j)}`, at);
+    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\n${measure() === "norms" ? "norm" : "weight"} ${weightText(i, j)}`, at);
   }
 
   let drag = null; // {x, y, view, moved}
@@ -487,8 +503,9 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  maps.on(prepare);
-  for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
+  weightMaps.on(prepare);
+  normMaps?.on(prepare);
+  for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize", "measure"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });
   onThemeChange(prepare, signal);
   prepare();
