@@ -74,6 +74,8 @@ export default async function render({ model, el, host, signal, embedded = false
   // With norms= the view holds the value-weighted maps too; `measure` says which set is drawn.
   const maps = await connectMeasured(model, host, { signal });
   const measure = maps.measure;
+  // Tile and exact-value ids of norm maps are set apart (weights keep the plain form).
+  const measureTag = () => (measure() === "norms" ? "norms|" : "");
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
@@ -146,7 +148,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const pending = new Map(); // tile id -> time requested
   let kernelSeen = false, noKernel = false;
 
-  const tileId = (key, r0, c0) => `${measure()}|${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
+  const tileId = (key, r0, c0) => `${measureTag()}${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
 
   function requestTile(key, r0, c0) {
     const id = tileId(key, r0, c0);
@@ -356,7 +358,7 @@ export default async function render({ model, el, host, signal, embedded = false
   // the exact weight of the cell under the pointer (one request per cell, answers kept).
   const exact = new LRU(4096);
   let asked = null;
-  const exactId = (i, j) => `${measure()}|${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
+  const exactId = (i, j) => `${measureTag()}${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
   function askExact(i, j) {
     const id = exactId(i, j);
     if (noKernel || exact.has(id) || asked === id) return;
