@@ -526,34 +526,41 @@ def _tolerance(dtype) -> float:
 def self_check(records: list[dict], batch_index: int, q_positions=None, k_positions=None) -> CheckFailure | None:
     """Check each record's sampled rows: captured weights @ values against the model's output.
 
-    Returns the first failure (or None). Rows that are padding in this batch element are skipped.
+    The weights come from the same `CapturedQK` code that computes every returned map, for all
+    sampled rows of a layer in one block. Returns the first failure (or None). Rows that are
+    padding in this batch element are skipped.
     """
     import torch
 
     for rec in records:
         if "check_out" not in rec:
             continue
-        src = CapturedQK([rec], list(range(rec["q"].shape[1])), batch_index, q_positions, k_positions)
+        rows, picks = [], []
+        kept = None if q_positions is None else set(q_positions.tolist())
+        for j, row in enumerate(rec["check_rows"]):
+            if kept is None or row in kept:
+                rows.append(row)
+                picks.append(j)
+        if not rows:
+            continue
+        n_heads = rec["q"].shape[1]
+        src = CapturedQK([rec], list(range(n_heads)), batch_index, torch.tensor(rows), k_positions)
         v = rec["v"][batch_index]  # (Hkv, n_key_all, d)
         if k_positions is not None:
             v = v.index_select(1, k_positions.to(v.device))
-        v = v.float().repeat_interleave(rec["q"].shape[1] // v.shape[0], dim=0)
+        v = v.float()
+        n_kv, r = v.shape[0], len(rows)
+        p = torch.from_numpy(src.block(0, None, 0, r)).to(v.device)  # (H, r, n_key)
+        # Grouped-query heads are consecutive per kv head: one matmul per kv head.
+        mine = torch.matmul(p.reshape(n_kv, (n_heads // n_kv) * r, -1), v).reshape(n_heads, r, -1)
+        theirs = rec["check_out"][batch_index, picks].float().transpose(0, 1)  # (H, r, d)
         scale = max(float(v.abs().max()), 1e-6)
+        per_row = (mine - theirs).abs().amax(dim=(0, 2)) / scale
         tol = _tolerance(rec["q"].dtype)
-        for j, row in enumerate(rec["check_rows"]):
-            if q_positions is not None:
-                hit = (q_positions == row).nonzero()
-                if len(hit) == 0:
-                    continue
-                idx = int(hit[0])
-            else:
-                idx = row - (rec["q"].shape[2] - src.shape[2])
-            p = torch.from_numpy(src.block(0, None, idx, idx + 1)).to(v.device)  # (H, 1, n_key)
-            mine = torch.matmul(p, v)[:, 0]  # (H, d)
-            theirs = rec["check_out"][batch_index, j].float()
-            diff = float((mine - theirs).abs().max()) / scale
-            if not diff <= tol:  # NaN fails too
-                return CheckFailure(rec["tower"], rec["layer"], row, diff, tol)
+        worst = int(torch.nan_to_num(per_row, nan=float("inf")).argmax())
+        diff = float(per_row[worst])
+        if not diff <= tol:  # NaN fails too
+            return CheckFailure(rec["tower"], rec["layer"], rows[worst], diff, tol)
     return None
 
 

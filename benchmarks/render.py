@@ -5,10 +5,10 @@ measured in the same run.
 
     pip install --no-deps bertviz      # its other requirements (boto3, sentencepiece...) are unused here
     python benchmarks/render.py [--lengths 64 256 1024] [--repeat 2] [--timeout 180]
-                                [--generation 30] [--notebook notebooks/generation.ipynb]
+                                [--generation 24] [--notebook notebooks/generation.ipynb]
 
 Two more pages are sized (no BertViz twin): the saved `aw.show` of a generation (`aw.generate`
-with the chat prompt of notebooks/generation.ipynb and `--generation` new tokens), and the page
+asked to list five facts about Paris, with `--generation` new tokens: about 60 in all), and the page
 `jupyter nbconvert --execute --to html` makes of `--notebook` (every widget the notebook shows).
 
 BertViz pages load require.js, d3 and jQuery from cdnjs. Chromium here has no network, so those
@@ -170,7 +170,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=120, help="seconds allowed to build or draw one page")
     ap.add_argument("--max-gib", type=int, default=8, help="memory cap for building one BertViz page")
     ap.add_argument("--keep", type=Path, help="keep the pages in this directory")
-    ap.add_argument("--generation", type=int, default=30, help="new tokens of the generation page (0: none)")
+    ap.add_argument("--generation", type=int, default=24, help="new tokens of the generation page (0: none)")
     ap.add_argument("--notebook", type=Path, help="also size the nbconvert page of this notebook")
     args = ap.parse_args()
 
@@ -213,7 +213,7 @@ def main():
                 page.unlink(missing_ok=True)
         print(json.dumps(rows[-3:]), file=sys.stderr, flush=True)
     if args.generation:
-        gen = aw.generate(model, tok, messages=[{"role": "user", "content": "What is the capital of France?"}],
+        gen = aw.generate(model, tok, messages=[{"role": "user", "content": "List five facts about Paris."}],
                           max_new_tokens=args.generation)
         page = work / f"attnwidget-generation-{gen.n_key}.html"
         t = time.perf_counter()

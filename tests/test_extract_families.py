@@ -110,6 +110,15 @@ def test_t5_position_bias_with_padding(word_tokenizer):
         np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5)
 
 
+def test_views_refuse_cross_attention_instead_of_mislabelling_it(word_tokenizer):
+    s = aw.extract(tiny_seq2seq("bart"), word_tokenizer, words(5), target=words(3))
+    with pytest.raises(ValueError, match="this is cross-attention"):
+        aw.AttentionHeatmap(s.cross)
+    with pytest.raises(TypeError, match="s.encoder or s.decoder"):
+        aw.show(s)
+    assert aw.AttentionHeatmap(s.decoder) is not None
+
+
 def test_seq2seq_bad_input(word_tokenizer, tiny_llama):
     model = tiny_seq2seq("bart")
     with pytest.raises(aw.ModelError, match="target= is for encoder-decoder models; LlamaForCausalLM is not one"):

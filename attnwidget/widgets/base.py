@@ -67,11 +67,18 @@ def check_attention(att: Any, who: str) -> Attention:
         if hasattr(att, "shape"):
             hint = (f" (got an array of shape {tuple(att.shape)}; wrap it: "
                     "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))")
+        elif kind == "Seq2SeqAttention":
+            hint = " (an encoder-decoder result: pass one square part, s.encoder or s.decoder)"
         raise TypeError(f"{who} needs an attnwidget.Attention, got {kind}{hint}; "
                         "make one with aw.extract(model, tokenizer, text)")
     L, H, Q, K = att.shape
     if len(att.tokens) != K:
         raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
+    if getattr(att, "_query_tokens", None) is not None:
+        # Views label query rows with the last n_query tokens; rows of cross-attention are other tokens.
+        raise ValueError(f"{who} draws attention whose queries are its own tokens; this is cross-attention "
+                         "(target rows over source keys). Show the encoder or decoder part, or read "
+                         "att.weights with att.query_tokens as row labels")
     if att.mask.shape != (Q, K):
         raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
     return att

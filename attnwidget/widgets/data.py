@@ -29,8 +29,9 @@ __all__ = ["AttentionData", "MapStore", "data_for", "display_rows", "pooled_disp
 
 # Coded bytes of maps held in the state (and so in a saved page), the selected map always
 # included. On SmolLM2 at 128 tokens a coded map is about 7 KB: the selected layer's heads, every
-# layer's fused map and the neighbouring layers fit.
-DEFAULT_MAX_BYTES = 512 * 2**10
+# layer's fused map and the layers next to the selected one fit (54 of 360 maps), and a saved
+# show() page stays under 1.5 MB.
+DEFAULT_MAX_BYTES = 384 * 2**10
 # Maps with more cells than this (1448 x 1448) are held as max-pooled overviews of at most
 # OVERVIEW_SIDE cells a side by views that allow it (the heatmap); full resolution comes in tiles.
 FULL_MAP_CELLS = 1448 * 1448

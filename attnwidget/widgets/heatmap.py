@@ -56,7 +56,7 @@ class AttentionHeatmap(MeasuredMapView):
         Scale each query row to its own maximum.
     max_bytes : int, optional
         Budget of coded bytes for the maps held in the shared data model (and so in exported
-        HTML; 512 KB by default, raised to this when larger). The selected map is always held;
+        HTML; 384 KB by default, raised to this when larger). The selected map is always held;
         others are prefetched around it. Past 1448 x 1448 cells a map is held as a max-pooled
         overview of at most 512 x 512 cells, and zooming in fetches full-resolution tiles from the
         kernel (an exported page keeps the overview and says so when zoomed past it); the tiles

@@ -60,9 +60,9 @@ def test_smollm2_dashboard_state_stays_within_budget(smol_att):
             if isinstance(p, dict) and "maps" in p:
                 total += sum(len(bytes(m["data"])) for m in p["maps"])
     assert "5/2" in heat.held_maps
-    # Default budgets: 512 KB of coded maps, 1 MB of thumbnail cells (deflated: less), two rollouts.
+    # Default budgets: 384 KB of coded maps, 1 MB of thumbnail cells (deflated: less), two rollouts.
     n = att.n_key
-    assert total <= 512 * 2**10 + 2**20 + 2 * n * n
+    assert total <= 384 * 2**10 + 2**20 + 2 * n * n
     assert_coded(held(heat)["5/2"], att.head(5, 2))
     thumbs = decode(dash.headgrid._thumbs)
     assert thumbs.shape[:2] == (30, 9)
