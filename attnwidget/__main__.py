@@ -35,7 +35,8 @@ def _report_panel(text: str):
         _esm = """
 export default { render({ model, el }) {
   const box = document.createElement("pre");
-  box.style.cssText = "font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0;white-space:pre-wrap;background:#fff;color:#1f2328";
+  // The views' theme variables (set on .attnwidget by their stylesheet) when present, else light.
+  box.style.cssText = "font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;border:1px solid var(--aw-border,#d0d7de);border-radius:6px;padding:10px 12px;margin:0;white-space:pre-wrap;background:var(--aw-bg,#fff);color:var(--aw-fg,#1f2328)";
   box.className = "attnwidget aw-report";
   box.textContent = model.get("text");
   el.replaceChildren(box);
@@ -51,15 +52,16 @@ def demo(args) -> int:
 
     model, tokenizer = aw.load_model(args.model)
     att = aw.extract(model, tokenizer, args.prompt)
+    if not isinstance(att, aw.Attention):  # one text gives one Attention; an encoder-decoder needs a target
+        raise SystemExit(f"demo draws one Attention; {args.model!r} gave {type(att).__name__}")
     print(att)
     print("tokens:", " | ".join(repr(t) for t in att.tokens))
     print("per-layer summary (head-averaged, over visible keys):")
     print("\n".join(_summary_lines(att)))
-    views = [aw.show(att)]
-    if hasattr(aw, "report"):
-        views.append(_report_panel(repr(aw.report(att))))
+    views = [aw.show(att), _report_panel(repr(aw.report(att)))]
     out = Path(args.out).resolve()
-    title = f"attnwidget: {att.meta.get('model', args.model)} on {args.prompt[:60]!r}"
+    shown = args.prompt if len(args.prompt) <= 60 else args.prompt[:59] + "…"
+    title = f"attnwidget: {att.meta.get('model', args.model)} on {shown!r}"
     aw.save_html(views, out, title=title)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB): open it in a browser, no kernel or network needed")
     return 0

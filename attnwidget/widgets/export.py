@@ -62,7 +62,7 @@ def _collect(views: list) -> list:
         if w.model_id in seen:
             continue
         seen[w.model_id] = w
-        refs = []
+        refs: list[Any] = []
         for name in w.keys:
             refs.extend(_referenced_widgets(getattr(w, name)))
         stack.extend(reversed(refs))
@@ -181,7 +181,8 @@ def page_html(view_or_views: Any, title: str | None = None) -> str:
 <meta name="generator" content="attnwidget">
 <title>{heading or "attnwidget"}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px; color: #222; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px; color: #1f2328; background: #ffffff; }}
+@media (prefers-color-scheme: dark) {{ body {{ color: #e6edf3; background: #010409; color-scheme: dark; }} }}
 .attnwidget-export-views {{ display: flex; flex-direction: column; gap: 16px; }}
 </style>
 </head>

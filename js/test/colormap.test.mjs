@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { makeScale, colorAt, lut, ticks, describe, COLORMAPS, LOG_DECADES } from "../src/lib/colormap.js";
+import { makeScale, colorAt, lut, ticks, describe, placeLabels, COLORMAPS, LOG_DECADES } from "../src/lib/colormap.js";
 
 const grid = Array.from({ length: 1001 }, (_, i) => i / 1000);
 
@@ -73,4 +73,22 @@ test("log ticks always label the maximum and keep labels apart", () => {
   assert.equal(t[t.length - 1], 0.19);
   for (let i = 1; i < t.length; i++) assert.ok(s(t[i]) - s(t[i - 1]) >= 0.15, `ticks ${t[i - 1]} and ${t[i]} too close`);
   assert.deepEqual(ticks(makeScale("log", { vmax: 1 })), [0.001, 0.01, 0.1, 1]);
+});
+
+test("legend labels stay inside the bar and never print over each other; the maximum is kept", () => {
+  // Six decade labels of 24 px on a 140 px bar (a five-decade log scale in the token text).
+  const xs = [6, 31, 57, 83, 108, 134], widths = [24, 24, 24, 24, 18, 24];
+  const got = placeLabels(xs, widths, 0, 140);
+  assert.equal(got[got.length - 1].index, 5);
+  for (const { index, x } of got) {
+    assert.ok(x - widths[index] / 2 >= 0 && x + widths[index] / 2 <= 140, `label ${index} at ${x} leaves the bar`);
+  }
+  for (let k = 1; k < got.length; k++) {
+    const a = got[k - 1], b = got[k];
+    assert.ok(a.x + widths[a.index] / 2 + 4 <= b.x - widths[b.index] / 2, `labels ${a.index} and ${b.index} overlap`);
+  }
+  assert.ok(got.length >= 3 && got.length < 6, `kept ${got.length}`);
+  // Room for all: every label kept, each on its tick unless it would leave the bar.
+  assert.deepEqual(placeLabels([20, 100, 180], [20, 20, 20], 0, 200), [{ index: 0, x: 20 }, { index: 1, x: 100 }, { index: 2, x: 180 }]);
+  assert.deepEqual(placeLabels([3], [22], 0, 100), [{ index: 0, x: 11 }]);
 });

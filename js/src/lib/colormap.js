@@ -101,6 +101,26 @@ export function ticks(scale, count = 5) {
   return out;
 }
 
+/**
+ * Where to print tick labels on a colour bar so none is cut at its ends or printed over another:
+ * `xs` are the ticks' centres, `widths` their labels' widths, [lo, hi] the room (CSS pixels).
+ * Each label is centred on its tick and moved just enough to stay inside the room; the last
+ * (the maximum) is always kept, then labels are kept from right to left when they leave `gap`
+ * pixels to the one kept after them. Returns [{index, x}] in increasing order.
+ */
+export function placeLabels(xs, widths, lo, hi, gap = 4) {
+  const kept = [];
+  let limit = Infinity;
+  for (let i = xs.length - 1; i >= 0; i--) {
+    const w = widths[i];
+    const x = Math.min(hi - w / 2, Math.max(lo + w / 2, xs[i]));
+    if (x + w / 2 > limit - gap) continue;
+    kept.unshift({ index: i, x });
+    limit = x - w / 2;
+  }
+  return kept;
+}
+
 /** Short number for labels: 0.25, 0.031, 1e-3. */
 export function fmt(v) {
   if (v === 0) return "0";

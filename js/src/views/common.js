@@ -1,6 +1,6 @@
 // DOM pieces every view uses: root and style, token elements and hover classes, controls, the
 // colour legend and the PNG button. Token text only ever goes through textContent.
-import { lut, makeScale, ticks, fmt, describe, COLORMAPS, SCALES } from "../lib/colormap.js";
+import { lut, makeScale, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
 import { displayToken, exactToken } from "../lib/tokens.js";
 import { logFloor, SINK_SHARE } from "../lib/sink.js";
 
@@ -252,10 +252,12 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
   ctx.fillStyle = ink;
   ctx.font = "11px system-ui,sans-serif";
   ctx.textAlign = "center";
-  for (const v of ticks(scale)) {
-    const tx = x + pad + scale(v) * (inner - 1);
-    ctx.fillRect(tx, y + barH + 2, 1, 3);
-    ctx.fillText(fmt(v), Math.min(x + width - 10, Math.max(x + 10, tx)), y + barH + 15);
+  const values = ticks(scale);
+  const xs = values.map((v) => x + pad + scale(v) * (inner - 1));
+  for (const tx of xs) ctx.fillRect(tx, y + barH + 2, 1, 3);
+  const labels = values.map(fmt);
+  for (const { index, x: lx } of placeLabels(xs, labels.map((l) => ctx.measureText(l).width), x, x + width)) {
+    ctx.fillText(labels[index], lx, y + barH + 15);
   }
   ctx.restore();
 }
