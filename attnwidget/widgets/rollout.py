@@ -48,8 +48,14 @@ def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: floa
         return metrics.rollout(att, residual=residual)
     keep = att.mask.copy()
     keep[:, list(hide)] = False
-    fused = np.stack([renormalize(att.layer(l), keep).mean(axis=0) for l in att.layer_ids])
-    return metrics.rollout(fused[:, None], keep, residual=residual)
+    # Composed here with metrics' own step: a query whose every key is hidden has no distribution
+    # for metrics.rollout to check, and the step passes such a query's own token on unchanged.
+    out = None
+    for layer in att.layer_ids:
+        fused = renormalize(renormalize(att.layer(layer), keep).mean(axis=0), keep)
+        step = metrics.rollout_step(fused, 0, residual)
+        out = step if out is None else step @ out
+    return out
 
 
 def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequence[int]] = ((),),

@@ -8,7 +8,8 @@ from typing import Any
 import traitlets as t
 
 from ..attention import Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE
+from .measure import MeasuredMapView
 from .selection import Selection
 
 __all__ = ["DIRECTIONS", "TokenText", "token_gaps"]
@@ -38,7 +39,7 @@ def token_gaps(att: Attention) -> list[bool]:
     return gaps
 
 
-class TokenText(MapView):
+class TokenText(MeasuredMapView):
     """The input text, each token tinted by the attention of the selected layer and head.
 
     The focus token is the hovered one (in any linked view), else the pinned one, else the last
@@ -62,6 +63,11 @@ class TokenText(MapView):
         Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection (``aw.link`` does this).
+    norms : Attention, optional
+        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``); the
+        view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
+    measure : {"weights", "norms"}
+        What is drawn ("norms" needs `norms`).
     """
 
     _view_kind = t.Unicode("tokentext").tag(sync=True)
@@ -72,9 +78,10 @@ class TokenText(MapView):
     def __init__(self, att: Attention, *, direction: str = "gives", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
-                 selection: Selection | None = None, **kwargs: Any):
+                 selection: Selection | None = None, norms: Attention | None = None, measure: str = "weights",
+                 **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         direction=direction, **kwargs)
+                         norms=norms, measure=measure, direction=direction, **kwargs)
         self._gaps = token_gaps(att)
         if layer is not None:
             self.selection.layer = layer
