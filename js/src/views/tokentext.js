@@ -40,7 +40,9 @@ export default async function render({ model, el, host, signal }) {
   const syncScale = scaleControls(model, ui.controls, signal, { hideSpecial: false });
 
   const text = h("div", { class: "aw-text" });
+  const gaps = model.get("_gaps") ?? [];
   for (let i = 0; i < nKey; i++) {
+    if (gaps[i]) text.append(" "); // a space the text had and the token strings do not show (WordPiece)
     const t = tokenElement(tokens, i, "span");
     t.removeAttribute("title");
     text.append(t);
