@@ -413,17 +413,52 @@ class CapturedQK:
             out = self.empty((n_heads, max(0, stop - start), self.shape[3]))
         dst = torch.from_numpy(out)
         with torch.no_grad():
-            for s0 in range(start, stop, ROW_CHUNK):
-                s1 = min(stop, s0 + ROW_CHUNK)
-                s, _ = self.scores(li, head_idx, s0, s1)
-                kmax = s.shape[-1]
-                # In-place softmax: one buffer per block. Rows with no visible key (impossible once
-                # padding is removed, but possible with a user mask) would be NaN; they carry nothing.
-                s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
-                s.div_(s.sum(dim=-1, keepdim=True))
-                torch.nan_to_num_(s, nan=0.0)
-                dst[:, s0 - start : s1 - start, :kmax].copy_(s)
+            for s0, s1, p in self._probabilities(li, head_idx, start, stop):
+                kmax = p.shape[-1]
+                dst[:, s0 - start : s1 - start, :kmax].copy_(p)
                 dst[:, s0 - start : s1 - start, kmax:].zero_()
+        return out
+
+    def _probabilities(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int):
+        """``(s0, s1, p)`` per chunk of query rows: float32 probabilities ``(heads, s1-s0, kmax)`` as
+        torch tensors; keys from ``kmax`` on carry no weight in any row of the chunk."""
+        import torch
+
+        for s0 in range(start, stop, ROW_CHUNK):
+            s1 = min(stop, s0 + ROW_CHUNK)
+            s, _ = self.scores(li, head_idx, s0, s1)
+            # In-place softmax: one buffer per block. Rows with no visible key (impossible once
+            # padding is removed, but possible with a user mask) would be NaN; they carry nothing.
+            s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
+            s.div_(s.sum(dim=-1, keepdim=True))
+            torch.nan_to_num_(s, nan=0.0)
+            yield s0, s1, s
+
+    def row_stats(
+        self, li: int, start: int, stop: int, *, plogp: bool = False, sink: Sequence[int] = ()
+    ) -> dict:
+        """Per-row sums of one layer's probabilities, reduced on the device as each block is made
+        (no ``n^2`` array reaches numpy): float64 numpy arrays ``(heads, stop - start)``.
+
+        ``"plogp"``: ``sum_j a_ij ln max(a_ij, tiny)`` (float32 products summed in float64, as
+        `attnwidget.metrics` does); ``("sink", k)``: ``sum_{j<k} a_ij`` for each ``k`` in `sink`.
+        """
+        import torch
+
+        tiny = torch.finfo(torch.float32).tiny
+        out: dict = {}
+        parts: dict = {"plogp": []} if plogp else {}
+        for k in sink:
+            parts[("sink", int(k))] = []
+        with torch.no_grad():
+            for _, _, p in self._probabilities(li, None, start, stop):
+                if plogp:
+                    parts["plogp"].append((p * p.clamp_min(tiny).log_()).sum(dim=-1, dtype=torch.float64).cpu())
+                for k in sink:
+                    parts[("sink", int(k))].append(p[..., : int(k)].sum(dim=-1, dtype=torch.float64).cpu())
+        n_heads = self.shape[1]
+        for key, chunks in parts.items():
+            out[key] = torch.cat(chunks, dim=1).numpy() if chunks else np.zeros((n_heads, 0))
         return out
 
     def export_qk(self) -> dict[str, np.ndarray]:

@@ -422,9 +422,45 @@ METRICS: dict[str, Callable[..., Any]] = {
 
 
 def _stream(maps: _Maps, accumulators: Sequence[Any]) -> None:
+    if _stream_row_stats(maps, accumulators):
+        return
     for rows in maps.blocks():
         for acc in accumulators:
             acc.update(rows)
+
+
+def _stream_row_stats(maps: _Maps, accumulators: Sequence[Any]) -> bool:
+    """Entropy and sink mass of a lazy `Attention` whose source reduces its own blocks
+    (``row_stats``, as captured attention does on the device): the per-row sums arrive without
+    any ``n^2`` array reaching numpy. Returns False (nothing done) when that path does not apply."""
+    att = maps.att
+    source = None if att is None else att._source
+    row_stats = getattr(source, "row_stats", None)
+    if row_stats is None or att._weights is not None:
+        return False
+    if not all(type(a) in (_Entropy, _SinkMass) for a in accumulators):
+        return False
+    plogp = any(type(a) is _Entropy for a in accumulators)
+    sinks = sorted({a.k for a in accumulators if type(a) is _SinkMass})
+    n_vis = maps.mask.sum(axis=1)
+    rows = max(1, LAZY_BLOCK_ELEMENTS // max(1, maps.lead[1] * maps.n_key))
+    for start in range(0, maps.n_query, rows):
+        stop = min(maps.n_query, start + rows)
+        live = maps.live[start:stop]
+        pos = maps.positions(start, stop)
+        per_layer = [row_stats(li, start, stop, plogp=plogp, sink=sinks) for li in range(maps.lead[0])]
+        for acc in accumulators:
+            if type(acc) is _Entropy:
+                h = -np.stack([s["plogp"] for s in per_layer])
+                if acc.normalized:
+                    vis = n_vis[start:stop]
+                    acc.add(h / np.log(np.maximum(vis, 2)), live & (vis > 1))
+                else:
+                    acc.add(h, live)
+            else:
+                mass = np.stack([s[("sink", acc.k)] for s in per_layer])
+                acc.add(mass, live & (pos >= acc.k))
+    return True
 
 
 def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any = None,
