@@ -440,25 +440,36 @@ class CapturedQK:
         """Per-row sums of one layer's probabilities, reduced on the device as each block is made
         (no ``n^2`` array reaches numpy): float64 numpy arrays ``(heads, stop - start)``.
 
-        ``"plogp"``: ``sum_j a_ij ln max(a_ij, tiny)`` (float32 products summed in float64, as
-        `attnwidget.metrics` does); ``("sink", k)``: ``sum_{j<k} a_ij`` for each ``k`` in `sink`.
+        ``"plogp"``: ``sum_j a_ij ln a_ij``, from the shifted logits ``s`` (row maximum 0) as
+        ``sum_j e_ij s_ij / Z - ln Z`` with ``e = exp(s)``, ``Z = sum_j e_ij``: one exponential
+        pass and no logarithm of the ``n^2`` block. ``("sink", k)``: ``sum_{j<k} a_ij`` for each
+        ``k`` in `sink`. Rows that see no key give 0.
         """
         import torch
 
-        tiny = torch.finfo(torch.float32).tiny
-        out: dict = {}
+        lowest = torch.finfo(torch.float32).min
         parts: dict = {"plogp": []} if plogp else {}
         for k in sink:
             parts[("sink", int(k))] = []
         with torch.no_grad():
-            for _, _, p in self._probabilities(li, None, start, stop):
+            for s0 in range(start, stop, ROW_CHUNK):
+                s1 = min(stop, s0 + ROW_CHUNK)
+                s, _ = self.scores(li, None, s0, s1)
+                s.sub_(s.amax(dim=-1, keepdim=True))
+                e = torch.exp(s)  # hidden keys: exactly 0
+                # Sums over keys in float32 (torch sums pairwise; casting the block to float64
+                # would cost more than everything else here), the per-row arithmetic in float64.
+                z = e.sum(dim=-1).double()
                 if plogp:
-                    parts["plogp"].append((p * p.clamp_min(tiny).log_()).sum(dim=-1, dtype=torch.float64).cpu())
+                    # Hidden keys hold -inf: a finite stand-in makes their 0 x s exactly 0.
+                    es = s.clamp_min_(lowest).mul_(e).sum(dim=-1).double()
+                    parts["plogp"].append(torch.nan_to_num(es / z - z.log(), nan=0.0).cpu())
                 for k in sink:
-                    parts[("sink", int(k))].append(p[..., : int(k)].sum(dim=-1, dtype=torch.float64).cpu())
-        n_heads = self.shape[1]
+                    mass = e[..., : int(k)].sum(dim=-1).double() / z
+                    parts[("sink", int(k))].append(torch.nan_to_num(mass, nan=0.0).cpu())
+        out: dict = {}
         for key, chunks in parts.items():
-            out[key] = torch.cat(chunks, dim=1).numpy() if chunks else np.zeros((n_heads, 0))
+            out[key] = torch.cat(chunks, dim=1).numpy() if chunks else np.zeros((self.shape[1], 0))
         return out
 
     def export_qk(self) -> dict[str, np.ndarray]:
