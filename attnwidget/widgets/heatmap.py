@@ -8,7 +8,7 @@ region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1",
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import traitlets as t
@@ -163,16 +163,17 @@ class AttentionHeatmap(MeasuredMapView):
             raise ValueError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
         return layer, which
 
-    def _on_msg(self, widget, content, buffers) -> None:
+    def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "value":
             self._send_value(content)
             return
         if not isinstance(content, dict) or content.get("type") != "tile":
             return
+        # Fields come from the browser unchecked (Any); `tile` checks each and names what is wrong.
+        field: Callable[[str], Any] = content.get
         try:
-            block = self.tile(content.get("key"), content.get("r0"), content.get("r1"), content.get("c0"),
-                              content.get("c1"), hide=content.get("hide"), row_normalize=content.get("row_normalize"),
-                              measure=content.get("measure"))
+            block = self.tile(field("key"), field("r0"), field("r1"), field("c0"), field("c1"), hide=field("hide"),
+                              row_normalize=field("row_normalize"), measure=field("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
             return
@@ -185,11 +186,12 @@ class AttentionHeatmap(MeasuredMapView):
 
     def _send_value(self, content: dict) -> None:
         # The exact weight under the pointer, for the tooltip (the state holds coded weights).
+        field: Callable[[str], Any] = content.get
         try:
-            i, j = content.get("i"), content.get("j")
-            v = self.tile(content.get("key"), i, (i + 1) if isinstance(i, int) else i, j,
-                          (j + 1) if isinstance(j, int) else j, hide=content.get("hide"),
-                          row_normalize=content.get("row_normalize"), measure=content.get("measure"))
+            i, j = field("i"), field("j")
+            v = self.tile(field("key"), i, (i + 1) if isinstance(i, int) else i, j,
+                          (j + 1) if isinstance(j, int) else j, hide=field("hide"),
+                          row_normalize=field("row_normalize"), measure=field("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "value-error", "id": content.get("id"), "message": str(e)})
             return
