@@ -52,13 +52,13 @@ def demo(args) -> int:
 
     model, tokenizer = aw.load_model(args.model)
     att = aw.extract(model, tokenizer, args.prompt)
+    if not isinstance(att, aw.Attention):  # one text gives one Attention; an encoder-decoder needs a target
+        raise SystemExit(f"demo draws one Attention; {args.model!r} gave {type(att).__name__}")
     print(att)
     print("tokens:", " | ".join(repr(t) for t in att.tokens))
     print("per-layer summary (head-averaged, over visible keys):")
     print("\n".join(_summary_lines(att)))
-    views = [aw.show(att)]
-    if hasattr(aw, "report"):
-        views.append(_report_panel(repr(aw.report(att))))
+    views = [aw.show(att), _report_panel(repr(aw.report(att)))]
     out = Path(args.out).resolve()
     shown = args.prompt if len(args.prompt) <= 60 else args.prompt[:59] + "…"
     title = f"attnwidget: {att.meta.get('model', args.model)} on {shown!r}"

@@ -20,6 +20,7 @@ from . import metrics as M
 from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
 from .analysis import head_roles as _head_roles
 from .attention import Attention, _memory_budget
+from .errors import AttentionError
 
 __all__ = [
     "compare_templates",
@@ -98,10 +99,13 @@ def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
     raise ValueError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
 
 
-def _one(att: Attention | list[Attention]) -> Attention:
+def _one(att: object) -> Attention:
     """The single `Attention` aw.extract returns for one text."""
     if isinstance(att, list):
         (att,) = att
+    if not isinstance(att, Attention):
+        raise AttentionError(f"this comparison reads one Attention per prompt; the model gave {type(att).__name__} "
+                             "(encoder-decoder models need a target and are not compared here)")
     return att
 
 

@@ -170,6 +170,7 @@ def test_bundled_smollm2_capture_equals_eager(smollm2):
     model, tok = smollm2
     text = "The cat sat on the mat. It was warm, and the cat was happy."
     att = aw.extract(model, tok, text)
+    assert att.meta["method"] == "capture" and "note" not in att.meta  # the self-check passed
     assert att.shape[:2] == (30, 9) and att.num_kv_heads == 3
     assert att.tokens == [t.replace("Ġ", " ") for t in tok.convert_ids_to_tokens(tok(text)["input_ids"])]
     assert "".join(att.tokens) == text
@@ -189,6 +190,7 @@ def test_bundled_minilm_capture_equals_eager(minilm):
     model, tok = minilm
     text = "A man is playing a guitar."
     att = aw.extract(model, tok, text)
+    assert att.meta["method"] == "capture" and "note" not in att.meta
     assert att.shape[:2] == (6, 12) and not att.is_causal
     assert att.tokens[0] == "[CLS]" and att.tokens[-1] == "[SEP]"
     np.testing.assert_allclose(att.weights, eager_reference(model, tok, text), atol=1e-5, rtol=0)

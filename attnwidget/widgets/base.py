@@ -15,6 +15,7 @@ import numpy as np
 import traitlets as t
 
 from ..attention import Attention, causal_mask
+from ..errors import AttentionError
 from .data import data_for, overview_factor
 from .export import ipython_display
 from .payload import PRECISIONS, array_payload
@@ -161,7 +162,7 @@ class AttentionView(anywidget.AnyWidget):
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
         att = check_attention(att, type(self).__name__)
-        self._att = att
+        self._att: Attention | None = att
         L, H, Q, K = att.shape
         mask = att.mask
         # Causal and all-visible masks are rebuilt in the browser from `_causal`; others are sent.
@@ -243,6 +244,8 @@ class AttentionView(anywidget.AnyWidget):
     @property
     def attention(self) -> Attention:
         """The `Attention` this view draws."""
+        if self._att is None:
+            raise AttentionError(f"this {type(self).__name__} is closed; make a new view to draw its attention")
         return self._att
 
     layer = _shared("layer", "Selected model layer number (shared with linked views).")
@@ -300,14 +303,6 @@ class MapView(AttentionView):
         """Keys (``"layer/head"``, ``"layer/mean"``) of the maps the shared data model holds."""
         return self.data.held_maps
 
-
-def format_bytes(n: int) -> str:
-    """``1536 -> '1.5 KB'``, for messages and docstrings."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def positive_int(name: str, value: Any) -> int:

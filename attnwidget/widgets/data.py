@@ -22,6 +22,7 @@ import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention, fuse_heads, max_pool, renormalize
+from ..errors import AttentionError
 from .payload import PRECISIONS, code_maps, coded_bytes
 
 __all__ = ["AttentionData", "MapStore", "data_for", "display_rows", "pooled_display_map", "overview_factor",
@@ -133,8 +134,8 @@ class MapStore:
 
     def values(self, key: str) -> np.ndarray:
         """The float32 map `key` as held (pooled when ``factor > 1``), before coding."""
-        layer, which = key.split("/")
-        which = which if which in HEAD_FUSIONS else int(which)
+        layer, name = key.split("/")
+        which: str | int = name if name in HEAD_FUSIONS else int(name)
         if self.factor > 1:
             return pooled_display_map(self.att, int(layer), which, self.factor, self.hide, self.row_normalize)
         if isinstance(which, str):
@@ -222,13 +223,15 @@ export default { render({ model, el }) {
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
         super().__init__()
-        self._att = att
+        self._att: Attention | None = att
         self.store = MapStore(att, max_bytes, factor=factor, precision=precision)
         self._users: weakref.WeakSet = weakref.WeakSet()
         self._filled = False
 
     @property
     def attention(self) -> Attention:
+        if self._att is None:
+            raise AttentionError("this AttentionData is closed; its views were closed with it")
         return self._att
 
     @property
@@ -272,7 +275,7 @@ export default { render({ model, el }) {
     def close(self) -> None:
         _OPEN.pop(self._registry_key, None) if hasattr(self, "_registry_key") else None
         super().close()
-        self.store = None
+        self.store = None  # type: ignore[assignment]  # frees the maps; a closed model is not used again
         self._att = None
 
 

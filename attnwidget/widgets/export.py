@@ -62,7 +62,7 @@ def _collect(views: list) -> list:
         if w.model_id in seen:
             continue
         seen[w.model_id] = w
-        refs = []
+        refs: list[Any] = []
         for name in w.keys:
             refs.extend(_referenced_widgets(getattr(w, name)))
         stack.extend(reversed(refs))

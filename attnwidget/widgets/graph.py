@@ -8,7 +8,8 @@ from typing import Any, Iterable
 import traitlets as t
 
 from ..attention import Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE
+from .measure import MeasuredMapView
 from .selection import Selection
 
 __all__ = ["AttentionGraph", "ARRANGEMENTS"]
@@ -18,7 +19,7 @@ ARRANGEMENTS = ("arc", "force")
 MAX_OVERLAY = 6
 
 
-class AttentionGraph(MapView):
+class AttentionGraph(MeasuredMapView):
     """Token graph of the selected layer and head: edges query -> key where the weight exceeds
     `threshold`, width and colour by weight.
 
@@ -45,6 +46,11 @@ class AttentionGraph(MapView):
         How maps cross (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection.
+    norms : Attention, optional
+        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``); the
+        view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
+    measure : {"weights", "norms"}
+        What is drawn ("norms" needs `norms`).
     """
 
     _view_kind = t.Unicode("graph").tag(sync=True)
@@ -55,9 +61,10 @@ class AttentionGraph(MapView):
     def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
-                 overlay: Iterable[int] = (), selection: Selection | None = None, **kwargs: Any):
+                 overlay: Iterable[int] = (), selection: Selection | None = None, norms: Attention | None = None,
+                 measure: str = "weights", **kwargs: Any):
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         threshold=threshold, arrangement=arrangement, **kwargs)
+                         norms=norms, measure=measure, threshold=threshold, arrangement=arrangement, **kwargs)
         if layer is not None:
             self.selection.layer = layer
         if head is not None:
@@ -90,7 +97,8 @@ class AttentionGraph(MapView):
         # The overlaid heads' maps of the selected layer join the shared data model's maps.
         sel = self.selection
         for h in self.overlay:
-            self.data.follow(sel.layer, h, sel.fusion)
+            for data in self._map_models():
+                data.follow(sel.layer, h, sel.fusion)
 
     @t.validate("threshold")
     def _check_threshold(self, proposal):

@@ -8,16 +8,15 @@ region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1",
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-import anywidget
 import numpy as np
 import traitlets as t
 
 from ..attention import HEAD_FUSIONS, Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, MapView, check_hide, positive_int
-from .data import data_for, display_rows
-from .measure import MEASURES, check_norms
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
+from .data import display_rows
+from .measure import MeasuredMapView
 from .payload import array_payload
 from .selection import Selection
 
@@ -30,7 +29,7 @@ DEFAULT_TILE_BYTES = 2**20
 MAX_TILE_CELLS = 1024 * 1024
 
 
-class AttentionHeatmap(MapView):
+class AttentionHeatmap(MeasuredMapView):
     """Query x key heatmap with token labels, a colour legend and controls.
 
     Parameters
@@ -87,25 +86,14 @@ class AttentionHeatmap(MapView):
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
-    # The value-weighted maps of the same text (None without norms=), and which set is drawn.
-    norms_data = anywidget.WidgetTrait().tag(sync=True)
-    measure = t.Enum(MEASURES, "weights").tag(sync=True)
 
     def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
                  max_bytes: int | None = None, selection: Selection | None = None,
                  norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
-        if measure not in MEASURES:
-            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
-        if measure == "norms" and norms is None:
-            raise ValueError("measure='norms' needs the value-weighted attention: "
-                             "AttentionHeatmap(att, norms=aw.extract(..., measure='norm'))")
-        if norms is not None:
-            norms = check_norms(att, norms, type(self).__name__)
-        self._norms = norms
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         row_normalize=row_normalize, **kwargs)
+                         row_normalize=row_normalize, norms=norms, measure=measure, **kwargs)
         sel = self.selection
         if layer is not None:
             sel.layer = layer
@@ -116,12 +104,6 @@ class AttentionHeatmap(MapView):
         self._served: OrderedDict[str, dict] = OrderedDict()
         self._tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_TILE_BYTES
         self._init_maps(max_bytes, overview=True)
-        if norms is not None:
-            data = data_for(norms, factor=self.data.factor, precision=self.precision, max_bytes=max_bytes)
-            data.use(self, max_bytes)
-            data.follow(sel.layer, sel.head, sel.fusion)
-            self.norms_data = data
-        self.measure = measure
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
         self.on_msg(self._on_msg)
@@ -130,54 +112,6 @@ class AttentionHeatmap(MapView):
     def pool_factor(self) -> int:
         """How many tokens a cell of the held maps covers per side (1: full resolution)."""
         return self.data.factor
-
-    @t.validate("measure")
-    def _check_measure(self, proposal):
-        if proposal["value"] == "norms" and self.norms_data is None:
-            raise t.TraitError("measure='norms' needs the value-weighted attention: make the view with "
-                               "norms=aw.extract(..., measure='norm')")
-        return proposal["value"]
-
-    @property
-    def norms(self) -> Attention | None:
-        """The value-weighted attention given as ``norms=`` (None without)."""
-        return self._norms
-
-    @property
-    def measured(self) -> Attention:
-        """The attention the view draws now: `attention` (weights) or `norms`, as `measure` says."""
-        return self._source(self.measure)
-
-    def _source(self, measure: Any) -> Attention:
-        if measure not in MEASURES:
-            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
-        if measure == "norms":
-            if self._norms is None:
-                raise ValueError("this view holds no norms (make it with norms=)")
-            return self._norms
-        return self.attention
-
-    @property
-    def held_norm_maps(self) -> list[str]:
-        """Keys of the value-weighted maps the state holds (empty without norms=)."""
-        return self.norms_data.held_maps if self.norms_data is not None else []
-
-    def _map_models(self) -> list:
-        return [d for d in (self.data, self.norms_data) if d is not None]
-
-    def _refresh_maps(self, change=None) -> None:
-        sel = self.selection
-        for data in self._map_models():
-            data.follow(sel.layer, sel.head, sel.fusion)
-
-    def _unfollow(self) -> None:
-        super()._unfollow()
-        if self.norms_data is not None:
-            self.norms_data.release(self)
-
-    def close(self) -> None:
-        super().close()
-        self._norms = None
 
     def _refresh_overview(self, change=None) -> None:
         # Pooled overviews are made with hiding and row scaling applied; full maps are not.
@@ -229,16 +163,17 @@ class AttentionHeatmap(MapView):
             raise ValueError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
         return layer, which
 
-    def _on_msg(self, widget, content, buffers) -> None:
+    def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "value":
             self._send_value(content)
             return
         if not isinstance(content, dict) or content.get("type") != "tile":
             return
+        # Fields come from the browser unchecked (Any); `tile` checks each and names what is wrong.
+        field: Callable[[str], Any] = content.get
         try:
-            block = self.tile(content.get("key"), content.get("r0"), content.get("r1"), content.get("c0"),
-                              content.get("c1"), hide=content.get("hide"), row_normalize=content.get("row_normalize"),
-                              measure=content.get("measure"))
+            block = self.tile(field("key"), field("r0"), field("r1"), field("c0"), field("c1"), hide=field("hide"),
+                              row_normalize=field("row_normalize"), measure=field("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
             return
@@ -251,11 +186,12 @@ class AttentionHeatmap(MapView):
 
     def _send_value(self, content: dict) -> None:
         # The exact weight under the pointer, for the tooltip (the state holds coded weights).
+        field: Callable[[str], Any] = content.get
         try:
-            i, j = content.get("i"), content.get("j")
-            v = self.tile(content.get("key"), i, (i + 1) if isinstance(i, int) else i, j,
-                          (j + 1) if isinstance(j, int) else j, hide=content.get("hide"),
-                          row_normalize=content.get("row_normalize"), measure=content.get("measure"))
+            i, j = field("i"), field("j")
+            v = self.tile(field("key"), i, (i + 1) if isinstance(i, int) else i, j,
+                          (j + 1) if isinstance(j, int) else j, hide=field("hide"),
+                          row_normalize=field("row_normalize"), measure=field("measure"))
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "value-error", "id": content.get("id"), "message": str(e)})
             return

@@ -1,19 +1,25 @@
 """Which measure a view draws: attention weights, or the value-weighted norms of the same text.
 
 A view given ``norms=`` (the `Attention` ``aw.extract(..., measure="norm")`` returns for the same
-text) holds both sets of maps, each in its own `AttentionData`, and its ``measure`` trait says which
-one it draws. `check_norms` makes sure the two describe the same tokens, layers and heads.
+text) holds both sets of maps, each in its own `AttentionData` (so a saved page keeps both), and
+its ``measure`` trait says which one it draws. `check_norms` makes sure the two describe the same
+tokens, layers and heads. `MeasuredMapView` is the base of the views that switch (heatmap, graph,
+token text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import anywidget
 import numpy as np
+import traitlets as t
 
 from ..attention import Attention
+from .base import MapView
+from .data import data_for
 
-__all__ = ["MEASURES", "check_norms"]
+__all__ = ["MEASURES", "MeasuredMapView", "check_norms"]
 
 # Trait values: "weights" draws the attention weights, "norms" ||alpha_ij f_h(x_j)|| per row.
 MEASURES = ("weights", "norms")
@@ -44,3 +50,81 @@ def check_norms(att: Attention, norms: Any, who: str) -> Attention:
     if not np.array_equal(norms.mask, att.mask):
         raise ValueError(f"{who}: norms and weights have different masks; extract both from the same inputs")
     return norms
+
+
+class MeasuredMapView(MapView):
+    """A `MapView` that can also hold the value-weighted maps of the same text (``norms=``) and
+    draws the set its ``measure`` trait names ("weights" or "norms"; "norms" needs ``norms=``)."""
+
+    # The value-weighted maps of the same text (None without norms=), and which set is drawn.
+    norms_data = anywidget.WidgetTrait().tag(sync=True)
+    measure = t.Enum(MEASURES, "weights").tag(sync=True)
+
+    def __init__(self, att: Attention, *, norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
+        who = type(self).__name__
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+        if measure == "norms" and norms is None:
+            raise ValueError(f"measure='norms' needs the value-weighted attention: "
+                             f"{who}(att, norms=aw.extract(..., measure='norm'))")
+        self._norms = check_norms(att, norms, who) if norms is not None else None
+        self._first_measure = measure
+        super().__init__(att, **kwargs)
+
+    def _init_maps(self, max_bytes: int | None, overview: bool = False) -> None:
+        super()._init_maps(max_bytes, overview)
+        if self._norms is not None:
+            sel = self.selection
+            data = data_for(self._norms, factor=self.data.factor, precision=self.precision, max_bytes=max_bytes)
+            data.use(self, max_bytes)
+            data.follow(sel.layer, sel.head, sel.fusion)
+            self.norms_data = data
+        self.measure = self._first_measure
+
+    @t.validate("measure")
+    def _check_measure(self, proposal):
+        if proposal["value"] == "norms" and self.norms_data is None:
+            raise t.TraitError("measure='norms' needs the value-weighted attention: make the view with "
+                               "norms=aw.extract(..., measure='norm')")
+        return proposal["value"]
+
+    @property
+    def norms(self) -> Attention | None:
+        """The value-weighted attention given as ``norms=`` (None without)."""
+        return self._norms
+
+    @property
+    def measured(self) -> Attention:
+        """The attention the view draws now: `attention` (weights) or `norms`, as `measure` says."""
+        return self._source(self.measure)
+
+    def _source(self, measure: Any) -> Attention:
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+        if measure == "norms":
+            if self._norms is None:
+                raise ValueError("this view holds no norms (make it with norms=)")
+            return self._norms
+        return self.attention
+
+    @property
+    def held_norm_maps(self) -> list[str]:
+        """Keys of the value-weighted maps the state holds (empty without norms=)."""
+        return self.norms_data.held_maps if self.norms_data is not None else []
+
+    def _map_models(self) -> list:
+        return [d for d in (self.data, self.norms_data) if d is not None]
+
+    def _refresh_maps(self, change=None) -> None:
+        sel = self.selection
+        for data in self._map_models():
+            data.follow(sel.layer, sel.head, sel.fusion)
+
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        if self.norms_data is not None:
+            self.norms_data.release(self)
+
+    def close(self) -> None:
+        super().close()
+        self._norms = None

@@ -113,7 +113,7 @@ def code_maps(maps: np.ndarray, *, precision: str = "coded", causal: bool = Fals
         m = m[..., causal_cells(m.shape[-2], m.shape[-1])]
     if precision == "exact":
         raw = np.ascontiguousarray(m, dtype="<f2").tobytes()
-        head = {"coding": "float16"}
+        head: dict[str, Any] = {"coding": "float16"}
     else:
         raw = code_log8(m, floor).tobytes()
         head = {"coding": "log8", "floor": float(floor), "levels": LEVELS}

@@ -87,3 +87,38 @@ def test_a_view_without_norms_has_no_measure_control(page, pair, tmp_path):
     pg.locator(".aw-heatmap canvas.aw-map").first.wait_for(state="visible")
     assert pg.locator(".aw-heatmap .aw-measure").count() == 0
     assert pg.locator(".attnwidget.aw-heatmap").first.get_attribute("data-measure") == "weights"
+
+
+def test_saved_token_text_and_graph_switch_measure(page, pair, tmp_path):
+    weights, norms = pair
+    sel = aw.Selection(weights)
+    text = aw.TokenText(weights, layer=23, head=3, norms=norms, selection=sel)
+    graph = aw.AttentionGraph(weights, 0.05, layer=23, head=3, norms=norms, selection=sel)
+    path = aw.save_html([text, graph], tmp_path / "text.html")
+    pg = page.page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    root = pg.locator(".attnwidget.aw-tokentext").first
+    first = root.locator(".aw-text [data-token-index='0']").first
+    first.wait_for(state="visible")
+    # Focus: the last token, tinting what it attends to (its query row).
+    w, v = float(weights.head(23, 3)[-1, 0]), float(norms.head(23, 3)[-1, 0])
+    assert abs(w - v) > 0.2 * w
+    assert float(first.get_attribute("data-weight")) == pytest.approx(w, rel=0.03)
+    root.locator("label.aw-measure select").select_option("norms")
+    pg.locator(".attnwidget.aw-tokentext[data-measure='norms']").first.wait_for(state="attached")
+    assert float(first.get_attribute("data-weight")) == pytest.approx(v, rel=0.03)
+    assert root.locator(".aw-title").first.text_content().startswith("Text (value-weighted norms) · layer 23")
+
+    groot = pg.locator(".attnwidget.aw-graph").first
+    assert groot.get_attribute("data-measure") == "weights"  # each view has its own control
+    assert "weights ≥ 0.05" in groot.locator(".aw-title").first.text_content()
+    groot.locator("label.aw-measure select").select_option("norms")
+    pg.locator(".attnwidget.aw-graph[data-measure='norms']").first.wait_for(state="attached")
+    assert "norms ≥ 0.05" in groot.locator(".aw-title").first.text_content()
+    # The edge from the last token to the first carries the norm map's value.
+    n = weights.n_key
+    tips = groot.locator("path.aw-edge").evaluate_all("els => els.map(e => e.dataset.tip)")
+    tip = next(t for t in tips if t.startswith(f"query {n - 1} ") and "→ key 0 " in t)
+    assert float(re.search(r"\nnorm ([0-9.e+-]+)$", tip).group(1)) == pytest.approx(v, rel=0.03)
+    assert page.blocked == [] and page.errors == []

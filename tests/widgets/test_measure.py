@@ -10,6 +10,8 @@ from widget_data import assert_coded, decode, over_the_wire
 
 import attnwidget as aw
 from attnwidget.norms import norm_attention
+from attnwidget.widgets.data import MapStore
+from attnwidget.widgets.payload import coded_bytes
 
 L, H, N = 2, 3, 10
 
@@ -115,3 +117,29 @@ def test_mismatched_attentions_are_named(pair):
         aw.AttentionHeatmap(att.select(heads=[0, 1, 2]), norms=norm.select(heads=[0, 2, 1]))
     with pytest.raises(ValueError, match=r"norms"):
         aw.show(att, norms=random_attention(2))
+
+
+@pytest.mark.parametrize("view", [aw.AttentionGraph, aw.TokenText])
+def test_graph_and_token_text_hold_both_measures(pair, view):
+    att, norm = pair
+    v = view(att, layer=1, head=0, norms=norm, measure="norms")
+    assert v.measure == "norms" and v.measured is norm
+    assert_coded(held_map(v.norms_data, "1/0"), norm.head(1, 0))
+    assert_coded(held_map(v.data, "1/0"), att.head(1, 0))
+    v.measure = "weights"
+    assert v.measured is att
+    with pytest.raises(ValueError, match=rf"{view.__name__}: norms= holds attention weights"):
+        view(att, norms=random_attention(3))
+    with pytest.raises(t.TraitError, match=r"measure='norms' needs the value-weighted attention"):
+        view(att).measure = "norms"
+
+
+def test_overlaid_graph_heads_join_both_data_models(pair):
+    att, norm = pair
+    # A budget of two maps: the overlaid heads are held because the overlay asks for them.
+    sizes = [coded_bytes(MapStore(a, 10**6).compute(f"0/{h}")) for a in (att, norm) for h in (0, 1, 2, "mean")]
+    g = aw.AttentionGraph(att, layer=0, head=0, norms=norm, max_bytes=2 * max(sizes))
+    assert "0/1" not in g.held_norm_maps
+    g.overlay = [1, 2]
+    for h in (1, 2):
+        assert f"0/{h}" in g.held_maps and f"0/{h}" in g.held_norm_maps

@@ -70,3 +70,20 @@ def test_headgrid_tints_are_checked():
         aw.HeadGrid(att, tints={"a": np.zeros((2, 3))}, tint_label="b")
     with pytest.raises(TypeError, match="tints must be a non-empty dict"):
         aw.HeadGrid(att, tints={})
+
+
+@pytest.mark.slow
+def test_wordpiece_text_keeps_its_spaces_and_bpe_text_gets_none_added(minilm, smollm2):
+    from attnwidget.widgets.tokentext import token_gaps
+
+    pair = aw.extract(*minilm, "The cat sat. Where?", text_pair="A dog.")
+    assert pair.tokens == ["[CLS]", "the", "cat", "sat", ".", "where", "?", "[SEP]", "a", "dog", ".", "[SEP]"]
+    gaps = token_gaps(pair)
+    shown = "".join((" " if g else "") + tok for g, tok in zip(gaps, pair.tokens))
+    assert shown == "[CLS] the cat sat. where? [SEP] a dog. [SEP]"
+    assert over_the_wire(aw.TokenText(pair))["_gaps"] == gaps
+    # Byte-level BPE tokens hold their own spaces (' cat'): nothing is added.
+    bpe = aw.extract(*smollm2, "The cat sat  on")
+    assert token_gaps(bpe) == [False] * len(bpe.tokens)
+    # Without offsets there is nothing to go on.
+    assert token_gaps(aw.Attention(pair.weights, pair.tokens)) == [False] * len(pair.tokens)

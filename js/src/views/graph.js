@@ -5,7 +5,8 @@ import { sinkOfMap } from "../lib/sink.js";
 import { displayMap, edgesAbove, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
-import { connectMaps, mapKey, missingMapText } from "../lib/store.js";
+import { mapKey, missingMapText } from "../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
@@ -35,7 +36,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const nKey = tokens.length, nQuery = model.get("_n_query");
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const maps = await connectMaps(model, host, { signal });
+  const maps = await connectMeasured(model, host, { signal });
+  const what = () => (maps.measure() === "norms" ? "norm" : "weight");
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
@@ -45,6 +47,12 @@ export default async function render({ model, el, host, signal, embedded = false
   slider.addEventListener("change", () => setTrait(model, "threshold", Number(slider.value)), { signal });
   const layoutSel = select("layout", [["arc", "arc"], ["force", "force"]], model.get("arrangement"), (v) => setTrait(model, "arrangement", v), signal);
   ui.controls.append(h("label", {}, "threshold", slider, sliderVal), layoutSel.node);
+  const measureSel = maps.hasNorms ? select("measure", MEASURE_OPTIONS, maps.measure(), (v) => setTrait(model, "measure", v), signal) : null;
+  if (measureSel) {
+    measureSel.node.title = MEASURE_HELP;
+    measureSel.node.classList.add("aw-measure");
+    ui.controls.append(measureSel.node);
+  }
   // Overlay: several heads of the layer at once, one colour each (the `overlay` trait).
   const headIds = model.get("_head_ids");
   const overlayBox = h("span", { class: "aw-overlay-heads", style: "display:inline-flex;flex-wrap:wrap;align-items:center;gap:2px" },
@@ -91,8 +99,10 @@ export default async function render({ model, el, host, signal, embedded = false
       b.style.color = on >= 0 ? "#fff" : "";
       b.style.borderColor = on >= 0 ? HEAD_COLOURS[on] : "";
     });
+    ui.root.dataset.measure = maps.measure();
+    if (measureSel) measureSel.input.value = maps.measure();
     if (overlay.length) { drawOverlay(overlay); return; }
-    ui.title.textContent = `Graph · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · weights ≥ ${model.get("threshold")}`;
+    ui.title.textContent = `Graph · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · ${what()}s ≥ ${model.get("threshold")}`;
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     const raw = getMap(key);
@@ -122,7 +132,7 @@ export default async function render({ model, el, host, signal, embedded = false
         : `M${pos.x[e.source].toFixed(1)},${pos.y[e.source].toFixed(1)}L${pos.x[e.target].toFixed(1)},${pos.y[e.target].toFixed(1)}`;
       const colour = cssColor(colorAt(cmap, t));
       const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.5 + 4 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
-      p.dataset.tip = `query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\nweight ${e.weight.toPrecision(3)}`;
+      p.dataset.tip = `query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\n${what()} ${e.weight.toPrecision(3)}`;
       // Arrowhead at the key end: the query attends to the key.
       const x1 = pos.x[e.source], y1 = pos.y[e.source], x2 = pos.x[e.target], y2 = pos.y[e.target];
       const from = layout === "arc" ? [(x1 + x2) / 2, base - 2 * Math.min(base - 14, Math.abs(x2 - x1) / 2)] : [x1, y1];
@@ -134,6 +144,7 @@ export default async function render({ model, el, host, signal, embedded = false
       edgeEls.push({ p, e, a });
     }
     drawNodes(layout, hide, ink);
+    if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
     notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
       (layout === "arc" ? "each arc runs from a query to a key it attends to (arrowhead at the key)" : "arrows point from query to key; strongly attending tokens are pulled together"));
     drawLegend(ui.legend, scale, cmap, notes);
@@ -143,7 +154,7 @@ export default async function render({ model, el, host, signal, embedded = false
   // Several heads of the layer at once: each head's edges in its own colour, width by weight.
   function drawOverlay(overlay) {
     const layer = sel.get("layer"), hide = model.get("hide"), threshold = model.get("threshold");
-    ui.title.textContent = `Graph · layer ${layer} · heads ${overlay.join(", ")} overlaid · weights ≥ ${threshold}`;
+    ui.title.textContent = `Graph · layer ${layer} · heads ${overlay.join(", ")} overlaid · ${what()}s ≥ ${threshold}`;
     ui.root.dataset.layer = String(layer);
     ui.root.dataset.head = `overlay:${overlay.join(",")}`;
     edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
@@ -175,7 +186,7 @@ export default async function render({ model, el, host, signal, embedded = false
         : `M${x1.toFixed(1)},${y1.toFixed(1)}L${x2.toFixed(1)},${y2.toFixed(1)}`;
       const colour = HEAD_COLOURS[e.k];
       const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.6 + 3.5 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
-      p.dataset.tip = `head ${e.head}: query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\nweight ${e.weight.toPrecision(3)}`;
+      p.dataset.tip = `head ${e.head}: query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\n${what()} ${e.weight.toPrecision(3)}`;
       const from = layout === "arc" ? [mx, base - 2 * hgt] : [x1, y1];
       const tip = arrowHead(from[0], from[1], x2, y2, 7 + 4 * e.weight, layout === "arc" ? 4 : 4.5);
       const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": 0.85, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;

@@ -2,7 +2,8 @@
 // Zoom (wheel, buttons) and pan (drag) move a viewport; long inputs arrive as a max-pooled overview
 // and full-resolution tiles are fetched from the kernel as the reader zooms in.
 import { decode } from "../lib/decode.js";
-import { connectMaps, mapKey, missingMapText, formatWeight } from "../lib/store.js";
+import { mapKey, missingMapText, formatWeight } from "../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import { lut } from "../lib/colormap.js";
 import { maxPool, poolFactor } from "../lib/downsample.js";
 import { displayMap, visibility, visibleMax } from "../lib/maps.js";
@@ -70,13 +71,12 @@ export default async function render({ model, el, host, signal, embedded = false
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const weightMaps = await connectMaps(model, host, { signal });
   // With norms= the view holds the value-weighted maps too; `measure` says which set is drawn.
-  const normMaps = model.get("norms_data") ? await connectMaps(model, host, { signal, trait: "norms_data" }) : null;
-  const measure = () => (normMaps && model.get("measure") === "norms" ? "norms" : "weights");
-  const measured = () => (measure() === "norms" ? normMaps : weightMaps);
-  const maps = { info: () => measured().info(), precision: () => measured().precision() };
-  const getMap = (key) => measured().get(key);
+  const maps = await connectMeasured(model, host, { signal });
+  const measure = maps.measure;
+  // Tile and exact-value ids of norm maps are set apart (weights keep the plain form).
+  const measureTag = () => (measure() === "norms" ? "norms|" : "");
+  const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
   // Controls: layer, head/fusion, scale options, row normalisation, zoom, PNG.
@@ -90,10 +90,9 @@ export default async function render({ model, el, host, signal, embedded = false
     else sel.set({ head: Number(v) }, { immediate: true });
   }, signal);
   ui.controls.append(layerSel.node, headSel.node);
-  const measureSel = normMaps ? select("measure", [["weights", "weights"], ["norms", "norms ‖α·f(x)‖"]], measure(),
-    (v) => setTrait(model, "measure", v), signal) : null;
+  const measureSel = maps.hasNorms ? select("measure", MEASURE_OPTIONS, measure(), (v) => setTrait(model, "measure", v), signal) : null;
   if (measureSel) {
-    measureSel.node.title = "attention weights, or value-weighted norms ‖α_ij f(x_j)‖ (rows sum to 1)";
+    measureSel.node.title = MEASURE_HELP;
     measureSel.node.classList.add("aw-measure");
     ui.controls.append(measureSel.node);
   }
@@ -149,7 +148,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const pending = new Map(); // tile id -> time requested
   let kernelSeen = false, noKernel = false;
 
-  const tileId = (key, r0, c0) => `${measure()}|${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
+  const tileId = (key, r0, c0) => `${measureTag()}${key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${r0},${c0}`;
 
   function requestTile(key, r0, c0) {
     const id = tileId(key, r0, c0);
@@ -209,8 +208,8 @@ export default async function render({ model, el, host, signal, embedded = false
     const table = lut(model.get("colormap"));
     const blank = theme(ui.root).panelRGB;
     const notes = hideNotes(tokens, hide);
-    if (measure() === "norms") notes.unshift("norms ‖α_ij f(x_j)‖, each row divided by its sum");
-    else if (normMaps) notes.unshift("attention weights");
+    if (measure() === "norms") notes.unshift(NORMS_NOTE);
+    else if (maps.hasNorms) notes.unshift("attention weights");
     if (model.get("row_normalize")) notes.push("each row scaled to its own maximum");
     if (factor === 1) {
       const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
@@ -359,7 +358,7 @@ export default async function render({ model, el, host, signal, embedded = false
   // the exact weight of the cell under the pointer (one request per cell, answers kept).
   const exact = new LRU(4096);
   let asked = null;
-  const exactId = (i, j) => `${measure()}|${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
+  const exactId = (i, j) => `${measureTag()}${shown.key}|${model.get("hide").join(",")}|${model.get("row_normalize") ? 1 : 0}|${i},${j}`;
   function askExact(i, j) {
     const id = exactId(i, j);
     if (noKernel || exact.has(id) || asked === id) return;
@@ -503,9 +502,8 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["layer", "head", "fusion"], prepare);
   sel.on(["hovered_token", "pinned_token"], onHover);
-  weightMaps.on(prepare);
-  normMaps?.on(prepare);
-  for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize", "measure"]) model.on(`change:${name}`, prepare);
+  maps.on(prepare);
+  for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });
   onThemeChange(prepare, signal);
   prepare();

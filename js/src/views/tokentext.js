@@ -5,9 +5,10 @@ import { colorAt } from "../lib/colormap.js";
 import { displayMap, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
-import { connectMaps, mapKey, missingMapText } from "../lib/store.js";
+import { mapKey, missingMapText } from "../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
+  h, makeRoot, tokenElement, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
   exactToken, wireTokens, theme, whenSized,
   onThemeChange,
 } from "./common.js";
@@ -20,7 +21,7 @@ export default async function render({ model, el, host, signal }) {
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
-  const maps = await connectMaps(model, host, { signal });
+  const maps = await connectMeasured(model, host, { signal });
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
@@ -30,10 +31,18 @@ export default async function render({ model, el, host, signal }) {
   gives.addEventListener("click", () => setTrait(model, "direction", "gives"), { signal });
   receives.addEventListener("click", () => setTrait(model, "direction", "receives"), { signal });
   ui.controls.append(h("label", {}, "focus token", gives, receives));
+  const measureSel = maps.hasNorms ? select("measure", MEASURE_OPTIONS, maps.measure(), (v) => setTrait(model, "measure", v), signal) : null;
+  if (measureSel) {
+    measureSel.node.title = MEASURE_HELP;
+    measureSel.node.classList.add("aw-measure");
+    ui.controls.append(measureSel.node);
+  }
   const syncScale = scaleControls(model, ui.controls, signal, { hideSpecial: false });
 
   const text = h("div", { class: "aw-text" });
+  const gaps = model.get("_gaps") ?? [];
   for (let i = 0; i < nKey; i++) {
+    if (gaps[i]) text.append(" "); // a space the text had and the token strings do not show (WordPiece)
     const t = tokenElement(tokens, i, "span");
     t.removeAttribute("title");
     text.append(t);
@@ -72,7 +81,9 @@ export default async function render({ model, el, host, signal }) {
     ui.root.dataset.head = head === null ? sel.get("fusion") : String(head);
     ui.root.dataset.focus = String(focus);
     ui.root.dataset.direction = dir;
-    ui.title.textContent = `Text · layer ${layer} · ${head === null ? `${sel.get("fusion")} of heads` : `head ${head}`} · ` +
+    ui.root.dataset.measure = maps.measure();
+    if (measureSel) measureSel.input.value = maps.measure();
+    ui.title.textContent = `${maps.measure() === "norms" ? "Text (value-weighted norms)" : "Text"} · layer ${layer} · ${head === null ? `${sel.get("fusion")} of heads` : `head ${head}`} · ` +
       (dir === "gives" ? `what ${focus} ${exactToken(tokens[focus])} attends to` : `what attends to ${focus} ${exactToken(tokens[focus])}`);
     weights = new Float32Array(nKey);
     if (values) {
@@ -116,6 +127,7 @@ export default async function render({ model, el, host, signal }) {
     notes.push(dir === "gives"
       ? "tint: how much the focus token (hovered, else pinned, else the last) attends to each token"
       : "tint: how much each token attends to the focus token (hovered, else pinned, else the last)");
+    if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
     if (dir === "gives" && focus < offset) notes.push(`token ${focus} is not a query of this attention`);
     drawLegend(ui.legend, scale, cmap, notes, 140);
   }
