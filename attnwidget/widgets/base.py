@@ -60,8 +60,11 @@ def _bundle_source() -> str | Path:
     )
 
 
-def check_attention(att: Any, who: str) -> Attention:
-    """Return `att` if it is a usable `Attention`, else raise naming the expected form."""
+def check_attention(att: Any, who: str, cross: bool = False) -> Attention:
+    """Return `att` if it is a usable `Attention`, else raise naming the expected form.
+
+    `cross`: whether `who` draws cross-attention (query rows labelled by ``att.query_tokens``,
+    other tokens than the keys)."""
     if not isinstance(att, Attention):
         kind = type(att).__name__
         hint = ""
@@ -69,17 +72,18 @@ def check_attention(att: Any, who: str) -> Attention:
             hint = (f" (got an array of shape {tuple(att.shape)}; wrap it: "
                     "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))")
         elif kind == "Seq2SeqAttention":
-            hint = " (an encoder-decoder result: pass one square part, s.encoder or s.decoder)"
+            hint = (" (an encoder-decoder result: pass one part, s.encoder or s.decoder, or s.cross to "
+                    "AttentionHeatmap)")
         raise TypeError(f"{who} needs an attnwidget.Attention, got {kind}{hint}; "
                         "make one with aw.extract(model, tokenizer, text)")
     L, H, Q, K = att.shape
     if len(att.tokens) != K:
         raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
-    if getattr(att, "_query_tokens", None) is not None:
-        # Views label query rows with the last n_query tokens; rows of cross-attention are other tokens.
+    if getattr(att, "_query_tokens", None) is not None and not cross:
+        # This view labels query rows with the last n_query tokens; rows of cross-attention are other tokens.
         raise ValueError(f"{who} draws attention whose queries are its own tokens; this is cross-attention "
-                         "(target rows over source keys). Show the encoder or decoder part, or read "
-                         "att.weights with att.query_tokens as row labels")
+                         "(target rows over source keys). AttentionHeatmap(att) draws it, target rows over "
+                         "source columns; or show the encoder or decoder part")
     if att.mask.shape != (Q, K):
         raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
     return att
@@ -128,6 +132,8 @@ class AttentionView(anywidget.AnyWidget):
 
     _esm = _bundle_source()
     _css = STYLE
+    # Views that draw cross-attention set this (see `check_attention`).
+    _draws_cross = False
     _view_kind = t.Unicode("").tag(sync=True)
 
     selection = anywidget.WidgetTrait().tag(sync=True)
@@ -135,6 +141,9 @@ class AttentionView(anywidget.AnyWidget):
     _tokens = t.List(t.Unicode()).tag(sync=True)
     _special = t.List(t.Bool()).tag(sync=True)
     _n_query = t.Int(0).tag(sync=True)
+    # Labels of the query rows when they are not the last n_query tokens (cross-attention: target
+    # rows over source keys); empty otherwise. Token positions in the selection are then key positions.
+    _query_tokens = t.List(t.Unicode()).tag(sync=True)
     _causal = t.Bool(False).tag(sync=True)
     _layer_ids = t.List(t.Int()).tag(sync=True)
     _head_ids = t.List(t.Int()).tag(sync=True)
@@ -161,7 +170,7 @@ class AttentionView(anywidget.AnyWidget):
         unknown = [k for k in kwargs if k not in own or k.startswith("_")]
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
-        att = check_attention(att, type(self).__name__)
+        att = check_attention(att, type(self).__name__, cross=self._draws_cross)
         self._att: Attention | None = att
         L, H, Q, K = att.shape
         mask = att.mask
@@ -171,6 +180,7 @@ class AttentionView(anywidget.AnyWidget):
             _tokens=list(att.tokens),
             _special=list(att.special) if att.special is not None else [False] * K,
             _n_query=Q,
+            _query_tokens=list(att.query_tokens) if att._query_tokens is not None else [],
             _causal=att.is_causal,
             _layer_ids=list(att.layer_ids),
             _head_ids=list(att.head_ids),

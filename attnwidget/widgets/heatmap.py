@@ -79,9 +79,15 @@ class AttentionHeatmap(MeasuredMapView):
     --------
     >>> AttentionHeatmap(att, layer=5, head=2, scale="log", hide=[0])  # doctest: +SKIP
     >>> AttentionHeatmap(att, norms=norm_att, measure="norms")  # doctest: +SKIP
+    >>> AttentionHeatmap(aw.extract(model, tok, src, target=tgt).cross)  # doctest: +SKIP
+
+    Cross-attention (``att.query_tokens`` given) is drawn with target tokens labelling the rows
+    and source tokens the columns; hovering or clicking a cell sets the selection's token to its
+    source (key) position, the axis cross-attention shares with the encoder.
     """
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)
+    _draws_cross = True
     row_normalize = t.Bool(False).tag(sync=True)
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
     # keeps the full-resolution region that was on screen.

@@ -159,8 +159,10 @@ class RolloutBar(AttentionView):
                  scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA, colormap: str = "viridis",
                  hide: Iterable[int] | None = None, selection: Selection | None = None, **kwargs: Any):
         if isinstance(att, Attention) and att.n_query != att.n_key:
+            cross = (" This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"
+                     if att._query_tokens is not None else "")
             raise ValueError(f"RolloutBar needs square attention (every token a query); got "
-                             f"n_query={att.n_query}, n_key={att.n_key}")
+                             f"n_query={att.n_query}, n_key={att.n_key}.{cross}")
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          residual=residual, **kwargs)
         att = self.attention

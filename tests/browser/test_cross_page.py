@@ -1,0 +1,60 @@
+"""Cross-attention in a saved page: target tokens label the rows, source tokens the columns, and
+the tooltip of a hovered cell names its target (query) and source (key) token."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import attnwidget as aw
+from tiny_models import words
+from tiny_seq2seq import tiny_seq2seq
+
+
+@pytest.fixture(scope="module")
+def pair(word_tokenizer):
+    # Source and target words apart, and more target than source tokens (a tall map).
+    return aw.extract(tiny_seq2seq("marian"), word_tokenizer, words(4, start=1), target=words(6, start=50))
+
+
+def cell(canvas, i: int, j: int, n_query: int, n_key: int) -> tuple[float, float]:
+    box = canvas.bounding_box()
+    return box["x"] + ((j + 0.5) / n_key) * box["width"], box["y"] + ((i + 0.5) / n_query) * box["height"]
+
+
+def test_saved_cross_heatmap_names_target_rows_and_source_columns(page, pair, tmp_path, artifacts):
+    cross = pair.cross
+    L, H, Q, K = cross.shape
+    assert Q > K and set(cross.query_tokens).isdisjoint(cross.tokens)
+    path = aw.save_html(aw.AttentionHeatmap(cross, head=0), tmp_path / "cross.html", title="cross-attention")
+    pg = page.page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    canvas = pg.locator(".aw-heatmap canvas.aw-map").first
+    canvas.wait_for(state="visible")
+    root = pg.locator(".attnwidget.aw-heatmap").first
+    assert root.locator(".aw-title").first.text_content().startswith("Cross-attention (target rows, source columns)")
+    rows = pg.locator(".aw-heatmap .aw-query-labels [data-token-index]").evaluate_all("els => els.map(e => e.textContent)")
+    cols = pg.locator(".aw-heatmap .aw-key-labels [data-token-index]").evaluate_all("els => els.map(e => e.textContent)")
+    assert rows and set(rows) <= set(cross.query_tokens) and set(rows) & set(cross.query_tokens) - set(cross.tokens)
+    assert cols and set(cols) <= set(cross.tokens)
+    # The map is as tall as Q rows and as wide as K columns, cells square.
+    box = canvas.bounding_box()
+    assert box["height"] / box["width"] == pytest.approx(Q / K, rel=0.05)
+
+    i, j = Q - 2, 1
+    pg.mouse.move(*cell(canvas, i, j, Q, K))
+    tip = pg.locator(".aw-heatmap .aw-tip").first
+    tip.wait_for(state="visible")
+    lines = tip.text_content().split("\n")
+    assert lines[0] == f"query (target) {i} {json.dumps(cross.query_tokens[i])}", lines
+    assert lines[1] == f"key (source) {j} {json.dumps(cross.tokens[j])}", lines
+    want = float(cross.head(cross.layer_ids[0], 0)[i, j])
+    got = float(lines[2].split()[2])  # "weight ≈ 0.123 (±2.8%)"
+    assert got == pytest.approx(want, rel=0.03)
+    # The hovered source token is marked among the column labels; no row label is.
+    pg.locator(f".aw-heatmap .aw-key-labels .aw-hovered[data-token-index='{j}']").first.wait_for(state="attached")
+    assert pg.locator(".aw-heatmap .aw-query-labels .aw-hovered").count() == 0
+    root.screenshot(path=str(artifacts / "cross-heatmap.png"))
+    assert page.blocked == [] and page.errors == []
