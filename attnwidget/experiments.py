@@ -214,6 +214,16 @@ class TemplateComparison:
         return "\n".join(out)
 
 
+def _probability(p: float) -> str:
+    """A probability as text: three decimals, or two significant digits below 0.001 (never "0.000")."""
+    return f"{p:.3f}" if p >= 1e-3 or p == 0 else f"{p:.1e}"
+
+
+def _times(ratio: float) -> str:
+    """A likelihood ratio as text: 2.5x, 87x, 31,835x."""
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:,.0f}x"
+
+
 def compare_templates(
     model: Any,
     tokenizer: Any,
@@ -292,12 +302,12 @@ def compare_templates(
         shown = " or ".join(repr(t) for t in targets)
         lines = [
             f"{best!r} gives {shown} the highest probability: log P = {logps[best]:.2f} "
-            f"(p {math.exp(logps[best]):.3f}), greedy answer {answers[best]!r}"
+            f"(p {_probability(math.exp(logps[best]))}), greedy answer {answers[best]!r}"
         ]
         for n in order[1:]:
             lines.append(
-                f"  {n!r}: log P = {logps[n]:.2f} (p {math.exp(logps[n]):.3f}, "
-                f"{math.exp(logps[best] - logps[n]):.1f}x less likely), greedy answer {answers[n]!r}"
+                f"  {n!r}: log P = {logps[n]:.2f} (p {_probability(math.exp(logps[n]))}, "
+                f"{_times(math.exp(logps[best] - logps[n]))} less likely), greedy answer {answers[n]!r}"
             )
         evidence = "\n".join(lines)
     else:

@@ -57,6 +57,13 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
         assert row["entropy"][0] == pytest.approx(A.report(att).summary["mean_entropy"], rel=1e-6)
     assert cmp.best == max(refs, key=refs.get)
     assert f"{cmp.best!r} gives ' w7 w8' the highest probability" in cmp.evidence
+    # Each other template: its probability as printed (never "p 0.000") and how many times less likely.
+    from attnwidget.experiments import _probability, _times
+
+    for name in templates:
+        if name != cmp.best:
+            p, ratio = math.exp(refs[name]), math.exp(refs[cmp.best] - refs[name])
+            assert f"{name!r}: log P = {refs[name]:.2f} (p {_probability(p)}, {_times(ratio)} less likely)" in cmp.evidence
     # What the answer read: the last token's share per part, sinks excluded.
     for name in ("short", "long"):
         seg = A.segment_attention(cmp.attentions[name], templates[name]["parts"], queries="last")
@@ -159,3 +166,13 @@ def test_greedy_answer_and_logprob_helpers(tiny_llama, word_tokenizer):
     assert isinstance(answer, str)
     with pytest.raises(ValueError, match="prompt must be a non-empty str"):
         E.greedy_answer(tiny_llama, word_tokenizer, "  ")
+
+
+def test_probabilities_and_ratios_read_without_false_zeros():
+    from attnwidget.experiments import _probability, _times
+
+    assert _probability(0.279) == "0.279"
+    assert _probability(8.8e-6) == "8.8e-06"
+    assert _probability(0.0) == "0.000"
+    assert _times(2.54) == "2.5x"
+    assert _times(31834.6) == "31,835x"
