@@ -8,8 +8,9 @@ import diff from "./views/diff.js";
 import neuron from "./views/neuron.js";
 import tokentext from "./views/tokentext.js";
 import parts from "./views/parts.js";
+import crossgraph from "./views/crossgraph.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext, parts };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext, parts, crossgraph };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

@@ -104,3 +104,43 @@ def test_saved_parts_page_switches_parts_and_carries_a_pinned_source_token(page,
     assert pinned.first.text_content() == src[2]
     root.screenshot(path=str(artifacts / "parts-cross.png"))
     assert page.blocked == [] and page.errors == []
+
+
+def test_saved_cross_graph_draws_target_row_above_source_row(page, pair, tmp_path, artifacts):
+    cross = pair.cross
+    L, H, Q, K = cross.shape
+    threshold = 0.2
+    path = aw.save_html(aw.AttentionGraph(cross, threshold, head=1), tmp_path / "cross-graph.html")
+    pg = page.page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    root = pg.locator(".attnwidget.aw-cross-graph").first
+    root.wait_for(state="visible")
+    assert root.locator(".aw-title").first.text_content().startswith("Cross-attention graph · layer 0 · head 1")
+    targets = root.locator(".aw-query-node text").evaluate_all("els => els.map(e => e.textContent)")
+    sources = root.locator(".aw-node[data-token-index] text").evaluate_all("els => els.map(e => e.textContent)")
+    assert targets == cross.query_tokens and sources == cross.tokens
+    top = root.locator(".aw-query-node").first.bounding_box()["y"]
+    bottom = root.locator(".aw-node[data-token-index]").first.bounding_box()["y"]
+    assert top < bottom  # target row above the source row
+    # One line per cell at or above the threshold, as the model's weights say (coded within 2.8%).
+    w = cross.head(cross.layer_ids[0], 1)
+    edges = root.locator("line.aw-edge")
+    clear = ((w > threshold * 1.03) | (w < threshold * 0.97))
+    assert ((w >= threshold) & clear).sum() <= edges.count() <= (w >= threshold * 0.97).sum()
+    assert edges.count() > 0
+    # Hover source token j: only its lines stay bright; the shared selection holds j.
+    j = int(w.argmax() % K)
+    root.locator(f".aw-node[data-token-index='{j}']").first.hover()
+    root.locator(f".aw-node.aw-hovered[data-token-index='{j}']").first.wait_for(state="attached")
+    tips = edges.evaluate_all("els => els.map(e => [e.dataset.tip, e.getAttribute('stroke-opacity')])")
+    for tip, opacity in tips:
+        on = f"key (source) {j} {json.dumps(cross.tokens[j])}" in tip
+        assert opacity == ("0.85" if on else "0.08"), (tip, opacity)
+    assert any(f"key (source) {j} " in tip for tip, _ in tips)
+    # An edge's tooltip names its target and source token.
+    i = int(w.argmax() // K)
+    want = f"query (target) {i} {json.dumps(cross.query_tokens[i])} → key (source) {j} {json.dumps(cross.tokens[j])}"
+    assert sum(tip.startswith(want) for tip, _ in tips) == 1
+    root.screenshot(path=str(artifacts / "cross-graph.png"))
+    assert page.blocked == [] and page.errors == []
