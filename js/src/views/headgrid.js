@@ -277,16 +277,15 @@ export default async function render({ model, el, host, signal, embedded = false
   let lastSel = null;
   function markSelected() {
     const layer = sel.get("layer"), headSel = sel.get("head");
-    for (const lab of layerLabels) {
-      const on = Number(lab.dataset.rowLayer) === layer;
+    // Labels are restyled only when their state changes (this runs on every hover).
+    const mark = (lab, on) => {
+      if (lab._awOn === on) return;
+      lab._awOn = on;
       lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
       lab.style.fontWeight = on ? "700" : "";
-    }
-    for (const lab of headLabels) {
-      const on = headSel !== null && Number(lab.dataset.head) === headSel;
-      lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
-      lab.style.fontWeight = on ? "700" : "";
-    }
+    };
+    for (const lab of layerLabels) mark(lab, Number(lab.dataset.rowLayer) === layer);
+    for (const lab of headLabels) mark(lab, headSel !== null && Number(lab.dataset.head) === headSel);
     const key = `${layer}/${headSel}`;
     if (key === lastSel) return;
     lastSel = key;
