@@ -115,8 +115,9 @@ def test_square_views_refuse_cross_attention_instead_of_mislabelling_it(word_tok
     with pytest.raises(ValueError, match="this is cross-attention"):
         aw.HeadGrid(s.cross)
     assert aw.AttentionHeatmap(s.cross)._query_tokens == s.decoder.tokens
-    with pytest.raises(TypeError, match="s.encoder or s.decoder"):
-        aw.show(s)
+    with pytest.raises(ValueError, match="AttentionHeatmap"):
+        aw.show(s.cross)
+    assert isinstance(aw.show(s), aw.PartsDashboard)
     assert aw.AttentionHeatmap(s.decoder) is not None
 
 

@@ -10,6 +10,7 @@ import traitlets as t
 
 from .. import metrics
 from ..attention import Attention
+from ..seq2seq import Seq2SeqAttention
 from .base import AttentionView, check_attention
 from .export import ipython_display
 from .graph import AttentionGraph
@@ -135,7 +136,7 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     return tints, labels
 
 
-def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
+def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
          norms: Attention | None = None, **options: Any) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
@@ -155,6 +156,10 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
         codes within 2.8%; ``"exact"``: float16).
 
+    An encoder-decoder result (``aw.extract(..., target=...)``) gives a `PartsDashboard`: a
+    selector between the encoder and decoder dashboards and the cross-attention heatmap (target
+    rows, source columns); ``part=`` names the part shown first (default ``"cross"``).
+
     Returns
     -------
     Dashboard
@@ -169,6 +174,13 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     attention samples query rows), and the rollout holds rows of a few query tokens instead of
     matrices. At 4096 tokens a saved page is a few MB.
     """
+    if isinstance(att, Seq2SeqAttention):
+        from .parts import show_parts
+
+        if layer is not None or head is not None or norms is not None:
+            raise TypeError("show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
+                            "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them")
+        return show_parts(att, threshold=threshold, **options)
     att = check_attention(att, "show")
     allowed = {"scale", "gamma", "colormap", "hide", "precision"}
     unknown = sorted(set(options) - allowed)

@@ -51,7 +51,14 @@ class AttentionGraph(MeasuredMapView):
         view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
     measure : {"weights", "norms"}
         What is drawn ("norms" needs `norms`).
+
+    Cross-attention (``att.query_tokens`` given: target rows over source keys) is drawn as two
+    rows, target tokens above and source tokens below, a line from each target token to the
+    source tokens it weighs at least `threshold`; `arrangement` and `overlay` do not apply to it.
+    Hovering or pinning a source token sets the selection's token (a key position).
     """
+
+    _draws_cross = True
 
     _view_kind = t.Unicode("graph").tag(sync=True)
     threshold = t.Float(0.1).tag(sync=True)
@@ -63,8 +70,14 @@ class AttentionGraph(MeasuredMapView):
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
                  overlay: Iterable[int] = (), selection: Selection | None = None, norms: Attention | None = None,
                  measure: str = "weights", **kwargs: Any):
+        if isinstance(att, Attention) and att._query_tokens is not None:
+            if arrangement != "arc" or list(overlay):
+                raise ValueError("AttentionGraph draws cross-attention as two rows (target above, source below); "
+                                 "arrangement= and overlay= are for attention whose queries are its own tokens")
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          norms=norms, measure=measure, threshold=threshold, arrangement=arrangement, **kwargs)
+        if self._query_tokens:
+            self._view_kind = "crossgraph"  # drawn by the frontend's two-row view
         if layer is not None:
             self.selection.layer = layer
         if head is not None:

@@ -39,7 +39,7 @@ def test_square_views_carry_no_query_labels(pair):
     heat.close()
 
 
-@pytest.mark.parametrize("view", ["HeadGrid", "RolloutBar", "AttentionGraph", "TokenText"])
+@pytest.mark.parametrize("view", ["HeadGrid", "RolloutBar", "TokenText"])
 def test_views_that_need_square_maps_refuse_cross_attention_naming_the_heatmap(pair, view):
     with pytest.raises(ValueError, match="cross-attention.*AttentionHeatmap"):
         getattr(aw, view)(pair.cross)
@@ -48,3 +48,19 @@ def test_views_that_need_square_maps_refuse_cross_attention_naming_the_heatmap(p
 def test_show_of_the_cross_part_alone_names_what_draws_it(pair):
     with pytest.raises(ValueError, match="AttentionHeatmap"):
         aw.show(pair.cross)
+
+
+def test_graph_draws_cross_attention_as_two_rows(pair):
+    cross = pair.cross
+    graph = aw.AttentionGraph(cross, 0.2, head=0)
+    state = over_the_wire(graph)
+    assert state["_view_kind"] == "crossgraph"
+    assert state["_query_tokens"] == cross.query_tokens and state["_tokens"] == cross.tokens
+    key = f"{cross.layer_ids[0]}/0"
+    assert_coded(held(graph)[key], cross.head(cross.layer_ids[0], 0))
+    graph.close()
+    assert aw.AttentionGraph(pair.encoder)._view_kind == "graph"
+    with pytest.raises(ValueError, match="two rows.*arrangement= and overlay="):
+        aw.AttentionGraph(cross, arrangement="force")
+    with pytest.raises(ValueError, match="two rows"):
+        aw.AttentionGraph(cross, overlay=[0])
