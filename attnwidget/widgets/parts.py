@@ -81,5 +81,5 @@ def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0
     encoder = show(s.encoder, threshold=threshold, **options)
     decoder = show(s.decoder, threshold=threshold, **options)
     cross = AttentionHeatmap(s.cross, **options)
-    graph = AttentionGraph(s.cross, threshold, selection=cross.selection, **options)
+    graph = AttentionGraph(s.cross, threshold=threshold, selection=cross.selection, **options)
     return PartsDashboard(encoder, decoder, cross, part=part, cross_graph=graph)

@@ -116,7 +116,7 @@ def test_saved_cross_graph_draws_target_row_above_source_row(page, pair, tmp_pat
     cross = pair.cross
     L, H, Q, K = cross.shape
     threshold = 0.2
-    path = aw.save_html(aw.AttentionGraph(cross, threshold, head=1), tmp_path / "cross-graph.html")
+    path = aw.save_html(aw.AttentionGraph(cross, threshold=threshold, head=1), tmp_path / "cross-graph.html")
     pg = page.page
     pg.goto(path.as_uri())
     pg.wait_for_selector("html[data-attnwidget-ready]")
