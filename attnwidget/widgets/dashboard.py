@@ -201,7 +201,7 @@ def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: i
     if not composable:
         notes.append("Rollout left out: it composes square attention of consecutive layers.")
     if att.n_key <= GRAPH_MAX_TOKENS:
-        graph = AttentionGraph(att, threshold, selection=sel, **options)
+        graph = AttentionGraph(att, threshold=threshold, selection=sel, **options)
     else:
         graph = None
         notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "

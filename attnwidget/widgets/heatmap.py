@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import traitlets as t
 
+from .. import _validate as V
 from ..attention import HEAD_FUSIONS, Attention
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
 from .data import display_rows
@@ -93,11 +94,13 @@ class AttentionHeatmap(MeasuredMapView):
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
 
-    def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
+    def __init__(self, att: Attention, *args: Any, layer: int | None = None, head: int | None = None,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
                  max_bytes: int | None = None, selection: Selection | None = None,
                  norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
+        old = V.positional_options("AttentionHeatmap", args, ("layer", "head"), {"layer": layer, "head": head})
+        layer, head = old.get("layer", layer), old.get("head", head)
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          row_normalize=row_normalize, norms=norms, measure=measure, **kwargs)
         sel = self.selection

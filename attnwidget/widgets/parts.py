@@ -1,7 +1,7 @@
 """`PartsDashboard`: what `show` draws for an encoder-decoder result, one part at a time.
 
 The encoder and decoder parts are ordinary dashboards of square attention; the cross part is a
-heatmap with target rows over source columns. A selector (drawn in the browser, so saved pages
+heatmap with target rows over source columns and, linked to it, the two-row cross graph. A selector (drawn in the browser, so saved pages
 switch too) picks the part shown. Encoder and cross attention share the source tokens, so the
 browser carries a hovered or pinned source token between them: pin a source token in the
 encoder view and the cross view marks its column. Target positions are not carried: the shared
@@ -18,6 +18,7 @@ import traitlets as t
 from ..seq2seq import PARTS, Seq2SeqAttention
 from .base import AttentionView
 from .export import ipython_display
+from .graph import AttentionGraph
 from .heatmap import AttentionHeatmap
 
 __all__ = ["PartsDashboard", "show_parts"]
@@ -36,10 +37,13 @@ class PartsDashboard(anywidget.AnyWidget):
     encoder = anywidget.WidgetTrait().tag(sync=True)
     decoder = anywidget.WidgetTrait().tag(sync=True)
     cross = anywidget.WidgetTrait().tag(sync=True)
+    # The cross part's graph (target row over source row), drawn under its heatmap; None when left out.
+    cross_graph = anywidget.WidgetTrait().tag(sync=True)
     part = t.Enum(PARTS, "cross").tag(sync=True)
 
-    def __init__(self, encoder: Any, decoder: Any, cross: AttentionHeatmap, part: str = "cross"):
-        super().__init__(encoder=encoder, decoder=decoder, cross=cross, part=part)
+    def __init__(self, encoder: Any, decoder: Any, cross: AttentionHeatmap, part: str = "cross",
+                 cross_graph: AttentionGraph | None = None):
+        super().__init__(encoder=encoder, decoder=decoder, cross=cross, part=part, cross_graph=cross_graph)
 
     @property
     def parts(self) -> dict[str, Any]:
@@ -51,7 +55,7 @@ class PartsDashboard(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the part views (and their selections) with the selector."""
-        parts = list(self.parts.values())
+        parts = [*self.parts.values(), self.cross_graph]
         super().close()
         for v in parts:
             if v is not None:
@@ -77,4 +81,5 @@ def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0
     encoder = show(s.encoder, threshold=threshold, **options)
     decoder = show(s.decoder, threshold=threshold, **options)
     cross = AttentionHeatmap(s.cross, **options)
-    return PartsDashboard(encoder, decoder, cross, part=part)
+    graph = AttentionGraph(s.cross, threshold=threshold, selection=cross.selection, **options)
+    return PartsDashboard(encoder, decoder, cross, part=part, cross_graph=graph)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import traitlets as t
 
+from .. import _validate as V
 from .. import metrics
 from ..attention import Attention, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens
@@ -155,9 +156,10 @@ class RolloutBar(AttentionView):
     # Rows the kernel is computing and the fraction of the pass done: {"rows": [...], "done": 0.4}.
     _pending = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, query: int | None = None, *, residual: float = 0.5,
+    def __init__(self, att: Attention, *args: Any, query: int | None = None, residual: float = 0.5,
                  scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA, colormap: str = "viridis",
                  hide: Iterable[int] | None = None, selection: Selection | None = None, **kwargs: Any):
+        query = V.positional_options("RolloutBar", args, ("query",), {"query": query}).get("query", query)
         if isinstance(att, Attention) and att.n_query != att.n_key:
             cross = (" This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"
                      if att._query_tokens is not None else "")

@@ -75,6 +75,12 @@ def test_saved_parts_page_switches_parts_and_carries_a_pinned_source_token(page,
     root.locator(".aw-part .aw-heatmap canvas.aw-map").first.wait_for(state="visible")
     assert root.locator(".aw-part .aw-heatmap .aw-title").first.text_content().startswith("Cross-attention")
     assert root.locator(".aw-part .aw-headgrid").count() == 0
+    # The two-row graph under it, linked: hovering a cell marks its source token there.
+    root.locator(".aw-part .aw-cross-graph .aw-query-node").first.wait_for(state="visible")
+    heat = root.locator(".aw-part .aw-heatmap canvas.aw-map").first
+    Q, K = pair.cross.n_query, pair.cross.n_key
+    pg.mouse.move(*cell(heat, 1, 3, Q, K))
+    root.locator(".aw-part .aw-cross-graph .aw-node.aw-hovered[data-token-index='3']").first.wait_for(state="attached")
 
     # The encoder: a whole dashboard over the source tokens.
     root.locator(".aw-part-tab[data-part='encoder']").click()
@@ -110,7 +116,7 @@ def test_saved_cross_graph_draws_target_row_above_source_row(page, pair, tmp_pat
     cross = pair.cross
     L, H, Q, K = cross.shape
     threshold = 0.2
-    path = aw.save_html(aw.AttentionGraph(cross, threshold, head=1), tmp_path / "cross-graph.html")
+    path = aw.save_html(aw.AttentionGraph(cross, threshold=threshold, head=1), tmp_path / "cross-graph.html")
     pg = page.page
     pg.goto(path.as_uri())
     pg.wait_for_selector("html[data-attnwidget-ready]")

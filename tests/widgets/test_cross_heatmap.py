@@ -52,7 +52,7 @@ def test_show_of_the_cross_part_alone_names_what_draws_it(pair):
 
 def test_graph_draws_cross_attention_as_two_rows(pair):
     cross = pair.cross
-    graph = aw.AttentionGraph(cross, 0.2, head=0)
+    graph = aw.AttentionGraph(cross, threshold=0.2, head=0)
     state = over_the_wire(graph)
     assert state["_view_kind"] == "crossgraph"
     assert state["_query_tokens"] == cross.query_tokens and state["_tokens"] == cross.tokens

@@ -22,6 +22,10 @@ def test_show_gives_each_part_its_view(pair):
     assert isinstance(enc, aw.Dashboard) and isinstance(dec, aw.Dashboard) and isinstance(cross, aw.AttentionHeatmap)
     assert enc.heatmap.attention is pair.encoder and dec.heatmap.attention is pair.decoder
     assert cross.attention is pair.cross and cross._query_tokens == pair.decoder.tokens
+    # Under the cross heatmap, the two-row graph, linked to it (hover and pin are source positions).
+    graph = dash.cross_graph
+    assert isinstance(graph, aw.AttentionGraph) and graph._view_kind == "crossgraph"
+    assert graph.selection is cross.selection and graph.data is cross.data
     # Options reach every part; the cross part is a heatmap alone (the other views need square maps).
     assert enc.heatmap.scale == dec.heatmap.scale == cross.scale == "linear"
     state = over_the_wire(dash)
@@ -32,7 +36,7 @@ def test_show_gives_each_part_its_view(pair):
     held = {w.model_id for w in _collect([dash])}
     assert {enc.heatmap.model_id, dec.graph.model_id, cross.model_id, cross.data.model_id} <= held
     dash.close()
-    assert cross._att is None and enc.heatmap._att is None
+    assert cross._att is None and enc.heatmap._att is None and graph._att is None
 
 
 def test_part_and_options(pair):

@@ -7,8 +7,9 @@ import { h } from "./common.js";
 import { connectSelection } from "../lib/selection.js";
 import dashboard from "./dashboard.js";
 import heatmap from "./heatmap.js";
+import crossgraph from "./crossgraph.js";
 
-const VIEWS = { dashboard, heatmap };
+const VIEWS = { dashboard, heatmap, crossgraph };
 const PARTS = [
   ["encoder", "encoder", "source tokens attending to source tokens"],
   ["decoder", "decoder", "target tokens attending to earlier target tokens"],
@@ -25,6 +26,8 @@ export default async function render({ model, el, host, signal }) {
   el.replaceChildren(root);
   const children = {};
   for (const [name] of PARTS) children[name] = await host.getModel(model.get(name));
+  const graphRef = model.get("cross_graph");
+  const crossGraph = graphRef ? await host.getModel(graphRef) : null;
 
   // Source positions mean the same token in the encoder and cross views: copy them across.
   const enc = await connectSelection(children.encoder, host, { signal });
@@ -58,8 +61,14 @@ export default async function render({ model, el, host, signal }) {
     slot.replaceChildren(box);
     const child = children[name];
     const view = VIEWS[child.get("_view_kind")];
-    const done = await view({ model: child, el: box, host, signal: ctl.signal });
-    if (ctl.signal.aborted) done?.();
+    const dones = [await view({ model: child, el: box, host, signal: ctl.signal, embedded: true })];
+    if (name === "cross" && crossGraph && !ctl.signal.aborted) {
+      const below = h("div", { class: "aw-slot", style: "margin-top:8px" });
+      slot.append(below);
+      dones.push(await VIEWS[crossGraph.get("_view_kind")]({ model: crossGraph, el: below, host, signal: ctl.signal, embedded: true }));
+    }
+    const done = () => { for (const d of dones) d?.(); };
+    if (ctl.signal.aborted) done();
     else cleanup = done;
   }
   const onPart = () => { draw(); };
