@@ -94,12 +94,13 @@ class Table:
     `to_frame` gives a pandas DataFrame to sort and filter interactively.
     """
 
-    def __init__(self, records: np.ndarray, title: str = ""):
+    def __init__(self, records: np.ndarray, title: str = "", missing: str = "nan"):
         self.records = records
         self.title = title
+        self.missing = missing  # how a NaN cell is shown; the data keep NaN
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Any], title: str = "") -> Table:
+    def from_columns(cls, columns: Mapping[str, Any], title: str = "", missing: str = "nan") -> Table:
         cols = {k: np.asarray(v) for k, v in columns.items()}
         n = {len(v) for v in cols.values()}
         if len(n) != 1:
@@ -108,7 +109,7 @@ class Table:
         rec = np.empty(n.pop(), dtype=dtype)
         for k, v in cols.items():
             rec[k] = v
-        return cls(rec, title)
+        return cls(rec, title, missing)
 
     @property
     def columns(self) -> list[str]:
@@ -135,7 +136,7 @@ class Table:
         keep = np.ones(len(self), bool)
         for k, v in equal.items():
             keep &= self[k] == v
-        return Table(self.records[keep], self.title)
+        return Table(self.records[keep], self.title, self.missing)
 
     def sort(self, column: str, *, descending: bool = True) -> Table:
         """Rows ordered by one column (largest first by default; NaN last)."""
@@ -146,7 +147,7 @@ class Table:
         else:
             order = np.argsort(values.astype(str), kind="stable")
             order = order[::-1] if descending else order
-        return Table(self.records[order], self.title)
+        return Table(self.records[order], self.title, self.missing)
 
     def to_frame(self):
         """A pandas DataFrame of the rows (needs pandas)."""
@@ -166,36 +167,39 @@ class Table:
         title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
         if frame is not None:
             numeric = [c for c in frame.columns if frame[c].dtype.kind == "f"]
-            styler = frame.style.format({c: "{:.3f}" for c in numeric}).hide(axis="index")
+            styler = frame.style.format({c: "{:.3f}" for c in numeric}, na_rep=self.missing).hide(axis="index")
             # Bars need no matplotlib (a background gradient would); one bar scale per column.
             varied = [c for c in numeric if np.isfinite(frame[c]).any() and frame[c].max() > frame[c].min()]
             styler = styler.bar(subset=varied, color="#9ecae1")
             return title + styler.to_html()
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in self.columns) + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(_cell(row[k], self.missing))}</td>" for k in self.columns) + "</tr>"
             for row in self.records
         )
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
     def __repr__(self) -> str:
-        return _format_table(self.columns, [[row[k] for k in self.columns] for row in self.records], self.title)
+        rows = [[row[k] for k in self.columns] for row in self.records]
+        return _format_table(self.columns, rows, self.title, missing=self.missing)
 
 
 def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any, missing: str = "nan") -> str:
     if isinstance(v, (float, np.floating)):
-        return "nan" if np.isnan(v) else f"{v:.3f}"
+        return missing if np.isnan(v) else f"{v:.3f}"
     v = str(v)
     return v if v.isprintable() else repr(v)  # newlines in answers would break the rows
 
 
-def _format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "", limit: int = 40) -> str:
+def _format_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "", limit: int = 40, missing: str = "nan"
+) -> str:
     shown = list(rows[:limit])
-    cells = [[_cell(v) for v in r] for r in shown]
+    cells = [[_cell(v, missing) for v in r] for r in shown]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = [title] if title else []
     lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=False)))
@@ -499,8 +503,10 @@ class Report:
     summary : dict
         Means over layers of the per-layer values.
     layers : Table
-        Per layer (means over heads): sink_share, entropy, normalized_entropy, sparsity, locality and
-        locality_uniform, measured as the module docstring defines them.
+        Per layer (means over heads): sink_share, entropy, normalized_entropy, sparsity and locality,
+        measured as the module docstring defines them. The baseline locality_uniform is the same in
+        every layer when the layers share one mask: then the table's title gives it once (and
+        ``summary["mean_locality_uniform"]`` holds it); otherwise it is a column.
     recommendations : list of dict
         ``{"kind", "finding", "measurement", "baseline", "action", "message"}``, one per finding;
         ``measurement`` and ``baseline`` are the numbers the finding compares.
@@ -596,9 +602,15 @@ def report(
     vals = _head_stats(att, hidden, specs, uniform=("locality",))
     names = ["sink_share", "entropy", "normalized_entropy", "sparsity", "locality", "locality_uniform"]
     per_layer = {k: vals[k].mean(axis=1) for k in names}
-    layers = Table.from_columns(
-        {"layer": att.layer_ids, **per_layer}, title=f"per layer (means over heads; {_describe_hidden(att, hidden)})"
-    )
+    base = per_layer["locality_uniform"]
+    shown = dict(per_layer)
+    title = f"per layer (means over heads; {_describe_hidden(att, hidden)}"
+    # Uniform attention over the same keys is the same in every layer (one mask, one set of sinks):
+    # say it once in the title, not as a column repeating one number.
+    if np.isfinite(base).all() and np.ptp(base) <= 1e-9:
+        del shown["locality_uniform"]
+        title += f"; locality of uniform attention over the same keys: {float(base[0]):.3f} in every layer"
+    layers = Table.from_columns({"layer": att.layer_ids, **shown}, title=title + ")")
     summary = {f"mean_{k}": float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for k, v in per_layer.items()}
     L = att.num_layers
     recs: list[dict] = []

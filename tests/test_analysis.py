@@ -156,7 +156,10 @@ def test_report_layers_use_the_shared_definitions():
     keep = att.mask.copy()
     keep[:, [0, 2]] = False
     uniform = np.where(keep, 1.0, 0) / np.maximum(keep.sum(1, keepdims=True), 1)
-    assert rep.layers["locality_uniform"][0] == pytest.approx(ref_locality(uniform, keep), rel=1e-6)
+    assert rep.summary["mean_locality_uniform"] == pytest.approx(ref_locality(uniform, keep), rel=1e-6)
+    # The baseline is the same in every layer: said once in the title, not repeated as a column.
+    assert "locality_uniform" not in rep.layers.columns
+    assert f"locality of uniform attention over the same keys: {ref_locality(uniform, keep):.3f}" in repr(rep.layers)
     assert rep.sinks == [0, 2]
 
 
@@ -192,7 +195,7 @@ def test_report_near_uniform_is_relative_to_length():
     assert flat["measurement"]["normalized_entropy"] == pytest.approx(1.0)
     assert flat["baseline"] == {"uniform": 1.0}
     # Locality equals its uniform baseline: no "far-reading" note, whatever the length.
-    assert rep.layers["locality"][0] == pytest.approx(rep.layers["locality_uniform"][0])
+    assert rep.layers["locality"][0] == pytest.approx(rep.summary["mean_locality_uniform"])
     assert all(r["kind"] != "note" for r in rep.recommendations)
 
 
