@@ -195,7 +195,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
 
 
 def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: bool = False, title: str = "") -> Any:
-    """Bars: the share of the queries' attention each part (and "other", "sinks") takes.
+    """Bars: the share of the queries' attention each part (and "other", "sinks", "local") takes.
 
     Parameters
     ----------
@@ -203,7 +203,7 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     layer : int, optional
         One model layer; default the mean over layers.
     content : bool
-        Shares among the non-sink keys (`SegmentAttention.content_shares`) instead of all.
+        Shares with the sinks and the local reads apart (`SegmentAttention.content_shares`) instead of all.
     """
     from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
 
@@ -217,7 +217,11 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     bars = Bars(x=names, y=np.array([shares[n] for n in names]), scales={"x": xs, "y": ys})
     axes = [Axis(scale=xs, label="part"), Axis(scale=ys, side="left", label=SHARE)]
     where = "mean over layers" if layer is None else f"layer {layer}"
-    what = "sinks excluded" if content else "sinks apart" if seg.sinks else "nothing hidden"
+    local = "local" in seg.names
+    if content:
+        what = "sinks and local reads excluded" if local else "sinks excluded"
+    else:
+        what = "sinks apart" if seg.sinks else "nothing hidden"
     return Figure(
         marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})"
     )
@@ -225,6 +229,8 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
 
 def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: str = "") -> Any:
     """The part-by-part matrix (rows: from, columns: to) of one layer or the mean of all.
+
+    The ``local`` column (each token's reads of itself and the previous token) has no row.
 
     Parameters
     ----------
@@ -243,10 +249,11 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
         if layer not in seg.layer_ids:
             raise IndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
         m = seg.matrix[seg.layer_ids.index(layer)]
+    rows = [i for i, n in enumerate(seg.names) if n != "local"]  # no token is "local": it has no row
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)
     grid = GridHeatMap(
-        color=m,
-        row=list(seg.names),
+        color=m[rows],
+        row=[seg.names[i] for i in rows],
         column=list(seg.names),
         scales={"row": rs, "column": cs, "color": col},
         display_format=".2f",

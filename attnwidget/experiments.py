@@ -192,7 +192,8 @@ class TemplateComparison:
     table : Table
         Per template: tokens, answer (greedy), logprob and p_target (when a target was given),
         sink_share and entropy (module `analysis` definitions, means over layers and heads), and
-        ``read_<part>``: the share of the last token's attention on each part, sinks excluded.
+        ``read_<part>``: the share of the last token's attention on each part, sinks and local reads
+        (its own position and the previous token, `segment_attention`) excluded.
     best : str or None
         The template whose prompt gives the target the highest probability; None without a target
         (attention alone does not say which template works).
@@ -291,10 +292,14 @@ def compare_templates(
     all_parts = sorted({p for s in segs.values() for p in s.part_names})
     for p in all_parts:
         rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in templates]
+    absent = any(p not in segs[n].part_names if n in segs else True for p in all_parts for n in templates)
     table = Table.from_columns(
         rows,
         "templates (attention: means over layers and heads, sinks apart; "
-        "read_<part>: share of the last token's attention, sinks excluded)",
+        "read_<part>: share of the last token's attention, sinks and its own and previous position excluded"
+        + ("; —: the template has no such part" if absent else "")
+        + ")",
+        missing="—",
     )
     if targets:
         order = sorted(logps, key=lambda n: logps[n], reverse=True)

@@ -70,6 +70,13 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
         assert cmp.table.where(template=name)["read_question"][0] == pytest.approx(seg.content_shares()["question"])
     assert np.isnan(cmp.table.where(template="short")["read_lead"][0])
     assert np.isnan(cmp.table.where(template="bare")["read_question"][0])
+    # A template without a part shows "—" and the title says why, in text and in HTML; the data keep NaN.
+    shown = repr(cmp.table)
+    assert "—: the template has no such part" in shown and "nan" not in shown.split("\n", 1)[1]
+    bare = [line for line in shown.splitlines() if line.lstrip().startswith("bare")]
+    assert bare and "—" in bare[0]
+    assert "nan" not in cmp.table._repr_html_() and "—" in cmp.table._repr_html_()
+    assert np.isnan(cmp.table.sort("logprob").where(template="bare")["read_question"][0])
 
 
 def test_compare_templates_without_target_names_no_winner(tiny_llama, word_tokenizer):
