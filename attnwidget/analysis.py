@@ -149,6 +149,15 @@ class Table:
             order = order[::-1] if descending else order
         return Table(self.records[order], self.title, self.missing)
 
+    def head(self, n: int = 15) -> Table:
+        """The first `n` rows (after `sort`, the top ones); the title says how many of how many."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise V.ArgumentTypeError(f"head takes a positive int; got {V.show(n)}")
+        if n >= len(self):
+            return self
+        title = f"{self.title} (first {n} of {len(self)} rows)" if self.title else f"first {n} of {len(self)} rows"
+        return Table(self.records[:n], title, self.missing)
+
     def to_frame(self):
         """A pandas DataFrame of the rows (needs pandas)."""
         try:

@@ -144,6 +144,15 @@ def test_table_sorts_and_shows_html():
     assert "' Positive\\n\\nIn'" in repr(newline)
 
 
+def test_table_head_keeps_the_top_rows_and_says_how_many():
+    t = A.Table.from_columns({"name": ["a", "b", "c", "d"], "x": [0.1, 0.9, 0.5, 0.3]}, "scores")
+    top = t.sort("x").head(2)
+    assert list(top["name"]) == ["b", "c"] and top.title == "scores (first 2 of 4 rows)"
+    assert t.head(10) is t
+    with pytest.raises(TypeError, match="head takes a positive int"):
+        t.head(0)
+
+
 # ----------------------------------------------------------------------------- report
 
 

@@ -71,6 +71,18 @@ def test_analysis_notebook_sinks_apart_outcomes_and_roles(tmp_path):
     text, cells = run_notebook("analysis.ipynb", tmp_path)
     assert figures(cells) >= 2
     check_outcome(text)
+    # The per-head table shows its top 15 rows by sink share, and says how many there are.
+    (shown,) = [
+        out["data"]["text/plain"]
+        for cell in cells
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "execute_result" and "per-head metrics" in out["data"].get("text/plain", "")
+    ]
+    lines = shown.splitlines()
+    assert "(first 15 of 270 rows)" in lines[0] and len(lines) == 2 + 15
+    column = lines[1].split().index("sink_share")
+    top = [float(line.split()[column]) for line in lines[2:]]
+    assert top == sorted(top, reverse=True)
     # One definition: the report's means equal compare_templates' numbers for the same prompt.
     sink = number(r"GOOD: answer .*sink share ([\d.]+)", text)
     entropy = number(r"GOOD: answer .*entropy \(sinks apart\) ([\d.]+) nats", text)
