@@ -42,6 +42,7 @@ import numpy as np
 from . import _validate as V
 from . import metrics as M
 from .attention import Attention, renormalize
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
     "Table",
@@ -104,7 +105,7 @@ class Table:
         cols = {k: np.asarray(v) for k, v in columns.items()}
         n = {len(v) for v in cols.values()}
         if len(n) != 1:
-            raise ValueError(f"columns have different lengths: { {k: len(v) for k, v in cols.items()} }")
+            raise AttentionError(f"columns have different lengths: { {k: len(v) for k, v in cols.items()} }")
         dtype = [(k, v.dtype if v.dtype.kind != "U" else object) for k, v in cols.items()]
         rec = np.empty(n.pop(), dtype=dtype)
         for k, v in cols.items():
@@ -220,12 +221,12 @@ def _format_table(
 
 def _check_attention(att: Any, what: str) -> Attention:
     if not isinstance(att, Attention):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{what} takes an aw.Attention (from aw.extract or aw.generate, or aw.Attention(weights, tokens)); "
             f"got {type(att).__name__}"
         )
     if att.n_key < 2:
-        raise ValueError(
+        raise AttentionError(
             f"{what} needs at least two tokens (sinks, neighbours and spread are undefined for one); got {att.n_key}"
         )
     return att
@@ -279,14 +280,14 @@ def _hidden_keys(att: Attention, hide: Any) -> list[int]:
             return find_sinks(att)
         if hide == "first":
             return [0]
-        raise ValueError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}")
+        raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}")
     try:
         keys = sorted({int(i) for i in hide})
     except (TypeError, ValueError):
-        raise ValueError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}") from None
+        raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}") from None
     bad = [i for i in keys if not 0 <= i < att.n_key]
     if bad:
-        raise ValueError(f"hide holds positions {bad} outside the {att.n_key} tokens")
+        raise AttentionError(f"hide holds positions {bad} outside the {att.n_key} tokens")
     return keys
 
 
@@ -312,7 +313,7 @@ def _head_stats(
     keep = att.mask.copy()
     keep[:, list(hidden)] = False
     if not keep.any():
-        raise ValueError("every key is hidden; nothing is left to measure (pass hide=None)")
+        raise AttentionError("every key is hidden; nothing is left to measure (pass hide=None)")
     on_hidden = np.zeros(att.n_key, bool)
     on_hidden[list(hidden)] = True
     rows_with_keys = keep.any(axis=1)
@@ -497,7 +498,7 @@ LANGUAGES = tuple(MESSAGES)
 
 def _lang(lang: str) -> dict:
     if lang not in MESSAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}; got {lang!r}")
+        raise AttentionError(f"lang must be one of {LANGUAGES}; got {lang!r}")
     return MESSAGES[lang]
 
 
@@ -773,7 +774,7 @@ def _expected(expected_patterns: Any) -> dict[str, Any]:
     out = {}
     for p in expected_patterns:
         if not isinstance(p, str):
-            raise ValueError(
+            raise AttentionError(
                 "expected_patterns must be pattern names or a dict of name -> pattern "
                 f"(a name from {M.PATTERNS} or an (n_query, n_key) array); got {type(p).__name__}"
             )
@@ -820,7 +821,7 @@ def shape_score(
             or len(rng) != 2
             or not V.number(f"{name}[0]", rng[0]) < V.number(f"{name}[1]", rng[1])
         ):
-            raise ValueError(f"{name} must be (low, high) with low < high; got {rng!r}")
+            raise AttentionError(f"{name} must be (low, high) with low < high; got {rng!r}")
     entropy_points = V.number("entropy_points", entropy_points, low=0)
     sparsity_points = V.number("sparsity_points", sparsity_points, low=0)
     locality_weight = V.number("locality_weight", locality_weight, low=0)
@@ -874,9 +875,9 @@ def tokens_span(start: int, stop: int) -> TokenSpan:
     try:
         a, b = int(start), int(stop)
     except (TypeError, ValueError):
-        raise ValueError(f"tokens_span takes two ints; got {start!r}, {stop!r}") from None
+        raise AttentionError(f"tokens_span takes two ints; got {start!r}, {stop!r}") from None
     if not 0 <= a < b:
-        raise ValueError(f"tokens_span({start}, {stop}) is empty or negative; expected 0 <= start < stop")
+        raise AttentionError(f"tokens_span({start}, {stop}) is empty or negative; expected 0 <= start < stop")
     return TokenSpan(a, b)
 
 
@@ -902,22 +903,22 @@ def _offsets(att: Attention) -> list[tuple[int, int]] | None:
 def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> dict[str, list[int]]:
     """Part name -> token positions (in text order); every ambiguity is an error."""
     if not isinstance(parts, Mapping) or not parts:
-        raise ValueError(
+        raise AttentionError(
             "parts must be a non-empty dict of name -> substring, (start, end) span with "
             "unit='char' or 'token', or aw.tokens_span(start, stop)"
         )
     if unit not in (None, "char", "token"):
-        raise ValueError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
+        raise AttentionError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
     text = att.text
     offsets = None
     out: dict[str, list[int]] = {}
     for name, part in parts.items():
         if not isinstance(name, str):
-            raise ValueError(f"part names must be str; got {name!r}")
+            raise AttentionError(f"part names must be str; got {name!r}")
         if isinstance(part, TokenSpan) or (unit == "token" and not isinstance(part, str)):
             start, end = _pair(name, part, "token")
             if not end <= att.n_key:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} token span ({start}, {end}) is outside the {att.n_key} tokens "
                     f"(expected 0 <= start < end <= {att.n_key})"
                 )
@@ -925,17 +926,17 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             continue
         if isinstance(part, str):
             if text is None:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} is a substring, but the attention has no text; give token "
                     "spans (aw.tokens_span or unit='token')"
                 )
             if not part:
-                raise ValueError(f"part {name!r} is an empty string; give a substring of the text")
+                raise AttentionError(f"part {name!r} is an empty string; give a substring of the text")
             count = text.count(part)
             if count == 0:
-                raise ValueError(f"part {name!r}: {part[:40]!r} does not occur in the text")
+                raise AttentionError(f"part {name!r}: {part[:40]!r} does not occur in the text")
             if count > 1:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r}: {part[:40]!r} occurs {count} times in the text; "
                     "pass a (start, end) span with unit='char' to say which"
                 )
@@ -943,18 +944,18 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             span = (start, start + len(part))
         else:
             if unit is None:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} is a pair of numbers {part!r}: say what they count with "
                     "unit='char' or unit='token' (or use aw.tokens_span(start, stop))"
                 )
             span = _pair(name, part, "char")
             if text is None or not span[1] <= len(text):
                 limit = "no text" if text is None else f"expected 0 <= start < end <= {len(text)}"
-                raise ValueError(f"part {name!r} span {span} is outside the text ({limit})")
+                raise AttentionError(f"part {name!r} span {span} is outside the text ({limit})")
         if offsets is None:
             offsets = _offsets(att)
             if offsets is None:
-                raise ValueError(
+                raise AttentionError(
                     "character parts need the attention's text and character offsets (aw.extract "
                     "with a fast tokenizer records them); give token spans instead"
                 )
@@ -970,19 +971,19 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             if y <= x or not (x < b and y > a):
                 continue
             if x < a or y > b:
-                raise ValueError(
+                raise AttentionError(
                     f"token {t} {att.tokens[t]!r} (characters {x}-{y}) straddles the edge of part "
                     f"{name!r} {span}; move the edge to a token boundary or use token spans"
                 )
             toks.append(t)
         if not toks:
-            raise ValueError(f"part {name!r} {span} covers no token")
+            raise AttentionError(f"part {name!r} {span} covers no token")
         out[name] = toks
     owner: dict[int, str] = {}
     for name, toks in out.items():
         for t in toks:
             if t in owner:
-                raise ValueError(
+                raise AttentionError(
                     f"parts {owner[t]!r} and {name!r} overlap at token {t} {att.tokens[t]!r}; "
                     "parts must not share tokens"
                 )
@@ -994,11 +995,11 @@ def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
     try:
         start, end = (int(v) for v in part)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise AttentionError(
             f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; got {part!r}"
         ) from None
     if not 0 <= start < end:
-        raise ValueError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
+        raise AttentionError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
     return start, end
 
 
@@ -1012,7 +1013,7 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries == "generated":
             n_prompt = att.meta.get("prompt_length")
             if not generated or n_prompt is None:
-                raise ValueError(
+                raise AttentionError(
                     "queries='generated' needs attention from aw.generate; for a prompt use "
                     "queries='last' (the token that predicts the answer)"
                 )
@@ -1025,25 +1026,25 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries in parts:
             rows = np.array([t for t in parts[queries] if t >= offset])
             if rows.size == 0:
-                raise ValueError(
+                raise AttentionError(
                     f"part {queries!r} has no query rows (the attention holds rows {offset}-{att.n_key - 1})"
                 )
             return rows, queries
-        raise ValueError(
+        raise AttentionError(
             f"queries must be 'generated', 'last', 'all', a part name ({list(parts)}) or token "
             f"positions; got {queries!r}"
         )
     try:
         rows = np.array(sorted({int(q) for q in np.atleast_1d(queries)}))
     except (TypeError, ValueError):
-        raise ValueError(
+        raise AttentionError(
             f"queries must be 'generated', 'last', 'all', a part name or token positions; got {queries!r}"
         ) from None
     if rows.size == 0:
-        raise ValueError("queries is empty")
+        raise AttentionError("queries is empty")
     bad = rows[(rows < offset) | (rows >= att.n_key)]
     if bad.size:
-        raise ValueError(
+        raise AttentionError(
             f"query positions {bad.tolist()} are not query rows of this attention (rows {offset}-{att.n_key - 1})"
         )
     return rows, "rows"
@@ -1122,7 +1123,7 @@ class SegmentAttention:
     def layer(self, layer: int) -> dict[str, float]:
         """Shares in one model layer (mean over heads)."""
         if layer not in self.layer_ids:
-            raise IndexError(f"layer {layer} is not in this result; it holds layers {self.layer_ids}")
+            raise AttentionIndexError(f"layer {layer} is not in this result; it holds layers {self.layer_ids}")
         return {n: float(v) for n, v in zip(self.names, self.per_layer[self.layer_ids.index(layer)], strict=False)}
 
     def table(self) -> Table:
@@ -1209,13 +1210,13 @@ def segment_attention(
     """
     att = _check_attention(att, "segment_attention")
     if not isinstance(other, str) or not other:
-        raise ValueError(f"other must be a non-empty str; got {other!r}")
+        raise AttentionError(f"other must be a non-empty str; got {other!r}")
     part_tokens = _part_tokens(att, parts, unit)
     if not isinstance(local, bool):
         raise V.ArgumentTypeError(f"local must be True or False; got {V.show(local)}")
     for reserved in (other, "sinks", "local"):
         if reserved in part_tokens:
-            raise ValueError(
+            raise AttentionError(
                 f"a part is named {reserved!r}, a name the result uses itself; rename the part"
                 + (" or pass other=<another name>" if reserved == other else "")
             )
@@ -1345,10 +1346,10 @@ def head_roles(
         raise V.ArgumentTypeError(f"thresholds must be a dict of role -> threshold; got {V.show(thresholds)}")
     for k, v in (thresholds or {}).items():
         if k not in th:
-            raise ValueError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
+            raise AttentionError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
         th[k] = V.number(f"thresholds[{k!r}]", v, low=0)  # above 1 (every score is a share) switches a role off
     if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a positive int; got {window!r}")
+        raise AttentionError(f"window must be a positive int; got {window!r}")
     i = np.arange(att.n_query)[:, None] + att.n_key - att.n_query
     j = np.arange(att.n_key)[None, :]
     band = (np.abs(i - j) <= window) & (j >= 1)
@@ -1368,7 +1369,7 @@ def head_roles(
     else:
         induction = np.asarray(induction, dtype=np.float64)
         if induction.shape != (L, H):
-            raise ValueError(f"induction scores must have shape (layers, heads) = {(L, H)}; got {induction.shape}")
+            raise AttentionError(f"induction scores must have shape (layers, heads) = {(L, H)}; got {induction.shape}")
         vals["induction"] = induction
     scores = {r: np.asarray(vals[r], dtype=np.float64).reshape(L * H) for r in ROLES}
     role, score, passed = [], [], []

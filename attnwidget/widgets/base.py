@@ -15,7 +15,7 @@ import numpy as np
 import traitlets as t
 
 from ..attention import Attention, causal_mask
-from ..errors import AttentionError
+from ..errors import ArgumentTypeError, AttentionError, AttentionIndexError
 from .data import data_for, overview_factor
 from .export import ipython_display
 from .payload import PRECISIONS, array_payload
@@ -98,13 +98,13 @@ def check_hide(hide: Any, n_key: int) -> list[int]:
     try:
         items = list(hide)
     except TypeError:
-        raise TypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
+        raise ArgumentTypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
     out = set()
     for i in items:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-            raise TypeError(f"hide must hold integer token positions; got {i!r}")
+            raise ArgumentTypeError(f"hide must hold integer token positions; got {i!r}")
         if not -n_key <= int(i) < n_key:
-            raise ValueError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
+            raise AttentionIndexError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
                              f"(expected 0..{n_key - 1})")
         out.add(int(i) % n_key)
     return sorted(out)
@@ -123,7 +123,8 @@ def _shared(name: str, doc: str) -> property:
 
 
 class AttentionView(anywidget.AnyWidget):
-    """Base of the four views: tokens, model facts, colour-scale options and the selection link.
+    """Base of the five views (token text, heatmap, head grid, rollout, graph): tokens, model facts,
+    colour-scale options and the selection link.
 
     Subclasses set ``_view_kind`` and fill their data traits. Selection state (layer, head,
     fusion, hovered and pinned token) lives in `selection`, shared by linked views; the

@@ -1,4 +1,5 @@
-"""`link` (share one selection between views), `show` and `Dashboard` (the four views, linked)."""
+"""`link` (share one selection between views), `show` and `Dashboard` (the five views linked:
+token text, heatmap, head grid, rollout, graph)."""
 
 from __future__ import annotations
 
