@@ -41,6 +41,7 @@ import numpy as np
 
 from . import _validate as V
 from . import metrics as M
+from ._arrays import hidden_keys_mask
 from .attention import Attention, renormalize
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
@@ -310,13 +311,12 @@ def _head_stats(
     Also ``sink_share`` (raw attention on the hidden keys) and, for each name in `uniform`,
     ``<name>_uniform``: the metric of uniform rows over the same kept keys.
     """
-    keep = att.mask.copy()
-    keep[:, list(hidden)] = False
+    keep = hidden_keys_mask(att.mask, hidden)
     if not keep.any():
         raise AttentionError("every key is hidden; nothing is left to measure (pass hide=None)")
     on_hidden = np.zeros(att.n_key, bool)
     on_hidden[list(hidden)] = True
-    rows_with_keys = keep.any(axis=1)
+    rows_with_keys = np.asarray(keep.any(axis=1))
     out: dict[str, list] = {k: [] for k in specs}
     out["sink_share"] = []
     for layer in att.layer_ids:

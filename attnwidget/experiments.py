@@ -19,6 +19,7 @@ from . import _validate as V
 from . import metrics as M
 from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
 from .analysis import head_roles as _head_roles
+from ._arrays import hidden_keys_mask
 from .attention import Attention, _memory_budget
 from .errors import AttentionError
 
@@ -376,8 +377,7 @@ def _received_per_key(att: Attention, layer: int, hidden: Sequence[int]) -> np.n
     """Column mean of the head-averaged map (sinks removed, rows renormalised) over the rows that see each key."""
     from .attention import renormalize
 
-    keep = att.mask.copy()
-    keep[:, list(hidden)] = False
+    keep = hidden_keys_mask(att.mask, hidden)
     fused = renormalize(att.layer(layer), keep).mean(axis=0)
     visible = keep.sum(axis=0)
     col = np.where(keep, fused, 0).sum(axis=0)

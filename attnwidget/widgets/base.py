@@ -325,8 +325,11 @@ def positive_int(name: str, value: Any) -> int:
 
 def choose_tokens(att: Attention, index: int | None, name: str) -> int | None:
     """Validate a token position against `att` (None passes)."""
-    if index is None:
-        return None
+    return None if index is None else token_position(att, index, name)
+
+
+def token_position(att: Attention, index: int, name: str) -> int:
+    """Validate a token position against `att`."""
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
         raise TypeError(f"{name} must be a token position (int) or None; got {index!r}")
     if not 0 <= int(index) < att.n_key:
