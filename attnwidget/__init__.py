@@ -8,8 +8,8 @@ from .seq2seq import Seq2SeqAttention
 from .patches import patch_map, patch_overlay
 from .models import load_model
 from .widgets.export import save_html
-from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView, RolloutBar,
-                      Selection, TokenText, link, show)
+from .widgets import (AttentionDiff, AttentionGraph, AttentionHeatmap, Dashboard, HeadGrid, NeuronView,
+                      PartsDashboard, RolloutBar, Selection, TokenText, link, show)
 from . import charts, experiments, metrics
 from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
 from .experiments import compare_languages, compare_templates, head_roles, induction_scores
@@ -23,7 +23,7 @@ __all__ = ["Attention", "AttentionError", "ArgumentTypeError", "AttentionIndexEr
            "generation_step_row",
            "load_model", "readable_tokens",
            "AttentionHeatmap", "HeadGrid", "RolloutBar", "AttentionGraph", "AttentionDiff", "NeuronView", "TokenText",
-           "Selection", "Dashboard", "show", "link",
+           "Selection", "Dashboard", "PartsDashboard", "show", "link",
            "save_html",
            "metrics", "charts", "experiments", "analyze", "report", "shape_score", "evaluate_quality", "find_sinks",
            "segment_attention", "tokens_span", "compare_templates", "compare_languages", "head_roles",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -378,3 +378,35 @@ def _range(what: str, low: Any, high: Any) -> str:
     if high is not None:
         return f"{what} <= {high}"
     return what
+
+
+def positional_options(where: str, args: tuple, names: Sequence[str], passed: Mapping[str, Any]) -> dict[str, Any]:
+    """Options given by position after the `Attention` (the old view signatures): by name, with a warning.
+
+    Views take the `Attention` as their only positional argument; what followed it used to mean a layer
+    for one view, a threshold for another and a query for a third. The old calls keep working for one
+    release with a `DeprecationWarning`.
+
+    Parameters
+    ----------
+    where : str
+        The view's name, for messages.
+    args : tuple
+        The extra positional arguments received.
+    names : sequence of str
+        What each position meant in the old signature.
+    passed : mapping
+        The same options as given by keyword (None where not given), to refuse one given twice.
+    """
+    if not args:
+        return {}
+    if len(args) > len(names):
+        raise ArgumentTypeError(f"{where}() takes the Attention as its only positional argument; pass "
+                                f"{', '.join(n + '=' for n in names)} by keyword")
+    out = dict(zip(names, args))
+    twice = [n for n in out if passed.get(n) is not None]
+    if twice:
+        raise ArgumentTypeError(f"{where}() got {', '.join(twice)} both by position and by keyword")
+    warnings.warn(f"{where}: passing {', '.join(out)} by position is deprecated; write "
+                  f"{where}(att, {', '.join(f'{n}=...' for n in out)})", DeprecationWarning, stacklevel=3)
+    return out

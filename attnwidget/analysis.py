@@ -41,7 +41,9 @@ import numpy as np
 
 from . import _validate as V
 from . import metrics as M
+from ._arrays import hidden_keys_mask
 from .attention import Attention, renormalize
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
     "Table",
@@ -94,21 +96,22 @@ class Table:
     `to_frame` gives a pandas DataFrame to sort and filter interactively.
     """
 
-    def __init__(self, records: np.ndarray, title: str = ""):
+    def __init__(self, records: np.ndarray, title: str = "", missing: str = "nan"):
         self.records = records
         self.title = title
+        self.missing = missing  # how a NaN cell is shown; the data keep NaN
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Any], title: str = "") -> Table:
+    def from_columns(cls, columns: Mapping[str, Any], title: str = "", missing: str = "nan") -> Table:
         cols = {k: np.asarray(v) for k, v in columns.items()}
         n = {len(v) for v in cols.values()}
         if len(n) != 1:
-            raise ValueError(f"columns have different lengths: { {k: len(v) for k, v in cols.items()} }")
+            raise AttentionError(f"columns have different lengths: { {k: len(v) for k, v in cols.items()} }")
         dtype = [(k, v.dtype if v.dtype.kind != "U" else object) for k, v in cols.items()]
         rec = np.empty(n.pop(), dtype=dtype)
         for k, v in cols.items():
             rec[k] = v
-        return cls(rec, title)
+        return cls(rec, title, missing)
 
     @property
     def columns(self) -> list[str]:
@@ -135,7 +138,7 @@ class Table:
         keep = np.ones(len(self), bool)
         for k, v in equal.items():
             keep &= self[k] == v
-        return Table(self.records[keep], self.title)
+        return Table(self.records[keep], self.title, self.missing)
 
     def sort(self, column: str, *, descending: bool = True) -> Table:
         """Rows ordered by one column (largest first by default; NaN last)."""
@@ -146,7 +149,16 @@ class Table:
         else:
             order = np.argsort(values.astype(str), kind="stable")
             order = order[::-1] if descending else order
-        return Table(self.records[order], self.title)
+        return Table(self.records[order], self.title, self.missing)
+
+    def head(self, n: int = 15) -> Table:
+        """The first `n` rows (after `sort`, the top ones); the title says how many of how many."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise V.ArgumentTypeError(f"head takes a positive int; got {V.show(n)}")
+        if n >= len(self):
+            return self
+        title = f"{self.title} (first {n} of {len(self)} rows)" if self.title else f"first {n} of {len(self)} rows"
+        return Table(self.records[:n], title, self.missing)
 
     def to_frame(self):
         """A pandas DataFrame of the rows (needs pandas)."""
@@ -166,36 +178,39 @@ class Table:
         title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
         if frame is not None:
             numeric = [c for c in frame.columns if frame[c].dtype.kind == "f"]
-            styler = frame.style.format({c: "{:.3f}" for c in numeric}).hide(axis="index")
+            styler = frame.style.format({c: "{:.3f}" for c in numeric}, na_rep=self.missing).hide(axis="index")
             # Bars need no matplotlib (a background gradient would); one bar scale per column.
             varied = [c for c in numeric if np.isfinite(frame[c]).any() and frame[c].max() > frame[c].min()]
             styler = styler.bar(subset=varied, color="#9ecae1")
             return title + styler.to_html()
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in self.columns) + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(_cell(row[k], self.missing))}</td>" for k in self.columns) + "</tr>"
             for row in self.records
         )
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
     def __repr__(self) -> str:
-        return _format_table(self.columns, [[row[k] for k in self.columns] for row in self.records], self.title)
+        rows = [[row[k] for k in self.columns] for row in self.records]
+        return _format_table(self.columns, rows, self.title, missing=self.missing)
 
 
 def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any, missing: str = "nan") -> str:
     if isinstance(v, (float, np.floating)):
-        return "nan" if np.isnan(v) else f"{v:.3f}"
+        return missing if np.isnan(v) else f"{v:.3f}"
     v = str(v)
     return v if v.isprintable() else repr(v)  # newlines in answers would break the rows
 
 
-def _format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "", limit: int = 40) -> str:
+def _format_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "", limit: int = 40, missing: str = "nan"
+) -> str:
     shown = list(rows[:limit])
-    cells = [[_cell(v) for v in r] for r in shown]
+    cells = [[_cell(v, missing) for v in r] for r in shown]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = [title] if title else []
     lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=False)))
@@ -207,12 +222,12 @@ def _format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: 
 
 def _check_attention(att: Any, what: str) -> Attention:
     if not isinstance(att, Attention):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{what} takes an aw.Attention (from aw.extract or aw.generate, or aw.Attention(weights, tokens)); "
             f"got {type(att).__name__}"
         )
     if att.n_key < 2:
-        raise ValueError(
+        raise AttentionError(
             f"{what} needs at least two tokens (sinks, neighbours and spread are undefined for one); got {att.n_key}"
         )
     return att
@@ -266,14 +281,14 @@ def _hidden_keys(att: Attention, hide: Any) -> list[int]:
             return find_sinks(att)
         if hide == "first":
             return [0]
-        raise ValueError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}")
+        raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}")
     try:
         keys = sorted({int(i) for i in hide})
     except (TypeError, ValueError):
-        raise ValueError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}") from None
+        raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}") from None
     bad = [i for i in keys if not 0 <= i < att.n_key]
     if bad:
-        raise ValueError(f"hide holds positions {bad} outside the {att.n_key} tokens")
+        raise AttentionError(f"hide holds positions {bad} outside the {att.n_key} tokens")
     return keys
 
 
@@ -296,13 +311,12 @@ def _head_stats(
     Also ``sink_share`` (raw attention on the hidden keys) and, for each name in `uniform`,
     ``<name>_uniform``: the metric of uniform rows over the same kept keys.
     """
-    keep = att.mask.copy()
-    keep[:, list(hidden)] = False
+    keep = hidden_keys_mask(att.mask, hidden)
     if not keep.any():
-        raise ValueError("every key is hidden; nothing is left to measure (pass hide=None)")
+        raise AttentionError("every key is hidden; nothing is left to measure (pass hide=None)")
     on_hidden = np.zeros(att.n_key, bool)
     on_hidden[list(hidden)] = True
-    rows_with_keys = keep.any(axis=1)
+    rows_with_keys = np.asarray(keep.any(axis=1))
     out: dict[str, list] = {k: [] for k in specs}
     out["sink_share"] = []
     for layer in att.layer_ids:
@@ -430,12 +444,12 @@ MESSAGES = {
         "(locality {value:.3f} against {baseline:.3f}) in {n} of {total} layers: those layers read far back.",
         "local_action": "Nothing to fix by itself: far reads are how the answer reaches an instruction at the "
         "start. Use the part shares to see which part they read.",
-        "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, sinks excluded; reading it "
-        "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).",
+        "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, {apart}; reading it "
+        "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).{sink_note}",
         "part_low_action": "If the answer needs {part!r}, put it right before where the answer goes (or repeat "
         "it there), then check the outcome with aw.compare_templates.",
-        "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, sinks excluded "
-        "(uniform reading: {uniform:.1%}, {ratio:.2f}x).",
+        "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, {apart} "
+        "(uniform reading: {uniform:.1%}, {ratio:.2f}x).{sink_note}",
         "part_top_action": "Keep what the answer needs in {part!r}; a part read far above its share is where "
         "wording changes matter most.",
         "none": "No finding: sinks below {sink:.0%}, content attention not near uniform, no part far below "
@@ -445,6 +459,11 @@ MESSAGES = {
         "who_rows": "the chosen query tokens",
         "first_token": "the first token {tok}",
         "sink_tokens": "the sink tokens {tok}",
+        "apart": "sinks excluded",
+        "apart_local": "sinks and each reading token's own position and previous token excluded (those "
+        "local reads take {local:.1%} and are credited to no part)",
+        "part_sink": " The part holds the attention sink {tok}, counted with the sinks, not the part "
+        "(hide=None counts it in).",
     },
     "zh": {
         "sinks": "注意力停放在{where}上:平均 {share:.0%}(第 {layer} 层最高 {top:.0%});均匀注意力只会给 {uniform:.0%}。",
@@ -457,11 +476,11 @@ MESSAGES = {
         "local": "在 {total} 层中有 {n} 层,注意力的局部性低于同样词元上均匀注意力的局部性"
         "(局部性 {value:.3f},基线 {baseline:.3f}):这些层在读取较远的内容。",
         "local_action": "这本身不需要修改:远距离读取正是答案读取开头指令的方式。请用各部分的份额查看它们读了哪一部分。",
-        "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}(不含汇聚点);若与其余部分同样均匀地读取,"
-        "应为 {uniform:.1%}({ratio:.2f} 倍)。",
+        "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}({apart});若与其余部分同样均匀地读取,"
+        "应为 {uniform:.1%}({ratio:.2f} 倍)。{sink_note}",
         "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.compare_templates 检查输出。",
-        "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}(不含汇聚点;均匀读取为 {uniform:.1%},"
-        "{ratio:.2f} 倍)。",
+        "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}({apart};均匀读取为 {uniform:.1%},"
+        "{ratio:.2f} 倍)。{sink_note}",
         "part_top_action": "把答案需要的内容放在 {part!r} 中;被读取远高于其份额的部分,措辞的改动影响最大。",
         "none": "没有发现:汇聚点低于 {sink:.0%},内容注意力不接近均匀,也没有部分远低于其均匀份额。",
         "who_generated": "生成的词元",
@@ -469,6 +488,9 @@ MESSAGES = {
         "who_rows": "所选的查询词元",
         "first_token": "第一个词元 {tok}",
         "sink_tokens": "汇聚词元 {tok}",
+        "apart": "不含汇聚点",
+        "apart_local": "不含汇聚点,也不含读取词元对自身位置和前一个词元的注意力(这部分局部读取占 {local:.1%},不计入任何部分)",
+        "part_sink": "该部分含有汇聚词元 {tok},它计入汇聚点而不计入该部分(hide=None 会把它算进去)。",
     },
 }
 LANGUAGES = tuple(MESSAGES)
@@ -476,7 +498,7 @@ LANGUAGES = tuple(MESSAGES)
 
 def _lang(lang: str) -> dict:
     if lang not in MESSAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}; got {lang!r}")
+        raise AttentionError(f"lang must be one of {LANGUAGES}; got {lang!r}")
     return MESSAGES[lang]
 
 
@@ -491,8 +513,10 @@ class Report:
     summary : dict
         Means over layers of the per-layer values.
     layers : Table
-        Per layer (means over heads): sink_share, entropy, normalized_entropy, sparsity, locality and
-        locality_uniform, measured as the module docstring defines them.
+        Per layer (means over heads): sink_share, entropy, normalized_entropy, sparsity and locality,
+        measured as the module docstring defines them. The baseline locality_uniform is the same in
+        every layer when the layers share one mask: then the table's title gives it once (and
+        ``summary["mean_locality_uniform"]`` holds it); otherwise it is a column.
     recommendations : list of dict
         ``{"kind", "finding", "measurement", "baseline", "action", "message"}``, one per finding;
         ``measurement`` and ``baseline`` are the numbers the finding compares.
@@ -550,8 +574,8 @@ def report(
       of the layers; baseline: 1 (uniform over the same keys, so length does not trigger it).
     - far-reading layers (a note): locality below ``locality_uniform``, uniform attention over the
       same keys, in more than half of the layers.
-    - parts (when `parts` is given): a part whose share of the queries' attention, sinks excluded,
-      is below `part_below` times what reading every visible key alike would give it, and the part
+    - parts (when `parts` is given): a part whose share of the queries' attention, sinks and local
+      reads excluded (each query's own position and previous token: `segment_attention`), is below `part_below` times what reading every visible key alike would give it, and the part
       read most when it is read above that uniform share. The queries default to the generated tokens of an `aw.generate` result, else the
       last token (the one that predicts the answer).
 
@@ -588,9 +612,15 @@ def report(
     vals = _head_stats(att, hidden, specs, uniform=("locality",))
     names = ["sink_share", "entropy", "normalized_entropy", "sparsity", "locality", "locality_uniform"]
     per_layer = {k: vals[k].mean(axis=1) for k in names}
-    layers = Table.from_columns(
-        {"layer": att.layer_ids, **per_layer}, title=f"per layer (means over heads; {_describe_hidden(att, hidden)})"
-    )
+    base = per_layer["locality_uniform"]
+    shown = dict(per_layer)
+    title = f"per layer (means over heads; {_describe_hidden(att, hidden)}"
+    # Uniform attention over the same keys is the same in every layer (one mask, one set of sinks):
+    # say it once in the title, not as a column repeating one number.
+    if np.isfinite(base).all() and np.ptp(base) <= 1e-9:
+        del shown["locality_uniform"]
+        title += f"; locality of uniform attention over the same keys: {float(base[0]):.3f} in every layer"
+    layers = Table.from_columns({"layer": att.layer_ids, **shown}, title=title + ")")
     summary = {f"mean_{k}": float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for k, v in per_layer.items()}
     L = att.num_layers
     recs: list[dict] = []
@@ -645,24 +675,44 @@ def report(
         named = [n for n in seg.part_names]
         content, even = seg.content_shares(), seg.content_uniform()
         ratios = {n: content[n] / even[n] if even[n] > 0 else math.nan for n in named}
+        apart = words["apart_local"].format(local=seg.shares["local"]) if "local" in seg.shares else words["apart"]
+
+        def sink_note(n: str) -> str:
+            inside = seg.part_sinks.get(n, [])
+            return words["part_sink"].format(tok=", ".join(repr(att.tokens[t]) for t in inside)) if inside else ""
+
         for n in named:
             if ratios[n] < part_below:
                 recs.append(
                     _rec(
                         "part",
-                        words["part_low"].format(part=n, share=content[n], uniform=even[n], ratio=ratios[n], who=who),
+                        words["part_low"].format(
+                            part=n,
+                            share=content[n],
+                            uniform=even[n],
+                            ratio=ratios[n],
+                            who=who,
+                            apart=apart,
+                            sink_note=sink_note(n),
+                        ),
                         {"share": content[n]},
                         {"uniform": even[n]},
                         words["part_low_action"].format(part=n),
                     )
                 )
         best = max(named, key=lambda n: content[n])
-        if ratios[best] > 1:  # "read most" only when read above a uniform reading
+        if ratios[best] > 1 + 1e-6:  # "read most" only when read above a uniform reading, not on a tie
             recs.append(
                 _rec(
                     "part",
                     words["part_top"].format(
-                        part=best, share=content[best], uniform=even[best], ratio=ratios[best], who=who
+                        part=best,
+                        share=content[best],
+                        uniform=even[best],
+                        ratio=ratios[best],
+                        who=who,
+                        apart=apart,
+                        sink_note=sink_note(best),
                     ),
                     {"share": content[best]},
                     {"uniform": even[best]},
@@ -724,7 +774,7 @@ def _expected(expected_patterns: Any) -> dict[str, Any]:
     out = {}
     for p in expected_patterns:
         if not isinstance(p, str):
-            raise ValueError(
+            raise AttentionError(
                 "expected_patterns must be pattern names or a dict of name -> pattern "
                 f"(a name from {M.PATTERNS} or an (n_query, n_key) array); got {type(p).__name__}"
             )
@@ -771,7 +821,7 @@ def shape_score(
             or len(rng) != 2
             or not V.number(f"{name}[0]", rng[0]) < V.number(f"{name}[1]", rng[1])
         ):
-            raise ValueError(f"{name} must be (low, high) with low < high; got {rng!r}")
+            raise AttentionError(f"{name} must be (low, high) with low < high; got {rng!r}")
     entropy_points = V.number("entropy_points", entropy_points, low=0)
     sparsity_points = V.number("sparsity_points", sparsity_points, low=0)
     locality_weight = V.number("locality_weight", locality_weight, low=0)
@@ -825,9 +875,9 @@ def tokens_span(start: int, stop: int) -> TokenSpan:
     try:
         a, b = int(start), int(stop)
     except (TypeError, ValueError):
-        raise ValueError(f"tokens_span takes two ints; got {start!r}, {stop!r}") from None
+        raise AttentionError(f"tokens_span takes two ints; got {start!r}, {stop!r}") from None
     if not 0 <= a < b:
-        raise ValueError(f"tokens_span({start}, {stop}) is empty or negative; expected 0 <= start < stop")
+        raise AttentionError(f"tokens_span({start}, {stop}) is empty or negative; expected 0 <= start < stop")
     return TokenSpan(a, b)
 
 
@@ -853,22 +903,22 @@ def _offsets(att: Attention) -> list[tuple[int, int]] | None:
 def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> dict[str, list[int]]:
     """Part name -> token positions (in text order); every ambiguity is an error."""
     if not isinstance(parts, Mapping) or not parts:
-        raise ValueError(
+        raise AttentionError(
             "parts must be a non-empty dict of name -> substring, (start, end) span with "
             "unit='char' or 'token', or aw.tokens_span(start, stop)"
         )
     if unit not in (None, "char", "token"):
-        raise ValueError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
+        raise AttentionError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
     text = att.text
     offsets = None
     out: dict[str, list[int]] = {}
     for name, part in parts.items():
         if not isinstance(name, str):
-            raise ValueError(f"part names must be str; got {name!r}")
+            raise AttentionError(f"part names must be str; got {name!r}")
         if isinstance(part, TokenSpan) or (unit == "token" and not isinstance(part, str)):
             start, end = _pair(name, part, "token")
             if not end <= att.n_key:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} token span ({start}, {end}) is outside the {att.n_key} tokens "
                     f"(expected 0 <= start < end <= {att.n_key})"
                 )
@@ -876,17 +926,17 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             continue
         if isinstance(part, str):
             if text is None:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} is a substring, but the attention has no text; give token "
                     "spans (aw.tokens_span or unit='token')"
                 )
             if not part:
-                raise ValueError(f"part {name!r} is an empty string; give a substring of the text")
+                raise AttentionError(f"part {name!r} is an empty string; give a substring of the text")
             count = text.count(part)
             if count == 0:
-                raise ValueError(f"part {name!r}: {part[:40]!r} does not occur in the text")
+                raise AttentionError(f"part {name!r}: {part[:40]!r} does not occur in the text")
             if count > 1:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r}: {part[:40]!r} occurs {count} times in the text; "
                     "pass a (start, end) span with unit='char' to say which"
                 )
@@ -894,18 +944,18 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             span = (start, start + len(part))
         else:
             if unit is None:
-                raise ValueError(
+                raise AttentionError(
                     f"part {name!r} is a pair of numbers {part!r}: say what they count with "
                     "unit='char' or unit='token' (or use aw.tokens_span(start, stop))"
                 )
             span = _pair(name, part, "char")
             if text is None or not span[1] <= len(text):
                 limit = "no text" if text is None else f"expected 0 <= start < end <= {len(text)}"
-                raise ValueError(f"part {name!r} span {span} is outside the text ({limit})")
+                raise AttentionError(f"part {name!r} span {span} is outside the text ({limit})")
         if offsets is None:
             offsets = _offsets(att)
             if offsets is None:
-                raise ValueError(
+                raise AttentionError(
                     "character parts need the attention's text and character offsets (aw.extract "
                     "with a fast tokenizer records them); give token spans instead"
                 )
@@ -921,19 +971,19 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             if y <= x or not (x < b and y > a):
                 continue
             if x < a or y > b:
-                raise ValueError(
+                raise AttentionError(
                     f"token {t} {att.tokens[t]!r} (characters {x}-{y}) straddles the edge of part "
                     f"{name!r} {span}; move the edge to a token boundary or use token spans"
                 )
             toks.append(t)
         if not toks:
-            raise ValueError(f"part {name!r} {span} covers no token")
+            raise AttentionError(f"part {name!r} {span} covers no token")
         out[name] = toks
     owner: dict[int, str] = {}
     for name, toks in out.items():
         for t in toks:
             if t in owner:
-                raise ValueError(
+                raise AttentionError(
                     f"parts {owner[t]!r} and {name!r} overlap at token {t} {att.tokens[t]!r}; "
                     "parts must not share tokens"
                 )
@@ -945,11 +995,11 @@ def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
     try:
         start, end = (int(v) for v in part)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise AttentionError(
             f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; got {part!r}"
         ) from None
     if not 0 <= start < end:
-        raise ValueError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
+        raise AttentionError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
     return start, end
 
 
@@ -963,7 +1013,7 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries == "generated":
             n_prompt = att.meta.get("prompt_length")
             if not generated or n_prompt is None:
-                raise ValueError(
+                raise AttentionError(
                     "queries='generated' needs attention from aw.generate; for a prompt use "
                     "queries='last' (the token that predicts the answer)"
                 )
@@ -976,25 +1026,25 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
         if queries in parts:
             rows = np.array([t for t in parts[queries] if t >= offset])
             if rows.size == 0:
-                raise ValueError(
+                raise AttentionError(
                     f"part {queries!r} has no query rows (the attention holds rows {offset}-{att.n_key - 1})"
                 )
             return rows, queries
-        raise ValueError(
+        raise AttentionError(
             f"queries must be 'generated', 'last', 'all', a part name ({list(parts)}) or token "
             f"positions; got {queries!r}"
         )
     try:
         rows = np.array(sorted({int(q) for q in np.atleast_1d(queries)}))
     except (TypeError, ValueError):
-        raise ValueError(
+        raise AttentionError(
             f"queries must be 'generated', 'last', 'all', a part name or token positions; got {queries!r}"
         ) from None
     if rows.size == 0:
-        raise ValueError("queries is empty")
+        raise AttentionError("queries is empty")
     bad = rows[(rows < offset) | (rows >= att.n_key)]
     if bad.size:
-        raise ValueError(
+        raise AttentionError(
             f"query positions {bad.tolist()} are not query rows of this attention (rows {offset}-{att.n_key - 1})"
         )
     return rows, "rows"
@@ -1006,7 +1056,9 @@ class SegmentAttention:
     Attributes
     ----------
     names : list of str
-        The parts in text order, then ``"other"`` (tokens in no part) and ``"sinks"`` when present.
+        The parts in text order, then ``"other"`` (tokens in no part) and ``"sinks"`` when present,
+        then ``"local"``: each query's attention to its own position and the previous token, which
+        is not credited to the part those tokens are in (``local=False`` leaves it out).
     part_names : list of str
         The named parts only.
     shares : dict
@@ -1022,9 +1074,11 @@ class SegmentAttention:
         Row ``s``: where the tokens of ``s`` look (all their query rows), mean over heads; rows sum
         to 1 (0 for names with no query row).
     token_index, tokens : dict
-        Name -> token positions and their text.
+        Name -> token positions and their text (no ``"local"`` entry: it depends on the query).
     sinks : list of int
         Hidden key positions (the ``"sinks"`` entry).
+    part_sinks : dict
+        Part name -> the sink positions inside that part's text, counted as sinks, not as the part.
     """
 
     def __init__(
@@ -1040,6 +1094,7 @@ class SegmentAttention:
         tokens,
         layer_ids,
         sinks,
+        part_sinks=None,
     ):
         self.names, self.part_names = names, part_names
         self.per_head = per_head
@@ -1050,23 +1105,25 @@ class SegmentAttention:
         self.matrix = matrix
         self.token_index, self.tokens = token_index, tokens
         self.layer_ids, self.sinks = layer_ids, sinks
+        self.part_sinks = part_sinks or {n: [] for n in part_names}
 
     def content_shares(self) -> dict[str, float]:
-        """Shares of the parts and "other" among the non-sink attention (they sum to 1)."""
-        rest = {n: v for n, v in self.shares.items() if n != "sinks"}
+        """Shares of the parts and "other" among the attention left once the sinks and the local
+        reads (each query's own position and previous token) are set apart; they sum to 1."""
+        rest = {n: v for n, v in self.shares.items() if n not in ("sinks", "local")}
         total = sum(rest.values())
         return {n: v / total if total > 0 else math.nan for n, v in rest.items()}
 
     def content_uniform(self) -> dict[str, float]:
-        """`uniform` among the non-sink keys (the baseline for `content_shares`)."""
-        rest = {n: v for n, v in self.uniform.items() if n != "sinks"}
+        """`uniform` among the same keys (the baseline for `content_shares`)."""
+        rest = {n: v for n, v in self.uniform.items() if n not in ("sinks", "local")}
         total = sum(rest.values())
         return {n: v / total if total > 0 else math.nan for n, v in rest.items()}
 
     def layer(self, layer: int) -> dict[str, float]:
         """Shares in one model layer (mean over heads)."""
         if layer not in self.layer_ids:
-            raise IndexError(f"layer {layer} is not in this result; it holds layers {self.layer_ids}")
+            raise AttentionIndexError(f"layer {layer} is not in this result; it holds layers {self.layer_ids}")
         return {n: float(v) for n, v in zip(self.names, self.per_layer[self.layer_ids.index(layer)], strict=False)}
 
     def table(self) -> Table:
@@ -1088,15 +1145,16 @@ class SegmentAttention:
         for n in self.names:
             c = content.get(n, math.nan)
             u = uni.get(n, math.nan)
-            rows.append(
-                [n, self.shares[n], "" if n == "sinks" else c, "" if n == "sinks" else u, len(self.token_index[n])]
-            )
+            apart = n in ("sinks", "local")
+            size = "" if n == "local" else len(self.token_index[n])
+            rows.append([n, self.shares[n], "" if apart else c, "" if apart else u, size])
         who = {"generated": f"the {len(self.queries)} generated tokens", "last": "the last token"}.get(
             self.queries_label, f"{len(self.queries)} query tokens ({self.queries_label})"
         )
         title = (
             f"what {who} read (means over {len(self.layer_ids)} layers and heads; shares sum to 1"
-            + ("; content: share among non-sink keys" if self.sinks else "")
+            + ("; content: share with sinks and local reads apart" if "local" in self.names or self.sinks else "")
+            + ("; local: each query's own position and previous token" if "local" in self.names else "")
             + ")"
         )
         return _format_table(["part", "share", "content", "uniform", "tokens"], rows, title)
@@ -1110,6 +1168,7 @@ def segment_attention(
     unit: str | None = None,
     hide: Any = "sinks",
     other: str = "other",
+    local: bool = True,
 ) -> SegmentAttention:
     """Which part of the prompt the query tokens read: shares per part, sinks apart.
 
@@ -1131,11 +1190,17 @@ def segment_attention(
         sink, not as the part. None keeps every key in its part.
     other : str
         Name for tokens in no part (chat markup, special tokens).
+    local : bool
+        Count each query row's attention to its own position and to the previous token apart, as
+        ``"local"`` (default), not as the part those tokens are in. A reading token inside a part
+        gives that part much of its attention by looking at itself and its neighbour; that says
+        nothing about the part's content. A sink keeps its ``"sinks"`` entry even when it is the
+        previous token. False keeps those reads in their parts.
 
     Returns
     -------
     SegmentAttention
-        ``.shares`` sums to 1 over the parts, ``other`` and ``sinks``.
+        ``.shares`` sums to 1 over the parts, ``other``, ``sinks`` and ``local``.
 
     Raises
     ------
@@ -1145,11 +1210,13 @@ def segment_attention(
     """
     att = _check_attention(att, "segment_attention")
     if not isinstance(other, str) or not other:
-        raise ValueError(f"other must be a non-empty str; got {other!r}")
+        raise AttentionError(f"other must be a non-empty str; got {other!r}")
     part_tokens = _part_tokens(att, parts, unit)
-    for reserved in (other, "sinks"):
+    if not isinstance(local, bool):
+        raise V.ArgumentTypeError(f"local must be True or False; got {V.show(local)}")
+    for reserved in (other, "sinks", "local"):
         if reserved in part_tokens:
-            raise ValueError(
+            raise AttentionError(
                 f"a part is named {reserved!r}, a name the result uses itself; rename the part"
                 + (" or pass other=<another name>" if reserved == other else "")
             )
@@ -1167,9 +1234,25 @@ def segment_attention(
     group = np.where(group == -1, names.index(other) if other in names else -1, group)
     if hidden:
         group = np.where(group == -2, names.index("sinks"), group)
+    part_sinks = {n: [t for t in toks if t in hidden] for n, toks in part_tokens.items()}
+    if local:
+        names.append("local")  # a column no key belongs to: each row's own and previous key move there
     G = len(names)
     onehot = np.zeros((att.n_key, G), np.float32)
     onehot[np.arange(att.n_key), group] = 1.0
+    is_hidden = np.zeros(att.n_key, bool)
+    is_hidden[hidden] = True
+
+    def near(qrows: np.ndarray, visible: np.ndarray):
+        """(row index, key) pairs of each row's own and previous key, sinks and hidden keys left out."""
+        for d in (0, 1):
+            keys = qrows - d
+            safe = np.maximum(keys, 0)
+            ok = (keys >= 0) & ~is_hidden[safe] & visible[np.arange(len(qrows)), safe]
+            idx = np.flatnonzero(ok)
+            if idx.size:
+                yield idx, keys[idx]
+
     offset = att.n_key - att.n_query
     L, H = att.num_layers, att.num_heads
     per_head = np.zeros((L, H, G))
@@ -1179,6 +1262,11 @@ def segment_attention(
     q_group = group[offset:]
     for start, stop, w in att.iter_row_blocks():
         to_group = np.where(att.mask[start:stop], w, 0) @ onehot  # (L, H, rows, G)
+        if local:
+            for idx, keys in near(offset + np.arange(start, stop), att.mask[start:stop]):
+                moved = w[:, :, idx, keys]  # (L, H, len(idx))
+                to_group[:, :, idx, group[keys]] -= moved
+                to_group[:, :, idx, G - 1] += moved
         s = sel[start:stop]
         if s.any():
             per_head += to_group[:, :, s].sum(axis=2, dtype=np.float64)
@@ -1188,12 +1276,21 @@ def segment_attention(
             if mine.any():
                 matrix_mass[:, g] += mean_heads[:, mine].sum(axis=1, dtype=np.float64)
     per_head /= len(rows)
+    if local:
+        np.maximum(per_head, 0, out=per_head)  # a moved read leaves float dust below 0 in its part
+        np.maximum(matrix_mass, 0, out=matrix_mass)
     total = matrix_mass.sum(axis=-1, keepdims=True)
     matrix = np.divide(matrix_mass, total, out=np.zeros_like(matrix_mass), where=total > 0)
     vis = att.mask[rows - offset].astype(np.float64)
     uni = (vis / vis.sum(axis=1, keepdims=True)) @ onehot.astype(np.float64)
+    if local:
+        per_key = 1 / vis.sum(axis=1)
+        for idx, keys in near(rows, vis.astype(bool)):
+            uni[idx, group[keys]] -= per_key[idx]
+            uni[idx, G - 1] += per_key[idx]
+        np.maximum(uni, 0, out=uni)
     uniform = {n: float(v) for n, v in zip(names, uni.mean(axis=0), strict=False)}
-    token_index = {n: np.flatnonzero(group == g).tolist() for g, n in enumerate(names)}
+    token_index = {n: np.flatnonzero(group == g).tolist() for g, n in enumerate(names) if n != "local"}
     tokens = {n: [att.tokens[i] for i in idx] for n, idx in token_index.items()}
     return SegmentAttention(
         names,
@@ -1207,6 +1304,7 @@ def segment_attention(
         tokens,
         list(att.layer_ids),
         hidden,
+        part_sinks,
     )
 
 
@@ -1248,10 +1346,10 @@ def head_roles(
         raise V.ArgumentTypeError(f"thresholds must be a dict of role -> threshold; got {V.show(thresholds)}")
     for k, v in (thresholds or {}).items():
         if k not in th:
-            raise ValueError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
+            raise AttentionError(f"unknown role {k!r} in thresholds; roles are {ROLES}")
         th[k] = V.number(f"thresholds[{k!r}]", v, low=0)  # above 1 (every score is a share) switches a role off
     if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a positive int; got {window!r}")
+        raise AttentionError(f"window must be a positive int; got {window!r}")
     i = np.arange(att.n_query)[:, None] + att.n_key - att.n_query
     j = np.arange(att.n_key)[None, :]
     band = (np.abs(i - j) <= window) & (j >= 1)
@@ -1271,7 +1369,7 @@ def head_roles(
     else:
         induction = np.asarray(induction, dtype=np.float64)
         if induction.shape != (L, H):
-            raise ValueError(f"induction scores must have shape (layers, heads) = {(L, H)}; got {induction.shape}")
+            raise AttentionError(f"induction scores must have shape (layers, heads) = {(L, H)}; got {induction.shape}")
         vals["induction"] = induction
     scores = {r: np.asarray(vals[r], dtype=np.float64).reshape(L * H) for r in ROLES}
     role, score, passed = [], [], []

@@ -4,6 +4,11 @@ a query read, and the part-by-part matrix.
 Each function returns a ``bqplot.Figure`` built from the numbers `attnwidget.analysis` computed; the
 charts draw, they compute nothing new. bqplot is imported inside the functions so that
 ``import attnwidget`` stays fast.
+
+The figures display like the views do (`attnwidget.widgets.export.ipython_display`): beside the
+figure, the export host. A notebook exported with ``jupyter nbconvert --execute --to html`` and
+opened offline cannot draw bqplot (its renderer loads from the network); the host then puts a line
+in the figure's place saying so, instead of an empty output.
 """
 
 from __future__ import annotations
@@ -17,6 +22,27 @@ from .analysis import ROLES, Report, SegmentAttention, ShapeScore, Table
 from .experiments import LanguageComparison, TemplateComparison
 
 __all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap", "segment_shares", "UNITS"]
+
+_FIGURE = None
+
+
+def _figure(**kwargs: Any) -> Any:
+    """A bqplot Figure that displays with the export host beside it (module docstring)."""
+    global _FIGURE
+    if _FIGURE is None:
+        import bqplot
+
+        from .widgets.export import ipython_display
+
+        class Figure(bqplot.Figure):
+            """bqplot's Figure; displayed with the export host, which says offline why it is not drawn."""
+
+            def _ipython_display_(self, **kwargs: Any) -> None:
+                ipython_display(self)
+
+        _FIGURE = Figure
+    return _FIGURE(**kwargs)
+
 
 # The unit of each metric name a chart may draw; metrics in different units get different axes.
 UNITS = {
@@ -68,7 +94,7 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
     metrics : list of str, optional
         Columns to draw (default: every numeric column but layer and head).
     """
-    from bqplot import Axis, Figure, LinearScale, Lines
+    from bqplot import Axis, LinearScale, Lines
 
     table = _layer_table(result)
     numeric = [c for c in table.columns if c not in ("layer", "head") and table[c].dtype.kind == "f"]
@@ -99,7 +125,7 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
             )
         )
         axes.append(Axis(scale=ys, side=side, label=unit, grid_lines="solid" if side == "left" else "none"))
-    return Figure(marks=marks, axes=axes, title=title or "metrics per layer", legend_location="top-right")
+    return _figure(marks=marks, axes=axes, title=title or "metrics per layer", legend_location="top-right")
 
 
 def head_roles_chart(roles: Table, *, title: str = "") -> Any:
@@ -110,7 +136,7 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
     roles : Table
         The result of `aw.head_roles`.
     """
-    from bqplot import Axis, Figure, LinearScale, Scatter, Tooltip
+    from bqplot import Axis, LinearScale, Scatter, Tooltip
 
     if not isinstance(roles, Table) or not {"layer", "head", "role", "score"} <= set(roles.columns):
         raise TypeError("head_roles_chart takes the Table aw.head_roles returns")
@@ -145,7 +171,7 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
         Axis(scale=xs, label="layer", tick_values=_ticks(layers)),
         Axis(scale=ys, side="left", label="head", tick_values=_ticks(heads)),
     ]
-    return Figure(marks=marks, axes=axes, title=title or "head roles", legend_location="top-right")
+    return _figure(marks=marks, axes=axes, title=title or "head roles", legend_location="top-right")
 
 
 def _ticks(values: np.ndarray, most: int = 16) -> np.ndarray:
@@ -165,7 +191,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
         ``read_<part>``, ``entropy``...) or of ``comparison.summary()`` (languages). Default: the
         outcome, ``logprob``, for templates compared with a target, else ``entropy``.
     """
-    from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
+    from bqplot import Axis, Bars, LinearScale, OrdinalScale
 
     if isinstance(comparison, TemplateComparison):
         table, key = comparison.table, "template"
@@ -191,11 +217,11 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     )
     bars = Bars(x=names, y=values, scales={"x": xs, "y": ys})
     axes = [Axis(scale=xs), Axis(scale=ys, side="left", label=f"{metric} ({unit})")]
-    return Figure(marks=[bars], axes=axes, title=title or metric)
+    return _figure(marks=[bars], axes=axes, title=title or metric)
 
 
 def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: bool = False, title: str = "") -> Any:
-    """Bars: the share of the queries' attention each part (and "other", "sinks") takes.
+    """Bars: the share of the queries' attention each part (and "other", "sinks", "local") takes.
 
     Parameters
     ----------
@@ -203,9 +229,9 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     layer : int, optional
         One model layer; default the mean over layers.
     content : bool
-        Shares among the non-sink keys (`SegmentAttention.content_shares`) instead of all.
+        Shares with the sinks and the local reads apart (`SegmentAttention.content_shares`) instead of all.
     """
-    from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
+    from bqplot import Axis, Bars, LinearScale, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
         raise TypeError(f"segment_shares takes the result of aw.segment_attention; got {type(seg).__name__}")
@@ -217,14 +243,20 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     bars = Bars(x=names, y=np.array([shares[n] for n in names]), scales={"x": xs, "y": ys})
     axes = [Axis(scale=xs, label="part"), Axis(scale=ys, side="left", label=SHARE)]
     where = "mean over layers" if layer is None else f"layer {layer}"
-    what = "sinks excluded" if content else "sinks apart" if seg.sinks else "nothing hidden"
-    return Figure(
+    local = "local" in seg.names
+    if content:
+        what = "sinks and local reads excluded" if local else "sinks excluded"
+    else:
+        what = "sinks apart" if seg.sinks else "nothing hidden"
+    return _figure(
         marks=[bars], axes=axes, title=title or f"what the {seg.queries_label} queries read ({where}, {what})"
     )
 
 
 def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: str = "") -> Any:
     """The part-by-part matrix (rows: from, columns: to) of one layer or the mean of all.
+
+    The ``local`` column (each token's reads of itself and the previous token) has no row.
 
     Parameters
     ----------
@@ -233,7 +265,7 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
     layer : int, optional
         A model layer number; default the mean over layers.
     """
-    from bqplot import Axis, ColorAxis, ColorScale, Figure, GridHeatMap, OrdinalScale
+    from bqplot import Axis, ColorAxis, ColorScale, GridHeatMap, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
         raise TypeError(f"segment_heatmap takes the result of aw.segment_attention; got {type(seg).__name__}")
@@ -243,10 +275,11 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
         if layer not in seg.layer_ids:
             raise IndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
         m = seg.matrix[seg.layer_ids.index(layer)]
+    rows = [i for i, n in enumerate(seg.names) if n != "local"]  # no token is "local": it has no row
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)
     grid = GridHeatMap(
-        color=m,
-        row=list(seg.names),
+        color=m[rows],
+        row=[seg.names[i] for i in rows],
         column=list(seg.names),
         scales={"row": rs, "column": cs, "color": col},
         display_format=".2f",
@@ -257,4 +290,4 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
         ColorAxis(scale=col, side="right", label=SHARE),
     ]
     name = "mean over layers" if layer is None else f"layer {layer}"
-    return Figure(marks=[grid], axes=axes, title=title or f"part-to-part attention ({name})")
+    return _figure(marks=[grid], axes=axes, title=title or f"part-to-part attention ({name})")

@@ -5,13 +5,17 @@ whatever the library refuses. The subclasses also derive from the builtin a call
 
 - `ArgumentTypeError` (also a `TypeError`): an argument of the wrong type (``layer="3"``).
 - `AttentionIndexError` (also an `IndexError`): a layer, head, kv head or token that is not there.
+- `ViewIndexError` (an `AttentionIndexError`, also a ``traitlets.TraitError``): a view's layer,
+  head, step or token position that is not there.
 - `FileFormatError`: a file that is not an attnwidget save, or one that is damaged (empty,
   truncated, corrupt, written by a newer version, or with fields missing or unknown).
 """
 
 from __future__ import annotations
 
-__all__ = ["AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError"]
+import traitlets
+
+__all__ = ["AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError", "ViewIndexError"]
 
 
 class AttentionError(ValueError):
@@ -28,3 +32,8 @@ class AttentionIndexError(AttentionError, IndexError):
 
 class FileFormatError(AttentionError):
     """A file that is not a readable attnwidget save; the message says what is wrong with it."""
+
+
+class ViewIndexError(AttentionIndexError, traitlets.TraitError):
+    """A view's layer, head, step or token that the attention does not hold. Also a
+    ``traitlets.TraitError``, as a widget trait's refusal is for code that catches those."""

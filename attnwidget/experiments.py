@@ -19,6 +19,7 @@ from . import _validate as V
 from . import metrics as M
 from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
 from .analysis import head_roles as _head_roles
+from ._arrays import hidden_keys_mask
 from .attention import Attention, _memory_budget
 from .errors import AttentionError
 
@@ -192,7 +193,8 @@ class TemplateComparison:
     table : Table
         Per template: tokens, answer (greedy), logprob and p_target (when a target was given),
         sink_share and entropy (module `analysis` definitions, means over layers and heads), and
-        ``read_<part>``: the share of the last token's attention on each part, sinks excluded.
+        ``read_<part>``: the share of the last token's attention on each part, sinks and local reads
+        (its own position and the previous token, `segment_attention`) excluded.
     best : str or None
         The template whose prompt gives the target the highest probability; None without a target
         (attention alone does not say which template works).
@@ -212,6 +214,16 @@ class TemplateComparison:
     def __repr__(self) -> str:
         out = [repr(self.table), f"best: {self.best}" if self.best else "best: none", self.evidence]
         return "\n".join(out)
+
+
+def _probability(p: float) -> str:
+    """A probability as text: three decimals, or two significant digits below 0.001 (never "0.000")."""
+    return f"{p:.3f}" if p >= 1e-3 or p == 0 else f"{p:.1e}"
+
+
+def _times(ratio: float) -> str:
+    """A likelihood ratio as text: 2.5x, 87x, 31,835x."""
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:,.0f}x"
 
 
 def compare_templates(
@@ -281,10 +293,14 @@ def compare_templates(
     all_parts = sorted({p for s in segs.values() for p in s.part_names})
     for p in all_parts:
         rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in templates]
+    absent = any(p not in segs[n].part_names if n in segs else True for p in all_parts for n in templates)
     table = Table.from_columns(
         rows,
         "templates (attention: means over layers and heads, sinks apart; "
-        "read_<part>: share of the last token's attention, sinks excluded)",
+        "read_<part>: share of the last token's attention, sinks and its own and previous position excluded"
+        + ("; —: the template has no such part" if absent else "")
+        + ")",
+        missing="—",
     )
     if targets:
         order = sorted(logps, key=lambda n: logps[n], reverse=True)
@@ -292,12 +308,12 @@ def compare_templates(
         shown = " or ".join(repr(t) for t in targets)
         lines = [
             f"{best!r} gives {shown} the highest probability: log P = {logps[best]:.2f} "
-            f"(p {math.exp(logps[best]):.3f}), greedy answer {answers[best]!r}"
+            f"(p {_probability(math.exp(logps[best]))}), greedy answer {answers[best]!r}"
         ]
         for n in order[1:]:
             lines.append(
-                f"  {n!r}: log P = {logps[n]:.2f} (p {math.exp(logps[n]):.3f}, "
-                f"{math.exp(logps[best] - logps[n]):.1f}x less likely), greedy answer {answers[n]!r}"
+                f"  {n!r}: log P = {logps[n]:.2f} (p {_probability(math.exp(logps[n]))}, "
+                f"{_times(math.exp(logps[best] - logps[n]))} less likely), greedy answer {answers[n]!r}"
             )
         evidence = "\n".join(lines)
     else:
@@ -361,8 +377,7 @@ def _received_per_key(att: Attention, layer: int, hidden: Sequence[int]) -> np.n
     """Column mean of the head-averaged map (sinks removed, rows renormalised) over the rows that see each key."""
     from .attention import renormalize
 
-    keep = att.mask.copy()
-    keep[:, list(hidden)] = False
+    keep = hidden_keys_mask(att.mask, hidden)
     fused = renormalize(att.layer(layer), keep).mean(axis=0)
     visible = keep.sum(axis=0)
     col = np.where(keep, fused, 0).sum(axis=0)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._optional import require_models
 from .attention import Attention
+from .errors import AttentionError
 from .extract import (
     ModelError,
     _check_selection,
@@ -79,7 +80,7 @@ def generate(
     if not hasattr(model, "generate"):
         raise ModelError(f"{type(model).__name__} cannot generate (no .generate method); use aw.extract")
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
+        raise AttentionError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
     add_special = messages is None
     limit = _model_position_limit(model)
     if text is None and messages is None:

@@ -16,12 +16,44 @@ import numpy as np
 from .attention import HEAD_FUSIONS, Attention
 from .colormaps import COLORMAPS, DEFAULT_GAMMA, MASKED_RGB, SCALES, lut, scale_values
 
-__all__ = ["save_image", "image_array", "write_png"]
+__all__ = ["save_image", "image_array", "write_png", "text_mask"]
 
 # Smallest side in pixels a saved map is scaled up to (each cell a square of whole pixels).
 MIN_SIDE = 256
 MAX_CELL = 16
 GAP = 2  # pixels between heads in a grid
+INK = (40, 40, 40)  # label colour on the white band above each head of a grid
+
+# A 3x5 bitmap font for the grid's labels ("L3 H7"): there is no font library to draw text with.
+GLYPHS = {
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("010", "110", "010", "010", "111"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "001", "001", "001"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
+    "L": ("100", "100", "100", "100", "111"),
+    "H": ("101", "101", "111", "101", "101"),
+    " ": ("000", "000", "000", "000", "000"),
+}
+
+
+def text_mask(text: str, size: int = 1) -> np.ndarray:
+    """``(5 * size, width)`` bool pixels of `text` in the bitmap font (digits, "L", "H", space),
+    one blank column between characters."""
+    cols = []
+    for k, ch in enumerate(text):
+        if ch not in GLYPHS:
+            raise ValueError(f"the label font has no {ch!r}; it draws {''.join(GLYPHS)}")
+        if k:
+            cols.append(np.zeros((5, 1), bool))
+        cols.append(np.array([[c == "1" for c in row] for row in GLYPHS[ch]]))
+    glyphs = np.concatenate(cols, axis=1)
+    return np.repeat(np.repeat(glyphs, size, 0), size, 1)
 
 
 def write_png(path: str | Path, rgb: np.ndarray) -> Path:
@@ -103,10 +135,17 @@ def image_array(
     cols = int(np.ceil(np.sqrt(len(tiles))))
     rows = int(np.ceil(len(tiles) / cols))
     th, tw = tiles[0].shape[:2]
-    out = np.full((rows * th + (rows - 1) * GAP, cols * tw + (cols - 1) * GAP, 3), 255, np.uint8)
-    for k, tile in enumerate(tiles):
+    size = 1 if tw < 96 else 2
+    labels = [text_mask(f"L{layer} H{h}", size) for h in att.head_ids]
+    band = 5 * size + 2 * size  # the label's rows and a margin above and below
+    cw = max(tw, max(m.shape[1] for m in labels))  # a label wider than its map widens the column
+    ch = band + th
+    out = np.full((rows * ch + (rows - 1) * GAP, cols * cw + (cols - 1) * GAP, 3), 255, np.uint8)
+    for k, (tile, label) in enumerate(zip(tiles, labels, strict=True)):
         r, c = divmod(k, cols)
-        out[r * (th + GAP) : r * (th + GAP) + th, c * (tw + GAP) : c * (tw + GAP) + tw] = tile
+        y, x = r * (ch + GAP), c * (cw + GAP)
+        out[y + size : y + size + label.shape[0], x : x + label.shape[1]][label] = INK
+        out[y + band : y + band + th, x : x + tw] = tile
     return out
 
 
@@ -133,7 +172,8 @@ def save_image(
         A model layer number (required when `att` holds several layers).
     head : int, None or "all"
         One head; None for the heads fused with `fusion`; "all" for a grid of every held head, in
-        head order, left to right and top to bottom.
+        head order, left to right and top to bottom, each under a small label "L<layer> H<head>"
+        (model numbers) drawn in a built-in bitmap font.
     colormap, scale, gamma
         As the views: colour maps "viridis", "cividis", "magma", "greys"; scales "log" (three
         decades below the map's largest weight, the views' default), "linear", "power". Each map

@@ -72,7 +72,7 @@ def _load_smollm2(device_map=None, dtype=None) -> tuple[Any, Any]:
         model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
         # The weights are plain float32 after dequantisation; the GGUF quantizer settings would
         # otherwise make save_pretrained refuse.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]  # torch's Module typing knows no None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.config._name_or_path = "SmolLM2-135M-Instruct"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .errors import AttentionError
+
 __all__ = ["readable_tokens", "encode", "patch_labels"]
 
 
@@ -117,7 +119,7 @@ def encode(tokenizer, texts, text_pair, messages, add_special_tokens):
         if not isinstance(t, str):
             raise TypeError(f"text must be a str (or a list of str); got {type(t).__name__}")
         if not t.strip():
-            raise ValueError("text is empty; attention needs at least one token")
+            raise AttentionError("text is empty; attention needs at least one token")
     pairs = None
     if text_pair is not None:
         pairs = [text_pair] if isinstance(text_pair, str) else list(text_pair)

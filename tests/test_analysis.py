@@ -144,6 +144,15 @@ def test_table_sorts_and_shows_html():
     assert "' Positive\\n\\nIn'" in repr(newline)
 
 
+def test_table_head_keeps_the_top_rows_and_says_how_many():
+    t = A.Table.from_columns({"name": ["a", "b", "c", "d"], "x": [0.1, 0.9, 0.5, 0.3]}, "scores")
+    top = t.sort("x").head(2)
+    assert list(top["name"]) == ["b", "c"] and top.title == "scores (first 2 of 4 rows)"
+    assert t.head(10) is t
+    with pytest.raises(TypeError, match="head takes a positive int"):
+        t.head(0)
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -156,7 +165,10 @@ def test_report_layers_use_the_shared_definitions():
     keep = att.mask.copy()
     keep[:, [0, 2]] = False
     uniform = np.where(keep, 1.0, 0) / np.maximum(keep.sum(1, keepdims=True), 1)
-    assert rep.layers["locality_uniform"][0] == pytest.approx(ref_locality(uniform, keep), rel=1e-6)
+    assert rep.summary["mean_locality_uniform"] == pytest.approx(ref_locality(uniform, keep), rel=1e-6)
+    # The baseline is the same in every layer: said once in the title, not repeated as a column.
+    assert "locality_uniform" not in rep.layers.columns
+    assert f"locality of uniform attention over the same keys: {ref_locality(uniform, keep):.3f}" in repr(rep.layers)
     assert rep.sinks == [0, 2]
 
 
@@ -192,16 +204,16 @@ def test_report_near_uniform_is_relative_to_length():
     assert flat["measurement"]["normalized_entropy"] == pytest.approx(1.0)
     assert flat["baseline"] == {"uniform": 1.0}
     # Locality equals its uniform baseline: no "far-reading" note, whatever the length.
-    assert rep.layers["locality"][0] == pytest.approx(rep.layers["locality_uniform"][0])
+    assert rep.layers["locality"][0] == pytest.approx(rep.summary["mean_locality_uniform"])
     assert all(r["kind"] != "note" for r in rep.recommendations)
 
 
 def test_report_parts_and_chinese():
     base = sink_attention()
     w = base.weights.copy()
-    w[0, :, 7] = [0.5, 0.04, 0, 0.04, 0.04, 0.04, 0.3, 0.04]  # the last token reads t6 most
+    w[0, :, 7] = [0.5, 0.04, 0, 0.04, 0.3, 0.04, 0.04, 0.04]  # the last token reads t4 most
     att = aw.Attention(w, base.tokens, offsets=base.offsets, text=base.text)
-    parts = {"a": "t1 t2 t3", "b": "t4 t5", "c": "t6"}
+    parts = {"a": "t1 t2 t3", "b": "t4", "c": "t5 t6"}  # t6 and t7 (the reader) are local reads
     rep = A.report(att, parts=parts, part_below=0.9)
     seg = rep.parts
     assert seg.queries.tolist() == [7] and seg.sinks == [0, 2]
@@ -220,6 +232,61 @@ def test_report_parts_and_chinese():
     zh = A.report(att, parts=parts, lang="zh", part_below=0.9)
     assert [r["kind"] for r in zh.recommendations] == [r["kind"] for r in rep.recommendations]
     assert "读得最多" in zh.recommendations[-1]["message"] and "汇聚" in zh.recommendations[0]["message"]
+
+
+def test_report_does_not_credit_a_part_for_the_readers_local_reads():
+    base = sink_attention()
+    w = base.weights.copy()
+    w[0, :, 7] = [0.5, 0.04, 0, 0.04, 0.04, 0.04, 0.04, 0.3]  # the reader t7 mostly reads itself
+    att = aw.Attention(w, base.tokens, offsets=base.offsets, text=base.text)
+    parts = {"a": "t1 t2 t3", "b": "t4 t5", "cue": "t6 t7"}
+    counted_in = A.segment_attention(att, parts, local=False)
+    assert max(counted_in.content_shares(), key=counted_in.content_shares().get) == "cue"  # what used to be said
+    rep = A.report(att, parts=parts)
+    seg = rep.parts
+    assert seg.names == ["a", "b", "cue", "sinks", "local"]
+    assert seg.shares["local"] == pytest.approx(0.34, abs=1e-6)  # 0.3 on itself + 0.04 on t6
+    assert seg.shares["cue"] == pytest.approx(0, abs=1e-6) and seg.content_shares()["cue"] == 0
+    assert sum(seg.shares.values()) == pytest.approx(1)
+    # uniform reading: 8 visible keys, 2 sinks, 2 local -> a, b get 2/8 each
+    assert seg.uniform == pytest.approx({"a": 0.25, "b": 0.25, "cue": 0, "sinks": 0.25, "local": 0.25})
+    parts_said = [r["finding"] for r in rep.recommendations if r["kind"] == "part"]
+    assert not any("'cue'" in f for f in parts_said)
+    assert not any("most" in f for f in parts_said)  # a and b tie at their uniform share: nothing is read "most"
+
+
+def test_segment_local_reads_by_hand():
+    att = text_attention(uniform_causal(4), "aa bb cc dd", [(0, 2), (3, 5), (6, 8), (9, 11)])
+    seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"})
+    # The last row gives 1/4 to each token: aa is the sink, cc (previous) and dd (itself) are local.
+    assert seg.names == ["first", "rest", "sinks", "local"]
+    assert seg.shares == pytest.approx({"first": 0.25, "rest": 0, "sinks": 0.25, "local": 0.5})
+    assert seg.content_shares() == pytest.approx({"first": 1, "rest": 0})
+    assert "local" not in seg.token_index and "local: each query's own position" in repr(seg)
+    every = A.segment_attention(att, {"first": "bb", "rest": "cc dd"}, queries="all")
+    np.testing.assert_allclose(every.per_layer.sum(-1), 1, rtol=1e-6)
+    # Row 1 (bb): aa sink 1/2, bb itself 1/2; row 2: 1/3 sink, 2/3 local; row 3: 1/4 sink, 1/4 first, 1/2 local.
+    assert every.shares["first"] == pytest.approx(0.25 / 4)
+    assert every.shares["local"] == pytest.approx((0 + 1 / 2 + 2 / 3 + 1 / 2) / 4)
+    with pytest.raises(ValueError, match="named 'local'"):
+        A.segment_attention(att, {"local": "bb"})
+    with pytest.raises(TypeError, match="local must be True or False"):
+        A.segment_attention(att, {"first": "bb"}, local="yes")
+
+
+def test_report_says_when_a_part_holds_a_sink():
+    base = sink_attention()
+    w = base.weights.copy()
+    w[0, :, 7] = [0.5, 0.01, 0, 0.01, 0.3, 0.04, 0.04, 0.1]
+    att = aw.Attention(w, base.tokens, offsets=base.offsets, text=base.text)
+    rep = A.report(att, parts={"a": "t1 t2 t3", "b": "t4", "c": "t5 t6 t7"})
+    assert rep.parts.part_sinks == {"a": [2], "b": [], "c": []}
+    said = {r["finding"].split("'")[1]: r["finding"] for r in rep.recommendations if r["kind"] == "part"}
+    assert "a" in said and "b" in said  # 'a' read little, 'b' read most
+    assert "attention sink 't2', counted with the sinks, not the part" in said["a"]
+    assert "sink 't" not in said["b"]
+    zh = A.report(att, parts={"a": "t1 t2 t3", "b": "t4", "c": "t5 t6 t7"}, lang="zh")
+    assert any("汇聚词元 't2'" in r["finding"] for r in zh.recommendations)
 
 
 # ----------------------------------------------------------------------------- shape score
@@ -273,7 +340,7 @@ def uniform_causal(n):
 def test_segment_attention_by_hand():
     # Uniform causal attention over "aa bb cc dd": the last row gives 1/4 to each token.
     att = text_attention(uniform_causal(4), "aa bb cc dd", [(0, 2), (3, 5), (6, 8), (9, 11)])
-    seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"})
+    seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"}, local=False)
     assert seg.names == ["first", "rest", "sinks"] and seg.part_names == ["first", "rest"]
     assert seg.queries.tolist() == [3] and seg.queries_label == "last"
     assert seg.shares == pytest.approx({"first": 0.25, "rest": 0.5, "sinks": 0.25})
@@ -282,7 +349,7 @@ def test_segment_attention_by_hand():
     assert seg.tokens == {"first": ["bb"], "rest": ["cc", "dd"], "sinks": ["aa"]}
     # Rows of "rest" (tokens 2, 3) in the part-to-part matrix: to sinks 1/3 + 1/4, first 1/3 + 1/4, rest 1/3 + 1/2.
     np.testing.assert_allclose(seg.matrix[0, 1], np.array([7 / 12, 10 / 12, 7 / 12]) / 2)
-    raw = A.segment_attention(att, {"first": "aa bb", "rest": "cc dd"}, hide=None, queries="all")
+    raw = A.segment_attention(att, {"first": "aa bb", "rest": "cc dd"}, hide=None, queries="all", local=False)
     # Rows: 1, 1/2+1/2, 2/3+1/3, 2/4+2/4 -> to "first" 1, 1, 2/3, 1/2.
     assert raw.names == ["first", "rest"]
     assert raw.shares["first"] == pytest.approx((1 + 1 + 2 / 3 + 1 / 2) / 4)
@@ -292,11 +359,11 @@ def test_segment_attention_by_hand():
 
 def test_segment_other_and_query_choices():
     att = text_attention(uniform_causal(5), "aa bb cc dd ee", [(3 * i, 3 * i + 2) for i in range(5)])
-    seg = A.segment_attention(att, {"b": "bb", "d": "dd"}, queries="d")
+    seg = A.segment_attention(att, {"b": "bb", "d": "dd"}, queries="d", local=False)
     assert seg.names == ["b", "d", "other", "sinks"] and seg.tokens["other"] == ["cc", "ee"]
     assert seg.queries.tolist() == [3]
     assert seg.shares == pytest.approx({"b": 0.25, "d": 0.25, "other": 0.25, "sinks": 0.25})
-    rows = A.segment_attention(att, {"b": "bb"}, queries=[2, 4])
+    rows = A.segment_attention(att, {"b": "bb"}, queries=[2, 4], local=False)
     # Row 2: 1/3 each on aa (sink), bb, cc; row 4: 1/5 each.
     assert rows.shares["b"] == pytest.approx((1 / 3 + 1 / 5) / 2)
     assert sum(rows.shares.values()) == pytest.approx(1)
@@ -369,7 +436,7 @@ def test_segment_attention_equals_loop_reference(tiny_llama, word_tokenizer):
     cut1, cut2 = text.index(" ", 20), text.index(" ", 45)
     parts = {"a": (0, cut1), "b": (cut1 + 1, cut2), "c": (cut2 + 1, len(text))}
     sinks = A.find_sinks(att)
-    seg = A.segment_attention(att, parts, unit="char", queries="all")
+    seg = A.segment_attention(att, parts, unit="char", queries="all", local=False)
     which = {t: seg.names.index(n) for n, idx in seg.token_index.items() for t in idx}
     assert sorted(which) == list(range(att.n_key))
     assert all(which[s] == seg.names.index("sinks") for s in sinks)
@@ -391,7 +458,7 @@ def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
     gen = aw.generate(tiny_llama, word_tokenizer, prompt, max_new_tokens=4, lazy=False)
     assert gen.offsets is None  # the parts are found through the token text
     first, second = prompt[: prompt.index(" ", 10)], prompt[prompt.index(" ", 10) + 1 :]
-    seg = A.segment_attention(gen, {"first": first, "second": second}, hide="first")
+    seg = A.segment_attention(gen, {"first": first, "second": second}, hide="first", local=False)
     n_prompt = gen.meta["prompt_length"]
     steps = [aw.generation_step_row(gen, s) for s in range(gen.n_key - n_prompt)]
     assert seg.queries.tolist() == steps and seg.queries_label == "generated"

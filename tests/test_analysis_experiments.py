@@ -57,12 +57,26 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
         assert row["entropy"][0] == pytest.approx(A.report(att).summary["mean_entropy"], rel=1e-6)
     assert cmp.best == max(refs, key=refs.get)
     assert f"{cmp.best!r} gives ' w7 w8' the highest probability" in cmp.evidence
+    # Each other template: its probability as printed (never "p 0.000") and how many times less likely.
+    from attnwidget.experiments import _probability, _times
+
+    for name in templates:
+        if name != cmp.best:
+            p, ratio = math.exp(refs[name]), math.exp(refs[cmp.best] - refs[name])
+            assert f"{name!r}: log P = {refs[name]:.2f} (p {_probability(p)}, {_times(ratio)} less likely)" in cmp.evidence
     # What the answer read: the last token's share per part, sinks excluded.
     for name in ("short", "long"):
         seg = A.segment_attention(cmp.attentions[name], templates[name]["parts"], queries="last")
         assert cmp.table.where(template=name)["read_question"][0] == pytest.approx(seg.content_shares()["question"])
     assert np.isnan(cmp.table.where(template="short")["read_lead"][0])
     assert np.isnan(cmp.table.where(template="bare")["read_question"][0])
+    # A template without a part shows "—" and the title says why, in text and in HTML; the data keep NaN.
+    shown = repr(cmp.table)
+    assert "—: the template has no such part" in shown and "nan" not in shown.split("\n", 1)[1]
+    bare = [line for line in shown.splitlines() if line.lstrip().startswith("bare")]
+    assert bare and "—" in bare[0]
+    assert "nan" not in cmp.table._repr_html_() and "—" in cmp.table._repr_html_()
+    assert np.isnan(cmp.table.sort("logprob").where(template="bare")["read_question"][0])
 
 
 def test_compare_templates_without_target_names_no_winner(tiny_llama, word_tokenizer):
@@ -159,3 +173,13 @@ def test_greedy_answer_and_logprob_helpers(tiny_llama, word_tokenizer):
     assert isinstance(answer, str)
     with pytest.raises(ValueError, match="prompt must be a non-empty str"):
         E.greedy_answer(tiny_llama, word_tokenizer, "  ")
+
+
+def test_probabilities_and_ratios_read_without_false_zeros():
+    from attnwidget.experiments import _probability, _times
+
+    assert _probability(0.279) == "0.279"
+    assert _probability(8.8e-6) == "8.8e-06"
+    assert _probability(0.0) == "0.000"
+    assert _times(2.54) == "2.5x"
+    assert _times(31834.6) == "31,835x"

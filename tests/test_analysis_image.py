@@ -13,6 +13,7 @@ import pytest
 
 import attnwidget as aw
 from attnwidget import colormaps as C
+from attnwidget import image as I
 from attnwidget.image import image_array
 
 JS_COLORMAP = Path(__file__).resolve().parent.parent / "js" / "src" / "lib" / "colormap.js"
@@ -106,18 +107,34 @@ def test_save_image_writes_the_map_in_the_views_colours(tmp_path):
 def test_grid_of_all_heads(tmp_path):
     att = two_heads()
     grid = read_png(aw.save_image(att, tmp_path / "grid.png", layer=0, head="all", cell=2))
-    assert grid.shape == (8, 8 + 8 + 2, 3)  # two heads side by side, two white columns between
+    # Each head sits under a 7-pixel band holding its label "L0 H<h>" (5 glyphs of 3 pixels and 4
+    # blank columns: 19 pixels, wider than the 8-pixel map, so each column is 19 wide).
+    band, col = 7, 19
+    assert grid.shape == (band + 8, col + 2 + col, 3)  # two heads side by side, two white columns between
     table = C.lut("viridis")
     # Head 0 puts everything on the first token: that column is the top colour, the rest of the
     # visible cells the bottom one (log scale: 0 is below its range), the future grey.
     for i in range(4):
         for j in range(4):
             want = table[255] if j == 0 else C.MASKED_RGB if j > i else table[0]
-            assert tuple(grid[2 * i, 2 * j]) == tuple(want)
+            assert tuple(grid[band + 2 * i, 2 * j]) == tuple(want)
     # Head 1 (uniform) on the right, scaled to its own maximum 1 (row 0): row 1 is 0.5, 0.5.
     half = table[int(np.floor(np.log10(0.5 * 1e3) / 3 * 255 + 0.5))]
-    assert tuple(grid[2, 10]) == tuple(grid[2, 12]) == tuple(half)
-    assert (grid[:, 8:10] == 255).all()
+    x1 = col + 2
+    assert tuple(grid[band + 2, x1]) == tuple(grid[band + 2, x1 + 2]) == tuple(half)
+    assert (grid[:, col:x1] == 255).all()
+    # The labels: ink only in the band, shaped as L, 0, blank, H, then the head number.
+    ink = (grid[:band] == I.INK).all(axis=-1)
+    assert not ink[0].any() and not ink[band - 1].any()
+    L = ink[1:6, 0:3]
+    assert L[:, 0].all() and L[4].all() and not L[:4, 1:].any()  # "L": a stem and a foot
+    assert not ink[1:6, 8:11].any()  # the space between "L0" and "H"
+    H = ink[1:6, 12:15]
+    assert H[:, 0].all() and H[:, 2].all() and H[2].all() and not H[[0, 1, 3, 4], 1].any()
+    one = ink[1:6, x1 + 16 : x1 + 19]  # head 1's number: the "1" glyph
+    assert one[:, 1].all() and one[4].all() and not one[0, [0, 2]].any()
+    zero = ink[1:6, 16:19]  # head 0's number: a ring
+    assert zero[[0, 4]].all() and zero[:, [0, 2]].all() and not zero[1:4, 1].any()
     assert image_array(att, 0, 0).shape[:2] == (64, 64)  # 16 pixels per weight at most
 
 

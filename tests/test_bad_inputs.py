@@ -386,6 +386,11 @@ def test_error_types_are_also_the_builtin_ones():
     assert issubclass(aw.ArgumentTypeError, TypeError) and issubclass(aw.ArgumentTypeError, aw.AttentionError)
     assert issubclass(aw.AttentionIndexError, IndexError) and issubclass(aw.AttentionIndexError, aw.AttentionError)
     assert issubclass(aw.FileFormatError, aw.AttentionError)
+    import traitlets
+
+    from attnwidget.errors import ViewIndexError
+
+    assert issubclass(ViewIndexError, aw.AttentionIndexError) and issubclass(ViewIndexError, traitlets.TraitError)
 
 
 # ------------------------------------------------------------------------------ valid inputs that must work
@@ -832,6 +837,31 @@ ANALYSIS_REFUSED = [
         aw.ArgumentTypeError,
         r"expected_patterns must be a pattern name",
     ),
+    (
+        "segment text not there",
+        lambda a: aw.segment_attention(a, {"x": aw.tokens_span(1, 2), "y": "zz"}),
+        aw.AttentionError,
+        r"part 'y'",
+    ),
+    ("tokens_span empty", lambda a: aw.tokens_span(3, 3), aw.AttentionError, r"tokens_span\(3, 3\) is empty"),
+    (
+        "segment layer not held",
+        lambda a: aw.segment_attention(a, {"x": aw.tokens_span(1, 2)}).layer(9),
+        aw.AttentionIndexError,
+        r"layer 9 is not in this result",
+    ),
+    (
+        "show hide 99",
+        lambda a: aw.show(a, hide=[99]),
+        aw.AttentionIndexError,
+        r"hide: token position 99 is out of range for 6 tokens",
+    ),
+    (
+        "heatmap layer 40",
+        lambda a: aw.AttentionHeatmap(a, layer=40),
+        aw.AttentionIndexError,
+        r"layer 40 is out of range; this attention holds layers \[0, 1\]",
+    ),
 ]
 
 
@@ -982,6 +1012,13 @@ EXTRACT_REFUSED = [
         r"heads must be a list of ints; got True",
     ),
     ("generate without a prompt", lambda m, t: aw.generate(m, t, None), TypeError, r"text must be the prompt"),
+    ("text empty", lambda m, t: aw.extract(m, t, ""), aw.AttentionError, r"text is empty; attention needs at least"),
+    (
+        "generate 0 tokens",
+        lambda m, t: aw.generate(m, t, "w1 w2", max_new_tokens=0),
+        aw.AttentionError,
+        r"max_new_tokens must be a positive int; got 0",
+    ),
 ]
 
 

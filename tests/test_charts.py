@@ -81,14 +81,15 @@ def test_segment_charts():
     att = text_attention(w[None, None], "aa bb cc dd", [(0, 2), (3, 5), (6, 8), (9, 11)])
     seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"})
     bars = seg.chart()
-    assert list(bars.marks[0].x) == ["first", "rest", "sinks"]
-    np.testing.assert_allclose(bars.marks[0].y, [0.25, 0.5, 0.25])
+    assert list(bars.marks[0].x) == ["first", "rest", "sinks", "local"]
+    np.testing.assert_allclose(bars.marks[0].y, [0.25, 0, 0.25, 0.5], atol=1e-7)  # dd reads cc and itself
     content = charts.segment_shares(seg, content=True)
-    np.testing.assert_allclose(content.marks[0].y, [1 / 3, 2 / 3])
+    np.testing.assert_allclose(content.marks[0].y, [1, 0], atol=1e-7)
     fig = charts.segment_heatmap(seg)
     grid = fig.marks[0]
-    np.testing.assert_allclose(grid.color, seg.matrix[0])
+    np.testing.assert_allclose(grid.color, seg.matrix[0][:3])
     assert list(grid.row) == ["first", "rest", "sinks"]
+    assert list(grid.column) == ["first", "rest", "sinks", "local"]
     assert "layer 0" in charts.segment_heatmap(seg, layer=0).title
     with pytest.raises(IndexError, match="layer 3 is not in this result"):
         charts.segment_heatmap(seg, layer=3)

@@ -110,12 +110,14 @@ def test_t5_position_bias_with_padding(word_tokenizer):
         np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5)
 
 
-def test_views_refuse_cross_attention_instead_of_mislabelling_it(word_tokenizer):
+def test_square_views_refuse_cross_attention_instead_of_mislabelling_it(word_tokenizer):
     s = aw.extract(tiny_seq2seq("bart"), word_tokenizer, words(5), target=words(3))
     with pytest.raises(ValueError, match="this is cross-attention"):
-        aw.AttentionHeatmap(s.cross)
-    with pytest.raises(TypeError, match="s.encoder or s.decoder"):
-        aw.show(s)
+        aw.HeadGrid(s.cross)
+    assert aw.AttentionHeatmap(s.cross)._query_tokens == s.decoder.tokens
+    with pytest.raises(ValueError, match="AttentionHeatmap"):
+        aw.show(s.cross)
+    assert isinstance(aw.show(s), aw.PartsDashboard)
     assert aw.AttentionHeatmap(s.decoder) is not None
 
 

@@ -71,6 +71,18 @@ def test_analysis_notebook_sinks_apart_outcomes_and_roles(tmp_path):
     text, cells = run_notebook("analysis.ipynb", tmp_path)
     assert figures(cells) >= 2
     check_outcome(text)
+    # The per-head table shows its top 15 rows by sink share, and says how many there are.
+    (shown,) = [
+        out["data"]["text/plain"]
+        for cell in cells
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "execute_result" and "per-head metrics" in out["data"].get("text/plain", "")
+    ]
+    lines = shown.splitlines()
+    assert "(first 15 of 270 rows)" in lines[0] and len(lines) == 2 + 15
+    column = lines[1].split().index("sink_share")
+    top = [float(line.split()[column]) for line in lines[2:]]
+    assert top == sorted(top, reverse=True)
     # One definition: the report's means equal compare_templates' numbers for the same prompt.
     sink = number(r"GOOD: answer .*sink share ([\d.]+)", text)
     entropy = number(r"GOOD: answer .*entropy \(sinks apart\) ([\d.]+) nats", text)
@@ -119,7 +131,7 @@ def test_prompt_segments_notebook_outcome_then_what_the_answer_read(tmp_path):
     check_outcome(text)
     for name in ("GOOD", "MESSY"):
         assert number(rf"{name}: shares sum to ([\d.]+)", text) == pytest.approx(1, abs=0.001)
-        content = [float(v) for v in re.findall(rf"{name} answer read \w+: ([\d.]+) of the non-sink", text)]
+        content = [float(v) for v in re.findall(rf"{name} answer read \w+: ([\d.]+) of the attention left", text)]
         assert content and sum(content) <= 1.001
     # MESSY's question holds the first token: counted in it, the sink inflates the question.
     counted = number(r"MESSY question, sink counted in it: ([\d.]+)", text)
@@ -127,13 +139,21 @@ def test_prompt_segments_notebook_outcome_then_what_the_answer_read(tmp_path):
     sink = number(r"the sink alone: +([\d.]+)", text)
     assert apart < counted <= apart + sink + 0.001 and counted > 3 * apart
     per_layer = re.findall(
-        r"layer +\d+: sinks ([\d.]+); of the rest: question ([\d.]+), review ([\d.]+), "
+        r"layer +\d+: sinks ([\d.]+), local ([\d.]+); of the rest: question ([\d.]+), review ([\d.]+), "
         r"cue ([\d.]+)",
         text,
     )
-    assert len(per_layer) == 7 and all(sum(map(float, row[1:])) <= 1.0005 for row in per_layer)
+    assert len(per_layer) == 7 and all(sum(map(float, row[2:])) <= 1.0005 for row in per_layer)
     assert re.search(r"MESSY:\n  \[sinks\].*\n  \[part\] The 'question' part gets", text)
-    assert "停放" in text and "最后一个词元读得最多" in text
+    # A part finding sets the reader's own and previous position apart, and says when the part holds a sink:
+    # MESSY's question begins with the first token, the sink.
+    part_findings = re.findall(r"\[part\] (.*)", text)
+    assert part_findings and all("local reads take" in f for f in part_findings)
+    messy_question = re.search(r"MESSY:\n(?:  .*\n)*?  \[part\] (The 'question' part gets.*)", text).group(1)
+    assert "holds the attention sink 'positive', counted with the sinks" in messy_question
+    assert "停放" in text
+    # GOOD's reader ':' sits inside 'cue': its reads of itself and ' Sentiment' are not credited to 'cue'.
+    assert "Keep what the answer needs in 'cue'" not in text
     scores = dict(re.findall(r"(GOOD|MESSY): shape score ([\d.]+)", text))
     assert set(scores) == {"GOOD", "MESSY"}
     assert "the prompt that works (by outcome): GOOD" in text

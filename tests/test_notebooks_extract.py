@@ -15,6 +15,9 @@ def test_translation_notebook(tmp_path):
     diffs = [float(x) for x in re.findall(r"max difference from eager ([\d.e+-]+)", text)]
     assert len(diffs) == 3 and max(diffs) < 1e-5
     assert len(re.findall(r"^\s*'.*' -> '.*'\s+\d\.\d\d$", text, flags=re.M)) >= 5  # one alignment per target token
+    assert "parts: {'encoder': 'Dashboard', 'decoder': 'Dashboard', 'cross': 'AttentionHeatmap'}" in text
+    rows = re.search(r"^cross rows: (\[.*\])$", text, flags=re.M).group(1)
+    assert rows == re.search(r"^decoder tokens: (\[.*\])$", text, flags=re.M).group(1)
     assert any(
         "application/vnd.jupyter.widget-view+json" in out.get("data", {})
         for cell in cells

@@ -6,9 +6,10 @@ from .graph import AttentionGraph
 from .headgrid import HeadGrid
 from .heatmap import AttentionHeatmap
 from .neuron import NeuronView
+from .parts import PartsDashboard
 from .rollout import RolloutBar
 from .selection import Selection
 from .tokentext import TokenText
 
-__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "RolloutBar",
-           "Selection", "TokenText", "link", "show"]
+__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "PartsDashboard",
+           "RolloutBar", "Selection", "TokenText", "link", "show"]

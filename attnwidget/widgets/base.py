@@ -15,7 +15,7 @@ import numpy as np
 import traitlets as t
 
 from ..attention import Attention, causal_mask
-from ..errors import AttentionError
+from ..errors import ArgumentTypeError, AttentionError, AttentionIndexError
 from .data import data_for, overview_factor
 from .export import ipython_display
 from .payload import PRECISIONS, array_payload
@@ -60,8 +60,11 @@ def _bundle_source() -> str | Path:
     )
 
 
-def check_attention(att: Any, who: str) -> Attention:
-    """Return `att` if it is a usable `Attention`, else raise naming the expected form."""
+def check_attention(att: Any, who: str, cross: bool = False) -> Attention:
+    """Return `att` if it is a usable `Attention`, else raise naming the expected form.
+
+    `cross`: whether `who` draws cross-attention (query rows labelled by ``att.query_tokens``,
+    other tokens than the keys)."""
     if not isinstance(att, Attention):
         kind = type(att).__name__
         hint = ""
@@ -69,17 +72,18 @@ def check_attention(att: Any, who: str) -> Attention:
             hint = (f" (got an array of shape {tuple(att.shape)}; wrap it: "
                     "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))")
         elif kind == "Seq2SeqAttention":
-            hint = " (an encoder-decoder result: pass one square part, s.encoder or s.decoder)"
+            hint = (" (an encoder-decoder result: pass one part, s.encoder or s.decoder, or s.cross to "
+                    "AttentionHeatmap)")
         raise TypeError(f"{who} needs an attnwidget.Attention, got {kind}{hint}; "
                         "make one with aw.extract(model, tokenizer, text)")
     L, H, Q, K = att.shape
     if len(att.tokens) != K:
         raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
-    if getattr(att, "_query_tokens", None) is not None:
-        # Views label query rows with the last n_query tokens; rows of cross-attention are other tokens.
+    if getattr(att, "_query_tokens", None) is not None and not cross:
+        # This view labels query rows with the last n_query tokens; rows of cross-attention are other tokens.
         raise ValueError(f"{who} draws attention whose queries are its own tokens; this is cross-attention "
-                         "(target rows over source keys). Show the encoder or decoder part, or read "
-                         "att.weights with att.query_tokens as row labels")
+                         "(target rows over source keys). AttentionHeatmap(att) draws it, target rows over "
+                         "source columns; or show the encoder or decoder part")
     if att.mask.shape != (Q, K):
         raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
     return att
@@ -94,13 +98,13 @@ def check_hide(hide: Any, n_key: int) -> list[int]:
     try:
         items = list(hide)
     except TypeError:
-        raise TypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
+        raise ArgumentTypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
     out = set()
     for i in items:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-            raise TypeError(f"hide must hold integer token positions; got {i!r}")
+            raise ArgumentTypeError(f"hide must hold integer token positions; got {i!r}")
         if not -n_key <= int(i) < n_key:
-            raise ValueError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
+            raise AttentionIndexError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
                              f"(expected 0..{n_key - 1})")
         out.add(int(i) % n_key)
     return sorted(out)
@@ -119,7 +123,8 @@ def _shared(name: str, doc: str) -> property:
 
 
 class AttentionView(anywidget.AnyWidget):
-    """Base of the four views: tokens, model facts, colour-scale options and the selection link.
+    """Base of the five views (token text, heatmap, head grid, rollout, graph): tokens, model facts,
+    colour-scale options and the selection link.
 
     Subclasses set ``_view_kind`` and fill their data traits. Selection state (layer, head,
     fusion, hovered and pinned token) lives in `selection`, shared by linked views; the
@@ -128,6 +133,8 @@ class AttentionView(anywidget.AnyWidget):
 
     _esm = _bundle_source()
     _css = STYLE
+    # Views that draw cross-attention set this (see `check_attention`).
+    _draws_cross = False
     _view_kind = t.Unicode("").tag(sync=True)
 
     selection = anywidget.WidgetTrait().tag(sync=True)
@@ -135,6 +142,9 @@ class AttentionView(anywidget.AnyWidget):
     _tokens = t.List(t.Unicode()).tag(sync=True)
     _special = t.List(t.Bool()).tag(sync=True)
     _n_query = t.Int(0).tag(sync=True)
+    # Labels of the query rows when they are not the last n_query tokens (cross-attention: target
+    # rows over source keys); empty otherwise. Token positions in the selection are then key positions.
+    _query_tokens = t.List(t.Unicode()).tag(sync=True)
     _causal = t.Bool(False).tag(sync=True)
     _layer_ids = t.List(t.Int()).tag(sync=True)
     _head_ids = t.List(t.Int()).tag(sync=True)
@@ -161,7 +171,7 @@ class AttentionView(anywidget.AnyWidget):
         unknown = [k for k in kwargs if k not in own or k.startswith("_")]
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
-        att = check_attention(att, type(self).__name__)
+        att = check_attention(att, type(self).__name__, cross=self._draws_cross)
         self._att: Attention | None = att
         L, H, Q, K = att.shape
         mask = att.mask
@@ -171,6 +181,7 @@ class AttentionView(anywidget.AnyWidget):
             _tokens=list(att.tokens),
             _special=list(att.special) if att.special is not None else [False] * K,
             _n_query=Q,
+            _query_tokens=list(att.query_tokens) if att._query_tokens is not None else [],
             _causal=att.is_causal,
             _layer_ids=list(att.layer_ids),
             _head_ids=list(att.head_ids),
@@ -314,8 +325,11 @@ def positive_int(name: str, value: Any) -> int:
 
 def choose_tokens(att: Attention, index: int | None, name: str) -> int | None:
     """Validate a token position against `att` (None passes)."""
-    if index is None:
-        return None
+    return None if index is None else token_position(att, index, name)
+
+
+def token_position(att: Attention, index: int, name: str) -> int:
+    """Validate a token position against `att`."""
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
         raise TypeError(f"{name} must be a token position (int) or None; got {index!r}")
     if not 0 <= int(index) < att.n_key:

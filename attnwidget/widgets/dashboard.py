@@ -1,4 +1,5 @@
-"""`link` (share one selection between views), `show` and `Dashboard` (the four views, linked)."""
+"""`link` (share one selection between views), `show` and `Dashboard` (the five views linked:
+token text, heatmap, head grid, rollout, graph)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import traitlets as t
 
 from .. import metrics
 from ..attention import Attention
+from ..seq2seq import Seq2SeqAttention
 from .base import AttentionView, check_attention
 from .export import ipython_display
 from .graph import AttentionGraph
@@ -135,7 +137,7 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     return tints, labels
 
 
-def show(att: Attention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
+def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
          norms: Attention | None = None, **options: Any) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
@@ -155,6 +157,10 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
         codes within 2.8%; ``"exact"``: float16).
 
+    An encoder-decoder result (``aw.extract(..., target=...)``) gives a `PartsDashboard`: a
+    selector between the encoder and decoder dashboards and the cross-attention heatmap (target
+    rows, source columns); ``part=`` names the part shown first (default ``"cross"``).
+
     Returns
     -------
     Dashboard
@@ -169,6 +175,13 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     attention samples query rows), and the rollout holds rows of a few query tokens instead of
     matrices. At 4096 tokens a saved page is a few MB.
     """
+    if isinstance(att, Seq2SeqAttention):
+        from .parts import show_parts
+
+        if layer is not None or head is not None or norms is not None:
+            raise TypeError("show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
+                            "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them")
+        return show_parts(att, threshold=threshold, **options)
     att = check_attention(att, "show")
     allowed = {"scale", "gamma", "colormap", "hide", "precision"}
     unknown = sorted(set(options) - allowed)
@@ -189,7 +202,7 @@ def show(att: Attention, *, layer: int | None = None, head: int | None = None, t
     if not composable:
         notes.append("Rollout left out: it composes square attention of consecutive layers.")
     if att.n_key <= GRAPH_MAX_TOKENS:
-        graph = AttentionGraph(att, threshold, selection=sel, **options)
+        graph = AttentionGraph(att, threshold=threshold, selection=sel, **options)
     else:
         graph = None
         notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "

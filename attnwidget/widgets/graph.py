@@ -7,10 +7,13 @@ from typing import Any, Iterable
 
 import traitlets as t
 
+from .. import _validate as V
 from ..attention import Attention
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE
 from .measure import MeasuredMapView
 from .selection import Selection
+
+DEFAULT_THRESHOLD = 0.1  # weights below it draw no edge
 
 __all__ = ["AttentionGraph", "ARRANGEMENTS"]
 
@@ -51,20 +54,36 @@ class AttentionGraph(MeasuredMapView):
         view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
     measure : {"weights", "norms"}
         What is drawn ("norms" needs `norms`).
+
+    Cross-attention (``att.query_tokens`` given: target rows over source keys) is drawn as two
+    rows, target tokens above and source tokens below, a line from each target token to the
+    source tokens it weighs at least `threshold`; `arrangement` and `overlay` do not apply to it.
+    Hovering or pinning a source token sets the selection's token (a key position).
     """
 
+    _draws_cross = True
+
     _view_kind = t.Unicode("graph").tag(sync=True)
-    threshold = t.Float(0.1).tag(sync=True)
+    threshold = t.Float(DEFAULT_THRESHOLD).tag(sync=True)
     arrangement = t.Enum(ARRANGEMENTS, "arc").tag(sync=True)
     overlay = t.List(t.Int()).tag(sync=True)
 
-    def __init__(self, att: Attention, threshold: float = 0.1, *, arrangement: str = "arc", layer: int | None = None,
+    def __init__(self, att: Attention, *args: Any, threshold: float | None = None, arrangement: str = "arc", layer: int | None = None,
                  head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
                  overlay: Iterable[int] = (), selection: Selection | None = None, norms: Attention | None = None,
                  measure: str = "weights", **kwargs: Any):
+        threshold = V.positional_options("AttentionGraph", args, ("threshold",), {"threshold": threshold}).get(
+            "threshold", threshold)
+        threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        if isinstance(att, Attention) and att._query_tokens is not None:
+            if arrangement != "arc" or list(overlay):
+                raise ValueError("AttentionGraph draws cross-attention as two rows (target above, source below); "
+                                 "arrangement= and overlay= are for attention whose queries are its own tokens")
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          norms=norms, measure=measure, threshold=threshold, arrangement=arrangement, **kwargs)
+        if self._query_tokens:
+            self._view_kind = "crossgraph"  # drawn by the frontend's two-row view
         if layer is not None:
             self.selection.layer = layer
         if head is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import traitlets as t
 
 from .. import _validate as V
+from .._arrays import hidden_keys_mask
 from ..attention import Attention, max_pool, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
 from .payload import array_payload, code_maps
@@ -149,8 +150,7 @@ class HeadGrid(AttentionView):
         L, H, Q, K = att.shape
         keeps = []
         for hide in hides:
-            keep = att.mask.copy()
-            keep[:, hide] = False
+            keep = hidden_keys_mask(att.mask, hide)
             keeps.append(keep if hide else None)
         out = [np.zeros((L, H, -(-Q // factor), -(-K // factor)), np.float32) for _ in hides]
         # Blocks of whole pooled rows, or the first `sampled` rows of each pooled block: lazy
@@ -160,15 +160,15 @@ class HeadGrid(AttentionView):
             if sampled:
                 for b in range(0, Q, factor):
                     rows = att.rows(layer, b, min(Q, b + sampled))
-                    for o, keep in zip(out, keeps):
-                        m = rows if keep is None else renormalize(rows, keep[b:b + rows.shape[1]])
+                    for o, kept in zip(out, keeps):
+                        m = rows if kept is None else renormalize(rows, kept[b:b + rows.shape[1]])
                         o[li, :, b // factor] = _pool_keys(m, factor).max(axis=1)
                 continue
             for start in range(0, Q, step):
                 stop = min(Q, start + step)
                 rows = att.rows(layer, start, stop)
-                for o, keep in zip(out, keeps):
-                    m = rows if keep is None else renormalize(rows, keep[start:stop])
+                for o, kept in zip(out, keeps):
+                    m = rows if kept is None else renormalize(rows, kept[start:stop])
                     pooled = max_pool(m, factor)
                     o[li, :, start // factor: start // factor + pooled.shape[-2]] = pooled
         return out

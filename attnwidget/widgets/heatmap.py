@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import traitlets as t
 
+from .. import _validate as V
 from ..attention import HEAD_FUSIONS, Attention
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
 from .data import display_rows
@@ -79,19 +80,27 @@ class AttentionHeatmap(MeasuredMapView):
     --------
     >>> AttentionHeatmap(att, layer=5, head=2, scale="log", hide=[0])  # doctest: +SKIP
     >>> AttentionHeatmap(att, norms=norm_att, measure="norms")  # doctest: +SKIP
+    >>> AttentionHeatmap(aw.extract(model, tok, src, target=tgt).cross)  # doctest: +SKIP
+
+    Cross-attention (``att.query_tokens`` given) is drawn with target tokens labelling the rows
+    and source tokens the columns; hovering or clicking a cell sets the selection's token to its
+    source (key) position, the axis cross-attention shares with the encoder.
     """
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)
+    _draws_cross = True
     row_normalize = t.Bool(False).tag(sync=True)
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
 
-    def __init__(self, att: Attention, layer: int | None = None, head: int | None = None, *,
+    def __init__(self, att: Attention, *args: Any, layer: int | None = None, head: int | None = None,
                  fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
                  colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
                  max_bytes: int | None = None, selection: Selection | None = None,
                  norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
+        old = V.positional_options("AttentionHeatmap", args, ("layer", "head"), {"layer": layer, "head": head})
+        layer, head = old.get("layer", layer), old.get("head", head)
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          row_normalize=row_normalize, norms=norms, measure=measure, **kwargs)
         sel = self.selection

@@ -17,9 +17,11 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import traitlets as t
 
+from .. import _validate as V
 from .. import metrics
+from .._arrays import hidden_keys_mask
 from ..attention import Attention, renormalize
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens
+from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
 from .payload import code_maps
 from .selection import Selection
 
@@ -46,21 +48,21 @@ def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: floa
     """
     if not hide:
         return metrics.rollout(att, residual=residual)
-    keep = att.mask.copy()
-    keep[:, list(hide)] = False
+    keep = hidden_keys_mask(att.mask, hide)
     # Composed here with metrics' own step: a query whose every key is hidden has no distribution
     # for metrics.rollout to check, and the step passes such a query's own token on unchanged.
-    out = None
+    out: np.ndarray | None = None
     for layer in att.layer_ids:
         fused = renormalize(renormalize(att.layer(layer), keep).mean(axis=0), keep)
         step = metrics.rollout_step(fused, 0, residual)
         out = step if out is None else step @ out
+    assert out is not None  # an Attention holds at least one layer
     return out
 
 
 def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequence[int]] = ((),),
                  residual: float = 0.5, progress: Callable[[float], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> list[np.ndarray]:
+                 cancelled: Callable[[], bool] | None = None) -> list[np.ndarray] | None:
     """Rows `queries` of `rollout_with_hidden(att, hide, residual)` for each `hide` in `hides`.
 
     Row ``q`` of the rollout is ``e_q A'_L A'_(L-1) ... A'_1``: starting from the last layer, a
@@ -72,7 +74,7 @@ def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequenc
 
     Returns
     -------
-    list of ndarray (len(queries), n) float32, one per entry of `hides`.
+    list of ndarray (len(queries), n) float32, one per entry of `hides`; None when cancelled.
     """
     if att.n_query != att.n_key:
         raise ValueError(f"rollout needs square attention; got n_query={att.n_query}, n_key={att.n_key}")
@@ -83,8 +85,7 @@ def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequenc
     top = max(queries) + 1 if att.is_causal else n
     keeps = []
     for hide in hides:
-        keep = att.mask.copy()
-        keep[:, list(hide)] = False
+        keep = hidden_keys_mask(att.mask, hide)
         keeps.append((bool(len(hide)), keep))
     vs = [np.zeros((len(queries), n)) for _ in hides]
     for v in vs:
@@ -155,17 +156,20 @@ class RolloutBar(AttentionView):
     # Rows the kernel is computing and the fraction of the pass done: {"rows": [...], "done": 0.4}.
     _pending = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, query: int | None = None, *, residual: float = 0.5,
+    def __init__(self, att: Attention, *args: Any, query: int | None = None, residual: float = 0.5,
                  scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA, colormap: str = "viridis",
                  hide: Iterable[int] | None = None, selection: Selection | None = None, **kwargs: Any):
+        query = V.positional_options("RolloutBar", args, ("query",), {"query": query}).get("query", query)
         if isinstance(att, Attention) and att.n_query != att.n_key:
+            cross = (" This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"
+                     if att._query_tokens is not None else "")
             raise ValueError(f"RolloutBar needs square attention (every token a query); got "
-                             f"n_query={att.n_query}, n_key={att.n_key}")
+                             f"n_query={att.n_query}, n_key={att.n_key}.{cross}")
         super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
                          residual=residual, **kwargs)
         att = self.attention
         default = att.n_key - 1 if att.is_causal else 0
-        self.query = default if query is None else choose_tokens(att, query, "query")
+        self.query = default if query is None else token_position(att, query, "query")
         self._rows: OrderedDict[int, None] = OrderedDict()  # rows asked for (long inputs)
         self._computed: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # for `_config`
         self._config: tuple = ()
@@ -224,7 +228,7 @@ class RolloutBar(AttentionView):
         The rows are computed in a worker thread (the kernel stays free; the view shows progress);
         with ``wait=True`` this returns once they are in the state.
         """
-        new = [choose_tokens(self.attention, q, "query") for q in queries]
+        new = [token_position(self.attention, q, "query") for q in queries]
         if self.full:
             return
         if not all(q in self._rows for q in new):
@@ -261,8 +265,8 @@ class RolloutBar(AttentionView):
         if not isinstance(content, dict) or content.get("type") != "rollout-row":
             return
         try:
-            self.request_rows([content.get("query")])
-        except (TypeError, ValueError) as e:
+            self.request_rows([content["query"]])
+        except (KeyError, TypeError, ValueError) as e:
             self.send({"type": "rollout-error", "message": str(e)})
 
     @t.validate("query")
@@ -296,10 +300,11 @@ class RolloutBar(AttentionView):
                 start = False  # nothing to do, or the running worker picks the rows up
             else:
                 self._idle.clear()
-                self._worker = threading.Thread(target=self._work, name="attnwidget-rollout", daemon=True)
+                worker = threading.Thread(target=self._work, name="attnwidget-rollout", daemon=True)
+                self._worker = worker
                 start = True
         if start:
-            self._worker.start()
+            worker.start()
         self._publish_rows()
 
     def _work(self) -> None:
@@ -318,9 +323,12 @@ class RolloutBar(AttentionView):
             def progress(done, missing=missing):
                 self._pending = {"rows": missing, "done": round(done, 2)}
 
+            def cancelled(config=config) -> bool:
+                return self._config != config
+
             try:
                 out = rollout_rows(self.attention, missing, [list(hide), list(alt)], residual, progress=progress,
-                                   cancelled=lambda config=config: self._config != config)
+                                   cancelled=cancelled)
             except Exception as e:  # shown in the view rather than lost in a thread
                 self._pending = {"rows": [], "error": f"{type(e).__name__}: {e}"}
                 with self._lock:
@@ -358,4 +366,6 @@ class RolloutBar(AttentionView):
         q = self.selection.pinned_token if self.selection.pinned_token is not None else self.query
         if self.full:
             return rollout_with_hidden(self.attention, self.hide, self.residual)[q]
-        return rollout_rows(self.attention, [q], [list(self.hide)], self.residual)[0][0]
+        rows = rollout_rows(self.attention, [q], [list(self.hide)], self.residual)
+        assert rows is not None  # only a `cancelled` callback stops the pass early
+        return rows[0][0]

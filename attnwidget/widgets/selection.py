@@ -15,7 +15,7 @@ import traitlets as t
 
 from .._validate import show
 from ..attention import HEAD_FUSIONS, Attention
-from ..errors import ArgumentTypeError, AttentionError
+from ..errors import ArgumentTypeError, AttentionError, ViewIndexError
 
 __all__ = ["Selection"]
 
@@ -129,7 +129,7 @@ export default { render({ model, el }) {
     def _check_layer(self, proposal):
         v = _as_int(proposal["value"], "layer")
         if self._layer_ids and v not in self._layer_ids:
-            raise t.TraitError(f"layer {v} is out of range; this attention holds layers {_span(self._layer_ids)}")
+            raise ViewIndexError(f"layer {v} is out of range; this attention holds layers {_span(self._layer_ids)}")
         return v
 
     @t.validate("head")
@@ -139,7 +139,7 @@ export default { render({ model, el }) {
             return None
         v = _as_int(v, "head")
         if self._head_ids and v not in self._head_ids:
-            raise t.TraitError(f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
+            raise ViewIndexError(f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
                                "(or None for fused heads)")
         return v
 
@@ -170,7 +170,7 @@ export default { render({ model, el }) {
         if self._layer_ids and not self.n_steps:
             raise t.TraitError("step needs attention from aw.generate (this one has no generated tokens)")
         if self._layer_ids and not 0 <= v < self.n_steps:
-            raise t.TraitError(f"step {v} is out of range: {self.n_steps} tokens were generated "
+            raise ViewIndexError(f"step {v} is out of range: {self.n_steps} tokens were generated "
                                f"(expected 0..{self.n_steps - 1} or None)")
         return v
 
@@ -181,7 +181,7 @@ export default { render({ model, el }) {
             return None
         v = _as_int(v, proposal["trait"].name)
         if self._n_key and not 0 <= v < self._n_key:
-            raise t.TraitError(f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
+            raise ViewIndexError(f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
                                f"(expected 0..{self._n_key - 1} or None)")
         return v
 

@@ -7,8 +7,10 @@ import dashboard from "./views/dashboard.js";
 import diff from "./views/diff.js";
 import neuron from "./views/neuron.js";
 import tokentext from "./views/tokentext.js";
+import parts from "./views/parts.js";
+import crossgraph from "./views/crossgraph.js";
 
-const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext };
+const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext, parts, crossgraph };
 
 async function render({ model, el, host, signal }) {
   const kind = model.get("_view_kind");

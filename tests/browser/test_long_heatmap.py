@@ -23,7 +23,7 @@ def long_page(smollm2, tmp_path_factory):
     att = aw.extract(model, tok, prompt_text(tok, N), layers=[3], heads=[0, 1])
     assert att.n_key == N
     heatmap = aw.AttentionHeatmap(att, head=0)
-    graph = aw.AttentionGraph(att, 0.3, selection=heatmap.selection)
+    graph = aw.AttentionGraph(att, threshold=0.3, selection=heatmap.selection)
     return aw.save_html([heatmap, graph], tmp_path_factory.mktemp("long") / "long.html"), att
 
 

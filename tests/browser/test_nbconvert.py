@@ -111,3 +111,28 @@ def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
     assert cells.nth(1).locator(".attnwidget-offline-note").count() == 1
     cells.nth(1).screenshot(path=str(artifacts / "nbconvert-offline-note.png"))
     assert only_nbconvert_cdn(page.blocked), page.blocked
+
+
+def test_nbconvert_chart_alone_says_why_it_is_empty(page, tmp_path, artifacts):
+    """An aw.charts figure in a notebook with no attnwidget view still brings the host: its cell says
+    why it is empty offline."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        "import attnwidget as aw\n"
+        "table = aw.analysis.Table.from_columns({'layer': [0, 1, 2], 'entropy': [1.0, 1.5, 1.2]})",
+        "aw.charts.metric_lines(table)",
+    )]
+    path = tmp_path / "chart.ipynb"
+    nbformat.write(nb, path)
+    html = nbconvert_html(path)
+    pg = page.page
+    pg.goto(html.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    cells = pg.locator(".jp-Cell")
+    notes = cells.nth(1).locator(".attnwidget-offline-note")
+    assert notes.count() == 1 and pg.locator(".attnwidget-offline-note").count() == 1
+    assert notes.first.inner_text().startswith("bqplot Figure: not drawn in this page")
+    assert notes.first.is_visible()
+    cells.nth(1).screenshot(path=str(artifacts / "nbconvert-chart-note.png"))
+    assert only_nbconvert_cdn(page.blocked), page.blocked

@@ -1,4 +1,5 @@
-"""The four linked views in a saved page, opened from disk with the network blocked."""
+"""The five linked views (token text, heatmap, head grid, rollout, graph) in a saved page, opened
+from disk with the network blocked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a person does with the four linked views, for every page that shows them: wait until they
+"""What a person does with the five linked views, for every page that shows them: wait until they
 have drawn, hover a token label in the heatmap, click a head in the grid, save screenshots."""
 
 from __future__ import annotations

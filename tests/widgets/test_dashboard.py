@@ -1,4 +1,4 @@
-"""show() and Dashboard: four views on one selection; the bundled SmolLM2 end to end."""
+"""show() and Dashboard: five views on one selection; the bundled SmolLM2 end to end."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ def att(tiny_llama, word_tokenizer):
 
 
 def test_state_round_trip(att):
-    g = aw.AttentionGraph(att, 0.25, arrangement="force", layer=2, head=1)
+    g = aw.AttentionGraph(att, threshold=0.25, arrangement="force", layer=2, head=1)
     state = over_the_wire(g)
     assert (state["_view_kind"], state["threshold"], state["arrangement"]) == ("graph", 0.25, "force")
     assert state["layout"].startswith("IPY_MODEL_")  # the CSS box every ipywidget has, untouched

@@ -136,3 +136,19 @@ def test_options_of_another_view_are_refused(att):
     # layout is a trait of every ipywidget; here it would be a graph option given to the wrong view.
     with pytest.raises(TypeError, match=r"AttentionHeatmap\(\) got unexpected keyword argument\(s\) \['layout'\]"):
         aw.AttentionHeatmap(att, layout="arc")
+
+
+def test_view_options_after_the_attention_are_keywords(att):
+    # The old positional forms (a layer, a threshold, a query) still work for one release, with a warning.
+    with pytest.warns(DeprecationWarning, match=r"AttentionHeatmap\(att, layer=\.\.\., head=\.\.\.\)"):
+        heat = aw.AttentionHeatmap(att, att.layer_ids[-1], att.head_ids[0])
+    assert (heat.layer, heat.head) == (att.layer_ids[-1], att.head_ids[0])
+    with pytest.warns(DeprecationWarning, match="threshold"):
+        assert aw.AttentionGraph(att, 0.3).threshold == 0.3
+    with pytest.warns(DeprecationWarning, match="query"):
+        assert aw.RolloutBar(att, 1).query == 1
+    assert aw.AttentionGraph(att).threshold == 0.1
+    with pytest.raises(TypeError, match="both by position and by keyword"):
+        aw.AttentionHeatmap(att, att.layer_ids[0], layer=att.layer_ids[0])
+    with pytest.raises(TypeError, match="only positional argument"):
+        aw.RolloutBar(att, 1, 2)

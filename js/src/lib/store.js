@@ -83,8 +83,10 @@ export function missingMapText(info, key) {
 /** A weight as text: exact weights with three significant digits, coded ones with their precision. */
 export function formatWeight(v, precision = 0) {
   if (!(v > 0)) return v === 0 ? "0" : String(v);
-  if (!precision) return v.toPrecision(3);
-  return `≈ ${v.toPrecision(3)} (±${(precision * 100).toFixed(1)}%, coded)`;
+  // Below 1e-3, 6.95e-6 reads better than 0.00000695 (rollout bars reach 1e-8).
+  const text = v < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
+  if (!precision) return text;
+  return `≈ ${text} (±${(precision * 100).toFixed(1)}%, coded)`;
 }
 
 /**

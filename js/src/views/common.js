@@ -223,15 +223,46 @@ export function sinkBox() { return h("div", { class: "aw-sink", hidden: true });
 /** Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). */
 export function drawLegend(container, scale, cmapName, notes = [], width = 180) {
   const ink = theme(container);
-  const bar = h("canvas");
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
-  bar.width = width * dpr; bar.height = H * dpr;
-  bar.style.width = `${width}px`; bar.style.height = `${H}px`;
-  paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
-  const text = h("div", {}, h("div", { text: describe(scale) }));
-  for (const n of notes) text.append(h("div", { class: "aw-note", text: n }));
-  container.replaceChildren(bar, text);
+  const lines = [describe(scale), ...notes];
+  // A hover redraws the legend often with the same scale: the bar is repainted only when what it
+  // shows changes, and the existing canvas and lines are reused (a replaced subtree means new
+  // layout and a new canvas layer in every frame).
+  const key = JSON.stringify([scale.kind, scale.domain, scale.gamma, ticks(scale), cmapName, width, dpr, ink.muted]);
+  let bar = container.firstChild, text = bar?.nextSibling;
+  if (!(bar instanceof HTMLCanvasElement) || !text || container.childNodes.length !== 2) {
+    bar = h("canvas");
+    text = h("div");
+    container.replaceChildren(bar, text);
+  }
+  if (bar._awKey !== key) {
+    bar._awKey = key;
+    bar.width = width * dpr; bar.height = H * dpr;
+    bar.style.width = `${width}px`; bar.style.height = `${H}px`;
+    paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
+  }
+  const old = text.children;
+  if (old.length === lines.length && lines.every((l, i) => old[i].textContent === l && old[i].className === (i ? "aw-note" : ""))) return;
+  text.replaceChildren(...lines.map((l, i) => h("div", i ? { class: "aw-note", text: l } : { text: l })));
+}
+
+const STRIPS = new Map();
+/** A 256 x 1 canvas of a colour map's levels (null where there is no canvas, as in node tests). */
+function legendStrip(cmapName, table) {
+  if (STRIPS.has(cmapName)) return STRIPS.get(cmapName);
+  let c = null;
+  try {
+    c = document.createElement("canvas");
+    c.width = 256; c.height = 1;
+    const img = new ImageData(256, 1);
+    for (let k = 0; k < 256; k++) {
+      img.data[4 * k] = table[3 * k]; img.data[4 * k + 1] = table[3 * k + 1]; img.data[4 * k + 2] = table[3 * k + 2]; img.data[4 * k + 3] = 255;
+    }
+    c.getContext("2d").putImageData(img, 0, 0);
+  } catch { c = null; }
+  STRIPS.set(cmapName, c);
+  return c;
 }
 
 /** Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall. */
@@ -240,10 +271,20 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
   ctx.scale(dpr, dpr);
   const table = lut(cmapName);
   const barH = 10, pad = 6, inner = width - 2 * pad;
-  for (let i = 0; i < inner; i++) {
-    const k = Math.round((i / Math.max(1, inner - 1)) * 255) * 3;
-    ctx.fillStyle = `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`;
-    ctx.fillRect(x + pad + i, y + 2, 1, barH);
+  // The colour bar is one strip of the map's 256 levels, stretched without smoothing: one draw
+  // instead of a fill colour per pixel column.
+  const strip = legendStrip(cmapName, table);
+  if (strip) {
+    const smooth = ctx.imageSmoothingEnabled;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(strip, x + pad, y + 2, inner, barH);
+    ctx.imageSmoothingEnabled = smooth;
+  } else {
+    for (let i = 0; i < inner; i++) {
+      const k = Math.round((i / Math.max(1, inner - 1)) * 255) * 3;
+      ctx.fillStyle = `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`;
+      ctx.fillRect(x + pad + i, y + 2, 1, barH);
+    }
   }
   ctx.strokeStyle = "#8c959f";
   ctx.lineWidth = 1;

@@ -205,7 +205,10 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   function drawNodes(layout, hide, ink) {
-    const every = layout === "arc" ? Math.max(1, Math.ceil(12 / (W / nKey))) : 1;
+    // Arc labels are rotated 60 degrees: one needs about 14 px of the axis (11 px text / sin 60 plus
+    // a little air). The spacing is that of the nodes as placed, inside the margins, not W / nKey.
+    const spacing = nKey > 1 ? Math.abs(pos.x[nKey - 1] - pos.x[0]) / (nKey - 1) : W;
+    const every = layout === "arc" ? Math.max(1, Math.ceil(14 / spacing)) : 1;
     for (let i = 0; i < nKey; i++) {
       const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, transform: `translate(${pos.x[i].toFixed(1)},${pos.y[i].toFixed(1)})`, style: "cursor:pointer" });
       const hidden = hide.includes(i);

@@ -67,6 +67,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const canvas = h("canvas", { style: "position:absolute;left:0;top:0;pointer-events:none" });
   const dpr = window.devicePixelRatio || 1;
   let rowH = THUMB;
+  let full = { w: 1, h: 1, height: 1 }; // the whole grid, in device and CSS pixels
 
   function headOrder(li) {
     const idx = heads.map((_, k) => k);
@@ -135,8 +136,10 @@ export default async function render({ model, el, host, signal, embedded = false
     });
     layerLabels = [];
     const box = h("div", { style: `position:relative;width:${width}px;height:${height}px;margin-top:2px` });
-    canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr);
-    canvas.style.width = `${width}px`; canvas.style.height = `${height}px`;
+    full = { w: Math.round(width * dpr), h: Math.round(height * dpr), height };
+    canvas.width = full.w; canvas.height = full.h;
+    canvas.style.width = `${width}px`; canvas.style.height = `${height}px`; canvas.style.top = "0px";
+    painted = null;
     box.append(canvas);
     layers.forEach((layer, li) => {
       const y = li * (rowH + GAP);
@@ -212,7 +215,7 @@ export default async function render({ model, el, host, signal, embedded = false
   // the grid with one drawImage instead of one per head.
   function laidOut(which) {
     if (!atlas.laid[which]) {
-      const c = h("canvas", { width: canvas.width, height: canvas.height });
+      const c = h("canvas", { width: full.w, height: full.h });
       const cx = c.getContext("2d");
       cx.setTransform(dpr, 0, 0, dpr, 0, 0);
       cx.imageSmoothingEnabled = false;
@@ -222,25 +225,63 @@ export default async function render({ model, el, host, signal, embedded = false
     return atlas.laid[which];
   }
 
-  function paintHover() {
+  // The grid scrolls in a box a few rows tall, so its canvas covers only the layers in view and
+  // a viewport's margin each side, and moves with the scroll: a hover clears and paints a few
+  // layers, not the whole grid. The box's scroll and size are read in their own events, never on
+  // a hover (a read there forces a layout).
+  let view = null; // { top, height } of the box in CSS pixels; null: every layer
+  let painted = null; // { from, to }: the layers the canvas covers
+  const refresh = () => { if (painted && atlas && !inPainted(rowsInView())) paintHover(); };
+  gridBox.addEventListener("scroll", () => { if (view) { view.top = gridBox.scrollTop; refresh(); } }, { signal, passive: true });
+  if (typeof ResizeObserver !== "undefined") {
+    const ro = new ResizeObserver(() => {
+      view = gridBox.clientHeight > 0 ? { top: gridBox.scrollTop, height: gridBox.clientHeight } : null;
+      refresh();
+    });
+    ro.observe(gridBox);
+    signal.addEventListener("abort", () => ro.disconnect());
+  }
+  function rowsInView() {
+    const L = layers.length, pitch = rowH + GAP;
+    if (!view) return [0, L];
+    const top = view.top - view.height - 18, bottom = view.top + 2 * view.height;
+    return [Math.max(0, Math.floor(top / pitch)), Math.min(L, Math.ceil(bottom / pitch))];
+  }
+  const inPainted = ([from, to]) => painted.from <= from && to <= painted.to;
+
+  // `all`: the whole grid on a canvas of its own (the PNG export), returned.
+  function paintHover({ all = false } = {}) {
     const hov = sel.get("hovered_token");
     const row = hov !== null && hov >= offset ? Math.floor((hov - offset) / model.get("_pool")) : null;
     const cmap = model.get("colormap");
     const layer = sel.get("layer"), headSel = sel.get("head");
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const [from, to] = all ? [0, layers.length] : rowsInView();
+    const pitch = rowH + GAP;
+    const top = from * pitch;
+    const y0 = Math.min(full.h, Math.round(top * dpr)), hPx = Math.max(1, Math.min(full.h, Math.round(to * pitch * dpr)) - y0);
+    let target = canvas;
+    if (all) target = h("canvas", { width: full.w, height: full.h });
+    else {
+      if (!painted || painted.from !== from || painted.to !== to) {
+        canvas.height = hPx;
+        canvas.style.top = `${top}px`;
+        canvas.style.height = `${hPx / dpr}px`;
+      }
+      painted = { from, to };
+    }
+    const ctx = target.getContext("2d");
     ctx.imageSmoothingEnabled = false;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(laidOut(row === null ? "colour" : "grey"), 0, 0);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, target.width, target.height);
+    ctx.drawImage(laidOut(row === null ? "colour" : "grey"), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, -y0);
     const per = tq * tk, bw = THUMB / tk;
     // The hovered token's attention row as bars across the keys, coloured and sized by weight:
     // one path per colour level, so a hover sets a fill colour at most 256 times, not once a bar.
     const bars = row === null ? null : new Map();
     const ticks = row === null ? null : new Path2D();
     for (const { cell, li, hi, x, y } of cells) {
-      if (row !== null) {
+      if (row !== null && li >= from && li < to) {
         const base = (li * heads.length + hi) * per + row * tk;
         for (let c = 0; c < tk; c++) {
           const lv = atlas.level[base + c];
@@ -267,26 +308,27 @@ export default async function render({ model, el, host, signal, embedded = false
       ctx.fillStyle = "#fb8500";
       ctx.fill(ticks);
     }
-    hoverKey.textContent = row === null
+    const key = row === null
       ? "hover a token: its attention row in every head · click a head to select it"
       : `grey: each head's map · coloured bars: what ${hov} ${exactToken(tokens[hov])} attends to (height and colour by weight) · orange tick: its row`;
+    if (hoverKey.textContent !== key) hoverKey.textContent = key;
     markSelected();
+    return target;
   }
 
   // The selected layer and head are marked on the axes and scrolled into the grid's view.
   let lastSel = null;
   function markSelected() {
     const layer = sel.get("layer"), headSel = sel.get("head");
-    for (const lab of layerLabels) {
-      const on = Number(lab.dataset.rowLayer) === layer;
+    // Labels are restyled only when their state changes (this runs on every hover).
+    const mark = (lab, on) => {
+      if (lab._awOn === on) return;
+      lab._awOn = on;
       lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
       lab.style.fontWeight = on ? "700" : "";
-    }
-    for (const lab of headLabels) {
-      const on = headSel !== null && Number(lab.dataset.head) === headSel;
-      lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
-      lab.style.fontWeight = on ? "700" : "";
-    }
+    };
+    for (const lab of layerLabels) mark(lab, Number(lab.dataset.rowLayer) === layer);
+    for (const lab of headLabels) mark(lab, headSel !== null && Number(lab.dataset.head) === headSel);
     const key = `${layer}/${headSel}`;
     if (key === lastSel) return;
     lastSel = key;
@@ -350,15 +392,16 @@ export default async function render({ model, el, host, signal, embedded = false
   gridBox.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
   function drawExport() {
-    const W = canvas.width / dpr + 10, top = 30;
-    const Hh = top + canvas.height / dpr + 50;
+    const grid = paintHover({ all: true });
+    const W = grid.width / dpr + 10, top = 30;
+    const Hh = top + grid.height / dpr + 50;
     const { canvas: out, ctx } = exportCanvas(W, Hh);
     ctx.fillStyle = "#1f2328"; ctx.font = "600 13px system-ui,sans-serif";
     ctx.fillText(ui.title.textContent, 6, 16);
-    ctx.drawImage(canvas, 0, top, canvas.width / dpr, canvas.height / dpr);
+    ctx.drawImage(grid, 0, top, grid.width / dpr, grid.height / dpr);
     ctx.font = "10px system-ui,sans-serif"; ctx.fillStyle = "#57606a"; ctx.textAlign = "right";
     layers.forEach((l, li) => ctx.fillText(`L${l}`, LAYER_W - 6, top + li * (rowH + GAP) + THUMB / 2 + 3));
-    if (scale) paintLegend(ctx, scale, model.get("colormap"), LAYER_W, top + canvas.height / dpr + 8, 200);
+    if (scale) paintLegend(ctx, scale, model.get("colormap"), LAYER_W, top + grid.height / dpr + 8, 200);
     return out;
   }
 

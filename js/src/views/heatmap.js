@@ -69,6 +69,11 @@ export default async function render({ model, el, host, signal, embedded = false
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
+  // Cross-attention: rows are target tokens of their own, columns source tokens; the selection's
+  // hovered and pinned positions are then source (key) positions.
+  const crossRows = model.get("_query_tokens") ?? [];
+  const cross = crossRows.length > 0;
+  const rowTokens = cross ? crossRows : tokens.slice(offset);
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
   // With norms= the view holds the value-weighted maps too; `measure` says which set is drawn.
@@ -188,7 +193,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     ui.root.dataset.measure = measure();
     if (measureSel) measureSel.input.value = measure();
-    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
+    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : cross ? "Cross-attention (target rows, source columns)" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
     layerSel.input.value = String(sel.get("layer"));
     headSel.input.value = String(headValue());
     rowNorm.input.checked = model.get("row_normalize");
@@ -314,10 +319,10 @@ export default async function render({ model, el, host, signal, embedded = false
     }
     const queries = labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2);
     for (const i of queries.indices) {
-      const t = tokenElement(tokens, i + offset, "span");
+      const t = tokenElement(rowTokens, i, "span");
       t.style.cssText = `position:absolute;right:2px;top:${((i + 0.5 - view.r0) * k - (font + 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
       left.push(t);
-      marks.add(i + offset, t);
+      if (!cross) marks.add(i + offset, t);
     }
     topLabels.replaceChildren(...top);
     leftLabels.replaceChildren(...left);
@@ -339,7 +344,7 @@ export default async function render({ model, el, host, signal, embedded = false
       ctx.strokeStyle = color; ctx.lineWidth = 1.5;
       ctx.strokeRect(x(index), 0, Math.max(k, 1), rowPx); // key column
       const qi = index - offset;
-      if (qi >= 0) ctx.strokeRect(0, y(qi), px, Math.max(k, 1)); // query row
+      if (!cross && qi >= 0) ctx.strokeRect(0, y(qi), px, Math.max(k, 1)); // query row
     };
     band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
     band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
@@ -400,7 +405,9 @@ export default async function render({ model, el, host, signal, embedded = false
   let lastPointer = null;
   function showCellTip(at) {
     const { i, j } = cursor;
-    showTip(ui.tip, ui.root, `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\n${measure() === "norms" ? "norm" : "weight"} ${weightText(i, j)}`, at);
+    const rowText = cross ? `query (target) ${i} ${exactToken(rowTokens[i])}` : `query ${i + offset} ${exactToken(tokens[i + offset])}`;
+    const keyText = cross ? `key (source) ${j} ${exactToken(tokens[j])}` : `key ${j} ${exactToken(tokens[j])}`;
+    showTip(ui.tip, ui.root, `${rowText}\n${keyText}\n${measure() === "norms" ? "norm" : "weight"} ${weightText(i, j)}`, at);
   }
 
   let drag = null; // {x, y, view, moved}
@@ -423,10 +430,10 @@ export default async function render({ model, el, host, signal, embedded = false
     }
     cursor = pointerCell(ev);
     if (!cursor) { hideTip(ui.tip); return; }
-    const { i } = cursor;
+    const { i, j } = cursor;
     lastPointer = { clientX: ev.clientX, clientY: ev.clientY };
     showCellTip(lastPointer);
-    sel.set({ hovered_token: i + offset });
+    sel.set({ hovered_token: cross ? j : i + offset });
     drawOverlay();
   }, { signal });
   const endDrag = () => { overlay.style.cursor = "crosshair"; };
@@ -438,7 +445,8 @@ export default async function render({ model, el, host, signal, embedded = false
     drag = null;
     if (dragged) return; // the end of a drag is not a click
     const c = pointerCell(ev);
-    if (c) sel.set({ pinned_token: sel.get("pinned_token") === c.i + offset ? null : c.i + offset }, { immediate: true });
+    const at = c && (cross ? c.j : c.i + offset);
+    if (c) sel.set({ pinned_token: sel.get("pinned_token") === at ? null : at }, { immediate: true });
   }, { signal });
   overlay.addEventListener("wheel", (ev) => {
     ev.preventDefault();
@@ -483,7 +491,7 @@ export default async function render({ model, el, host, signal, embedded = false
     const range = visibleRange(view, nQuery, nKey);
     ctx.textAlign = "right";
     for (const i of labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2).indices) {
-      ctx.fillText(short(tokens[i + offset]), LABEL_W - 4, T + TOP_H + (i + 0.5 - view.r0) * k + font / 3);
+      ctx.fillText(short(rowTokens[i]), LABEL_W - 4, T + TOP_H + (i + 0.5 - view.r0) * k + font / 3);
     }
     for (const j of labelIndices(range.c0, range.c1, k, MIN_LABEL_PX + 2).indices) {
       ctx.save();

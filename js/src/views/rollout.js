@@ -31,19 +31,55 @@ export default async function render({ model, el, host, signal, embedded = false
   const slot = ui.root.clientWidth ? ui.root.clientWidth - 24 : 640;
   const colW = Math.max(4, Math.min(26, Math.floor(Math.min(640, slot) / n)));
   const every = Math.max(1, Math.ceil(13 / colW));
-  const row = h("div", { class: "aw-bars", style: `display:flex;align-items:flex-end;gap:0;overflow-x:auto;padding-bottom:2px` });
+  // Bars and labels are drawn on one canvas; over it, one light column per token carries the
+  // token's index, its tooltip and the hover and pin marks (a DOM bar and a rotated label per
+  // token made every hover restyle and re-layer a thousand elements on long inputs).
+  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
+  const COL_H = BAR_H + 60, rowW = n * colW;
+  const row = h("div", { class: "aw-bars", style: "overflow-x:auto;padding-bottom:2px" });
+  const inner = h("div", { style: `position:relative;width:${rowW}px;height:${COL_H}px` });
+  const canvas = h("canvas", { class: "aw-bars-canvas", width: Math.max(1, Math.round(rowW * dpr)), height: Math.round(COL_H * dpr), style: `position:absolute;left:0;top:0;width:${rowW}px;height:${COL_H}px;pointer-events:none` });
+  const colBox = h("div", { style: `position:absolute;left:0;top:0;display:flex;width:${rowW}px;height:${COL_H}px` });
   const cols = [];
   for (let i = 0; i < n; i++) {
-    const bar = h("div", { class: "aw-bar", style: `width:${Math.max(2, colW - 2)}px;margin:0 auto;border-radius:2px 2px 0 0` });
-    const label = h("div", { class: "aw-bar-label", style: `height:56px;writing-mode:vertical-rl;transform:rotate(180deg);font-size:11px;overflow:hidden;text-overflow:ellipsis;white-space:pre;margin:2px auto 0;line-height:${Math.max(11, colW - 2)}px`, text: i % every === 0 ? displayToken(tokens[i]) : "" });
     const col = tokenElement(tokens, i, "div", "aw-col");
     col.textContent = "";
-    col.style.cssText = `flex:0 0 ${colW}px;display:flex;flex-direction:column;justify-content:flex-end;height:${BAR_H + 60}px;cursor:pointer`;
-    col.append(h("div", { style: `height:${BAR_H}px;display:flex;align-items:flex-end` }, bar), label);
-    row.append(col);
-    cols.push({ col, bar });
+    col.style.cssText = `flex:0 0 ${colW}px;height:${COL_H}px;cursor:pointer`;
+    colBox.append(col);
+    cols.push({ col });
     marks.add(i, col);
   }
+  inner.append(canvas, colBox);
+  row.append(inner);
+  // Bars (heights and colours per token) and labels, painted when the rollout or its scale changes.
+  function paintBars(heights, colours) {
+    const ctx = canvas.getContext("2d");
+    const ink = theme(ui.root);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const bw = Math.max(2, colW - 2), x0 = (colW - bw) / 2;
+    if (heights) for (let j = 0; j < n; j++) {
+      if (!(heights[j] > 0)) continue;
+      ctx.fillStyle = colours[j];
+      ctx.fillRect(j * colW + x0, BAR_H - heights[j], bw, heights[j]);
+    }
+    ctx.fillStyle = ink.fg;
+    ctx.font = "11px system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (let j = 0; j < n; j += every) {
+      const text = displayToken(tokens[j]);
+      if (!text) continue;
+      ctx.save();
+      ctx.beginPath(); ctx.rect(j * colW, BAR_H + 2, colW * every, 56); ctx.clip();
+      ctx.translate(j * colW + colW / 2, BAR_H + 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(text.length > 9 ? text.slice(0, 8) + "…" : text, 0, 0);
+      ctx.restore();
+    }
+  }
+  paintBars(null, null);
   ui.body.append(row, h("div", { class: "aw-muted", style: "margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
   wireTokens(row, sel, signal);
 
@@ -104,7 +140,8 @@ export default async function render({ model, el, host, signal, embedded = false
       ask.style.display = data.eager || busy ? "none" : "";
       if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
       ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
-      for (const c of cols) { c.bar.style.height = "0px"; c.col.style.outline = ""; }
+      paintBars(null, null);
+      for (const c of cols) c.col.style.outline = "";
       if (cols[q]) cols[q].col.style.outline = "2px solid var(--aw-accent)";
       values = null;
       return;
@@ -119,13 +156,16 @@ export default async function render({ model, el, host, signal, embedded = false
     scale = viewScale(model, vmax || 1, values, 9);
     sinkLine(sink, model, tokens, sinkOfVector(values, { hide }), `the rollout into token ${q}`, signal);
     const cmap = model.get("colormap");
+    const heights = new Float32Array(n), colours = new Array(n);
+    const border = theme(ui.root).border;
     for (let j = 0; j < n; j++) {
       const t = scale(values[j]);
-      cols[j].bar.style.height = `${Math.max(t > 0 ? 1 : 0, t * BAR_H)}px`;
-      cols[j].bar.style.background = hide.includes(j) ? "var(--aw-border)" : cssColor(colorAt(cmap, t));
+      heights[j] = Math.max(t > 0 ? 1 : 0, t * BAR_H);
+      colours[j] = hide.includes(j) ? border : cssColor(colorAt(cmap, t));
       cols[j].col.style.outline = j === q ? "2px solid var(--aw-accent)" : "";
       cols[j].col.title = `${j} ${exactToken(tokens[j])}: ${values[j].toPrecision(3)}`;
     }
+    paintBars(heights, colours);
     ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");

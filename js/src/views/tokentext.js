@@ -103,19 +103,25 @@ export default async function render({ model, el, host, signal }) {
       const node = marks.byIndex.get(j)?.[0];
       if (!node) continue;
       const w = weights[j], t = scale(w);
-      node.classList.toggle("aw-hidden-tok", hide.includes(j));
-      node.classList.toggle("aw-focus", j === focus);
+      // Each token's tint is written only when it changes: a hover moves the focus, and every
+      // write restyles its token.
+      let bg = "", fg = "";
       if (t > 0 && !hide.includes(j)) {
         // The map's colour at the weight, blended over the page: strong weights near opaque.
         const a = 0.15 + 0.8 * t, c = colorAt(cmap, t);
         const mix = c.map((v, k) => a * v + (1 - a) * ink.bgRGB[k]);
-        node.style.background = `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
-        node.style.color = mix[0] * 0.299 + mix[1] * 0.587 + mix[2] * 0.114 > 140 ? "#000" : "#fff";
-      } else {
-        node.style.background = "";
-        node.style.color = "";
+        bg = `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
+        fg = mix[0] * 0.299 + mix[1] * 0.587 + mix[2] * 0.114 > 140 ? "#000" : "#fff";
       }
-      node.dataset.weight = w.toPrecision(3);
+      const hidden = hide.includes(j), weight = w.toPrecision(3);
+      const state = `${bg}|${fg}|${hidden}|${j === focus}|${weight}`;
+      if (node._awTint === state) continue;
+      node._awTint = state;
+      node.classList.toggle("aw-hidden-tok", hidden);
+      node.classList.toggle("aw-focus", j === focus);
+      node.style.background = bg;
+      node.style.color = fg;
+      node.dataset.weight = weight;
     }
     const notes = hideNotes(tokens, hide);
     notes.push(dir === "gives"

@@ -1,0 +1,85 @@
+"""`PartsDashboard`: what `show` draws for an encoder-decoder result, one part at a time.
+
+The encoder and decoder parts are ordinary dashboards of square attention; the cross part is a
+heatmap with target rows over source columns and, linked to it, the two-row cross graph. A selector (drawn in the browser, so saved pages
+switch too) picks the part shown. Encoder and cross attention share the source tokens, so the
+browser carries a hovered or pinned source token between them: pin a source token in the
+encoder view and the cross view marks its column. Target positions are not carried: the shared
+selection holds key positions, and the cross view's rows are queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from ..seq2seq import PARTS, Seq2SeqAttention
+from .base import AttentionView
+from .export import ipython_display
+from .graph import AttentionGraph
+from .heatmap import AttentionHeatmap
+
+__all__ = ["PartsDashboard", "show_parts"]
+
+
+class PartsDashboard(anywidget.AnyWidget):
+    """The encoder, decoder and cross views of one source/target pair, with a part selector.
+
+    `part` names the part shown (``"encoder"``, ``"decoder"`` or ``"cross"``); the selector in the
+    browser sets it, and setting it from the kernel switches the page.
+    """
+
+    _esm = AttentionView._esm
+    _css = AttentionView._css
+    _view_kind = t.Unicode("parts").tag(sync=True)
+    encoder = anywidget.WidgetTrait().tag(sync=True)
+    decoder = anywidget.WidgetTrait().tag(sync=True)
+    cross = anywidget.WidgetTrait().tag(sync=True)
+    # The cross part's graph (target row over source row), drawn under its heatmap; None when left out.
+    cross_graph = anywidget.WidgetTrait().tag(sync=True)
+    part = t.Enum(PARTS, "cross").tag(sync=True)
+
+    def __init__(self, encoder: Any, decoder: Any, cross: AttentionHeatmap, part: str = "cross",
+                 cross_graph: AttentionGraph | None = None):
+        super().__init__(encoder=encoder, decoder=decoder, cross=cross, part=part, cross_graph=cross_graph)
+
+    @property
+    def parts(self) -> dict[str, Any]:
+        """The view of each part, by name."""
+        return {name: getattr(self, name) for name in PARTS}
+
+    def _ipython_display_(self) -> None:
+        ipython_display(self)
+
+    def close(self) -> None:
+        """Close the part views (and their selections) with the selector."""
+        parts = [*self.parts.values(), self.cross_graph]
+        super().close()
+        for v in parts:
+            if v is not None:
+                v.close()
+
+
+def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0.1, **options: Any) -> PartsDashboard:
+    """Views of every part of `s`: dashboards of the encoder and decoder, the cross heatmap.
+
+    `options` (``scale``, ``gamma``, ``colormap``, ``precision``) go to every view; ``hide`` and
+    ``layer``/``head`` are refused because token and layer numbers differ between the parts.
+    """
+    from .dashboard import show
+
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}; got {part!r}")
+    allowed = {"scale", "gamma", "colormap", "precision"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
+                        f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
+                        "all; show one part (aw.show(s.encoder, layer=...)) to choose those")
+    encoder = show(s.encoder, threshold=threshold, **options)
+    decoder = show(s.decoder, threshold=threshold, **options)
+    cross = AttentionHeatmap(s.cross, **options)
+    graph = AttentionGraph(s.cross, threshold=threshold, selection=cross.selection, **options)
+    return PartsDashboard(encoder, decoder, cross, part=part, cross_graph=graph)

@@ -1,0 +1,54 @@
+"""`aw.show` of an encoder-decoder result: the three parts behind a part selector."""
+
+from __future__ import annotations
+
+import pytest
+
+import attnwidget as aw
+from attnwidget.widgets.export import _collect
+from tiny_seq2seq import tiny_seq2seq
+from widget_data import over_the_wire, words
+
+
+@pytest.fixture(scope="module")
+def pair(word_tokenizer):
+    return aw.extract(tiny_seq2seq("marian"), word_tokenizer, words(4), target=words(6))
+
+
+def test_show_gives_each_part_its_view(pair):
+    dash = aw.show(pair, scale="linear")
+    assert isinstance(dash, aw.PartsDashboard) and dash.part == "cross"
+    enc, dec, cross = dash.encoder, dash.decoder, dash.cross
+    assert isinstance(enc, aw.Dashboard) and isinstance(dec, aw.Dashboard) and isinstance(cross, aw.AttentionHeatmap)
+    assert enc.heatmap.attention is pair.encoder and dec.heatmap.attention is pair.decoder
+    assert cross.attention is pair.cross and cross._query_tokens == pair.decoder.tokens
+    # Under the cross heatmap, the two-row graph, linked to it (hover and pin are source positions).
+    graph = dash.cross_graph
+    assert isinstance(graph, aw.AttentionGraph) and graph._view_kind == "crossgraph"
+    assert graph.selection is cross.selection and graph.data is cross.data
+    # Options reach every part; the cross part is a heatmap alone (the other views need square maps).
+    assert enc.heatmap.scale == dec.heatmap.scale == cross.scale == "linear"
+    state = over_the_wire(dash)
+    assert state["_view_kind"] == "parts" and state["part"] == "cross"
+    assert {state[p] for p in ("encoder", "decoder", "cross")} == {
+        f"anywidget:{w.model_id}" for w in (enc, dec, cross)}
+    # A saved page holds every part (switching needs no kernel).
+    held = {w.model_id for w in _collect([dash])}
+    assert {enc.heatmap.model_id, dec.graph.model_id, cross.model_id, cross.data.model_id} <= held
+    dash.close()
+    assert cross._att is None and enc.heatmap._att is None and graph._att is None
+
+
+def test_part_and_options(pair):
+    dash = aw.show(pair, part="encoder")
+    assert dash.part == "encoder"
+    dash.part = "decoder"
+    with pytest.raises(Exception, match="part"):
+        dash.part = "both"
+    dash.close()
+    with pytest.raises(ValueError, match="part must be one of"):
+        aw.show(pair, part="source")
+    with pytest.raises(TypeError, match="layer=, head="):
+        aw.show(pair, layer=0)
+    with pytest.raises(TypeError, match=r"\['hide'\].*aw.show\(s.encoder"):
+        aw.show(pair, hide=[0])
