@@ -434,9 +434,10 @@ def _stream_row_stats(maps: _Maps, accumulators: Sequence[Any]) -> bool:
     (``row_stats``, as captured attention does on the device): the per-row sums arrive without
     any ``n^2`` array reaching numpy. Returns False (nothing done) when that path does not apply."""
     att = maps.att
-    source = None if att is None else att._source
-    row_stats = getattr(source, "row_stats", None)
-    if row_stats is None or att._weights is not None:
+    if att is None or att._weights is not None:
+        return False
+    row_stats = getattr(att._source, "row_stats", None)
+    if row_stats is None:
         return False
     if not all(type(a) in (_Entropy, _SinkMass) for a in accumulators):
         return False
