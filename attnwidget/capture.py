@@ -434,9 +434,7 @@ class CapturedQK:
             torch.nan_to_num_(s, nan=0.0)
             yield s0, s1, s
 
-    def row_stats(
-        self, li: int, start: int, stop: int, *, plogp: bool = False, sink: Sequence[int] = ()
-    ) -> dict:
+    def row_stats(self, li: int, start: int, stop: int, *, plogp: bool = False, sink: Sequence[int] = ()) -> dict:
         """Per-row sums of one layer's probabilities, reduced on the device as each block is made
         (no ``n^2`` array reaches numpy): float64 numpy arrays ``(heads, stop - start)``.
 

@@ -3,11 +3,11 @@ equal the numpy pass over the same blocks and the materialised weights."""
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
 import attnwidget.metrics as metrics_module
 from attnwidget.capture import CapturedQK
-from tiny_models import words
 
 CASES = [
     ("entropy", {}),
