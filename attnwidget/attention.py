@@ -160,6 +160,14 @@ class _HiddenKeys:
         return out
 
 
+
+def step_row(prompt_length: int, step: int) -> int:
+    """The query row whose attention produced generated token `step` (0-based) after a prompt of
+    `prompt_length` tokens: the row of the token before it. The frontend's twin is
+    ``generationStepRow`` in js/src/lib/selection.js."""
+    return prompt_length - 1 + step
+
+
 class Attention:
     """Attention of one model over one text.
 

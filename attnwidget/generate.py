@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._optional import require_models
-from .attention import Attention
+from .attention import Attention, step_row
 from .errors import AttentionError
 from .extract import (
     ModelError,
@@ -140,4 +140,4 @@ def generation_step_row(att: Attention, step: int) -> int:
     n_steps = att.n_key - n_prompt
     if not 0 <= step < n_steps:
         raise IndexError(f"step {step} out of range: {n_steps} tokens were generated")
-    return n_prompt - 1 + step
+    return step_row(n_prompt, step)

@@ -14,7 +14,7 @@ import numpy as np
 import traitlets as t
 
 from .._validate import show
-from ..attention import HEAD_FUSIONS, Attention
+from ..attention import HEAD_FUSIONS, Attention, step_row
 from ..errors import ArgumentTypeError, AttentionError, ViewIndexError
 
 __all__ = ["Selection"]
@@ -150,7 +150,7 @@ export default { render({ model, el }) {
 
     def step_row(self, step: int) -> int:
         """The query row (token position) whose attention produced generated token `step`."""
-        return self._prompt_length - 1 + int(step)
+        return step_row(self._prompt_length, int(step))
 
     def _pin_step(self, change) -> None:
         if change["new"] is not None:

@@ -3,6 +3,7 @@
 import { lut, makeScale, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
 import { displayToken, exactToken } from "../lib/tokens.js";
 import { logFloor, SINK_SHARE } from "../lib/sink.js";
+import { generationStepRow } from "../lib/selection.js";
 
 /**
  * The host's colours, from the CSS variables of `style.css` (anywidget's `_css`), as strings for
@@ -421,7 +422,7 @@ export function stepControl(sel, tokens, signal) {
     h("span", { class: "aw-muted", text: "generation step" }), prev, slider, next, produced);
   const go = (s) => {
     const step = Math.max(0, Math.min(nSteps - 1, s));
-    sel.set({ step, pinned_token: nPrompt - 1 + step }, { immediate: true });
+    sel.set({ step, pinned_token: generationStepRow(nPrompt, step) }, { immediate: true });
   };
   const current = () => sel.get("step");
   slider.addEventListener("input", () => go(Number(slider.value)), { signal });
@@ -437,14 +438,14 @@ export function stepControl(sel, tokens, signal) {
       return;
     }
     slider.value = String(s);
-    const row = nPrompt - 1 + s;
+    const row = generationStepRow(nPrompt, s);
     produced.textContent = `step ${s + 1} of ${nSteps}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
   };
   sel.on(["step"], sync);
   // Pinning another token leaves the step (the kernel does the same).
   sel.on(["pinned_token"], () => {
     const s = current();
-    if (s !== null && s !== undefined && sel.get("pinned_token") !== nPrompt - 1 + s) sel.set({ step: null }, { immediate: true });
+    if (s !== null && s !== undefined && sel.get("pinned_token") !== generationStepRow(nPrompt, s)) sel.set({ step: null }, { immediate: true });
   });
   sync();
   return { node, sync };
