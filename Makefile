@@ -34,6 +34,6 @@ lint:
 test-py:
 	$(PY) -m pytest -ra
 
-test: install-test js
+test: install-test js lint
 	cd js && npm test
 	$(PY) -m pytest -ra

@@ -70,7 +70,9 @@ def demo(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attnwidget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="extract attention from the bundled model, summarise it and write a linked-views HTML page")
+    p = sub.add_parser(
+        "demo", help="extract attention from the bundled model, summarise it and write a linked-views HTML page"
+    )
     p.add_argument("--model", default="smollm2", help="smollm2 (default), minilm, or a hub id/path")
     p.add_argument("--prompt", default=DEMO_PROMPT)
     p.add_argument("--out", default="attnwidget-demo.html", help="HTML page to write (default: ./attnwidget-demo.html)")

@@ -30,6 +30,6 @@ def require_models(feature: str) -> None:
     if missing:
         raise MissingExtraError(
             f"{feature} runs a model and needs {', '.join(missing)}, which are not installed; "
-            "install them with: pip install \"attnwidget[models]\" (viewing and analysing saved "
+            'install them with: pip install "attnwidget[models]" (viewing and analysing saved '
             "attention works without them)"
         )

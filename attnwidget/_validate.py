@@ -401,12 +401,18 @@ def positional_options(where: str, args: tuple, names: Sequence[str], passed: Ma
     if not args:
         return {}
     if len(args) > len(names):
-        raise ArgumentTypeError(f"{where}() takes the Attention as its only positional argument; pass "
-                                f"{', '.join(n + '=' for n in names)} by keyword")
+        raise ArgumentTypeError(
+            f"{where}() takes the Attention as its only positional argument; pass "
+            f"{', '.join(n + '=' for n in names)} by keyword"
+        )
     out = dict(zip(names, args))
     twice = [n for n in out if passed.get(n) is not None]
     if twice:
         raise ArgumentTypeError(f"{where}() got {', '.join(twice)} both by position and by keyword")
-    warnings.warn(f"{where}: passing {', '.join(out)} by position is deprecated; write "
-                  f"{where}(att, {', '.join(f'{n}=...' for n in out)})", DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{where}: passing {', '.join(out)} by position is deprecated; write "
+        f"{where}(att, {', '.join(f'{n}=...' for n in out)})",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     return out

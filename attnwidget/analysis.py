@@ -285,7 +285,9 @@ def _hidden_keys(att: Attention, hide: Any) -> list[int]:
     try:
         keys = sorted({int(i) for i in hide})
     except (TypeError, ValueError):
-        raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}") from None
+        raise AttentionError(
+            f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}"
+        ) from None
     bad = [i for i in keys if not 0 <= i < att.n_key]
     if bad:
         raise AttentionError(f"hide holds positions {bad} outside the {att.n_key} tokens")
@@ -999,7 +1001,9 @@ def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
             f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; got {part!r}"
         ) from None
     if not 0 <= start < end:
-        raise AttentionError(f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)")
+        raise AttentionError(
+            f"part {name!r} {what} span ({start}, {end}) is empty or negative (expected 0 <= start < end)"
+        )
     return start, end
 
 

@@ -25,8 +25,18 @@ from . import _validate as V
 from ._arrays import FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_mask, max_pool, pooled_rows, renormalize
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
-__all__ = ["Attention", "AttentionError", "QKSource", "HEAD_FUSIONS", "FORMAT_VERSION", "max_pool", "renormalize",
-           "fuse_heads", "causal_mask", "infer_mask"]
+__all__ = [
+    "Attention",
+    "AttentionError",
+    "QKSource",
+    "HEAD_FUSIONS",
+    "FORMAT_VERSION",
+    "max_pool",
+    "renormalize",
+    "fuse_heads",
+    "causal_mask",
+    "infer_mask",
+]
 
 # The fusions `Attention.fuse` knows (the same list as `_arrays.FUSIONS`; kept under its old name).
 HEAD_FUSIONS = FUSIONS
@@ -42,8 +52,17 @@ DEFAULT_MAX_BYTES = 8 * 2**30
 # releases (the same members without the header); it is still read.
 FORMAT_NAME = "attnwidget.Attention"
 FORMAT_VERSION = 1
-_INFO_FIELDS = ("layer_ids", "head_ids", "num_kv_heads", "total_heads", "token_ids", "offsets", "special",
-                "text", "meta")
+_INFO_FIELDS = (
+    "layer_ids",
+    "head_ids",
+    "num_kv_heads",
+    "total_heads",
+    "token_ids",
+    "offsets",
+    "special",
+    "text",
+    "meta",
+)
 # Constructor arguments added to `info` after version 1, with the value a file without them means.
 # A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
 _INFO_OPTIONAL: dict[str, Any] = {"query_tokens": None}
@@ -69,7 +88,8 @@ def _stack_layers(weights: Any) -> np.ndarray:
     if weights is None or isinstance(weights, (str, bytes, dict, set)):
         raise ArgumentTypeError(
             f"weights must be an array (layers, heads, n_query, n_key) or a tuple of per-layer "
-            f"tensors; got {V.show(weights)}")
+            f"tensors; got {V.show(weights)}"
+        )
     if isinstance(weights, (tuple, list)):
         if len(weights) == 0:
             raise AttentionError(
@@ -151,14 +171,14 @@ class _HiddenKeys:
         empty = getattr(self.source, "empty", None)
         return empty(shape) if empty is not None else np.empty(tuple(shape), np.float32)
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def block(
+        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         w = renormalize(self.source.block(li, head_idx, start, stop), self.keep[start:stop])
         if out is None:
             return w
         out[...] = w
         return out
-
 
 
 def step_row(prompt_length: int, step: int) -> int:
@@ -264,8 +284,9 @@ class Attention:
         self._query_tokens = None if query_tokens is None else list(query_tokens)
         if self._query_tokens is not None:
             if len(self._query_tokens) != Q or not all(isinstance(t, str) for t in self._query_tokens):
-                raise AttentionError(f"query_tokens must be {Q} strings (one per query row); got "
-                                     f"{len(self._query_tokens)}")
+                raise AttentionError(
+                    f"query_tokens must be {Q} strings (one per query row); got {len(self._query_tokens)}"
+                )
             if mask is None:
                 mask = np.ones((Q, K), dtype=bool)
 
@@ -287,12 +308,11 @@ class Attention:
         if self.total_heads < need:
             raise AttentionError(
                 f"total_heads={self.total_heads} is fewer than the heads held (head ids up to {need - 1}); "
-                f"expected total_heads >= {need}")
+                f"expected total_heads >= {need}"
+            )
         kv = self.total_heads if num_kv_heads is None else V.integer("num_kv_heads", num_kv_heads)
         if kv <= 0 or self.total_heads % kv:
-            raise AttentionError(
-                f"num_kv_heads={kv} must divide the number of query heads ({self.total_heads})"
-            )
+            raise AttentionError(f"num_kv_heads={kv} must divide the number of query heads ({self.total_heads})")
         self.num_kv_heads = kv
 
         self.token_ids = None if token_ids is None else V.int_list("token_ids", token_ids, low=0, unique=False)
@@ -313,7 +333,7 @@ class Attention:
         if validate and self._weights is not None:
             # Layer by layer: the checks' temporaries stay one layer in size.
             for li in range(L):
-                self._validate(self._weights[li:li + 1], li)
+                self._validate(self._weights[li : li + 1], li)
         # Whether the weights are known to be distributions (lazy sources compute softmax);
         # metrics check unchecked weights themselves.
         self._checked = validate or _source is not None
@@ -335,8 +355,9 @@ class Attention:
     # ------------------------------------------------------------------ construction helpers
 
     @classmethod
-    def from_hf(cls, attentions: Sequence[Any], tokens: Sequence[str], *, batch_index: int = 0,
-                mask: Any = None, **kwargs) -> Attention:
+    def from_hf(
+        cls, attentions: Sequence[Any], tokens: Sequence[str], *, batch_index: int = 0, mask: Any = None, **kwargs
+    ) -> Attention:
         """From the ``attentions`` tuple of a Hugging Face model output, for one batch element.
 
         Padding must be removed by the caller through `mask` or by slicing tokens; weights are
@@ -353,7 +374,8 @@ class Attention:
         if any(a.ndim != 4 for a in layers):
             raise AttentionError(
                 f"from_hf expects one (batch, heads, n_query, n_key) tensor per layer; got shapes "
-                f"{sorted({a.shape for a in layers})}")
+                f"{sorted({a.shape for a in layers})}"
+            )
         batch = layers[0].shape[0]
         batch_index = V.integer("batch_index", batch_index, low=-batch, high=batch - 1)
         if len({a.shape for a in layers}) != 1:
@@ -426,7 +448,7 @@ class Attention:
         """Tokens of the query rows (the last `n_query` tokens, or the `query_tokens` given)."""
         if self._query_tokens is not None:
             return list(self._query_tokens)
-        return self.tokens[self.n_key - self.n_query:]
+        return self.tokens[self.n_key - self.n_query :]
 
     @property
     def is_causal(self) -> bool:
@@ -490,8 +512,7 @@ class Attention:
             return self.layer_ids.index(layer)
         if layer < 0 and -len(self.layer_ids) <= layer:
             return len(self.layer_ids) + layer
-        raise AttentionIndexError(
-            f"layer {layer} is not in this attention; it holds layers {_short(self.layer_ids)}")
+        raise AttentionIndexError(f"layer {layer} is not in this attention; it holds layers {_short(self.layer_ids)}")
 
     def _head_index(self, head: Any, name: str = "head") -> int:
         head = V.integer(name, head)
@@ -579,8 +600,7 @@ class Attention:
         """``(heads_in_group, n_query, n_key)``: the held query heads that share one kv head."""
         kv_head = V.integer("kv_head", kv_head)
         if not 0 <= kv_head < self.num_kv_heads:
-            raise AttentionIndexError(
-                f"kv head {kv_head} out of range; the model has {self.num_kv_heads} kv heads")
+            raise AttentionIndexError(f"kv head {kv_head} out of range; the model has {self.num_kv_heads} kv heads")
         heads = [h for h in self.head_ids if self.kv_head_of(h) == kv_head]
         if not heads:
             raise AttentionIndexError(f"no held query head reads kv head {kv_head}")
@@ -594,8 +614,7 @@ class Attention:
         the deprecated old name of `fusion`.
         """
         if how is not None:
-            fusion = V.renamed("how", "fusion", how, None if fusion == "mean" else fusion, "mean",
-                               "Attention.fuse")
+            fusion = V.renamed("how", "fusion", how, None if fusion == "mean" else fusion, "mean", "Attention.fuse")
         fusion = V.choice("fusion", fusion, HEAD_FUSIONS)
         if layer is not None:
             return fuse_heads(self.layer(layer), fusion, self.mask)
@@ -614,7 +633,9 @@ class Attention:
         hsel = [self.head_ids[i] for i in hi]
         if self._source is not None:
             return self._replace(_source=self._source.subset(li, hi), layer_ids=lsel, head_ids=hsel)
-        return self._replace(weights=self._weights[np.ix_(np.asarray(li), np.asarray(hi))], layer_ids=lsel, head_ids=hsel)
+        return self._replace(
+            weights=self._weights[np.ix_(np.asarray(li), np.asarray(hi))], layer_ids=lsel, head_ids=hsel
+        )
 
     def hide_tokens(self, hide: Iterable[int], layer: int | None = None) -> Attention:
         """A new `Attention` with the given key positions hidden and rows renormalised over the rest.
@@ -661,8 +682,15 @@ class Attention:
 
     def _replace(self, **changes: Any) -> Attention:
         kwargs = self._meta_dict()
-        kwargs.update(meta=self.meta, generated=self.generated, mask=self.mask, tokens=self.tokens,
-                      weights=self._weights, _source=self._source, validate=False)
+        kwargs.update(
+            meta=self.meta,
+            generated=self.generated,
+            mask=self.mask,
+            tokens=self.tokens,
+            weights=self._weights,
+            _source=self._source,
+            validate=False,
+        )
         kwargs.update(changes)
         out = Attention(**kwargs)
         out._checked = self._checked  # slices, renormalised and computed copies of checked weights stay valid
@@ -701,9 +729,13 @@ class Attention:
             if export is None:
                 raise AttentionError(
                     "save(lazy=True) needs lazy attention whose source exports its queries and keys "
-                    + ("(this attention holds its weights)" if self._source is None else
-                       f"(its source, {type(self._source).__name__}, does not)")
-                    + "; save(path) stores the weights")
+                    + (
+                        "(this attention holds its weights)"
+                        if self._source is None
+                        else f"(its source, {type(self._source).__name__}, does not)"
+                    )
+                    + "; save(path) stores the weights"
+                )
             header["kind"] = "qk"
             arrays.update(export())
         else:
@@ -711,13 +743,15 @@ class Attention:
             if weights is None:  # lazy: compute for the file only
                 weights = self.materialize(max_bytes=_memory_budget())._weights
             arrays["weights"] = weights
-        arrays.update({
-            "format": np.array(json.dumps(header)),
-            "mask": self.mask,
-            # JSON keeps token text exact (no pickle, no fixed-width unicode truncation).
-            "tokens": np.array(json.dumps(self.tokens)),
-            "info": np.array(json.dumps(self._meta_dict())),
-        })
+        arrays.update(
+            {
+                "format": np.array(json.dumps(header)),
+                "mask": self.mask,
+                # JSON keeps token text exact (no pickle, no fixed-width unicode truncation).
+                "tokens": np.array(json.dumps(self.tokens)),
+                "info": np.array(json.dumps(self._meta_dict())),
+            }
+        )
         if self.generated is not None:
             arrays["generated"] = self.generated
         tmp = path.with_name(path.name + ".part")
@@ -755,7 +789,8 @@ class Attention:
         if magic == b"\x93NUMPY":
             raise FileFormatError(
                 f"{name} is a single numpy array (.npy), not an attnwidget file; wrap it with "
-                "aw.Attention(np.load(path), tokens) instead")
+                "aw.Attention(np.load(path), tokens) instead"
+            )
         if magic[:2] != b"PK":
             raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
         try:
@@ -764,11 +799,21 @@ class Attention:
                 data = {k: f[k] for k in members & (_MEMBERS | set(_QK_MEMBERS))}
         except ValueError as e:
             if "pickle" in str(e):
-                raise FileFormatError(f"{name} holds a pickled object array; attnwidget files never do, and "
-                                      "pickles are not loaded (they can run code)") from None
+                raise FileFormatError(
+                    f"{name} holds a pickled object array; attnwidget files never do, and "
+                    "pickles are not loaded (they can run code)"
+                ) from None
             raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError,
-                NotImplementedError, RuntimeError) as e:  # zipfile's unknown versions, methods, encryption
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            KeyError,
+            NotImplementedError,
+            RuntimeError,
+        ) as e:  # zipfile's unknown versions, methods, encryption
             raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
         return cls._from_members(data, members, name, validate)
 
@@ -788,7 +833,8 @@ class Attention:
             if version > FORMAT_VERSION:
                 raise FileFormatError(
                     f"{name} was written by a newer attnwidget (format version {version}); this one "
-                    f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget")
+                    f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget"
+                )
             kind = header.get("kind", "weights")
             if kind not in ("weights", "qk") or set(header) - {"format", "version", "kind"}:
                 raise FileFormatError(f"{name} has an unknown format header {V.show(header)}")
@@ -798,14 +844,22 @@ class Attention:
         elif not required <= members:
             raise FileFormatError(
                 f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
-                f"{sorted(required | {'format'})}")
+                f"{sorted(required | {'format'})}"
+            )
         missing = required - members
         unknown = members - allowed
         if missing or unknown:
             raise FileFormatError(
                 f"{name} does not match the attnwidget format: "
-                + "; ".join(p for p in (f"missing {sorted(missing)}" if missing else "",
-                                        f"unknown {sorted(unknown)}" if unknown else "") if p))
+                + "; ".join(
+                    p
+                    for p in (
+                        f"missing {sorted(missing)}" if missing else "",
+                        f"unknown {sorted(unknown)}" if unknown else "",
+                    )
+                    if p
+                )
+            )
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):
             raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
@@ -813,39 +867,69 @@ class Attention:
         if missing or unknown:
             raise FileFormatError(
                 f"{name}: info does not match the format: "
-                + "; ".join(p for p in (f"missing fields {sorted(missing)}" if missing else "",
-                                        f"unknown fields {sorted(unknown)}" if unknown else "") if p))
+                + "; ".join(
+                    p
+                    for p in (
+                        f"missing fields {sorted(missing)}" if missing else "",
+                        f"unknown fields {sorted(unknown)}" if unknown else "",
+                    )
+                    if p
+                )
+            )
         tokens = _json_member(data, "tokens", name)
         for key in ("weights", "mask", "generated"):
             if key in data and data[key].dtype.kind not in ("f" if key == "weights" else "b"):
-                raise FileFormatError(f"{name}: {key} has dtype {data[key].dtype}; the format stores "
-                                      + ("float weights" if key == "weights" else "a bool array"))
+                raise FileFormatError(
+                    f"{name}: {key} has dtype {data[key].dtype}; the format stores "
+                    + ("float weights" if key == "weights" else "a bool array")
+                )
         source = None
         if kind == "qk":
             try:
-                source = QKSource(data["queries"], data["keys"], data["mask"], kv_index=data["kv_index"],
-                                  scaling=data["scaling"], softcap=data["softcap"], window=data["window"],
-                                  check_finite=validate)
+                source = QKSource(
+                    data["queries"],
+                    data["keys"],
+                    data["mask"],
+                    kv_index=data["kv_index"],
+                    scaling=data["scaling"],
+                    softcap=data["softcap"],
+                    window=data["window"],
+                    check_finite=validate,
+                )
             except AttentionError as e:
                 raise FileFormatError(f"{name} holds invalid queries and keys: {e}") from None
         try:
             # Each field is passed by name: nothing else in the file reaches the constructor. The
             # weights are checked below, by the caller's choice only.
-            att = cls(data.get("weights"), tokens, data["mask"], generated=data.get("generated"), _source=source,
-                      layer_ids=info["layer_ids"], head_ids=info["head_ids"],
-                      num_kv_heads=info["num_kv_heads"], total_heads=info["total_heads"],
-                      token_ids=info["token_ids"], offsets=info["offsets"], special=info["special"],
-                      text=info["text"], meta=info["meta"], validate=False,
-                      **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()})
+            att = cls(
+                data.get("weights"),
+                tokens,
+                data["mask"],
+                generated=data.get("generated"),
+                _source=source,
+                layer_ids=info["layer_ids"],
+                head_ids=info["head_ids"],
+                num_kv_heads=info["num_kv_heads"],
+                total_heads=info["total_heads"],
+                token_ids=info["token_ids"],
+                offsets=info["offsets"],
+                special=info["special"],
+                text=info["text"],
+                meta=info["meta"],
+                validate=False,
+                **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()},
+            )
         except AttentionError as e:
             raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
         if validate and source is None:
             try:
                 for li in range(att.num_layers):
-                    att._validate(att._weights[li:li + 1], li)
+                    att._validate(att._weights[li : li + 1], li)
             except AttentionError as e:
-                raise FileFormatError(f"{name} holds an invalid attention: {e} (Attention.load(path, "
-                                      "validate=False) reads it without this check)") from None
+                raise FileFormatError(
+                    f"{name} holds an invalid attention: {e} (Attention.load(path, "
+                    "validate=False) reads it without this check)"
+                ) from None
         return att
 
     def __repr__(self) -> str:
@@ -854,8 +938,10 @@ class Attention:
         kind = "lazy " if self.is_lazy else ""
         gqa = f", kv_heads={self.num_kv_heads}" if self.num_kv_heads != self.total_heads else ""
         preview = " ".join(repr(t) for t in self.tokens[:6]) + (" ..." if K > 6 else "")
-        return (f"<{kind}Attention {name + ' ' if name else ''}layers={L} heads={H}{gqa} "
-                f"n_query={Q} n_key={K} {'causal' if self.is_causal else 'bidirectional'}: {preview}>")
+        return (
+            f"<{kind}Attention {name + ' ' if name else ''}layers={L} heads={H}{gqa} "
+            f"n_query={Q} n_key={K} {'causal' if self.is_causal else 'bidirectional'}: {preview}>"
+        )
 
 
 def _memory_budget() -> int:
@@ -887,14 +973,26 @@ class QKSource:
         Defaults ``1 / sqrt(d)``, NaN (no cap) and 0 (no window).
     """
 
-    def __init__(self, queries: Any, keys: Any, mask: Any, *, kv_index: Any = None, scaling: Any = None,
-                 softcap: Any = None, window: Any = None, check_finite: bool = True):
+    def __init__(
+        self,
+        queries: Any,
+        keys: Any,
+        mask: Any,
+        *,
+        kv_index: Any = None,
+        scaling: Any = None,
+        softcap: Any = None,
+        window: Any = None,
+        check_finite: bool = True,
+    ):
         q = V.array("queries", queries, ndim=4, finite=check_finite)
         k = V.array("keys", keys, ndim=4, finite=check_finite)
         L, H, Q, d = q.shape
         if k.shape[0] != L or k.shape[3] != d or k.shape[1] < 1 or min(q.shape) == 0 or k.shape[2] == 0:
-            raise AttentionError(f"queries {q.shape} and keys {k.shape} must be (layers, heads, n_query, d) and "
-                                 "(layers, kv_heads, n_key, d) with the same layers and d")
+            raise AttentionError(
+                f"queries {q.shape} and keys {k.shape} must be (layers, heads, n_query, d) and "
+                "(layers, kv_heads, n_key, d) with the same layers and d"
+            )
         K = k.shape[2]
         self.mask = V.bool_mask("mask", mask, (Q, K))
         group = max(1, H // k.shape[1])
@@ -918,12 +1016,20 @@ class QKSource:
 
     def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> QKSource:
         li, hi = list(layer_idx), list(head_idx)
-        return QKSource(self.queries[li][:, hi], self.keys[li], self.mask, kv_index=self.kv_index[hi],
-                        scaling=self.scaling[li], softcap=self.softcap[li], window=self.window[li],
-                        check_finite=False)
+        return QKSource(
+            self.queries[li][:, hi],
+            self.keys[li],
+            self.mask,
+            kv_index=self.kv_index[hi],
+            scaling=self.scaling[li],
+            softcap=self.softcap[li],
+            window=self.window[li],
+            check_finite=False,
+        )
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def block(
+        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         hi = np.arange(self.shape[1]) if head_idx is None else np.asarray(list(head_idx), dtype=np.int64)
         q = self.queries[li][hi, start:stop].astype(np.float32) * np.float32(self.scaling[li])
         k = self.keys[li][self.kv_index[hi]].astype(np.float32)
@@ -948,15 +1054,22 @@ class QKSource:
 
     def export_qk(self) -> dict[str, np.ndarray]:
         """The arrays ``save(lazy=True)`` writes."""
-        return {"queries": self.queries, "keys": self.keys, "kv_index": self.kv_index,
-                "scaling": self.scaling, "softcap": self.softcap, "window": self.window}
+        return {
+            "queries": self.queries,
+            "keys": self.keys,
+            "kv_index": self.kv_index,
+            "scaling": self.scaling,
+            "softcap": self.softcap,
+            "window": self.window,
+        }
 
 
 def _json_member(data: dict, key: str, name: str) -> Any:
     arr = data[key]
     if arr.shape != () or arr.dtype.kind != "U":
-        raise FileFormatError(f"{name}: {key} must be a JSON string; got an array of shape {arr.shape} "
-                              f"and dtype {arr.dtype}")
+        raise FileFormatError(
+            f"{name}: {key} must be a JSON string; got an array of shape {arr.shape} and dtype {arr.dtype}"
+        )
     try:
         return json.loads(str(arr))
     except ValueError as e:
@@ -965,8 +1078,9 @@ def _json_member(data: dict, key: str, name: str) -> Any:
 
 def _offsets(offsets: Any) -> list[tuple[int, int]]:
     items = V._sequence("offsets", offsets, "(start, end) pairs")
-    if len(items) >= 64 and all(type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int
-                                and type(p[1]) is int for p in items):
+    if len(items) >= 64 and all(
+        type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int and type(p[1]) is int for p in items
+    ):
         # Plain int pairs (type() is int leaves bools out): checked as one array; the loop below
         # names the first bad pair.
         arr = np.array(items, dtype=np.int64)

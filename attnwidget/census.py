@@ -44,8 +44,15 @@ class Census:
         Prompts seen; ``counts`` says how many entered each column (induction needs repeats).
     """
 
-    def __init__(self, layer_ids: list[int], head_ids: list[int], means: dict[str, np.ndarray],
-                 counts: dict[str, int], n_prompts: int, model_name: str):
+    def __init__(
+        self,
+        layer_ids: list[int],
+        head_ids: list[int],
+        means: dict[str, np.ndarray],
+        counts: dict[str, int],
+        n_prompts: int,
+        model_name: str,
+    ):
         self.layer_ids, self.head_ids = layer_ids, head_ids
         self._means = means
         self.counts = counts
@@ -67,8 +74,9 @@ class Census:
         from .widgets import HeadGrid
 
         if list(att.layer_ids) != self.layer_ids or list(att.head_ids) != self.head_ids:
-            raise ValueError("the attention holds other layers or heads than the census; extract it with the same "
-                             "layers= and heads=")
+            raise ValueError(
+                "the attention holds other layers or heads than the census; extract it with the same layers= and heads="
+            )
         return HeadGrid(att, tint=self.tint(column), tint_label=f"{column} over {self.n_prompts} prompts", **kwargs)
 
     def __repr__(self) -> str:
@@ -84,8 +92,17 @@ def _batches(texts: Iterable[str], size: int):
         yield batch
 
 
-def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int = 8, norms: bool = False,
-           layers: Any = None, heads: Any = None, progress: bool = True) -> Census:
+def census(
+    model: Any,
+    tokenizer: Any,
+    texts: Iterable[str],
+    *,
+    batch_size: int = 8,
+    norms: bool = False,
+    layers: Any = None,
+    heads: Any = None,
+    progress: bool = True,
+) -> Census:
     """Per-head statistics over many prompts, streamed in batches.
 
     Parameters
@@ -130,8 +147,11 @@ def census(model: Any, tokenizer: Any, texts: Iterable[str], *, batch_size: int 
                 if not isinstance(t, str):
                     raise TypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
             atts = cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads))
-            normed = (cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm"))
-                      if norms else None)
+            normed = (
+                cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm"))
+                if norms
+                else None
+            )
             for b, att in enumerate(atts):
                 if ids is None:
                     ids = (list(att.layer_ids), list(att.head_ids))

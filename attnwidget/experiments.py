@@ -17,9 +17,9 @@ import numpy as np
 
 from . import _validate as V
 from . import metrics as M
+from ._arrays import hidden_keys_mask
 from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
 from .analysis import head_roles as _head_roles
-from ._arrays import hidden_keys_mask
 from .attention import Attention, _memory_budget
 from .errors import AttentionError
 
@@ -105,8 +105,10 @@ def _one(att: object) -> Attention:
     if isinstance(att, list):
         (att,) = att
     if not isinstance(att, Attention):
-        raise AttentionError(f"this comparison reads one Attention per prompt; the model gave {type(att).__name__} "
-                             "(encoder-decoder models need a target and are not compared here)")
+        raise AttentionError(
+            f"this comparison reads one Attention per prompt; the model gave {type(att).__name__} "
+            "(encoder-decoder models need a target and are not compared here)"
+        )
     return att
 
 

@@ -30,9 +30,16 @@ def _keys(cache: Any) -> list[str]:
     )
 
 
-def from_transformer_lens(cache: Any, tokens: Sequence[Any], *, batch_index: int = 0,
-                          layers: Sequence[int] | None = None, tokenizer: Any = None,
-                          mask: Any = None, **kwargs: Any) -> Attention:
+def from_transformer_lens(
+    cache: Any,
+    tokens: Sequence[Any],
+    *,
+    batch_index: int = 0,
+    layers: Sequence[int] | None = None,
+    tokenizer: Any = None,
+    mask: Any = None,
+    **kwargs: Any,
+) -> Attention:
     """An `Attention` from a TransformerLens activation cache.
 
     Parameters

@@ -28,9 +28,23 @@ from .attention import Attention
 from .errors import ArgumentTypeError, AttentionError
 
 __all__ = [
-    "entropy", "sparsity", "coverage", "locality", "focus_consistency", "pattern_match", "confidence",
-    "sink_mass", "head_similarity", "rollout", "rollout_step", "attention_flow", "compute", "pattern",
-    "PATTERNS", "METRICS", "MAX_FLOW_TOKENS",
+    "entropy",
+    "sparsity",
+    "coverage",
+    "locality",
+    "focus_consistency",
+    "pattern_match",
+    "confidence",
+    "sink_mass",
+    "head_similarity",
+    "rollout",
+    "rollout_step",
+    "attention_flow",
+    "compute",
+    "pattern",
+    "PATTERNS",
+    "METRICS",
+    "MAX_FLOW_TOKENS",
 ]
 
 PATTERNS = ("previous_token", "first_token", "self", "duplicate_token", "induction")
@@ -55,8 +69,14 @@ _TINY = np.finfo(np.float32).tiny
 class _Maps:
     """The maps a metric reads: leading shape, mask, token ids, and blocks of query rows."""
 
-    def __init__(self, x: Any, mask: Any = None, token_ids: Sequence[int] | None = None,
-                 probabilities: bool = True, allow_empty: bool = False):
+    def __init__(
+        self,
+        x: Any,
+        mask: Any = None,
+        token_ids: Sequence[int] | None = None,
+        probabilities: bool = True,
+        allow_empty: bool = False,
+    ):
         probabilities = V.boolean("probabilities", probabilities)
         if isinstance(x, Attention):
             if mask is not None:
@@ -73,17 +93,19 @@ class _Maps:
             self.att = None
             if isinstance(x, (str, bytes, dict, set)) or x is None:
                 raise ArgumentTypeError(
-                    f"att must be an Attention or an array of shape (..., n_query, n_key); got {V.show(x)}")
+                    f"att must be an Attention or an array of shape (..., n_query, n_key); got {V.show(x)}"
+                )
             a = V.array("att", x, finite=False)
             if a.ndim < 2:
                 raise AttentionError(
-                    f"att must be an Attention or an array of shape (..., n_query, n_key); "
-                    f"got shape {a.shape}")
+                    f"att must be an Attention or an array of shape (..., n_query, n_key); got shape {a.shape}"
+                )
             if a.shape[-1] == 0 or a.shape[-2] == 0 or a.size == 0:
                 raise AttentionError(f"att has no maps, query rows or keys: shape {a.shape}")
             if a.shape[-2] > a.shape[-1]:
                 raise AttentionError(
-                    f"more query rows ({a.shape[-2]}) than keys ({a.shape[-1]}); expected n_query <= n_key")
+                    f"more query rows ({a.shape[-2]}) than keys ({a.shape[-1]}); expected n_query <= n_key"
+                )
             if not np.all(np.isfinite(a)):
                 raise AttentionError("att weights contain NaN or infinity")
             self.array = a
@@ -96,7 +118,8 @@ class _Maps:
                 V.probabilities("att", a, self.mask)
             elif a.min() < 0:
                 raise AttentionError(
-                    f"att weights must be >= 0 even when they are not probabilities; got minimum {a.min():.4g}")
+                    f"att weights must be >= 0 even when they are not probabilities; got minimum {a.min():.4g}"
+                )
             ids = token_ids
         if ids is not None:
             id_arr = np.asarray(V.int_list("token_ids", ids, unique=False), dtype=np.int64)
@@ -140,7 +163,7 @@ class _Maps:
         for start, stop, a in self.att.iter_row_blocks(block=fetch):
             for s in range(start, stop, size):
                 e = min(s + size, stop)
-                yield _Rows(self, s, e, a[..., s - start:e - start, :])
+                yield _Rows(self, s, e, a[..., s - start : e - start, :])
 
 
 class _Rows:
@@ -182,6 +205,7 @@ class _Rows:
 
     def diagonal(self, shift: int) -> np.ndarray:
         """``a[..., r, pos_r - shift]`` per row (0 where that key does not exist or is hidden)."""
+
         def make():
             cols = self.pos - shift
             ok = (cols >= 0) & (cols < self.kc)
@@ -189,6 +213,7 @@ class _Rows:
             c = np.clip(cols, 0, self.kc - 1)
             vals = self.a[..., rows, c]
             return np.where(ok & self.vis[rows, c], vals, 0)
+
         return self.cached(f"diag{shift}", make)
 
 
@@ -229,6 +254,7 @@ class _Entropy(_RowMean):
             a = r.a
             # max(a, tiny) keeps log finite at a = 0, and 0 * finite = 0 gives 0 ln 0 = 0 exactly.
             return (a * np.log(np.maximum(a, _TINY))).sum(axis=-1, dtype=np.float64)
+
         h = -r.cached("plogp", plogp)
         if self.normalized:
             rows = r.live & (r.n_vis > 1)
@@ -318,12 +344,12 @@ class _FocusConsistency:
             idx = np.empty(score.shape[:-1] + (k,), np.intp)
             for t in range(k):
                 idx[..., t] = work.argmax(axis=-1)
-                np.put_along_axis(work, idx[..., t:t + 1], -np.inf, axis=-1)
+                np.put_along_axis(work, idx[..., t : t + 1], -np.inf, axis=-1)
         else:
-            idx = np.argpartition(score, r.kc - k, axis=-1)[..., r.kc - k:]
+            idx = np.argpartition(score, r.kc - k, axis=-1)[..., r.kc - k :]
         picked_vis = np.take_along_axis(np.broadcast_to(r.vis, score.shape), idx, axis=-1)
-        self.top[..., r.start:r.stop, :k] = idx
-        self.valid_top[..., r.start:r.stop, :k] = picked_vis & r.live[:, None]
+        self.top[..., r.start : r.stop, :k] = idx
+        self.valid_top[..., r.start : r.stop, :k] = picked_vis & r.live[:, None]
 
     def result(self):
         col_sum = np.take_along_axis(
@@ -346,8 +372,8 @@ class _PatternMatch:
                 raise AttentionError(f"unknown pattern {pattern!r}; expected one of {PATTERNS} or an array")
             if pattern in ("duplicate_token", "induction") and maps.token_ids is None:
                 raise AttentionError(
-                    f"pattern {pattern!r} needs token ids: pass token_ids= (an Attention from "
-                    "aw.extract carries them)")
+                    f"pattern {pattern!r} needs token ids: pass token_ids= (an Attention from aw.extract carries them)"
+                )
             self.name: str | None = pattern
             self.array: np.ndarray | None = None
         else:
@@ -360,13 +386,15 @@ class _PatternMatch:
             if p.shape not in ((maps.n_query, maps.n_key), full):
                 raise AttentionError(
                     f"pattern array must have shape (n_query, n_key) = {(maps.n_query, maps.n_key)} "
-                    f"or the attention's full shape {full}; got {p.shape}")
+                    f"or the attention's full shape {full}; got {p.shape}"
+                )
             if not np.issubdtype(p.dtype, np.number) or not np.all(np.isfinite(p)):
                 raise AttentionError("pattern array must hold finite numbers")
             if p.size and (p.min() < 0 or p.max() > 1):
                 raise AttentionError(
                     f"pattern array must hold weights in [0, 1] (1 where the pattern expects attention); "
-                    f"got range [{p.min():.4g}, {p.max():.4g}]")
+                    f"got range [{p.min():.4g}, {p.max():.4g}]"
+                )
             self.name = None
             self.array = p
 
@@ -386,7 +414,7 @@ class _PatternMatch:
     def rows_pattern(self, r: _Rows) -> np.ndarray:
         """The pattern's rows ``start:stop`` over the block's columns."""
         if self.array is not None:
-            return self.array[..., r.start:r.stop, : r.kc]
+            return self.array[..., r.start : r.stop, : r.kc]
         i, j = r.pos[:, None], np.arange(r.kc)[None, :]
         if self.name == "previous_token":
             p = j == i - 1
@@ -464,8 +492,14 @@ def _stream_row_stats(maps: _Maps, accumulators: Sequence[Any]) -> bool:
     return True
 
 
-def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any = None,
-            token_ids: Sequence[int] | None = None, *, probabilities: bool = True) -> dict[str, Any]:
+def compute(
+    att: Any,
+    metrics: Mapping[str, tuple[str, dict] | str],
+    mask: Any = None,
+    token_ids: Sequence[int] | None = None,
+    *,
+    probabilities: bool = True,
+) -> dict[str, Any]:
     """Several metrics in one pass over the query rows.
 
     Parameters
@@ -494,7 +528,8 @@ def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any =
         else:
             raise ArgumentTypeError(
                 f"metrics[{out!r}] must be a metric name or (metric name, dict of keyword arguments); "
-                f"got {V.show(spec)}")
+                f"got {V.show(spec)}"
+            )
         name = V.choice(f"metrics[{out!r}]", name, sorted(METRICS))
         specs[out] = (name, dict(kwargs))
     maps = _Maps(att, mask, token_ids, probabilities)
@@ -504,16 +539,24 @@ def compute(att: Any, metrics: Mapping[str, tuple[str, dict] | str], mask: Any =
         extra = sorted(set(kwargs) - set(allowed))
         if extra:
             raise ArgumentTypeError(
-                f"{name} takes no argument {', '.join(map(str, extra))}; it takes {list(allowed) or 'none'}")
+                f"{name} takes no argument {', '.join(map(str, extra))}; it takes {list(allowed) or 'none'}"
+            )
         accs[out] = METRICS[name](maps, **kwargs)
     _stream(maps, list(accs.values()))
     return {out: _finish(acc.result()) for out, acc in accs.items()}
 
 
 # Keyword arguments each metric takes through `compute`.
-_KEYWORDS = {"entropy": ("normalized",), "sparsity": ("threshold",), "coverage": ("threshold",),
-             "locality": (), "focus_consistency": ("top_k",), "pattern_match": ("pattern",),
-             "confidence": (), "sink_mass": ("k",)}
+_KEYWORDS = {
+    "entropy": ("normalized",),
+    "sparsity": ("threshold",),
+    "coverage": ("threshold",),
+    "locality": (),
+    "focus_consistency": ("top_k",),
+    "pattern_match": ("pattern",),
+    "confidence": (),
+    "sink_mass": ("k",),
+}
 
 
 def _one(metric: str, att, mask, token_ids=None, probabilities=True, **kwargs):
@@ -588,8 +631,9 @@ def focus_consistency(att: Any, mask: Any = None, *, top_k: int = 3, probabiliti
     return _one("focus_consistency", att, mask, probabilities=probabilities, top_k=top_k)
 
 
-def pattern_match(att: Any, pattern: Any, mask: Any = None, *, token_ids: Sequence[int] | None = None,
-                  probabilities: bool = True):
+def pattern_match(
+    att: Any, pattern: Any, mask: Any = None, *, token_ids: Sequence[int] | None = None, probabilities: bool = True
+):
     """Share of the attention that falls on a pattern: ``sum(A * P) / sum(A)`` over visible entries.
 
     Parameters
@@ -606,8 +650,7 @@ def pattern_match(att: Any, pattern: Any, mask: Any = None, *, token_ids: Sequen
     return _one("pattern_match", att, mask, token_ids=token_ids, probabilities=probabilities, pattern=pattern)
 
 
-def pattern(name: str, n_query: int, n_key: int | None = None,
-            token_ids: Sequence[int] | None = None) -> np.ndarray:
+def pattern(name: str, n_query: int, n_key: int | None = None, token_ids: Sequence[int] | None = None) -> np.ndarray:
     """The 0/1 matrix ``(n_query, n_key)`` of a named pattern (for display and for checking).
 
     ``previous_token``: key ``i - 1``; ``first_token``: key 0; ``self``: key ``i``;
@@ -653,8 +696,7 @@ def head_similarity(att: Any, mask: Any = None) -> np.ndarray:
     maps = _Maps(att, mask)
     n_maps = int(np.prod(maps.lead, dtype=np.int64))
     if n_maps < 2:
-        raise AttentionError(
-            f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
+        raise AttentionError(f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
     total = np.zeros((n_maps, n_maps), np.float64)
     # Pairwise work is n_maps x block, so blocks are smaller than for the row metrics.
     for r in maps.blocks(elements=max(BLOCK_ELEMENTS // n_maps, 1)):
@@ -663,10 +705,10 @@ def head_similarity(att: Any, mask: Any = None) -> np.ndarray:
             continue
         plogp = (a * np.log(np.maximum(a, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
         for g in range(n_maps - 1):
-            m = (a[g][None] + a[g + 1:]) * 0.5
+            m = (a[g][None] + a[g + 1 :]) * 0.5
             mlogm = (m * np.log(np.maximum(m, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
-            js = 0.5 * (plogp[g] + plogp[g + 1:]) - mlogm
-            total[g, g + 1:] += js
+            js = 0.5 * (plogp[g] + plogp[g + 1 :]) - mlogm
+            total[g, g + 1 :] += js
     total = np.maximum(total, 0)  # rounding can leave -1e-9 for identical maps
     total = total + total.T
     return total / maps.n_live
@@ -683,21 +725,23 @@ def _layer_maps(att: Any, fusion: str, mask: Any) -> tuple[list[np.ndarray], np.
             raise AttentionError("an Attention carries its own mask; pass mask only with a plain array")
         if att.n_query != att.n_key:
             raise AttentionError(
-                f"rollout needs square maps (every token a query); got n_query={att.n_query}, "
-                f"n_key={att.n_key}")
+                f"rollout needs square maps (every token a query); got n_query={att.n_query}, n_key={att.n_key}"
+            )
         ids = att.layer_ids
         if ids != list(range(ids[0], ids[0] + len(ids))):
             raise AttentionError(
                 f"rollout composes consecutive layers; this attention holds layers {ids} "
-                "(extract with layers=None or a contiguous range)")
+                "(extract with layers=None or a contiguous range)"
+            )
         return [att.fuse(fusion, layer=lid) for lid in ids], att.mask
     # Every key hidden (a one-token text with its token hidden) is valid: each token keeps itself.
     maps = _Maps(att, mask, allow_empty=True)
     a = maps.array
     assert a is not None  # an array, not an Attention
     if a.ndim != 4:
-        raise AttentionError(f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} "
-                             "(for fused maps pass a[:, None])")
+        raise AttentionError(
+            f"rollout needs (layers, heads, n, n) weights; got shape {a.shape} (for fused maps pass a[:, None])"
+        )
     if maps.n_query != maps.n_key:
         raise AttentionError(f"rollout needs square maps; got {maps.n_query} queries x {maps.n_key} keys")
     return [fuse_heads(renormalize(a[li], maps.mask), fusion, maps.mask) for li in range(a.shape[0])], maps.mask
@@ -728,8 +772,9 @@ def rollout_step(rows: np.ndarray, start: int, residual: float) -> np.ndarray:
     return np.where(s > 0, aug / np.where(s > 0, s, 1), eye)
 
 
-def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None,
-            head_fusion: str | None = None) -> np.ndarray:
+def rollout(
+    att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None, head_fusion: str | None = None
+) -> np.ndarray:
     """Attention rollout (Abnar & Zuidema, 2020): attention composed through the layers.
 
     Per layer the heads are fused (`fusion`: mean, max or min), the residual connection is
@@ -764,8 +809,15 @@ def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | 
     return out
 
 
-def attention_flow(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None,
-                   query: int | None = None, head_fusion: str | None = None) -> np.ndarray:
+def attention_flow(
+    att: Any,
+    mask: Any = None,
+    *,
+    residual: float = 0.5,
+    fusion: str | None = None,
+    query: int | None = None,
+    head_fusion: str | None = None,
+) -> np.ndarray:
     """Attention flow (Abnar & Zuidema, 2020): max-flow from each output position to each input.
 
     The graph has a node per token per layer boundary; token ``i`` above layer ``l`` sends to token
@@ -799,7 +851,8 @@ def attention_flow(att: Any, mask: Any = None, *, residual: float = 0.5, fusion:
     if n > MAX_FLOW_TOKENS:
         raise AttentionError(
             f"attention_flow is limited to {MAX_FLOW_TOKENS} tokens (got {n}): it solves n^2 max-flow "
-            "problems over layers x n^2 edges; use rollout for longer inputs")
+            "problems over layers x n^2 edges; use rollout for longer inputs"
+        )
     caps = [_residual(layer, residual) for layer in layers]
     queries = range(n) if query is None else [query]
     out = np.zeros((len(queries), n))
@@ -813,6 +866,7 @@ def _check_query(query: int, n: int) -> int:
     query = V.integer("query", query)
     if not -n <= query < n:
         from .errors import AttentionIndexError
+
         raise AttentionIndexError(f"query must be a token position in [-{n}, {n}); got {query}")
     return query % n
 

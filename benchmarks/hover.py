@@ -22,11 +22,18 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import print_table, prompt_text  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+import attnwidget as aw  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 # Ready: the page's host has finished every view's render (so coded maps are decoded) and the
 # heatmap and head grid have drawn. show() leaves the graph out past 512 tokens: waiting for it
@@ -132,12 +139,15 @@ def main() -> None:
             page.close()
             base, hover = statistics.median(res["base"]), statistics.median(res["hover"])
             p90 = sorted(res["hover"])[int(0.9 * (len(res["hover"]) - 1))]
-            rows.append([att.n_key, " ".join(views), f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}",
-                         f"{hover / base:.2f}"])
+            rows.append(
+                [att.n_key, " ".join(views), f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}", f"{hover / base:.2f}"]
+            )
         heat = heatmap_rows(browser, model, tokenizer, args.heatmap_lengths, args.hovers, tmp)
         browser.close()
-    print(f"SmolLM2-135M-Instruct, 30 layers x 9 heads, linked views of an exported page "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"SmolLM2-135M-Instruct, 30 layers x 9 heads, linked views of an exported page "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     print_table(["tokens", "views", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame"], rows)
     if heat:
         print()

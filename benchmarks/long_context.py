@@ -23,19 +23,27 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import PeakRSS, print_table, prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 
 def load(name: str, device: str):
     if name == "smollm2":
         return aw.load_model()
     if name == "llama8b":
-        from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+        from transformers import LlamaConfig, LlamaForCausalLM
 
-        cfg = LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                          num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,
-                          max_position_embeddings=131072, attn_implementation="sdpa")
+        cfg = LlamaConfig(
+            hidden_size=4096,
+            intermediate_size=14336,
+            num_hidden_layers=32,
+            num_attention_heads=32,
+            num_key_value_heads=8,
+            vocab_size=32000,
+            max_position_embeddings=131072,
+            attn_implementation="sdpa",
+        )
         with torch.device(device):
             model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
         _, tok = aw.load_model()  # any tokenizer works for random weights; ids are clipped below
@@ -100,8 +108,13 @@ except (MemoryError, RuntimeError) as e:
 
 
 def eager_in_child(ids, cap_bytes):
-    proc = subprocess.run([sys.executable, "-c", EAGER_CHILD, str(len(ids)), str(cap_bytes)],
-                          input=json.dumps(ids), capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-c", EAGER_CHILD, str(len(ids)), str(cap_bytes)],
+        input=json.dumps(ids),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     for line in reversed(proc.stdout.strip().splitlines()):
         try:
             return json.loads(line)
@@ -115,13 +128,16 @@ def main():
     ap.add_argument("--model", default="smollm2", choices=["smollm2", "llama8b"])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096, 8192])
-    ap.add_argument("--eager-cap-gib", type=float, default=16.0,
-                    help="address-space cap for the eager child process (CPU only)")
+    ap.add_argument(
+        "--eager-cap-gib", type=float, default=16.0, help="address-space cap for the eager child process (CPU only)"
+    )
     args = ap.parse_args()
     model, tok = load(args.model, args.device)
     cfg = model.config
-    print(f"{args.model}: {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads "
-          f"({cfg.num_key_value_heads} kv), {args.device}, {model.dtype}, torch threads {torch.get_num_threads()}")
+    print(
+        f"{args.model}: {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads "
+        f"({cfg.num_key_value_heads} kv), {args.device}, {model.dtype}, torch threads {torch.get_num_threads()}"
+    )
     rows = []
     for n in args.lengths:
         text = prompt_text(tok, n)
@@ -152,21 +168,48 @@ def main():
         assert head.shape == (att.n_query, att.n_key) and ent.shape == (L, H)
         if args.device == "cpu" and args.model == "smollm2":
             eager = eager_in_child(ids, int(args.eager_cap_gib * 2**30))
-            eager_s = (f"{eager['seconds']:.2f} ({eager['seconds'] / t_plain:.2f}x)" if "seconds" in eager
-                       else eager["error"])
+            eager_s = (
+                f"{eager['seconds']:.2f} ({eager['seconds'] / t_plain:.2f}x)" if "seconds" in eager else eager["error"]
+            )
         else:
             eager_s = "not run"
         full_gib = L * H * len(ids) ** 2 * 4 / 2**30
-        rows.append([len(ids), f"{t_plain:.2f}", f"{t_cap:.2f} ({t_cap / t_plain:.2f}x)",
-                     f"{t_head:.2f}", f"{t_ent:.2f} ({t_ent / t_plain:.2f}x)",
-                     f"{t_np:.2f} ({t_np / t_plain:.2f}x)",
-                     f"{m_plain:.0f}", f"{m_cap:.0f}", f"{m_ent:.0f}", f"{full_gib:.1f}", eager_s])
-        del att, head
-    print_table(["n", "plain s", "capture s (x plain)", "1 head map s", "all-head entropy s (x plain)",
-                 "same, numpy pass s (x plain)",
-                 "plain MiB", "capture MiB", "entropy MiB", "full weights GiB", "eager s (x plain)"], rows)
-    print(f"MiB: peak memory above the start of each step. Eager runs in a child process capped at "
-          f"{args.eager_cap_gib:g} GiB of address space.")
+        rows.append(
+            [
+                len(ids),
+                f"{t_plain:.2f}",
+                f"{t_cap:.2f} ({t_cap / t_plain:.2f}x)",
+                f"{t_head:.2f}",
+                f"{t_ent:.2f} ({t_ent / t_plain:.2f}x)",
+                f"{t_np:.2f} ({t_np / t_plain:.2f}x)",
+                f"{m_plain:.0f}",
+                f"{m_cap:.0f}",
+                f"{m_ent:.0f}",
+                f"{full_gib:.1f}",
+                eager_s,
+            ]
+        )
+        att = head = None  # free the maps before the next length (a del would unbind them for the lambdas above)
+    print_table(
+        [
+            "n",
+            "plain s",
+            "capture s (x plain)",
+            "1 head map s",
+            "all-head entropy s (x plain)",
+            "same, numpy pass s (x plain)",
+            "plain MiB",
+            "capture MiB",
+            "entropy MiB",
+            "full weights GiB",
+            "eager s (x plain)",
+        ],
+        rows,
+    )
+    print(
+        f"MiB: peak memory above the start of each step. Eager runs in a child process capped at "
+        f"{args.eager_cap_gib:g} GiB of address space."
+    )
 
 
 if __name__ == "__main__":

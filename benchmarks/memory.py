@@ -20,8 +20,9 @@ import sys
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import print_table, prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -64,8 +65,16 @@ def main() -> None:
         marks = run(model, tokenizer, text, args.rounds, close)
         start = marks[0][1]
         for r, m in marks[1:]:
-            rows.append(["close()" if close else "no close()", r, f"{start:.0f}", f"{m:.0f}", f"{m - start:+.0f}",
-                         "yes" if m - start <= 50 else "no"])
+            rows.append(
+                [
+                    "close()" if close else "no close()",
+                    r,
+                    f"{start:.0f}",
+                    f"{m:.0f}",
+                    f"{m - start:+.0f}",
+                    "yes" if m - start <= 50 else "no",
+                ]
+            )
     print(f"SmolLM2, {args.tokens} tokens, aw.show(att) per round (RSS in MiB; target: within 50 MiB of the start)")
     print_table(["run", "rounds", "start", "now", "growth", "<= 50"], rows)
 

@@ -17,8 +17,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import measure, print_table, prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 
 def main():
@@ -29,8 +30,7 @@ def main():
 
     model, tok = aw.load_model()
     L, H = model.config.num_hidden_layers, model.config.num_attention_heads
-    print(f"SmolLM2-135M-Instruct, {L} layers x {H} heads (all heads analysed), CPU, "
-          f"{torch.get_num_threads()} threads")
+    print(f"SmolLM2-135M-Instruct, {L} layers x {H} heads (all heads analysed), CPU, {torch.get_num_threads()} threads")
     aw.analyze(aw.extract(model, tok, prompt_text(tok, 32)))  # warm-up
     rows = []
     for n in args.lengths:
@@ -41,16 +41,43 @@ def main():
         t_an, m_an, table = measure(lambda: aw.analyze(att), args.repeat)
         assert len(table) == L * H
         n_real = att.n_key
-        del att
+        att = None  # free the maps before the lazy run (a del would unbind them for the lambdas above)
         t_lext, _, lazy = measure(lambda: aw.extract(model, tok, text, lazy=True), 1)
         t_lan, m_lan, _ = measure(lambda: aw.analyze(lazy), 1)
-        del lazy
-        rows.append([n_real, f"{t_ext:.2f}", f"{t_an:.2f}", f"{t_an / t_ext:.2f}x", f"{m_ext:.0f}", f"{m_an:.0f}",
-                     f"{t_lext:.2f}", f"{t_lan:.2f}", f"{(t_lext + t_lan) / t_ext:.2f}x", f"{m_lan:.0f}"])
-    print_table(["n", "extract s", "analyze s", "analyze/extract", "extract MiB", "analyze MiB",
-                 "lazy extract s", "lazy analyze s", "lazy total/extract", "lazy analyze MiB"], rows)
-    print("analyze = entropy, sparsity, locality, focus consistency, confidence, sink mass, previous-token "
-          "and self scores for every head, in one pass. MiB = peak resident memory above the start of each call.")
+        lazy = None
+        rows.append(
+            [
+                n_real,
+                f"{t_ext:.2f}",
+                f"{t_an:.2f}",
+                f"{t_an / t_ext:.2f}x",
+                f"{m_ext:.0f}",
+                f"{m_an:.0f}",
+                f"{t_lext:.2f}",
+                f"{t_lan:.2f}",
+                f"{(t_lext + t_lan) / t_ext:.2f}x",
+                f"{m_lan:.0f}",
+            ]
+        )
+    print_table(
+        [
+            "n",
+            "extract s",
+            "analyze s",
+            "analyze/extract",
+            "extract MiB",
+            "analyze MiB",
+            "lazy extract s",
+            "lazy analyze s",
+            "lazy total/extract",
+            "lazy analyze MiB",
+        ],
+        rows,
+    )
+    print(
+        "analyze = entropy, sparsity, locality, focus consistency, confidence, sink mass, previous-token "
+        "and self scores for every head, in one pass. MiB = peak resident memory above the start of each call."
+    )
 
 
 if __name__ == "__main__":

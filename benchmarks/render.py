@@ -33,12 +33,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import print_table, prompt_text  # noqa: E402
 
+import attnwidget as aw  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 VENDOR = Path(os.environ.get("ATTNWIDGET_CACHE", Path.home() / ".cache" / "attnwidget")) / "bench-vendor"
 # cdnjs path fragment -> file in the npm install
 CDN_FILES = {
@@ -60,8 +67,20 @@ HEAD_VIEW_DRAWN = "(n) => document.querySelectorAll('#attention .headAttention')
 def vendor() -> Path:
     if not all((VENDOR / f).exists() for f in CDN_FILES.values()):
         VENDOR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(VENDOR),
-                        "requirejs@2.3.6", "d3@5.7.0", "jquery@2.1.0"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(VENDOR),
+                "requirejs@2.3.6",
+                "d3@5.7.0",
+                "jquery@2.1.0",
+            ],
+            check=True,
+        )
     return VENDOR
 
 
@@ -105,7 +124,8 @@ def build_bertviz(kind: str, npz: Path, out: Path, max_gib: int, timeout: float)
 
 def _measure_once(path: str, condition: str, arg, timeout_s: float) -> dict:
     """One cold load in a fresh browser: ms from navigation start until `condition(arg)` holds."""
-    from playwright.sync_api import Error as PlaywrightError, sync_playwright
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
 
     vendor_dir = vendor()
     with sync_playwright() as pw:
@@ -128,8 +148,9 @@ def _measure_once(path: str, condition: str, arg, timeout_s: float) -> dict:
             page.goto(Path(path).as_uri(), wait_until="commit", timeout=timeout_s * 1000)
             page.wait_for_function(condition, arg=arg, polling="raf", timeout=timeout_s * 1000)
             # Two frames: whatever the views drew is on screen.
-            ms = page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
-                               "requestAnimationFrame(() => r(performance.now()))))")
+            ms = page.evaluate(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+            )
             return {"ms": ms}
         except PlaywrightError as e:
             msg = str(e).splitlines()[0]
@@ -194,8 +215,9 @@ def main():
         ours_build = time.perf_counter() - t
         ours_bytes = ours.stat().st_size
         ours_ms, ours_err = time_to_drawn(ours, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
-        rows.append([K, f"attnwidget {views}", mib(ours_bytes), f"{ours_build:.1f}",
-                     ours_err or f"{ours_ms:.0f}", "1", "1"])
+        rows.append(
+            [K, f"attnwidget {views}", mib(ours_bytes), f"{ours_build:.1f}", ours_err or f"{ours_ms:.0f}", "1", "1"]
+        )
 
         npz = work / f"att-{K}.npz"
         np.savez(npz, weights=att.weights, tokens=np.array(att.tokens, dtype=object).astype(str))
@@ -207,31 +229,70 @@ def main():
                 ms, err = time_to_drawn(page, cond, arg, args.timeout, args.repeat)
             size_ratio = f"{nbytes / ours_bytes:.1f}x" if nbytes else "-"
             time_ratio = f"{ms / ours_ms:.1f}x" if (ms and ours_ms) else "-"
-            rows.append([K, f"bertviz {kind}", mib(nbytes) if nbytes else "-", f"{build_s:.1f}",
-                         err or f"{ms:.0f}", size_ratio, time_ratio])
+            rows.append(
+                [
+                    K,
+                    f"bertviz {kind}",
+                    mib(nbytes) if nbytes else "-",
+                    f"{build_s:.1f}",
+                    err or f"{ms:.0f}",
+                    size_ratio,
+                    time_ratio,
+                ]
+            )
             if not args.keep:
                 page.unlink(missing_ok=True)
         print(json.dumps(rows[-3:]), file=sys.stderr, flush=True)
     if args.generation:
-        gen = aw.generate(model, tok, messages=[{"role": "user", "content": "List five facts about Paris."}],
-                          max_new_tokens=args.generation)
+        gen = aw.generate(
+            model,
+            tok,
+            messages=[{"role": "user", "content": "List five facts about Paris."}],
+            max_new_tokens=args.generation,
+        )
         page = work / f"attnwidget-generation-{gen.n_key}.html"
         t = time.perf_counter()
         aw.save_html(aw.show(gen), page)
         build = time.perf_counter() - t
         ms, err = time_to_drawn(page, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
-        rows.append([gen.n_key, "attnwidget generation show()", mib(page.stat().st_size), f"{build:.1f}",
-                     err or f"{ms:.0f}", "-", "-"])
+        rows.append(
+            [
+                gen.n_key,
+                "attnwidget generation show()",
+                mib(page.stat().st_size),
+                f"{build:.1f}",
+                err or f"{ms:.0f}",
+                "-",
+                "-",
+            ]
+        )
     if args.notebook:
         nb = Path(args.notebook).resolve()
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", "--output-dir",
-                        str(work), str(nb)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "nbconvert",
+                "--execute",
+                "--to",
+                "html",
+                "--output-dir",
+                str(work),
+                str(nb),
+            ],
+            check=True,
+            capture_output=True,
+        )
         page = work / (nb.stem + ".html")
-        rows.append(["-", f"nbconvert {nb.name}", mib(page.stat().st_size), f"{time.perf_counter() - t:.1f}", "-",
-                     "-", "-"])
-    print(f"\nSmolLM2-135M-Instruct, all layers and heads; headless {CHROMIUM}; best of {args.repeat} cold loads; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end.")
+        rows.append(
+            ["-", f"nbconvert {nb.name}", mib(page.stat().st_size), f"{time.perf_counter() - t:.1f}", "-", "-", "-"]
+        )
+    print(
+        f"\nSmolLM2-135M-Instruct, all layers and heads; headless {CHROMIUM}; best of {args.repeat} cold loads; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end."
+    )
     print(f"BertViz pages also fetch require.js + d3 + jQuery: {mib(lib_bytes)} MiB, not counted below.\n")
     print_table(["n", "page", "MiB", "build s", "drawn ms", "size ratio", "time ratio"], rows)
 

@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-import attnwidget as aw  # noqa: E402
 from _common import print_table, prompt_text  # noqa: E402
+
+import attnwidget as aw  # noqa: E402
 
 
 def state_bytes(widget) -> int:
@@ -62,11 +63,21 @@ def main() -> None:
             mb = lambda b: f"{b / 2**20:.2f}"  # noqa: E731
             views = {name: getattr(dash, name) for name in ("heatmap", "headgrid", "rollout", "graph")}
             sizes = " ".join(f"{k} {mb(state_bytes(v))}" for k, v in views.items() if v is not None)
-            rows.append([att.n_key, f"{t_extract:.1f}", f"{t_show:.1f}", f"{t_show / t_extract:.2f}",
-                         f"{t_save:.1f}", mb(path.stat().st_size), sizes])
+            rows.append(
+                [
+                    att.n_key,
+                    f"{t_extract:.1f}",
+                    f"{t_show:.1f}",
+                    f"{t_show / t_extract:.2f}",
+                    f"{t_save:.1f}",
+                    mb(path.stat().st_size),
+                    sizes,
+                ]
+            )
     print("SmolLM2-135M-Instruct, lazy attention, aw.show then aw.save_html (CPU)")
-    print_table(["tokens", "extract s (baseline)", "show s", "show / extract", "save s", "page MB",
-                 "state MB by view"], rows)
+    print_table(
+        ["tokens", "extract s (baseline)", "show s", "show / extract", "save s", "page MB", "state MB by view"], rows
+    )
 
 
 if __name__ == "__main__":

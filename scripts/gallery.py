@@ -17,11 +17,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import attnwidget as aw
+import attnwidget as aw  # noqa: E402  (after the checkout is put first on sys.path)
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 PROMPT = "The cat sat on the mat because the mat was warm. The cat"
 
 
@@ -41,10 +47,12 @@ def shoot(out_dir: Path) -> list[Path]:
         paths = pages(Path(d))
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for scheme in ("light", "dark"):
-            ctx = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme,
-                                      device_scale_factor=1)
-            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
-                      else r.abort())
+            ctx = browser.new_context(
+                viewport={"width": 1280, "height": 800}, color_scheme=scheme, device_scale_factor=1
+            )
+            ctx.route(
+                "**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort()
+            )
             pg = ctx.new_page()
             pg.goto(paths["dashboard"].as_uri())
             pg.locator(".aw-headgrid [data-layer][data-head]").first.wait_for(state="visible", timeout=60_000)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tiny_models import tiny_model, word_level_tokenizer
 
 
@@ -11,8 +10,14 @@ from tiny_models import tiny_model, word_level_tokenizer
 def word_tokenizer():
     from transformers import PreTrainedTokenizerFast
 
-    return PreTrainedTokenizerFast(tokenizer_object=word_level_tokenizer(), unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", bos_token="<s>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=word_level_tokenizer(),
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        bos_token="<s>",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +28,11 @@ def bert_tokenizer():
 
     tk = word_level_tokenizer()
     tk.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", 91), ("[SEP]", 92)])
-    return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]")
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 91), ("[SEP]", 92)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
 
 
 @pytest.fixture(scope="session")

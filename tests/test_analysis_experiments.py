@@ -63,7 +63,9 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
     for name in templates:
         if name != cmp.best:
             p, ratio = math.exp(refs[name]), math.exp(refs[cmp.best] - refs[name])
-            assert f"{name!r}: log P = {refs[name]:.2f} (p {_probability(p)}, {_times(ratio)} less likely)" in cmp.evidence
+            assert (
+                f"{name!r}: log P = {refs[name]:.2f} (p {_probability(p)}, {_times(ratio)} less likely)" in cmp.evidence
+            )
     # What the answer read: the last token's share per part, sinks excluded.
     for name in ("short", "long"):
         seg = A.segment_attention(cmp.attentions[name], templates[name]["parts"], queries="last")

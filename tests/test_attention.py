@@ -96,9 +96,17 @@ def test_from_hf_tuple():
 def test_save_load_round_trip(tmp_path):
     w, _, _ = random_attention(H=4)
     toks = ["<s>", " caf\u00e9", "\n", "<img src=x>", "日本"]
-    att = aw.Attention(w, toks, layer_ids=[2, 5], num_kv_heads=2, token_ids=[1, 2, 3, 4, 5],
-                       offsets=[(0, 0), (0, 5), (5, 6), (6, 17), (17, 19)], special=[True] + [False] * 4,
-                       text="x", meta={"model": "m"})
+    att = aw.Attention(
+        w,
+        toks,
+        layer_ids=[2, 5],
+        num_kv_heads=2,
+        token_ids=[1, 2, 3, 4, 5],
+        offsets=[(0, 0), (0, 5), (5, 6), (6, 17), (17, 19)],
+        special=[True] + [False] * 4,
+        text="x",
+        meta={"model": "m"},
+    )
     path = tmp_path / "a.npz"
     att.save(path)
     back = aw.Attention.load(path)
@@ -109,11 +117,14 @@ def test_save_load_round_trip(tmp_path):
     assert back.offsets == att.offsets and back.special == att.special and back.meta == {"model": "m"}
 
 
-@pytest.mark.parametrize("weights, match", [
-    (np.full((2, 2, 3), 1 / 3, np.float32), r"4 dimensions .* pass weights\[None\]"),
-    (np.full((3, 3), 1 / 3, np.float32), r"4 dimensions .* weights\[None, None\]"),
-    (np.ones((1, 1, 3, 3), np.int64), "floating point"),
-])
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (np.full((2, 2, 3), 1 / 3, np.float32), r"4 dimensions .* pass weights\[None\]"),
+        (np.full((3, 3), 1 / 3, np.float32), r"4 dimensions .* weights\[None, None\]"),
+        (np.ones((1, 1, 3, 3), np.int64), "floating point"),
+    ],
+)
 def test_wrong_rank_or_dtype(weights, match):
     with pytest.raises(AttentionError, match=match):
         aw.Attention(weights, ["a", "b", "c"])

@@ -39,15 +39,26 @@ def by_hand(att, normed=None):
 
 def test_census_matches_prompt_by_prompt(tiny_llama, word_tokenizer):
     # Different lengths (so batches pad), and two prompts with repeated words (induction targets).
-    texts = [words(9), words(14, start=3), words(6, start=11) + " " + words(6, start=11), words(11, start=40),
-             words(5, start=2) + " " + words(5, start=2)]
+    texts = [
+        words(9),
+        words(14, start=3),
+        words(6, start=11) + " " + words(6, start=11),
+        words(11, start=40),
+        words(5, start=2) + " " + words(5, start=2),
+    ]
     result = aw.census(tiny_llama, word_tokenizer, iter(texts), batch_size=2, norms=True, progress=False)
     assert result.n_prompts == 5 and result.counts["induction"] == 2
-    per = [by_hand(aw.extract(tiny_llama, word_tokenizer, t), aw.extract(tiny_llama, word_tokenizer, t, measure="norm"))
-           for t in texts]
+    per = [
+        by_hand(aw.extract(tiny_llama, word_tokenizer, t), aw.extract(tiny_llama, word_tokenizer, t, measure="norm"))
+        for t in texts
+    ]
     with_targets = [p["induction"] for p in per if "induction" in p]
-    np.testing.assert_allclose(result.tint("induction"), sum(m for m, _ in with_targets) / sum(r for _, r in with_targets),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        result.tint("induction"),
+        sum(m for m, _ in with_targets) / sum(r for _, r in with_targets),
+        rtol=1e-4,
+        atol=1e-5,
+    )
     for col in ("sink_mass", "entropy", "previous_token", "norm_sink_mass", "sink_value_ratio"):
         expected = np.mean([p[col] for p in per], axis=0)
         np.testing.assert_allclose(result.tint(col), expected, rtol=1e-4, atol=1e-5, err_msg=col)

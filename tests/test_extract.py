@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.extract import ModelError
-from tiny_models import words
 
 
 def eager_reference(model, tokenizer, text, **tok_kwargs):
@@ -149,7 +149,7 @@ def test_bad_text_and_selection(tiny_llama, word_tokenizer):
 
 
 def test_readable_tokens_for_byte_level_and_wordpiece():
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     # Byte-level BPE over a tiny vocabulary: raw tokens carry 'Ġ', readable ones a space.
@@ -201,13 +201,34 @@ def test_sliding_window_and_softcap_layers_match_eager(word_tokenizer):
     from transformers import Gemma2Config, Gemma2ForCausalLM, MistralConfig, MistralForCausalLM
 
     torch.manual_seed(0)
-    gemma = Gemma2ForCausalLM(Gemma2Config(
-        vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, head_dim=16, sliding_window=5, attn_logit_softcapping=5.0,
-        final_logit_softcapping=None, max_position_embeddings=128, attn_implementation="eager")).eval()
-    mistral = MistralForCausalLM(MistralConfig(
-        vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, sliding_window=5, max_position_embeddings=128)).eval()
+    gemma = Gemma2ForCausalLM(
+        Gemma2Config(
+            vocab_size=100,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=16,
+            sliding_window=5,
+            attn_logit_softcapping=5.0,
+            final_logit_softcapping=None,
+            max_position_embeddings=128,
+            attn_implementation="eager",
+        )
+    ).eval()
+    mistral = MistralForCausalLM(
+        MistralConfig(
+            vocab_size=100,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            sliding_window=5,
+            max_position_embeddings=128,
+        )
+    ).eval()
     text = words(20)
     for model in (gemma, mistral):
         att = aw.extract(model, word_tokenizer, text)

@@ -6,9 +6,9 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from tiny_models import words
 
 import attnwidget as aw
-from tiny_models import words
 
 
 def stepwise_eager_rows(model, ids, n_prompt):
@@ -24,7 +24,7 @@ def stepwise_eager_rows(model, ids, n_prompt):
         rows.append(torch.stack([a[0, :, -1, :] for a in out.attentions]).numpy())
         for t in range(n_prompt, ids.shape[1]):
             cache = getattr(out, "cache", None) or out.past_key_values
-            out = ref(input_ids=ids[:, t:t + 1], use_cache=True, output_attentions=True, **{cache_arg: cache})
+            out = ref(input_ids=ids[:, t : t + 1], use_cache=True, output_attentions=True, **{cache_arg: cache})
             rows.append(torch.stack([a[0, :, 0, :] for a in out.attentions]).numpy())
     return rows  # rows[s]: (layers, heads, n_prompt + s) for the query at position n_prompt - 1 + s
 
@@ -35,8 +35,8 @@ def check_against_stepwise(model, att):
     assert len(rows) == att.n_key - P + 1
     for s, ref in enumerate(rows):
         row = P - 1 + s
-        np.testing.assert_allclose(att.weights[:, :, row, :row + 1], ref, atol=1e-5, err_msg=f"step {s}")
-        assert not att.weights[:, :, row, row + 1:].any()
+        np.testing.assert_allclose(att.weights[:, :, row, : row + 1], ref, atol=1e-5, err_msg=f"step {s}")
+        assert not att.weights[:, :, row, row + 1 :].any()
 
 
 def test_generation_matches_stepwise_eager(tiny_llama, word_tokenizer):
@@ -69,8 +69,9 @@ def test_generation_bad_input(tiny_llama, word_tokenizer, tiny_bert, bert_tokeni
 @pytest.mark.slow
 def test_generation_on_bundled_smollm2_chat(smollm2):
     model, tok = smollm2
-    att = aw.generate(model, tok, messages=[{"role": "user", "content": "What is the capital of France?"}],
-                      max_new_tokens=6)
+    att = aw.generate(
+        model, tok, messages=[{"role": "user", "content": "What is the capital of France?"}], max_new_tokens=6
+    )
     assert "Paris" in att.meta["generated_text"]
     assert att.generated.sum() == att.n_key - att.meta["prompt_length"]
     check_against_stepwise(model, att)

@@ -34,8 +34,10 @@ def test_cache_mapping_gives_the_patterns_layer_by_layer():
     rng = np.random.default_rng(0)
     p = softmax_patterns(rng, batch=2, layers=12, heads=3, n=6)
     # Inserted out of order, with other hooks beside them: layer 10 must not sort before layer 2.
-    cache = {f"blocks.{layer}.attn.hook_pattern": torch.tensor(p[layer], dtype=torch.float32)
-             for layer in (10, 2, 0, 1, 11, 3, 4, 5, 6, 7, 8, 9)}
+    cache = {
+        f"blocks.{layer}.attn.hook_pattern": torch.tensor(p[layer], dtype=torch.float32)
+        for layer in (10, 2, 0, 1, 11, 3, 4, 5, 6, 7, 8, 9)
+    }
     cache["blocks.0.hook_resid_pre"] = torch.zeros(2, 6, 8)
     cache["blocks.0.attn.hook_attn_scores"] = torch.zeros(2, 3, 6, 6)
     tokens = [f"t{i}" for i in range(6)]

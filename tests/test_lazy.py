@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention import max_pool
-from tiny_models import words
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_impossible_materialisation_says_how_big(tiny_llama, word_tokenizer, mon
 
     monkeypatch.setattr(attention_module, "_memory_budget", lambda: 1000)
     with pytest.raises(MemoryError, match="over the 0.0 GiB limit"):
-        lazy.weights
+        _ = lazy.weights
     assert lazy.head(0, 0).shape == (50, 50)  # what it suggests still works
 
 
@@ -68,7 +68,6 @@ def test_bfloat16_model_gets_float32_softmax(word_tokenizer):
     import copy
 
     import torch
-
     from tiny_models import tiny_model as _tiny
 
     model = _tiny("llama").to(torch.bfloat16)

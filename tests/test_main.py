@@ -22,7 +22,9 @@ def test_demo_writes_a_page_with_five_linked_views_and_the_report(tmp_path, caps
     kinds = sorted(s["state"].get("_view_kind", "") for s in state.values())
     assert [k for k in kinds if k] == ["dashboard", "graph", "headgrid", "heatmap", "rollout", "tokentext"]
     # One selection model shared by the five views.
-    refs = {s["state"]["selection"] for s in state.values() if s["state"].get("_view_kind") not in (None, "", "dashboard")}
+    refs = {
+        s["state"]["selection"] for s in state.values() if s["state"].get("_view_kind") not in (None, "", "dashboard")
+    }
     assert len(refs) == 1
     report = [s["state"]["text"] for s in state.values() if "text" in s["state"]]
     assert report and report[0].startswith("Attention report")

@@ -12,12 +12,8 @@ from attnwidget.attention import causal_mask
 
 # ----------------------------------------------------------------------------- hand-computed cases
 
-CAUSAL = np.array([[1.0, 0.0, 0.0],
-                   [0.5, 0.5, 0.0],
-                   [0.2, 0.3, 0.5]])
-BIDIR = np.array([[0.6, 0.3, 0.1],
-                  [0.25, 0.15, 0.6],
-                  [0.1, 0.1, 0.8]])
+CAUSAL = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+BIDIR = np.array([[0.6, 0.3, 0.1], [0.25, 0.15, 0.6], [0.1, 0.1, 0.8]])
 ALL = np.ones((3, 3), bool)
 TRI = causal_mask(3, 3)
 
@@ -27,9 +23,11 @@ def test_entropy_by_hand():
     assert M.entropy(CAUSAL) == pytest.approx((0 + log(2) + row2) / 3)
     # Normalised: the first row sees one key and is left out.
     assert M.entropy(CAUSAL, normalized=True) == pytest.approx((1 + row2 / log(3)) / 2)
-    rows = [-(0.6 * log(0.6) + 0.3 * log(0.3) + 0.1 * log(0.1)),
-            -(0.25 * log(0.25) + 0.15 * log(0.15) + 0.6 * log(0.6)),
-            -(2 * 0.1 * log(0.1) + 0.8 * log(0.8))]
+    rows = [
+        -(0.6 * log(0.6) + 0.3 * log(0.3) + 0.1 * log(0.1)),
+        -(0.25 * log(0.25) + 0.15 * log(0.15) + 0.6 * log(0.6)),
+        -(2 * 0.1 * log(0.1) + 0.8 * log(0.8)),
+    ]
     assert M.entropy(BIDIR) == pytest.approx(sum(rows) / 3)
 
 
@@ -98,8 +96,7 @@ def test_token_patterns_by_hand():
 
 def test_fewer_queries_than_keys_use_absolute_positions():
     # Two query rows at positions 2 and 3 over four keys.
-    A = np.array([[0.1, 0.2, 0.7, 0.0],
-                  [0.4, 0.1, 0.2, 0.3]])
+    A = np.array([[0.1, 0.2, 0.7, 0.0], [0.4, 0.1, 0.2, 0.3]])
     mask = causal_mask(2, 4)
     assert M.locality(A, mask) == pytest.approx((1 / (1 + 0.2 + 0.2) + 1 / (1 + 1.2 + 0.2 + 0.2)) / 2)
     assert M.pattern_match(A, "previous_token", mask) == pytest.approx((0.2 + 0.2) / 2)
@@ -216,28 +213,46 @@ def random_maps(lead, Q, K, mask, seed=0):
 def masks():
     pad = causal_mask(7, 7).copy()
     pad[:, 5:] = False  # two padding keys
-    pad[5:] = False     # and their (empty) query rows
-    return {"causal": causal_mask(7, 7), "bidirectional": np.ones((7, 7), bool), "padded": pad,
-            "fewer queries": causal_mask(4, 7)}
+    pad[5:] = False  # and their (empty) query rows
+    return {
+        "causal": causal_mask(7, 7),
+        "bidirectional": np.ones((7, 7), bool),
+        "padded": pad,
+        "fewer queries": causal_mask(4, 7),
+    }
 
 
 @pytest.mark.parametrize("kind", list(masks()))
 def test_metrics_equal_loop_references(kind):
     mask = masks()[kind]
     A = random_maps((2, 3), *mask.shape, mask, seed=1)
-    got = M.compute(A, {"h": "entropy", "hn": ("entropy", {"normalized": True}),
-                        "sp": ("sparsity", {"threshold": 0.05}), "loc": "locality",
-                        "cov": ("coverage", {"threshold": 0.05}),
-                        "conf": "confidence", "sink": ("sink_mass", {"k": 2}),
-                        "focus": ("focus_consistency", {"top_k": 3})}, mask=mask)
+    got = M.compute(
+        A,
+        {
+            "h": "entropy",
+            "hn": ("entropy", {"normalized": True}),
+            "sp": ("sparsity", {"threshold": 0.05}),
+            "loc": "locality",
+            "cov": ("coverage", {"threshold": 0.05}),
+            "conf": "confidence",
+            "sink": ("sink_mass", {"k": 2}),
+            "focus": ("focus_consistency", {"top_k": 3}),
+        },
+        mask=mask,
+    )
     for li in range(2):
         for h in range(3):
             a = A[li, h].astype(float)
-            ref = {"h": ref_entropy(a, mask), "hn": ref_entropy(a, mask, True),
-                   "sp": ref_sparsity(a, mask, 0.05), "loc": ref_locality(a, mask),
-                   "cov": ref_coverage(a, mask, 0.05),
-                   "conf": ref_confidence(a, mask), "sink": ref_sink(a, mask, 2),
-                   "focus": ref_focus(a, mask, 3)}
+            ref = {
+                "h": ref_entropy(a, mask),
+                "hn": ref_entropy(a, mask, True),
+                "sp": ref_sparsity(a, mask, 0.05),
+                "loc": ref_locality(a, mask),
+                "cov": ref_coverage(a, mask, 0.05),
+                "conf": ref_confidence(a, mask),
+                "sink": ref_sink(a, mask, 2),
+                "focus": ref_focus(a, mask, 3),
+            }
             for name, value in ref.items():
                 assert got[name][li, h] == pytest.approx(value, rel=1e-5), (name, li, h)
 
@@ -258,7 +273,8 @@ def test_hidden_entries_never_count_even_when_nonzero():
             f(noisy, TRI)  # as probabilities these maps are wrong
         assert f(noisy, TRI, probabilities=False) == pytest.approx(f(CAUSAL, TRI)), f.__name__
     assert M.pattern_match(noisy, "previous_token", TRI, probabilities=False) == pytest.approx(
-        M.pattern_match(CAUSAL, "previous_token", TRI))
+        M.pattern_match(CAUSAL, "previous_token", TRI)
+    )
 
 
 @pytest.mark.parametrize("kind", list(masks()))
@@ -302,6 +318,7 @@ def test_lazy_attention_streams_to_the_same_numbers(tiny_llama, word_tokenizer, 
         for start, stop, w in original(self, block):
             seen.append(w.shape)
             yield start, stop, w
+
     monkeypatch.setattr(type(lazy), "iter_row_blocks", spy)
     specs = {m: m for m in ("entropy", "sparsity", "locality", "confidence", "sink_mass", "focus_consistency")}
     specs["ind"] = ("pattern_match", {"pattern": "induction"})
@@ -332,6 +349,7 @@ def test_head_similarity_by_hand():
 
 def ref_js(p, q):
     m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
+
     def kl(x):
         return sum(a * log(a / c) for a, c in zip(x, m, strict=True) if a > 0)
 
@@ -443,7 +461,7 @@ def test_attention_flow_equals_scipy_max_flow(kind):
     N = (L + 1) * n
     cap = np.zeros((N, N), np.int64)
     for b in range(L):  # node (b, t) is b * n + t; edges from boundary b + 1 down to b
-        cap[(b + 1) * n:(b + 2) * n, b * n:(b + 1) * n] = np.round(aug[b] * scale)
+        cap[(b + 1) * n : (b + 2) * n, b * n : (b + 1) * n] = np.round(aug[b] * scale)
     graph = sparse.csr_array(cap).astype(np.int32)
     for i in range(n):
         for j in range(n):

@@ -28,8 +28,9 @@ def reference_norms(model, kind, tokenizer, text):
         blocks = [blk.attn for blk in ref.transformer.h]
         hid = cfg.n_embd
         for i, a in enumerate(blocks):  # c_attn writes [q | k | v]
-            hooks.append(a.c_attn.register_forward_hook(
-                lambda m, inp, out, i=i: values.__setitem__(i, out[0][:, 2 * hid:])))
+            hooks.append(
+                a.c_attn.register_forward_hook(lambda m, inp, out, i=i: values.__setitem__(i, out[0][:, 2 * hid :]))
+            )
         w_o = [a.c_proj.weight for a in blocks]  # Conv1D: already (in, out)
         n_heads = n_kv = cfg.n_head
     else:
@@ -51,7 +52,7 @@ def reference_norms(model, kind, tokenizer, text):
             per_head = []
             for h in range(n_heads):
                 kvh = h // (n_heads // n_kv)
-                f = v[:, kvh * d:(kvh + 1) * d] @ w_o[li][h * d:(h + 1) * d]  # (n, hidden)
+                f = v[:, kvh * d : (kvh + 1) * d] @ w_o[li][h * d : (h + 1) * d]  # (n, hidden)
                 weighted = alpha[0, h][:, :, None] * f[None, :, :]  # (q, k, hidden)
                 per_head.append(torch.linalg.vector_norm(weighted, dim=-1))
             out.append(torch.stack(per_head))

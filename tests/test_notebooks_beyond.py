@@ -19,8 +19,11 @@ def test_sinks_fade_once_value_norms_count(beyond):
     m = re.search(r"sink heads by weight: (\d+) of (\d+); (\d+) of them keep less than half", text)
     sinks, heads, faded = map(int, m.groups())
     assert heads == 270 and sinks >= heads // 4 and 1 <= faded <= sinks
-    rows = re.findall(r"head L\d+\.H\d+: ([\d.]+) of its weight on the first token, ([\d.]+) by norm; "
-                      r"value norm there ([\d.]+), median elsewhere ([\d.]+)", text)
+    rows = re.findall(
+        r"head L\d+\.H\d+: ([\d.]+) of its weight on the first token, ([\d.]+) by norm; "
+        r"value norm there ([\d.]+), median elsewhere ([\d.]+)",
+        text,
+    )
     assert len(rows) == 5
     for w, n, v0, vmed in (map(float, r) for r in rows):
         # The weight is a sink, the norm share falls, and the reason is a small first-token value vector.
@@ -40,8 +43,11 @@ def test_words_merge_split_characters_and_find_the_lookup(beyond):
     m = re.search(r"(\d+) tokens -> (\d+) words: (.*)", text)
     assert int(m.group(2)) < int(m.group(1))
     assert m.group(3).startswith("北 | 京 | 是 | 中 | 国 | 的 | 首 | 都")  # split characters made whole
-    m = re.search(r"' capital' -> '首' \((\d+) tokens\): head L\d+\.H\d+ gives the word ([\d.]+) "
-                  r"\(uniform over words ([\d.]+)\); its pieces get ([\d., ]+) \(uniform over tokens ([\d.]+)\)", text)
+    m = re.search(
+        r"' capital' -> '首' \((\d+) tokens\): head L\d+\.H\d+ gives the word ([\d.]+) "
+        r"\(uniform over words ([\d.]+)\); its pieces get ([\d., ]+) \(uniform over tokens ([\d.]+)\)",
+        text,
+    )
     n, word, uniform_word = int(m.group(1)), float(m.group(2)), float(m.group(3))
     pieces = [float(x) for x in m.group(4).split(", ")]
     assert n == len(pieces) >= 2
@@ -52,24 +58,36 @@ def test_words_merge_split_characters_and_find_the_lookup(beyond):
 def test_diff_finds_the_heads_norms_change_most(beyond):
     text, cells = beyond
     median = float(re.search(r"total variation, weights vs norms: median head ([\d.]+)", text).group(1))
-    rows = re.findall(r"most changed head L\d+\.H\d+: total variation ([\d.]+), first-token share "
-                      r"([\d.]+) by weight, ([\d.]+) by norm", text)
+    rows = re.findall(
+        r"most changed head L\d+\.H\d+: total variation ([\d.]+), first-token share "
+        r"([\d.]+) by weight, ([\d.]+) by norm",
+        text,
+    )
     assert len(rows) == 3
     for tv, w, n in (map(float, r) for r in rows):
         # Far above the typical head, and at least the first-token shift (over 19 rows, 18 of which count).
         assert tv > 1.5 * median and tv >= 0.9 * abs(w - n) - 0.01
-    views = [o for c in cells for o in c.get("outputs", [])
-             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    views = [
+        o
+        for c in cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert views, "the diff widget was not displayed"
 
 
 def test_previous_token_head_runs_on_fast_rotary_pairs(beyond):
     text, _ = beyond
     share = float(re.search(r"previous-token head L\d+\.H\d+: ([\d.]+) of its attention", text).group(1))
-    lead = float(re.search(r"its 4 most favouring dimensions give ([\d.-]+) of the previous token's score lead", text).group(1))
+    lead = float(
+        re.search(r"its 4 most favouring dimensions give ([\d.-]+) of the previous token's score lead", text).group(1)
+    )
     assert share > 0.5 and lead > 0.5
-    rows = re.findall(r"dimension (\d+): among the top 4 for (\d+) of (\d+) queries; rotary pair (\d+), "
-                      r"a turn every ([\d.]+) tokens", text)
+    rows = re.findall(
+        r"dimension (\d+): among the top 4 for (\d+) of (\d+) queries; rotary pair (\d+), "
+        r"a turn every ([\d.]+) tokens",
+        text,
+    )
     median = float(re.search(r"median rotary period over all pairs: ([\d.]+) tokens", text).group(1))
     assert len(rows) == 4
     for dim, count, queries, pair, period in rows:
@@ -92,7 +110,9 @@ def test_census_counts_sinks_and_finds_induction_heads(beyond, smollm2):
     from attnwidget import metrics as M
 
     model, tok = smollm2
-    att = aw.extract(model, tok, "harbor tiger ninety cushion galaxy mirror. harbor tiger ninety cushion galaxy mirror.")
+    att = aw.extract(
+        model, tok, "harbor tiger ninety cushion galaxy mirror. harbor tiger ninety cushion galaxy mirror."
+    )
     target = M.pattern("induction", att.n_query, att.n_key, att.token_ids).astype(bool)
     rows = target.any(axis=1)
     layer, h, share = int(heads[0][0]), int(heads[0][1]), float(heads[0][2])

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from test_notebooks_analysis import run_notebook
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,6 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,8 +28,23 @@ def test_js_package_version_matches_python_version():
 def test_wheel_contains_the_built_bundle(tmp_path):
     bundle = ROOT / "attnwidget" / "static" / "widget.js"
     assert bundle.exists(), "build the bundle first: cd js && npm ci && npm run build"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-                    "-w", str(tmp_path), "-q"], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            "-q",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     wheels = list(tmp_path.glob("attnwidget-*.whl"))
     assert len(wheels) == 1
     assert f"attnwidget-{_package_version()}-" in wheels[0].name
@@ -75,8 +88,12 @@ WITHOUT_MODELS = textwrap.dedent("""
 
 
 def test_viewing_saved_attention_needs_no_model_packages(tmp_path):
-    result = subprocess.run([sys.executable, "-c", WITHOUT_MODELS, str(tmp_path / "a.npz"), str(tmp_path / "a.html")],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_MODELS, str(tmp_path / "a.npz"), str(tmp_path / "a.html")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     assert "entropy" in result.stdout
     assert 'pip install "attnwidget[models]"' in result.stdout

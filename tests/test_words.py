@@ -62,8 +62,7 @@ def test_lazy_merge_reads_blocks_and_matches(tiny_llama, word_tokenizer):
     lazy = aw.extract(tiny_llama, word_tokenizer, text, lazy=True)
     full = aw.extract(tiny_llama, word_tokenizer, text)
     groups = [list(range(i, min(20, i + 3))) for i in range(0, 20, 3)]
-    np.testing.assert_allclose(lazy.merge(groups).weights,
-                               loop_merge(full.weights, full.mask, groups, 20), atol=1e-5)
+    np.testing.assert_allclose(lazy.merge(groups).weights, loop_merge(full.weights, full.mask, groups, 20), atol=1e-5)
 
 
 def test_chinese_characters_split_across_tokens_merge_back(smollm2):
@@ -71,8 +70,24 @@ def test_chinese_characters_split_across_tokens_merge_back(smollm2):
     att = aw.extract(model, tok, "北京是中国的首都。 The unbelievable tokenization, isn't it?")
     assert att.tokens[:2] == ["北[1/2]", "北[2/2]"]  # byte-level BPE splits these characters
     merged = att.to_words()
-    assert merged.tokens == ["北", "京", "是", "中", "国", "的", "首", "都", "。", " The", " unbelievable",
-                             " tokenization", ",", " isn't", " it", "?"]
+    assert merged.tokens == [
+        "北",
+        "京",
+        "是",
+        "中",
+        "国",
+        "的",
+        "首",
+        "都",
+        "。",
+        " The",
+        " unbelievable",
+        " tokenization",
+        ",",
+        " isn't",
+        " it",
+        "?",
+    ]
     groups = word_groups(att)
     np.testing.assert_allclose(merged.weights, loop_merge(att.weights, att.mask, groups, att.n_query), atol=1e-5)
     np.testing.assert_allclose(merged.weights.sum(-1), 1, atol=1e-4)
@@ -83,7 +98,19 @@ def test_wordpiece_words_from_offsets(minilm):
     model, tok = minilm
     att = aw.extract(model, tok, "The unbelievable tokenization, isn't it? 北京")
     merged = att.to_words()
-    assert merged.tokens == ["[CLS]", "the", "unbelievable", "tokenization", ",", "isn't", "it", "?", "北", "京", "[SEP]"]
+    assert merged.tokens == [
+        "[CLS]",
+        "the",
+        "unbelievable",
+        "tokenization",
+        ",",
+        "isn't",
+        "it",
+        "?",
+        "北",
+        "京",
+        "[SEP]",
+    ]
     assert merged.special == [True] + [False] * 9 + [True]
     np.testing.assert_allclose(merged.weights.sum(-1), 1, atol=1e-4)
 

@@ -11,5 +11,17 @@ from .rollout import RolloutBar
 from .selection import Selection
 from .tokentext import TokenText
 
-__all__ = ["AttentionDiff", "AttentionGraph", "AttentionHeatmap", "Dashboard", "HeadGrid", "NeuronView", "PartsDashboard",
-           "RolloutBar", "Selection", "TokenText", "link", "show"]
+__all__ = [
+    "AttentionDiff",
+    "AttentionGraph",
+    "AttentionHeatmap",
+    "Dashboard",
+    "HeadGrid",
+    "NeuronView",
+    "PartsDashboard",
+    "RolloutBar",
+    "Selection",
+    "TokenText",
+    "link",
+    "show",
+]

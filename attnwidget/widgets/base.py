@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import anywidget
 import numpy as np
@@ -69,21 +70,25 @@ def check_attention(att: Any, who: str, cross: bool = False) -> Attention:
         kind = type(att).__name__
         hint = ""
         if hasattr(att, "shape"):
-            hint = (f" (got an array of shape {tuple(att.shape)}; wrap it: "
-                    "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))")
+            hint = (
+                f" (got an array of shape {tuple(att.shape)}; wrap it: "
+                "aw.Attention(weights, tokens) with weights (layers, heads, n_query, n_key))"
+            )
         elif kind == "Seq2SeqAttention":
-            hint = (" (an encoder-decoder result: pass one part, s.encoder or s.decoder, or s.cross to "
-                    "AttentionHeatmap)")
-        raise TypeError(f"{who} needs an attnwidget.Attention, got {kind}{hint}; "
-                        "make one with aw.extract(model, tokenizer, text)")
+            hint = " (an encoder-decoder result: pass one part, s.encoder or s.decoder, or s.cross to AttentionHeatmap)"
+        raise TypeError(
+            f"{who} needs an attnwidget.Attention, got {kind}{hint}; make one with aw.extract(model, tokenizer, text)"
+        )
     L, H, Q, K = att.shape
     if len(att.tokens) != K:
         raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
     if getattr(att, "_query_tokens", None) is not None and not cross:
         # This view labels query rows with the last n_query tokens; rows of cross-attention are other tokens.
-        raise ValueError(f"{who} draws attention whose queries are its own tokens; this is cross-attention "
-                         "(target rows over source keys). AttentionHeatmap(att) draws it, target rows over "
-                         "source columns; or show the encoder or decoder part")
+        raise ValueError(
+            f"{who} draws attention whose queries are its own tokens; this is cross-attention "
+            "(target rows over source keys). AttentionHeatmap(att) draws it, target rows over "
+            "source columns; or show the encoder or decoder part"
+        )
     if att.mask.shape != (Q, K):
         raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
     return att
@@ -104,8 +109,9 @@ def check_hide(hide: Any, n_key: int) -> list[int]:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
             raise ArgumentTypeError(f"hide must hold integer token positions; got {i!r}")
         if not -n_key <= int(i) < n_key:
-            raise AttentionIndexError(f"hide: token position {int(i)} is out of range for {n_key} tokens "
-                             f"(expected 0..{n_key - 1})")
+            raise AttentionIndexError(
+                f"hide: token position {int(i)} is out of range for {n_key} tokens (expected 0..{n_key - 1})"
+            )
         out.add(int(i) % n_key)
     return sorted(out)
 
@@ -162,9 +168,17 @@ class AttentionView(anywidget.AnyWidget):
     # "coded": maps as log-spaced 8-bit codes (a weight within 2.8%); "exact": float16.
     precision = t.Enum(PRECISIONS, "coded").tag(sync=True)
 
-    def __init__(self, att: Attention, *, selection: Selection | None = None, scale: str = DEFAULT_SCALE,
-                 gamma: float = DEFAULT_GAMMA, colormap: str = "viridis", hide: Iterable[int] | None = None,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention,
+        *,
+        selection: Selection | None = None,
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        **kwargs: Any,
+    ):
         # Only options this package declares: the widget base's own traits (layout, tooltip, comm...)
         # would accept a typo like layout="arc" on the wrong view and fail far from the cause.
         own = set(self.trait_names()) - set(anywidget.AnyWidget.class_trait_names())
@@ -313,7 +327,6 @@ class MapView(AttentionView):
     def held_maps(self) -> list[str]:
         """Keys (``"layer/head"``, ``"layer/mean"``) of the maps the shared data model holds."""
         return self.data.held_maps
-
 
 
 def positive_int(name: str, value: Any) -> int:

@@ -54,8 +54,10 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
         raise TypeError("link() needs at least one view, e.g. aw.link(heatmap, grid)")
     for v in views:
         if not isinstance(v, AttentionView):
-            raise TypeError(f"link() takes attnwidget views (AttentionHeatmap, HeadGrid, RolloutBar, "
-                            f"AttentionGraph); got {type(v).__name__}")
+            raise TypeError(
+                f"link() takes attnwidget views (AttentionHeatmap, HeadGrid, RolloutBar, "
+                f"AttentionGraph); got {type(v).__name__}"
+            )
     sel = selection if selection is not None else views[0].selection
     for v in views:  # check every attention before changing anything
         sel.attach(v.attention)
@@ -84,12 +86,26 @@ class Dashboard(anywidget.AnyWidget):
     # Sentences about views left out, shown above the views (and so in exported pages).
     notes = t.List(t.Unicode()).tag(sync=True)
 
-    def __init__(self, heatmap: AttentionHeatmap, headgrid: HeadGrid, rollout: RolloutBar | None,
-                 graph: AttentionGraph | None, notes: list[str] | None = None, tokentext: TokenText | None = None):
+    def __init__(
+        self,
+        heatmap: AttentionHeatmap,
+        headgrid: HeadGrid,
+        rollout: RolloutBar | None,
+        graph: AttentionGraph | None,
+        notes: list[str] | None = None,
+        tokentext: TokenText | None = None,
+    ):
         views = [v for v in (tokentext, heatmap, headgrid, rollout, graph) if v is not None]
         sel = link(*views)
-        super().__init__(heatmap=heatmap, headgrid=headgrid, rollout=rollout, graph=graph, tokentext=tokentext,
-                         selection=sel, notes=list(notes or []))
+        super().__init__(
+            heatmap=heatmap,
+            headgrid=headgrid,
+            rollout=rollout,
+            graph=graph,
+            tokentext=tokentext,
+            selection=sel,
+            notes=list(notes or []),
+        )
         # aw.link(other, dash.heatmap) gives the heatmap another selection; follow it.
         heatmap.observe(lambda change: setattr(self, "selection", change["new"]), names="selection")
 
@@ -123,22 +139,34 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     test of what it does (``aw.head_roles`` runs the model for that).
     """
     if att.n_key < 2:  # one token: no later token to measure a sink from, no neighbour, no badge
-        return ({"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
-                [[""] * att.num_heads for _ in range(att.num_layers)])
-    tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
-             "sink mass": np.asarray(metrics.sink_mass(att), np.float32)}
+        return (
+            {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
+            [[""] * att.num_heads for _ in range(att.num_layers)],
+        )
+    tints = {
+        "entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
+        "sink mass": np.asarray(metrics.sink_mass(att), np.float32),
+    }
     shares = {"sink": tints["sink mass"], "prev": np.asarray(metrics.pattern_match(att, "previous_token"))}
     ids = att.token_ids
     if ids is not None and len(set(ids)) < len(ids) and att.n_query == att.n_key:
         shares["ind"] = np.asarray(metrics.pattern_match(att, "induction"))
     L, H = tints["sink mass"].shape
-    labels = [[" ".join(k for k, v in shares.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)]
-              for li in range(L)]
+    labels = [
+        [" ".join(k for k, v in shares.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)] for li in range(L)
+    ]
     return tints, labels
 
 
-def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: int | None = None, threshold: float = 0.1,
-         norms: Attention | None = None, **options: Any) -> Dashboard:
+def show(
+    att: Attention | Seq2SeqAttention,
+    *,
+    layer: int | None = None,
+    head: int | None = None,
+    threshold: float = 0.1,
+    norms: Attention | None = None,
+    **options: Any,
+) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
 
     Parameters
@@ -179,8 +207,10 @@ def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: i
         from .parts import show_parts
 
         if layer is not None or head is not None or norms is not None:
-            raise TypeError("show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
-                            "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them")
+            raise TypeError(
+                "show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
+                "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them"
+            )
         return show_parts(att, threshold=threshold, **options)
     att = check_attention(att, "show")
     allowed = {"scale", "gamma", "colormap", "hide", "precision"}
@@ -205,7 +235,9 @@ def show(att: Attention | Seq2SeqAttention, *, layer: int | None = None, head: i
         graph = AttentionGraph(att, threshold=threshold, selection=sel, **options)
     else:
         graph = None
-        notes.append(f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "
-                     "show readably; aw.AttentionGraph(att.select(...)) draws one on request.")
+        notes.append(
+            f"Graph left out: {att.n_key} tokens is past the {GRAPH_MAX_TOKENS} a token graph can "
+            "show readably; aw.AttentionGraph(att.select(...)) draws one on request."
+        )
     text = TokenText(att, selection=sel, **options)
     return Dashboard(heatmap, grid, rollout, graph, notes, tokentext=text)

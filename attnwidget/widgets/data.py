@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import anywidget
 import numpy as np
@@ -25,8 +26,17 @@ from ..attention import HEAD_FUSIONS, Attention, fuse_heads, max_pool, renormali
 from ..errors import AttentionError
 from .payload import PRECISIONS, code_maps, coded_bytes
 
-__all__ = ["AttentionData", "MapStore", "data_for", "display_rows", "pooled_display_map", "overview_factor",
-           "DEFAULT_MAX_BYTES", "FULL_MAP_CELLS", "OVERVIEW_SIDE"]
+__all__ = [
+    "AttentionData",
+    "MapStore",
+    "data_for",
+    "display_rows",
+    "pooled_display_map",
+    "overview_factor",
+    "DEFAULT_MAX_BYTES",
+    "FULL_MAP_CELLS",
+    "OVERVIEW_SIDE",
+]
 
 # Coded bytes of maps held in the state (and so in a saved page), the selected map always
 # included. On SmolLM2 at 128 tokens a coded map is about 7 KB: the selected layer's heads, every
@@ -46,8 +56,15 @@ def overview_factor(att: Attention) -> int:
     return max(1, -(-max(att.n_query, att.n_key) // OVERVIEW_SIDE))
 
 
-def display_rows(att: Attention, layer: int, which: int | str, start: int, stop: int,
-                 hide: Sequence[int] = (), row_normalize: bool = False) -> np.ndarray:
+def display_rows(
+    att: Attention,
+    layer: int,
+    which: int | str,
+    start: int,
+    stop: int,
+    hide: Sequence[int] = (),
+    row_normalize: bool = False,
+) -> np.ndarray:
     """Query rows ``start:stop`` of one map as a view draws it, ``(stop - start, n_key)`` float32.
 
     `which` is a head number or a fusion (``"mean"``, ``"max"``, ``"min"``). Heads are fused first,
@@ -71,8 +88,9 @@ def display_rows(att: Attention, layer: int, which: int | str, start: int, stop:
     return m
 
 
-def pooled_display_map(att: Attention, layer: int, which: int | str, factor: int, hide: Sequence[int] = (),
-                       row_normalize: bool = False) -> np.ndarray:
+def pooled_display_map(
+    att: Attention, layer: int, which: int | str, factor: int, hide: Sequence[int] = (), row_normalize: bool = False
+) -> np.ndarray:
     """`display_rows` of the whole map, max-pooled by `factor`, block of rows by block of rows.
 
     Blocks with no visible cell are NaN (drawn as masked). Max-pooling keeps a single sharp weight
@@ -117,8 +135,11 @@ class MapStore:
         self.hide: list[int] = []
         self.row_normalize = False
         # Causal cells only when the map is full resolution and the mask is the plain causal one.
-        self.causal = self.factor == 1 and att.is_causal and bool(
-            np.array_equal(att.mask, np.tril(np.ones(att.mask.shape, bool), k=att.n_key - att.n_query)))
+        self.causal = (
+            self.factor == 1
+            and att.is_causal
+            and bool(np.array_equal(att.mask, np.tril(np.ones(att.mask.shape, bool), k=att.n_key - att.n_query)))
+        )
 
     def options(self, hide: Sequence[int], row_normalize: bool) -> bool:
         """Set the hiding and row scaling pooled overviews are made with; True when they changed
@@ -195,9 +216,16 @@ class MapStore:
         return True
 
     def payload(self) -> dict:
-        return {"keys": list(self.maps), "maps": list(self.maps.values()), "total": self.total_maps(),
-                "max_bytes": self.max_bytes, "factor": self.factor, "hide": self.hide,
-                "row_normalize": self.row_normalize, "precision": self.precision}
+        return {
+            "keys": list(self.maps),
+            "maps": list(self.maps.values()),
+            "total": self.total_maps(),
+            "max_bytes": self.max_bytes,
+            "factor": self.factor,
+            "hide": self.hide,
+            "row_normalize": self.row_normalize,
+            "precision": self.precision,
+        }
 
     def total_maps(self) -> int:
         return len(self.att.layer_ids) * (len(self.att.head_ids) + len(HEAD_FUSIONS))
@@ -218,8 +246,9 @@ export default { render({ model, el }) {
 """
     _maps = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, *, max_bytes: int = DEFAULT_MAX_BYTES, factor: int = 1,
-                 precision: str = "coded"):
+    def __init__(
+        self, att: Attention, *, max_bytes: int = DEFAULT_MAX_BYTES, factor: int = 1, precision: str = "coded"
+    ):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
         super().__init__()
@@ -283,8 +312,9 @@ export default { render({ model, el }) {
 _OPEN: dict[tuple[int, int, str], weakref.ref] = {}
 
 
-def data_for(att: Attention, *, factor: int = 1, precision: str = "coded",
-             max_bytes: int | None = None) -> AttentionData:
+def data_for(
+    att: Attention, *, factor: int = 1, precision: str = "coded", max_bytes: int | None = None
+) -> AttentionData:
     """The open `AttentionData` of `att` at this pooling and precision, made when there is none."""
     key = (id(att), int(factor), precision)
     ref = _OPEN.get(key)

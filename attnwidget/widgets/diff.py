@@ -37,18 +37,26 @@ def total_variation(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> np.ndarra
 
 def _same_tokens(a: Attention, b: Attention) -> None:
     if a.n_key != b.n_key or a.n_query != b.n_query:
-        raise ValueError(f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
-                         f"b is {b.n_query} x {b.n_key} (queries x keys)")
+        raise ValueError(
+            f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
+            f"b is {b.n_query} x {b.n_key} (queries x keys)"
+        )
     if list(a.tokens) != list(b.tokens):
         k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=True)) if x != y)
-        raise ValueError(f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
-                         f"and {b.tokens[k]!r} in b")
+        raise ValueError(
+            f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
+            f"and {b.tokens[k]!r} in b"
+        )
     if a.num_layers != b.num_layers or a.num_heads != b.num_heads:
-        raise ValueError(f"AttentionDiff pairs layers and heads by position; a holds {a.num_layers} layers x "
-                         f"{a.num_heads} heads, b {b.num_layers} x {b.num_heads} (select the same number of each)")
+        raise ValueError(
+            f"AttentionDiff pairs layers and heads by position; a holds {a.num_layers} layers x "
+            f"{a.num_heads} heads, b {b.num_layers} x {b.num_heads} (select the same number of each)"
+        )
     if not np.array_equal(a.mask, b.mask):
-        raise ValueError("AttentionDiff needs the same visible-key mask in a and b (one is causal, the other not, "
-                         "or their padding differs)")
+        raise ValueError(
+            "AttentionDiff needs the same visible-key mask in a and b (one is causal, the other not, "
+            "or their padding differs)"
+        )
 
 
 class AttentionDiff(AttentionView):
@@ -83,16 +91,29 @@ class AttentionDiff(AttentionView):
     _b_layer_ids = t.List(t.Int()).tag(sync=True)
     _b_head_ids = t.List(t.Int()).tag(sync=True)
 
-    def __init__(self, a: Attention, b: Attention, *, names: tuple[str, str] = ("a", "b"),
-                 layer: int | None = None, head: int | None = None, scale: str = "linear",
-                 gamma: float = DEFAULT_GAMMA, colormap: str = "magma", max_bytes: int = DEFAULT_MAX_BYTES,
-                 selection: Selection | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        a: Attention,
+        b: Attention,
+        *,
+        names: tuple[str, str] = ("a", "b"),
+        layer: int | None = None,
+        head: int | None = None,
+        scale: str = "linear",
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "magma",
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        selection: Selection | None = None,
+        **kwargs: Any,
+    ):
         a = check_attention(a, "AttentionDiff")
         b = check_attention(b, "AttentionDiff")
         _same_tokens(a, b)
         if scale not in DIFF_SCALES:
-            raise ValueError(f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
-                             f"log scale); got {scale!r}")
+            raise ValueError(
+                f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
+                f"log scale); got {scale!r}"
+            )
         if isinstance(names, str) or len(names) != 2:
             raise ValueError(f"names must be two strings (for a and b); got {names!r}")
         names = (str(names[0]), str(names[1]))
@@ -187,8 +208,9 @@ class AttentionDiff(AttentionView):
         keys = list(self._pairs)
         a = self.attention
         total = a.num_layers * (a.num_heads + len(HEAD_FUSIONS))
-        self._maps = array_payload(np.stack([self._pairs[k] for k in keys]), "float16", keys=keys, total=total,
-                                   max_bytes=self._max_bytes)
+        self._maps = array_payload(
+            np.stack([self._pairs[k] for k in keys]), "float16", keys=keys, total=total, max_bytes=self._max_bytes
+        )
 
     @property
     def held_maps(self) -> list[str]:

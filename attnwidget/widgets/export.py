@@ -23,8 +23,9 @@ import base64
 import html
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import _validate as V
 from ..errors import ArgumentTypeError

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import traitlets as t
 
@@ -68,20 +69,48 @@ class AttentionGraph(MeasuredMapView):
     arrangement = t.Enum(ARRANGEMENTS, "arc").tag(sync=True)
     overlay = t.List(t.Int()).tag(sync=True)
 
-    def __init__(self, att: Attention, *args: Any, threshold: float | None = None, arrangement: str = "arc", layer: int | None = None,
-                 head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
-                 overlay: Iterable[int] = (), selection: Selection | None = None, norms: Attention | None = None,
-                 measure: str = "weights", **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention,
+        *args: Any,
+        threshold: float | None = None,
+        arrangement: str = "arc",
+        layer: int | None = None,
+        head: int | None = None,
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        overlay: Iterable[int] = (),
+        selection: Selection | None = None,
+        norms: Attention | None = None,
+        measure: str = "weights",
+        **kwargs: Any,
+    ):
         threshold = V.positional_options("AttentionGraph", args, ("threshold",), {"threshold": threshold}).get(
-            "threshold", threshold)
+            "threshold", threshold
+        )
         threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         if isinstance(att, Attention) and att._query_tokens is not None:
             if arrangement != "arc" or list(overlay):
-                raise ValueError("AttentionGraph draws cross-attention as two rows (target above, source below); "
-                                 "arrangement= and overlay= are for attention whose queries are its own tokens")
-        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         norms=norms, measure=measure, threshold=threshold, arrangement=arrangement, **kwargs)
+                raise ValueError(
+                    "AttentionGraph draws cross-attention as two rows (target above, source below); "
+                    "arrangement= and overlay= are for attention whose queries are its own tokens"
+                )
+        super().__init__(
+            att,
+            selection=selection,
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=hide,
+            norms=norms,
+            measure=measure,
+            threshold=threshold,
+            arrangement=arrangement,
+            **kwargs,
+        )
         if self._query_tokens:
             self._view_kind = "crossgraph"  # drawn by the frontend's two-row view
         if layer is not None:

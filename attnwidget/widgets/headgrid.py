@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -100,12 +101,33 @@ class HeadGrid(AttentionView):
     # Named per-head values the view's tint menu switches between (`tint_label` names the shown one).
     _tints = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, *, tint: Any = None, tint_label: str = "", tints: Any = None, labels: Any = None,
-                 order: str = "model", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                 selection: Selection | None = None, **kwargs: Any):
-        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         tint_label=tint_label, **kwargs)
+    def __init__(
+        self,
+        att: Attention,
+        *,
+        tint: Any = None,
+        tint_label: str = "",
+        tints: Any = None,
+        labels: Any = None,
+        order: str = "model",
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        selection: Selection | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            att,
+            selection=selection,
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=hide,
+            tint_label=tint_label,
+            **kwargs,
+        )
         L, H, Q, K = self.attention.shape
         self._max_bytes = positive_int("max_bytes", max_bytes)
         if tints is not None:
@@ -161,7 +183,7 @@ class HeadGrid(AttentionView):
                 for b in range(0, Q, factor):
                     rows = att.rows(layer, b, min(Q, b + sampled))
                     for o, kept in zip(out, keeps):
-                        m = rows if kept is None else renormalize(rows, kept[b:b + rows.shape[1]])
+                        m = rows if kept is None else renormalize(rows, kept[b : b + rows.shape[1]])
                         o[li, :, b // factor] = _pool_keys(m, factor).max(axis=1)
                 continue
             for start in range(0, Q, step):
@@ -170,7 +192,7 @@ class HeadGrid(AttentionView):
                 for o, kept in zip(out, keeps):
                     m = rows if kept is None else renormalize(rows, kept[start:stop])
                     pooled = max_pool(m, factor)
-                    o[li, :, start // factor: start // factor + pooled.shape[-2]] = pooled
+                    o[li, :, start // factor : start // factor + pooled.shape[-2]] = pooled
         return out
 
     def _build(self, change=None) -> None:

@@ -8,7 +8,8 @@ region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1",
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -94,15 +95,38 @@ class AttentionHeatmap(MeasuredMapView):
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
 
-    def __init__(self, att: Attention, *args: Any, layer: int | None = None, head: int | None = None,
-                 fusion: str = "mean", scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, row_normalize: bool = False,
-                 max_bytes: int | None = None, selection: Selection | None = None,
-                 norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention,
+        *args: Any,
+        layer: int | None = None,
+        head: int | None = None,
+        fusion: str = "mean",
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        row_normalize: bool = False,
+        max_bytes: int | None = None,
+        selection: Selection | None = None,
+        norms: Attention | None = None,
+        measure: str = "weights",
+        **kwargs: Any,
+    ):
         old = V.positional_options("AttentionHeatmap", args, ("layer", "head"), {"layer": layer, "head": head})
         layer, head = old.get("layer", layer), old.get("head", head)
-        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         row_normalize=row_normalize, norms=norms, measure=measure, **kwargs)
+        super().__init__(
+            att,
+            selection=selection,
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=hide,
+            row_normalize=row_normalize,
+            norms=norms,
+            measure=measure,
+            **kwargs,
+        )
         sel = self.selection
         if layer is not None:
             sel.layer = layer
@@ -128,8 +152,18 @@ class AttentionHeatmap(MeasuredMapView):
         for data in self._map_models():
             data.options(self.hide, self.row_normalize, sel.layer, sel.head, sel.fusion)
 
-    def tile(self, key: str, r0: int, r1: int, c0: int, c1: int, *, hide: Sequence[int] | None = None,
-             row_normalize: bool | None = None, measure: str | None = None) -> np.ndarray:
+    def tile(
+        self,
+        key: str,
+        r0: int,
+        r1: int,
+        c0: int,
+        c1: int,
+        *,
+        hide: Sequence[int] | None = None,
+        row_normalize: bool | None = None,
+        measure: str | None = None,
+    ) -> np.ndarray:
         """Rows ``r0:r1`` and keys ``c0:c1`` of the map `key` at full resolution, as drawn.
 
         Parameters
@@ -156,7 +190,7 @@ class AttentionHeatmap(MeasuredMapView):
             raise ValueError(f"a tile holds at most {MAX_TILE_CELLS} cells; asked for {r1 - r0} x {c1 - c0}")
         hide = list(self.hide) if hide is None else check_hide(hide, att.n_key)
         row_normalize = self.row_normalize if row_normalize is None else bool(row_normalize)
-        return display_rows(att, layer, which, int(r0), int(r1), hide, row_normalize)[:, int(c0):int(c1)]
+        return display_rows(att, layer, which, int(r0), int(r1), hide, row_normalize)[:, int(c0) : int(c1)]
 
     def _parse_key(self, key: Any) -> tuple[int, int | str]:
         att = self.attention
@@ -167,7 +201,9 @@ class AttentionHeatmap(MeasuredMapView):
         except ValueError:
             raise ValueError(f"map key must be 'layer/head' or 'layer/mean' (max, min); got {key!r}") from None
         if layer not in att.layer_ids:
-            raise ValueError(f"map key {key!r}: layer {layer} is not held (layers {att.layer_ids[0]}..{att.layer_ids[-1]})")
+            raise ValueError(
+                f"map key {key!r}: layer {layer} is not held (layers {att.layer_ids[0]}..{att.layer_ids[-1]})"
+            )
         if not isinstance(which, str) and which not in att.head_ids:
             raise ValueError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
         return layer, which
@@ -181,16 +217,30 @@ class AttentionHeatmap(MeasuredMapView):
         # Fields come from the browser unchecked (Any); `tile` checks each and names what is wrong.
         field: Callable[[str], Any] = content.get
         try:
-            block = self.tile(field("key"), field("r0"), field("r1"), field("c0"), field("c1"), hide=field("hide"),
-                              row_normalize=field("row_normalize"), measure=field("measure"))
+            block = self.tile(
+                field("key"),
+                field("r0"),
+                field("r1"),
+                field("c0"),
+                field("c1"),
+                hide=field("hide"),
+                row_normalize=field("row_normalize"),
+                measure=field("measure"),
+            )
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "tile-error", "id": content.get("id"), "message": str(e)})
             return
         half = np.ascontiguousarray(block, dtype=np.float16)
-        info = {"id": str(content.get("id")), "key": content.get("key"), "r0": int(content["r0"]),
-                "c0": int(content["c0"])}
-        self.send({"type": "tile", **info, "dtype": "float16", "shape": [int(s) for s in half.shape]},
-                  buffers=[half.tobytes()])
+        info = {
+            "id": str(content.get("id")),
+            "key": content.get("key"),
+            "r0": int(content["r0"]),
+            "c0": int(content["c0"]),
+        }
+        self.send(
+            {"type": "tile", **info, "dtype": "float16", "shape": [int(s) for s in half.shape]},
+            buffers=[half.tobytes()],
+        )
         self._keep_tile(info, half)
 
     def _send_value(self, content: dict) -> None:
@@ -198,9 +248,16 @@ class AttentionHeatmap(MeasuredMapView):
         field: Callable[[str], Any] = content.get
         try:
             i, j = field("i"), field("j")
-            v = self.tile(field("key"), i, (i + 1) if isinstance(i, int) else i, j,
-                          (j + 1) if isinstance(j, int) else j, hide=field("hide"),
-                          row_normalize=field("row_normalize"), measure=field("measure"))
+            v = self.tile(
+                field("key"),
+                i,
+                (i + 1) if isinstance(i, int) else i,
+                j,
+                (j + 1) if isinstance(j, int) else j,
+                hide=field("hide"),
+                row_normalize=field("row_normalize"),
+                measure=field("measure"),
+            )
         except (TypeError, ValueError, IndexError) as e:
             self.send({"type": "value-error", "id": content.get("id"), "message": str(e)})
             return

@@ -28,21 +28,31 @@ MEASURES = ("weights", "norms")
 def check_norms(att: Attention, norms: Any, who: str) -> Attention:
     """Return `norms` if it is the value-weighted attention matching `att`; raise naming the mismatch."""
     if not isinstance(norms, Attention):
-        raise TypeError(f"{who}: norms= takes the attnwidget.Attention of aw.extract(..., measure='norm') "
-                        f"for the same text; got {type(norms).__name__}")
+        raise TypeError(
+            f"{who}: norms= takes the attnwidget.Attention of aw.extract(..., measure='norm') "
+            f"for the same text; got {type(norms).__name__}"
+        )
     if norms.meta.get("measure") != "norm":
-        raise ValueError(f"{who}: norms= holds attention weights, not value-weighted norms; "
-                         "make it with aw.extract(model, tokenizer, text, measure='norm')")
+        raise ValueError(
+            f"{who}: norms= holds attention weights, not value-weighted norms; "
+            "make it with aw.extract(model, tokenizer, text, measure='norm')"
+        )
     if att.meta.get("measure") == "norm":
-        raise ValueError(f"{who}: the first argument holds value-weighted norms already; pass the weights "
-                         "(aw.extract(...) without measure=) first and the norms as norms=")
+        raise ValueError(
+            f"{who}: the first argument holds value-weighted norms already; pass the weights "
+            "(aw.extract(...) without measure=) first and the norms as norms="
+        )
     if norms.shape != att.shape:
-        raise ValueError(f"{who}: norms have shape {norms.shape} (layers, heads, n_query, n_key) but the "
-                         f"weights {att.shape}; extract both from the same text, layers and heads")
+        raise ValueError(
+            f"{who}: norms have shape {norms.shape} (layers, heads, n_query, n_key) but the "
+            f"weights {att.shape}; extract both from the same text, layers and heads"
+        )
     if list(norms.tokens) != list(att.tokens):
         diff = next(i for i, (a, b) in enumerate(zip(att.tokens, norms.tokens, strict=True)) if a != b)
-        raise ValueError(f"{who}: norms are of other tokens than the weights (first difference at position "
-                         f"{diff}: {att.tokens[diff]!r} vs {norms.tokens[diff]!r})")
+        raise ValueError(
+            f"{who}: norms are of other tokens than the weights (first difference at position "
+            f"{diff}: {att.tokens[diff]!r} vs {norms.tokens[diff]!r})"
+        )
     if list(norms.layer_ids) != list(att.layer_ids):
         raise ValueError(f"{who}: norms hold layers {list(norms.layer_ids)} but the weights {list(att.layer_ids)}")
     if list(norms.head_ids) != list(att.head_ids):
@@ -65,8 +75,9 @@ class MeasuredMapView(MapView):
         if measure not in MEASURES:
             raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
         if measure == "norms" and norms is None:
-            raise ValueError(f"measure='norms' needs the value-weighted attention: "
-                             f"{who}(att, norms=aw.extract(..., measure='norm'))")
+            raise ValueError(
+                f"measure='norms' needs the value-weighted attention: {who}(att, norms=aw.extract(..., measure='norm'))"
+            )
         self._norms = check_norms(att, norms, who) if norms is not None else None
         self._first_measure = measure
         super().__init__(att, **kwargs)
@@ -84,8 +95,10 @@ class MeasuredMapView(MapView):
     @t.validate("measure")
     def _check_measure(self, proposal):
         if proposal["value"] == "norms" and self.norms_data is None:
-            raise t.TraitError("measure='norms' needs the value-weighted attention: make the view with "
-                               "norms=aw.extract(..., measure='norm')")
+            raise t.TraitError(
+                "measure='norms' needs the value-weighted attention: make the view with "
+                "norms=aw.extract(..., measure='norm')"
+            )
         return proposal["value"]
 
     @property

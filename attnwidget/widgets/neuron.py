@@ -29,8 +29,10 @@ def _captured(att: Attention):
     while src is not None and not hasattr(src, "layers"):
         src = getattr(src, "base", None) or getattr(src, "source", None)
     if src is None or not src.layers or "q" not in src.layers[0]:
-        raise ValueError("NeuronView needs attention that keeps its queries and keys: extract it with "
-                         "aw.extract(model, tokenizer, text, lazy=True)")
+        raise ValueError(
+            "NeuronView needs attention that keeps its queries and keys: extract it with "
+            "aw.extract(model, tokenizer, text, lazy=True)"
+        )
     return src
 
 
@@ -59,14 +61,18 @@ def query_key_vectors(att: Attention, layer: int, head: int) -> tuple[np.ndarray
     qh, kh = q[model_head], k[model_head // group]
     q_pos = getattr(src, "q_positions", getattr(src, "positions", None))
     k_pos = getattr(src, "k_positions", getattr(src, "positions", None))
-    qh = qh[qh.shape[0] - att.n_query:] if q_pos is None else qh.index_select(0, q_pos.to(qh.device))
+    qh = qh[qh.shape[0] - att.n_query :] if q_pos is None else qh.index_select(0, q_pos.to(qh.device))
     kh = kh if k_pos is None else kh.index_select(0, k_pos.to(kh.device))
     d = qh.shape[-1]
     scaling = rec.get("scaling")
-    scaling = float(scaling) if scaling is not None else d ** -0.5
+    scaling = float(scaling) if scaling is not None else d**-0.5
     softcap = rec.get("softcap")
-    facts = {"scaling": scaling, "softcap": None if softcap is None else float(softcap),
-             "kv_head": int(model_head // group), "exact": softcap is None and rec.get("bias") is None}
+    facts = {
+        "scaling": scaling,
+        "softcap": None if softcap is None else float(softcap),
+        "kv_head": int(model_head // group),
+        "exact": softcap is None and rec.get("bias") is None,
+    }
     return qh.float().cpu().numpy(), kh.float().cpu().numpy(), facts
 
 
@@ -96,8 +102,16 @@ class NeuronView(AttentionView):
     layer_shown = t.Int(0).tag(sync=True)
     head_shown = t.Int(0).tag(sync=True)
 
-    def __init__(self, att: Attention, *, layer: int | None = None, head: int | None = None,
-                 max_bytes: int = DEFAULT_MAX_BYTES, selection: Selection | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention,
+        *,
+        layer: int | None = None,
+        head: int | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        selection: Selection | None = None,
+        **kwargs: Any,
+    ):
         att = check_attention(att, "NeuronView")
         _captured(att)
         self._max_bytes = positive_int("max_bytes", max_bytes)
@@ -119,8 +133,9 @@ class NeuronView(AttentionView):
 
     def vectors(self, layer: int | None = None, head: int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
         """`query_key_vectors` of the shown head (or of `layer`, `head`)."""
-        return query_key_vectors(self.attention, self.layer_shown if layer is None else layer,
-                                 self.head_shown if head is None else head)
+        return query_key_vectors(
+            self.attention, self.layer_shown if layer is None else layer, self.head_shown if head is None else head
+        )
 
     def _entry(self, layer: int, head: int) -> tuple:
         q, k, facts = query_key_vectors(self.attention, layer, head)

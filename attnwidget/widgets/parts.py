@@ -41,8 +41,14 @@ class PartsDashboard(anywidget.AnyWidget):
     cross_graph = anywidget.WidgetTrait().tag(sync=True)
     part = t.Enum(PARTS, "cross").tag(sync=True)
 
-    def __init__(self, encoder: Any, decoder: Any, cross: AttentionHeatmap, part: str = "cross",
-                 cross_graph: AttentionGraph | None = None):
+    def __init__(
+        self,
+        encoder: Any,
+        decoder: Any,
+        cross: AttentionHeatmap,
+        part: str = "cross",
+        cross_graph: AttentionGraph | None = None,
+    ):
         super().__init__(encoder=encoder, decoder=decoder, cross=cross, part=part, cross_graph=cross_graph)
 
     @property
@@ -75,9 +81,11 @@ def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0
     allowed = {"scale", "gamma", "colormap", "precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
-        raise TypeError(f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
-                        f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
-                        "all; show one part (aw.show(s.encoder, layer=...)) to choose those")
+        raise TypeError(
+            f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
+            f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
+            "all; show one part (aw.show(s.encoder, layer=...)) to choose those"
+        )
     encoder = show(s.encoder, threshold=threshold, **options)
     decoder = show(s.decoder, threshold=threshold, **options)
     cross = AttentionHeatmap(s.cross, **options)

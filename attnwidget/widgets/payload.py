@@ -31,8 +31,18 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "FLOOR", "LEVELS", "MISSING", "RELATIVE_PRECISION", "PRECISIONS", "array_payload", "code_log8",
-    "decode_log8", "code_maps", "decode_maps", "causal_cells", "coded_bytes",
+    "FLOOR",
+    "LEVELS",
+    "MISSING",
+    "RELATIVE_PRECISION",
+    "PRECISIONS",
+    "array_payload",
+    "code_log8",
+    "decode_log8",
+    "code_maps",
+    "decode_maps",
+    "causal_cells",
+    "coded_bytes",
 ]
 
 FLOOR = 1e-6
@@ -79,7 +89,7 @@ def decode_log8(codes: np.ndarray, floor: float = FLOOR, levels: int = LEVELS) -
     step = (1.0 / floor) ** (1.0 / (levels - 1))
     table = np.full(256, np.nan, dtype=np.float64)
     table[0] = 0.0
-    table[1:levels + 1] = floor * step ** np.arange(levels)
+    table[1 : levels + 1] = floor * step ** np.arange(levels)
     return table.astype(np.float32)[np.asarray(codes, dtype=np.uint8)]
 
 
@@ -117,8 +127,13 @@ def code_maps(maps: np.ndarray, *, precision: str = "coded", causal: bool = Fals
     else:
         raw = code_log8(m, floor).tobytes()
         head = {"coding": "log8", "floor": float(floor), "levels": LEVELS}
-    return {**head, "cells": "causal" if causal else "all", "compression": "deflate", "shape": shape,
-            "data": zlib.compress(raw, DEFLATE_LEVEL)}
+    return {
+        **head,
+        "cells": "causal" if causal else "all",
+        "compression": "deflate",
+        "shape": shape,
+        "data": zlib.compress(raw, DEFLATE_LEVEL),
+    }
 
 
 def decode_maps(payload: dict) -> np.ndarray:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -60,9 +61,14 @@ def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: floa
     return out
 
 
-def rollout_rows(att: Attention, queries: Sequence[int], hides: Sequence[Sequence[int]] = ((),),
-                 residual: float = 0.5, progress: Callable[[float], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> list[np.ndarray] | None:
+def rollout_rows(
+    att: Attention,
+    queries: Sequence[int],
+    hides: Sequence[Sequence[int]] = ((),),
+    residual: float = 0.5,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[np.ndarray] | None:
     """Rows `queries` of `rollout_with_hidden(att, hide, residual)` for each `hide` in `hides`.
 
     Row ``q`` of the rollout is ``e_q A'_L A'_(L-1) ... A'_1``: starting from the last layer, a
@@ -156,17 +162,40 @@ class RolloutBar(AttentionView):
     # Rows the kernel is computing and the fraction of the pass done: {"rows": [...], "done": 0.4}.
     _pending = t.Dict().tag(sync=True)
 
-    def __init__(self, att: Attention, *args: Any, query: int | None = None, residual: float = 0.5,
-                 scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA, colormap: str = "viridis",
-                 hide: Iterable[int] | None = None, selection: Selection | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention,
+        *args: Any,
+        query: int | None = None,
+        residual: float = 0.5,
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        selection: Selection | None = None,
+        **kwargs: Any,
+    ):
         query = V.positional_options("RolloutBar", args, ("query",), {"query": query}).get("query", query)
         if isinstance(att, Attention) and att.n_query != att.n_key:
-            cross = (" This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"
-                     if att._query_tokens is not None else "")
-            raise ValueError(f"RolloutBar needs square attention (every token a query); got "
-                             f"n_query={att.n_query}, n_key={att.n_key}.{cross}")
-        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         residual=residual, **kwargs)
+            cross = (
+                " This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"
+                if att._query_tokens is not None
+                else ""
+            )
+            raise ValueError(
+                f"RolloutBar needs square attention (every token a query); got "
+                f"n_query={att.n_query}, n_key={att.n_key}.{cross}"
+            )
+        super().__init__(
+            att,
+            selection=selection,
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=hide,
+            residual=residual,
+            **kwargs,
+        )
         att = self.attention
         default = att.n_key - 1 if att.is_causal else 0
         self.query = default if query is None else token_position(att, query, "query")
@@ -327,8 +356,9 @@ class RolloutBar(AttentionView):
                 return self._config != config
 
             try:
-                out = rollout_rows(self.attention, missing, [list(hide), list(alt)], residual, progress=progress,
-                                   cancelled=cancelled)
+                out = rollout_rows(
+                    self.attention, missing, [list(hide), list(alt)], residual, progress=progress, cancelled=cancelled
+                )
             except Exception as e:  # shown in the view rather than lost in a thread
                 self._pending = {"rows": [], "error": f"{type(e).__name__}: {e}"}
                 with self._lock:

@@ -70,8 +70,15 @@ export default { render({ model, el }) {
     # _prompt_length - 1 + s.
     _prompt_length = t.Int(0).tag(sync=True)
 
-    def __init__(self, att: Attention | None = None, *, layer: int | None = None, head: int | None = None,
-                 fusion: str = "mean", **kwargs: Any):
+    def __init__(
+        self,
+        att: Attention | None = None,
+        *,
+        layer: int | None = None,
+        head: int | None = None,
+        fusion: str = "mean",
+        **kwargs: Any,
+    ):
         unknown = [k for k in kwargs if k not in ("hovered_token", "pinned_token", "step")]
         if unknown:
             raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
@@ -98,7 +105,8 @@ export default { render({ model, el }) {
         if self._layer_ids and K != self._n_key:
             raise AttentionError(
                 f"cannot link views of attentions over different numbers of tokens ({self._n_key} and {K}): "
-                "hover and pin name token positions, which must mean the same token in every view")
+                "hover and pin name token positions, which must mean the same token in every view"
+            )
         if self._layer_ids:
             if list(att.layer_ids) != self._layer_ids or list(att.head_ids) != self._head_ids:
                 raise ValueError(
@@ -139,8 +147,10 @@ export default { render({ model, el }) {
             return None
         v = _as_int(v, "head")
         if self._head_ids and v not in self._head_ids:
-            raise ViewIndexError(f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
-                               "(or None for fused heads)")
+            raise ViewIndexError(
+                f"head {v} is out of range; this attention holds heads {_span(self._head_ids)} "
+                "(or None for fused heads)"
+            )
         return v
 
     @property
@@ -170,8 +180,10 @@ export default { render({ model, el }) {
         if self._layer_ids and not self.n_steps:
             raise t.TraitError("step needs attention from aw.generate (this one has no generated tokens)")
         if self._layer_ids and not 0 <= v < self.n_steps:
-            raise ViewIndexError(f"step {v} is out of range: {self.n_steps} tokens were generated "
-                               f"(expected 0..{self.n_steps - 1} or None)")
+            raise ViewIndexError(
+                f"step {v} is out of range: {self.n_steps} tokens were generated "
+                f"(expected 0..{self.n_steps - 1} or None)"
+            )
         return v
 
     @t.validate("hovered_token", "pinned_token")
@@ -181,8 +193,10 @@ export default { render({ model, el }) {
             return None
         v = _as_int(v, proposal["trait"].name)
         if self._n_key and not 0 <= v < self._n_key:
-            raise ViewIndexError(f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
-                               f"(expected 0..{self._n_key - 1} or None)")
+            raise ViewIndexError(
+                f"{proposal['trait'].name}={v} is out of range for {self._n_key} tokens "
+                f"(expected 0..{self._n_key - 1} or None)"
+            )
         return v
 
 

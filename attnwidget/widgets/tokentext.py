@@ -75,13 +75,35 @@ class TokenText(MeasuredMapView):
     # A space is drawn before token i where the text had one the token strings do not show.
     _gaps = t.List(t.Bool()).tag(sync=True)
 
-    def __init__(self, att: Attention, *, direction: str = "gives", layer: int | None = None,
-                 head: int | None = None, scale: str = DEFAULT_SCALE, gamma: float = DEFAULT_GAMMA,
-                 colormap: str = "viridis", hide: Iterable[int] | None = None, max_bytes: int | None = None,
-                 selection: Selection | None = None, norms: Attention | None = None, measure: str = "weights",
-                 **kwargs: Any):
-        super().__init__(att, selection=selection, scale=scale, gamma=gamma, colormap=colormap, hide=hide,
-                         norms=norms, measure=measure, direction=direction, **kwargs)
+    def __init__(
+        self,
+        att: Attention,
+        *,
+        direction: str = "gives",
+        layer: int | None = None,
+        head: int | None = None,
+        scale: str = DEFAULT_SCALE,
+        gamma: float = DEFAULT_GAMMA,
+        colormap: str = "viridis",
+        hide: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        selection: Selection | None = None,
+        norms: Attention | None = None,
+        measure: str = "weights",
+        **kwargs: Any,
+    ):
+        super().__init__(
+            att,
+            selection=selection,
+            scale=scale,
+            gamma=gamma,
+            colormap=colormap,
+            hide=hide,
+            norms=norms,
+            measure=measure,
+            direction=direction,
+            **kwargs,
+        )
         self._gaps = token_gaps(att)
         if layer is not None:
             self.selection.layer = layer

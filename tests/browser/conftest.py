@@ -169,7 +169,9 @@ def jupyterlab(tmp_path_factory):
     token = os.urandom(16).hex()
     log = base / "server.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ServerApp.ip=127.0.0.1",

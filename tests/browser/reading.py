@@ -60,8 +60,12 @@ def tooltip_offsets(pg, frame=None, scope: str = "") -> dict[str, dict]:
         tip = root.locator(":scope > .aw-tip")
         tip.wait_for(state="visible")
         box, rb = tip.bounding_box(), root.bounding_box()
-        inside = (box["x"] >= rb["x"] - 1 and box["y"] >= rb["y"] - 1 and box["x"] + box["width"] <= rb["x"] + rb["width"] + 1
-                  and box["y"] + box["height"] <= rb["y"] + rb["height"] + 1)
+        inside = (
+            box["x"] >= rb["x"] - 1
+            and box["y"] >= rb["y"] - 1
+            and box["x"] + box["width"] <= rb["x"] + rb["width"] + 1
+            and box["y"] + box["height"] <= rb["y"] + rb["height"] + 1
+        )
         out[name] = {"text": tip.inner_text(), "distance": _distance(pt["x"], pt["y"], box), "inside": inside}
         pg.mouse.move(1, 1)
     return out
@@ -89,7 +93,8 @@ def overflowing(pg, frame=None, scope: str = "") -> dict[str, int]:
     out = {}
     for k in KINDS:
         extra = where.locator(f"{scope} .attnwidget.aw-{k} > .aw-body".strip()).first.evaluate(
-            "b => b.scrollWidth - b.clientWidth")
+            "b => b.scrollWidth - b.clientWidth"
+        )
         if extra > 1:
             out[k] = extra
     return out

@@ -10,8 +10,10 @@ import attnwidget as aw
 
 pytestmark = pytest.mark.slow
 
-TEXT = ("Attention lets each token gather information from the tokens before it, and a model stacks "
-        "many such layers to build up meaning from the words of a prompt. ") * 4
+TEXT = (
+    "Attention lets each token gather information from the tokens before it, and a model stacks "
+    "many such layers to build up meaning from the words of a prompt. "
+) * 4
 
 # Distinct colours among the cells the heatmap canvas paints (masked cells take the theme's panel
 # colour, --aw-panel: #f3f5f7 in a light page).

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-import attnwidget as aw
 from tiny_models import words
 from tiny_seq2seq import tiny_seq2seq
+
+import attnwidget as aw
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,12 @@ def test_saved_cross_heatmap_names_target_rows_and_source_columns(page, pair, tm
     canvas.wait_for(state="visible")
     root = pg.locator(".attnwidget.aw-heatmap").first
     assert root.locator(".aw-title").first.text_content().startswith("Cross-attention (target rows, source columns)")
-    rows = pg.locator(".aw-heatmap .aw-query-labels [data-token-index]").evaluate_all("els => els.map(e => e.textContent)")
-    cols = pg.locator(".aw-heatmap .aw-key-labels [data-token-index]").evaluate_all("els => els.map(e => e.textContent)")
+    rows = pg.locator(".aw-heatmap .aw-query-labels [data-token-index]").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    cols = pg.locator(".aw-heatmap .aw-key-labels [data-token-index]").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
     assert rows and set(rows) <= set(cross.query_tokens) and set(rows) & set(cross.query_tokens) - set(cross.tokens)
     assert cols and set(cols) <= set(cross.tokens)
     # The map is as tall as Q rows and as wide as K columns, cells square.
@@ -90,17 +94,21 @@ def test_saved_parts_page_switches_parts_and_carries_a_pinned_source_token(page,
     assert root.locator(".aw-part .aw-heatmap .aw-title").first.text_content().startswith("Attention ·")
     src = pair.encoder.tokens
     cols = root.locator(".aw-part .aw-heatmap .aw-query-labels [data-token-index]").evaluate_all(
-        "els => els.map(e => e.textContent)")
+        "els => els.map(e => e.textContent)"
+    )
     assert cols and set(cols) <= set(src)
     # Pin source token 2 (click its row), then the cross view marks that source column as pinned.
     n = len(src)
     box = canvas.bounding_box()
     pg.mouse.click(box["x"] + box["width"] * 0.5 / n, box["y"] + box["height"] * 2.5 / n)
-    root.locator(".aw-part .aw-heatmap .aw-key-labels .aw-pinned[data-token-index='2']").first.wait_for(state="attached")
+    root.locator(".aw-part .aw-heatmap .aw-key-labels .aw-pinned[data-token-index='2']").first.wait_for(
+        state="attached"
+    )
     root.locator(".aw-part-tab[data-part='decoder']").click()
     pg.locator(".aw-parts[data-part='decoder'] .aw-part .aw-dashboard").first.wait_for(state="visible")
     rows = root.locator(".aw-part .aw-heatmap .aw-query-labels [data-token-index]").evaluate_all(
-        "els => els.map(e => e.textContent)")
+        "els => els.map(e => e.textContent)"
+    )
     assert rows and set(rows) <= set(pair.decoder.tokens)
     root.locator(".aw-part-tab[data-part='cross']").click()
     pg.locator(".aw-parts[data-part='cross'] .aw-part .aw-heatmap canvas.aw-map").first.wait_for(state="visible")
@@ -132,7 +140,7 @@ def test_saved_cross_graph_draws_target_row_above_source_row(page, pair, tmp_pat
     # One line per cell at or above the threshold, as the model's weights say (coded within 2.8%).
     w = cross.head(cross.layer_ids[0], 1)
     edges = root.locator("line.aw-edge")
-    clear = ((w > threshold * 1.03) | (w < threshold * 0.97))
+    clear = (w > threshold * 1.03) | (w < threshold * 0.97)
     assert ((w >= threshold) & clear).sum() <= edges.count() <= (w >= threshold * 0.97).sum()
     assert edges.count() > 0
     # Hover source token j: only its lines stay bright; the shared selection holds j.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import attnwidget as aw
-
 from tiny_widgets import linked_pair
+
+import attnwidget as aw
 
 
 def test_saved_page_draws_links_and_fetches_nothing(page, tmp_path, artifacts):

@@ -24,7 +24,8 @@ def test_arc_labels_keep_their_distance(browser, tmp_path, artifacts, width):
         pg.locator(".aw-graph .aw-node").first.wait_for(state="attached")
         xs = pg.locator(".aw-graph").first.evaluate(
             "r => [...r.querySelectorAll('.aw-node')].filter(g => g.querySelector('text'))"
-            ".map(g => g.getBoundingClientRect().left)")
+            ".map(g => g.getBoundingClientRect().left)"
+        )
         pg.locator(".aw-graph").first.screenshot(path=str(artifacts / f"graph-labels-{width}.png"))
     finally:
         ctx.close()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 pytestmark = pytest.mark.slow
@@ -25,8 +24,10 @@ def open_and_run_all(pg, lab, name: str) -> None:
     # A person waits for the kernel to be up (the toolbar says "idle" even before it starts, so
     # ask the server), then uses Run > Run All Cells.
     deadline = time.monotonic() + KERNEL_TIMEOUT_MS / 1000
-    while not any(s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
-                  for s in lab.api("sessions")):
+    while not any(
+        s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
+        for s in lab.api("sessions")
+    ):
         assert time.monotonic() < deadline, f"no idle kernel for {name}: {lab.api('sessions')}"
         pg.wait_for_timeout(250)
     pg.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()

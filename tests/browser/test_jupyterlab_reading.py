@@ -36,11 +36,14 @@ THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 def set_theme(pg, lab, name: str) -> None:
     """Choose the theme through the settings API, as Settings > Theme would store it."""
     url = lab.url("lab/api/settings/@jupyterlab/apputils-extension:themes")
-    status = pg.evaluate("""async ([url, raw]) => {
+    status = pg.evaluate(
+        """async ([url, raw]) => {
       const r = await fetch(url, { method: "PUT", headers: { "Content-Type": "application/json" },
                                    body: JSON.stringify({ raw }) });
       return r.status;
-    }""", [url, json.dumps({"theme": name})])
+    }""",
+        [url, json.dumps({"theme": name})],
+    )
     assert status == 204, f"settings API answered {status}"
 
 
@@ -60,8 +63,10 @@ def test_show_reads_right_in_jupyterlab(page, jupyterlab, artifacts, scheme):
     pg.goto(jupyterlab.url(f"lab/workspaces/{scheme}/tree/{name}"))
     pg.locator(".jp-Notebook .jp-Cell").first.wait_for()
     deadline = time.monotonic() + KERNEL_TIMEOUT_MS / 1000
-    while not any(s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
-                  for s in jupyterlab.api("sessions")):
+    while not any(
+        s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
+        for s in jupyterlab.api("sessions")
+    ):
         assert time.monotonic() < deadline, f"no idle kernel for {name}"
         pg.wait_for_timeout(250)
     pg.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()

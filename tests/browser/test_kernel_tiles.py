@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 
 import nbformat
-import numpy as np
 import pytest
-
 from test_jupyterlab import open_and_run_all
 
 pytestmark = pytest.mark.slow
 
 N = 600
-MAKE = f'''import numpy as np
+MAKE = f"""import numpy as np
 rng = np.random.default_rng(3)
 w = np.tril(rng.random((2, 2, {N}, {N})).astype(np.float32) ** 4)
-w /= w.sum(-1, keepdims=True)'''
-SETUP = MAKE + f'''
+w /= w.sum(-1, keepdims=True)"""
+SETUP = (
+    MAKE
+    + f"""
 import attnwidget as aw
 import attnwidget.widgets.data as data
 # Maps count as long past 1448 x 1448 cells; lowered here so 600 tokens cross as a 2x2-pooled overview.
@@ -26,7 +26,8 @@ data.FULL_MAP_CELLS = 200_000
 att = aw.Attention(w, [f"t{{i}}" for i in range({N})])
 heat = aw.AttentionHeatmap(att, layer=1, head=1)
 assert heat.pool_factor == 2
-heat'''
+heat"""
+)
 
 
 def test_zooming_in_fetches_exact_tiles_from_the_kernel(page, jupyterlab, artifacts):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-
 from test_jupyterlab import open_and_run_all
 
 pytestmark = pytest.mark.slow
 
-SETUP = '''import numpy as np
+SETUP = """import numpy as np
 import attnwidget as aw
 
 rng = np.random.default_rng(0)
@@ -22,7 +21,7 @@ att = aw.Attention(w, [f"t{i}" for i in range(10)])
 heat = aw.AttentionHeatmap(att, layer=0, head=0, max_bytes=200)
 grid, bars, graph = aw.HeadGrid(att), aw.RolloutBar(att), aw.AttentionGraph(att)
 aw.link(heat, grid, bars, graph)
-heat'''
+heat"""
 
 
 def test_each_view_draws_alone_and_missing_maps_come_from_the_kernel(page, jupyterlab, artifacts):

@@ -98,7 +98,8 @@ def test_long_heatmap_pans(page, long_page, artifacts):
     assert heat.locator("canvas.aw-map").evaluate(CANVAS_DIGEST) != pixels_before, "the drawn region did not change"
     # Labels are thinned so that none overlaps the next.
     gaps = heat.locator(".aw-key-labels [data-token-index]").evaluate_all(
-        "els => els.map(e => e.getBoundingClientRect()).map((r, k, all) => k ? r.left - all[k - 1].right : 1)")
+        "els => els.map(e => e.getBoundingClientRect()).map((r, k, all) => k ? r.left - all[k - 1].right : 1)"
+    )
     assert len(gaps) > 5 and min(gaps) >= 0
     # Hover a key label of the moved axis: the linked graph marks the same token.
     label = heat.locator(".aw-key-labels [data-token-index]").nth(3)
@@ -109,8 +110,11 @@ def test_long_heatmap_pans(page, long_page, artifacts):
     assert heat.locator(f".aw-hovered[data-token-index='{index}']").count() >= 1
     # Hovering the map itself reports the token under the pointer.
     pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.25)
-    pg.wait_for_function("el => el.querySelector('.aw-query-labels .aw-hovered, .aw-key-labels .aw-hovered') || "
-                         "document.querySelector('.aw-graph .aw-hovered')", arg=heat.element_handle())
+    pg.wait_for_function(
+        "el => el.querySelector('.aw-query-labels .aw-hovered, .aw-key-labels .aw-hovered') || "
+        "document.querySelector('.aw-graph .aw-hovered')",
+        arg=heat.element_handle(),
+    )
     # Past the saved 8x8 overview, the page says it has no kernel for full resolution.
     for _ in range(2):
         heat.locator(".aw-zoom-in").click()
@@ -127,8 +131,19 @@ def test_saved_page_keeps_tiles_served_before_export(page, long_page, tmp_path):
     # kernel serves these four tiles, and the page saved afterwards keeps them.
     for r0 in (1792, 2048):
         for c0 in (1792, 2048):
-            heat._on_msg(heat, {"type": "tile", "id": f"3/0||0|{r0},{c0}", "key": "3/0", "r0": r0,
-                                "r1": r0 + 256, "c0": c0, "c1": c0 + 256}, [])
+            heat._on_msg(
+                heat,
+                {
+                    "type": "tile",
+                    "id": f"3/0||0|{r0},{c0}",
+                    "key": "3/0",
+                    "r0": r0,
+                    "r1": r0 + 256,
+                    "c0": c0,
+                    "c1": c0 + 256,
+                },
+                [],
+            )
     assert len(heat._tiles) == 4
     path = aw.save_html(heat, tmp_path / "tiles.html")
     pg = page.page

@@ -19,7 +19,7 @@ from reading import KINDS, check_tooltips, view_tops
 ROOT = Path(__file__).resolve().parents[2]
 
 # No model: a fixed causal attention with a first-token sink, so the app starts in a second.
-APP = textwrap.dedent('''
+APP = textwrap.dedent("""
     import marimo
 
     app = marimo.App(width="full")
@@ -46,7 +46,7 @@ APP = textwrap.dedent('''
 
     if __name__ == "__main__":
         app.run()
-''')
+""")
 
 
 def _free_port() -> int:
@@ -62,8 +62,19 @@ def marimo_app(tmp_path_factory, artifacts):
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     log = base / "marimo.log"
-    cmd = [sys.executable, "-m", "marimo", "run", "app.py", "--host", "127.0.0.1", "--port", str(port), "--headless",
-           "--no-token"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "marimo",
+        "run",
+        "app.py",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--headless",
+        "--no-token",
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=base, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"

@@ -21,7 +21,11 @@ def nbconvert_html(notebook: Path, timeout: int = 600) -> Path:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", notebook.name],
-        cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=notebook.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         pytest.fail(f"nbconvert failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -39,13 +43,16 @@ def only_nbconvert_cdn(blocked: list[str]) -> bool:
 def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, artifacts):
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
-        f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
-        "a, b, sel = linked_pair()\na",
-        "b",
-        # Changed after display: the page must show the state the kernel ended with.
-        "sel.hovered = 1",
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(src)
+        for src in (
+            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
+            "a, b, sel = linked_pair()\na",
+            "b",
+            # Changed after display: the page must show the state the kernel ended with.
+            "sel.hovered = 1",
+        )
+    ]
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     html = nbconvert_html(path)
@@ -89,12 +96,15 @@ def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
     """A bqplot chart in an offline page is drawn by nobody: the page says so in its cell."""
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
-        f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
-        "a, b, sel = linked_pair()\na",
-        "import bqplot\nbqplot.Figure(marks=[bqplot.Lines(x=[0, 1], y=[0, 1], scales={'x': bqplot.LinearScale(), "
-        "'y': bqplot.LinearScale()})])",
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(src)
+        for src in (
+            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
+            "a, b, sel = linked_pair()\na",
+            "import bqplot\nbqplot.Figure(marks=[bqplot.Lines(x=[0, 1], y=[0, 1], scales={'x': bqplot.LinearScale(), "
+            "'y': bqplot.LinearScale()})])",
+        )
+    ]
     path = tmp_path / "other.ipynb"
     nbformat.write(nb, path)
     html = nbconvert_html(path)
@@ -118,11 +128,14 @@ def test_nbconvert_chart_alone_says_why_it_is_empty(page, tmp_path, artifacts):
     why it is empty offline."""
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
-        "import attnwidget as aw\n"
-        "table = aw.analysis.Table.from_columns({'layer': [0, 1, 2], 'entropy': [1.0, 1.5, 1.2]})",
-        "aw.charts.metric_lines(table)",
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(src)
+        for src in (
+            "import attnwidget as aw\n"
+            "table = aw.analysis.Table.from_columns({'layer': [0, 1, 2], 'entropy': [1.0, 1.5, 1.2]})",
+            "aw.charts.metric_lines(table)",
+        )
+    ]
     path = tmp_path / "chart.ipynb"
     nbformat.write(nb, path)
     html = nbconvert_html(path)

@@ -23,15 +23,20 @@ def test_saved_neuron_view_explains_a_weight(page, smollm2, tmp_path, artifacts)
     root.wait_for(state="visible")
     assert root.get_attribute("data-layer") == "16" and root.get_attribute("data-head") == "0"
 
-    pg.locator(".aw-neuron .aw-strip [data-token-index='7']").first.click()   # query ' it'
-    pg.locator(".aw-neuron .aw-strip [data-token-index='5']").first.hover()   # key ' mat'
+    pg.locator(".aw-neuron .aw-strip [data-token-index='7']").first.click()  # query ' it'
+    pg.locator(".aw-neuron .aw-strip [data-token-index='5']").first.hover()  # key ' mat'
     score = pg.locator(".aw-neuron .aw-neuron-score").first
     pg.wait_for_function("() => document.querySelector('.aw-neuron .aw-neuron-score')?.dataset.key === '5'")
     assert score.get_attribute("data-query") == "7"
     q, k, facts = query_key_vectors(att, 16, 0)
     assert float(score.get_attribute("data-dot")) == pytest.approx(float(q[7] @ k[5]), rel=1e-4)
     assert float(score.get_attribute("data-weight")) == pytest.approx(float(att.head(16, 0)[7, 5]), abs=1e-3)
-    assert pg.locator(".aw-neuron .aw-neuron-q canvas, .aw-neuron .aw-neuron-k canvas, .aw-neuron .aw-neuron-qk canvas").count() == 3
+    assert (
+        pg.locator(
+            ".aw-neuron .aw-neuron-q canvas, .aw-neuron .aw-neuron-k canvas, .aw-neuron .aw-neuron-qk canvas"
+        ).count()
+        == 3
+    )
     # Linked: the heatmap marks the hovered key and the pinned query.
     pg.locator(".aw-heatmap .aw-hovered[data-token-index='5']").first.wait_for(state="attached")
     pg.locator(".aw-heatmap .aw-pinned[data-token-index='7']").first.wait_for(state="attached")

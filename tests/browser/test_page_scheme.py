@@ -20,8 +20,9 @@ def test_page_and_report_panel_take_the_readers_scheme(page, tmp_path, artifacts
     rng = np.random.default_rng(0)
     w = np.tril(rng.random((2, 2, 5, 5))) + 1e-3 * np.tril(np.ones((5, 5)))
     att = aw.Attention(w / w.sum(-1, keepdims=True), ["a", "b", "c", "d", "e"])
-    out = aw.save_html([aw.HeadGrid(att), _report_panel("Attention report\nline two")], tmp_path / "p.html",
-                       title="scheme")
+    out = aw.save_html(
+        [aw.HeadGrid(att), _report_panel("Attention report\nline two")], tmp_path / "p.html", title="scheme"
+    )
     pg = page.page
     pg.emulate_media(color_scheme=scheme)
     pg.goto(out.as_uri())

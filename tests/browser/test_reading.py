@@ -106,7 +106,10 @@ def test_headgrid_follows_a_layer_chosen_elsewhere(browser, saved):
         grid = pg.locator(".aw-headgrid .aw-grid").first.bounding_box()
         box = cell.bounding_box()
         assert grid["y"] <= box["y"] and box["y"] + box["height"] <= grid["y"] + grid["height"], (grid, box)
-        assert pg.locator(".aw-headgrid .aw-layer-label", has_text="L20").evaluate("e => getComputedStyle(e).fontWeight") == "700"
+        assert (
+            pg.locator(".aw-headgrid .aw-layer-label", has_text="L20").evaluate("e => getComputedStyle(e).fontWeight")
+            == "700"
+        )
         assert errors == []
     finally:
         ctx.close()

@@ -3,12 +3,10 @@ from disk with the network blocked."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 import attnwidget as aw
-
-from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 pytestmark = pytest.mark.slow
 

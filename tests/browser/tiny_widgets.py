@@ -12,7 +12,6 @@ import traitlets as t
 from attnwidget.widgets.export import ipython_display
 
 
-
 class TinySelection(anywidget.AnyWidget):
     _esm = "export default { render({ model, el }) { el.textContent = 'selection'; } };"
     hovered = t.Int(None, allow_none=True).tag(sync=True)
@@ -53,8 +52,9 @@ export default {
     _values = t.Bytes(b"").tag(sync=True)
 
     def __init__(self, tokens, values, selection):
-        super().__init__(tokens=list(tokens), selection=selection,
-                         _values=np.asarray(values, dtype=np.float32).tobytes())
+        super().__init__(
+            tokens=list(tokens), selection=selection, _values=np.asarray(values, dtype=np.float32).tobytes()
+        )
 
     def _ipython_display_(self):
         ipython_display(self)

@@ -32,7 +32,8 @@ def hover_links_every_view(pg, token: int, scope: str = "") -> None:
     # Only that token is marked (per view, every element of it).
     for kind in KINDS:
         indices = pg.locator(f"{scope} .aw-{kind} .aw-hovered".strip()).evaluate_all(
-            "els => [...new Set(els.map(e => e.dataset.tokenIndex))]")
+            "els => [...new Set(els.map(e => e.dataset.tokenIndex))]"
+        )
         assert indices in ([str(token)], []), f"{kind} marks tokens {indices} as hovered, expected only {token}"
 
 

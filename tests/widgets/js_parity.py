@@ -41,8 +41,13 @@ const input = dec(JSON.parse(Buffer.concat(chunks).toString("utf8")));
 const out = await (async () => {{ {body} }})();
 process.stdout.write(JSON.stringify(out, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)));
 """
-    proc = subprocess.run([node, "--input-type=module", "-e", script], input=json.dumps(enc(payload)),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        input=json.dumps(enc(payload)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if proc.returncode != 0:
         raise AssertionError(f"node failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-import attnwidget as aw
 from tiny_seq2seq import tiny_seq2seq
 from widget_data import assert_coded, held, over_the_wire, words
+
+import attnwidget as aw
 
 
 @pytest.fixture(scope="module", params=["marian", "bart"])

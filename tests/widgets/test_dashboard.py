@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 import attnwidget as aw
-from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")

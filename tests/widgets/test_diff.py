@@ -23,8 +23,10 @@ def test_summary_is_total_variation_per_head():
     expected = np.zeros((2, 3))
     for layer in range(2):
         for h in range(3):
-            rows = [0.5 * sum(abs(float(a.weights[layer, h, i, j]) - float(b.weights[layer, h, i, j])) for j in range(7))
-                    for i in range(7)]
+            rows = [
+                0.5 * sum(abs(float(a.weights[layer, h, i, j]) - float(b.weights[layer, h, i, j])) for j in range(7))
+                for i in range(7)
+            ]
             expected[layer, h] = sum(rows) / 7
     np.testing.assert_allclose(view.summary(), expected, atol=1e-6)
     assert np.all(aw.AttentionDiff(a, a).summary() == 0)

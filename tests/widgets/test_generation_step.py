@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
+from widget_data import over_the_wire, words
 
 import attnwidget as aw
-from widget_data import over_the_wire, words
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,9 @@ def test_rollout_follows_the_step(gen):
 def test_step_out_of_range_or_without_generation_is_refused(gen, tiny_llama, word_tokenizer):
     sel = aw.Selection(gen)
     n = sel.n_steps
-    with pytest.raises(t.TraitError, match=rf"step {n} is out of range: {n} tokens were generated \(expected 0..{n - 1}"):
+    with pytest.raises(
+        t.TraitError, match=rf"step {n} is out of range: {n} tokens were generated \(expected 0..{n - 1}"
+    ):
         sel.step = n
     plain = aw.Selection(aw.extract(tiny_llama, word_tokenizer, words(6)))
     assert plain._prompt_length == 0 and plain.n_steps == 0

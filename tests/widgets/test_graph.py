@@ -6,9 +6,9 @@ import math
 
 import pytest
 import traitlets as t
+from widget_data import assert_coded, held, over_the_wire, tiny_attention
 
 import attnwidget as aw
-from widget_data import assert_coded, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,9 @@ def test_threshold_outside_0_1_is_refused(att, bad):
 
 
 def test_arrangement_is_checked(att):
-    with pytest.raises(t.TraitError, match=r"'arrangement' trait .* expected any of \['arc', 'force'\], not the str 'circle'"):
+    with pytest.raises(
+        t.TraitError, match=r"'arrangement' trait .* expected any of \['arc', 'force'\], not the str 'circle'"
+    ):
         aw.AttentionGraph(att, arrangement="circle")
 
 

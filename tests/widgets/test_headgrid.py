@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
+from widget_data import decode, over_the_wire, tiny_attention
 
 import attnwidget as aw
-from attnwidget.attention import renormalize
 from attnwidget.widgets import payload
-from widget_data import decode, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")

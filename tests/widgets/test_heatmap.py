@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
+from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 import attnwidget as aw
 from attnwidget.widgets.data import MapStore
 from attnwidget.widgets.payload import decode_maps
-from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +88,28 @@ def test_tooltip_reads_the_exact_weight_from_the_kernel(att):
     assert sent[-1]["type"] == "value-error" and "out of range" in sent[-1]["message"]
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(layer=3), t.TraitError, r"layer 3 is out of range; this attention holds layers 0..2"),
-    (dict(head=9), t.TraitError, r"head 9 is out of range"),
-    (dict(scale="sqrt"), t.TraitError, r"'scale' trait .* expected any of \['linear', 'log', 'power'\], not the str 'sqrt'"),
-    (dict(gamma=0.0), t.TraitError, r"gamma \(power scale exponent\) must be in \(0, 10\]"),
-    (dict(colormap="jet"), t.TraitError, r"'colormap' trait .* expected any of \['viridis', 'cividis', 'magma', 'greys'\]"),
-    (dict(hide=[12]), ValueError, r"hide: token position 12 is out of range for 12 tokens"),
-    (dict(hide=["0"]), TypeError, r"hide must hold integer token positions"),
-    (dict(max_bytes=0), ValueError, r"max_bytes must be a positive integer"),
-    (dict(layers=1), TypeError, r"unexpected keyword argument\(s\) \['layers'\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(layer=3), t.TraitError, r"layer 3 is out of range; this attention holds layers 0..2"),
+        (dict(head=9), t.TraitError, r"head 9 is out of range"),
+        (
+            dict(scale="sqrt"),
+            t.TraitError,
+            r"'scale' trait .* expected any of \['linear', 'log', 'power'\], not the str 'sqrt'",
+        ),
+        (dict(gamma=0.0), t.TraitError, r"gamma \(power scale exponent\) must be in \(0, 10\]"),
+        (
+            dict(colormap="jet"),
+            t.TraitError,
+            r"'colormap' trait .* expected any of \['viridis', 'cividis', 'magma', 'greys'\]",
+        ),
+        (dict(hide=[12]), ValueError, r"hide: token position 12 is out of range for 12 tokens"),
+        (dict(hide=["0"]), TypeError, r"hide must hold integer token positions"),
+        (dict(max_bytes=0), ValueError, r"max_bytes must be a positive integer"),
+        (dict(layers=1), TypeError, r"unexpected keyword argument\(s\) \['layers'\]"),
+    ],
+)
 def test_bad_options_at_construction(att, kwargs, error, match):
     with pytest.raises(error, match=match):
         aw.AttentionHeatmap(att, **kwargs)
@@ -116,7 +127,9 @@ def test_bad_values_at_assignment(att):
 
 
 def test_not_an_attention_is_named(att):
-    with pytest.raises(TypeError, match=r"needs an attnwidget.Attention, got ndarray \(got an array of shape \(3, 8, 12, 12\)"):
+    with pytest.raises(
+        TypeError, match=r"needs an attnwidget.Attention, got ndarray \(got an array of shape \(3, 8, 12, 12\)"
+    ):
         aw.AttentionHeatmap(att.weights)
     with pytest.raises(TypeError, match=r"got tuple"):
         aw.AttentionHeatmap((att.weights, att.tokens))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from widget_data import decode, held, over_the_wire, words
 
 import attnwidget as aw
-from widget_data import decode, held, over_the_wire, words
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def independent_pool(m: np.ndarray, visible: np.ndarray, f: int) -> np.ndarray:
     out = np.full((-(-q // f), -(-k // f)), np.nan, dtype=np.float32)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            block, seen = m[i * f:(i + 1) * f, j * f:(j + 1) * f], visible[i * f:(i + 1) * f, j * f:(j + 1) * f]
+            block, seen = m[i * f : (i + 1) * f, j * f : (j + 1) * f], visible[i * f : (i + 1) * f, j * f : (j + 1) * f]
             if seen.any():
                 out[i, j] = block[seen].max()
     return out
@@ -40,6 +40,7 @@ def short_overviews(monkeypatch):
     """Make this short input count as long: past 1000 cells a map crosses as an overview of at
     most 16 cells a side (instead of 1448 x 1448 and 512)."""
     from attnwidget.widgets import data
+
     monkeypatch.setattr(data, "FULL_MAP_CELLS", 1000)
     monkeypatch.setattr(data, "OVERVIEW_SIDE", 16)
 
@@ -63,8 +64,12 @@ def test_long_map_crosses_as_pooled_overview(lazy_att, monkeypatch):
     keep[:, 0] = False
     m = lazy_att.head(1, 2) * keep
     m = m / np.where(m.sum(1, keepdims=True) > 0, m.sum(1, keepdims=True), 1)
-    np.testing.assert_allclose(np.nan_to_num(decode(payload["maps"][0])),
-                               np.nan_to_num(independent_pool(m, lazy_att.mask, 5)), rtol=0.03, atol=1e-6)
+    np.testing.assert_allclose(
+        np.nan_to_num(decode(payload["maps"][0])),
+        np.nan_to_num(independent_pool(m, lazy_att.mask, 5)),
+        rtol=0.03,
+        atol=1e-6,
+    )
     heat.close()
 
 
@@ -88,8 +93,20 @@ def test_short_map_stays_full_resolution(lazy_att):
 @pytest.mark.parametrize("key,layer,head", [("2/3", 2, 3), ("0/mean", 0, None), ("1/max", 1, "max")])
 def test_tile_message_returns_the_block_of_att_rows(lazy_att, key, layer, head):
     heat = aw.AttentionHeatmap(lazy_att, max_bytes=8000)
-    msg, buffers = sent(heat, {"type": "tile", "id": "t1", "key": key, "r0": 20, "r1": 52, "c0": 8, "c1": 40,
-                               "hide": [], "row_normalize": False})
+    msg, buffers = sent(
+        heat,
+        {
+            "type": "tile",
+            "id": "t1",
+            "key": key,
+            "r0": 20,
+            "r1": 52,
+            "c0": 8,
+            "c1": 40,
+            "hide": [],
+            "row_normalize": False,
+        },
+    )
     assert msg["type"] == "tile" and msg["id"] == "t1" and msg["shape"] == [32, 32]
     got = np.frombuffer(buffers[0], dtype="<f2").reshape(32, 32).astype(np.float32)
     rows = lazy_att.rows(layer, 20, 52)  # (heads, 32, n_key)
@@ -114,15 +131,18 @@ def test_tile_applies_hiding_and_row_scaling(lazy_att):
     assert got[:, [0, 5]].max() == 0
 
 
-@pytest.mark.parametrize("content,message", [
-    ({"key": "9/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "layer 9 is not held"),
-    ({"key": "0/77", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "head 77 is not held"),
-    ({"key": "zero", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "'layer/head'"),
-    ({"key": "0/0", "r0": 5, "r1": 5, "c0": 0, "c1": 4}, "rows 5:5 are out of range"),
-    ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 71}, "keys 0:71 are out of range"),
-    ({"key": "0/0", "r0": "0", "r1": 4, "c0": 0, "c1": 4}, "must be integers"),
-    ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4, "hide": [99]}, "out of range for 70 tokens"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ({"key": "9/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "layer 9 is not held"),
+        ({"key": "0/77", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "head 77 is not held"),
+        ({"key": "zero", "r0": 0, "r1": 4, "c0": 0, "c1": 4}, "'layer/head'"),
+        ({"key": "0/0", "r0": 5, "r1": 5, "c0": 0, "c1": 4}, "rows 5:5 are out of range"),
+        ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 71}, "keys 0:71 are out of range"),
+        ({"key": "0/0", "r0": "0", "r1": 4, "c0": 0, "c1": 4}, "must be integers"),
+        ({"key": "0/0", "r0": 0, "r1": 4, "c0": 0, "c1": 4, "hide": [99]}, "out of range for 70 tokens"),
+    ],
+)
 def test_bad_tile_requests_get_an_error_naming_the_problem(lazy_att, content, message):
     heat = aw.AttentionHeatmap(lazy_att)
     msg, buffers = sent(heat, {"type": "tile", "id": 7, **content})

@@ -27,11 +27,15 @@ def _causal_attention(n: int, seed: int) -> aw.Attention:
 def test_display_transform_matches_python(hide, row_normalize):
     att = _causal_attention(9, seed=len(hide) + row_normalize)
     raw = np.where(att.mask, att.head(1, 2), 0.0).astype(np.float32)
-    js = run_js("maps.js", """
+    js = run_js(
+        "maps.js",
+        """
         const visible = lib.visibility({ nQuery: input.n, nKey: input.n, causal: true });
         return Array.from(lib.displayMap(Float32Array.from(input.values), input.n, input.n,
                                          { hide: input.hide, rowNormalize: input.rowNormalize, visible }));
-    """, {"n": 9, "values": raw.ravel().tolist(), "hide": list(hide), "rowNormalize": row_normalize})
+    """,
+        {"n": 9, "values": raw.ravel().tolist(), "hide": list(hide), "rowNormalize": row_normalize},
+    )
     py = display_rows(att, 1, 2, 0, 9, hide=hide, row_normalize=row_normalize)
     np.testing.assert_allclose(np.array(js, np.float32).reshape(9, 9), py, rtol=1e-6, atol=1e-7)
 
@@ -39,10 +43,14 @@ def test_display_transform_matches_python(hide, row_normalize):
 @pytest.mark.parametrize("rows, cols, factor", [(10, 10, 3), (7, 12, 4), (16, 16, 2)])
 def test_max_pool_matches_python(rows, cols, factor):
     values = np.random.default_rng(rows * cols).random((rows, cols)).astype(np.float32)
-    js = run_js("downsample.js", """
+    js = run_js(
+        "downsample.js",
+        """
         const out = lib.maxPool(Float32Array.from(input.values), input.rows, input.cols, input.factor);
         return { values: Array.from(out.values), rows: out.rows, cols: out.cols };
-    """, {"values": values.ravel().tolist(), "rows": rows, "cols": cols, "factor": factor})
+    """,
+        {"values": values.ravel().tolist(), "rows": rows, "cols": cols, "factor": factor},
+    )
     py = max_pool(values, factor)
     assert (js["rows"], js["cols"]) == py.shape
     np.testing.assert_array_equal(np.array(js["values"], np.float32).reshape(py.shape), py)
@@ -53,6 +61,9 @@ def test_generation_step_row_matches_python():
     w = np.tril(np.ones((1, 1, n, n), np.float32))
     att = aw.Attention(w / w.sum(-1, keepdims=True), [f"t{i}" for i in range(n)], meta={"prompt_length": n_prompt})
     steps = list(range(n - n_prompt))
-    js = run_js("selection.js", "return input.steps.map((s) => lib.generationStepRow(input.nPrompt, s));",
-                {"steps": steps, "nPrompt": n_prompt})
+    js = run_js(
+        "selection.js",
+        "return input.steps.map((s) => lib.generationStepRow(input.nPrompt, s));",
+        {"steps": steps, "nPrompt": n_prompt},
+    )
     assert js == [aw.generation_step_row(att, s) for s in steps]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from widget_data import assert_coded, decode, words
 
 import attnwidget as aw
 from attnwidget.attention import max_pool
 from attnwidget.widgets import dashboard, headgrid, rollout
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR
-from widget_data import assert_coded, decode, words
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +76,14 @@ def test_rollout_step_is_the_one_metrics_rollout_composes(lazy_att):
     # Rows taken block by block equal the whole step, which is what metrics.rollout multiplies.
     fused = lazy_att.layer(1).mean(axis=0)
     whole = aw.metrics.rollout_step(fused, 0, 0.3)
-    np.testing.assert_allclose(np.vstack([aw.metrics.rollout_step(fused[s:s + 7], s, 0.3) for s in range(0, 60, 7)]),
-                               whole, atol=1e-12)
-    np.testing.assert_allclose(rollout.rollout_rows(lazy_att, list(range(60)), residual=0.3)[0],
-                               aw.metrics.rollout(lazy_att, residual=0.3), atol=1e-6)
+    np.testing.assert_allclose(
+        np.vstack([aw.metrics.rollout_step(fused[s : s + 7], s, 0.3) for s in range(0, 60, 7)]), whole, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        rollout.rollout_rows(lazy_att, list(range(60)), residual=0.3)[0],
+        aw.metrics.rollout(lazy_att, residual=0.3),
+        atol=1e-6,
+    )
 
 
 def test_pinned_rows_are_computed_in_a_worker_while_the_kernel_goes_on(lazy_att, monkeypatch):
@@ -151,7 +155,7 @@ def test_sampled_thumbnails_keep_exact_key_maxima(lazy_att, monkeypatch):
     got = decode(grid._thumbs)
     full = np.stack([lazy_att.layer(l) for l in lazy_att.layer_ids])
     for b in range(6):
-        want = max_pool(full[:, :, b * f: b * f + s], f)[:, :, 0]
+        want = max_pool(full[:, :, b * f : b * f + s], f)[:, :, 0]
         assert_coded(got[:, :, b], want)
 
 

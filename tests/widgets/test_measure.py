@@ -111,7 +111,9 @@ def test_mismatched_attentions_are_named(pair):
     with pytest.raises(ValueError, match=r"norms have shape \(1, 3, 10, 10\) .* but the weights \(2, 3, 10, 10\)"):
         aw.AttentionHeatmap(att, norms=norm.select(layers=[1]))
     other = norm_attention(random_attention(0, tokens=[f"t{i}" for i in range(N - 1)] + ["end"]), np.ones((L, H, N)))
-    with pytest.raises(ValueError, match=r"other tokens than the weights \(first difference at position 9: 't9' vs 'end'\)"):
+    with pytest.raises(
+        ValueError, match=r"other tokens than the weights \(first difference at position 9: 't9' vs 'end'\)"
+    ):
         aw.AttentionHeatmap(att, norms=other)
     with pytest.raises(ValueError, match=r"norms hold heads \[0, 2, 1\] but the weights \[0, 1, 2\]"):
         aw.AttentionHeatmap(att.select(heads=[0, 1, 2]), norms=norm.select(heads=[0, 2, 1]))

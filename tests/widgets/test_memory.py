@@ -6,9 +6,9 @@ import gc
 import weakref
 
 import pytest
+from widget_data import tiny_attention
 
 import attnwidget as aw
-from widget_data import tiny_attention
 
 
 @pytest.fixture()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tiny_seq2seq import tiny_seq2seq
+from widget_data import over_the_wire, words
 
 import attnwidget as aw
 from attnwidget.widgets.export import _collect
-from tiny_seq2seq import tiny_seq2seq
-from widget_data import over_the_wire, words
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,7 @@ def test_show_gives_each_part_its_view(pair):
     assert enc.heatmap.scale == dec.heatmap.scale == cross.scale == "linear"
     state = over_the_wire(dash)
     assert state["_view_kind"] == "parts" and state["part"] == "cross"
-    assert {state[p] for p in ("encoder", "decoder", "cross")} == {
-        f"anywidget:{w.model_id}" for w in (enc, dec, cross)}
+    assert {state[p] for p in ("encoder", "decoder", "cross")} == {f"anywidget:{w.model_id}" for w in (enc, dec, cross)}
     # A saved page holds every part (switching needs no kernel).
     held = {w.model_id for w in _collect([dash])}
     assert {enc.heatmap.model_id, dec.graph.model_id, cross.model_id, cross.data.model_id} <= held

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from js_parity import run_js
 
 from attnwidget.widgets import payload as pl
-from js_parity import run_js
 
 
 def _maps(seed=0, shape=(3, 7, 9)):
@@ -38,8 +38,12 @@ def test_python_and_javascript_decode_the_same_values(causal, precision):
     w[1, 3, 5] = np.nan if not causal else w[1, 3, 5]
     p = pl.code_maps(w, precision=precision, causal=causal)
     py = pl.decode_maps(p)
-    js = run_js("decode.js", "const d = await lib.decodeMaps(input); return { shape: d.shape, values: [...d.values], "
-                "precision: d.precision };", p)
+    js = run_js(
+        "decode.js",
+        "const d = await lib.decodeMaps(input); return { shape: d.shape, values: [...d.values], "
+        "precision: d.precision };",
+        p,
+    )
     assert js["shape"] == list(w.shape)
     jv = np.array([np.nan if v == "NaN" else v for v in js["values"]], dtype=np.float32).reshape(w.shape)
     np.testing.assert_array_equal(np.isnan(jv), np.isnan(py))
@@ -60,6 +64,7 @@ def test_causal_cells_are_not_sent_and_deflate_shrinks():
     full = pl.code_maps(w, causal=False)
     tri = pl.code_maps(w, causal=True)
     import zlib
+
     assert len(zlib.decompress(tri["data"])) == 4 * n * (n + 1) // 2
     assert len(tri["data"]) < len(full["data"])
     np.testing.assert_array_equal(pl.decode_maps(tri), pl.decode_maps(full))
@@ -70,5 +75,7 @@ def test_bad_precision_and_corrupt_payloads_are_named():
         pl.code_maps(np.zeros((2, 2)), precision="half")
     p = pl.code_maps(np.zeros((3, 3)), causal=True)
     p["shape"] = [4, 4]
-    msg = run_js("decode.js", "try { await lib.decodeMaps(input); return 'decoded'; } catch (e) { return e.message; }", p)
+    msg = run_js(
+        "decode.js", "try { await lib.decodeMaps(input); return 'decoded'; } catch (e) { return e.message; }", p
+    )
     assert "needs 10 cells, got 6" in msg

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
+from widget_data import assert_coded, decode, over_the_wire, tiny_attention
 
 import attnwidget as aw
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR
-from widget_data import assert_coded, decode, over_the_wire, tiny_attention
 
 
 @pytest.fixture(scope="module")

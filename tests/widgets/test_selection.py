@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import traitlets as t
+from widget_data import tiny_attention
 
 import attnwidget as aw
-from widget_data import tiny_attention
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,5 @@ def assert_coded(got: np.ndarray, want: np.ndarray, floor: float | None = None) 
     floor = FLOOR if floor is None else floor
     precision = np.sqrt((1 / floor) ** (1 / (LEVELS - 1))) - 1
     want = np.asarray(want, dtype=np.float64)
-    np.testing.assert_allclose(got, np.where(want > 0, np.maximum(want, floor), 0.0),
-                               rtol=precision * 1.001, atol=1e-9)
+    np.testing.assert_allclose(got, np.where(want > 0, np.maximum(want, floor), 0.0), rtol=precision * 1.001, atol=1e-9)
     assert np.all((np.asarray(got) == 0) == (want == 0))
