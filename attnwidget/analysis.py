@@ -683,44 +683,20 @@ def report(
             inside = seg.part_sinks.get(n, [])
             return words["part_sink"].format(tok=", ".join(repr(att.tokens[t]) for t in inside)) if inside else ""
 
+        def part_rec(n: str, finding: str) -> dict:
+            text = words[finding].format(
+                part=n, share=content[n], uniform=even[n], ratio=ratios[n], who=who, apart=apart, sink_note=sink_note(n)
+            )
+            return _rec(
+                "part", text, {"share": content[n]}, {"uniform": even[n]}, words[finding + "_action"].format(part=n)
+            )
+
         for n in named:
             if ratios[n] < part_below:
-                recs.append(
-                    _rec(
-                        "part",
-                        words["part_low"].format(
-                            part=n,
-                            share=content[n],
-                            uniform=even[n],
-                            ratio=ratios[n],
-                            who=who,
-                            apart=apart,
-                            sink_note=sink_note(n),
-                        ),
-                        {"share": content[n]},
-                        {"uniform": even[n]},
-                        words["part_low_action"].format(part=n),
-                    )
-                )
+                recs.append(part_rec(n, "part_low"))
         best = max(named, key=lambda n: content[n])
         if ratios[best] > 1 + 1e-6:  # "read most" only when read above a uniform reading, not on a tie
-            recs.append(
-                _rec(
-                    "part",
-                    words["part_top"].format(
-                        part=best,
-                        share=content[best],
-                        uniform=even[best],
-                        ratio=ratios[best],
-                        who=who,
-                        apart=apart,
-                        sink_note=sink_note(best),
-                    ),
-                    {"share": content[best]},
-                    {"uniform": even[best]},
-                    words["part_top_action"].format(part=best),
-                )
-            )
+            recs.append(part_rec(best, "part_top"))
     if not recs:
         recs.append(_rec("none", words["none"].format(sink=sink_above), {}, {}, ""))
     return Report(summary, layers, recs, hidden, seg)

@@ -188,6 +188,16 @@ def step_row(prompt_length: int, step: int) -> int:
     return prompt_length - 1 + step
 
 
+def _check_fields(what: str, missing: set, unknown: set, noun: str) -> None:
+    """Refuse a saved file whose members or info fields differ from the format, naming both sides."""
+    problems = [
+        f"missing{noun} {sorted(missing)}" if missing else "",
+        f"unknown{noun} {sorted(unknown)}" if unknown else "",
+    ]
+    if missing or unknown:
+        raise FileFormatError(f"{what}: " + "; ".join(p for p in problems if p))
+
+
 class Attention:
     """Attention of one model over one text.
 
@@ -846,36 +856,17 @@ class Attention:
                 f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
                 f"{sorted(required | {'format'})}"
             )
-        missing = required - members
-        unknown = members - allowed
-        if missing or unknown:
-            raise FileFormatError(
-                f"{name} does not match the attnwidget format: "
-                + "; ".join(
-                    p
-                    for p in (
-                        f"missing {sorted(missing)}" if missing else "",
-                        f"unknown {sorted(unknown)}" if unknown else "",
-                    )
-                    if p
-                )
-            )
+        _check_fields(f"{name} does not match the attnwidget format", required - members, members - allowed, "")
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):
             raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
-        missing, unknown = set(_INFO_FIELDS) - set(info), set(info) - set(_INFO_FIELDS) - set(_INFO_OPTIONAL)
-        if missing or unknown:
-            raise FileFormatError(
-                f"{name}: info does not match the format: "
-                + "; ".join(
-                    p
-                    for p in (
-                        f"missing fields {sorted(missing)}" if missing else "",
-                        f"unknown fields {sorted(unknown)}" if unknown else "",
-                    )
-                    if p
-                )
-            )
+        fields = set(info)
+        _check_fields(
+            f"{name}: info does not match the format",
+            set(_INFO_FIELDS) - fields,
+            fields - set(_INFO_FIELDS) - set(_INFO_OPTIONAL),
+            " fields",
+        )
         tokens = _json_member(data, "tokens", name)
         for key in ("weights", "mask", "generated"):
             if key in data and data[key].dtype.kind not in ("f" if key == "weights" else "b"):
