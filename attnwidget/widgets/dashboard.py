@@ -70,8 +70,9 @@ class Dashboard(anywidget.AnyWidget):
     """The views of `show`, linked through one `Selection`: token text across the top, heatmap and
     rollout on the left, head grid and graph on the right (one column when the output is narrow).
 
-    The frontend lays out the child widgets with anywidget's ``host.getWidget``. `views` lists them
-    for hosts that lay out views themselves (exported pages).
+    The frontend resolves the child models with anywidget's ``host.getModel`` and renders each
+    view's own function into its slot. `views` lists them for hosts that lay out views themselves
+    (exported pages).
     """
 
     _esm = AttentionView._esm

@@ -4,6 +4,7 @@ from disk with the network blocked."""
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 import attnwidget as aw
@@ -71,4 +72,8 @@ def test_png_buttons_save_images_from_the_saved_page(page, att, tmp_path, artifa
         assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{kind}: the download is not a PNG"
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         assert width >= 200 and height >= 100, f"{kind}: PNG is only {width}x{height}"
+        # A drawn view, not a blank card: a map or bars bring many colours.
+        with Image.open(out) as image:
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
+        assert len(colours) > 20, f"{kind}: the PNG has only {len(colours)} colours (blank?)"
     assert page.blocked == []

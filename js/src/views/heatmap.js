@@ -67,6 +67,11 @@ export default async function render({ model, el, host, signal, embedded = false
   const sink = sinkBox();
   ui.body.before(sink);
   const sel = await connectSelection(model, host, { signal });
+  // Timers that must not fire on a view the host has removed.
+  const later = (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    signal?.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  };
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   // Cross-attention: rows are target tokens of their own, columns source tokens; the selection's
@@ -161,7 +166,7 @@ export default async function render({ model, el, host, signal, embedded = false
     pending.set(id, Date.now());
     model.send({ type: "tile", id, key, measure: measure(), r0, r1: Math.min(nQuery, r0 + TILE), c0, c1: Math.min(nKey, c0 + TILE),
       hide: model.get("hide"), row_normalize: model.get("row_normalize") });
-    setTimeout(() => {
+    later(() => {
       if (!kernelSeen && pending.has(id)) { noKernel = true; pending.clear(); schedule(); }
     }, NO_KERNEL_MS);
   }
@@ -369,7 +374,7 @@ export default async function render({ model, el, host, signal, embedded = false
     if (noKernel || exact.has(id) || asked === id) return;
     asked = id;
     model.send({ type: "value", id, key: shown.key, measure: measure(), i, j, hide: model.get("hide"), row_normalize: model.get("row_normalize") });
-    setTimeout(() => { if (!kernelSeen && asked === id) noKernel = true; }, NO_KERNEL_MS);
+    later(() => { if (!kernelSeen && asked === id) noKernel = true; }, NO_KERNEL_MS);
   }
   function onValue(msg) {
     if (!msg || (msg.type !== "value" && msg.type !== "value-error")) return;
