@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
+from widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 
 
 @pytest.fixture(scope="module")
-def att(tiny_llama, word_tokenizer):
-    return tiny_attention(tiny_llama, word_tokenizer)
+def att():
+    return synthetic_attention()
 
 
 def test_show_links_five_views(att):

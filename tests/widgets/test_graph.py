@@ -6,14 +6,14 @@ import math
 
 import pytest
 import traitlets as t
-from widget_data import assert_coded, held, over_the_wire, tiny_attention
+from widget_data import assert_coded, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 
 
 @pytest.fixture(scope="module")
-def att(tiny_llama, word_tokenizer):
-    return tiny_attention(tiny_llama, word_tokenizer)
+def att():
+    return synthetic_attention()
 
 
 def test_state_round_trip(att):

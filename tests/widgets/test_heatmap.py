@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, held, over_the_wire, tiny_attention
+from widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 from attnwidget.widgets.data import MapStore
@@ -13,8 +13,8 @@ from attnwidget.widgets.payload import decode_maps
 
 
 @pytest.fixture(scope="module")
-def att(tiny_llama, word_tokenizer):
-    return tiny_attention(tiny_llama, word_tokenizer)
+def att():
+    return synthetic_attention()
 
 
 def test_state_round_trip_carries_the_selected_map_coded(att):

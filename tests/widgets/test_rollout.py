@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, over_the_wire, tiny_attention
+from widget_data import assert_coded, decode, over_the_wire, synthetic_attention, tiny_attention
 
 import attnwidget as aw
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR
 
 
 @pytest.fixture(scope="module")
-def att(tiny_llama, word_tokenizer):
-    return tiny_attention(tiny_llama, word_tokenizer)
+def att():
+    return synthetic_attention()
 
 
 def reference_rollout(w: np.ndarray, keep: np.ndarray) -> np.ndarray:

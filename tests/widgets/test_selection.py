@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import traitlets as t
-from widget_data import tiny_attention
+from widget_data import synthetic_attention
 
 import attnwidget as aw
 
 
 @pytest.fixture(scope="module")
-def att(tiny_llama, word_tokenizer):
-    return tiny_attention(tiny_llama, word_tokenizer)
+def att():
+    return synthetic_attention()
 
 
 def test_ranges_come_from_the_attention(att):

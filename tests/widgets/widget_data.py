@@ -15,7 +15,35 @@ def words(n: int) -> str:
 
 
 def tiny_attention(model, tokenizer, n: int = 12) -> aw.Attention:
+    """Attention of a tiny random-weight model, for tests that need a model's own output."""
     return aw.extract(model, tokenizer, words(n))
+
+
+def synthetic_attention(n: int = 12, layers: int = 3, heads: int = 8, kv_heads: int = 2, seed: int = 0) -> aw.Attention:
+    """A causal attention built in numpy (no torch), shaped like the tiny Llama's: random logits
+    plus the patterns views must show apart, a first-token sink in every other head and a
+    previous-token head per layer. Views never import torch, so their tests need no model."""
+    rng = np.random.default_rng(seed)
+    q = np.arange(n)[:, None]
+    k = np.arange(n)[None, :]
+    logits = rng.normal(0.0, 1.5, (layers, heads, n, n))
+    logits[:, ::2, :, 0] += 3.0  # sink heads
+    logits[:, 1] += np.where(k == q - 1, 6.0, 0.0)  # previous-token head
+    logits = np.where(k <= q, logits, -np.inf)
+    w = np.exp(logits - logits.max(-1, keepdims=True))
+    w = (w / w.sum(-1, keepdims=True)).astype(np.float32)
+    text = words(n)
+    tokens = text.split(" ")
+    starts = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]])
+    return aw.Attention(
+        w,
+        tokens,
+        num_kv_heads=kv_heads,
+        token_ids=[(i * 7) % 90 for i in range(n)],
+        offsets=[(int(s), int(s) + len(t)) for s, t in zip(starts, tokens)],
+        text=text,
+        meta={"model": "synthetic", "method": "numpy"},
+    )
 
 
 def decode(p: dict) -> np.ndarray:
