@@ -40,26 +40,33 @@ def only_nbconvert_cdn(blocked: list[str]) -> bool:
     return all(any(part in u.lower() for part in NBCONVERT_CDN) for u in blocked)
 
 
-def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, artifacts):
+def open_exported(page, tmp_path, name: str, cells: tuple[str, ...]):
+    """Write a notebook of `cells`, export it with nbconvert --execute, open the page and wait
+    until the export host has drawn; the Playwright page."""
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(src)
-        for src in (
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    pg = page.page
+    pg.goto(nbconvert_html(path).as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    return pg
+
+
+def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, artifacts):
+    pg = open_exported(
+        page,
+        tmp_path,
+        "tiny",
+        (
             f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
             "a, b, sel = linked_pair()\na",
             "b",
             # Changed after display: the page must show the state the kernel ended with.
             "sel.hovered = 1",
-        )
-    ]
-    path = tmp_path / "tiny.ipynb"
-    nbformat.write(nb, path)
-    html = nbconvert_html(path)
-
-    pg = page.page
-    pg.goto(html.as_uri())
-    pg.wait_for_selector("html[data-attnwidget-ready]")
+        ),
+    )
     rows = pg.locator(".tiny-tokens")
     assert rows.count() == 2
     for i in range(2):
@@ -94,23 +101,17 @@ def test_nbconvert_quickstart_keeps_linked_views(page, tmp_path, artifacts):
 
 def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
     """A bqplot chart in an offline page is drawn by nobody: the page says so in its cell."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(src)
-        for src in (
+    pg = open_exported(
+        page,
+        tmp_path,
+        "other",
+        (
             f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom tiny_widgets import linked_pair\n"
             "a, b, sel = linked_pair()\na",
             "import bqplot\nbqplot.Figure(marks=[bqplot.Lines(x=[0, 1], y=[0, 1], scales={'x': bqplot.LinearScale(), "
             "'y': bqplot.LinearScale()})])",
-        )
-    ]
-    path = tmp_path / "other.ipynb"
-    nbformat.write(nb, path)
-    html = nbconvert_html(path)
-    pg = page.page
-    pg.goto(html.as_uri())
-    pg.wait_for_selector("html[data-attnwidget-ready]")
+        ),
+    )
     assert pg.locator(".tiny-tokens").count() == 1
     notes = pg.locator(".attnwidget-offline-note")
     assert notes.count() == 1
@@ -126,22 +127,16 @@ def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
 def test_nbconvert_chart_alone_says_why_it_is_empty(page, tmp_path, artifacts):
     """An aw.charts figure in a notebook with no attnwidget view still brings the host: its cell says
     why it is empty offline."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(src)
-        for src in (
+    pg = open_exported(
+        page,
+        tmp_path,
+        "chart",
+        (
             "import attnwidget as aw\n"
             "table = aw.analysis.Table.from_columns({'layer': [0, 1, 2], 'entropy': [1.0, 1.5, 1.2]})",
             "aw.charts.metric_lines(table)",
-        )
-    ]
-    path = tmp_path / "chart.ipynb"
-    nbformat.write(nb, path)
-    html = nbconvert_html(path)
-    pg = page.page
-    pg.goto(html.as_uri())
-    pg.wait_for_selector("html[data-attnwidget-ready]")
+        ),
+    )
     cells = pg.locator(".jp-Cell")
     notes = cells.nth(1).locator(".attnwidget-offline-note")
     assert notes.count() == 1 and pg.locator(".attnwidget-offline-note").count() == 1
