@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import require_models
-from .attention import Attention, AttentionError, _memory_budget
+from .attention import Attention, AttentionError, _memory_budget, storage_dtype
 from .capture import (
     CAPTURE_IMPLEMENTATION,
     CapturedQK,
@@ -145,16 +145,16 @@ def _accepts(model, name: str) -> bool:
         return False
 
 
-def _guard_size(n_layers, n_heads, n_query, n_key, lazy: bool) -> None:
+def _guard_size(n_layers, n_heads, n_query, n_key, lazy: bool, dtype: np.dtype) -> None:
     """Refuse a full extraction that cannot fit, before the model allocates anything."""
     if lazy or not n_layers or not n_heads:
         return
-    nbytes = n_layers * n_heads * n_query * n_key * 4
+    nbytes = n_layers * n_heads * n_query * n_key * dtype.itemsize
     budget = _memory_budget()
     if nbytes > budget:
         raise MemoryError(
             f"all weights of {n_layers} layers x {n_heads} heads x {n_query} x {n_key} tokens take "
-            f"{nbytes / 2**30:.1f} GiB as float32, over the {budget / 2**30:.1f} GiB this machine can spare; "
+            f"{nbytes / 2**30:.1f} GiB as {dtype.name}, over the {budget / 2**30:.1f} GiB this machine can spare; "
             "pass lazy=True (maps are computed on demand, the same accessors work), or layers=[...] / "
             "heads=[...] for fewer maps"
         )
@@ -209,15 +209,18 @@ def _run(
     method: str,
     lazy: bool,
     check: bool,
+    *,
+    dtype: np.dtype,
 ) -> dict[str, list[Attention]]:
-    """Run `forward` on the capture path (falling back to eager when allowed) and build every part.
+    """Run `forward` on the capture path (falling back to eager when allowed) and build every part,
+    its weights held at `dtype` (float32 or float16).
 
     ``forward(eager)`` runs the model once: with ``output_attentions=True`` when `eager`.
     """
     if method in ("auto", "capture"):
         reason = None
         try:
-            return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method)
+            return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method, dtype)
         except _CheckFailed as e:
             reason = (
                 f"the capture did not reproduce the model's attention output ({e}); "
@@ -237,14 +240,17 @@ def _run(
             )
             reason += " (lazy=True was ignored: eager attention is materialised by the model)"
         meta = _note(meta, reason)
-    return _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
+    out = _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
+    if dtype != np.float32:
+        out = {kind: [a._replace(dtype=dtype) for a in atts] for kind, atts in out.items()}
+    return out
 
 
 class _NoCapture(Exception):
     pass
 
 
-def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method):
+def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method, dtype):
     import torch
 
     if not configs(model):
@@ -301,6 +307,7 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
                 head_ids=source.head_ids,
                 _source=source,
                 meta=part_meta,
+                dtype=dtype,
                 **facts,
             )
             atts.append(att)
@@ -425,6 +432,7 @@ def extract(
     add_special_tokens: bool = True,
     check: bool = True,
     measure: str = "weight",
+    dtype: str = "float32",
 ) -> Attention | list[Attention] | Seq2SeqAttention:
     """Run `model` on `text` (or an image, or any inputs) and return its attention.
 
@@ -476,6 +484,11 @@ def extract(
         ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
         `attnwidget.norms`); one more forward pass records the value vectors. Text inputs of
         decoder-only and encoder-only models.
+    dtype : {"float32", "float16"}
+        How the weights are held (default float32). float16 computes every weight in float32 and
+        rounds it to 11 significant bits as it is written, in half the memory and less time on long
+        inputs; accessors, metrics and views still read float32 (see `Attention`). A lazy result
+        materialises at this dtype.
 
     Raises
     ------
@@ -496,6 +509,7 @@ def extract(
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
     if measure not in ("weight", "norm"):
         raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
+    storage = storage_dtype(dtype)
     if measure == "norm" and (inputs is not None or image is not None):
         raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
     if inputs is not None or image is not None:
@@ -510,8 +524,8 @@ def extract(
         if inputs is not None and image is not None:
             raise ValueError("pass either image= or inputs=, not both")
         if image is not None:
-            return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check)
-        return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check)
+            return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check, storage)
+        return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, storage)
     if tokens is not None:
         raise ValueError("tokens= goes with inputs=; for text the tokenizer names the tokens")
     if tokenizer is None:
@@ -566,10 +580,11 @@ def extract(
             method,
             lazy,
             check,
+            storage,
             L,
             H,
         )
-    _guard_size(L, H, n, n, lazy)
+    _guard_size(L, H, n, n, lazy, storage)
 
     def forward(eager: bool):
         if eager:
@@ -577,7 +592,7 @@ def extract(
         return model(**model_inputs, use_cache=False) if _accepts(model, "use_cache") else model(**model_inputs)
 
     part = _Part("main", source, source, "attentions", kv_heads=n_kv)
-    results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"]
+    results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=storage)["main"]
     if measure == "norm":
         from .norms import apply_value_norms
 
@@ -630,7 +645,21 @@ def _decoder_ids(model, tokenizer, target, target_ids):
 
 
 def _extract_seq2seq(
-    model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel, meta, method, lazy, check, L, H
+    model,
+    tokenizer,
+    model_inputs,
+    source,
+    target,
+    target_ids,
+    layer_sel,
+    head_sel,
+    meta,
+    method,
+    lazy,
+    check,
+    dtype,
+    L,
+    H,
 ):
     import torch
 
@@ -641,7 +670,7 @@ def _extract_seq2seq(
         encoder = model.get_encoder() if hasattr(model, "get_encoder") else None
         if encoder is None:
             raise ModelError(f"{type(model).__name__} has no get_encoder(); pass target= for all three parts")
-        _guard_size(L, H, n_src, n_src, lazy)
+        _guard_size(L, H, n_src, n_src, lazy, dtype)
         enc_inputs = {k: v for k, v in model_inputs.items() if k in ("input_ids", "attention_mask")}
 
         def forward(eager: bool):
@@ -653,7 +682,7 @@ def _extract_seq2seq(
             "pass target='...' for the decoder and cross-attention",
         )
         part = _Part("encoder", source, source, "attentions")
-        atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
+        atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)["encoder"]
         return atts[0] if len(atts) == 1 else atts
     dec_ids, labels = _decoder_ids(model, tokenizer, target, target_ids)
     limit = _model_position_limit(model)
@@ -661,7 +690,7 @@ def _extract_seq2seq(
         raise ModelError(f"the target is {dec_ids.shape[1]} tokens long; the model accepts at most {limit} positions")
     n_tgt = dec_ids.shape[1]
     dec_ids = dec_ids.to(model_inputs["input_ids"].device)
-    _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy)
+    _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy, dtype)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
     ids = dec_ids[0].tolist()
     target_side = _Side(
@@ -686,7 +715,7 @@ def _extract_seq2seq(
         _Part("decoder", target_side, target_side, "decoder_attentions"),
         _Part("cross", target_side, source, "cross_attentions"),
     ]
-    got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
+    got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)
     return Seq2SeqAttention(got["encoder"][0], got["decoder"][0], got["cross"][0], meta=meta)
 
 
@@ -695,7 +724,7 @@ def _vision_config(model):
     return getattr(cfg, "vision_config", None) or cfg
 
 
-def _extract_image(model, processor, image, layers, heads, method, lazy, check):
+def _extract_image(model, processor, image, layers, heads, method, lazy, check, dtype):
 
     vcfg = _vision_config(model)
     patch = getattr(vcfg, "patch_size", None)
@@ -740,6 +769,7 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
         method,
         lazy,
         check,
+        dtype,
         labels=lambda n: patch_labels(n, grid),
         meta=meta,
         cfg_model=model,
@@ -747,7 +777,9 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
     return att
 
 
-def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, labels=None, meta=None, cfg_model=None):
+def _extract_inputs(
+    model, inputs, tokens, layers, heads, method, lazy, check, dtype, labels=None, meta=None, cfg_model=None
+):
     """Attention of one example given as the model's own keyword arguments."""
 
     if not isinstance(inputs, dict) or not inputs:
@@ -777,9 +809,11 @@ def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, l
     side = _Side(None, facts)  # every position real; the length comes from the model's run
     n = inputs["input_ids"].shape[-1] if hasattr(inputs.get("input_ids"), "shape") else None
     if n is not None:
-        _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy)
+        _guard_size(
+            len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy, dtype
+        )
     part = _Part("main", side, side, "attentions", kv_heads=n_kv)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"][0]
+    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)["main"][0]
 
 
 # ---------------------------------------------------------------------------------- hooks
