@@ -280,7 +280,8 @@ class AttentionView(anywidget.AnyWidget):
     hovered_token = _shared("hovered_token", "Token position under the pointer in any linked view (None when none).")
     pinned_token = _shared("pinned_token", "Token position clicked last in any linked view (None when none).")
     hovered_query = _shared(
-        "hovered_query", "Cross-attention: the query (target) row under the pointer in any linked view (None when none)."
+        "hovered_query",
+        "Cross-attention: the query (target) row under the pointer in any linked view (None when none).",
     )
     pinned_query = _shared(
         "pinned_query", "Cross-attention: the query (target) row clicked last in any linked view (None when none)."

@@ -219,7 +219,6 @@ export default { render({ model, el }) {
             )
         return v
 
-
     @t.validate("hovered_query", "pinned_query")
     def _check_query(self, proposal):
         v = proposal["value"]

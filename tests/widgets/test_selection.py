@@ -95,7 +95,9 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
     assert (sel.hovered_query, sel.pinned_query, sel.hovered_token) == (5, 0, None)
     with pytest.raises(t.TraitError, match=r"hovered_token=5 is out of range for 4 tokens"):
         sel.hovered_token = 5
-    with pytest.raises(t.TraitError, match=r"pinned_query=6 is out of range for 6 query \(target\) tokens \(expected 0..5 or None\)"):
+    with pytest.raises(
+        t.TraitError, match=r"pinned_query=6 is out of range for 6 query \(target\) tokens \(expected 0..5 or None\)"
+    ):
         sel.pinned_query = 6
     with pytest.raises(t.TraitError, match=r"hovered_query=-1 is out of range"):
         sel.hovered_query = -1
@@ -118,7 +120,9 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
 def test_square_attention_names_its_rows_by_hovered_token(att):
     sel = aw.Selection(att)
     assert sel._n_query == 0
-    with pytest.raises(t.TraitError, match=r"hovered_query names a query row of cross-attention .* so hovered_token names them"):
+    with pytest.raises(
+        t.TraitError, match=r"hovered_query names a query row of cross-attention .* so hovered_token names them"
+    ):
         sel.hovered_query = 1
     with pytest.raises(t.TraitError, match=r"pinned_query names a query row .* so pinned_token names them"):
         sel.pinned_query = 1

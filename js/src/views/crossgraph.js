@@ -13,7 +13,7 @@ import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
 import {
   h, makeRoot, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
-  displayToken, exactToken, wireTokens, theme, whenSized, onThemeChange,
+  displayToken, exactToken, theme, whenSized, onThemeChange,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -51,8 +51,23 @@ export default async function render({ model, el, host, signal }) {
   ui.body.append(root);
   const edgeLayer = svg("g", { class: "aw-edges" }), nodeLayer = svg("g", { class: "aw-nodes" });
   root.append(edgeLayer, nodeLayer);
-  wireTokens(root, sel, signal);
-  wireTokens(root, sel, signal, { query: true });
+  // A node names one token: hovering a target node leaves no source token hovered, and back.
+  const nodeAt = (ev) => {
+    const q = ev.target.closest?.("[data-query-index]"), k = ev.target.closest?.("[data-token-index]");
+    if (q) return ["query", Number(q.getAttribute("data-query-index"))];
+    return k ? ["token", Number(k.getAttribute("data-token-index"))] : null;
+  };
+  root.addEventListener("mouseover", (ev) => {
+    const n = nodeAt(ev);
+    if (n) sel.set(n[0] === "query" ? { hovered_query: n[1], hovered_token: null } : { hovered_token: n[1], hovered_query: null });
+  }, { signal });
+  root.addEventListener("mouseleave", () => sel.set({ hovered_token: null, hovered_query: null }), { signal });
+  root.addEventListener("click", (ev) => {
+    const n = nodeAt(ev);
+    if (!n) return;
+    const field = `pinned_${n[0]}`;
+    sel.set({ [field]: sel.get(field) === n[1] ? null : n[1] }, { immediate: true });
+  }, { signal });
   const xq = arcLayout(nQuery, W, 30), xk = arcLayout(nKey, W, 30);
   let edgeEls = [];
 
