@@ -11,7 +11,9 @@ Three paths, tried in this order by `extract(method="auto")`:
   (``torch.nn.MultiheadAttention`` by default), for models outside transformers (`extract_hooks`).
 
 Encoder-decoder models given a target give a `Seq2SeqAttention` (encoder, decoder, cross); vision
-encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...).
+encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...); vision-language models given
+text and an image give their language model's attention with the image placeholders labelled
+(`attnwidget.multimodal`).
 """
 
 from __future__ import annotations
@@ -187,6 +189,9 @@ class _Part:
     keys: _Side
     eager_field: str  # attribute of the eager output holding this part's attention
     kv_heads: int | None = None  # kv heads per layer from the config, for the eager path
+    # Module path of the sub-model whose layers make this part (a vision-language model's language
+    # model): only its attention is recorded, so another tower's layers can never join the stack.
+    prefix: str | None = None
 
 
 class _CheckFailed(Exception):
@@ -249,7 +254,14 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
 
     if not configs(model):
         raise _NoCapture(f"{type(model).__name__} has no transformers config to switch to the capture")
-    keep = (lambda tower, i: True) if layer_sel is None else (lambda tower, i, s=set(layer_sel): i in s)
+    prefixes = tuple(p.prefix + "." for p in parts if p.prefix)
+    wanted = set(layer_sel) if layer_sel is not None else None
+
+    def keep(tower: str, i: int) -> bool:
+        if prefixes and not tower.startswith(prefixes):
+            return False
+        return wanted is None or i in wanted
+
     rec = Recorder(module_names(model), keep, check=check)
     try:
         with torch.no_grad(), capturing(model, rec):
@@ -339,7 +351,9 @@ def _tower_for(part: _Part, rec: Recorder) -> str:
     """The tower that holds `part`: by kind for encoder-decoder parts; for a single attention, the
     only tower, or the only one whose shapes match the input."""
     towers = rec.towers()
-    if part.kind != "main":
+    if part.prefix:
+        found = [t for t in towers if t.startswith(part.prefix + ".") and tower_kind(t) != "cross"]
+    elif part.kind != "main":
         found = [t for t in towers if tower_kind(t) == part.kind]
     elif len(towers) == 1:
         found = list(towers)
@@ -451,7 +465,10 @@ def extract(
     image : PIL image or array, optional
         Vision encoders (ViT, DeiT, CLIP and SigLIP vision towers): the image, prepared by the
         processor passed as `tokenizer`. Tokens are ``[CLS]`` (``[DIST]`` for DeiT) and patches
-        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``.
+        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``. Vision-language models
+        (Llava-style) take `text` holding the image token with the image, prepared by their
+        combined processor: the language model's attention, image placeholders labelled
+        ``img p(row,col)`` and listed in ``meta["image_tokens"]`` (see `attnwidget.multimodal`).
     inputs : dict, optional
         Any model: the keyword arguments of its forward (one example), with `tokens` naming the
         positions of the attention to return.
@@ -499,6 +516,22 @@ def extract(
     if measure == "norm" and (inputs is not None or image is not None):
         raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
     if inputs is not None or image is not None:
+        from .multimodal import extract_vision_language, is_vision_language
+
+        if inputs is not None and image is not None:
+            raise ValueError("pass either image= or inputs=, not both")
+        if is_vision_language(model) and (
+            (text is not None and image is not None) or (isinstance(inputs, dict) and "input_ids" in inputs)
+        ):
+            if messages is not None or text_pair is not None or target is not None or target_ids is not None:
+                raise ValueError(
+                    "a vision-language model takes text= and image= (or inputs=); not messages, text_pair or target"
+                )
+            if inputs is not None and text is not None:
+                raise ValueError("pass text= with image=, or inputs=: one kind of input")
+            return extract_vision_language(
+                model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check
+            )
         if (
             text is not None
             or messages is not None
@@ -506,9 +539,15 @@ def extract(
             or target is not None
             or target_ids is not None
         ):
-            raise ValueError("pass text (with text_pair, messages, target), an image, or inputs=: one kind of input")
-        if inputs is not None and image is not None:
-            raise ValueError("pass either image= or inputs=, not both")
+            why = ""
+            if text is not None and image is not None:
+                why = (
+                    f" (text with an image needs a vision-language model, whose config has vision_config, "
+                    f"text_config and image_token_id; {type(model).__name__} is not one)"
+                )
+            raise ValueError(
+                f"pass text (with text_pair, messages, target), an image, or inputs=: one kind of input{why}"
+            )
         if image is not None:
             return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check)
         return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check)
@@ -726,11 +765,19 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
     grid = (pixels.shape[-2] // patch, pixels.shape[-1] // patch)
     runner = model
     if not _accepts(model, "pixel_values") or _accepts(model, "input_ids"):
-        runner = getattr(model, "vision_model", None) or getattr(model, "vision_tower", None)
+        from .multimodal import is_vision_language, vision_tower
+
+        runner = vision_tower(model)
         if runner is None:
             raise ModelError(f"{type(model).__name__} needs more than an image; pass inputs= with tokens=")
     pixels = pixels.to(device=_input_device(model), dtype=next(model.parameters()).dtype)
     meta = dict(_model_meta(model), patch_grid=list(grid), patch_size=patch, image_size=list(size))
+    if runner is not model and is_vision_language(model):
+        meta = _note(
+            meta,
+            "an image alone: the vision tower's attention; pass text holding the image token with the "
+            "image (and the model's processor) for the language model's",
+        )
     att = _extract_inputs(
         runner,
         {"pixel_values": pixels},
@@ -742,7 +789,7 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
         check,
         labels=lambda n: patch_labels(n, grid),
         meta=meta,
-        cfg_model=model,
+        cfg_model=runner if hasattr(runner, "config") else model,
     )
     return att
 
