@@ -66,3 +66,47 @@ def tiny_llava(strategy: str = "default"):
         num_additional_image_tokens=1,
     )
     return model, processor
+
+
+def tiny_whisper():
+    """A Whisper model reading 1 s of 16 kHz audio (100 mel frames of 10 ms, 50 encoder frames of
+    20 ms after the stride-2 convolution; 2 encoder and 2 decoder layers of 4 heads) and a
+    WhisperProcessor over the word-level tokenizer (decoder start 94)."""
+    import torch
+    import transformers as T
+    from tiny_models import word_level_tokenizer
+
+    torch.manual_seed(0)
+    cfg = T.WhisperConfig(
+        vocab_size=100,
+        num_mel_bins=80,
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_source_positions=50,
+        max_target_positions=32,
+        pad_token_id=93,
+        bos_token_id=94,
+        eos_token_id=92,
+        decoder_start_token_id=94,
+    )
+    model = T.WhisperForConditionalGeneration(cfg).eval()
+    features = T.WhisperFeatureExtractor(feature_size=80, sampling_rate=16000, hop_length=160, chunk_length=1)
+    tokenizer = T.PreTrainedTokenizerFast(
+        tokenizer_object=word_level_tokenizer(), unk_token="[UNK]", pad_token="[PAD]", bos_token="<s>"
+    )
+    return model, T.WhisperProcessor(feature_extractor=features, tokenizer=tokenizer)
+
+
+def tone(seconds: float = 0.5, rate: int = 16000, seed: int = 0):
+    """A 1-D float32 test signal: a 440 Hz tone that steps to 880 Hz halfway, with a little noise."""
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    f = np.where(t < seconds / 2, 440.0, 880.0)
+    noise = np.random.default_rng(seed).normal(0, 0.01, t.size)
+    return (0.5 * np.sin(2 * np.pi * f * t) + noise).astype(np.float32)
