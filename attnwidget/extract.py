@@ -506,8 +506,8 @@ def extract(
         raises `ModelError` naming the layer and the difference.
     measure : {"weight", "norm"}
         ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
-        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs of
-        decoder-only and encoder-only models.
+        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs;
+        for encoder-decoder models each part (cross-attention: the encoder output's values).
 
     Raises
     ------
@@ -538,9 +538,7 @@ def extract(
                 f"audio= is for speech encoder-decoder models that read input_features (Whisper); "
                 f"{type(model).__name__} is not one. Pass text with its tokenizer, or inputs= with tokens="
             )
-    if audio is not None or (
-        isinstance(inputs, dict) and "input_features" in inputs and _speech_model(model) and measure == "weight"
-    ):
+    if audio is not None or (isinstance(inputs, dict) and "input_features" in inputs and _speech_model(model)):
         from .multimodal import extract_speech
 
         if inputs is not None and audio is not None:
@@ -549,8 +547,6 @@ def extract(
             raise ValueError("pass audio= (with target= or target_ids=) or text: one kind of input")
         if target is not None and target_ids is not None:
             raise ValueError("pass either target or target_ids, not both")
-        if measure == "norm":
-            raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
         return extract_speech(
             model,
             tokenizer,
@@ -565,9 +561,10 @@ def extract(
             method,
             lazy,
             check,
+            measure,
         )
     if measure == "norm" and (inputs is not None or image is not None):
-        raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
+        raise ValueError("measure='norm' covers text and audio inputs, not images or inputs=")
     if inputs is not None or image is not None:
         from .multimodal import extract_vision_language, is_vision_language
 
@@ -643,8 +640,6 @@ def extract(
     L = len(layer_sel) if layer_sel is not None else n_layers
     H = len(head_sel) if head_sel is not None else n_heads
     if seq2seq:
-        if measure == "norm":
-            raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
         return _extract_seq2seq(
             model,
             tokenizer,
@@ -660,6 +655,7 @@ def extract(
             check,
             L,
             H,
+            measure=measure,
         )
     _guard_size(L, H, n, n, lazy)
 
@@ -744,6 +740,7 @@ def _extract_seq2seq(
     H,
     n_src=None,
     target_tokens=None,
+    measure="weight",
 ):
     """Encoder, decoder and cross attention (or the encoder alone without a target).
 
@@ -774,6 +771,12 @@ def _extract_seq2seq(
         )
         part = _Part("encoder", source, source, "attentions")
         atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
+        if measure == "norm":
+            from .norms import apply_value_norms_parts
+
+            atts = apply_value_norms_parts(
+                model, lambda: encoder(**enc_inputs), {"encoder": atts}, {"encoder": source.keep}
+            )["encoder"]
         return atts[0] if len(atts) == 1 else atts
     dec_ids, labels = _decoder_ids(model, tokenizer, target, target_ids)
     limit = getattr(model.config, "max_target_positions", None) or _model_position_limit(model)
@@ -813,6 +816,16 @@ def _extract_seq2seq(
         _Part("cross", target_side, source, "cross_attentions"),
     ]
     got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
+    if measure == "norm":
+        from .norms import apply_value_norms_parts
+
+        got = apply_value_norms_parts(
+            model,
+            lambda: forward(False),
+            got,
+            {"encoder": source.keep, "decoder": target_side.keep, "cross": source.keep},
+        )
+        meta = dict(meta, measure="norm")
     return Seq2SeqAttention(got["encoder"][0], got["decoder"][0], got["cross"][0], meta=meta)
 
 

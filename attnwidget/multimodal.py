@@ -331,7 +331,20 @@ def _audio_samples(audio, sampling_rate, feature_extractor):
 
 
 def extract_speech(
-    model, processor, audio, sampling_rate, inputs, target, target_ids, tokens, layers, heads, method, lazy, check
+    model,
+    processor,
+    audio,
+    sampling_rate,
+    inputs,
+    target,
+    target_ids,
+    tokens,
+    layers,
+    heads,
+    method,
+    lazy,
+    check,
+    measure="weight",
 ):  # -> Seq2SeqAttention | Attention
     """A speech encoder-decoder's attention: encoder over audio frames labelled by time, decoder over
     the target tokens, cross from target tokens to frames (the encoder alone without a target).
@@ -440,4 +453,5 @@ def extract_speech(
         H,
         n_src=n_src,
         target_tokens=tokens,
+        measure=measure,
     )
