@@ -118,3 +118,27 @@ def test_size_guard_counts_float16_bytes(tiny_llama, word_tokenizer, monkeypatch
     with pytest.raises(MemoryError, match="as float32"):
         aw.extract(tiny_llama, word_tokenizer, words(9))
     assert aw.extract(tiny_llama, word_tokenizer, words(9), dtype="float16").dtype == np.float16
+
+
+def test_every_input_kind_honours_float16(word_tokenizer):
+    from tiny_multimodal import tiny_llava, tiny_whisper, tone
+    from tiny_seq2seq import test_image as make_image
+    from tiny_seq2seq import tiny_seq2seq, tiny_vision
+
+    def both(call):
+        full, half = call("float32"), call("float16")
+        if isinstance(full, aw.Seq2SeqAttention):
+            for part in ("encoder", "decoder", "cross"):
+                assert_rounded_once(half[part].weights, full[part].weights)
+        else:
+            assert_rounded_once(half.weights, full.weights)
+
+    t5 = tiny_seq2seq("t5")
+    both(lambda d: aw.extract(t5, word_tokenizer, words(6), target=words(4), dtype=d))
+    both(lambda d: aw.extract(t5, word_tokenizer, words(6), dtype=d))  # the encoder alone
+    whisper, processor = tiny_whisper()
+    both(lambda d: aw.extract(whisper, processor, audio=tone(0.2), sampling_rate=16000, target=words(3), dtype=d))
+    llava, llava_processor = tiny_llava()
+    both(lambda d: aw.extract(llava, llava_processor, "w1 <image> w2", image=make_image(), dtype=d))
+    vit, vit_processor = tiny_vision("vit")
+    both(lambda d: aw.extract(vit, vit_processor, image=make_image(), dtype=d))
