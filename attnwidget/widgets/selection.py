@@ -75,7 +75,7 @@ export default { render({ model, el }) {
     _head_ids = t.List(t.Int()).tag(sync=True)
     _n_key = t.Int(0).tag(sync=True)
     # Query rows that are tokens of their own (cross-attention); 0 when the queries are key tokens.
-    _n_query = t.Int(0).tag(sync=True)
+    _n_query_tokens = t.Int(0).tag(sync=True)
     # Prompt tokens of attention from aw.generate (0 otherwise): step s reads query row
     # _prompt_length - 1 + s.
     _prompt_length = t.Int(0).tag(sync=True)
@@ -126,20 +126,20 @@ export default { render({ model, el }) {
                     f"{_span(att.layer_ids)} x {_span(att.head_ids)}; extract both with the same "
                     "layers=... and heads=..."
                 )
-            if n_query and self._n_query and n_query != self._n_query:
+            if n_query and self._n_query_tokens and n_query != self._n_query_tokens:
                 raise AttentionError(
                     f"cannot link views of cross-attention over different numbers of query (target) tokens "
-                    f"({self._n_query} and {n_query}): hovered_query and pinned_query name rows, which must "
+                    f"({self._n_query_tokens} and {n_query}): hovered_query and pinned_query name rows, which must "
                     "mean the same token in every view"
                 )
             if n_query:
-                self._n_query = n_query
+                self._n_query_tokens = n_query
             return
         with self.hold_trait_notifications():
             self._layer_ids = list(att.layer_ids)
             self._head_ids = list(att.head_ids)
             self._n_key = K
-            self._n_query = n_query
+            self._n_query_tokens = n_query
             self._prompt_length = generation_prompt_length(att)
             if self.layer not in self._layer_ids:
                 self.layer = self._layer_ids[0]
@@ -226,16 +226,16 @@ export default { render({ model, el }) {
         if v is None:
             return None
         v = _as_int(v, name)
-        if self._layer_ids and not self._n_query:
+        if self._layer_ids and not self._n_query_tokens:
             key_field = name.replace("query", "token")
             raise t.TraitError(
                 f"{name} names a query row of cross-attention (a target token); the attention of these "
                 f"views has its queries among its own tokens, so {key_field} names them"
             )
-        if self._n_query and not 0 <= v < self._n_query:
+        if self._n_query_tokens and not 0 <= v < self._n_query_tokens:
             raise ViewIndexError(
-                f"{name}={v} is out of range for {self._n_query} query (target) tokens "
-                f"(expected 0..{self._n_query - 1} or None)"
+                f"{name}={v} is out of range for {self._n_query_tokens} query (target) tokens "
+                f"(expected 0..{self._n_query_tokens - 1} or None)"
             )
         return v
 

@@ -60,7 +60,7 @@ def test_each_part_selection_names_its_own_tokens(pair):
     # Source positions: the encoder's tokens and the cross keys; target positions: the decoder's
     # tokens and the cross query rows (fields of their own, never key positions).
     assert (enc._n_key, cross._n_key) == (n_src, n_src)
-    assert (dec._n_key, cross._n_query, dec._n_query, enc._n_query) == (n_tgt, n_tgt, 0, 0)
+    assert (dec._n_key, cross._n_query_tokens, dec._n_query_tokens, enc._n_query_tokens) == (n_tgt, n_tgt, 0, 0)
     assert dash.cross_graph.selection is cross
     cross.pinned_query = n_tgt - 1
     assert dash.cross_graph.pinned_query == n_tgt - 1 and cross.pinned_token is None

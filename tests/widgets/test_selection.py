@@ -88,7 +88,7 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
     cross = cross_attention()
     heat = aw.AttentionHeatmap(cross)
     sel = heat.selection
-    assert (sel._n_query, sel._n_key) == (6, 4)
+    assert (sel._n_query_tokens, sel._n_key) == (6, 4)
     # Target row 5 exists though the source has 4 tokens; the key field keeps its own range.
     heat.hovered_query = 5
     heat.pinned_query = 0
@@ -109,7 +109,7 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
     sel.set_state({"hovered_query": 3, "pinned_query": None})
     assert heat.hovered_query == 3 and sel.pinned_query is None
     state = over_the_wire(sel)
-    assert state["_n_query"] == 6 and state["hovered_query"] == 3
+    assert state["_n_query_tokens"] == 6 and state["hovered_query"] == 3
     # The cross graph of the same attention shares it.
     graph = aw.AttentionGraph(cross, selection=sel)
     assert graph.selection is sel and graph.hovered_query == 3
@@ -119,7 +119,7 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
 
 def test_square_attention_names_its_rows_by_hovered_token(att):
     sel = aw.Selection(att)
-    assert sel._n_query == 0
+    assert sel._n_query_tokens == 0
     with pytest.raises(
         t.TraitError, match=r"hovered_query names a query row of cross-attention .* so hovered_token names them"
     ):

@@ -327,7 +327,8 @@ export default async function render({ model, el, host, signal, embedded = false
     const queries = labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2);
     rowMarks.clear();
     for (const i of queries.indices) {
-      const t = cross ? queryElement(rowTokens, i, "span") : tokenElement(rowTokens, i, "span");
+      // Row i is token i + offset (attention of the last tokens only): it carries that position.
+      const t = cross ? queryElement(rowTokens, i, "span") : tokenElement(tokens, i + offset, "span");
       t.style.cssText = `position:absolute;right:2px;top:${((i + 0.5 - view.r0) * k - (font + 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
       left.push(t);
       if (cross) rowMarks.add(i, t);
