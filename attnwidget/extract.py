@@ -620,6 +620,15 @@ def extract(
         raise ValueError("tokens= goes with inputs=; for text the tokenizer names the tokens")
     if tokenizer is None:
         raise ValueError("pass the model's tokenizer: aw.extract(model, tokenizer, text)")
+    if _speech_model(model):
+        raise ModelError(
+            f"{type(model).__name__} reads audio, not text: pass audio=samples, sampling_rate=... "
+            "(and target='...' for the decoder and cross-attention)"
+        )
+    if hasattr(tokenizer, "tokenizer") and (
+        hasattr(tokenizer, "image_processor") or hasattr(tokenizer, "feature_extractor")
+    ):  # a combined processor (Llava's, CLIP's, Whisper's): text goes through its tokenizer
+        tokenizer = tokenizer.tokenizer
     seq2seq = _is_encoder_decoder(model)
     if (target is not None or target_ids is not None) and not seq2seq:
         raise ModelError(
