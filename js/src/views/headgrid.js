@@ -1,6 +1,7 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
 import { decode } from "../lib/decode.js";
-import { payloadCache } from "../lib/store.js";
+import { payloadCache, connectMaps } from "../lib/store.js";
+import { maxPool } from "../lib/downsample.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
@@ -9,7 +10,7 @@ import {
   whenSized,
   onThemeChange,
 } from "./common.js";
-import { visibility } from "../lib/maps.js";
+import { visibility, displayMap } from "../lib/maps.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 
@@ -32,6 +33,8 @@ export default async function render({ model, el, host, signal, embedded = false
   // Grouped-query attention: heads sharing a kv head are drawn together.
   const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
+  // Heads whose full maps the shared data model holds: their thumbnails are pooled from those.
+  const held = model.get("data") && (model.get("_thumb_maps") ?? []).length ? await connectMaps(model, host, { signal }) : null;
   const name = model.get("_llm_name");
   ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
@@ -87,7 +90,30 @@ export default async function render({ model, el, host, signal, embedded = false
     const useAlt = model.get("_thumbs_alt")?.shape && sameList(want, model.get("_thumbs_alt_hide")) && !sameList(want, model.get("_thumbs_hide"));
     thumbsHide = useAlt ? model.get("_thumbs_alt_hide") : model.get("_thumbs_hide");
     thumbs = decodeOnce(model.get(useAlt ? "_thumbs_alt" : "_thumbs"));
+    if (thumbs) fromMaps(thumbs, thumbsHide);
     return thumbs !== null;
+  }
+
+  // The thumbnails of heads the data model holds in full, pooled here as the kernel pools the
+  // others (hidden keys removed and rows renormalised, then max-pooled by `_pool`); written into
+  // the decoded set once. A map that is not there leaves its thumbnail empty (NaN, drawn as masked).
+  let missing = [];
+  function fromMaps(set, hide) {
+    const keys = model.get("_thumb_maps") ?? [];
+    if (!keys.length || set.fromMaps === keys) return;
+    set.fromMaps = keys;
+    const [, H, tq, tk] = set.shape, pool = model.get("_pool") || 1;
+    missing = [];
+    for (const key of keys) {
+      const [layer, head] = key.split("/").map(Number);
+      const li = layers.indexOf(layer), hi = heads.indexOf(head);
+      if (li < 0 || hi < 0) continue;
+      const at = (li * H + hi) * tq * tk;
+      const raw = held ? held.get(key) : null;
+      if (!raw) { set.values.fill(NaN, at, at + tq * tk); missing.push(key); continue; }
+      const pooled = maxPool(displayMap(raw, nQuery, nKey, { hide, visible: maskVis }), nQuery, nKey, pool);
+      set.values.set(pooled.values, at);
+    }
   }
   let thumbsHide = [];
 
@@ -190,7 +216,7 @@ export default async function render({ model, el, host, signal, embedded = false
       const base = (li * H + hi) * per;
       for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
         const k = base + r * tk + c;
-        const seen = blockVis[r * tk + c];
+        const seen = blockVis[r * tk + c] && !Number.isNaN(thumbs.values[k]);
         const lv = seen ? Math.round(scale(thumbs.values[k]) * 255) : 0;
         level[k] = lv;
         const o = ((li * tq + r) * W + hi * tk + c) * 4;
@@ -399,6 +425,7 @@ export default async function render({ model, el, host, signal, embedded = false
     let tmin = Infinity, tmax = -Infinity;
     if (tint) for (const v of tint) { tmin = Math.min(tmin, v); tmax = Math.max(tmax, v); }
     const notes = hideNotes(tokens, thumbsHide);
+    if (missing.length) notes.push(`no map held for ${missing.length} head${missing.length > 1 ? "s" : ""} (${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", …" : ""}): drawn blank`);
     if (!sameList(thumbsHide, hide)) notes.push(`thumbnails were made with hide = [${thumbsHide}]; applying [${hide}] needs the kernel`);
     const pool = model.get("_pool");
     const sampled = model.get("_sampled_rows") ?? 0;

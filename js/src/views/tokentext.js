@@ -67,8 +67,8 @@ export default async function render({ model, el, host, signal }) {
   const fills = new Array(nKey).fill("");
   let rects = null, box = null; // rects: per token [x, y, w, h, ...] in the text's content box
 
-  // One token's tint from the current weights: its fill for the canvas, and its text colour,
-  // focus and hiding, written only when they change.
+  // One token's tint from the current weights: its fill for the canvas, and its weight (as
+  // data-weight), text colour, focus and hiding, written only when they change.
   function paintToken(j) {
     const node = spans[j];
     const t = scale(weights[j]), off = hidden.has(j);
@@ -81,6 +81,8 @@ export default async function render({ model, el, host, signal }) {
       fg = mix[0] * 0.299 + mix[1] * 0.587 + mix[2] * 0.114 > 140 ? "#000" : "#fff";
     }
     fills[j] = bg;
+    const weight = weights[j].toPrecision(3);
+    if (node.dataset.weight !== weight) node.dataset.weight = weight;
     const state = `${fg}|${off}|${j === focus}`;
     if (node._awTint === state) return;
     node._awTint = state;
@@ -195,13 +197,8 @@ export default async function render({ model, el, host, signal }) {
     scale = viewScale(model, vmax || 1, weights);
     const cmap = model.get("colormap"), hide = model.get("hide");
     hidden = new Set(hide);
-    // Every token's weight is kept as data; tints are drawn for the tokens in the box's view, and
-    // for the others as they scroll into it.
-    for (let j = 0; j < nKey; j++) {
-      const node = spans[j];
-      const weight = weights[j].toPrecision(3);
-      if (node.dataset.weight !== weight) node.dataset.weight = weight;
-    }
+    // Tints (and each token's data-weight) are drawn for the tokens in the box's view, and for
+    // the others as they scroll into it.
     drawTints();
     const notes = hideNotes(tokens, hide);
     notes.push(dir === "gives"
