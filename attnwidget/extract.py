@@ -11,7 +11,9 @@ Three paths, tried in this order by `extract(method="auto")`:
   (``torch.nn.MultiheadAttention`` by default), for models outside transformers (`extract_hooks`).
 
 Encoder-decoder models given a target give a `Seq2SeqAttention` (encoder, decoder, cross); vision
-encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...).
+encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...); vision-language models given
+text and an image give their language model's attention with the image placeholders labelled
+(`attnwidget.multimodal`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ def _num_layers_heads(model) -> tuple[int | None, int | None, int | None]:
     H = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None)
     kv = getattr(cfg, "num_key_value_heads", None) or H
     return L, H, kv
+
+
+def _speech_model(model) -> bool:
+    from .multimodal import is_speech
+
+    return is_speech(model)
 
 
 def _is_encoder_decoder(model) -> bool:
@@ -187,6 +195,9 @@ class _Part:
     keys: _Side
     eager_field: str  # attribute of the eager output holding this part's attention
     kv_heads: int | None = None  # kv heads per layer from the config, for the eager path
+    # Module path of the sub-model whose layers make this part (a vision-language model's language
+    # model): only its attention is recorded, so another tower's layers can never join the stack.
+    prefix: str | None = None
 
 
 class _CheckFailed(Exception):
@@ -249,7 +260,14 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
 
     if not configs(model):
         raise _NoCapture(f"{type(model).__name__} has no transformers config to switch to the capture")
-    keep = (lambda tower, i: True) if layer_sel is None else (lambda tower, i, s=set(layer_sel): i in s)
+    prefixes = tuple(p.prefix + "." for p in parts if p.prefix)
+    wanted = set(layer_sel) if layer_sel is not None else None
+
+    def keep(tower: str, i: int) -> bool:
+        if prefixes and not tower.startswith(prefixes):
+            return False
+        return wanted is None or i in wanted
+
     rec = Recorder(module_names(model), keep, check=check)
     try:
         with torch.no_grad(), capturing(model, rec):
@@ -339,7 +357,9 @@ def _tower_for(part: _Part, rec: Recorder) -> str:
     """The tower that holds `part`: by kind for encoder-decoder parts; for a single attention, the
     only tower, or the only one whose shapes match the input."""
     towers = rec.towers()
-    if part.kind != "main":
+    if part.prefix:
+        found = [t for t in towers if t.startswith(part.prefix + ".") and tower_kind(t) != "cross"]
+    elif part.kind != "main":
         found = [t for t in towers if tower_kind(t) == part.kind]
     elif len(towers) == 1:
         found = list(towers)
@@ -416,6 +436,8 @@ def extract(
     target: str | None = None,
     target_ids: Sequence[int] | None = None,
     image: Any = None,
+    audio: Any = None,
+    sampling_rate: int | None = None,
     inputs: dict | None = None,
     tokens: Sequence[str] | None = None,
     layers: Sequence[int] | int | None = None,
@@ -451,7 +473,17 @@ def extract(
     image : PIL image or array, optional
         Vision encoders (ViT, DeiT, CLIP and SigLIP vision towers): the image, prepared by the
         processor passed as `tokenizer`. Tokens are ``[CLS]`` (``[DIST]`` for DeiT) and patches
-        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``.
+        ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``. Vision-language models
+        (Llava-style) take `text` holding the image token with the image, prepared by their
+        combined processor: the language model's attention, image placeholders labelled
+        ``img p(row,col)`` and listed in ``meta["image_tokens"]`` (see `attnwidget.multimodal`).
+    audio : 1-D array, optional
+        Speech encoder-decoder models (Whisper): one channel of samples at `sampling_rate`, prepared
+        by the feature extractor (or processor) passed as `tokenizer`. The encoder's tokens are
+        audio frames labelled by start time (``"0.00s"``, ``"0.02s"``...); with `target` or
+        `target_ids` a `Seq2SeqAttention` as for text. ``inputs={"input_features": ...}`` works too.
+    sampling_rate : int, optional
+        With `audio`: its sampling rate in Hz, which must be the feature extractor's.
     inputs : dict, optional
         Any model: the keyword arguments of its forward (one example), with `tokens` naming the
         positions of the attention to return.
@@ -474,8 +506,8 @@ def extract(
         raises `ModelError` naming the layer and the difference.
     measure : {"weight", "norm"}
         ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
-        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs of
-        decoder-only and encoder-only models.
+        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs;
+        for encoder-decoder models each part (cross-attention: the encoder output's values).
 
     Raises
     ------
@@ -496,9 +528,60 @@ def extract(
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
     if measure not in ("weight", "norm"):
         raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
+    if audio is not None or sampling_rate is not None:
+        from .multimodal import is_speech
+
+        if audio is None:
+            raise ValueError("sampling_rate= goes with audio=")
+        if not is_speech(model):
+            raise ModelError(
+                f"audio= is for speech encoder-decoder models that read input_features (Whisper); "
+                f"{type(model).__name__} is not one. Pass text with its tokenizer, or inputs= with tokens="
+            )
+    if audio is not None or (isinstance(inputs, dict) and "input_features" in inputs and _speech_model(model)):
+        from .multimodal import extract_speech
+
+        if inputs is not None and audio is not None:
+            raise ValueError("pass either audio= or inputs=, not both")
+        if text is not None or messages is not None or text_pair is not None or image is not None:
+            raise ValueError("pass audio= (with target= or target_ids=) or text: one kind of input")
+        if target is not None and target_ids is not None:
+            raise ValueError("pass either target or target_ids, not both")
+        return extract_speech(
+            model,
+            tokenizer,
+            audio,
+            sampling_rate,
+            inputs,
+            target,
+            target_ids,
+            tokens,
+            layers,
+            heads,
+            method,
+            lazy,
+            check,
+            measure,
+        )
     if measure == "norm" and (inputs is not None or image is not None):
-        raise ValueError("measure='norm' covers text inputs of decoder-only and encoder-only models")
+        raise ValueError("measure='norm' covers text and audio inputs, not images or inputs=")
     if inputs is not None or image is not None:
+        from .multimodal import extract_vision_language, is_vision_language
+
+        if inputs is not None and image is not None:
+            raise ValueError("pass either image= or inputs=, not both")
+        if is_vision_language(model) and (
+            (text is not None and image is not None) or (isinstance(inputs, dict) and "input_ids" in inputs)
+        ):
+            if messages is not None or text_pair is not None or target is not None or target_ids is not None:
+                raise ValueError(
+                    "a vision-language model takes text= and image= (or inputs=); not messages, text_pair or target"
+                )
+            if inputs is not None and text is not None:
+                raise ValueError("pass text= with image=, or inputs=: one kind of input")
+            return extract_vision_language(
+                model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check
+            )
         if (
             text is not None
             or messages is not None
@@ -506,9 +589,15 @@ def extract(
             or target is not None
             or target_ids is not None
         ):
-            raise ValueError("pass text (with text_pair, messages, target), an image, or inputs=: one kind of input")
-        if inputs is not None and image is not None:
-            raise ValueError("pass either image= or inputs=, not both")
+            why = ""
+            if text is not None and image is not None:
+                why = (
+                    f" (text with an image needs a vision-language model, whose config has vision_config, "
+                    f"text_config and image_token_id; {type(model).__name__} is not one)"
+                )
+            raise ValueError(
+                f"pass text (with text_pair, messages, target), an image, or inputs=: one kind of input{why}"
+            )
         if image is not None:
             return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check)
         return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check)
@@ -516,6 +605,15 @@ def extract(
         raise ValueError("tokens= goes with inputs=; for text the tokenizer names the tokens")
     if tokenizer is None:
         raise ValueError("pass the model's tokenizer: aw.extract(model, tokenizer, text)")
+    if _speech_model(model):
+        raise ModelError(
+            f"{type(model).__name__} reads audio, not text: pass audio=samples, sampling_rate=... "
+            "(and target='...' for the decoder and cross-attention)"
+        )
+    if hasattr(tokenizer, "tokenizer") and (
+        hasattr(tokenizer, "image_processor") or hasattr(tokenizer, "feature_extractor")
+    ):  # a combined processor (Llava's, CLIP's, Whisper's): text goes through its tokenizer
+        tokenizer = tokenizer.tokenizer
     seq2seq = _is_encoder_decoder(model)
     if (target is not None or target_ids is not None) and not seq2seq:
         raise ModelError(
@@ -551,8 +649,6 @@ def extract(
     L = len(layer_sel) if layer_sel is not None else n_layers
     H = len(head_sel) if head_sel is not None else n_heads
     if seq2seq:
-        if measure == "norm":
-            raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
         return _extract_seq2seq(
             model,
             tokenizer,
@@ -568,6 +664,7 @@ def extract(
             check,
             L,
             H,
+            measure=measure,
         )
     _guard_size(L, H, n, n, lazy)
 
@@ -615,6 +712,8 @@ def _decoder_ids(model, tokenizer, target, target_ids):
         raise TypeError(f"target must be a str; got {type(target).__name__}")
     if not target.strip():
         raise ValueError("target is empty; the decoder needs at least one token")
+    if tokenizer is None or not callable(tokenizer):
+        raise ValueError("target= needs the model's tokenizer (or its processor); or pass target_ids=[...]")
     labels = tokenizer(text_target=target, return_tensors="pt")["input_ids"]
     cfg = model.config
     start = getattr(cfg, "decoder_start_token_id", None)
@@ -625,24 +724,51 @@ def _decoder_ids(model, tokenizer, target, target_ids):
             f"{type(model).__name__}'s config has no decoder_start_token_id; pass target_ids= "
             "with the decoder's input ids instead"
         )
+    if labels.shape[1] > 1 and int(labels[0, 0]) == int(start):
+        # Labels that already open with the start token (Whisper's prefix tokens): the decoder
+        # reads them as they are, and predicts each next one.
+        return labels[:, :-1], labels[0, 1:].tolist()
     shifted = torch.cat([torch.tensor([[int(start)]]), labels[:, :-1]], dim=1)
     return shifted, labels[0].tolist()
 
 
 def _extract_seq2seq(
-    model, tokenizer, model_inputs, source, target, target_ids, layer_sel, head_sel, meta, method, lazy, check, L, H
+    model,
+    tokenizer,
+    model_inputs,
+    source,
+    target,
+    target_ids,
+    layer_sel,
+    head_sel,
+    meta,
+    method,
+    lazy,
+    check,
+    L,
+    H,
+    n_src=None,
+    target_tokens=None,
+    measure="weight",
 ):
+    """Encoder, decoder and cross attention (or the encoder alone without a target).
+
+    `source` names the encoder's positions; `n_src` is its length when `source` has no padding
+    mask to read it from (audio frames); `target_tokens` labels the decoder's positions instead of
+    the tokenizer.
+    """
     import torch
 
-    if model_inputs["input_ids"].shape[0] != 1 and (target is not None or target_ids is not None):
+    if source.batch() != 1 and (target is not None or target_ids is not None):
         raise ValueError("target= goes with one text")
-    n_src = model_inputs["input_ids"].shape[1]
+    if n_src is None:
+        n_src = source.keep.shape[1]
     if target is None and target_ids is None:
         encoder = model.get_encoder() if hasattr(model, "get_encoder") else None
         if encoder is None:
             raise ModelError(f"{type(model).__name__} has no get_encoder(); pass target= for all three parts")
         _guard_size(L, H, n_src, n_src, lazy)
-        enc_inputs = {k: v for k, v in model_inputs.items() if k in ("input_ids", "attention_mask")}
+        enc_inputs = {k: v for k, v in model_inputs.items() if k in ("input_ids", "attention_mask", "input_features")}
 
         def forward(eager: bool):
             return encoder(**enc_inputs, output_attentions=True) if eager else encoder(**enc_inputs)
@@ -654,21 +780,33 @@ def _extract_seq2seq(
         )
         part = _Part("encoder", source, source, "attentions")
         atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
+        if measure == "norm":
+            from .norms import apply_value_norms_parts
+
+            atts = apply_value_norms_parts(
+                model, lambda: encoder(**enc_inputs), {"encoder": atts}, {"encoder": source.keep}
+            )["encoder"]
         return atts[0] if len(atts) == 1 else atts
     dec_ids, labels = _decoder_ids(model, tokenizer, target, target_ids)
-    limit = _model_position_limit(model)
+    limit = getattr(model.config, "max_target_positions", None) or _model_position_limit(model)
     if limit is not None and dec_ids.shape[1] > limit:
         raise ModelError(f"the target is {dec_ids.shape[1]} tokens long; the model accepts at most {limit} positions")
     n_tgt = dec_ids.shape[1]
-    dec_ids = dec_ids.to(model_inputs["input_ids"].device)
+    dec_ids = dec_ids.to(_input_device(model))
     _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
     ids = dec_ids[0].tolist()
+    if target_tokens is not None:
+        names = [str(t) for t in target_tokens]
+        if len(names) != n_tgt:
+            raise ValueError(f"got {len(names)} tokens for {n_tgt} decoder positions; pass one per target id")
+    elif tokenizer is not None and hasattr(tokenizer, "convert_ids_to_tokens"):
+        names = readable_tokens(tokenizer, ids)
+    else:
+        raise ValueError("pass the model's tokenizer (or processor) to name the target tokens, or tokens=[...]")
     target_side = _Side(
         torch.ones(1, n_tgt, dtype=torch.bool),
-        lambda b, n: dict(
-            tokens=readable_tokens(tokenizer, ids), token_ids=ids, special=[i in special_ids for i in ids], text=target
-        ),
+        lambda b, n: dict(tokens=names, token_ids=ids, special=[i in special_ids for i in ids], text=target),
     )
     args = dict(model_inputs, decoder_input_ids=dec_ids)
     args.pop("token_type_ids", None)
@@ -678,7 +816,7 @@ def _extract_seq2seq(
             return model(**args, output_attentions=True)
         return model(**args, use_cache=False) if _accepts(model, "use_cache") else model(**args)
 
-    meta = dict(meta, source_text=source.facts(0)["text"], target_text=target)
+    meta = dict(meta, source_text=source.facts(0, n_src).get("text"), target_text=target)
     if labels is not None:
         meta["target_labels"] = labels
     parts = [
@@ -687,6 +825,16 @@ def _extract_seq2seq(
         _Part("cross", target_side, source, "cross_attentions"),
     ]
     got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
+    if measure == "norm":
+        from .norms import apply_value_norms_parts
+
+        got = apply_value_norms_parts(
+            model,
+            lambda: forward(False),
+            got,
+            {"encoder": source.keep, "decoder": target_side.keep, "cross": source.keep},
+        )
+        meta = dict(meta, measure="norm")
     return Seq2SeqAttention(got["encoder"][0], got["decoder"][0], got["cross"][0], meta=meta)
 
 
@@ -726,11 +874,19 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
     grid = (pixels.shape[-2] // patch, pixels.shape[-1] // patch)
     runner = model
     if not _accepts(model, "pixel_values") or _accepts(model, "input_ids"):
-        runner = getattr(model, "vision_model", None) or getattr(model, "vision_tower", None)
+        from .multimodal import is_vision_language, vision_tower
+
+        runner = vision_tower(model)
         if runner is None:
             raise ModelError(f"{type(model).__name__} needs more than an image; pass inputs= with tokens=")
     pixels = pixels.to(device=_input_device(model), dtype=next(model.parameters()).dtype)
     meta = dict(_model_meta(model), patch_grid=list(grid), patch_size=patch, image_size=list(size))
+    if runner is not model and is_vision_language(model):
+        meta = _note(
+            meta,
+            "an image alone: the vision tower's attention; pass text holding the image token with the "
+            "image (and the model's processor) for the language model's",
+        )
     att = _extract_inputs(
         runner,
         {"pixel_values": pixels},
@@ -742,7 +898,7 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
         check,
         labels=lambda n: patch_labels(n, grid),
         meta=meta,
-        cfg_model=model,
+        cfg_model=runner if hasattr(runner, "config") else model,
     )
     return att
 

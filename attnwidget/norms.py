@@ -9,7 +9,9 @@ each row divided by its sum so it reads as a distribution like the weights.
 This module owns recording the value vectors (one forward pass through transformers'
 AttentionInterface, every architecture that routes attention through it), finding each layer's
 output projection, and turning weights into norm maps, in memory or on demand for lazy attention.
-``aw.extract(..., measure="norm")`` calls it.
+``aw.extract(..., measure="norm")`` calls it. Encoder-decoder models get a norm map per part
+(`apply_value_norms_parts`): each call's values are matched to its part by the module's place in the
+model, and cross-attention's are the encoder output's, through the cross-attention's projections.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "value_norms_of",
     "norm_attention",
     "apply_value_norms",
+    "apply_value_norms_parts",
     "raw_norms",
     "NormSource",
     "VALUES_IMPLEMENTATION",
@@ -102,6 +105,63 @@ def _parents(model) -> dict[int, Any]:
     return {id(child): m for m in model.modules() for child in m.children()}
 
 
+def _record_values(model, run) -> list[tuple[Any, Any]]:
+    """``(module, value states)`` of every attention call made while `run()` runs `model` (or a part
+    of it) with the values recorder switched in."""
+    import torch
+
+    from .extract import ModelError, _attn_implementation, _configs
+
+    if not _configs(model):
+        raise ModelError(
+            f"{type(model).__name__} does not route attention through transformers' AttentionInterface, "
+            "so its value vectors cannot be recorded for measure='norm'"
+        )
+    _register()
+    rec = _ValueRecorder()
+    _ACTIVE.append(rec)
+    try:
+        with torch.no_grad(), _attn_implementation(model, VALUES_IMPLEMENTATION):
+            run()
+    finally:
+        _ACTIVE.remove(rec)
+    if not rec.calls:
+        raise ModelError(f"{type(model).__name__} ran no attention through the AttentionInterface")
+    return rec.calls
+
+
+def _call_norms(parents: dict, module, value, num_heads: int | None):
+    """``||f_h(x_j)||`` as a float32 ``(batch, heads, n_key)`` tensor for one call's value states."""
+    import torch
+
+    from .extract import ModelError
+
+    b, n_kv, n, d = value.shape
+    heads = int(
+        getattr(module, "num_heads", 0)
+        or getattr(module, "num_attention_heads", 0)
+        or getattr(module, "n_heads", 0)
+        or num_heads
+        or 0
+    )
+    if heads % n_kv:
+        raise ModelError(f"{heads} query heads do not share {n_kv} kv heads evenly")
+    with torch.no_grad():
+        w_o = _output_projection(parents, module, heads * d).to(value.device, torch.float32)
+        w_o = w_o.reshape(heads, d, -1)  # head h's slice: rows h*d .. (h+1)*d
+        # ||v W_h||^2 = v (W_h W_h^T) v^T: a d x d Gram matrix per head instead of projecting
+        # every token to the hidden size (d^2 rather than d x hidden work per token).
+        gram = torch.matmul(w_o.double(), w_o.double().transpose(1, 2))  # (heads, d, d)
+        v = value.double().repeat_interleave(heads // n_kv, dim=1)  # (b, heads, n, d)
+        sq = torch.einsum("bhnd,hde,bhne->bhn", v, gram, v).clamp_min_(0)
+        return sq.sqrt().float().cpu()
+
+
+def _config_heads(model) -> int | None:
+    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    return getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None)
+
+
 def value_norms(model, inputs: dict, num_heads: int | None = None) -> list:
     """``||f_h(x_j)||`` for every attention call of one forward pass.
 
@@ -121,47 +181,17 @@ def value_norms(model, inputs: dict, num_heads: int | None = None) -> list:
         order for decoder-only and encoder-only models). Grouped-query heads use their kv head's
         values through their own slice of the output projection.
     """
-    import torch
 
-    from .extract import ModelError, _attn_implementation, _configs
+    def run():
+        try:
+            model(**inputs, use_cache=False)
+        except TypeError:
+            model(**inputs)
 
-    if not _configs(model):
-        raise ModelError(
-            f"{type(model).__name__} does not route attention through transformers' AttentionInterface, "
-            "so its value vectors cannot be recorded for measure='norm'"
-        )
-    if num_heads is None:
-        cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-        num_heads = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None)
-    _register()
-    rec = _ValueRecorder()
-    _ACTIVE.append(rec)
-    try:
-        with torch.no_grad(), _attn_implementation(model, VALUES_IMPLEMENTATION):
-            try:
-                model(**inputs, use_cache=False)
-            except TypeError:
-                model(**inputs)
-    finally:
-        _ACTIVE.remove(rec)
-    if not rec.calls:
-        raise ModelError(f"{type(model).__name__} ran no attention through the AttentionInterface")
-    out, parents = [], _parents(model)
-    with torch.no_grad():
-        for module, value in rec.calls:
-            b, n_kv, n, d = value.shape
-            heads = int(getattr(module, "num_heads", 0) or getattr(module, "num_attention_heads", 0) or num_heads or 0)
-            if heads % n_kv:
-                raise ModelError(f"{heads} query heads do not share {n_kv} kv heads evenly")
-            w_o = _output_projection(parents, module, heads * d).to(value.device, torch.float32)
-            w_o = w_o.reshape(heads, d, -1)  # head h's slice: rows h*d .. (h+1)*d
-            # ||v W_h||^2 = v (W_h W_h^T) v^T: a d x d Gram matrix per head instead of projecting
-            # every token to the hidden size (d^2 rather than d x hidden work per token).
-            gram = torch.matmul(w_o.double(), w_o.double().transpose(1, 2))  # (heads, d, d)
-            v = value.double().repeat_interleave(heads // n_kv, dim=1)  # (b, heads, n, d)
-            sq = torch.einsum("bhnd,hde,bhne->bhn", v, gram, v).clamp_min_(0)
-            out.append(sq.sqrt().float().cpu())
-    return out
+    calls = _record_values(model, run)
+    num_heads = num_heads or _config_heads(model)
+    parents = _parents(model)
+    return [_call_norms(parents, module, value, num_heads) for module, value in calls]
 
 
 def norm_attention(att: Attention, norms: np.ndarray) -> Attention:
@@ -204,7 +234,10 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
     from .extract import ModelError
 
     if getattr(getattr(model, "config", None), "is_encoder_decoder", False):
-        raise ModelError("measure='norm' covers decoder-only and encoder-only models, not encoder-decoders")
+        raise ModelError(
+            "apply_value_norms covers decoder-only and encoder-only models; an encoder-decoder's parts "
+            "go through apply_value_norms_parts (aw.extract(..., target=..., measure='norm'))"
+        )
     calls = value_norms(model, inputs)
     keep_all = inputs["attention_mask"].bool().cpu()
     out = []
@@ -214,6 +247,52 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
         keep = keep_all[b].numpy()
         norms = np.stack([calls[layer][b][att.head_ids][:, keep].numpy() for layer in att.layer_ids])
         out.append(norm_attention(att, norms))
+    return out
+
+
+def apply_value_norms_parts(model, run, parts: dict, key_keep: dict) -> dict:
+    """Norm maps for the parts of an encoder-decoder extraction (one more forward pass, `run()`).
+
+    `parts` maps "encoder", "decoder" and "cross" to one `Attention` per batch row; `key_keep` maps
+    each to its keys' padding mask ``(batch, n_key)`` bool (or None: every key real). Each
+    attention call's values are found by identity: the module's tower in the model
+    (``decoder.layers.*.encoder_attn`` is cross-attention) and its layer number there, as the
+    capture numbers them. The cross part's values are the encoder output's, carried through the
+    cross-attention's own output projection.
+    """
+    from .capture import layer_place, module_names, tower_kind
+    from .extract import ModelError
+
+    calls = _record_values(model, run)
+    names, parents, num_heads = module_names(model), _parents(model), _config_heads(model)
+    towers: dict[str, dict[str, dict[int, Any]]] = {}
+    seen: set[int] = set()
+    for module, value in calls:
+        tower, number = layer_place(names.get(id(module), type(module).__name__))
+        layers = towers.setdefault(tower_kind(tower), {}).setdefault(tower, {})
+        if number is None or id(module) in seen:  # a module called twice: numbered by its call
+            number = len(layers)
+        seen.add(id(module))
+        layers[number] = _call_norms(parents, module, value, num_heads)
+    out = {}
+    for kind, atts in parts.items():
+        found = towers.get(kind, {})
+        if len(found) != 1:
+            raise ModelError(
+                f"cannot tell which attention calls hold the {kind} part's values: "
+                f"{len(found)} towers of that kind ({', '.join(found) or 'none'})"
+            )
+        layers = next(iter(found.values()))
+        keep = key_keep.get(kind)
+        rows = []
+        for b, att in enumerate(atts):
+            missing = [layer for layer in att.layer_ids if layer not in layers]
+            if missing:
+                raise ModelError(f"the {kind} ran no attention for layers {missing}")
+            cols = slice(None) if keep is None else keep[b].cpu().numpy()
+            norms = np.stack([layers[layer][b][att.head_ids][:, cols].numpy() for layer in att.layer_ids])
+            rows.append(norm_attention(att, norms))
+        out[kind] = rows
     return out
 
 

@@ -2,7 +2,8 @@
 
 Works on the `Attention` that ``aw.extract(model, processor, image=...)`` returns, whose
 ``meta["patch_grid"]`` says how the patch tokens tile the image (the tokens before them are
-``[CLS]``-style prefix tokens). Pure numpy: no torch, no widget.
+``[CLS]``-style prefix tokens), and on a vision-language model's, whose ``meta["image_tokens"]``
+says where the image's placeholders sit in the text. Pure numpy: no torch, no widget.
 """
 
 from __future__ import annotations
@@ -16,20 +17,38 @@ from .attention import Attention
 __all__ = ["patch_map", "patch_overlay"]
 
 
-def _grid(att: Attention) -> tuple[int, int, int]:
-    grid = att.meta.get("patch_grid")
+def _grid(att: Attention) -> tuple[int, int, np.ndarray]:
+    """The patch grid ``(rows, cols)`` and the key positions of its patches, row by row."""
     if not isinstance(att, Attention):
         raise TypeError(f"expected an Attention; got {type(att).__name__}")
+    grid = att.meta.get("patch_grid")
     if grid is None:
         raise ValueError(
             "this attention has no patch grid (meta['patch_grid']); extract it from a vision model with "
             "aw.extract(model, image_processor, image=...)"
         )
     rows, cols = (int(x) for x in grid)
+    image_tokens = att.meta.get("image_tokens")
+    if image_tokens is not None:  # a vision-language model: the image's placeholders inside the text
+        if int(att.meta.get("images", 1)) != 1:
+            raise ValueError(f"patch_map reads one image; this input holds {att.meta['images']}")
+        # With "full" feature selection the class token comes first; the patches are the last rows x cols.
+        positions = np.asarray(image_tokens, dtype=np.int64)[-rows * cols :]
+        expect = [f"p({r},{c})" for r in range(rows) for c in range(cols)]
+        if (
+            len(positions) != rows * cols
+            or positions.max(initial=-1) >= att.n_key
+            or [att.tokens[p].rsplit(" ", 1)[-1] for p in positions] != expect
+        ):
+            raise ValueError(
+                f"meta['image_tokens'] does not point at a {rows} x {cols} grid of patch tokens "
+                "(were tokens merged or relabelled after extraction?)"
+            )
+        return rows, cols, positions
     n_prefix = att.n_key - rows * cols
     if n_prefix < 0:
         raise ValueError(f"{att.n_key} keys cannot hold a {rows} x {cols} patch grid")
-    return rows, cols, n_prefix
+    return rows, cols, np.arange(n_prefix, att.n_key)
 
 
 def patch_map(
@@ -42,7 +61,9 @@ def patch_map(
     att : Attention
         Attention of a vision encoder (``meta["patch_grid"]`` set).
     query : int
-        Query row (0 is ``[CLS]`` for ViT, DeiT and CLIP; a patch index otherwise).
+        Query row (0 is ``[CLS]`` for ViT, DeiT and CLIP; a patch index otherwise). For a
+        vision-language model's attention (``meta["image_tokens"]``), a text position after the
+        image, e.g. -1 for the last token.
     layer : int, optional
         Model layer number (default: the last held layer). Ignored with `rollout`.
     fusion : {"mean", "max", "min"}
@@ -50,9 +71,10 @@ def patch_map(
     rollout : bool
         Use attention rollout through every held layer (`aw.rollout`) instead of one layer.
 
-    Weights on the prefix tokens are left out, so the grid sums to the query's share on patches.
+    Weights on the prefix tokens (and, for a vision-language model, on the text) are left out, so
+    the grid sums to the query's share on patches.
     """
-    rows, cols, n_prefix = _grid(att)
+    rows, cols, positions = _grid(att)
     if not -att.n_query <= int(query) < att.n_query:
         raise IndexError(f"query {query} out of range for {att.n_query} query rows")
     if rollout:
@@ -61,7 +83,7 @@ def patch_map(
         row = _rollout(att, fusion=fusion)[int(query)]
     else:
         row = att.fuse(fusion, layer=att.layer_ids[-1] if layer is None else layer)[int(query)]
-    return np.asarray(row[n_prefix:], dtype=np.float32).reshape(rows, cols)
+    return np.asarray(row[positions], dtype=np.float32).reshape(rows, cols)
 
 
 def _heat(v: np.ndarray) -> np.ndarray:

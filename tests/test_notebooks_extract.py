@@ -31,6 +31,11 @@ def test_vision_notebook(tmp_path):
     assert "most attended patch: p(" in text
     assert float(re.search(r"rollout row sums to ([\d.]+)", text).group(1)) == 1.0
     assert float(re.search(r"max difference from eager: ([\d.e+-]+)", text).group(1)) < 1e-5
+    # The vision-language section: the language model's three layers, 36 placeholders on a 6 x 6 grid.
+    assert "tower: model.language_model layers: [0, 1, 2]" in text
+    assert "image tokens: 36 at 0 .. 35 grid: [6, 6]" in text
+    assert "tokens: ['img p(0,0)', 'img p(0,1)'] ... ['img p(5,5)', 'what'," in text
+    assert float(re.search(r"language model against eager: ([\d.e+-]+)", text).group(1)) < 1e-5
     assert any("image/png" in out.get("data", {}) for cell in cells for out in cell.get("outputs", []))
     assert any(
         "application/vnd.jupyter.widget-view+json" in out.get("data", {})

@@ -149,7 +149,8 @@ class AttentionView(anywidget.AnyWidget):
     _special = t.List(t.Bool()).tag(sync=True)
     _n_query = t.Int(0).tag(sync=True)
     # Labels of the query rows when they are not the last n_query tokens (cross-attention: target
-    # rows over source keys); empty otherwise. Token positions in the selection are then key positions.
+    # rows over source keys); empty otherwise. The selection's token positions are then key (source)
+    # positions, and its hovered_query / pinned_query name the rows.
     _query_tokens = t.List(t.Unicode()).tag(sync=True)
     _causal = t.Bool(False).tag(sync=True)
     _layer_ids = t.List(t.Int()).tag(sync=True)
@@ -278,6 +279,13 @@ class AttentionView(anywidget.AnyWidget):
     fusion = _shared("fusion", 'How heads are fused when `head` is None: "mean", "max" or "min".')
     hovered_token = _shared("hovered_token", "Token position under the pointer in any linked view (None when none).")
     pinned_token = _shared("pinned_token", "Token position clicked last in any linked view (None when none).")
+    hovered_query = _shared(
+        "hovered_query",
+        "Cross-attention: the query (target) row under the pointer in any linked view (None when none).",
+    )
+    pinned_query = _shared(
+        "pinned_query", "Cross-attention: the query (target) row clicked last in any linked view (None when none)."
+    )
 
     def _repr_keys(self):  # keep repr short: the data traits are megabytes of bytes
         return iter(())

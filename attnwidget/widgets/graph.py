@@ -59,7 +59,8 @@ class AttentionGraph(MeasuredMapView):
     Cross-attention (``att.query_tokens`` given: target rows over source keys) is drawn as two
     rows, target tokens above and source tokens below, a line from each target token to the
     source tokens it weighs at least `threshold`; `arrangement` and `overlay` do not apply to it.
-    Hovering or pinning a source token sets the selection's token (a key position).
+    Hovering or pinning a source token sets the selection's token (a key position); a target
+    token, its ``hovered_query`` / ``pinned_query`` (a query row).
     """
 
     _draws_cross = True

@@ -85,7 +85,9 @@ class AttentionHeatmap(MeasuredMapView):
 
     Cross-attention (``att.query_tokens`` given) is drawn with target tokens labelling the rows
     and source tokens the columns; hovering or clicking a cell sets the selection's token to its
-    source (key) position, the axis cross-attention shares with the encoder.
+    source (key) position, the axis cross-attention shares with the encoder, and its
+    ``hovered_query`` / ``pinned_query`` to its target row, the decoder's token. A row label sets
+    the target row alone.
     """
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)

@@ -2,10 +2,11 @@
 
 The encoder and decoder parts are ordinary dashboards of square attention; the cross part is a
 heatmap with target rows over source columns and, linked to it, the two-row cross graph. A selector (drawn in the browser, so saved pages
-switch too) picks the part shown. Encoder and cross attention share the source tokens, so the
-browser carries a hovered or pinned source token between them: pin a source token in the
-encoder view and the cross view marks its column. Target positions are not carried: the shared
-selection holds key positions, and the cross view's rows are queries.
+switch too) picks the part shown. The browser carries a hovered or pinned token between the parts
+where it appears: a source token between the encoder views and the cross view's columns
+(`hovered_token` / `pinned_token` of both selections), a target token between the decoder views
+and the cross view's rows (the decoder's `hovered_token` / `pinned_token`, the cross selection's
+`hovered_query` / `pinned_query`). A target position never marks a source token.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ class PartsDashboard(anywidget.AnyWidget):
     """The encoder, decoder and cross views of one source/target pair, with a part selector.
 
     `part` names the part shown (``"encoder"``, ``"decoder"`` or ``"cross"``); the selector in the
-    browser sets it, and setting it from the kernel switches the page.
+    browser sets it, and setting it from the kernel switches the page. Hover and pin are linked
+    between the parts by the drawn view itself, so saved pages link too, and a kernel hears each
+    linked field as a trait: with the view drawn, ``dash.decoder.selection.pinned_token = 2``
+    marks target row 2 in the cross views and sets ``dash.cross.pinned_query`` to 2; a source
+    token pinned in the encoder marks its cross column (``dash.cross.pinned_token``).
     """
 
     _esm = AttentionView._esm

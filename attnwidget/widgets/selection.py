@@ -37,8 +37,14 @@ class Selection(anywidget.AnyWidget):
     Attributes
     ----------
     hovered_token, pinned_token : int or None
-        Token position under the pointer / clicked last, in any linked view. Hover writes from the
-        browser are throttled before they reach the kernel.
+        Token position under the pointer / clicked last, in any linked view: a key position. Hover
+        writes from the browser are throttled before they reach the kernel.
+    hovered_query, pinned_query : int or None
+        For cross-attention, whose query rows are tokens of their own (the target tokens of an
+        encoder-decoder model): the query row under the pointer / clicked last. Kept apart from
+        `hovered_token` so a target position never marks the source token with the same number.
+        Attention whose queries are among its keys names every token by `hovered_token`; setting
+        these there is an error.
     step : int or None
         For attention from ``aw.generate``: the generated token being looked at (0-based). Setting
         it pins the query row that produced that token (``aw.generation_step_row``), so the
@@ -57,6 +63,8 @@ export default { render({ model, el }) {
 
     hovered_token = t.Int(None, allow_none=True).tag(sync=True)
     pinned_token = t.Int(None, allow_none=True).tag(sync=True)
+    hovered_query = t.Int(None, allow_none=True).tag(sync=True)
+    pinned_query = t.Int(None, allow_none=True).tag(sync=True)
     layer = t.Int(0).tag(sync=True)
     head = t.Int(None, allow_none=True).tag(sync=True)
     fusion = t.Enum(HEAD_FUSIONS, "mean").tag(sync=True)
@@ -66,6 +74,8 @@ export default { render({ model, el }) {
     _layer_ids = t.List(t.Int()).tag(sync=True)
     _head_ids = t.List(t.Int()).tag(sync=True)
     _n_key = t.Int(0).tag(sync=True)
+    # Query rows that are tokens of their own (cross-attention); 0 when the queries are key tokens.
+    _n_query_tokens = t.Int(0).tag(sync=True)
     # Prompt tokens of attention from aw.generate (0 otherwise): step s reads query row
     # _prompt_length - 1 + s.
     _prompt_length = t.Int(0).tag(sync=True)
@@ -79,7 +89,7 @@ export default { render({ model, el }) {
         fusion: str = "mean",
         **kwargs: Any,
     ):
-        unknown = [k for k in kwargs if k not in ("hovered_token", "pinned_token", "step")]
+        unknown = [k for k in kwargs if k not in TOKEN_FIELDS + ("step",)]
         if unknown:
             raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
         super().__init__(fusion=fusion)
@@ -102,6 +112,7 @@ export default { render({ model, el }) {
         if not isinstance(att, Attention):
             raise ArgumentTypeError(f"Selection takes an aw.Attention; got {show(att)}")
         L, H, Q, K = att.shape
+        n_query = own_query_rows(att)
         if self._layer_ids and K != self._n_key:
             raise AttentionError(
                 f"cannot link views of attentions over different numbers of tokens ({self._n_key} and {K}): "
@@ -115,11 +126,20 @@ export default { render({ model, el }) {
                     f"{_span(att.layer_ids)} x {_span(att.head_ids)}; extract both with the same "
                     "layers=... and heads=..."
                 )
+            if n_query and self._n_query_tokens and n_query != self._n_query_tokens:
+                raise AttentionError(
+                    f"cannot link views of cross-attention over different numbers of query (target) tokens "
+                    f"({self._n_query_tokens} and {n_query}): hovered_query and pinned_query name rows, which must "
+                    "mean the same token in every view"
+                )
+            if n_query:
+                self._n_query_tokens = n_query
             return
         with self.hold_trait_notifications():
             self._layer_ids = list(att.layer_ids)
             self._head_ids = list(att.head_ids)
             self._n_key = K
+            self._n_query_tokens = n_query
             self._prompt_length = generation_prompt_length(att)
             if self.layer not in self._layer_ids:
                 self.layer = self._layer_ids[0]
@@ -198,6 +218,36 @@ export default { render({ model, el }) {
                 f"(expected 0..{self._n_key - 1} or None)"
             )
         return v
+
+    @t.validate("hovered_query", "pinned_query")
+    def _check_query(self, proposal):
+        v = proposal["value"]
+        name = proposal["trait"].name
+        if v is None:
+            return None
+        v = _as_int(v, name)
+        if self._layer_ids and not self._n_query_tokens:
+            key_field = name.replace("query", "token")
+            raise t.TraitError(
+                f"{name} names a query row of cross-attention (a target token); the attention of these "
+                f"views has its queries among its own tokens, so {key_field} names them"
+            )
+        if self._n_query_tokens and not 0 <= v < self._n_query_tokens:
+            raise ViewIndexError(
+                f"{name}={v} is out of range for {self._n_query_tokens} query (target) tokens "
+                f"(expected 0..{self._n_query_tokens - 1} or None)"
+            )
+        return v
+
+
+# The token fields of a selection: key positions, and query rows of cross-attention.
+TOKEN_FIELDS = ("hovered_token", "pinned_token", "hovered_query", "pinned_query")
+
+
+def own_query_rows(att: Attention) -> int:
+    """Query rows of `att` that are tokens of their own (cross-attention); 0 when its queries are
+    its last `n_query` key tokens."""
+    return att.n_query if att._query_tokens is not None else 0
 
 
 def generation_prompt_length(att: Attention) -> int:

@@ -35,7 +35,9 @@ def test_saved_cross_heatmap_names_target_rows_and_source_columns(page, pair, tm
     canvas.wait_for(state="visible")
     root = pg.locator(".attnwidget.aw-heatmap").first
     assert root.locator(".aw-title").first.text_content().startswith("Cross-attention (target rows, source columns)")
-    rows = pg.locator(".aw-heatmap .aw-query-labels [data-token-index]").evaluate_all(
+    # Row labels are target tokens, named by query row; no row label carries a source position.
+    assert pg.locator(".aw-heatmap .aw-query-labels [data-token-index]").count() == 0
+    rows = pg.locator(".aw-heatmap .aw-query-labels [data-query-index]").evaluate_all(
         "els => els.map(e => e.textContent)"
     )
     cols = pg.locator(".aw-heatmap .aw-key-labels [data-token-index]").evaluate_all(
@@ -57,9 +59,11 @@ def test_saved_cross_heatmap_names_target_rows_and_source_columns(page, pair, tm
     want = float(cross.head(cross.layer_ids[0], 0)[i, j])
     got = float(lines[2].split()[2])  # "weight ≈ 0.123 (±2.8%)"
     assert got == pytest.approx(want, rel=0.03)
-    # The hovered source token is marked among the column labels; no row label is.
+    # The hovered cell's source token is marked among the column labels, its target token among
+    # the row labels, each alone.
     pg.locator(f".aw-heatmap .aw-key-labels .aw-hovered[data-token-index='{j}']").first.wait_for(state="attached")
-    assert pg.locator(".aw-heatmap .aw-query-labels .aw-hovered").count() == 0
+    pg.locator(f".aw-heatmap .aw-query-labels .aw-hovered[data-query-index='{i}']").first.wait_for(state="attached")
+    assert pg.locator(".aw-heatmap .aw-hovered").count() == 2
     root.screenshot(path=str(artifacts / "cross-heatmap.png"))
     assert page.blocked == [] and page.errors == []
 

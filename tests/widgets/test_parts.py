@@ -51,3 +51,21 @@ def test_part_and_options(pair):
         aw.show(pair, layer=0)
     with pytest.raises(TypeError, match=r"\['hide'\].*aw.show\(s.encoder"):
         aw.show(pair, hide=[0])
+
+
+def test_each_part_selection_names_its_own_tokens(pair):
+    dash = aw.show(pair)
+    enc, dec, cross = (dash.parts[p].selection for p in ("encoder", "decoder", "cross"))
+    n_src, n_tgt = len(pair.encoder.tokens), len(pair.decoder.tokens)
+    # Source positions: the encoder's tokens and the cross keys; target positions: the decoder's
+    # tokens and the cross query rows (fields of their own, never key positions).
+    assert (enc._n_key, cross._n_key) == (n_src, n_src)
+    assert (dec._n_key, cross._n_query_tokens, dec._n_query_tokens, enc._n_query_tokens) == (n_tgt, n_tgt, 0, 0)
+    assert dash.cross_graph.selection is cross
+    cross.pinned_query = n_tgt - 1
+    assert dash.cross_graph.pinned_query == n_tgt - 1 and cross.pinned_token is None
+    with pytest.raises(Exception, match=rf"hovered_query={n_tgt} is out of range for {n_tgt} query \(target\) tokens"):
+        cross.hovered_query = n_tgt
+    with pytest.raises(Exception, match=r"hovered_query names a query row of cross-attention"):
+        dec.hovered_query = 0
+    dash.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import traitlets as t
-from widget_data import synthetic_attention
+from widget_data import over_the_wire, synthetic_attention
 
 import attnwidget as aw
 
@@ -73,3 +74,65 @@ def test_link_refuses_different_layers_and_non_views(att):
         aw.link(aw.AttentionHeatmap(att), "heatmap")
     with pytest.raises(TypeError, match=r"at least one view"):
         aw.link()
+
+
+def cross_attention(n_query: int = 6, n_key: int = 4, layers: int = 2, heads: int = 2) -> aw.Attention:
+    """Cross-attention built in numpy: target rows (tokens of their own) over source keys."""
+    rng = np.random.default_rng(1)
+    w = rng.random((layers, heads, n_query, n_key)).astype(np.float32)
+    w /= w.sum(-1, keepdims=True)
+    return aw.Attention(w, [f"s{j}" for j in range(n_key)], query_tokens=[f"t{i}" for i in range(n_query)])
+
+
+def test_query_rows_of_cross_attention_are_fields_of_their_own():
+    cross = cross_attention()
+    heat = aw.AttentionHeatmap(cross)
+    sel = heat.selection
+    assert (sel._n_query_tokens, sel._n_key) == (6, 4)
+    # Target row 5 exists though the source has 4 tokens; the key field keeps its own range.
+    heat.hovered_query = 5
+    heat.pinned_query = 0
+    assert (sel.hovered_query, sel.pinned_query, sel.hovered_token) == (5, 0, None)
+    with pytest.raises(t.TraitError, match=r"hovered_token=5 is out of range for 4 tokens"):
+        sel.hovered_token = 5
+    with pytest.raises(
+        t.TraitError, match=r"pinned_query=6 is out of range for 6 query \(target\) tokens \(expected 0..5 or None\)"
+    ):
+        sel.pinned_query = 6
+    with pytest.raises(t.TraitError, match=r"hovered_query=-1 is out of range"):
+        sel.hovered_query = -1
+    with pytest.raises(t.TraitError, match=r"'hovered_query' trait .* expected an int, not the str '2'"):
+        sel.hovered_query = "2"
+    with pytest.raises(t.TraitError, match=r"pinned_query must be an int; got True"):
+        sel.pinned_query = True
+    # From the browser, as the comm delivers it; and over the wire.
+    sel.set_state({"hovered_query": 3, "pinned_query": None})
+    assert heat.hovered_query == 3 and sel.pinned_query is None
+    state = over_the_wire(sel)
+    assert state["_n_query_tokens"] == 6 and state["hovered_query"] == 3
+    # The cross graph of the same attention shares it.
+    graph = aw.AttentionGraph(cross, selection=sel)
+    assert graph.selection is sel and graph.hovered_query == 3
+    heat.close()
+    graph.close()
+
+
+def test_square_attention_names_its_rows_by_hovered_token(att):
+    sel = aw.Selection(att)
+    assert sel._n_query_tokens == 0
+    with pytest.raises(
+        t.TraitError, match=r"hovered_query names a query row of cross-attention .* so hovered_token names them"
+    ):
+        sel.hovered_query = 1
+    with pytest.raises(t.TraitError, match=r"pinned_query names a query row .* so pinned_token names them"):
+        sel.pinned_query = 1
+    sel.hovered_query = None  # clearing is always fine
+    assert aw.Selection(cross_attention(), pinned_query=2).pinned_query == 2
+    with pytest.raises(t.TraitError, match=r"pinned_query=9 is out of range"):
+        aw.Selection(cross_attention(), pinned_query=9)
+
+
+def test_link_refuses_cross_attention_over_other_targets():
+    a, b = cross_attention(n_query=6), cross_attention(n_query=5)
+    with pytest.raises(aw.AttentionError, match=r"different numbers of query \(target\) tokens \(6 and 5\)"):
+        aw.link(aw.AttentionHeatmap(a), aw.AttentionHeatmap(b))

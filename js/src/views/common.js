@@ -109,6 +109,13 @@ export function tokenElement(tokens, index, tag = "span", extraClass = "") {
   return h(tag, { class: `aw-tok ${extraClass}`.trim(), "data-token-index": String(index), text: displayToken(t), title: `${index}: ${exactToken(t)}` });
 }
 
+/** A query row's token of cross-attention (a target token): named by `data-query-index`, never by a
+ * key position, so hover and pin reach the selection's query fields. */
+export function queryElement(tokens, index, tag = "span") {
+  const t = tokens[index];
+  return h(tag, { class: "aw-tok aw-query-tok", "data-query-index": String(index), text: displayToken(t), title: `${index}: ${exactToken(t)}` });
+}
+
 /** Tracks token elements by index so hover and pin classes move in O(changed elements). */
 export class TokenMarks {
   constructor() { this.byIndex = new Map(); this.hovered = null; this.pinned = null; }
@@ -409,18 +416,21 @@ export function hideTip(tip) { tip.style.display = "none"; }
 export { displayToken, exactToken };
 
 /** Hover and click wiring for token elements inside `box` (delegated, one listener each). */
-export function wireTokens(box, sel, signal, { onClick } = {}) {
+export function wireTokens(box, sel, signal, { onClick, query = false } = {}) {
+  // `query`: the elements are cross-attention's target rows (data-query-index, the query fields).
+  const attr = query ? "data-query-index" : "data-token-index";
+  const hovered = query ? "hovered_query" : "hovered_token", pinned = query ? "pinned_query" : "pinned_token";
   box.addEventListener("mouseover", (ev) => {
-    const t = ev.target.closest?.("[data-token-index]");
-    if (t) sel.set({ hovered_token: Number(t.dataset.tokenIndex ?? t.getAttribute("data-token-index")) });
+    const t = ev.target.closest?.(`[${attr}]`);
+    if (t) sel.set({ [hovered]: Number(t.getAttribute(attr)) });
   }, { signal });
-  box.addEventListener("mouseleave", () => sel.set({ hovered_token: null }), { signal });
+  box.addEventListener("mouseleave", () => sel.set({ [hovered]: null }), { signal });
   box.addEventListener("click", (ev) => {
-    const t = ev.target.closest?.("[data-token-index]");
+    const t = ev.target.closest?.(`[${attr}]`);
     if (!t) return;
-    const i = Number(t.getAttribute("data-token-index"));
+    const i = Number(t.getAttribute(attr));
     if (onClick && onClick(i, ev)) return;
-    sel.set({ pinned_token: sel.get("pinned_token") === i ? null : i }, { immediate: true });
+    sel.set({ [pinned]: sel.get(pinned) === i ? null : i }, { immediate: true });
   }, { signal });
 }
 

@@ -1,17 +1,19 @@
 // Cross-attention as a graph: target tokens (queries) in a row above, source tokens (keys) in a
 // row below, a line from each target token to every source token it weighs at least `threshold`.
-// Source nodes carry token positions, so hovering or pinning one sets the shared selection (key
-// positions); hovering a target node brightens its own lines only.
+// Source nodes carry key positions (the selection's hovered_token / pinned_token), target nodes
+// query rows (its hovered_query / pinned_query); hovering or pinning either sets the shared
+// selection, and the lines of the focused tokens stay bright.
 import { colorAt, cssColor } from "../lib/colormap.js";
 import { arcLayout } from "../lib/layout.js";
 import { displayMap, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
+import { crossFocus, crossLineOn } from "../lib/links.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
 import {
   h, makeRoot, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
-  displayToken, exactToken, wireTokens, theme, whenSized, onThemeChange,
+  displayToken, exactToken, theme, whenSized, onThemeChange,
 } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -33,7 +35,7 @@ export default async function render({ model, el, host, signal }) {
   const visible = visibility({ nQuery, nKey, causal: false, mask: maskPayload ? decode(maskPayload).values : null });
   const maps = await connectMeasured(model, host, { signal });
   const what = () => (maps.measure() === "norms" ? "norm" : "weight");
-  const marks = new TokenMarks();
+  const marks = new TokenMarks(), rowMarks = new TokenMarks();
 
   const slider = h("input", { type: "range", min: "0", max: "1", step: "0.01", value: String(model.get("threshold")), style: "width:110px" });
   const sliderVal = h("span", { text: model.get("threshold").toFixed(2), style: "min-width:2.5em" });
@@ -49,9 +51,25 @@ export default async function render({ model, el, host, signal }) {
   ui.body.append(root);
   const edgeLayer = svg("g", { class: "aw-edges" }), nodeLayer = svg("g", { class: "aw-nodes" });
   root.append(edgeLayer, nodeLayer);
-  wireTokens(root, sel, signal);
+  // A node names one token: hovering a target node leaves no source token hovered, and back.
+  const nodeAt = (ev) => {
+    const q = ev.target.closest?.("[data-query-index]"), k = ev.target.closest?.("[data-token-index]");
+    if (q) return ["query", Number(q.getAttribute("data-query-index"))];
+    return k ? ["token", Number(k.getAttribute("data-token-index"))] : null;
+  };
+  root.addEventListener("mouseover", (ev) => {
+    const n = nodeAt(ev);
+    if (n) sel.set(n[0] === "query" ? { hovered_query: n[1], hovered_token: null } : { hovered_token: n[1], hovered_query: null });
+  }, { signal });
+  root.addEventListener("mouseleave", () => sel.set({ hovered_token: null, hovered_query: null }), { signal });
+  root.addEventListener("click", (ev) => {
+    const n = nodeAt(ev);
+    if (!n) return;
+    const field = `pinned_${n[0]}`;
+    sel.set({ [field]: sel.get(field) === n[1] ? null : n[1] }, { immediate: true });
+  }, { signal });
   const xq = arcLayout(nQuery, W, 30), xk = arcLayout(nKey, W, 30);
-  let edgeEls = [], focusRow = null;
+  let edgeEls = [];
 
   function draw() {
     syncScale();
@@ -66,7 +84,7 @@ export default async function render({ model, el, host, signal }) {
     const values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
     const threshold = model.get("threshold");
     const scale = viewScale(model, 1), cmap = model.get("colormap"), ink = theme(ui.root);
-    edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
+    edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); rowMarks.clear(); edgeEls = [];
     const edges = [];
     if (values) for (let i = 0; i < nQuery; i++) for (let j = 0; j < nKey; j++) {
       const w = values[i * nKey + j];
@@ -81,13 +99,14 @@ export default async function render({ model, el, host, signal }) {
       edgeEls.push({ p, e, on: true });
     }
     for (let i = 0; i < nQuery; i++) {
-      const g = svg("g", { class: "aw-node aw-query-node", "data-query-index": i, transform: `translate(${xq[i].toFixed(1)},${TOP})` });
+      const g = svg("g", { class: "aw-tok aw-node aw-query-node", "data-query-index": i, transform: `translate(${xq[i].toFixed(1)},${TOP})`, style: "cursor:pointer" });
       g.append(svg("circle", { r: 4, fill: ink.muted }));
       const label = svg("text", { y: -8, "text-anchor": "middle", "font-size": 11, fill: ink.fg });
       label.textContent = short(targets[i]);
       g.append(label);
       g.dataset.tip = `query (target) ${i} ${exactToken(targets[i])}`;
       nodeLayer.append(g);
+      rowMarks.add(i, g);
     }
     for (let j = 0; j < nKey; j++) {
       const g = svg("g", { class: "aw-tok aw-node", "data-token-index": j, transform: `translate(${xk[j].toFixed(1)},${BOTTOM})`, style: "cursor:pointer" });
@@ -110,14 +129,18 @@ export default async function render({ model, el, host, signal }) {
     onHover();
   }
 
-  // The hovered source token (shared) or target row (this view only): its lines stay bright.
+  // The hovered target row and source token, else the pinned ones: their lines stay bright.
   function onHover() {
-    const hov = sel.get("hovered_token");
-    marks.hover(hov);
-    marks.pin(sel.get("pinned_token"));
-    const focusKey = hov ?? sel.get("pinned_token");
+    const state = {};
+    for (const k of ["hovered_token", "pinned_token", "hovered_query", "pinned_query"]) state[k] = sel.get(k);
+    marks.hover(state.hovered_token);
+    marks.pin(state.pinned_token);
+    rowMarks.hover(state.hovered_query);
+    rowMarks.pin(state.pinned_query);
+    const focus = crossFocus(state);
+    ui.root.dataset.focus = focus ? `${focus.row ?? ""},${focus.key ?? ""}` : "";
     for (const el of edgeEls) {
-      const on = focusRow !== null ? el.e.i === focusRow : (focusKey === null || focusKey === undefined || el.e.j === focusKey);
+      const on = crossLineOn(focus, el.e.i, el.e.j);
       if (el.on === on) continue;
       el.on = on;
       el.p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
@@ -127,14 +150,11 @@ export default async function render({ model, el, host, signal }) {
   root.addEventListener("mousemove", (ev) => {
     const t = ev.target.closest?.("[data-tip]");
     if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
-    const q = ev.target.closest?.("[data-query-index]");
-    const row = q ? Number(q.getAttribute("data-query-index")) : null;
-    if (row !== focusRow) { focusRow = row; onHover(); }
   }, { signal });
-  root.addEventListener("mouseleave", () => { hideTip(ui.tip); if (focusRow !== null) { focusRow = null; onHover(); } }, { signal });
+  root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 
   sel.on(["layer", "head", "fusion"], draw);
-  sel.on(["hovered_token", "pinned_token"], onHover);
+  sel.on(["hovered_token", "pinned_token", "hovered_query", "pinned_query"], onHover);
   maps.on(draw);
   for (const name of ["threshold", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   onThemeChange(draw, signal);

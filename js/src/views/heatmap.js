@@ -12,7 +12,7 @@ import {
   fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
 } from "../lib/viewport.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
+  h, makeRoot, tokenElement, queryElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
   legendTextWidth, paintLegendText, wireTokens, stepControl, theme, sinkBox, sinkLine,
   whenSized,
@@ -75,7 +75,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   // Cross-attention: rows are target tokens of their own, columns source tokens; the selection's
-  // hovered and pinned positions are then source (key) positions.
+  // hovered_token / pinned_token are then source (key) positions and hovered_query / pinned_query
+  // the target rows.
   const crossRows = model.get("_query_tokens") ?? [];
   const cross = crossRows.length > 0;
   const rowTokens = cross ? crossRows : tokens.slice(offset);
@@ -88,6 +89,7 @@ export default async function render({ model, el, host, signal, embedded = false
   const measureTag = () => (measure() === "norms" ? "norms|" : "");
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
+  const rowMarks = new TokenMarks(); // cross-attention's target row labels
 
   // Controls: layer, head/fusion, scale options, row normalisation, zoom, PNG.
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids");
@@ -323,17 +325,20 @@ export default async function render({ model, el, host, signal, embedded = false
       marks.add(j, t);
     }
     const queries = labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2);
+    rowMarks.clear();
     for (const i of queries.indices) {
-      const t = tokenElement(rowTokens, i, "span");
+      // Row i is token i + offset (attention of the last tokens only): it carries that position.
+      const t = cross ? queryElement(rowTokens, i, "span") : tokenElement(tokens, i + offset, "span");
       t.style.cssText = `position:absolute;right:2px;top:${((i + 0.5 - view.r0) * k - (font + 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
       left.push(t);
-      if (!cross) marks.add(i + offset, t);
+      if (cross) rowMarks.add(i, t);
+      else marks.add(i + offset, t);
     }
     topLabels.replaceChildren(...top);
     leftLabels.replaceChildren(...left);
     marks.hovered = null; marks.pinned = null;
-    marks.hover(sel.get("hovered_token"));
-    marks.pin(sel.get("pinned_token"));
+    rowMarks.hovered = null; rowMarks.pinned = null;
+    markTokens();
     shown && (shown.labelStep = keys.step);
   }
 
@@ -351,8 +356,15 @@ export default async function render({ model, el, host, signal, embedded = false
       const qi = index - offset;
       if (!cross && qi >= 0) ctx.strokeRect(0, y(qi), px, Math.max(k, 1)); // query row
     };
+    const rowBand = (i, color) => { // a target row of cross-attention
+      if (i === null || i === undefined) return;
+      ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+      ctx.strokeRect(0, y(i), px, Math.max(k, 1));
+    };
     band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
+    if (cross) rowBand(sel.get("pinned_query"), "rgba(9,105,218,0.9)");
     band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
+    if (cross) rowBand(sel.get("hovered_query"), "rgba(255,140,0,0.95)");
     if (cursor) {
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
       ctx.strokeRect(x(cursor.j), y(cursor.i), Math.max(k, 2), Math.max(k, 2));
@@ -438,20 +450,26 @@ export default async function render({ model, el, host, signal, embedded = false
     const { i, j } = cursor;
     lastPointer = { clientX: ev.clientX, clientY: ev.clientY };
     showCellTip(lastPointer);
-    sel.set({ hovered_token: cross ? j : i + offset });
+    sel.set(cross ? { hovered_token: j, hovered_query: i } : { hovered_token: i + offset });
     drawOverlay();
   }, { signal });
   const endDrag = () => { overlay.style.cursor = "crosshair"; };
   overlay.addEventListener("pointerup", endDrag, { signal });
   overlay.addEventListener("pointercancel", () => { drag = null; endDrag(); }, { signal });
-  overlay.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set({ hovered_token: null }); drawOverlay(); }, { signal });
+  overlay.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set(cross ? { hovered_token: null, hovered_query: null } : { hovered_token: null }); drawOverlay(); }, { signal });
   overlay.addEventListener("click", (ev) => {
     const dragged = drag && drag.moved;
     drag = null;
     if (dragged) return; // the end of a drag is not a click
     const c = pointerCell(ev);
-    const at = c && (cross ? c.j : c.i + offset);
-    if (c) sel.set({ pinned_token: sel.get("pinned_token") === at ? null : at }, { immediate: true });
+    if (!c) return;
+    if (cross) { // a cell pins its target row and source column together
+      const again = sel.get("pinned_token") === c.j && sel.get("pinned_query") === c.i;
+      sel.set({ pinned_token: again ? null : c.j, pinned_query: again ? null : c.i }, { immediate: true });
+      return;
+    }
+    const at = c.i + offset;
+    sel.set({ pinned_token: sel.get("pinned_token") === at ? null : at }, { immediate: true });
   }, { signal });
   overlay.addEventListener("wheel", (ev) => {
     ev.preventDefault();
@@ -466,7 +484,9 @@ export default async function render({ model, el, host, signal, embedded = false
   zoomFit.addEventListener("click", () => { view = fullView(nKey); schedule(); }, { signal });
 
   // Token labels: hover highlights row and column everywhere; click pins; Alt+click hides a key.
-  for (const box of [topLabels, leftLabels]) {
+  // Cross-attention's row labels are target tokens: they set the query fields.
+  if (cross) wireTokens(leftLabels, sel, signal, { query: true });
+  for (const box of cross ? [topLabels] : [topLabels, leftLabels]) {
     wireTokens(box, sel, signal, {
       onClick(idx, ev) {
         if (!ev.altKey) return false;
@@ -478,7 +498,11 @@ export default async function render({ model, el, host, signal, embedded = false
     });
   }
 
-  function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); drawOverlay(); }
+  function markTokens() {
+    marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token"));
+    if (cross) { rowMarks.hover(sel.get("hovered_query")); rowMarks.pin(sel.get("pinned_query")); }
+  }
+  function onHover() { markTokens(); drawOverlay(); }
 
   // Publication export: the current view with its labels as text beside it, legend below.
   function drawExport() {
@@ -514,7 +538,7 @@ export default async function render({ model, el, host, signal, embedded = false
   }
 
   sel.on(["layer", "head", "fusion"], prepare);
-  sel.on(["hovered_token", "pinned_token"], onHover);
+  sel.on(cross ? ["hovered_token", "pinned_token", "hovered_query", "pinned_query"] : ["hovered_token", "pinned_token"], onHover);
   maps.on(prepare);
   for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });

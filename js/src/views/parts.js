@@ -1,10 +1,11 @@
 // Parts of an encoder-decoder result: a selector over the encoder dashboard, the decoder
 // dashboard and the cross-attention heatmap, one drawn at a time (the others cost nothing until
-// picked). Encoder and cross attention share the source tokens as keys, so a hovered or pinned
-// source token is carried between their selections; target positions are not (the cross view's
-// rows are queries, and a selection holds key positions).
+// picked). A hovered or pinned token is carried between the parts where it appears: source tokens
+// between the encoder and the cross keys, target tokens between the decoder and the cross query
+// rows (lib/links.js says which selection field is which).
 import { h } from "./common.js";
 import { connectSelection } from "../lib/selection.js";
+import { linkParts } from "../lib/links.js";
 import dashboard from "./dashboard.js";
 import heatmap from "./heatmap.js";
 import crossgraph from "./crossgraph.js";
@@ -15,7 +16,6 @@ const PARTS = [
   ["decoder", "decoder", "target tokens attending to earlier target tokens"],
   ["cross", "cross", "target tokens (rows) attending to source tokens (columns)"],
 ];
-const SHARED = ["hovered_token", "pinned_token"];
 
 export default async function render({ model, el, host, signal }) {
   const root = h("div", { class: "attnwidget aw-parts" });
@@ -29,12 +29,10 @@ export default async function render({ model, el, host, signal }) {
   const graphRef = model.get("cross_graph");
   const crossGraph = graphRef ? await host.getModel(graphRef) : null;
 
-  // Source positions mean the same token in the encoder and cross views: copy them across.
-  const enc = await connectSelection(children.encoder, host, { signal });
-  const cross = await connectSelection(children.cross, host, { signal });
-  for (const [from, to] of [[enc, cross], [cross, enc]]) {
-    from.on(SHARED, () => to.set(Object.fromEntries(SHARED.map((k) => [k, from.get(k)]))));
-  }
+  // Each part's selection, linked field by field to the others (source to source, target to target).
+  const sels = {};
+  for (const [name] of PARTS) sels[name] = await connectSelection(children[name], host, { signal });
+  linkParts(sels);
 
   const buttons = {};
   bar.append(h("span", { class: "aw-part-label", text: "part " }));

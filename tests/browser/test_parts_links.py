@@ -1,0 +1,192 @@
+"""A saved encoder-decoder page links target tokens between the decoder and the cross part: a
+target token hovered or pinned in one is marked in the other (the cross heatmap's row, the cross
+graph's target node), and never as the source token with the same number."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tiny_models import words
+from tiny_seq2seq import tiny_seq2seq
+
+import attnwidget as aw
+
+# Full-length lines the heatmap's overlay draws: a band round a row gives two horizontal lines
+# across the whole map at the row's edges, a band round a column two vertical lines down it.
+# Returned as the cell boundaries they sit on, with the colour of each line.
+BANDS = """(canvas) => {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height;
+  const d = ctx.getImageData(0, 0, W, H).data;
+  const at = (x, y) => d.subarray((y * W + x) * 4, (y * W + x) * 4 + 4);
+  const lines = (n, len, px) => {
+    const out = [];
+    for (let a = 0; a < n; a++) {
+      let on = 0, rgb = [0, 0, 0];
+      for (let b = 0; b < len; b++) { const p = px(a, b); if (p[3] > 100) { on++; rgb = [p[0], p[1], p[2]]; } }
+      if (on > 0.9 * len) out.push({ at: a, rgb });
+    }
+    return out;
+  };
+  return {
+    rows: lines(H, W, (y, x) => at(x, y)), cols: lines(W, H, (x, y) => at(x, y)),
+    width: W, height: H,
+  };
+}"""
+
+HOVER_RGB = (255, 140, 0)
+PIN_RGB = (9, 105, 218)
+
+
+@pytest.fixture(scope="module")
+def pair(word_tokenizer):
+    # Source and target words apart, more target than source tokens.
+    return aw.extract(tiny_seq2seq("marian"), word_tokenizer, words(4, start=1), target=words(6, start=50))
+
+
+def bands(heat, n_query: int, n_key: int) -> dict[str, dict[int, tuple]]:
+    """The rows and columns the overlay draws a band round: {"rows": {i: rgb}, "cols": {j: rgb}}."""
+    got = heat.evaluate(BANDS)
+    cell = got["width"] / n_key
+    assert got["height"] / n_query == pytest.approx(cell, rel=0.05)
+    out: dict[str, dict[int, tuple]] = {"rows": {}, "cols": {}}
+    for side in ("rows", "cols"):
+        edges: dict[int, tuple] = {}
+        for line in got[side]:
+            edges.setdefault(round(line["at"] / cell), tuple(line["rgb"]))
+        # A band's two edges are boundaries b and b + 1: it surrounds cell b.
+        out[side] = {b: rgb for b, rgb in edges.items() if b + 1 in edges}
+    return out
+
+
+def near(rgb: tuple, want: tuple) -> bool:
+    return max(abs(a - b) for a, b in zip(rgb, want)) < 40
+
+
+def open_page(page, widgets, tmp_path):
+    path = aw.save_html(widgets, tmp_path / "parts.html", title="encoder-decoder")
+    pg = page.page
+    pg.set_viewport_size({"width": 1280, "height": 800})
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    root = pg.locator(".attnwidget.aw-parts").first
+    root.wait_for(state="visible")
+    return pg, root
+
+
+def cross_drawn(root) -> tuple:
+    heat = root.locator(".aw-part .aw-heatmap canvas.aw-overlay").first
+    heat.wait_for(state="visible")
+    graph = root.locator(".aw-part .aw-cross-graph").first
+    graph.locator(".aw-query-node").first.wait_for(state="visible")
+    return heat, graph
+
+
+def marked(scope, cls: str = "aw-hovered", attr: str = "tokenIndex") -> list[str]:
+    return scope.locator(f".{cls}").evaluate_all(f"els => [...new Set(els.map(e => e.dataset.{attr}))]")
+
+
+def test_target_token_hovered_in_the_decoder_marks_its_cross_row_and_back(page, pair, tmp_path, artifacts):
+    Q, K = pair.cross.n_query, pair.cross.n_key
+    j = 2  # a number both sequences have: target token 2 and source token 2 are different tokens
+    assert j < K < Q and pair.decoder.tokens[j] != pair.encoder.tokens[j]
+    dash = aw.show(pair, threshold=0.05)
+    # The target text above the parts view and the source text below, as a notebook shows
+    # dash.decoder.tokentext and dash.encoder.tokentext in cells of their own: hovering either
+    # reaches the cross part.
+    pg, root = open_page(page, [dash.decoder.tokentext, dash, dash.encoder.tokentext], tmp_path)
+    target, source = (pg.locator(".attnwidget.aw-tokentext").nth(k) for k in (0, 1))
+    assert source.locator("[data-token-index]").all_text_contents() == pair.encoder.tokens
+    assert target.locator("[data-token-index]").all_text_contents() == pair.decoder.tokens
+    heat, graph = cross_drawn(root)
+    # The target text, the cross heatmap and the graph on one 1280 x 800 screen.
+    target.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 8)")
+
+    target.locator(f"[data-token-index='{j}']").hover()
+    # Heatmap: row j's label and a hover band round row j; no source column, no source label.
+    label = root.locator(f".aw-heatmap .aw-query-labels .aw-hovered[data-query-index='{j}']")
+    label.first.wait_for(state="attached")
+    assert label.first.text_content() == pair.decoder.tokens[j]
+    assert marked(root.locator(".aw-heatmap .aw-query-labels"), attr="queryIndex") == [str(j)]
+    assert marked(root.locator(".aw-heatmap .aw-key-labels")) == []
+    drawn = bands(heat, Q, K)
+    assert list(drawn["rows"]) == [j] and near(drawn["rows"][j], HOVER_RGB), drawn
+    assert drawn["cols"] == {}, drawn
+    # Graph: target node j marked, no source node; the lines left bright are row j's.
+    assert marked(graph, attr="queryIndex") == [str(j)]
+    assert graph.locator(".aw-node[data-token-index].aw-hovered").count() == 0
+    assert graph.get_attribute("data-focus") == f"{j},"
+    tips = graph.locator("line.aw-edge").evaluate_all(
+        "els => els.map(e => [e.dataset.tip, e.getAttribute('stroke-opacity')])"
+    )
+    row = f"query (target) {j} {json.dumps(pair.decoder.tokens[j])} →"
+    assert any(tip.startswith(row) for tip, _ in tips), "row j has lines at this threshold"
+    for tip, opacity in tips:
+        assert opacity == ("0.85" if tip.startswith(row) else "0.08"), (tip, opacity)
+    # The source text: nothing (source token j is another token).
+    assert marked(source) == []
+    for scheme in ("light", "dark"):
+        pg.emulate_media(color_scheme=scheme)
+        pg.wait_for_timeout(200)
+        pg.screenshot(path=str(artifacts / f"parts-target-hover-{scheme}.png"))
+    pg.emulate_media(color_scheme="light")
+
+    # Leave: every mark goes.
+    pg.mouse.move(1270, 5)
+    pg.wait_for_function("() => !document.querySelector('.aw-parts .aw-hovered')")
+    assert bands(heat, Q, K) == {"rows": {}, "cols": {}}
+
+    # From the cross part back: target node k of the graph marks target token k in the text.
+    k = Q - 1
+    graph.locator(f".aw-query-node[data-query-index='{k}']").hover()
+    target.locator(f".aw-hovered[data-token-index='{k}']").wait_for(state="attached")
+    assert marked(target) == [str(k)] and marked(source) == []
+    assert marked(root.locator(".aw-heatmap .aw-query-labels"), attr="queryIndex") == [str(k)]
+    # Then a source node: the target side lets go, the source text marks it.
+    graph.locator(f".aw-node[data-token-index='{j}']").hover()
+    source.locator(f".aw-hovered[data-token-index='{j}']").wait_for(state="attached")
+    pg.wait_for_function("() => !document.querySelectorAll('.aw-tokentext')[0].querySelector('.aw-hovered')")
+    assert marked(source) == [str(j)] and marked(target) == []
+    drawn = bands(heat, Q, K)
+    assert drawn["rows"] == {} and list(drawn["cols"]) == [j], drawn
+    assert page.blocked == [] and page.errors == []
+
+
+def test_a_pinned_target_token_follows_the_part_switch_and_never_pins_a_source_token(page, pair, tmp_path, artifacts):
+    Q, K = pair.cross.n_query, pair.cross.n_key
+    j = 1
+    pg, root = open_page(page, aw.show(pair, part="decoder", threshold=0.05), tmp_path)
+    text = root.locator(".aw-part .aw-tokentext .aw-text").first
+    text.wait_for(state="visible")
+    text.locator(f"[data-token-index='{j}']").click()
+    text.locator(f".aw-pinned[data-token-index='{j}']").wait_for(state="attached")
+
+    root.locator(".aw-part-tab[data-part='cross']").click()
+    heat, graph = cross_drawn(root)
+    root.locator(f".aw-heatmap .aw-query-labels .aw-pinned[data-query-index='{j}']").first.wait_for(state="attached")
+    assert marked(root.locator(".aw-heatmap .aw-key-labels"), "aw-pinned") == []
+    drawn = bands(heat, Q, K)
+    assert list(drawn["rows"]) == [j] and near(drawn["rows"][j], PIN_RGB) and drawn["cols"] == {}, drawn
+    assert marked(graph, "aw-pinned", "queryIndex") == [str(j)]
+    assert graph.locator(".aw-node[data-token-index].aw-pinned").count() == 0
+
+    # Pin another target row from the cross heatmap's labels; the decoder follows.
+    k = Q - 2
+    root.locator(f".aw-heatmap .aw-query-labels [data-query-index='{k}']").click()
+    root.locator(f".aw-cross-graph .aw-query-node.aw-pinned[data-query-index='{k}']").wait_for(state="attached")
+    root.locator(".aw-part-tab[data-part='decoder']").click()
+    pg.locator(".aw-parts[data-part='decoder']").wait_for(state="attached")
+    text = root.locator(".aw-part .aw-tokentext .aw-text").first
+    text.locator(f".aw-pinned[data-token-index='{k}']").wait_for(state="attached")
+    assert marked(text, "aw-pinned") == [str(k)]
+    root.locator(f".aw-part .aw-graph .aw-node.aw-pinned[data-token-index='{k}']").wait_for(state="attached")
+    # The encoder holds source tokens: no pin of the target side reaches it.
+    root.locator(".aw-part-tab[data-part='encoder']").click()
+    pg.locator(".aw-parts[data-part='encoder']").wait_for(state="attached")
+    enc = root.locator(".aw-part .aw-tokentext .aw-text").first
+    enc.locator("[data-token-index]").first.wait_for(state="attached")
+    root.locator(".aw-part .aw-graph .aw-node").first.wait_for(state="attached")
+    root.locator(".aw-part .aw-heatmap .aw-key-labels [data-token-index]").first.wait_for(state="attached")
+    assert root.locator(".aw-part .aw-pinned").count() == 0
+    assert page.blocked == [] and page.errors == []
