@@ -408,7 +408,8 @@ export function showTip(tip, root, text, event) {
   if (y + hh > H) y = py - TIP_GAP - hh;
   x = Math.max(0, Math.min(x, W - w));
   y = Math.max(0, Math.min(y, H - hh));
-  tip.style.left = `${Math.round(x)}px`; tip.style.top = `${Math.round(y)}px`;
+  // A transform moves the tip without laying the view out again.
+  tip.style.transform = `translate(${Math.round(x)}px,${Math.round(y)}px)`;
 }
 
 export function hideTip(tip) { tip.style.display = "none"; }
