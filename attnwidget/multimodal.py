@@ -7,7 +7,8 @@ tower's layers are never recorded, so they cannot join the stack. Each placehold
 with the image patch it carries (``img p(r,c)``, ``img [CLS]`` when the model keeps the class
 token), from the vision tower's patch grid and the model's feature selection
 (``vision_feature_select_strategy``: ``"default"`` drops the tower's first token, ``"full"`` keeps
-every token). A placeholder count that does not match the grid is an error, never a shifted label.
+every token; Gemma 3's pooled features are cells of a coarser square grid). A placeholder count that
+does not match the grid is an error, never a shifted label.
 
 A speech encoder-decoder (Whisper) reads log-mel features of the audio; its encoder's positions are
 audio frames, labelled by their start time (``0.00s``, ``0.02s``, ...: the feature extractor's hop
@@ -16,6 +17,7 @@ times the encoder's convolution stride), and its decoder's are the target tokens
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .tokens import patch_labels, readable_tokens
@@ -92,7 +94,9 @@ def _vision_prefix_tokens(model, vcfg) -> int:
 
 def image_token_labels(model, strategy: str | None = None) -> tuple[list[str], tuple[int, int], str]:
     """Labels of one image's placeholder tokens, its patch grid ``(rows, cols)`` and the feature
-    selection used (the model's ``vision_feature_select_strategy`` unless `strategy` is given)."""
+    selection used (the model's ``vision_feature_select_strategy`` unless `strategy` is given;
+    ``"pooled"`` for models that average-pool patch features to ``mm_tokens_per_image`` tokens on a
+    square grid, as Gemma 3 does: then each label names a cell of that coarser grid)."""
     from .extract import ModelError
 
     cfg = model.config
@@ -102,6 +106,16 @@ def image_token_labels(model, strategy: str | None = None) -> tuple[list[str], t
         raise ModelError(f"{type(model).__name__}'s vision config has no image_size / patch_size")
     h, w = (size, size) if isinstance(size, int) else tuple(size)
     grid = (h // patch, w // patch)
+    pooled = getattr(cfg, "mm_tokens_per_image", None)
+    if isinstance(pooled, int) and pooled > 0 and strategy is None:
+        # Features average-pooled to a square grid (Gemma 3): each token is one cell of it.
+        side = math.isqrt(pooled)
+        if side * side != pooled or grid[0] != grid[1] or grid[0] % side:
+            raise ModelError(
+                f"{type(model).__name__} pools a {grid[0]} x {grid[1]} patch grid into {pooled} image tokens, "
+                "not a square grid of whole cells; pass inputs= with tokens="
+            )
+        return patch_labels(pooled, (side, side)), (side, side), "pooled"
     strategy = strategy or getattr(cfg, "vision_feature_select_strategy", None) or "full"
     if strategy not in ("default", "full"):
         raise ModelError(f"unknown vision_feature_select_strategy {strategy!r}; expected 'default' or 'full'")
@@ -134,7 +148,7 @@ def _prepare(processor, text, image) -> tuple[dict, Any]:
 
 
 def extract_vision_language(
-    model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check
+    model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check, storage
 ):  # -> Attention
     """The language model's attention of a vision-language model over text with image placeholders.
 
@@ -201,13 +215,16 @@ def extract_vision_language(
             )
         n_images = int(pixels.shape[0])
     positions = [i for i, t in enumerate(kept.tolist()) if t == tid]
-    if len(positions) != n_images * len(per_image):
+    matches = len(positions) == n_images * len(per_image)
+    if not matches and tokens is None:
         drop = ", the first (class) token dropped" if strategy == "default" else ""
         raise ModelError(
             f"the input has {len(positions)} image placeholder tokens (id {tid}) but {n_images} "
             f"image(s) make {n_images * len(per_image)}: {len(per_image)} per image from a "
             f"{grid[0]} x {grid[1]} patch grid ({strategy!r} feature selection{drop}). Let the "
-            "model's processor expand the image token, one per image"
+            "model's processor expand the image token, one per image. (Labels cover Llava-style models, "
+            "one placeholder per vision-tower feature; models that pool or tile image features are not covered: "
+            "pass inputs= with tokens=)"
         )
     image_names = [(f"img{k + 1} " if n_images > 1 else "img ") + name for k in range(n_images) for name in per_image]
     n = len(kept)
@@ -232,11 +249,18 @@ def extract_vision_language(
         text=texts,
     )
     side = _Side(keep, lambda b, n_: facts)
+    # Pixels per grid cell: the patch size, or a block of patches when features are pooled.
+    grid_meta: dict = dict(patch_grid=list(grid), patch_size=size[0] // grid[0], image_size=list(size))
+    if not matches:  # labels given by the caller; no patch grid is claimed for the placeholders
+        grid_meta = dict(
+            note=f"{len(positions)} image placeholders do not match {n_images} image(s) of "
+            f"{len(per_image)} patch features; tokens as given, no patch grid"
+        )
 
     n_layers, n_heads, n_kv = _num_layers_heads(model)
     layer_sel = _check_selection("layers", layers, n_layers)
     head_sel = _check_selection("heads", heads, n_heads)
-    _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy)
+    _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy, storage)
     device = _input_device(model)
     dtype = next(model.parameters()).dtype
     args = {}
@@ -254,19 +278,20 @@ def extract_vision_language(
         image_tokens=positions,
         images=n_images,
         image_token_id=tid,
-        patch_grid=list(grid),
-        patch_size=vcfg.patch_size,
-        image_size=list(size),
         vision_feature_select_strategy=strategy,
+        **grid_meta,
     )
 
     def forward(eager: bool):
-        if eager:
+        if not eager:
+            return model(**args, use_cache=False)
+        try:
             return model(**args, output_attentions=True)
-        return model(**args, use_cache=False)
+        except (ValueError, RuntimeError) as e:  # the model's own check of its inputs
+            raise ModelError(f"{type(model).__name__} refused these inputs: {e}") from e
 
     part = _Part("main", side, side, "attentions", kv_heads=n_kv, prefix=path)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"][0]
+    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=storage)["main"][0]
 
 
 # ---------------------------------------------------------------------------------- speech
@@ -345,6 +370,8 @@ def extract_speech(
     lazy,
     check,
     measure="weight",
+    *,
+    storage,
 ):  # -> Seq2SeqAttention | Attention
     """A speech encoder-decoder's attention: encoder over audio frames labelled by time, decoder over
     the target tokens, cross from target tokens to frames (the encoder alone without a target).
@@ -454,4 +481,5 @@ def extract_speech(
         n_src=n_src,
         target_tokens=tokens,
         measure=measure,
+        dtype=storage,
     )

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from tiny_models import words
-from tiny_multimodal import IMAGE_ID, image_tokenizer, tiny_llava
+from tiny_multimodal import IMAGE_ID, image_tokenizer, tiny_gemma3, tiny_llava
 from tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
@@ -111,6 +111,67 @@ def test_an_image_alone_gives_the_vision_tower():
     np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5, rtol=0)
     with pytest.raises(IndexError, match="layer 2 out of range"):
         aw.extract(model, processor, image=make_image(), layers=[2])  # the tower has 2 layers
+
+
+def test_two_images_are_numbered():
+    model, processor = tiny_llava()
+    prompt = "<image> w1 <image> w2"
+    att = aw.extract(model, processor, prompt, image=[make_image(0), make_image(1)])
+    assert att.meta["images"] == 2 and len(att.meta["image_tokens"]) == 32
+    assert att.tokens[:2] == ["img1 p(0,0)", "img1 p(0,1)"] and att.tokens[16:19] == [
+        "w1",
+        "img2 p(0,0)",
+        "img2 p(0,1)",
+    ]
+    enc = processor(text=prompt, images=[make_image(0), make_image(1)], return_tensors="pt")
+    np.testing.assert_allclose(att.weights, stacked(eager_outputs(model, **enc).attentions), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="patch_map reads one image; this input holds 2"):
+        aw.patch_map(att, query=-1)
+
+
+def test_pooled_image_features_label_cells_of_the_coarser_grid():
+    """Gemma 3 average-pools the 8 x 8 patch features to a 2 x 2 grid: four placeholders."""
+    model = tiny_gemma3()
+    ids = torch.tensor([[94, 1, 91] + [IMAGE_ID] * 4 + [90, 2, 3]])
+    pixels = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    inputs = {"input_ids": ids, "pixel_values": pixels, "token_type_ids": (ids == IMAGE_ID).long()}
+    att = aw.extract(model, image_tokenizer(), inputs=inputs, lazy=True)
+    assert att.tokens[3:7] == ["img p(0,0)", "img p(0,1)", "img p(1,0)", "img p(1,1)"]
+    assert att.meta["patch_grid"] == [2, 2] and att.meta["patch_size"] == 16
+    assert att.meta["vision_feature_select_strategy"] == "pooled" and att.layer_ids == [0, 1]
+    np.testing.assert_allclose(att.weights, stacked(eager_outputs(model, **inputs).attentions), atol=1e-5, rtol=0)
+    # Gemma 3 lets the image's tokens see each other both ways: not a causal mask.
+    assert att.mask[3, 6] and not att.mask[1, 2]
+    wrong = {**inputs, "input_ids": ids[:, :-1].clone(), "token_type_ids": inputs["token_type_ids"][:, :-1]}
+    wrong["input_ids"][0, 7] = IMAGE_ID  # five placeholders
+    with pytest.raises(aw.ModelError, match="5 image placeholder tokens .* 4 per image from a 2 x 2 patch grid"):
+        aw.extract(model, image_tokenizer(), inputs=wrong)
+    with pytest.raises(aw.ModelError, match="refused these inputs: Image features and image tokens do not match"):
+        aw.extract(model, inputs=wrong, tokens=[f"t{i}" for i in range(9)])
+
+
+def test_a_layout_the_labels_do_not_cover_takes_given_tokens_and_claims_no_grid(monkeypatch):
+    import attnwidget.multimodal as mm
+
+    model, processor = tiny_llava()
+    enc = dict(processor(text=PROMPT, images=make_image(), return_tensors="pt"))
+    # Stand in for a model whose image tokens the labelling does not know: it expects 9 per image.
+    monkeypatch.setattr(mm, "image_token_labels", lambda m, s=None: ([f"c{i}" for i in range(9)], (3, 3), "other"))
+    with pytest.raises(aw.ModelError, match="16 image placeholder tokens .* 9 per image"):
+        aw.extract(model, processor, inputs=enc)
+    names = [f"t{i}" for i in range(21)]
+    att = aw.extract(model, inputs=enc, tokens=names)
+    assert att.tokens == names and "patch_grid" not in att.meta and "no patch grid" in att.meta["note"]
+    assert att.meta["image_tokens"] == list(range(2, 18))
+    np.testing.assert_allclose(att.weights, stacked(eager_outputs(model, **enc).attentions), atol=1e-5, rtol=0)
+
+
+def test_text_alone_runs_the_language_model_through_the_processors_tokenizer():
+    model, processor = tiny_llava()
+    att = aw.extract(model, processor, "w1 w2 w3")
+    assert att.tokens == ["w1", "w2", "w3"] and att.layer_ids == [0, 1, 2]
+    out = eager_outputs(model, **processor.tokenizer("w1 w2 w3", return_tensors="pt"))
+    np.testing.assert_allclose(att.weights, stacked(out.attentions), atol=1e-5, rtol=0)
 
 
 def test_vision_language_bad_input(tiny_llama, word_tokenizer):

@@ -111,6 +111,8 @@ def test_speech_bad_input(whisper, tiny_llama, word_tokenizer):
         aw.extract(model, processor.feature_extractor, audio=tone(), sampling_rate=16000, target_ids=[94, 1])
     with pytest.raises(ValueError, match="one kind of input"):
         aw.extract(model, processor, "w1", audio=tone(), sampling_rate=16000)
+    with pytest.raises(aw.ModelError, match="reads audio, not text: pass audio=samples, sampling_rate="):
+        aw.extract(model, processor, "w1 w2", target=words(2))
 
 
 def test_labels_that_open_with_the_start_token_are_not_shifted_twice(whisper):

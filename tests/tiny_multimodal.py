@@ -68,6 +68,41 @@ def tiny_llava(strategy: str = "default"):
     return model, processor
 
 
+def tiny_gemma3():
+    """A Gemma 3 model whose SigLIP tower cuts 32 x 32 images into an 8 x 8 patch grid, average-pooled
+    to 4 image tokens (a 2 x 2 grid); Gemma 3 text with 2 layers (one sliding), 4 heads over 2 kv heads."""
+    import torch
+    import transformers as T
+
+    torch.manual_seed(0)
+    vision = T.SiglipVisionConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, image_size=32, patch_size=4
+    )
+    text = T.Gemma3TextConfig(
+        vocab_size=100,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=128,
+        sliding_window=4,
+        pad_token_id=93,
+        bos_token_id=94,
+        eos_token_id=92,
+    )
+    cfg = T.Gemma3Config(
+        vision_config=vision,
+        text_config=text,
+        mm_tokens_per_image=4,
+        image_token_id=IMAGE_ID,
+        boi_token_index=91,
+        eoi_token_index=90,
+    )
+    return T.Gemma3ForConditionalGeneration(cfg).eval()
+
+
 def tiny_whisper():
     """A Whisper model reading 1 s of 16 kHz audio (100 mel frames of 10 ms, 50 encoder frames of
     20 ms after the stride-2 convolution; 2 encoder and 2 decoder layers of 4 heads) and a
