@@ -7,11 +7,13 @@ arguments from users are checked in `_validate` before they get here.
 - masks: `causal_mask`, `infer_mask`, `hidden_keys_mask` (the mask with some key columns hidden);
 - renormalising: `renormalize`, `hide_keys` (hide key columns and renormalise the rows);
 - fusion of heads: `FUSIONS`, `fuse_heads`;
-- pooling: `max_pool`, `pooled_rows` (max-pool a long map block by block of rows).
+- pooling: `max_pool`, `pooled_rows` (max-pool a long map block by block of rows);
+- storage: `lazy_zeros` (a large zero array whose pages are mapped only where written).
 """
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -26,9 +28,13 @@ __all__ = [
     "fuse_heads",
     "max_pool",
     "pooled_rows",
+    "lazy_zeros",
 ]
 
 FUSIONS = ("mean", "max", "min")
+
+# Arrays at least this large come from `lazy_zeros`' own mapping; smaller ones from numpy.
+_MAPPED_BYTES = 1 << 24
 
 
 def causal_mask(n_query: int, n_key: int) -> np.ndarray:
@@ -109,3 +115,20 @@ def pooled_rows(rows: Callable[[int, int], np.ndarray], n_query: int, factor: in
     step = factor * max(1, block_rows // factor)
     parts = [max_pool(rows(start, min(n_query, start + step)), factor) for start in range(0, n_query, step)]
     return np.concatenate(parts, axis=-2)
+
+
+def lazy_zeros(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """A zero array whose memory the operating system maps only where it is written.
+
+    Large arrays come from a private anonymous mapping: its pages read as zero and cost nothing
+    until written, so a causal map written only on and below its diagonal touches half its bytes.
+    (numpy's own zeros asks for huge pages, whose compaction makes first writes several times
+    slower on some machines.) The mapping is freed with the last array that views it.
+    """
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    nbytes = count * dtype.itemsize
+    if nbytes < _MAPPED_BYTES or not hasattr(mmap, "MAP_PRIVATE"):  # small, or Windows
+        return np.zeros(shape, dtype)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE)
+    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)

@@ -4,9 +4,10 @@ Everything in attnwidget reads or writes this type. It owns validation (shapes, 
 token counts), slicing by layer, head and kv-group, head fusion, and saving to a versioned
 ``.npz`` file (see `Attention.save` for the format).
 
-Weights may be held in memory (a float32 array of shape ``(layers, heads, n_query, n_key)``) or
-computed on demand from captured queries and keys (a *lazy* attention, see `extract(lazy=True)`).
-Every accessor goes through `layer`, `head` and `rows`, so both kinds behave the same.
+Weights may be held in memory (an array of shape ``(layers, heads, n_query, n_key)``, float32 or,
+when asked for, float16: see `STORAGE_DTYPES`) or computed on demand from captured queries and keys
+(a *lazy* attention, see `extract(lazy=True)`). Every accessor goes through `layer`, `head` and
+`rows`, which give float32 whatever the storage, so every kind behaves the same.
 """
 
 from __future__ import annotations
@@ -22,14 +23,26 @@ from typing import Any
 import numpy as np
 
 from . import _validate as V
-from ._arrays import FUSIONS, causal_mask, fuse_heads, hidden_keys_mask, infer_mask, max_pool, pooled_rows, renormalize
+from ._arrays import (
+    FUSIONS,
+    causal_mask,
+    fuse_heads,
+    hidden_keys_mask,
+    infer_mask,
+    lazy_zeros,
+    max_pool,
+    pooled_rows,
+    renormalize,
+)
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
 __all__ = [
     "Attention",
     "AttentionError",
     "QKSource",
+    "storage_dtype",
     "HEAD_FUSIONS",
+    "STORAGE_DTYPES",
     "FORMAT_VERSION",
     "max_pool",
     "renormalize",
@@ -44,6 +57,12 @@ HEAD_FUSIONS = FUSIONS
 # Tolerance for "rows sum to 1": attention computed in fp16/bf16 and stored as float32 drifts by
 # up to ~1e-3 on long rows; anything past this is not a probability distribution.
 ROW_SUM_ATOL = V.ROW_SUM_ATOL
+
+# How held weights may be stored. float16 halves the memory (and the time spent writing it) for a
+# rounding of at most 2^-11 of each weight (2^-25 absolute below 2^-14, where float16 is subnormal;
+# weights under 2^-25 become 0). bfloat16 is not offered: numpy has no such type, and its 8
+# significant bits would round probabilities 8 times more coarsely than float16's 11.
+STORAGE_DTYPES = ("float32", "float16")
 
 # A materialised array larger than this is refused for lazy attention unless asked for explicitly.
 DEFAULT_MAX_BYTES = 8 * 2**30
@@ -81,6 +100,26 @@ def _as_numpy(x: Any) -> np.ndarray:
         return np.asarray(x)
     except (ValueError, TypeError) as e:
         raise ArgumentTypeError(f"expected an array of numbers; got {V.show(x)} ({e})") from None
+
+
+def storage_dtype(dtype: Any) -> np.dtype:
+    """The numpy dtype for a storage name in `STORAGE_DTYPES` (or its numpy type), checked."""
+    name = getattr(dtype, "name", None) if not isinstance(dtype, str) else dtype
+    if name is None and isinstance(dtype, type) and issubclass(dtype, np.generic):
+        name = np.dtype(dtype).name
+    if name == "bfloat16" or "bfloat16" in str(dtype):
+        raise ArgumentTypeError(
+            "dtype='bfloat16' is not offered: numpy has no bfloat16, and float16 holds probabilities "
+            "more precisely (11 significant bits against 8); pass dtype='float16'"
+        )
+    if name not in STORAGE_DTYPES:
+        raise ArgumentTypeError(f"dtype must be one of {list(STORAGE_DTYPES)}; got {V.show(dtype)}")
+    return np.dtype(name)
+
+
+def _float32(w: np.ndarray) -> np.ndarray:
+    """`w` as float32: itself when it is, a converted copy of a float16 block otherwise."""
+    return w if w.dtype == np.float32 else w.astype(np.float32)
 
 
 def _stack_layers(weights: Any) -> np.ndarray:
@@ -233,6 +272,12 @@ class Attention:
         Facts about the model (name, architecture, causal, ...), saved with the weights.
     validate : bool
         Check NaN, ranges and row sums (default True).
+    dtype : {"float32", "float16"}
+        How the weights are held (default float32). float16 takes half the memory and rounds each
+        weight to 11 significant bits (see `STORAGE_DTYPES`); `layer`, `head`, `rows`,
+        `iter_row_blocks` and every metric and view still read float32 (each block converted as it
+        is read), so results differ from float32 storage by that rounding only. `weights` gives the
+        stored array.
     """
 
     def __init__(
@@ -253,12 +298,14 @@ class Attention:
         text: str | None = None,
         meta: dict | None = None,
         validate: bool = True,
+        dtype: Any = "float32",
         _source: Any = None,
     ):
         validate = V.boolean("validate", validate)
+        self._dtype = storage_dtype(dtype)
         self._source = _source
         if _source is not None:
-            self._weights: Any = None  # float32 (layers, heads, n_query, n_key) once held
+            self._weights: Any = None  # (layers, heads, n_query, n_key) in self._dtype once held
             shape = tuple(_source.shape)
         else:
             w = _stack_layers(weights)
@@ -274,7 +321,7 @@ class Attention:
                 )
             if not np.issubdtype(w.dtype, np.floating):
                 raise AttentionError(f"attention weights must be floating point, got dtype {w.dtype}")
-            self._weights = np.ascontiguousarray(w, dtype=np.float32)
+            self._weights = np.ascontiguousarray(w, dtype=self._dtype)
             shape = self._weights.shape
         L, H, Q, K = shape
         if min(shape) == 0:
@@ -402,6 +449,7 @@ class Attention:
 
     def _validate(self, w: np.ndarray, layer_start: int) -> None:
         """Check ``w = weights[layer_start:layer_start + len(w)]``."""
+        w = _float32(w)  # sums of float16 rows would drift by more than the tolerance
         if not np.all(np.isfinite(w)):
             bad = np.argwhere(~np.isfinite(w))[0]
             raise AttentionError(
@@ -471,14 +519,20 @@ class Attention:
         return self._source is not None
 
     @property
+    def dtype(self) -> np.dtype:
+        """How the weights are held (or would be, for lazy attention): float32 or float16."""
+        return self._dtype
+
+    @property
     def nbytes(self) -> int:
-        """Bytes the full float32 weights take (or would take, for lazy attention)."""
+        """Bytes the full weights take at `dtype` (or would take, for lazy attention)."""
         L, H, Q, K = self.shape
-        return L * H * Q * K * 4
+        return L * H * Q * K * self._dtype.itemsize
 
     @property
     def weights(self) -> np.ndarray:
-        """All weights, ``(layers, heads, n_query, n_key)`` float32.
+        """All weights, ``(layers, heads, n_query, n_key)``, as stored: float32, or float16 for
+        attention held at float16 (`dtype`).
 
         For lazy attention they are computed on first access and kept; a `MemoryError` that says
         how big they would be is raised when they would not fit.
@@ -504,14 +558,19 @@ class Attention:
             L, H, Q, K = self.shape
             raise MemoryError(
                 f"materialising this attention needs {self.nbytes / 2**30:.1f} GiB "
-                f"({L} layers x {H} heads x {Q} x {K} float32), over the {max_bytes / 2**30:.1f} GiB "
+                f"({L} layers x {H} heads x {Q} x {K} {self._dtype.name}), over the {max_bytes / 2**30:.1f} GiB "
                 "limit; ask for att.head(l, h), att.layer(l), att.rows(l, start, stop), "
                 "att.pooled(layer, factor) or att.select(layers=..., heads=...) instead, or pass max_bytes"
             )
-        empty = getattr(self._source, "empty", None)
-        w = empty(self.shape) if empty is not None else np.empty(self.shape, np.float32)
+        # One zeroed array for the whole stack, each layer written in place: no copies to stack,
+        # and a source that can (`fill`) writes only the cells its rows may see.
+        w = lazy_zeros(self.shape, self._dtype)
+        fill = getattr(self._source, "fill", None)
         for li in range(self.num_layers):
-            self._source.block(li, None, 0, self.n_query, out=w[li])
+            if fill is not None:
+                fill(li, w[li])
+            else:
+                self._source.block(li, None, 0, self.n_query, out=w[li])
         return self._replace(weights=w, _source=None)
 
     # ------------------------------------------------------------------ indexing
@@ -545,14 +604,14 @@ class Attention:
         li = self._layer_index(layer)
         if self._weights is None:
             return self._source.block(li, None, 0, self.n_query)
-        return self._weights[li]
+        return _float32(self._weights[li])
 
     def head(self, layer: int, head: int) -> np.ndarray:
         """``(n_query, n_key)`` for one model layer and head number."""
         li, hi = self._layer_index(layer), self._head_index(head)
         if self._weights is None:
             return self._source.block(li, [hi], 0, self.n_query)[0]
-        return self._weights[li, hi]
+        return _float32(self._weights[li, hi])
 
     def rows(self, layer: int, start: int, stop: int, heads: Sequence[int] | None = None) -> np.ndarray:
         """``(heads, stop - start, n_key)``: a block of query rows of one layer (cheap when lazy).
@@ -569,10 +628,11 @@ class Attention:
         if self._weights is None:
             return self._source.block(li, hi, start, stop)
         w = self._weights[li, :, start:stop]
-        return w if hi is None else w[hi]
+        return _float32(w if hi is None else w[hi])
 
     def iter_row_blocks(self, block: int = 256) -> Iterable[tuple[int, int, np.ndarray]]:
-        """Yield ``(start, stop, weights[:, :, start:stop, :])`` over all layers, block by block.
+        """Yield ``(start, stop, weights[:, :, start:stop, :])`` over all layers, block by block
+        (float32 whatever the storage).
 
         Metrics stream over these so lazy attention never holds layers x heads x n^2 at once.
         """
@@ -580,7 +640,7 @@ class Attention:
         for start in range(0, self.n_query, block):
             stop = min(self.n_query, start + block)
             if self._weights is not None:
-                yield start, stop, self._weights[:, :, start:stop]
+                yield start, stop, _float32(self._weights[:, :, start:stop])
             else:
                 L, H, _, K = self.shape
                 empty = getattr(self._source, "empty", None)
@@ -700,6 +760,7 @@ class Attention:
             weights=self._weights,
             _source=self._source,
             validate=False,
+            dtype=self._dtype,
         )
         kwargs.update(changes)
         out = Attention(**kwargs)
@@ -710,8 +771,8 @@ class Attention:
         """Save to the exact path given, as a compressed numpy archive (``.npz`` layout).
 
         The file holds plain arrays only (never pickles): ``format`` (JSON: ``{"format":
-        "attnwidget.Attention", "version": 1, "kind": "weights"}``), ``weights`` (float32 ``(layers,
-        heads, n_query, n_key)``), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of
+        "attnwidget.Attention", "version": 1, "kind": "weights"}``), ``weights`` (``(layers,
+        heads, n_query, n_key)``, float32, or float16 when `dtype` is; it loads at that dtype), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of
         str), ``info`` (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads,
         token_ids, offsets, special, text, meta``) and, for generated text, ``generated`` (bool
         ``(n_query,)``).
@@ -875,6 +936,8 @@ class Attention:
                     + ("float weights" if key == "weights" else "a bool array")
                 )
         source = None
+        stored = data.get("weights")
+        dtype = "float16" if stored is not None and stored.dtype == np.float16 else "float32"
         if kind == "qk":
             try:
                 source = QKSource(
@@ -908,6 +971,7 @@ class Attention:
                 text=info["text"],
                 meta=info["meta"],
                 validate=False,
+                dtype=dtype,
                 **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()},
             )
         except AttentionError as e:
@@ -928,6 +992,7 @@ class Attention:
         name = self.meta.get("model", "")
         kind = "lazy " if self.is_lazy else ""
         gqa = f", kv_heads={self.num_kv_heads}" if self.num_kv_heads != self.total_heads else ""
+        gqa += f", dtype={self._dtype.name}" if self._dtype != np.float32 else ""
         preview = " ".join(repr(t) for t in self.tokens[:6]) + (" ..." if K > 6 else "")
         return (
             f"<{kind}Attention {name + ' ' if name else ''}layers={L} heads={H}{gqa} "

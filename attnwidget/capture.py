@@ -39,6 +39,7 @@ __all__ = [
     "tower_kind",
     "CheckFailure",
     "ROW_CHUNK",
+    "FILL_ROWS",
     "CHECK_ROWS",
     "drop_check_data",
     "module_names",
@@ -50,6 +51,10 @@ CAPTURE_IMPLEMENTATION = "attnwidget_capture"
 # Query rows per softmax block: big enough for BLAS, small enough that a block of scores stays in
 # cache-sized memory at long lengths (heads x rows x n x 4 bytes).
 ROW_CHUNK = 512
+
+# Query rows per block when a whole layer is written into a zeroed array (`CapturedQK.fill`): small
+# blocks keep the scores in cache and leave the causal future of each block untouched.
+FILL_ROWS = 128
 
 # Query rows per layer whose model output the self-check compares with A @ V.
 CHECK_ROWS = 4
@@ -405,7 +410,8 @@ class CapturedQK:
     def block(
         self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """Probabilities ``(heads, stop-start, n_key)`` float32, written into `out` when given."""
+        """Probabilities ``(heads, stop-start, n_key)`` float32, written into `out` when given (in
+        `out`'s dtype)."""
         import torch
 
         n_heads = len(self.head_ids) if head_idx is None else len(head_idx)
@@ -419,20 +425,38 @@ class CapturedQK:
                 dst[:, s0 - start : s1 - start, kmax:].zero_()
         return out
 
-    def _probabilities(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int):
-        """``(s0, s1, p)`` per chunk of query rows: float32 probabilities ``(heads, s1-s0, kmax)`` as
-        torch tensors; keys from ``kmax`` on carry no weight in any row of the chunk."""
+    def fill(self, li: int, out: np.ndarray) -> None:
+        """Write every held head and query row of one layer into `out`, ``(heads, n_query, n_key)``
+        of zeros (float32 or float16), leaving alone the cells no row of a block of rows can see.
+
+        Blocks are `FILL_ROWS` rows, so for a causal layer only about half of `out` is written:
+        the rest of a freshly mapped zero array is never touched, and its pages are never faulted in.
+        """
         import torch
 
-        for s0 in range(start, stop, ROW_CHUNK):
-            s1 = min(stop, s0 + ROW_CHUNK)
-            s, _ = self.scores(li, head_idx, s0, s1)
-            # In-place softmax: one buffer per block. Rows with no visible key (impossible once
-            # padding is removed, but possible with a user mask) would be NaN; they carry nothing.
-            s.sub_(s.amax(dim=-1, keepdim=True)).exp_()
-            s.div_(s.sum(dim=-1, keepdim=True))
-            torch.nan_to_num_(s, nan=0.0)
-            yield s0, s1, s
+        dst = torch.from_numpy(out)
+        with torch.no_grad():
+            for s0, s1, p in self._probabilities(li, None, 0, self.shape[2], rows=FILL_ROWS):
+                dst[:, s0:s1, : p.shape[-1]].copy_(p)
+
+    def _probabilities(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, rows: int = 0):
+        """``(s0, s1, p)`` per chunk of query rows (`ROW_CHUNK` unless `rows` is given): float32
+        probabilities ``(heads, s1-s0, kmax)`` as torch tensors; keys from ``kmax`` on carry no
+        weight in any row of the chunk."""
+        import torch
+
+        step = rows or ROW_CHUNK
+        for s0 in range(start, stop, step):
+            s1 = min(stop, s0 + step)
+            s, visible = self.scores(li, head_idx, s0, s1)
+            # torch's softmax works row by row in cache (max, exponentials and their sum, scaling)
+            # instead of four passes over the whole block.
+            p = torch.softmax(s, dim=-1)
+            if not bool(visible.any(dim=-1).all()):
+                # A row with no visible key (impossible once padding is removed, but possible with
+                # a user mask) would be NaN; it carries nothing.
+                torch.nan_to_num_(p, nan=0.0)
+            yield s0, s1, p
 
     def row_stats(self, li: int, start: int, stop: int, *, plogp: bool = False, sink: Sequence[int] = ()) -> dict:
         """Per-row sums of one layer's probabilities, reduced on the device as each block is made
@@ -442,9 +466,17 @@ class CapturedQK:
         ``sum_j e_ij s_ij / Z - ln Z`` with ``e = exp(s)``, ``Z = sum_j e_ij``: one exponential
         pass and no logarithm of the ``n^2`` block. ``("sink", k)``: ``sum_{j<k} a_ij`` for each
         ``k`` in `sink`. Rows that see no key give 0.
+
+        A whole plain layer (every row, causal or full attention, no bias, mask, soft-cap or
+        window: one text's self-attention in most models) goes through `_fused_row_stats`
+        instead, which never makes an ``n^2`` block at all.
         """
         import torch
 
+        if start == 0 and stop == self.shape[2]:
+            fused = self._fused_row_stats(li, plogp, sink)
+            if fused is not None:
+                return fused
         lowest = torch.finfo(torch.float32).min
         parts: dict = {"plogp": []} if plogp else {}
         for k in sink:
@@ -468,6 +500,62 @@ class CapturedQK:
         out: dict = {}
         for key, chunks in parts.items():
             out[key] = torch.cat(chunks, dim=1).numpy() if chunks else np.zeros((self.shape[1], 0))
+        return out
+
+    def _fused_row_stats(self, li: int, plogp: bool, sink: Sequence[int]) -> dict | None:
+        """`row_stats` of a whole plain layer on CPU from torch's fused attention kernel, or None
+        when the layer is not plain (or the kernel is missing).
+
+        With logits ``s_ij = scaling q_i . k_j``, ``ln a_ij = s_ij - L_i`` where ``L_i`` is the
+        row's log-sum-exp, so ``sum_j a_ij ln a_ij = scaling q_i . o_i - L_i`` with
+        ``o_i = sum_j a_ij k_j``: attention with the keys as values. The kernel returns both
+        ``o`` and ``L``, working in cache-sized tiles and skipping the causal future, so the cost
+        is about one attention pass of the model. It runs in float64: the difference of two
+        numbers of the logits' size keeps 1e-6 of the entropy. Sink mass is
+        ``exp(logsumexp_{j<k} s_ij - L_i)`` from the first ``k`` columns of logits alone.
+        """
+        import torch
+
+        rec = self.layers[li]
+        kernel: Any = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+        n_q, n_k = self.shape[2], self.shape[3]
+        plain = (
+            kernel is not None
+            and rec["q"].device.type == "cpu"
+            and rec["mask"] is None
+            and rec["bias"] is None
+            and rec["softcap"] is None
+            and not rec["sliding_window"]
+            and self.q_positions is None
+            and self.k_positions is None
+            and (n_q == n_k or not rec["is_causal"])
+        )
+        if not plain:
+            return None
+        q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]  # (H, n, d), (Hkv, n, d)
+        group = q.shape[0] // k.shape[0]
+        heads = torch.as_tensor(self.head_ids, device=q.device)
+        q = q.index_select(0, heads).double()
+        k = k.index_select(0, torch.div(heads, group, rounding_mode="floor")).double()
+        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
+        causal = bool(rec["is_causal"])
+        out: dict = {}
+        with torch.no_grad():
+            try:
+                o, lse = kernel(q[None], k[None], k[None], 0.0, causal, scale=scaling)
+            except RuntimeError:  # a build whose kernel refuses these inputs: the block path
+                return None
+            lse = lse[0]  # (heads, n)
+            if plogp:
+                out["plogp"] = ((q * o[0]).sum(dim=-1) * scaling - lse).cpu().numpy()
+            for kk in sink:
+                cols = min(int(kk), n_k)
+                first = torch.matmul(q, k[:, :cols].transpose(-1, -2)) * scaling  # (heads, n, cols)
+                if causal:
+                    hidden = torch.arange(cols)[None, :] > torch.arange(n_q)[:, None]
+                    first = first.masked_fill(hidden, float("-inf"))
+                mass = torch.exp(torch.logsumexp(first, dim=-1) - lse) if cols > 0 else torch.zeros_like(lse)
+                out[("sink", int(kk))] = mass.cpu().numpy()
         return out
 
     def export_qk(self) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import require_models
-from .attention import Attention, AttentionError, _memory_budget
+from .attention import Attention, AttentionError, _memory_budget, storage_dtype
 from .capture import (
     CAPTURE_IMPLEMENTATION,
     CapturedQK,
@@ -153,16 +153,16 @@ def _accepts(model, name: str) -> bool:
         return False
 
 
-def _guard_size(n_layers, n_heads, n_query, n_key, lazy: bool) -> None:
+def _guard_size(n_layers, n_heads, n_query, n_key, lazy: bool, dtype: np.dtype) -> None:
     """Refuse a full extraction that cannot fit, before the model allocates anything."""
     if lazy or not n_layers or not n_heads:
         return
-    nbytes = n_layers * n_heads * n_query * n_key * 4
+    nbytes = n_layers * n_heads * n_query * n_key * dtype.itemsize
     budget = _memory_budget()
     if nbytes > budget:
         raise MemoryError(
             f"all weights of {n_layers} layers x {n_heads} heads x {n_query} x {n_key} tokens take "
-            f"{nbytes / 2**30:.1f} GiB as float32, over the {budget / 2**30:.1f} GiB this machine can spare; "
+            f"{nbytes / 2**30:.1f} GiB as {dtype.name}, over the {budget / 2**30:.1f} GiB this machine can spare; "
             "pass lazy=True (maps are computed on demand, the same accessors work), or layers=[...] / "
             "heads=[...] for fewer maps"
         )
@@ -220,15 +220,18 @@ def _run(
     method: str,
     lazy: bool,
     check: bool,
+    *,
+    dtype: np.dtype,
 ) -> dict[str, list[Attention]]:
-    """Run `forward` on the capture path (falling back to eager when allowed) and build every part.
+    """Run `forward` on the capture path (falling back to eager when allowed) and build every part,
+    its weights held at `dtype` (float32 or float16).
 
     ``forward(eager)`` runs the model once: with ``output_attentions=True`` when `eager`.
     """
     if method in ("auto", "capture"):
         reason = None
         try:
-            return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method)
+            return _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method, dtype)
         except _CheckFailed as e:
             reason = (
                 f"the capture did not reproduce the model's attention output ({e}); "
@@ -248,14 +251,17 @@ def _run(
             )
             reason += " (lazy=True was ignored: eager attention is materialised by the model)"
         meta = _note(meta, reason)
-    return _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
+    out = _eager_parts(model, forward, parts, layer_sel, head_sel, meta)
+    if dtype != np.float32:
+        out = {kind: [a._replace(dtype=dtype) for a in atts] for kind, atts in out.items()}
+    return out
 
 
 class _NoCapture(Exception):
     pass
 
 
-def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method):
+def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check, method, dtype):
     import torch
 
     if not configs(model):
@@ -319,6 +325,7 @@ def _capture_parts(model, forward, parts, layer_sel, head_sel, meta, lazy, check
                 head_ids=source.head_ids,
                 _source=source,
                 meta=part_meta,
+                dtype=dtype,
                 **facts,
             )
             atts.append(att)
@@ -447,6 +454,7 @@ def extract(
     add_special_tokens: bool = True,
     check: bool = True,
     measure: str = "weight",
+    dtype: str = "float32",
 ) -> Attention | list[Attention] | Seq2SeqAttention:
     """Run `model` on `text` (or an image, or any inputs) and return its attention.
 
@@ -508,6 +516,11 @@ def extract(
         ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
         `attnwidget.norms`); one more forward pass records the value vectors. Text inputs;
         for encoder-decoder models each part (cross-attention: the encoder output's values).
+    dtype : {"float32", "float16"}
+        How the weights are held (default float32). float16 computes every weight in float32 and
+        rounds it to 11 significant bits as it is written, in half the memory and less time on long
+        inputs; accessors, metrics and views still read float32 (see `Attention`). A lazy result
+        materialises at this dtype.
 
     Raises
     ------
@@ -528,6 +541,7 @@ def extract(
         raise ValueError("lazy=True needs method='capture' (eager attention is materialised by the model)")
     if measure not in ("weight", "norm"):
         raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
+    storage = storage_dtype(dtype)
     if audio is not None or sampling_rate is not None:
         from .multimodal import is_speech
 
@@ -562,6 +576,7 @@ def extract(
             lazy,
             check,
             measure,
+            storage=storage,
         )
     if measure == "norm" and (inputs is not None or image is not None):
         raise ValueError("measure='norm' covers text and audio inputs, not images or inputs=")
@@ -580,7 +595,7 @@ def extract(
             if inputs is not None and text is not None:
                 raise ValueError("pass text= with image=, or inputs=: one kind of input")
             return extract_vision_language(
-                model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check
+                model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check, storage
             )
         if (
             text is not None
@@ -599,8 +614,8 @@ def extract(
                 f"pass text (with text_pair, messages, target), an image, or inputs=: one kind of input{why}"
             )
         if image is not None:
-            return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check)
-        return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check)
+            return _extract_image(model, tokenizer, image, layers, heads, method, lazy, check, storage)
+        return _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, storage)
     if tokens is not None:
         raise ValueError("tokens= goes with inputs=; for text the tokenizer names the tokens")
     if tokenizer is None:
@@ -665,8 +680,9 @@ def extract(
             L,
             H,
             measure=measure,
+            dtype=storage,
         )
-    _guard_size(L, H, n, n, lazy)
+    _guard_size(L, H, n, n, lazy, storage)
 
     def forward(eager: bool):
         if eager:
@@ -674,7 +690,7 @@ def extract(
         return model(**model_inputs, use_cache=False) if _accepts(model, "use_cache") else model(**model_inputs)
 
     part = _Part("main", source, source, "attentions", kv_heads=n_kv)
-    results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"]
+    results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=storage)["main"]
     if measure == "norm":
         from .norms import apply_value_norms
 
@@ -750,6 +766,8 @@ def _extract_seq2seq(
     n_src=None,
     target_tokens=None,
     measure="weight",
+    *,
+    dtype,
 ):
     """Encoder, decoder and cross attention (or the encoder alone without a target).
 
@@ -767,7 +785,7 @@ def _extract_seq2seq(
         encoder = model.get_encoder() if hasattr(model, "get_encoder") else None
         if encoder is None:
             raise ModelError(f"{type(model).__name__} has no get_encoder(); pass target= for all three parts")
-        _guard_size(L, H, n_src, n_src, lazy)
+        _guard_size(L, H, n_src, n_src, lazy, dtype)
         enc_inputs = {k: v for k, v in model_inputs.items() if k in ("input_ids", "attention_mask", "input_features")}
 
         def forward(eager: bool):
@@ -779,7 +797,7 @@ def _extract_seq2seq(
             "pass target='...' for the decoder and cross-attention",
         )
         part = _Part("encoder", source, source, "attentions")
-        atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["encoder"]
+        atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)["encoder"]
         if measure == "norm":
             from .norms import apply_value_norms_parts
 
@@ -793,7 +811,7 @@ def _extract_seq2seq(
         raise ModelError(f"the target is {dec_ids.shape[1]} tokens long; the model accepts at most {limit} positions")
     n_tgt = dec_ids.shape[1]
     dec_ids = dec_ids.to(_input_device(model))
-    _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy)
+    _guard_size(L, H, n_src + n_tgt, n_src + n_tgt, lazy, dtype)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
     ids = dec_ids[0].tolist()
     if target_tokens is not None:
@@ -824,7 +842,7 @@ def _extract_seq2seq(
         _Part("decoder", target_side, target_side, "decoder_attentions"),
         _Part("cross", target_side, source, "cross_attentions"),
     ]
-    got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check)
+    got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)
     if measure == "norm":
         from .norms import apply_value_norms_parts
 
@@ -843,7 +861,7 @@ def _vision_config(model):
     return getattr(cfg, "vision_config", None) or cfg
 
 
-def _extract_image(model, processor, image, layers, heads, method, lazy, check):
+def _extract_image(model, processor, image, layers, heads, method, lazy, check, dtype):
 
     vcfg = _vision_config(model)
     patch = getattr(vcfg, "patch_size", None)
@@ -896,6 +914,7 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
         method,
         lazy,
         check,
+        dtype,
         labels=lambda n: patch_labels(n, grid),
         meta=meta,
         cfg_model=runner if hasattr(runner, "config") else model,
@@ -903,7 +922,9 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check):
     return att
 
 
-def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, labels=None, meta=None, cfg_model=None):
+def _extract_inputs(
+    model, inputs, tokens, layers, heads, method, lazy, check, dtype, labels=None, meta=None, cfg_model=None
+):
     """Attention of one example given as the model's own keyword arguments."""
 
     if not isinstance(inputs, dict) or not inputs:
@@ -933,9 +954,11 @@ def _extract_inputs(model, inputs, tokens, layers, heads, method, lazy, check, l
     side = _Side(None, facts)  # every position real; the length comes from the model's run
     n = inputs["input_ids"].shape[-1] if hasattr(inputs.get("input_ids"), "shape") else None
     if n is not None:
-        _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy)
+        _guard_size(
+            len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy, dtype
+        )
     part = _Part("main", side, side, "attentions", kv_heads=n_kv)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"][0]
+    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)["main"][0]
 
 
 # ---------------------------------------------------------------------------------- hooks

@@ -7,6 +7,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ._optional import require_models
 from .attention import Attention, step_row
 from .errors import AttentionError
@@ -25,6 +27,8 @@ from .extract import (
 from .tokens import encode, readable_tokens
 
 __all__ = ["generate", "generation_step_row"]
+
+FLOAT32 = np.dtype(np.float32)  # generated attention is held at float32
 
 
 def generate(
@@ -129,7 +133,7 @@ def generate(
         return model(**inputs, use_cache=False)
 
     part = _Part("main", side, side, "attentions", kv_heads=n_kv)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, "capture", lazy, check)["main"][0]
+    return _run(model, forward, [part], layer_sel, head_sel, meta, "capture", lazy, check, dtype=FLOAT32)["main"][0]
 
 
 def generation_step_row(att: Attention, step: int) -> int:

@@ -12,6 +12,11 @@ Most metrics are sums over query rows, so they are computed block by block of ro
 `Attention` is streamed through `Attention.iter_row_blocks` and layers x heads x n^2 is never held
 at once. `compute` runs several metrics in one pass over the blocks (`analysis.analyze` uses it).
 
+Weights held at float16 (``Attention(dtype="float16")``, ``extract(dtype="float16")``, or a float16
+array) are read as float32 block by block (logarithms in float32, the per-row sums of entropy,
+locality and sink mass in float64), so a metric differs from the float32 weights' only through
+float16's rounding of the weights themselves.
+
 This module imports only numpy.
 """
 
@@ -155,7 +160,9 @@ class _Maps:
             assert self.array is not None
             for s in range(0, self.n_query, size):
                 e = min(s + size, self.n_query)
-                yield _Rows(self, s, e, self.array[..., s:e, :])
+                block = self.array[..., s:e, :]
+                # float16 arithmetic in numpy is slow and coarse: measure in float32.
+                yield _Rows(self, s, e, block.astype(np.float32) if block.dtype == np.float16 else block)
             return
         # Lazy attention computes each block from queries and keys, with a fixed cost per call;
         # fetch larger blocks and measure them in cache-sized pieces.
@@ -472,23 +479,20 @@ def _stream_row_stats(maps: _Maps, accumulators: Sequence[Any]) -> bool:
     plogp = any(type(a) is _Entropy for a in accumulators)
     sinks = sorted({a.k for a in accumulators if type(a) is _SinkMass})
     n_vis = maps.mask.sum(axis=1)
-    rows = max(1, LAZY_BLOCK_ELEMENTS // max(1, maps.lead[1] * maps.n_key))
-    for start in range(0, maps.n_query, rows):
-        stop = min(maps.n_query, start + rows)
-        live = maps.live[start:stop]
-        pos = maps.positions(start, stop)
-        per_layer = [row_stats(li, start, stop, plogp=plogp, sink=sinks) for li in range(maps.lead[0])]
-        for acc in accumulators:
-            if type(acc) is _Entropy:
-                h = -np.stack([s["plogp"] for s in per_layer])
-                if acc.normalized:
-                    vis = n_vis[start:stop]
-                    acc.add(h / np.log(np.maximum(vis, 2)), live & (vis > 1))
-                else:
-                    acc.add(h, live)
+    # Whole layers at a time: the source bounds its own memory (blocks of rows, or a fused kernel
+    # that needs a whole layer), and only (heads, n_query) sums come back per layer.
+    per_layer = [row_stats(li, 0, maps.n_query, plogp=plogp, sink=sinks) for li in range(maps.lead[0])]
+    live, pos = maps.live, maps.positions(0, maps.n_query)
+    for acc in accumulators:
+        if type(acc) is _Entropy:
+            h = -np.stack([s["plogp"] for s in per_layer])
+            if acc.normalized:
+                acc.add(h / np.log(np.maximum(n_vis, 2)), live & (n_vis > 1))
             else:
-                mass = np.stack([s[("sink", acc.k)] for s in per_layer])
-                acc.add(mass, live & (pos >= acc.k))
+                acc.add(h, live)
+        else:
+            mass = np.stack([s[("sink", acc.k)] for s in per_layer])
+            acc.add(mass, live & (pos >= acc.k))
     return True
 
 

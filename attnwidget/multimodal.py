@@ -148,7 +148,7 @@ def _prepare(processor, text, image) -> tuple[dict, Any]:
 
 
 def extract_vision_language(
-    model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check
+    model, tokenizer, text, image, inputs, tokens, layers, heads, method, lazy, check, storage
 ):  # -> Attention
     """The language model's attention of a vision-language model over text with image placeholders.
 
@@ -260,7 +260,7 @@ def extract_vision_language(
     n_layers, n_heads, n_kv = _num_layers_heads(model)
     layer_sel = _check_selection("layers", layers, n_layers)
     head_sel = _check_selection("heads", heads, n_heads)
-    _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy)
+    _guard_size(len(layer_sel) if layer_sel else n_layers, len(head_sel) if head_sel else n_heads, n, n, lazy, storage)
     device = _input_device(model)
     dtype = next(model.parameters()).dtype
     args = {}
@@ -291,7 +291,7 @@ def extract_vision_language(
             raise ModelError(f"{type(model).__name__} refused these inputs: {e}") from e
 
     part = _Part("main", side, side, "attentions", kv_heads=n_kv, prefix=path)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check)["main"][0]
+    return _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=storage)["main"][0]
 
 
 # ---------------------------------------------------------------------------------- speech
@@ -370,6 +370,8 @@ def extract_speech(
     lazy,
     check,
     measure="weight",
+    *,
+    storage,
 ):  # -> Seq2SeqAttention | Attention
     """A speech encoder-decoder's attention: encoder over audio frames labelled by time, decoder over
     the target tokens, cross from target tokens to frames (the encoder alone without a target).
@@ -479,4 +481,5 @@ def extract_speech(
         n_src=n_src,
         target_tokens=tokens,
         measure=measure,
+        dtype=storage,
     )
