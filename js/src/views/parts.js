@@ -103,11 +103,27 @@ function tokenStrip(box, side, tokens, sel, signal) {
   wireTokens(strip, sel, signal);
   const label = h("span", { class: "aw-part-strip-label", text: side, title: SIDES[side] });
   box.append(label, strip);
+  // Where each token sits, read after layout (when the strip is laid out anew), so a hover from
+  // the part never makes the browser lay the page out again just to ask.
+  let rows = null, height = 0, scrolled = 0, inside = false;
+  const measure = () => {
+    height = strip.clientHeight;
+    rows = strip.scrollHeight > height + 1 ? tokens.map((_, i) => { const t = marks.byIndex.get(i)[0]; return [t.offsetTop, t.offsetHeight]; }) : null;
+    scrolled = strip.scrollTop;
+  };
+  if (typeof ResizeObserver !== "undefined") {
+    const ro = new ResizeObserver(measure);
+    ro.observe(strip);
+    signal.addEventListener("abort", () => ro.disconnect());
+  }
+  strip.addEventListener("scroll", () => { scrolled = strip.scrollTop; }, { signal, passive: true });
+  strip.addEventListener("mouseenter", () => { inside = true; }, { signal });
+  strip.addEventListener("mouseleave", () => { inside = false; }, { signal });
   const reveal = (i) => {
-    const t = marks.byIndex.get(i)?.[0];
-    if (!t || strip.matches(":hover") || strip.scrollHeight <= strip.clientHeight) return;
-    const top = t.offsetTop; // the strip is the token's offset parent (position: relative)
-    if (top < strip.scrollTop || top + t.offsetHeight > strip.scrollTop + strip.clientHeight) strip.scrollTop = top - 2;
+    // The strip is the tokens' offset parent (position: relative), so the tops are the strip's.
+    const at = rows?.[i];
+    if (!at || inside) return;
+    if (at[0] < scrolled || at[0] + at[1] > scrolled + height) strip.scrollTop = scrolled = Math.max(0, at[0] - 2);
   };
   const sync = () => {
     const hov = sel.get("hovered_token"), pin = sel.get("pinned_token");
