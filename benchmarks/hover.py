@@ -4,6 +4,9 @@ For each length, `save_html(aw.show(att))` is opened from disk; a token of the h
 hovered (the heatmap, head grid, rollout and graph all redraw their highlight) and the time until
 the next frame is taken, then the pointer leaves and the same is measured again. The baseline is
 an animation frame on the same page with no event: the ratio says how many frames a hover costs.
+On a machine shared with other work frames stretch with the load; the CPU time every Chromium
+process spends per hover (above the same number of idle frames, measured just before) says how
+much work a hover is, whatever the load.
 
 A second table times the heatmap alone on long inputs (`--heatmap-lengths`, lazy attention of
 one layer): moving the pointer over the map (tooltip, crosshair, the hovered row and column),
@@ -20,6 +23,8 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import print_table, prompt_text  # noqa: E402
@@ -98,22 +103,50 @@ MEASURE_HEATMAP = """async (hovers) => {
 }"""
 
 
+IDLE = """async (n) => { for (let k = 0; k < n; k++) await new Promise((r) => requestAnimationFrame(r)); }"""
+
+
+def browser_cpu() -> float:
+    """CPU seconds used so far by every process this one started (Chromium and its helpers)."""
+    total = 0.0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def measured(page, script: str, hovers: int) -> tuple[dict, float]:
+    """`script`'s frame times, and the browser's CPU milliseconds per hover above idle frames."""
+    page.wait_for_timeout(500)  # the page settles (decoding, first paints) before idle is timed
+    page.evaluate(IDLE, 30)
+    c0 = browser_cpu()
+    page.evaluate(IDLE, 4 * hovers)  # as many frames as the measurement takes, nothing happening
+    c1 = browser_cpu()
+    res = page.evaluate(script, hovers)
+    c2 = browser_cpu()
+    return res, max(0.0, (c2 - c1) - (c1 - c0)) * 1000 / (2 * hovers)
+
+
 def heatmap_rows(browser, model, tokenizer, lengths, hovers, tmp):
-    rows = []
+    rows, notes = [], []
     for n in lengths:
         att = aw.extract(model, tokenizer, prompt_text(tokenizer, n), layers=[3], lazy=True)
         path = aw.save_html(aw.AttentionHeatmap(att, head=0), Path(tmp) / f"heatmap-{n}.html")
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(path.as_uri())
         page.wait_for_selector(".aw-heatmap canvas.aw-overlay", timeout=180_000)
-        res = page.evaluate(MEASURE_HEATMAP, hovers)
+        res, cpu = measured(page, MEASURE_HEATMAP, hovers)
         page.close()
         base = statistics.median(res["base"])
         for what in ("hover", "pan"):
             xs = sorted(res[what])
             med, p90 = statistics.median(xs), xs[int(0.9 * (len(xs) - 1))]
             rows.append([att.n_key, what, f"{base:.1f}", f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}"])
-    return rows
+        notes.append(f"{att.n_key} tokens: browser CPU {cpu:.1f} ms per event (hover and pan steps together)")
+    return rows, notes
 
 
 def main() -> None:
@@ -135,24 +168,37 @@ def main() -> None:
             page.goto(path.as_uri())
             page.wait_for_function(DRAWN, polling="raf", timeout=180_000)
             views = page.evaluate(VIEWS)
-            res = page.evaluate(MEASURE, args.hovers)
+            res, cpu = measured(page, MEASURE, args.hovers)
             page.close()
             base, hover = statistics.median(res["base"]), statistics.median(res["hover"])
             p90 = sorted(res["hover"])[int(0.9 * (len(res["hover"]) - 1))]
             rows.append(
-                [att.n_key, " ".join(views), f"{base:.1f}", f"{hover:.1f}", f"{p90:.1f}", f"{hover / base:.2f}"]
+                [
+                    att.n_key,
+                    " ".join(views),
+                    f"{base:.1f}",
+                    f"{hover:.1f}",
+                    f"{p90:.1f}",
+                    f"{hover / base:.2f}",
+                    f"{cpu:.1f}",
+                ]
             )
-        heat = heatmap_rows(browser, model, tokenizer, args.heatmap_lengths, args.hovers, tmp)
+        heat, heat_notes = heatmap_rows(browser, model, tokenizer, args.heatmap_lengths, args.hovers, tmp)
         browser.close()
     print(
         f"SmolLM2-135M-Instruct, 30 layers x 9 heads, linked views of an exported page "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
-    print_table(["tokens", "views", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame"], rows)
+    print_table(
+        ["tokens", "views", "empty frame ms", "hover ms (median)", "hover ms (p90)", "hover / frame", "CPU ms / hover"],
+        rows,
+    )
     if heat:
         print()
         print("AttentionHeatmap alone, lazy attention of layer 3, head 0, zoomed in 4x (exported page)")
         print_table(["tokens", "action", "empty frame ms", "ms (median)", "ms (p90)", "ratio to frame"], heat)
+        for line in heat_notes:
+            print(line)
 
 
 if __name__ == "__main__":

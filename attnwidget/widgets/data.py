@@ -30,6 +30,7 @@ __all__ = [
     "AttentionData",
     "MapStore",
     "data_for",
+    "open_data",
     "display_rows",
     "pooled_display_map",
     "overview_factor",
@@ -132,6 +133,8 @@ class MapStore:
         self.factor = int(factor)
         self.precision = precision
         self.maps: OrderedDict[str, dict] = OrderedDict()
+        # Maps another view draws from (a head grid's thumbnails): never dropped to make room.
+        self.pinned: set[str] = set()
         self.hide: list[int] = []
         self.row_normalize = False
         # Causal cells only when the map is full resolution and the mask is the plain causal one.
@@ -211,8 +214,12 @@ class MapStore:
             self.maps.move_to_end(k)
             return False
         self.maps[k] = self.compute(k)
-        while len(self.maps) > 1 and self.held_bytes > self.max_bytes:
-            self.maps.popitem(last=False)
+        while self.held_bytes > self.max_bytes:
+            # The least recently used map that is neither the new one nor pinned.
+            old = next((m for m in self.maps if m != k and m not in self.pinned), None)
+            if old is None:
+                break
+            del self.maps[old]
         return True
 
     def payload(self) -> dict:
@@ -280,6 +287,18 @@ export default { render({ model, el }) {
             self.store.max_bytes = int(max_bytes)
             self._filled = False
 
+    def pin_heads(self) -> list[str]:
+        """Keys of the single heads' maps held at full resolution, kept held from now on.
+
+        A head grid of the same attention draws these heads' thumbnails from the maps instead of
+        holding thumbnails of its own, so the page carries them once. Empty for pooled overviews.
+        """
+        if self.store is None or self.factor != 1:
+            return []
+        keys = [k for k in self.store.maps if k.split("/")[1] not in HEAD_FUSIONS]
+        self.store.pinned.update(keys)
+        return keys
+
     def release(self, view: Any) -> None:
         """A view stops using these maps; the last one to leave closes the data model."""
         self._users.discard(view)
@@ -310,6 +329,15 @@ export default { render({ model, el }) {
 
 # Open data models by (id(attention), factor, precision): views of one attention share one.
 _OPEN: dict[tuple[int, int, str], weakref.ref] = {}
+
+
+def open_data(att: Attention, *, factor: int = 1, precision: str = "coded") -> AttentionData | None:
+    """The open `AttentionData` of `att` at this pooling and precision, or None (none is made)."""
+    ref = _OPEN.get((id(att), int(factor), precision))
+    data = ref() if ref is not None else None
+    if data is None or data._att is not att or data.comm is None:
+        return None
+    return data
 
 
 def data_for(

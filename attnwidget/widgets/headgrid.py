@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import anywidget
 import numpy as np
 import traitlets as t
 
@@ -13,6 +14,7 @@ from .. import _validate as V
 from .._arrays import hidden_keys_mask
 from ..attention import Attention, max_pool, renormalize
 from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
+from .data import AttentionData, open_data
 from .payload import array_payload, code_maps
 from .selection import Selection
 
@@ -84,6 +86,10 @@ class HeadGrid(AttentionView):
         the maps do (``precision``, see ``widgets/payload.py``).
     selection : Selection, optional
         Share an existing selection.
+
+    When another view of the same attention already holds full-resolution maps of some heads (the
+    shared ``AttentionData``, as in ``aw.show``), those heads' thumbnails are pooled from the maps
+    in the browser instead of crossing a second time; the data model keeps those maps held.
     """
 
     _view_kind = t.Unicode("headgrid").tag(sync=True)
@@ -100,6 +106,10 @@ class HeadGrid(AttentionView):
     _labels = t.List(t.List(t.Unicode())).tag(sync=True)
     # Named per-head values the view's tint menu switches between (`tint_label` names the shown one).
     _tints = t.Dict().tag(sync=True)
+    # The shared data model whose held maps give some thumbnails (None: every thumbnail is sent),
+    # and the keys ("layer/head") of those heads: their cells in `_thumbs` are left empty.
+    data = anywidget.WidgetTrait().tag(sync=True)
+    _thumb_maps = t.List(t.Unicode()).tag(sync=True)
 
     def __init__(
         self,
@@ -147,8 +157,17 @@ class HeadGrid(AttentionView):
                 raise ValueError(f"labels must be {L} rows (layers) of {H} strings (heads)")
             self._labels = rows
         self.order = order
+        data = open_data(self.attention, factor=1, precision=self.precision)
+        if data is not None:
+            data.use(self)
+            self.data = data
         self._build()
         self.observe(self._build, names="hide")
+
+    def _unfollow(self) -> None:
+        super()._unfollow()
+        if isinstance(self.data, AttentionData):
+            self.data.release(self)
 
     @t.validate("order")
     def _check_order(self, proposal):
@@ -209,7 +228,17 @@ class HeadGrid(AttentionView):
         alt = sorted(set(hide) ^ {0})
         sampled = self._sample(factor)
         thumbs, thumbs_alt = self._thumbnails([hide, alt], factor, sampled)
+        # Heads whose full maps the data model holds: pooled from those in the browser (for any
+        # hiding), so their cells here are left empty (zeros deflate to almost nothing). Sampled
+        # thumbnails stay as they are, so every thumbnail shows the same rows.
+        from_maps = self.data.pin_heads() if isinstance(self.data, AttentionData) and not sampled else []
+        for key in from_maps:
+            layer, head = (int(x) for x in key.split("/"))
+            li, hi = att.layer_ids.index(layer), att.head_ids.index(head)
+            thumbs[li, hi] = 0
+            thumbs_alt[li, hi] = 0
         with self.hold_trait_notifications():
+            self._thumb_maps = from_maps
             self._pool = factor
             self._sampled_rows = sampled
             self._thumbs = code_maps(thumbs, precision=self.precision)

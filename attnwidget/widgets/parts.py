@@ -7,6 +7,9 @@ where it appears: a source token between the encoder views and the cross view's 
 (`hovered_token` / `pinned_token` of both selections), a target token between the decoder views
 and the cross view's rows (the decoder's `hovered_token` / `pinned_token`, the cross selection's
 `hovered_query` / `pinned_query`). A target position never marks a source token.
+Above the selector the browser draws the source and the target tokens as two strips, whatever
+part is shown, each hovering and pinning through the encoder's or the decoder's selection, so
+a token hovered in the shown part is marked in its strip and the link between parts stays in view.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_smollm2_dashboard_state_stays_within_budget(smol_att):
 
 
 def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenizer, monkeypatch):
-    from widget_data import words
+    from widget_data import drawn_thumbnails, words
 
     lazy = aw.extract(tiny_llama, word_tokenizer, words(12), lazy=True)
     eager = aw.extract(tiny_llama, word_tokenizer, words(12))
@@ -84,7 +84,7 @@ def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenize
     dash = aw.show(lazy, layer=1, head=3, hide=[0])
     dash.heatmap.layer = 2
     assert_coded(held(dash.heatmap)["1/3"], eager.head(1, 3))
-    np.testing.assert_allclose(decode(dash.headgrid._thumbs)[2, 5, 3, 1:].sum(), 1, atol=0.03)
+    np.testing.assert_allclose(drawn_thumbnails(dash.headgrid)[2, 5, 3, 1:].sum(), 1, atol=0.03)
 
 
 def test_views_keep_the_widget_protocol_traits(att):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, over_the_wire, synthetic_attention
+from widget_data import assert_coded, decode, drawn_thumbnails, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 from attnwidget.widgets import payload
@@ -89,3 +89,58 @@ def test_tint_labels_and_order(att):
         aw.HeadGrid(att, order="tint")
     with pytest.raises(t.TraitError, match=r"'order' trait .* expected any of \['model', 'tint'\]"):
         grid.order = "size"
+
+
+def test_thumbnails_of_heads_whose_maps_are_held_come_from_the_maps():
+    att = synthetic_attention(n=40, seed=3)
+    heat = aw.AttentionHeatmap(att, layer=1, head=2, max_bytes=6000)
+    grid = aw.HeadGrid(att, selection=heat.selection, max_bytes=2 * 3 * 8 * 14 * 14)
+    assert grid.data is heat.data
+    heads = [k for k in heat.held_maps if k.split("/")[1].isdigit()]
+    assert "1/2" in heads and len(heads) < 24  # some heads held, not all
+    assert grid._thumb_maps == heads
+    assert grid._pool == 3
+    sent = decode(grid._thumbs)
+    for key in heads:
+        layer, head = (int(x) for x in key.split("/"))
+        assert np.all(sent[layer, head] == 0)  # left out of the grid's own payload
+    # What the page draws is what a grid of its own would have sent (same weights, no data model).
+    alone = aw.HeadGrid(synthetic_attention(n=40, seed=3), max_bytes=2 * 3 * 8 * 14 * 14)
+    assert alone.data is None and alone._thumb_maps == []
+    want = decode(alone._thumbs)
+    # The max of codes is the code of the max: pooling the held coded map gives the same cells.
+    np.testing.assert_array_equal(drawn_thumbnails(grid), want)
+    assert len(bytes(grid._thumbs["data"])) < len(bytes(alone._thumbs["data"]))
+
+
+def test_thumbnails_from_maps_follow_hiding_and_the_maps_stay_held():
+    att = synthetic_attention(n=40, seed=4)
+    heat = aw.AttentionHeatmap(att, max_bytes=6000)
+    grid = aw.HeadGrid(att, selection=heat.selection, hide=[0])
+    alone = aw.HeadGrid(synthetic_attention(n=40, seed=4), hide=[0])
+    for alt in (False, True):
+        got, want = drawn_thumbnails(grid, alt=alt), decode(alone._thumbs_alt if alt else alone._thumbs)
+        # Renormalised after coding here, before coding there: within two codings' precision.
+        np.testing.assert_allclose(got, want, rtol=3 * payload.RELATIVE_PRECISION, atol=2 * payload.FLOOR)
+    pinned = list(grid._thumb_maps)
+    assert pinned
+    # Selecting every other map evicts the least recently used ones, never the grid's.
+    for layer in att.layer_ids:
+        for head in att.head_ids:
+            heat.layer, heat.head = layer, head
+            assert set(pinned) <= set(heat.held_maps)
+
+
+def test_a_grid_alone_makes_no_data_model_and_closing_releases_the_shared_one():
+    att = synthetic_attention(n=16, seed=5)
+    grid = aw.HeadGrid(att)
+    assert grid.data is None and grid._thumb_maps == []
+    heat = aw.AttentionHeatmap(att)
+    grid2 = aw.HeadGrid(att, selection=heat.selection)
+    data = heat.data
+    assert grid2.data is data
+    heat.close()
+    assert data.comm is not None  # the grid still draws from it
+    grid2.close()
+    assert data.comm is None
+    grid.close()

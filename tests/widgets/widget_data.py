@@ -74,6 +74,27 @@ def held(view) -> dict[str, np.ndarray]:
     return {k: decode(p) for k, p in zip(state["keys"], state["maps"])}
 
 
+def drawn_thumbnails(grid, alt: bool = False) -> np.ndarray:
+    """The head grid's thumbnails as the browser draws them: those that crossed in ``_thumbs``
+    (``_thumbs_alt`` with `alt`), and the heads listed in ``_thumb_maps`` pooled from the shared
+    data model's maps with that set's hiding applied (keys removed, rows renormalised)."""
+    from attnwidget._arrays import hidden_keys_mask
+    from attnwidget.attention import max_pool, renormalize
+
+    state = over_the_wire(grid)
+    thumbs = decode(state["_thumbs_alt" if alt else "_thumbs"]).copy()
+    hide = state["_thumbs_alt_hide" if alt else "_thumbs_hide"]
+    att = grid.attention
+    maps = held(grid) if state["_thumb_maps"] else {}
+    for key in state["_thumb_maps"]:
+        layer, head = (int(x) for x in key.split("/"))
+        m = maps[key]
+        if hide:
+            m = renormalize(m, hidden_keys_mask(att.mask, hide))
+        thumbs[att.layer_ids.index(layer), att.head_ids.index(head)] = max_pool(m, state["_pool"])
+    return thumbs
+
+
 def assert_coded(got: np.ndarray, want: np.ndarray, floor: float | None = None) -> None:
     """`got` is `want` as log8 codes read it: within half a level (the stated precision), zeros
     exact, weights below the floor at the floor."""

@@ -228,9 +228,12 @@ export function sinkLine(box, model, tokens, sink, what, signal) {
 /** An empty sink line element, placed by the view. */
 export function sinkBox() { return h("div", { class: "aw-sink", hidden: true }); }
 
-/** Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). */
-export function drawLegend(container, scale, cmapName, notes = [], width = 180) {
-  const ink = theme(container);
+/**
+ * Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). `ink`:
+ * the view's `theme()` when it holds one (reading it again resolves the page's styles).
+ */
+export function drawLegend(container, scale, cmapName, notes = [], width = 180, ink = null) {
+  ink = ink ?? theme(container);
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
   const lines = [describe(scale), ...notes];
@@ -246,13 +249,30 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180) 
   }
   if (bar._awKey !== key) {
     bar._awKey = key;
-    bar.width = width * dpr; bar.height = H * dpr;
-    bar.style.width = `${width}px`; bar.style.height = `${H}px`;
-    paintLegend(bar.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
+    if (bar.width !== width * dpr || bar.height !== H * dpr) {
+      bar.width = width * dpr; bar.height = H * dpr;
+      bar.style.width = `${width}px`; bar.style.height = `${H}px`;
+    }
+    // Drawn on a canvas outside the page, then copied: text on a canvas in the page makes the
+    // browser resolve the page's pending styles first (on a hover, those of every restyled token).
+    const scratch = legendScratch(bar.width, bar.height);
+    paintLegend(scratch.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
+    const ctx = bar.getContext("2d");
+    ctx.clearRect(0, 0, bar.width, bar.height);
+    ctx.drawImage(scratch, 0, 0);
   }
   const old = text.children;
   if (old.length === lines.length && lines.every((l, i) => old[i].textContent === l && old[i].className === (i ? "aw-note" : ""))) return;
   text.replaceChildren(...lines.map((l, i) => h("div", i ? { class: "aw-note", text: l } : { text: l })));
+}
+
+let SCRATCH = null;
+/** A cleared canvas outside the document, `w` x `hgt` device pixels, reused between legends. */
+function legendScratch(w, hgt) {
+  if (!SCRATCH) SCRATCH = document.createElement("canvas");
+  if (SCRATCH.width !== w || SCRATCH.height !== hgt) { SCRATCH.width = w; SCRATCH.height = hgt; }
+  else SCRATCH.getContext("2d").clearRect(0, 0, w, hgt);
+  return SCRATCH;
 }
 
 const STRIPS = new Map();
@@ -388,7 +408,8 @@ export function showTip(tip, root, text, event) {
   if (y + hh > H) y = py - TIP_GAP - hh;
   x = Math.max(0, Math.min(x, W - w));
   y = Math.max(0, Math.min(y, H - hh));
-  tip.style.left = `${Math.round(x)}px`; tip.style.top = `${Math.round(y)}px`;
+  // A transform moves the tip without laying the view out again.
+  tip.style.transform = `translate(${Math.round(x)}px,${Math.round(y)}px)`;
 }
 
 export function hideTip(tip) { tip.style.display = "none"; }

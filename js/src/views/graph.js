@@ -20,6 +20,8 @@ const NS = "http://www.w3.org/2000/svg";
 export const HEAD_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948"];
 const MAX_OVERLAY = HEAD_COLOURS.length;
 const FORCE_MAX = 300;
+// Edge opacity, and that of edges away from the focus token.
+const LIT = 0.85, DIM = 0.08;
 function svg(tag, attrs = {}) {
   const n = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
@@ -79,11 +81,28 @@ export default async function render({ model, el, host, signal, embedded = false
   const W = Math.max(280, Math.min(900, nKey * 22, slot)), Hh = embedded ? 210 : 300;
   const root = svg("svg", { width: W, height: Hh, viewBox: `0 0 ${W} ${Hh}`, style: "display:block;font:11px system-ui,sans-serif" });
   ui.body.append(root);
-  const edgeLayer = svg("g", { class: "aw-edges" }), nodeLayer = svg("g", { class: "aw-nodes" });
-  root.append(edgeLayer, nodeLayer);
+  // A focus token dims every edge at once (the edge layer's opacity) and copies its own edges,
+  // full strength, into the layer above: a hover touches one style and that token's edges, not
+  // every edge.
+  const edgeLayer = svg("g", { class: "aw-edges" }), litLayer = svg("g", { class: "aw-edges-lit" }), nodeLayer = svg("g", { class: "aw-nodes" });
+  root.append(edgeLayer, litLayer, nodeLayer);
   wireTokens(root, sel, signal);
 
-  let edgeEls = [], scale = null, pos = null, values = null;
+  let edgeEls = [], byToken = new Map(), lit = null, scale = null, pos = null, values = null;
+  function clearEdges() {
+    edgeLayer.replaceChildren(); litLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear();
+    edgeEls = []; byToken = new Map(); lit = null;
+  }
+  function addEdge(p, e, a) {
+    const k = edgeEls.length;
+    edgeEls.push({ p, e, a });
+    for (const t of e.source === e.target ? [e.source] : [e.source, e.target]) {
+      if (!byToken.has(t)) byToken.set(t, []);
+      byToken.get(t).push(k);
+    }
+    edgeLayer.append(p);
+    if (a) edgeLayer.append(a);
+  }
 
   function draw() {
     syncScale();
@@ -106,7 +125,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     const raw = getMap(key);
-    edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
+    clearEdges();
     const hide = model.get("hide");
     values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
     sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal);
@@ -131,17 +150,15 @@ export default async function render({ model, el, host, signal, embedded = false
       const d = layout === "arc" ? arcPath(pos.x[e.source], pos.x[e.target], base, -1, base - 14)
         : `M${pos.x[e.source].toFixed(1)},${pos.y[e.source].toFixed(1)}L${pos.x[e.target].toFixed(1)},${pos.y[e.target].toFixed(1)}`;
       const colour = cssColor(colorAt(cmap, t));
-      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.5 + 4 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
+      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.5 + 4 * e.weight).toFixed(2), "stroke-opacity": LIT, class: "aw-edge" });
       p.dataset.tip = `query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\n${what()} ${e.weight.toPrecision(3)}`;
       // Arrowhead at the key end: the query attends to the key.
       const x1 = pos.x[e.source], y1 = pos.y[e.source], x2 = pos.x[e.target], y2 = pos.y[e.target];
       const from = layout === "arc" ? [(x1 + x2) / 2, base - 2 * Math.min(base - 14, Math.abs(x2 - x1) / 2)] : [x1, y1];
       const tip = arrowHead(from[0], from[1], x2, y2, 7 + 4 * e.weight, layout === "arc" ? 4 : 4.5);
-      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": 0.85, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
+      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": LIT, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
       if (a) a.dataset.tip = p.dataset.tip;
-      edgeLayer.append(p);
-      if (a) edgeLayer.append(a);
-      edgeEls.push({ p, e, a });
+      addEdge(p, e, a);
     }
     drawNodes(layout, hide, ink);
     if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
@@ -157,7 +174,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.title.textContent = `Graph · layer ${layer} · heads ${overlay.join(", ")} overlaid · ${what()}s ≥ ${threshold}`;
     ui.root.dataset.layer = String(layer);
     ui.root.dataset.head = `overlay:${overlay.join(",")}`;
-    edgeLayer.replaceChildren(); nodeLayer.replaceChildren(); marks.clear(); edgeEls = [];
+    clearEdges();
     values = null; scale = null; // colour means head here, not weight: no colour bar in the PNG
     sinkLine(sink, model, tokens, null, "", signal);
     const ink = theme(ui.root);
@@ -185,15 +202,13 @@ export default async function render({ model, el, host, signal, embedded = false
       const d = layout === "arc" ? `M${x1.toFixed(1)},${base}Q${mx.toFixed(1)},${(base - 2 * hgt).toFixed(1)} ${x2.toFixed(1)},${base}`
         : `M${x1.toFixed(1)},${y1.toFixed(1)}L${x2.toFixed(1)},${y2.toFixed(1)}`;
       const colour = HEAD_COLOURS[e.k];
-      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.6 + 3.5 * e.weight).toFixed(2), "stroke-opacity": 0.85, class: "aw-edge" });
+      const p = svg("path", { d, fill: "none", stroke: colour, "stroke-width": (0.6 + 3.5 * e.weight).toFixed(2), "stroke-opacity": LIT, class: "aw-edge" });
       p.dataset.tip = `head ${e.head}: query ${e.source} ${exactToken(tokens[e.source])} → key ${e.target} ${exactToken(tokens[e.target])}\n${what()} ${e.weight.toPrecision(3)}`;
       const from = layout === "arc" ? [mx, base - 2 * hgt] : [x1, y1];
       const tip = arrowHead(from[0], from[1], x2, y2, 7 + 4 * e.weight, layout === "arc" ? 4 : 4.5);
-      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": 0.85, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
+      const a = tip ? svg("path", { d: tip, fill: colour, "fill-opacity": LIT, stroke: ink.fg, "stroke-width": 0.6, class: "aw-arrow" }) : null;
       if (a) a.dataset.tip = p.dataset.tip;
-      edgeLayer.append(p);
-      if (a) edgeLayer.append(a);
-      edgeEls.push({ p, e, a });
+      addEdge(p, e, a);
     }
     drawNodes(layout, hide, ink);
     const key = h("div", { style: "display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center" });
@@ -209,12 +224,19 @@ export default async function render({ model, el, host, signal, embedded = false
     // a little air). The spacing is that of the nodes as placed, inside the margins, not W / nKey.
     const spacing = nKey > 1 ? Math.abs(pos.x[nKey - 1] - pos.x[0]) / (nKey - 1) : W;
     const every = layout === "arc" ? Math.max(1, Math.ceil(14 / spacing)) : 1;
+    // No transform per node (each would be a layer of its own for the browser to sort on every
+    // repaint): arc labels share one rotation, the node layer's, and every node is placed in its
+    // frame, which is the page's turned back by 60 degrees.
+    const arc = layout === "arc";
+    const cos = Math.cos(Math.PI / 3), sin = Math.sin(Math.PI / 3);
+    if (arc) nodeLayer.setAttribute("transform", "rotate(60)"); else nodeLayer.removeAttribute("transform");
     for (let i = 0; i < nKey; i++) {
-      const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, transform: `translate(${pos.x[i].toFixed(1)},${pos.y[i].toFixed(1)})`, style: "cursor:pointer" });
+      const x = arc ? pos.x[i] * cos + pos.y[i] * sin : pos.x[i], y = arc ? pos.y[i] * cos - pos.x[i] * sin : pos.y[i];
+      const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, style: "cursor:pointer" });
       const hidden = hide.includes(i);
-      g.append(svg("circle", { r: 4, fill: hidden ? ink.border : ink.muted }));
-      if (i % every === 0 || layout !== "arc") {
-        const label = svg("text", layout === "arc" ? { transform: "rotate(60) translate(7,3)", "font-size": 11, fill: ink.fg } : { x: 6, y: -5, "font-size": 11, fill: ink.fg });
+      g.append(svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 4, fill: hidden ? ink.border : ink.muted }));
+      if (i % every === 0 || !arc) {
+        const label = svg("text", { x: (x + (arc ? 7 : 6)).toFixed(1), y: (y + (arc ? 3 : -5)).toFixed(1), "font-size": 11, fill: ink.fg });
         // Position first, so repeated words and the arrows' ends can be told apart.
         const text = displayToken(tokens[i]);
         label.append(svg("tspan", { fill: ink.muted }), text.length > 14 ? text.slice(0, 13) + "…" : text);
@@ -228,24 +250,37 @@ export default async function render({ model, el, host, signal, embedded = false
     }
   }
 
-  // Hovered token, else the query row of the generation step: its edges stay bright.
-  function onHover() {
+  // Hovered token, else the query row of the generation step: its edges stay bright (a hovered
+  // token's edges both ways, a step row's outgoing ones), the others fade.
+  function focusOf() {
     const hov = sel.get("hovered_token");
-    marks.hover(hov);
-    marks.pin(sel.get("pinned_token"));
     const stepRow = sel.get("step") === null || sel.get("step") === undefined ? null : sel.get("pinned_token");
     const focus = hov ?? stepRow;
-    ui.root.dataset.focus = focus === null || focus === undefined ? "" : String(focus);
-    // Attributes are written only where an edge's state changes: moving the pointer from one token
-    // to the next touches the edges of those two tokens, not every edge (each write restyles).
-    for (const el of edgeEls) {
-      const { p, a, e } = el;
-      const on = focus === null || focus === undefined || (hov === null || hov === undefined ? e.source === focus : e.source === focus || e.target === focus);
-      if (el.on === on) continue;
-      el.on = on;
-      p.setAttribute("stroke-opacity", on ? 0.85 : 0.08);
-      if (a) a.setAttribute("fill-opacity", on ? 0.85 : 0.08);
+    return { focus: focus ?? null, both: hov !== null && hov !== undefined };
+  }
+  const isOn = (e, { focus, both }) => focus === null || e.source === focus || (both && e.target === focus);
+
+  function onHover() {
+    marks.hover(sel.get("hovered_token"));
+    marks.pin(sel.get("pinned_token"));
+    const f = focusOf();
+    ui.root.dataset.focus = f.focus === null ? "" : String(f.focus);
+    const key = `${f.focus}|${f.both}`;
+    if (key === lit) return;
+    lit = key;
+    edgeLayer.style.opacity = f.focus === null ? "" : String(DIM / LIT);
+    const bright = [];
+    if (f.focus !== null) {
+      for (const k of byToken.get(f.focus) ?? []) {
+        const { p, a, e } = edgeEls[k];
+        if (!isOn(e, f)) continue;
+        const copy = p.cloneNode(false);
+        copy.setAttribute("class", "aw-edge-lit");
+        bright.push(copy);
+        if (a) { const ac = a.cloneNode(false); ac.setAttribute("class", "aw-arrow-lit"); bright.push(ac); }
+      }
     }
+    litLayer.replaceChildren(...bright);
   }
 
   function drawExport() {
@@ -254,10 +289,11 @@ export default async function render({ model, el, host, signal, embedded = false
     ctx.fillText(ui.title.textContent, 8, 16);
     ctx.translate(0, 26);
     // Same path strings as the SVG, so the PNG matches what is on screen.
-    for (const { p, a } of edgeEls) {
+    const f = focusOf();
+    for (const { p, a, e } of edgeEls) {
       ctx.strokeStyle = p.getAttribute("stroke");
       ctx.lineWidth = Number(p.getAttribute("stroke-width"));
-      ctx.globalAlpha = Number(p.getAttribute("stroke-opacity"));
+      ctx.globalAlpha = isOn(e, f) ? LIT : DIM;
       ctx.stroke(new Path2D(p.getAttribute("d")));
       if (a) { ctx.fillStyle = a.getAttribute("fill"); ctx.fill(new Path2D(a.getAttribute("d"))); }
     }

@@ -1,6 +1,7 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
 import { decode } from "../lib/decode.js";
-import { payloadCache } from "../lib/store.js";
+import { payloadCache, connectMaps } from "../lib/store.js";
+import { maxPool } from "../lib/downsample.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
@@ -9,7 +10,7 @@ import {
   whenSized,
   onThemeChange,
 } from "./common.js";
-import { visibility } from "../lib/maps.js";
+import { visibility, displayMap } from "../lib/maps.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 
@@ -32,6 +33,8 @@ export default async function render({ model, el, host, signal, embedded = false
   // Grouped-query attention: heads sharing a kv head are drawn together.
   const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
+  // Heads whose full maps the shared data model holds: their thumbnails are pooled from those.
+  const held = model.get("data") && (model.get("_thumb_maps") ?? []).length ? await connectMaps(model, host, { signal }) : null;
   const name = model.get("_llm_name");
   ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
@@ -53,7 +56,8 @@ export default async function render({ model, el, host, signal, embedded = false
 
   const gridBox = h("div", { class: "aw-grid", style: `max-height:${embedded ? 190 : 520}px;overflow:auto;margin-top:4px;position:relative` });
   // What a hovered token shows, said while it shows (the grid changes meaning on hover).
-  const hoverKey = h("div", { class: "aw-muted aw-hover-key", style: "min-height:1.4em;font-size:12px;margin-top:4px" });
+  // Its box keeps its size whatever it says, so a hover relays and repaints only this line.
+  const hoverKey = h("div", { class: "aw-muted aw-hover-key" });
   // In a dashboard the token text above serves as the strip.
   if (embedded) strip.style.display = "none";
   ui.body.append(strip, hoverKey, gridBox);
@@ -86,7 +90,30 @@ export default async function render({ model, el, host, signal, embedded = false
     const useAlt = model.get("_thumbs_alt")?.shape && sameList(want, model.get("_thumbs_alt_hide")) && !sameList(want, model.get("_thumbs_hide"));
     thumbsHide = useAlt ? model.get("_thumbs_alt_hide") : model.get("_thumbs_hide");
     thumbs = decodeOnce(model.get(useAlt ? "_thumbs_alt" : "_thumbs"));
+    if (thumbs) fromMaps(thumbs, thumbsHide);
     return thumbs !== null;
+  }
+
+  // The thumbnails of heads the data model holds in full, pooled here as the kernel pools the
+  // others (hidden keys removed and rows renormalised, then max-pooled by `_pool`); written into
+  // the decoded set once. A map that is not there leaves its thumbnail empty (NaN, drawn as masked).
+  let missing = [];
+  function fromMaps(set, hide) {
+    const keys = model.get("_thumb_maps") ?? [];
+    if (!keys.length || set.fromMaps === keys) return;
+    set.fromMaps = keys;
+    const [, H, tq, tk] = set.shape, pool = model.get("_pool") || 1;
+    missing = [];
+    for (const key of keys) {
+      const [layer, head] = key.split("/").map(Number);
+      const li = layers.indexOf(layer), hi = heads.indexOf(head);
+      if (li < 0 || hi < 0) continue;
+      const at = (li * H + hi) * tq * tk;
+      const raw = held ? held.get(key) : null;
+      if (!raw) { set.values.fill(NaN, at, at + tq * tk); missing.push(key); continue; }
+      const pooled = maxPool(displayMap(raw, nQuery, nKey, { hide, visible: maskVis }), nQuery, nKey, pool);
+      set.values.set(pooled.values, at);
+    }
   }
   let thumbsHide = [];
 
@@ -149,22 +176,17 @@ export default async function render({ model, el, host, signal, embedded = false
       const order = headOrder(li);
       xs(order).forEach((x, pos) => {
         const hi = order[pos];
+        // The cell is an empty box over the canvas, which draws its outline, role badges and
+        // tint bar (drawn boxes would make every repaint walk a few hundred layers).
         const cell = h("div", {
           class: "aw-thumb", "data-layer": String(layer), "data-head": String(heads[hi]),
-          style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer;outline:1px solid var(--aw-border)`,
+          style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer`,
           title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${model.get("tint_label") || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
         });
-        if (labels.length && labels[li][hi]) {
-          // Role badges: one chip per word, coloured by role (other labels in the page's text colour).
-          const chips = h("div", { class: "aw-badges", style: "position:absolute;left:1px;top:1px;display:flex;flex-wrap:wrap;gap:1px;pointer-events:none;max-width:100%" });
-          for (const word of labels[li][hi].split(/\s+/).filter(Boolean)) {
-            chips.append(h("span", { class: `aw-badge aw-badge-${word}`, text: word }));
-          }
-          cell.append(chips);
-        }
-        if (tint) cell.append(h("div", { class: "aw-tint", style: `position:absolute;left:0;bottom:0;width:100%;height:4px`, "data-tint": String(tint[li * heads.length + hi]) }));
+        if (tint) cell.dataset.tint = String(tint[li * heads.length + hi]);
+        const words = labels.length && labels[li][hi] ? labels[li][hi].split(/\s+/).filter(Boolean) : [];
         box.append(cell);
-        cells.push({ cell, li, hi, x, y });
+        cells.push({ cell, li, hi, x, y, words });
       });
     });
     gridBox.append(head, box);
@@ -194,7 +216,7 @@ export default async function render({ model, el, host, signal, embedded = false
       const base = (li * H + hi) * per;
       for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
         const k = base + r * tk + c;
-        const seen = blockVis[r * tk + c];
+        const seen = blockVis[r * tk + c] && !Number.isNaN(thumbs.values[k]);
         const lv = seen ? Math.round(scale(thumbs.values[k]) * 255) : 0;
         level[k] = lv;
         const o = ((li * tq + r) * W + hi * tk + c) * 4;
@@ -209,6 +231,46 @@ export default async function render({ model, el, host, signal, embedded = false
     }
     const toCanvas = (img) => { const c = h("canvas", { width: W, height: L * tq }); c.getContext("2d").putImageData(img, 0, 0); return c; };
     atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level, laid: {} };
+  }
+
+  // Role badges: one chip per word, coloured by role (other labels in grey).
+  const BADGE = { sink: "#6e7781", prev: "#0969da", ind: "#bc4c00" };
+  // What is drawn over every thumbnail, once per atlas: outlines, role badges and tint bars.
+  function laidMarks() {
+    if (!atlas.laid.marks) {
+      const c = h("canvas", { width: full.w, height: full.h });
+      const cx = c.getContext("2d");
+      cx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const ink = theme(ui.root);
+      let tmin = Infinity, tmax = -Infinity;
+      if (tint) for (const v of tint) { tmin = Math.min(tmin, v); tmax = Math.max(tmax, v); }
+      cx.strokeStyle = ink.border;
+      cx.lineWidth = 1;
+      cx.font = "600 9px system-ui,sans-serif";
+      cx.textBaseline = "middle";
+      for (const { li, hi, x, y, words } of cells) {
+        cx.strokeRect(x - 0.5, y - 0.5, THUMB + 1, rowH + 1);
+        if (tint) {
+          cx.fillStyle = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
+          cx.fillRect(x, y + THUMB, THUMB, rowH - THUMB);
+        }
+        let bx = x + 1, by = y + 1;
+        for (const word of words) {
+          const w = Math.ceil(cx.measureText(word).width) + 4;
+          if (bx > x + 1 && bx + w > x + THUMB) { bx = x + 1; by += 12; }
+          if (by + 11 > y + THUMB) break;
+          cx.fillStyle = BADGE[word] ?? "#57606a";
+          cx.beginPath();
+          cx.roundRect ? cx.roundRect(bx, by, w, 11, 3) : cx.rect(bx, by, w, 11);
+          cx.fill();
+          cx.fillStyle = "#fff";
+          cx.fillText(word, bx + 2, by + 6);
+          bx += w + 1;
+        }
+      }
+      atlas.laid.marks = c;
+    }
+    return atlas.laid.marks;
   }
 
   // Every thumbnail copied to its place once per atlas, at device resolution: a hover then redraws
@@ -244,7 +306,8 @@ export default async function render({ model, el, host, signal, embedded = false
   function rowsInView() {
     const L = layers.length, pitch = rowH + GAP;
     if (!view) return [0, L];
-    const top = view.top - view.height - 18, bottom = view.top + 2 * view.height;
+    // A row of margin each side (the sticky head numbers take 18 px of the box).
+    const top = view.top - 18 - pitch, bottom = view.top + view.height + pitch;
     return [Math.max(0, Math.floor(top / pitch)), Math.min(L, Math.ceil(bottom / pitch))];
   }
   const inPainted = ([from, to]) => painted.from <= from && to <= painted.to;
@@ -299,7 +362,7 @@ export default async function render({ model, el, host, signal, embedded = false
       if (cell._awSelected !== isSel) {
         cell._awSelected = isSel;
         cell.classList.toggle("aw-selected", isSel);
-        cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "1px solid var(--aw-border)";
+        cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "";
         cell.style.zIndex = isSel ? "2" : "";
       }
     }
@@ -308,6 +371,8 @@ export default async function render({ model, el, host, signal, embedded = false
       ctx.fillStyle = "#fb8500";
       ctx.fill(ticks);
     }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(laidMarks(), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
     const key = row === null
       ? "hover a token: its attention row in every head · click a head to select it"
       : `grey: each head's map · coloured bars: what ${hov} ${exactToken(tokens[hov])} attends to (height and colour by weight) · orange tick: its row`;
@@ -359,11 +424,8 @@ export default async function render({ model, el, host, signal, embedded = false
     paintHover();
     let tmin = Infinity, tmax = -Infinity;
     if (tint) for (const v of tint) { tmin = Math.min(tmin, v); tmax = Math.max(tmax, v); }
-    if (tint) for (const { cell, li, hi } of cells) {
-      const bar = cell.querySelector(".aw-tint");
-      bar.style.background = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
-    }
     const notes = hideNotes(tokens, thumbsHide);
+    if (missing.length) notes.push(`no map held for ${missing.length} head${missing.length > 1 ? "s" : ""} (${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", …" : ""}): drawn blank`);
     if (!sameList(thumbsHide, hide)) notes.push(`thumbnails were made with hide = [${thumbsHide}]; applying [${hide}] needs the kernel`);
     const pool = model.get("_pool");
     const sampled = model.get("_sampled_rows") ?? 0;

@@ -449,9 +449,11 @@ export default async function render({ model, el, host, signal, embedded = false
     if (!cursor) { hideTip(ui.tip); return; }
     const { i, j } = cursor;
     lastPointer = { clientX: ev.clientX, clientY: ev.clientY };
-    showCellTip(lastPointer);
+    // Linked views first: the tooltip measures itself, which lays the page out once, after
+    // every view has written its hover.
     sel.set(cross ? { hovered_token: j, hovered_query: i } : { hovered_token: i + offset });
     drawOverlay();
+    showCellTip(lastPointer);
   }, { signal });
   const endDrag = () => { overlay.style.cursor = "crosshair"; };
   overlay.addEventListener("pointerup", endDrag, { signal });

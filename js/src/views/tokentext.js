@@ -50,8 +50,105 @@ export default async function render({ model, el, host, signal }) {
   }
   ui.body.append(text);
   wireTokens(text, sel, signal);
+  const spans = Array.from({ length: nKey }, (_, j) => marks.byIndex.get(j)[0]);
 
-  let values = null, weights = null, focus = null, scale = null, drawnKey = null;
+  let values = null, weights = null, focus = null, scale = null, drawnKey = null, hidden = new Set();
+  // The page's colours, read when the view draws and when the theme changes (not on a hover:
+  // reading them resolves the page's styles).
+  let ink = theme(ui.root);
+
+  // Tints are painted on one canvas under the text, the size of the box and moved with its
+  // scroll: a hover repaints that canvas and restyles only the tokens whose text colour, focus or
+  // hiding changes, not every token. Each token's boxes (one per line it spans) are read when
+  // the box is laid out anew (a resize), never on a hover.
+  const under = h("canvas", { class: "aw-tints", style: "position:absolute;left:0;top:0;z-index:-1;pointer-events:none" });
+  text.prepend(under);
+  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
+  const fills = new Array(nKey).fill("");
+  let rects = null, box = null; // rects: per token [x, y, w, h, ...] in the text's content box
+
+  // One token's tint from the current weights: its fill for the canvas, and its weight (as
+  // data-weight), text colour, focus and hiding, written only when they change.
+  function paintToken(j) {
+    const node = spans[j];
+    const t = scale(weights[j]), off = hidden.has(j);
+    let bg = "", fg = "";
+    if (t > 0 && !off) {
+      // The map's colour at the weight, blended over the page: strong weights near opaque.
+      const a = 0.15 + 0.8 * t, c = colorAt(model.get("colormap"), t);
+      const mix = c.map((v, k) => a * v + (1 - a) * ink.bgRGB[k]);
+      bg = `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
+      fg = mix[0] * 0.299 + mix[1] * 0.587 + mix[2] * 0.114 > 140 ? "#000" : "#fff";
+    }
+    fills[j] = bg;
+    const weight = weights[j].toPrecision(3);
+    if (node.dataset.weight !== weight) node.dataset.weight = weight;
+    const state = `${fg}|${off}|${j === focus}`;
+    if (node._awTint === state) return;
+    node._awTint = state;
+    node.classList.toggle("aw-hidden-tok", off);
+    node.classList.toggle("aw-focus", j === focus);
+    node.style.color = fg;
+  }
+
+  // Tokens with a box in the text's view (all of them until the first layout).
+  function inView() {
+    if (!rects || !box || !box.height) return [0, nKey];
+    let from = 0;
+    while (from < nKey && lastBottom(from) < box.top) from++;
+    let to = from;
+    while (to < nKey && rects[to].length && rects[to][1] <= box.top + box.height) to++;
+    // Tokens that draw no box (none) do not end the run.
+    while (to < nKey && !rects[to].length) to++;
+    return [from, to];
+  }
+  const lastBottom = (j) => { const r = rects[j]; return r.length ? r[r.length - 3] + r[r.length - 1] : -Infinity; };
+
+  function measure() {
+    box = { top: text.scrollTop, width: text.clientWidth, height: text.clientHeight };
+    const o = text.getBoundingClientRect();
+    const ox = o.left + text.clientLeft - text.scrollLeft, oy = o.top + text.clientTop - text.scrollTop;
+    rects = spans.map((node) => {
+      const out = [];
+      for (const r of node.getClientRects()) out.push(r.left - ox, r.top - oy, r.width, r.height);
+      return out;
+    });
+    const w = Math.max(1, Math.round(box.width * dpr)), hh = Math.max(1, Math.round(box.height * dpr));
+    if (under.width !== w || under.height !== hh) {
+      under.width = w; under.height = hh;
+      under.style.width = `${box.width}px`; under.style.height = `${box.height}px`;
+    }
+  }
+
+  // The tints of the tokens in view on the canvas, which sits where the box is scrolled to.
+  function drawTints() {
+    const [from, to] = inView();
+    if (!rects) { for (let j = from; j < to; j++) paintToken(j); return; }
+    const ctx = under.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, under.width, under.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, -box.top * dpr);
+    under.style.top = `${box.top}px`;
+    for (let j = from; j < to; j++) {
+      paintToken(j);
+      if (!fills[j]) continue;
+      ctx.fillStyle = fills[j];
+      const r = rects[j];
+      for (let k = 0; k < r.length; k += 4) {
+        ctx.beginPath();
+        if (ctx.roundRect) ctx.roundRect(r[k], r[k + 1], r[k + 2], r[k + 3], 2); else ctx.rect(r[k], r[k + 1], r[k + 2], r[k + 3]);
+        ctx.fill();
+      }
+    }
+  }
+  text.addEventListener("scroll", () => { if (box) { box.top = text.scrollTop; if (weights && scale) drawTints(); } }, { signal, passive: true });
+  if (typeof ResizeObserver !== "undefined") {
+    const ro = new ResizeObserver(() => { measure(); if (weights && scale) drawTints(); });
+    ro.observe(text);
+    signal.addEventListener("abort", () => ro.disconnect());
+  }
+  // Web fonts arriving late wrap the text anew inside the same box.
+  document.fonts?.ready?.then(() => { if (!signal.aborted && rects) { measure(); if (weights && scale) drawTints(); } });
 
   function focusToken() {
     const hov = sel.get("hovered_token"), pin = sel.get("pinned_token");
@@ -63,6 +160,7 @@ export default async function render({ model, el, host, signal }) {
   // The map for the selection, with hiding applied; recomputed only when it changes.
   function prepare() {
     syncScale();
+    ink = theme(ui.root);
     const key = mapKey(sel.get("layer"), sel.get("head"), sel.get("fusion"));
     const raw = getMap(key);
     ui.status.textContent = raw ? "" : missingMapText(maps.info(), key);
@@ -97,39 +195,18 @@ export default async function render({ model, el, host, signal }) {
     let vmax = 0;
     for (const w of weights) if (w > vmax) vmax = w;
     scale = viewScale(model, vmax || 1, weights);
-    const ink = theme(ui.root);
     const cmap = model.get("colormap"), hide = model.get("hide");
-    for (let j = 0; j < nKey; j++) {
-      const node = marks.byIndex.get(j)?.[0];
-      if (!node) continue;
-      const w = weights[j], t = scale(w);
-      // Each token's tint is written only when it changes: a hover moves the focus, and every
-      // write restyles its token.
-      let bg = "", fg = "";
-      if (t > 0 && !hide.includes(j)) {
-        // The map's colour at the weight, blended over the page: strong weights near opaque.
-        const a = 0.15 + 0.8 * t, c = colorAt(cmap, t);
-        const mix = c.map((v, k) => a * v + (1 - a) * ink.bgRGB[k]);
-        bg = `rgba(${c[0]},${c[1]},${c[2]},${a.toFixed(3)})`;
-        fg = mix[0] * 0.299 + mix[1] * 0.587 + mix[2] * 0.114 > 140 ? "#000" : "#fff";
-      }
-      const hidden = hide.includes(j), weight = w.toPrecision(3);
-      const state = `${bg}|${fg}|${hidden}|${j === focus}|${weight}`;
-      if (node._awTint === state) continue;
-      node._awTint = state;
-      node.classList.toggle("aw-hidden-tok", hidden);
-      node.classList.toggle("aw-focus", j === focus);
-      node.style.background = bg;
-      node.style.color = fg;
-      node.dataset.weight = weight;
-    }
+    hidden = new Set(hide);
+    // Tints (and each token's data-weight) are drawn for the tokens in the box's view, and for
+    // the others as they scroll into it.
+    drawTints();
     const notes = hideNotes(tokens, hide);
     notes.push(dir === "gives"
       ? "tint: how much the focus token (hovered, else pinned, else the last) attends to each token"
       : "tint: how much each token attends to the focus token (hovered, else pinned, else the last)");
     if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
     if (dir === "gives" && focus < offset) notes.push(`token ${focus} is not a query of this attention`);
-    drawLegend(ui.legend, scale, cmap, notes, 140);
+    drawLegend(ui.legend, scale, cmap, notes, 140, ink);
   }
 
   text.addEventListener("mousemove", (ev) => {
@@ -159,7 +236,7 @@ export default async function render({ model, el, host, signal }) {
   maps.on(prepare);
   for (const name of ["scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, prepare);
   model.on("change:direction", tint);
-  onThemeChange(tint, signal);
+  onThemeChange(() => { ink = theme(ui.root); for (const n of spans) n._awTint = null; tint(); }, signal);
   prepare();
   onHover();
   return () => el.replaceChildren();
