@@ -121,7 +121,8 @@ def lazy_zeros(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> n
     """A zero array whose memory the operating system maps only where it is written.
 
     Large arrays come from a private anonymous mapping: its pages read as zero and cost nothing
-    until written, so a causal map written only on and below its diagonal touches half its bytes.
+    until written, so a causal map written only on and below its diagonal never maps the pages
+    that lie wholly above it (rows of several pages: a quarter of a 2048-token float32 map).
     (numpy's own zeros asks for huge pages, whose compaction makes first writes several times
     slower on some machines.) The mapping is freed with the last array that views it.
     """

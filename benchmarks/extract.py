@@ -193,7 +193,7 @@ def main():
     )
     print(
         "MiB = peak resident memory above the start of each call; 'kept weights' = layers x heads x n^2 float32. "
-        "A causal map is written only on and below its diagonal, so fewer pages are touched than it spans."
+        "A causal map is written only on and below its diagonal: pages wholly above it are never touched."
     )
 
 
