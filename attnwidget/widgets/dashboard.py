@@ -11,6 +11,7 @@ import traitlets as t
 
 from .. import metrics
 from ..attention import Attention
+from ..errors import AttentionError
 from ..seq2seq import Seq2SeqAttention
 from .base import AttentionView, check_attention
 from .export import ipython_display
@@ -144,19 +145,32 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
             {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
             [[""] * att.num_heads for _ in range(att.num_layers)],
         )
-    tints = {
-        "entropy (nats)": np.asarray(metrics.entropy(att), np.float32),
-        "sink mass": np.asarray(metrics.sink_mass(att), np.float32),
-    }
-    shares = {"sink": tints["sink mass"], "prev": np.asarray(metrics.pattern_match(att, "previous_token"))}
+    tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)}
+    # A measure no query row qualifies for (every row after the sink masked out) gets no tint and
+    # no badge rather than stopping the whole dashboard.
+    sink = _per_head(metrics.sink_mass, att)
+    if sink is not None:
+        tints["sink mass"] = sink
+    shares = {"sink": sink, "prev": _per_head(metrics.pattern_match, att, "previous_token")}
     ids = att.token_ids
     if ids is not None and len(set(ids)) < len(ids) and att.n_query == att.n_key:
-        shares["ind"] = np.asarray(metrics.pattern_match(att, "induction"))
-    L, H = tints["sink mass"].shape
+        shares["ind"] = _per_head(metrics.pattern_match, att, "induction")
+    L, H = att.num_layers, att.num_heads
+    found = {k: v for k, v in shares.items() if v is not None}
     labels = [
-        [" ".join(k for k, v in shares.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)] for li in range(L)
+        [" ".join(k for k, v in found.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)] for li in range(L)
     ]
     return tints, labels
+
+
+def _per_head(measure: Any, att: Attention, *args: Any) -> np.ndarray | None:
+    """`measure(att, *args)` per (layer, head) as float32, or None where no query row qualifies."""
+    try:
+        return np.asarray(measure(att, *args), np.float32)
+    except AttentionError as e:
+        if "no query row qualifies" not in str(e):
+            raise
+        return None
 
 
 def show(

@@ -32,6 +32,17 @@ def test_show_without_rollout_for_non_consecutive_layers(att):
     assert dash.rollout is None and len(dash.views) == 4
 
 
+def test_show_draws_attention_whose_rows_after_the_first_are_all_masked():
+    # Sink mass and previous-token share count query rows after the first token; with each of those
+    # masked out no row qualifies, so the head grid gets the entropy tint and no badge.
+    w = np.zeros((1, 1, 2, 2), np.float32)
+    w[..., 0, :] = 0.5
+    att = aw.Attention(w, ["a", "b"], mask=np.array([[True, True], [False, False]]))
+    dash = aw.show(att)
+    assert list(dash.headgrid._tints) == ["entropy (nats)"]
+    assert dash.headgrid._labels == [[""]]
+
+
 def test_show_rejects_unknown_options(att):
     with pytest.raises(TypeError, match=r"show\(\) got unexpected keyword argument\(s\) \['colour'\]"):
         aw.show(att, colour="red")
