@@ -160,6 +160,9 @@ class AttentionView(anywidget.AnyWidget):
     _mask = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     # Not `_model_name`: ipywidgets uses that for the frontend model class.
     _llm_name = t.Unicode("").tag(sync=True)
+    # The measure this view draws, named in its title when a view beside it switches measures
+    # (show(norms=...) sets "weights" on the views that draw weights only); "" names none.
+    _measure_name = t.Unicode("").tag(sync=True)
 
     # Enum traits name the trait, the allowed values and the value refused.
     scale = t.Enum(SCALES, DEFAULT_SCALE).tag(sync=True)

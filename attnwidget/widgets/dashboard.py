@@ -194,7 +194,8 @@ def show(
         Edge threshold of the graph.
     norms : Attention, optional
         The value-weighted attention of the same text (``aw.extract(..., measure="norm")``): the
-        heatmap gets a "measure" control switching between weights and norms.
+        heatmap gets a "measure" control switching between weights and norms; the head grid,
+        rollout, graph and token text keep drawing weights and say so in their titles.
     **options
         Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
@@ -255,4 +256,10 @@ def show(
             "show readably; aw.AttentionGraph(att.select(...)) draws one on request."
         )
     text = TokenText(att, selection=sel, **options)
+    if norms is not None:
+        # Only the heatmap switches to norms: the other views say that they draw weights, so a
+        # norm map is never read against weight thumbnails or bars without being told.
+        for view in (grid, rollout, graph, text):
+            if view is not None:
+                view._measure_name = "weights"
     return Dashboard(heatmap, grid, rollout, graph, notes, tokentext=text)

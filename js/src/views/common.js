@@ -76,6 +76,38 @@ export function whenSized(node, ms = 1500) {
   });
 }
 
+/**
+ * Call `fn(width)` when `node`'s width changes after the view was first drawn (a side panel opened
+ * or closed, the window resized, a dashboard switching to one column), so a view that lays out by
+ * width follows its slot. At most one call per animation frame; none while the width is 0 (a
+ * hidden tab keeps its last drawing). Height changes are ignored, so a redraw that makes the view
+ * taller or shorter never calls `fn` again; a width that flips back within `settleMs` of the last
+ * change (a page scroll bar coming and going as the view's height changes) is also left alone.
+ */
+export function onWidthChange(node, fn, signal, settleMs = 400) {
+  if (typeof ResizeObserver === "undefined") return;
+  let drawn = node.clientWidth, before = null, changedAt = 0, frame = 0, seen = null;
+  const ro = new ResizeObserver((entries) => {
+    // The observer reports height changes too: only a new width is worth a frame (the width is
+    // read once then, when it changed, never on a hover).
+    const w = entries[entries.length - 1].contentRect.width;
+    if (w === seen) return;
+    seen = w;
+    if (!frame) frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (signal?.aborted) return;
+      const w = node.clientWidth;
+      if (w === 0 || w === drawn) return;
+      const now = performance.now();
+      if (w === before && now - changedAt < settleMs) return;
+      before = drawn; drawn = w; changedAt = now;
+      fn(w);
+    });
+  });
+  ro.observe(node);
+  signal?.addEventListener("abort", () => { ro.disconnect(); if (frame) cancelAnimationFrame(frame); }, { once: true });
+}
+
 export function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {

@@ -1,9 +1,9 @@
 // Dashboard: the linked views in one output, laid out to start on a laptop's first screen: token
 // text across the top, the heatmap and rollout on the left, the head grid and graph on the right
-// (one column when the output is narrow). Each child is drawn by this bundle's own view
+// (one column while the output is narrow). Each child is drawn by this bundle's own view
 // function on the child's model (resolved with host.getModel); one generation step control serves
 // them all.
-import { h, whenSized, stepControl } from "./common.js";
+import { h, whenSized, stepControl, onWidthChange } from "./common.js";
 import { connectSelection } from "../lib/selection.js";
 import heatmap from "./heatmap.js";
 import headgrid from "./headgrid.js";
@@ -20,6 +20,8 @@ export default async function render({ model, el, host, signal }) {
   el.replaceChildren(root);
   await whenSized(root);
   root.classList.toggle("aw-wide", root.clientWidth >= WIDE_PX || root.clientWidth === 0);
+  // Two columns or one follow the output's width; each view then follows its slot's.
+  onWidthChange(root, (w) => root.classList.toggle("aw-wide", w >= WIDE_PX), signal);
   const notes = model.get("notes") ?? [];
   if (notes.length) {
     const box = h("div", { class: "aw-dashboard-notes aw-span" });

@@ -11,7 +11,7 @@ import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
   sinkBox, sinkLine, theme,
-  whenSized,
+  whenSized, onWidthChange,
   onThemeChange,
 } from "./common.js";
 
@@ -40,6 +40,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
   const maps = await connectMeasured(model, host, { signal });
   const what = () => (maps.measure() === "norms" ? "norm" : "weight");
+  // Beside a view that switches to norms, the title names weights first, not only in its threshold.
+  const graphName = () => (model.get("_measure_name") && !maps.hasNorms ? `Graph of ${model.get("_measure_name")}` : "Graph");
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
@@ -77,8 +79,9 @@ export default async function render({ model, el, host, signal, embedded = false
   if (step) ui.body.append(step.node);
 
   // As wide as the slot allows (never wider), shorter in a dashboard.
-  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 : 900;
-  const W = Math.max(280, Math.min(900, nKey * 22, slot)), Hh = embedded ? 210 : 300;
+  const widthFor = (width) => Math.max(280, Math.min(900, nKey * 22, width ? width - 22 : 900));
+  let W = widthFor(ui.root.clientWidth);
+  const Hh = embedded ? 210 : 300;
   const root = svg("svg", { width: W, height: Hh, viewBox: `0 0 ${W} ${Hh}`, style: "display:block;font:11px system-ui,sans-serif" });
   ui.body.append(root);
   // A focus token dims every edge at once (the edge layer's opacity) and copies its own edges,
@@ -121,7 +124,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.measure = maps.measure();
     if (measureSel) measureSel.input.value = maps.measure();
     if (overlay.length) { drawOverlay(overlay); return; }
-    ui.title.textContent = `Graph · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · ${what()}s ≥ ${model.get("threshold")}`;
+    ui.title.textContent = `${graphName()} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · ${what()}s ≥ ${model.get("threshold")}`;
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     const raw = getMap(key);
@@ -171,7 +174,7 @@ export default async function render({ model, el, host, signal, embedded = false
   // Several heads of the layer at once: each head's edges in its own colour, width by weight.
   function drawOverlay(overlay) {
     const layer = sel.get("layer"), hide = model.get("hide"), threshold = model.get("threshold");
-    ui.title.textContent = `Graph · layer ${layer} · heads ${overlay.join(", ")} overlaid · ${what()}s ≥ ${threshold}`;
+    ui.title.textContent = `${graphName()} · layer ${layer} · heads ${overlay.join(", ")} overlaid · ${what()}s ≥ ${threshold}`;
     ui.root.dataset.layer = String(layer);
     ui.root.dataset.head = `overlay:${overlay.join(",")}`;
     clearEdges();
@@ -344,6 +347,15 @@ export default async function render({ model, el, host, signal, embedded = false
   maps.on(draw);
   for (const name of ["overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
   onThemeChange(draw, signal);
+  // A new width places the nodes again across it; widths past the widest graph change nothing.
+  onWidthChange(ui.root, (width) => {
+    const w = widthFor(width);
+    if (w === W) return;
+    W = w;
+    root.setAttribute("width", String(W));
+    root.setAttribute("viewBox", `0 0 ${W} ${Hh}`);
+    draw();
+  }, signal);
   draw();
   return () => el.replaceChildren();
 }

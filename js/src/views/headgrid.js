@@ -7,7 +7,7 @@ import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
-  whenSized,
+  whenSized, onWidthChange,
   onThemeChange,
 } from "./common.js";
 import { visibility, displayMap } from "../lib/maps.js";
@@ -28,15 +28,20 @@ export default async function render({ model, el, host, signal, embedded = false
   const labels = model.get("_labels");
   // Thumbnails shrink for many heads so a row fits a notebook column (scrolls below 28 px).
   // and never wider than the slot it is drawn in.
-  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 - LAYER_W - 14 : 560;
-  const THUMB = Math.max(24, Math.min(46, Math.floor(Math.min(560, slot) / heads.length) - GAP - (new Set(kvOf).size < heads.length ? 2 : 0)));
+  const thumbFor = (width) => {
+    const slot = width ? width - 22 - LAYER_W - 14 : 560;
+    return Math.max(24, Math.min(46, Math.floor(Math.min(560, slot) / heads.length) - GAP - (new Set(kvOf).size < heads.length ? 2 : 0)));
+  };
+  let THUMB = thumbFor(ui.root.clientWidth);
   // Grouped-query attention: heads sharing a kv head are drawn together.
   const gqa = new Set(kvOf).size < heads.length;
   const marks = new TokenMarks();
   // Heads whose full maps the shared data model holds: their thumbnails are pooled from those.
   const held = model.get("data") && (model.get("_thumb_maps") ?? []).length ? await connectMaps(model, host, { signal }) : null;
   const name = model.get("_llm_name");
-  ui.title.textContent = `Heads${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
+  // Beside a view that switches to norms, the grid says that its thumbnails are weights.
+  const measureName = model.get("_measure_name") ?? "";
+  ui.title.textContent = `Heads${measureName ? ` · ${measureName}` : ""}${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
   const tintNames = Object.keys(model.get("_tints") ?? {});
   const tintSel = tintNames.length
@@ -478,6 +483,13 @@ export default async function render({ model, el, host, signal, embedded = false
   for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
   await coded.ready(THUMBS);
   onThemeChange(whenDecoded(build), signal);
+  // A new width gives the thumbnails a new size (the grid is laid out again); widths past the
+  // largest thumbnails change nothing.
+  const relayout = whenDecoded(build);
+  onWidthChange(ui.root, (width) => {
+    const size = thumbFor(width);
+    if (size !== THUMB) { THUMB = size; relayout(); }
+  }, signal);
   build();
   onHover();
   return () => el.replaceChildren();

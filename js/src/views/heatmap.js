@@ -15,7 +15,7 @@ import {
   h, makeRoot, tokenElement, queryElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
   paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
   legendTextWidth, paintLegendText, wireTokens, stepControl, theme, sinkBox, sinkLine,
-  whenSized,
+  whenSized, onWidthChange,
   onThemeChange,
 } from "./common.js";
 import { sinkOfMap } from "../lib/sink.js";
@@ -130,11 +130,19 @@ export default async function render({ model, el, host, signal, embedded = false
   const textPx = longest * font * 0.62;
   const LABEL_W = Math.round(Math.max(58, Math.min(100, textPx + 10)));
   const TOP_H = Math.round(Math.max(30, Math.min(76, textPx + 6)));
-  const slot = ui.root.clientWidth ? ui.root.clientWidth - 22 - LABEL_W - 4 : 520;
-  // In a dashboard the map stays small enough that the views below it start on a laptop screen.
-  const px = Math.max(160, Math.min(embedded ? 360 : 520, nKey * 14, slot));
-  const rowPx = Math.round((px * nQuery) / nKey);
-  const minSpan = Math.min(nKey, Math.max(8, Math.ceil(px / 24)));
+  // The map's side in CSS pixels follows the root's width (see fitWidth below).
+  let px = 0, rowPx = 0, minSpan = 8;
+  function sizeFor(width) {
+    const slot = width ? width - 22 - LABEL_W - 4 : 520;
+    // In a dashboard the map stays small enough that the views below it start on a laptop screen.
+    return Math.max(160, Math.min(embedded ? 360 : 520, nKey * 14, slot));
+  }
+  function setSize(side) {
+    px = side;
+    rowPx = Math.round((px * nQuery) / nKey);
+    minSpan = Math.min(nKey, Math.max(8, Math.ceil(px / 24)));
+  }
+  setSize(sizeFor(ui.root.clientWidth));
   const grid = h("div", { style: `display:grid;grid-template-columns:${LABEL_W}px ${px}px;grid-template-rows:${TOP_H}px ${rowPx}px;gap:2px` });
   const topLabels = h("div", { class: "aw-key-labels", style: "position:relative;overflow:hidden" });
   const leftLabels = h("div", { class: "aw-query-labels", style: "position:relative;overflow:hidden" });
@@ -150,6 +158,23 @@ export default async function render({ model, el, host, signal, embedded = false
     h("span", { text: "key →" }), h("span", { text: "query ↓" }));
   grid.append(corner, topLabels, leftLabels, stage);
   ui.body.append(grid, axisNote);
+  // A new width gives the map a new side: the boxes and canvases take it and the map is drawn again
+  // (the pooled overview depends on the side). Widths past the map's largest side change nothing.
+  function fitWidth(width) {
+    const side = sizeFor(width);
+    if (side === px) return;
+    setSize(side);
+    grid.style.gridTemplateColumns = `${LABEL_W}px ${px}px`;
+    grid.style.gridTemplateRows = `${TOP_H}px ${rowPx}px`;
+    stage.style.width = `${px}px`; stage.style.height = `${rowPx}px`;
+    for (const c of [canvas, overlay]) {
+      c.style.width = `${px}px`; c.style.height = `${rowPx}px`;
+      c.width = Math.round(px * dpr); c.height = Math.round(rowPx * dpr);
+    }
+    axisNote.style.minWidth = `${px}px`;
+    view = zoomAt(view, 1, 0.5, 0.5, nQuery, nKey, minSpan);
+    prepare();
+  }
 
   let view = fullView(nKey);
   // What is drawn: `full` holds the whole map (values decoded in the browser), or `pooled` holds
@@ -200,7 +225,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     ui.root.dataset.measure = measure();
     if (measureSel) measureSel.input.value = measure();
-    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : cross ? "Cross-attention (target rows, source columns)" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
+    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : cross ? "Cross-attention (target rows, source columns)" : maps.hasNorms ? "Attention weights" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
     layerSel.input.value = String(sel.get("layer"));
     headSel.input.value = String(headValue());
     rowNorm.input.checked = model.get("row_normalize");
@@ -545,6 +570,7 @@ export default async function render({ model, el, host, signal, embedded = false
   for (const name of ["scale", "gamma", "colormap", "hide", "row_normalize"]) model.on(`change:${name}`, prepare);
   model.on("change:_tiles", () => { adoptTiles(); schedule(); });
   onThemeChange(prepare, signal);
+  onWidthChange(ui.root, fitWidth, signal);
   prepare();
   onHover();
   return () => el.replaceChildren();

@@ -6,7 +6,7 @@ import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
   exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens, stepControl, sinkBox, sinkLine, theme,
-  whenSized,
+  whenSized, onWidthChange,
 } from "./common.js";
 import { sinkOfVector } from "../lib/sink.js";
 
@@ -21,6 +21,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const tokens = model.get("_tokens");
   const n = tokens.length;
   const marks = new TokenMarks();
+  // Beside a view that switches to norms, the title says that the rollout composes weights.
+  const measureName = model.get("_measure_name") ?? "";
   const syncScale = scaleControls(model, ui.controls, signal);
   pngButton(ui.controls, "attention-rollout.png", () => drawExport(), signal);
 
@@ -28,14 +30,15 @@ export default async function render({ model, el, host, signal, embedded = false
   if (step) ui.body.append(step.node);
 
   // Columns fit the slot: narrower columns and thinned labels before a scroll bar.
-  const slot = ui.root.clientWidth ? ui.root.clientWidth - 24 : 640;
-  const colW = Math.max(4, Math.min(26, Math.floor(Math.min(640, slot) / n)));
-  const every = Math.max(1, Math.ceil(13 / colW));
+  const colFor = (width) => Math.max(4, Math.min(26, Math.floor(Math.min(640, width ? width - 24 : 640) / n)));
+  let colW = colFor(ui.root.clientWidth);
+  let every = Math.max(1, Math.ceil(13 / colW));
   // Bars and labels are drawn on one canvas; over it, one light column per token carries the
   // token's index, its tooltip and the hover and pin marks (a DOM bar and a rotated label per
   // token made every hover restyle and re-layer a thousand elements on long inputs).
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
-  const COL_H = BAR_H + 60, rowW = n * colW;
+  const COL_H = BAR_H + 60;
+  let rowW = n * colW;
   const row = h("div", { class: "aw-bars", style: "overflow-x:auto;padding-bottom:2px" });
   const inner = h("div", { style: `position:relative;width:${rowW}px;height:${COL_H}px` });
   const canvas = h("canvas", { class: "aw-bars-canvas", width: Math.max(1, Math.round(rowW * dpr)), height: Math.round(COL_H * dpr), style: `position:absolute;left:0;top:0;width:${rowW}px;height:${COL_H}px;pointer-events:none` });
@@ -80,6 +83,19 @@ export default async function render({ model, el, host, signal, embedded = false
     }
   }
   paintBars(null, null);
+  // A new width gives the columns a new width: the boxes and the canvas take it and the bars are
+  // painted again. Widths past the widest columns change nothing.
+  function fitWidth(width) {
+    const w = colFor(width);
+    if (w === colW) return;
+    colW = w; every = Math.max(1, Math.ceil(13 / colW)); rowW = n * colW;
+    for (const box of [inner, colBox]) box.style.width = `${rowW}px`;
+    canvas.style.width = `${rowW}px`;
+    canvas.width = Math.max(1, Math.round(rowW * dpr));
+    for (const c of cols) c.col.style.flexBasis = `${colW}px`;
+    paintBars(null, null);
+    draw();
+  }
   ui.body.append(row, h("div", { class: "aw-muted", style: "margin-top:2px", text: "bars: how much each input token flows into the query token through all layers (click a token to roll out from it)" }));
   wireTokens(row, sel, signal);
 
@@ -139,7 +155,7 @@ export default async function render({ model, el, host, signal, embedded = false
         : pending.error ? `The kernel could not compute the rollout: ${pending.error}` : missing(q, data);
       ask.style.display = data.eager || busy ? "none" : "";
       if (asked !== q) { ask.disabled = false; ask.textContent = `compute rollout into token ${q}`; }
-      ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
+      ui.title.textContent = `Attention rollout${measureName ? ` of ${measureName}` : ""} into token ${q} ${exactToken(tokens[q])}`;
       paintBars(null, null);
       for (const c of cols) c.col.style.outline = "";
       if (cols[q]) cols[q].col.style.outline = "2px solid var(--aw-accent)";
@@ -166,7 +182,7 @@ export default async function render({ model, el, host, signal, embedded = false
       cols[j].col.title = `${j} ${exactToken(tokens[j])}: ${values[j].toPrecision(3)}`;
     }
     paintBars(heights, colours);
-    ui.title.textContent = `Attention rollout into token ${q} ${exactToken(tokens[q])}`;
+    ui.title.textContent = `Attention rollout${measureName ? ` of ${measureName}` : ""} into token ${q} ${exactToken(tokens[q])}`;
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");
     if (!same(want, hide)) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
@@ -208,6 +224,7 @@ export default async function render({ model, el, host, signal, embedded = false
   sel.on(["hovered_token", "pinned_token"], onHover);
   for (const name of ["_rollout", "_rollout_hide", "_rollout_alt", "_pending", "query", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, whenDecoded(draw));
   await coded.ready(ROLLOUTS);
+  onWidthChange(ui.root, fitWidth, signal);
   draw();
   onHover();
   return () => el.replaceChildren();

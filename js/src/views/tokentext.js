@@ -22,6 +22,8 @@ export default async function render({ model, el, host, signal }) {
   const maskPayload = model.get("_mask");
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
   const maps = await connectMeasured(model, host, { signal });
+  // Beside a view that switches to norms, the title says that the tints are weights.
+  const measureName = maps.hasNorms ? "" : model.get("_measure_name") ?? "";
   const getMap = (key) => maps.get(key);
   const marks = new TokenMarks();
 
@@ -181,7 +183,7 @@ export default async function render({ model, el, host, signal }) {
     ui.root.dataset.direction = dir;
     ui.root.dataset.measure = maps.measure();
     if (measureSel) measureSel.input.value = maps.measure();
-    ui.title.textContent = `${maps.measure() === "norms" ? "Text (value-weighted norms)" : "Text"} · layer ${layer} · ${head === null ? `${sel.get("fusion")} of heads` : `head ${head}`} · ` +
+    ui.title.textContent = `${maps.measure() === "norms" ? "Text (value-weighted norms)" : measureName ? "Text (attention weights)" : "Text"} · layer ${layer} · ${head === null ? `${sel.get("fusion")} of heads` : `head ${head}`} · ` +
       (dir === "gives" ? `what ${focus} ${exactToken(tokens[focus])} attends to` : `what attends to ${focus} ${exactToken(tokens[focus])}`);
     weights = new Float32Array(nKey);
     if (values) {
