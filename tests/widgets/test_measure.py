@@ -78,6 +78,16 @@ def test_show_and_saved_pages_carry_both(pair, tmp_path):
     assert dash.heatmap.norms_data.model_id in page and dash.heatmap.data.model_id in page
 
 
+def test_show_names_weights_on_the_views_without_the_switch(pair):
+    att, norm = pair
+    dash = aw.show(att, norms=norm)
+    others = [dash.headgrid, dash.rollout, dash.graph, dash.tokentext]
+    assert [v._measure_name for v in others] == ["weights"] * 4
+    assert dash.heatmap._measure_name == ""  # its title follows its own measure control
+    plain = aw.show(att)
+    assert {v._measure_name for v in plain.views} == {""}
+
+
 def test_closing_releases_the_norm_maps(pair):
     att, norm = pair
     heat = aw.AttentionHeatmap(att, norms=norm)
