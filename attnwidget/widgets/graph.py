@@ -59,6 +59,9 @@ class AttentionGraph(MeasuredMapView):
     Cross-attention (``att.query_tokens`` given: target rows over source keys) is drawn as two
     rows, target tokens above and source tokens below, a line from each target token to the
     source tokens it weighs at least `threshold`; `arrangement` and `overlay` do not apply to it.
+    Long rows keep at least 9 px per token and scroll sideways together; when labels would touch,
+    only every k-th token is labelled, and the focused tokens and the ends of their lines are
+    always labelled.
     Hovering or pinning a source token sets the selection's token (a key position); a target
     token, its ``hovered_query`` / ``pinned_query`` (a query row).
     """

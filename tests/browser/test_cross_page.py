@@ -151,14 +151,19 @@ def test_saved_cross_graph_draws_target_row_above_source_row(page, pair, tmp_pat
     j = int(w.argmax() % K)
     root.locator(f".aw-node[data-token-index='{j}']").first.hover()
     root.locator(f".aw-node.aw-hovered[data-token-index='{j}']").first.wait_for(state="attached")
-    tips = edges.evaluate_all("els => els.map(e => [e.dataset.tip, e.getAttribute('stroke-opacity')])")
-    for tip, opacity in tips:
-        on = f"key (source) {j} {json.dumps(cross.tokens[j])}" in tip
-        assert opacity == ("0.85" if on else "0.08"), (tip, opacity)
-    assert any(f"key (source) {j} " in tip for tip, _ in tips)
+    # The whole line layer dims at once; j's lines are copied, full strength, into the layer above.
+    tips = edges.evaluate_all("els => els.map(e => e.dataset.tip)")
+    bright = root.locator(".aw-edges-lit line.aw-edge-lit").evaluate_all(
+        "els => els.map(e => [e.dataset.tip, e.getAttribute('stroke-opacity')])"
+    )
+    mine = [tip for tip in tips if f"key (source) {j} {json.dumps(cross.tokens[j])}" in tip]
+    assert mine and sorted(tip for tip, _ in bright) == sorted(mine)
+    assert {opacity for _, opacity in bright} == {"0.85"}
+    dim = float(root.locator(".aw-edges").first.evaluate("g => getComputedStyle(g).opacity"))
+    assert dim * 0.85 == pytest.approx(0.08, abs=0.005)
     # An edge's tooltip names its target and source token.
     i = int(w.argmax() // K)
     want = f"query (target) {i} {json.dumps(cross.query_tokens[i])} → key (source) {j} {json.dumps(cross.tokens[j])}"
-    assert sum(tip.startswith(want) for tip, _ in tips) == 1
+    assert sum(tip.startswith(want) for tip in tips) == 1
     root.screenshot(path=str(artifacts / "cross-graph.png"))
     assert page.blocked == [] and page.errors == []
