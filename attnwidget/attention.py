@@ -865,7 +865,9 @@ class Attention:
         if magic[:2] != b"PK":
             raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
         try:
-            with np.load(path, allow_pickle=False) as f:
+            # The file is opened here, not by np.load: a damaged archive that np.load refuses
+            # part-way must still have its handle closed.
+            with open(path, "rb") as raw, np.load(raw, allow_pickle=False) as f:
                 members = set(f.files)
                 data = {k: f[k] for k in members & (_MEMBERS | set(_QK_MEMBERS))}
         except ValueError as e:

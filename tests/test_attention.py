@@ -176,3 +176,26 @@ def test_generated_rows_marker():
     assert att.generated.tolist() == [False, False, False, True, True]
     with pytest.raises(AttentionError, match="one bool per query row"):
         aw.Attention(w, toks, generated=[True])
+
+
+def test_load_of_a_damaged_archive_closes_its_file(tmp_path, monkeypatch):
+    # np.load can give up part-way through an archive; the file it was reading must still be closed.
+    import gc
+    import sys
+    import warnings
+
+    aw.Attention(np.full((1, 1, 2, 2), 0.5, np.float32), ["a", "b"]).save(tmp_path / "ok.npz")
+    raw = (tmp_path / "ok.npz").read_bytes()
+    unclosed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unclosed.append(u.exc_value))
+    refused = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # an unclosed file then reaches the hook
+        for n in range(2, len(raw), 29):
+            (tmp_path / "cut.npz").write_bytes(raw[:n])
+            with pytest.raises(aw.FileFormatError):
+                aw.Attention.load(tmp_path / "cut.npz")
+            refused += 1
+            gc.collect()
+    assert refused > 10
+    assert [e for e in unclosed if isinstance(e, ResourceWarning)] == []

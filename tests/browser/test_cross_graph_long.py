@@ -97,7 +97,7 @@ def test_long_cross_graph_scrolls_labels_apart_and_lights_a_far_token(
 
         # A target token far along: hovered, labelled, its lines lit and their source ends labelled.
         i = Q - 7
-        mutations = root.evaluate(
+        root.evaluate(
             "r => { window.__mut = 0; new MutationObserver((m) => { window.__mut += m.length; })"
             ".observe(r, { subtree: true, childList: true, attributes: true }); }"
         )
@@ -145,9 +145,12 @@ def test_long_cross_graph_scrolls_labels_apart_and_lights_a_far_token(
         rows = sorted(int(q) for q in np.flatnonzero(w[:, j] >= THRESHOLD))
         lit = root.locator(".aw-edges-lit line.aw-edge-lit").count()
         assert lit == len(rows) > 0
-        tops = sorted(int(q) for q in root.locator(".aw-focus-label[data-label-query]").evaluate_all(
-            "els => els.map(e => e.dataset.labelQuery)"
-        ))
+        tops = sorted(
+            int(q)
+            for q in root.locator(".aw-focus-label[data-label-query]").evaluate_all(
+                "els => els.map(e => e.dataset.labelQuery)"
+            )
+        )
         assert tops == rows
         labels = root.evaluate(LABELS)
         assert_disjoint(labels["query"], "target")
