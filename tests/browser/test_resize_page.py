@@ -6,9 +6,9 @@ weights/norms switch, the other views say that they draw weights."""
 from __future__ import annotations
 
 import pytest
+from views import wait_drawn
 
 import attnwidget as aw
-from views import wait_drawn
 
 pytestmark = pytest.mark.slow
 
