@@ -711,8 +711,10 @@ class Attention:
         """A new `Attention` with the given key positions hidden and rows renormalised over the rest.
 
         The hidden columns are 0 and masked out (``mask[:, hide]`` is False); the ratios between the
-        remaining keys are unchanged. Rows with no visible key left stay 0. With `layer`, only that
-        layer is kept. Lazy attention stays lazy.
+        remaining keys are unchanged. Rows with no visible key left stay 0, and so do rows whose
+        weight on the keys left is 0 as stored (everything on the hidden keys, the rest below the
+        storage type's smallest number: float16 keeps nothing under about 6e-8). With `layer`, only
+        that layer is kept. Lazy attention stays lazy.
         """
         hide = V.positions("hide", hide, self.n_key)
         att = self if layer is None else self.select(layers=[layer])

@@ -22,9 +22,12 @@ import attnwidget as aw
 from attnwidget import metrics as M
 from attnwidget._arrays import causal_mask
 
+# "fast" (make test) draws the same examples on every run, so a red run is reproducible and not
+# luck; "thorough" (HYPOTHESIS_PROFILE=thorough) searches afresh with many more.
 settings.register_profile(
     "fast",
     max_examples=40,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -230,8 +233,11 @@ def test_accessors_return_their_shapes_or_a_clear_error(att, data):
         check_valid(hidden)
         gone = sorted(set(hide))
         assert not hidden.mask[:, gone].any() and np.all(hidden.weights[..., gone] == 0)
-        live = hidden.mask.any(-1)
-        np.testing.assert_allclose(hidden.weights.sum(-1)[..., live], 1, atol=2e-3)
+        # Rows keep a distribution where weight on the keys left survived storage; a row whose
+        # remaining weights all rounded to 0 (float16, everything on a hidden key) stays 0.
+        left = np.where(hidden.mask, att.weights.astype(np.float64), 0).sum(-1) > 0
+        np.testing.assert_allclose(hidden.weights.sum(-1)[left], 1, atol=2e-3)
+        assert np.all(hidden.weights.sum(-1)[~left] == 0)
     call(att.kv_group, layer, data.draw(idx, label="kv_head"))
 
 
