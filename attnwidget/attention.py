@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
@@ -194,6 +195,25 @@ class _Meta(dict):
 
     def copy(self) -> dict:
         return dict(self)
+
+
+# float16's smallest normal number: weights below it keep fewer than 11 significant bits, down to
+# 0 under 6e-8, so a row renormalised from such weights alone is coarse.
+_FLOAT16_NORMAL = 2.0**-14
+
+
+def _warn_coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> None:
+    """Warn when hiding keys leaves rows renormalised from weights below float16's normal range."""
+    left = np.where(keep, weights, 0).sum(axis=-1, dtype=np.float32)
+    coarse = keep.any(axis=-1) & (left < _FLOAT16_NORMAL)
+    if coarse.any():
+        warnings.warn(
+            f"{int(coarse.sum())} of {coarse.size} (layer, head, row) rows keep under {_FLOAT16_NORMAL:.1e} of "
+            "their weight once these keys are hidden; held at float16 such small weights have few significant "
+            "bits or are 0, so those rows are renormalised coarsely or stay 0. Extract with dtype='float32' "
+            "to hide tokens precisely.",
+            stacklevel=3,
+        )
 
 
 class _HiddenKeys:
@@ -721,6 +741,8 @@ class Attention:
         keep = hidden_keys_mask(att.mask, hide)
         if att._source is not None:
             return att._replace(_source=_HiddenKeys(att._source, keep), mask=keep)
+        if att._weights.dtype == np.float16:
+            _warn_coarse_float16_rows(att._weights, keep)
         return att._replace(weights=renormalize(att._weights, keep), mask=keep)
 
     def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:

@@ -142,3 +142,20 @@ def test_every_input_kind_honours_float16(word_tokenizer):
     both(lambda d: aw.extract(llava, llava_processor, "w1 <image> w2", image=make_image(), dtype=d))
     vit, vit_processor = tiny_vision("vit")
     both(lambda d: aw.extract(vit, vit_processor, image=make_image(), dtype=d))
+
+
+def test_hiding_keys_warns_where_float16_rows_keep_too_little_weight():
+    # Row 2 puts all but 1e-7 of its weight on token 0: at float16 the rest is subnormal, so hiding
+    # token 0 leaves a row renormalised from a few bits. Rows that keep ordinary weight are not named.
+    w = np.array(
+        [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0 - 2e-7, 1e-7, 1e-7]],
+        np.float64,
+    )[None, None]
+    tokens = ["a", "b", "c"]
+    with pytest.warns(UserWarning, match=r"(?s)1 of 3 \(layer, head, row\) rows keep under 6.1e-05.*dtype='float32'"):
+        coarse = aw.Attention(w, tokens, dtype="float16").hide_tokens([0])
+    assert coarse.weights.dtype == np.float16
+    full = aw.Attention(w, tokens).hide_tokens([0])  # float32 keeps the small weights: no warning
+    np.testing.assert_allclose(full.weights[0, 0, 2], [0, 0.5, 0.5], rtol=1e-3)
+    fine = np.array([[1.0, 0.0], [0.3, 0.7]], np.float64)[None, None]
+    aw.Attention(fine, ["a", "b"], dtype="float16").hide_tokens([0])  # warnings are errors in the tests

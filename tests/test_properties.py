@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -228,7 +229,9 @@ def test_accessors_return_their_shapes_or_a_clear_error(att, data):
     if sub is not None:
         check_valid(sub)
     hide = data.draw(st.one_of(st.lists(st.integers(-1, K), max_size=K + 1), ANY_VALUE), label="hide")
-    hidden, _ = call(att.hide_tokens, hide)
+    with warnings.catch_warnings():  # float16 rows left with almost no weight are warned about, not refused
+        warnings.filterwarnings("ignore", "(?s).*renormalised coarsely", UserWarning)
+        hidden, _ = call(att.hide_tokens, hide)
     if hidden is not None:
         check_valid(hidden)
         gone = sorted(set(hide))
