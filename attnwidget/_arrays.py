@@ -23,6 +23,7 @@ __all__ = [
     "causal_mask",
     "infer_mask",
     "hidden_keys_mask",
+    "FLOAT16_NORMAL",
     "renormalize",
     "hide_keys",
     "fuse_heads",
@@ -60,6 +61,11 @@ def hidden_keys_mask(mask: np.ndarray, hide: Iterable[int]) -> np.ndarray:
     if hide:
         keep[..., hide] = False
     return keep
+
+
+# float16's smallest normal number: weights below it keep fewer than 11 significant bits (0 under
+# about 6e-8), so a row renormalised from such weights alone is coarse.
+FLOAT16_NORMAL = 2.0**-14
 
 
 def renormalize(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:

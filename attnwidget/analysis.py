@@ -41,7 +41,7 @@ import numpy as np
 
 from . import _validate as V
 from . import metrics as M
-from ._arrays import hidden_keys_mask
+from ._arrays import FLOAT16_NORMAL, hidden_keys_mask
 from .attention import Attention, renormalize
 from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
@@ -321,14 +321,19 @@ def _head_stats(
     rows_with_keys = np.asarray(keep.any(axis=1))
     out: dict[str, list] = {k: [] for k in specs}
     out["sink_share"] = []
+    # Held at float16, a row that keeps under float16's normal range of its weight once the sinks
+    # are hidden is rebuilt from a few bits (or zeros): such rows are left out like empty ones.
+    floor = FLOAT16_NORMAL if att.dtype == np.float16 else 0.0
+    coarse_rows = 0
     for layer in att.layer_ids:
         w = att.layer(layer)
         sink = np.where(att.mask & on_hidden, w, 0).sum(axis=-1, dtype=np.float64)  # (H, Q)
         out["sink_share"].append(sink.mean(axis=-1))
         if hidden:
             mass = np.where(keep, w, 0).sum(axis=-1)  # (H, Q)
-            empty = (mass <= 0) & rows_with_keys
-            w = renormalize(w, keep)
+            empty = (mass <= floor) & rows_with_keys
+            coarse_rows += int(empty.sum()) if floor else 0
+            w = np.where(empty[..., None], 0, renormalize(w, keep))
         if hidden and empty.any():
             # A head that puts a row's whole attention on the sinks has nothing left to measure in
             # that row: the row is left out of that head's means (as rows that see no key are).
@@ -343,6 +348,14 @@ def _head_stats(
             vals = _compute(w, specs, keep, att.token_ids, att.num_heads)
         for k in specs:
             out[k].append(np.asarray(vals[k], dtype=np.float64))
+    if coarse_rows:
+        warnings.warn(
+            f"{coarse_rows} (layer, head, row) rows keep under {FLOAT16_NORMAL:.1e} of their weight with the "
+            f"{_describe_hidden(att, hidden)}; held at float16 their other weights have too few bits to "
+            "renormalise, so those rows are left out of the per-head means (which then differ from a "
+            "float32 extraction's). Extract with dtype='float32' to measure them.",
+            stacklevel=3,
+        )
     result = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
     if uniform:
         flat = keep.astype(np.float32)

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _validate as V
 from ._arrays import (
+    FLOAT16_NORMAL,
     FUSIONS,
     causal_mask,
     fuse_heads,
@@ -197,18 +198,13 @@ class _Meta(dict):
         return dict(self)
 
 
-# float16's smallest normal number: weights below it keep fewer than 11 significant bits, down to
-# 0 under 6e-8, so a row renormalised from such weights alone is coarse.
-_FLOAT16_NORMAL = 2.0**-14
-
-
 def _warn_coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> None:
     """Warn when hiding keys leaves rows renormalised from weights below float16's normal range."""
     left = np.where(keep, weights, 0).sum(axis=-1, dtype=np.float32)
-    coarse = keep.any(axis=-1) & (left < _FLOAT16_NORMAL)
+    coarse = keep.any(axis=-1) & (left < FLOAT16_NORMAL)
     if coarse.any():
         warnings.warn(
-            f"{int(coarse.sum())} of {coarse.size} (layer, head, row) rows keep under {_FLOAT16_NORMAL:.1e} of "
+            f"{int(coarse.sum())} of {coarse.size} (layer, head, row) rows keep under {FLOAT16_NORMAL:.1e} of "
             "their weight once these keys are hidden; held at float16 such small weights have few significant "
             "bits or are 0, so those rows are renormalised coarsely or stay 0. Extract with dtype='float32' "
             "to hide tokens precisely.",

@@ -159,3 +159,16 @@ def test_hiding_keys_warns_where_float16_rows_keep_too_little_weight():
     np.testing.assert_allclose(full.weights[0, 0, 2], [0, 0.5, 0.5], rtol=1e-3)
     fine = np.array([[1.0, 0.0], [0.3, 0.7]], np.float64)[None, None]
     aw.Attention(fine, ["a", "b"], dtype="float16").hide_tokens([0])  # warnings are errors in the tests
+
+
+def test_analysis_leaves_out_float16_rows_too_coarse_to_renormalise():
+    # With token 0 apart, row 1 keeps one key (entropy 0) and row 2 keeps 2e-7 split over two keys:
+    # float32 measures it (ln 2), float16 cannot and leaves it out, saying so.
+    w = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0 - 2e-7, 1e-7, 1e-7]], np.float64)[None, None]
+    tokens = ["a", "b", "c"]
+    full = aw.analyze(aw.Attention(w, tokens), hide=[0]).to_dicts()[0]
+    assert full["entropy"] == pytest.approx(np.log(2) / 2, rel=1e-5)
+    with pytest.warns(UserWarning, match=r"(?s)1 \(layer, head, row\) rows keep under 6.1e-05.*left out"):
+        half = aw.analyze(aw.Attention(w, tokens, dtype="float16"), hide=[0]).to_dicts()[0]
+    assert half["entropy"] == pytest.approx(0.0, abs=1e-6)
+    assert half["sink_share"] == pytest.approx(full["sink_share"], abs=1e-3)
