@@ -1,27 +1,13 @@
 """Encoder-decoder and vision models, each part against an independent eager run to 1e-5."""
 
-import copy
-
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from tiny_models import eager_outputs, stacked, words
 from tiny_seq2seq import SEQ2SEQ, VISION, tiny_seq2seq, tiny_vision
 from tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
-
-
-def eager_outputs(model, **inputs):
-    """output_attentions of a copy switched to eager attention."""
-    ref = copy.deepcopy(model)
-    ref.set_attn_implementation("eager")
-    with torch.no_grad():
-        return ref(**inputs, output_attentions=True)
-
-
-def stacked(attentions, b=0):
-    return torch.stack([a[b] for a in attentions]).numpy()
 
 
 @pytest.fixture(scope="module", params=SEQ2SEQ)

@@ -1,30 +1,16 @@
 """Vision-language models: the language model's attention over text and image placeholders,
 against an independent eager run to 1e-5."""
 
-import copy
-
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from tiny_models import eager_outputs, stacked, words
 from tiny_multimodal import IMAGE_ID, image_tokenizer, tiny_gemma3, tiny_llava
 from tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
 
 PROMPT = "w1 w2 <image> w3 w4 w5"
-
-
-def eager_outputs(model, **inputs):
-    """output_attentions of a copy switched to eager attention."""
-    ref = copy.deepcopy(model)
-    ref.set_attn_implementation("eager")
-    with torch.no_grad():
-        return ref(**inputs, output_attentions=True)
-
-
-def stacked(attentions, b=0):
-    return torch.stack([a[b] for a in attentions]).numpy()
 
 
 @pytest.fixture(scope="module", params=["default", "full"])

@@ -1,26 +1,13 @@
 """Whisper's text side: encoder over audio frames, decoder over target tokens, cross from target to
 frames, each part against an independent eager run to 1e-5."""
 
-import copy
-
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from tiny_models import eager_outputs, stacked, words
 from tiny_multimodal import tiny_whisper, tone
 
 import attnwidget as aw
-
-
-def eager_outputs(model, **inputs):
-    ref = copy.deepcopy(model)
-    ref.set_attn_implementation("eager")
-    with torch.no_grad():
-        return ref(**inputs, output_attentions=True)
-
-
-def stacked(attentions, b=0):
-    return torch.stack([a[b] for a in attentions]).numpy()
 
 
 @pytest.fixture(scope="module")

@@ -67,3 +67,22 @@ def tiny_model(kind: str):
 def words(n: int, start: int = 0, step: int = 7) -> str:
     """A text of `n` in-vocabulary words for the tiny tokenizer."""
     return " ".join(f"w{(start + i * step) % 90}" for i in range(n))
+
+
+def eager_outputs(model, **inputs):
+    """output_attentions of a copy of `model` switched to eager attention: the reference."""
+    import copy
+
+    import torch
+
+    ref = copy.deepcopy(model)
+    ref.set_attn_implementation("eager")
+    with torch.no_grad():
+        return ref(**inputs, output_attentions=True)
+
+
+def stacked(attentions, b=0):
+    """An HF attentions tuple as one (layers, heads, Q, K) array of batch row `b`."""
+    import torch
+
+    return torch.stack([a[b] for a in attentions]).numpy()
