@@ -61,13 +61,27 @@ def inside(w: dict) -> None:
         assert 0 < v["drawn"] <= v["root"] + 0.5, f"{kind} draws {v['drawn']} px in a root {v['root']} px wide"
 
 
+SELECTED_LAYER = 23
+SELECTED_IN_VIEW = """layer => {
+  const box = document.querySelector(".aw-headgrid .aw-grid");
+  const lab = box.querySelector(`[data-row-layer='${layer}']`).getBoundingClientRect();
+  const b = box.getBoundingClientRect();
+  return lab.top >= b.top && lab.bottom <= b.bottom;
+}"""
+
+
+def selected_row_in_view(pg) -> bool:
+    return pg.evaluate(SELECTED_IN_VIEW, SELECTED_LAYER)
+
+
 def wide(pg) -> bool:
     return pg.locator(".aw-dashboard").first.evaluate("el => el.classList.contains('aw-wide')")
 
 
 def test_views_follow_the_window_width(page, pair, tmp_path, artifacts):
     weights, _ = pair
-    path = aw.save_html(aw.show(weights), tmp_path / "resize.html", title="resize")
+    # A layer far down the head grid is selected: every new layout keeps its row in the grid's view.
+    path = aw.save_html(aw.show(weights, layer=SELECTED_LAYER), tmp_path / "resize.html", title="resize")
     pg = page.page
     pg.set_viewport_size({"width": 1280, "height": 800})
     pg.goto(path.as_uri())
@@ -76,11 +90,13 @@ def test_views_follow_the_window_width(page, pair, tmp_path, artifacts):
     first = settle(pg)
     inside(first)
     assert wide(pg)
+    assert selected_row_in_view(pg)
 
     pg.set_viewport_size({"width": 900, "height": 800})
     mid = settle(pg)
     inside(mid)
     assert wide(pg)  # still two columns at 900
+    assert selected_row_in_view(pg)
     # The head grid's thumbnails, the rollout's columns and the graph got narrower with their slots.
     for kind in ("headgrid", "rollout", "graph"):
         assert mid[kind]["root"] < first[kind]["root"], kind
@@ -92,6 +108,7 @@ def test_views_follow_the_window_width(page, pair, tmp_path, artifacts):
     narrow = settle(pg)
     inside(narrow)
     assert not wide(pg)
+    assert selected_row_in_view(pg)
     assert narrow["heatmap"]["drawn"] < first["heatmap"]["drawn"], (first["heatmap"], narrow["heatmap"])
     pg.screenshot(path=str(artifacts / "resize-440.png"), full_page=True)
 
@@ -100,6 +117,7 @@ def test_views_follow_the_window_width(page, pair, tmp_path, artifacts):
     back = settle(pg)
     assert wide(pg)
     assert back == first
+    assert selected_row_in_view(pg)
 
     # Hidden (width 0), nothing is redrawn; shown again at another width, the views follow it.
     host = pg.locator(".aw-dashboard").first

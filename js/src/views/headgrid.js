@@ -195,6 +195,7 @@ export default async function render({ model, el, host, signal, embedded = false
       });
     });
     gridBox.append(head, box);
+    lastSel = null;  // a new layout moves every row: scroll the selected one into view again
     paint();
   }
 
