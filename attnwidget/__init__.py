@@ -5,7 +5,14 @@ from ._optional import MissingExtraError
 from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
 from .attention import Attention
 from .census import census
-from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError, ViewIndexError
+from .errors import (
+    ArgumentTypeError,
+    AttentionError,
+    AttentionIndexError,
+    FileFormatError,
+    NoQualifyingRowError,
+    ViewIndexError,
+)
 from .experiments import compare_languages, compare_templates, head_roles, induction_scores
 from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
 from .image import save_image
@@ -35,6 +42,7 @@ __all__ = [
     "ArgumentTypeError",
     "AttentionIndexError",
     "FileFormatError",
+    "NoQualifyingRowError",
     "ViewIndexError",
     "MissingExtraError",
     "ModelError",

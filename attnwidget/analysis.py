@@ -43,7 +43,7 @@ from . import _validate as V
 from . import metrics as M
 from ._arrays import FLOAT16_NORMAL, hidden_keys_mask
 from .attention import Attention, renormalize
-from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
+from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, NoQualifyingRowError
 
 __all__ = [
     "Table",
@@ -371,16 +371,13 @@ def _compute(w: np.ndarray, specs: Mapping[str, Any], keep: np.ndarray, token_id
     see one key once the sinks are hidden)."""
     try:
         return M.compute(w, specs, mask=keep, token_ids=token_ids)
-    except ValueError as e:
-        if "no query row qualifies" not in str(e):
-            raise
+    except NoQualifyingRowError:
+        pass
     out = {}
     for k, spec in specs.items():
         try:
             out[k] = M.compute(w, {k: spec}, mask=keep, token_ids=token_ids)[k]
-        except ValueError as e:
-            if "no query row qualifies" not in str(e):
-                raise
+        except NoQualifyingRowError:
             out[k] = np.full(heads, np.nan)
     return out
 

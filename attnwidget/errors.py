@@ -9,13 +9,22 @@ whatever the library refuses. The subclasses also derive from the builtin a call
   head, step or token position that is not there.
 - `FileFormatError`: a file that is not an attnwidget save, or one that is damaged (empty,
   truncated, corrupt, written by a newer version, or with fields missing or unknown).
+- `NoQualifyingRowError`: a metric averaged over query rows that no row of this attention
+  qualifies for (sink mass with every row after the sink masked out).
 """
 
 from __future__ import annotations
 
 import traitlets
 
-__all__ = ["AttentionError", "ArgumentTypeError", "AttentionIndexError", "FileFormatError", "ViewIndexError"]
+__all__ = [
+    "AttentionError",
+    "ArgumentTypeError",
+    "AttentionIndexError",
+    "FileFormatError",
+    "NoQualifyingRowError",
+    "ViewIndexError",
+]
 
 
 class AttentionError(ValueError):
@@ -32,6 +41,11 @@ class AttentionIndexError(AttentionError, IndexError):
 
 class FileFormatError(AttentionError):
     """A file that is not a readable attnwidget save; the message says what is wrong with it."""
+
+
+class NoQualifyingRowError(AttentionError):
+    """A metric that is a mean over query rows, asked of attention where no row qualifies; callers
+    that measure many maps catch it to leave that metric out instead of stopping."""
 
 
 class ViewIndexError(AttentionIndexError, traitlets.TraitError):

@@ -30,7 +30,7 @@ import numpy as np
 from . import _validate as V
 from ._arrays import FUSIONS, fuse_heads, infer_mask, renormalize
 from .attention import Attention
-from .errors import ArgumentTypeError, AttentionError
+from .errors import ArgumentTypeError, AttentionError, NoQualifyingRowError
 
 __all__ = [
     "entropy",
@@ -247,7 +247,7 @@ class _RowMean:
 
     def result(self, what: str) -> np.ndarray:
         if self.count == 0:
-            raise AttentionError(f"{what}: no query row qualifies (see the definition in its docstring)")
+            raise NoQualifyingRowError(f"{what}: no query row qualifies (see the definition in its docstring)")
         return self.total / self.count
 
 

@@ -11,7 +11,7 @@ import traitlets as t
 
 from .. import metrics
 from ..attention import Attention
-from ..errors import AttentionError
+from ..errors import NoQualifyingRowError
 from ..seq2seq import Seq2SeqAttention
 from .base import AttentionView, check_attention
 from .export import ipython_display
@@ -167,9 +167,7 @@ def _per_head(measure: Any, att: Attention, *args: Any) -> np.ndarray | None:
     """`measure(att, *args)` per (layer, head) as float32, or None where no query row qualifies."""
     try:
         return np.asarray(measure(att, *args), np.float32)
-    except AttentionError as e:
-        if "no query row qualifies" not in str(e):
-            raise
+    except NoQualifyingRowError:
         return None
 
 
