@@ -1,4 +1,5 @@
-"""Shared helpers for the benchmark scripts: timing, peak memory, tables, prompts of a given length."""
+"""Shared helpers for the benchmark scripts: timing, peak memory, tables, prompts of a given length,
+the headless Chromium the page benchmarks open."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import threading
 import time
 
 import psutil
+
+# Debian's chromium, started as it must be on a machine with no sandbox, GPU or network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 class PeakRSS:

@@ -27,18 +27,9 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import print_table, prompt_text  # noqa: E402
+from _common import CHROMIUM, CHROMIUM_ARGS, print_table, prompt_text  # noqa: E402
 
 import attnwidget as aw  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 # Ready: the page's host has finished every view's render (so coded maps are decoded) and the
 # heatmap and head grid have drawn. show() leaves the graph out past 512 tokens: waiting for it
@@ -160,7 +151,7 @@ def main() -> None:
     model, tokenizer = aw.load_model()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for n in args.lengths:
             att = aw.extract(model, tokenizer, prompt_text(tokenizer, n))
             path = aw.save_html(aw.show(att), Path(tmp) / f"hover-{n}.html")

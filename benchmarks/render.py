@@ -33,19 +33,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import print_table, prompt_text  # noqa: E402
+from _common import CHROMIUM, CHROMIUM_ARGS, print_table, prompt_text  # noqa: E402
 
 import attnwidget as aw  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 VENDOR = Path(os.environ.get("ATTNWIDGET_CACHE", Path.home() / ".cache" / "attnwidget")) / "bench-vendor"
 # cdnjs path fragment -> file in the npm install
 CDN_FILES = {
