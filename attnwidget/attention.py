@@ -792,8 +792,8 @@ class Attention:
 
         The file holds plain arrays only (never pickles): ``format`` (JSON: ``{"format":
         "attnwidget.Attention", "version": 1, "kind": "weights"}``), ``weights`` (``(layers,
-        heads, n_query, n_key)``, float32, or float16 when `dtype` is; it loads at that dtype), ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of
-        str), ``info`` (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads,
+        heads, n_query, n_key)``, float32, or float16 when `dtype` is; it loads at that dtype),
+        ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of str), ``info`` (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads,
         token_ids, offsets, special, text, meta``) and, for generated text, ``generated`` (bool
         ``(n_query,)``).
 

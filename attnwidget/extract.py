@@ -518,8 +518,8 @@ def extract(
         for encoder-decoder models each part (cross-attention: the encoder output's values).
     dtype : {"float32", "float16"}
         How the weights are held (default float32). float16 computes every weight in float32 and
-        rounds it to 11 significant bits as it is written, in half the memory and less time on long
-        inputs; accessors, metrics and views still read float32 (see `Attention`). A lazy result
+        rounds it to 11 significant bits as it is written, in half the memory (in about the same
+        time); accessors, metrics and views still read float32 (see `Attention`). A lazy result
         materialises at this dtype.
 
     Raises
@@ -543,11 +543,9 @@ def extract(
         raise ValueError(f"measure must be 'weight' or 'norm'; got {measure!r}")
     storage = storage_dtype(dtype)
     if audio is not None or sampling_rate is not None:
-        from .multimodal import is_speech
-
         if audio is None:
             raise ValueError("sampling_rate= goes with audio=")
-        if not is_speech(model):
+        if not _speech_model(model):
             raise ModelError(
                 f"audio= is for speech encoder-decoder models that read input_features (Whisper); "
                 f"{type(model).__name__} is not one. Pass text with its tokenizer, or inputs= with tokens="
