@@ -60,9 +60,6 @@ export function onThemeChange(fn, signal) {
   }
 }
 
-/** Kept for callers that used to add a stylesheet: styles now come from anywidget's `_css`. */
-export function ensureStyle() {}
-
 /**
  * Resolves once `node` has a width (it is in the page and laid out), so a view can size itself
  * to its slot; gives up after `ms` (a hidden tab) and the view falls back to its default sizes.
@@ -123,7 +120,6 @@ export function h(tag, props = {}, ...children) {
 
 /** Root element with the DOM contract's classes, a header (title, controls) and a body. */
 export function makeRoot(el, kind) {
-  ensureStyle();
   const root = h("div", { class: `attnwidget aw-${kind}` });
   const title = h("div", { class: "aw-title" });
   const controls = h("div", { class: "aw-controls" });
@@ -445,6 +441,16 @@ export function showTip(tip, root, text, event) {
 }
 
 export function hideTip(tip) { tip.style.display = "none"; }
+
+/** Show the `data-tip` text of whatever element under the pointer carries one (SVG marks drawn
+ *  with their tooltip in `data-tip`), and hide it when the pointer leaves `root`. */
+export function wireTips(root, ui, signal) {
+  root.addEventListener("mousemove", (ev) => {
+    const t = ev.target.closest?.("[data-tip]");
+    if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
+  }, { signal });
+  root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
+}
 
 export { displayToken, exactToken };
 

@@ -13,7 +13,7 @@ import { crossFocus } from "../lib/links.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
 import {
-  h, makeRoot, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
+  h, makeRoot, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, wireTips,
   displayToken, exactToken, theme, whenSized, onThemeChange,
 } from "./common.js";
 
@@ -240,11 +240,7 @@ export default async function render({ model, el, host, signal }) {
   sel.on(["pinned_query"], () => showPinned("pinned_query", xq));
   sel.on(["pinned_token"], () => showPinned("pinned_token", xk));
 
-  root.addEventListener("mousemove", (ev) => {
-    const t = ev.target.closest?.("[data-tip]");
-    if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
-  }, { signal });
-  root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
+  wireTips(root, ui, signal);
 
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token", "hovered_query", "pinned_query"], onHover);

@@ -9,7 +9,7 @@ import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import {
   h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
+  exportCanvas, wireTips, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
   sinkBox, sinkLine, theme,
   whenSized, onWidthChange,
   onThemeChange,
@@ -336,11 +336,7 @@ export default async function render({ model, el, host, signal, embedded = false
     if (best >= 0) text += `\nattended most by ${best} ${exactToken(tokens[best])}: ${w.toPrecision(3)}`;
     return text;
   }
-  root.addEventListener("mousemove", (ev) => {
-    const t = ev.target.closest?.("[data-tip]");
-    if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
-  }, { signal });
-  root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
+  wireTips(root, ui, signal);
 
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token", "step"], onHover);
