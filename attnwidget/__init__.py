@@ -1,90 +1,50 @@
-"""attnwidget: look inside a transformer's attention from a notebook."""
+"""attnwidget: look inside a transformer's attention from a notebook.
 
-from . import charts, experiments, metrics
-from ._optional import MissingExtraError
-from .analysis import analyze, evaluate_quality, find_sinks, report, segment_attention, shape_score, tokens_span
-from .attention import Attention
-from .census import census
-from .errors import (
-    ArgumentTypeError,
-    AttentionError,
-    AttentionIndexError,
-    FileFormatError,
-    NoQualifyingRowError,
-    ViewIndexError,
-)
-from .experiments import compare_languages, compare_templates, head_roles, induction_scores
-from .extract import ModelError, extract, extract_hooks, generate, generation_step_row, readable_tokens
-from .image import save_image
-from .metrics import attention_flow, rollout
-from .models import load_model
-from .patches import patch_map, patch_overlay
-from .seq2seq import Seq2SeqAttention
-from .widgets import (
-    AttentionDiff,
-    AttentionGraph,
-    AttentionHeatmap,
-    Dashboard,
-    HeadGrid,
-    NeuronView,
-    PartsDashboard,
-    RolloutBar,
-    Selection,
-    TokenText,
-    link,
-    show,
-)
-from .widgets.export import save_html
+The names here are the ones a first session needs: extract attention, show it, analyse it.
+Everything else lives under a namespace that follows the data flow:
+
+- ``aw.extraction``: model -> `Attention` (hooks, TransformerLens caches, token labels)
+- ``aw.metrics``: exact metric definitions (entropy, rollout, ...), numpy only
+- ``aw.analysis``: what the attention means (sinks, report, prompt parts, census);
+  ``aw.experiments``: analyses that run the model (templates, languages, induction, head roles)
+- ``aw.widgets``: every view, the dashboards and the shared `Selection`; ``aw.images``: PNGs and
+  patch overlays without a browser
+- ``aw.errors``: every error the library raises, all catchable as `AttentionError`
+"""
+
+from attnwidget import analysis, errors, extraction, images, metrics, widgets
+from attnwidget.analysis import experiments
+from attnwidget.analysis.core import analyze, report
+from attnwidget.attention import Attention, Seq2SeqAttention
+from attnwidget.errors import AttentionError, ModelError
+from attnwidget.extraction import extract, generate, load_model
+from attnwidget.widgets import AttentionGraph, AttentionHeatmap, HeadGrid, RolloutBar, TokenText, link, show
+from attnwidget.widgets.export import save_html
 
 __all__ = [
     "Attention",
-    "AttentionError",
-    "ArgumentTypeError",
-    "AttentionIndexError",
-    "FileFormatError",
-    "NoQualifyingRowError",
-    "ViewIndexError",
-    "MissingExtraError",
-    "ModelError",
     "Seq2SeqAttention",
-    "patch_map",
-    "patch_overlay",
     "extract",
-    "extract_hooks",
     "generate",
-    "generation_step_row",
     "load_model",
-    "readable_tokens",
+    "show",
+    "link",
+    "save_html",
     "AttentionHeatmap",
     "HeadGrid",
     "RolloutBar",
     "AttentionGraph",
-    "AttentionDiff",
-    "NeuronView",
     "TokenText",
-    "Selection",
-    "Dashboard",
-    "PartsDashboard",
-    "show",
-    "link",
-    "save_html",
-    "metrics",
-    "charts",
-    "experiments",
     "analyze",
     "report",
-    "shape_score",
-    "evaluate_quality",
-    "find_sinks",
-    "segment_attention",
-    "tokens_span",
-    "compare_templates",
-    "compare_languages",
-    "head_roles",
-    "induction_scores",
-    "save_image",
-    "rollout",
-    "attention_flow",
-    "census",
+    "AttentionError",
+    "ModelError",
+    "errors",
+    "extraction",
+    "metrics",
+    "analysis",
+    "experiments",
+    "widgets",
+    "images",
 ]
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ DEMO_PROMPT = "The cat sat on the mat because it was tired. Where did the cat si
 
 def _summary_lines(att) -> list[str]:
     """Per layer, averaged over heads: entropy, top weight, mass on the first token and on the previous one."""
-    from . import metrics
+    from attnwidget import metrics
 
     columns = {
         "entropy": metrics.entropy(att),

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["MissingExtraError", "require_models"]
+from attnwidget.errors import MissingExtraError
+
+__all__ = ["require_models"]
 
 MODEL_PACKAGES = ("torch", "transformers")
-
-
-class MissingExtraError(ImportError):
-    """A feature needs packages from an extra that is not installed."""
 
 
 def require_models(feature: str) -> None:

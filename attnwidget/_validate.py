@@ -4,7 +4,7 @@ Each check takes the argument's public name and its value, returns the value in 
 form (a Python ``int``, ``float``, ``list``, numpy array, ...) and raises an error whose message
 names the argument, shows the value and says what was expected::
 
-    from . import _validate as V
+    from attnwidget import _validate as V
 
     def sparsity(att, mask=None, *, threshold=0.01):
         threshold = V.fraction("threshold", threshold)      # finite float in [0, 1]
@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .errors import ArgumentTypeError, AttentionError, AttentionIndexError
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
     "ArgumentTypeError",
@@ -54,7 +53,6 @@ __all__ = [
     "bool_mask",
     "probabilities",
     "json_value",
-    "renamed",
 ]
 
 # Row sums of attention computed in fp16/bf16 and stored as float32 drift by up to ~1e-3.
@@ -360,16 +358,6 @@ def json_value(name: str, value: Any, _path: str = "") -> Any:
     )
 
 
-def renamed(old: str, new: str, old_value: Any, new_value: Any, default: Any, where: str) -> Any:
-    """Resolve a keyword kept as a deprecated alias: warn when `old` is used, refuse both at once."""
-    if old_value is None:
-        return default if new_value is None else new_value
-    if new_value is not None:
-        raise ArgumentTypeError(f"{where}: pass {new}= only ({old}= is its deprecated old name)")
-    warnings.warn(f"{where}: {old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=3)
-    return old_value
-
-
 def _range(what: str, low: Any, high: Any) -> str:
     if low is not None and high is not None:
         return f"{what} in [{low}, {high}]"
@@ -378,41 +366,3 @@ def _range(what: str, low: Any, high: Any) -> str:
     if high is not None:
         return f"{what} <= {high}"
     return what
-
-
-def positional_options(where: str, args: tuple, names: Sequence[str], passed: Mapping[str, Any]) -> dict[str, Any]:
-    """Options given by position after the `Attention` (the old view signatures): by name, with a warning.
-
-    Views take the `Attention` as their only positional argument; what followed it used to mean a layer
-    for one view, a threshold for another and a query for a third. The old calls keep working for one
-    release with a `DeprecationWarning`.
-
-    Parameters
-    ----------
-    where : str
-        The view's name, for messages.
-    args : tuple
-        The extra positional arguments received.
-    names : sequence of str
-        What each position meant in the old signature.
-    passed : mapping
-        The same options as given by keyword (None where not given), to refuse one given twice.
-    """
-    if not args:
-        return {}
-    if len(args) > len(names):
-        raise ArgumentTypeError(
-            f"{where}() takes the Attention as its only positional argument; pass "
-            f"{', '.join(n + '=' for n in names)} by keyword"
-        )
-    out = dict(zip(names, args))
-    twice = [n for n in out if passed.get(n) is not None]
-    if twice:
-        raise ArgumentTypeError(f"{where}() got {', '.join(twice)} both by position and by keyword")
-    warnings.warn(
-        f"{where}: passing {', '.join(out)} by position is deprecated; write "
-        f"{where}(att, {', '.join(f'{n}=...' for n in out)})",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return out

@@ -11,6 +11,10 @@ whatever the library refuses. The subclasses also derive from the builtin a call
   truncated, corrupt, written by a newer version, or with fields missing or unknown).
 - `NoQualifyingRowError`: a metric averaged over query rows that no row of this attention
   qualifies for (sink mass with every row after the sink masked out).
+- `ModelError`: a model that cannot give attention for this input (none exposed, input too long,
+  a processor of the wrong kind).
+- `MissingExtraError` (also an `ImportError`): a feature that needs the ``models`` extra, which is not
+  installed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ __all__ = [
     "FileFormatError",
     "NoQualifyingRowError",
     "ViewIndexError",
+    "ModelError",
+    "MissingExtraError",
 ]
 
 
@@ -51,3 +57,11 @@ class NoQualifyingRowError(AttentionError):
 class ViewIndexError(AttentionIndexError, traitlets.TraitError):
     """A view's layer, head, step or token that the attention does not hold. Also a
     ``traitlets.TraitError``, as a widget trait's refusal is for code that catches those."""
+
+
+class ModelError(AttentionError):
+    """The model cannot give attention for this input (no attention exposed, input too long...)."""
+
+
+class MissingExtraError(AttentionError, ImportError):
+    """A feature needs packages from an extra that is not installed; the message names the extra."""

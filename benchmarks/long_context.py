@@ -151,7 +151,7 @@ def main():
         f"({cfg.num_key_value_heads} kv), {args.device}, {model.dtype}, torch threads {torch.get_num_threads()}"
     )
     # Count the torch reductions, so the table cannot report the numpy pass under the streamed name.
-    from attnwidget.capture import CapturedQK
+    from attnwidget.extraction.capture import CapturedQK
 
     streamed, real_row_stats = [], CapturedQK.row_stats
 

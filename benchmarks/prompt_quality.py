@@ -6,7 +6,7 @@ Prompt pairs across tasks: each pair asks the bundled SmolLM2 the same question 
 structured prompt and once in a rambling one. The model's own greedy answer decides which prompt
 works: a pair is kept only when exactly one prompt makes the model give the expected answer (first
 word, case-insensitive). For each kept pair the table shows both answers, the attention-only
-`shape_score` of each prompt (sinks hidden, as `aw.shape_score` computes by default; the old
+`shape_score` of each prompt (sinks hidden, as `aw.analysis.shape_score` computes by default; the old
 `evaluate_quality` score) and the log-probability each prompt gives the expected answer, and the
 summary counts how often each ranks the working prompt higher. Chance is 50%; the two-sided
 binomial p-value says whether the attention score's rate differs from it.
@@ -175,7 +175,7 @@ def main():
             continue  # both work or both fail: the pair says nothing about picking a prompt
         works, fails = ("structured", "rambling") if right["structured"] else ("rambling", "structured")
         prompts = {"structured": good, "rambling": messy}
-        score = {k: aw.shape_score(aw.extract(model, tok, p)).score for k, p in prompts.items()}
+        score = {k: aw.analysis.shape_score(aw.extract(model, tok, p)).score for k, p in prompts.items()}
         accepted = [" " + expected, " " + expected.capitalize()]  # the check ignores case, so does the score
         logp = {k: aw.experiments.answer_logprob(model, tok, p, accepted) for k, p in prompts.items()}
         kept += 1

@@ -6,7 +6,7 @@ from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, r
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget import analysis as A
+from attnwidget.analysis import core as A
 
 
 def two_layer_attention():
@@ -318,13 +318,6 @@ def test_shape_score_by_hand():
         A.shape_score(att, {"bad": np.eye(3)}, hide=None)
 
 
-def test_evaluate_quality_is_a_deprecated_alias():
-    att = two_layer_attention()
-    with pytest.warns(DeprecationWarning, match="renamed shape_score"):
-        old = aw.evaluate_quality(att, hide=None)
-    assert old.score == A.shape_score(att, hide=None).score
-
-
 # ----------------------------------------------------------------------------- parts
 
 
@@ -386,7 +379,11 @@ def test_segment_other_and_query_choices():
 def test_segment_token_spans_and_units():
     att = text_attention(uniform_causal(5), "aa bb cc dd ee", [(3 * i, 3 * i + 2) for i in range(5)])
     by_text = A.segment_attention(att, {"x": "bb cc"})
-    for parts, unit in (({"x": aw.tokens_span(1, 3)}, None), ({"x": (1, 3)}, "token"), ({"x": (3, 8)}, "char")):
+    for parts, unit in (
+        ({"x": aw.analysis.tokens_span(1, 3)}, None),
+        ({"x": (1, 3)}, "token"),
+        ({"x": (3, 8)}, "char"),
+    ):
         seg = A.segment_attention(att, parts, unit=unit)
         assert seg.token_index["x"] == [1, 2]
         assert seg.shares == pytest.approx(by_text.shares)
@@ -397,7 +394,7 @@ def test_segment_token_spans_and_units():
     with pytest.raises(ValueError, match="unit must be 'char' or 'token'"):
         A.segment_attention(att, {"x": "bb"}, unit="word")
     with pytest.raises(ValueError, match="tokens_span.*empty"):
-        aw.tokens_span(3, 3)
+        aw.analysis.tokens_span(3, 3)
 
 
 def test_segment_errors():
@@ -422,7 +419,7 @@ def test_segment_errors():
     bare = aw.Attention(np.full((1, 1, 3, 3), 1 / 3, np.float32), ["a", "b", "c"], np.ones((3, 3), bool))
     with pytest.raises(ValueError, match="no text; give token spans"):
         A.segment_attention(bare, {"x": "a"})
-    assert A.segment_attention(bare, {"x": aw.tokens_span(1, 2)}).token_index["x"] == [1]
+    assert A.segment_attention(bare, {"x": aw.analysis.tokens_span(1, 2)}).token_index["x"] == [1]
     with pytest.raises(TypeError, match="takes an aw.Attention"):
         A.segment_attention(np.ones((1, 1, 3, 3)), {"x": "a"})
     one = aw.Attention(np.ones((1, 1, 1, 1), np.float32), ["a"])
@@ -460,7 +457,7 @@ def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
     first, second = prompt[: prompt.index(" ", 10)], prompt[prompt.index(" ", 10) + 1 :]
     seg = A.segment_attention(gen, {"first": first, "second": second}, hide="first", local=False)
     n_prompt = gen.meta["prompt_length"]
-    steps = [aw.generation_step_row(gen, s) for s in range(gen.n_key - n_prompt)]
+    steps = [aw.extraction.generation_step_row(gen, s) for s in range(gen.n_key - n_prompt)]
     assert seg.queries.tolist() == steps and seg.queries_label == "generated"
     fused = gen.weights.mean(axis=(0, 1))
     idx = seg.token_index
@@ -502,7 +499,7 @@ def test_head_roles_on_known_heads():
     with pytest.raises(ValueError, match="unknown role 'sink'"):
         A.head_roles(role_heads(), thresholds={"sink": 0.5})
     with pytest.raises(ValueError, match="pass both model and tokenizer"):
-        aw.head_roles(role_heads(), model=object())
+        aw.experiments.head_roles(role_heads(), model=object())
     with pytest.raises(ValueError, match=r"induction scores must have shape \(layers, heads\) = \(1, 4\)"):
         A.head_roles(role_heads(), induction=np.zeros((2, 4)))
 
@@ -511,7 +508,7 @@ def test_head_roles_on_known_heads():
 def test_real_smollm2_has_many_sink_heads_and_some_induction_heads(smollm2):
     model, tok = smollm2
     att = aw.extract(model, tok, "The quick brown fox jumps over the lazy dog. Then the dog slept near the barn.")
-    roles = aw.head_roles(att, model, tok)
+    roles = aw.experiments.head_roles(att, model, tok)
     counts = A.role_counts(roles)
     assert counts.get("first_token", 0) >= 0.25 * len(roles)  # attention sinks are common
     assert counts.get("induction", 0) >= 1

@@ -8,8 +8,8 @@ from test_metrics import ref_entropy
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget import analysis as A
 from attnwidget import experiments as E
+from attnwidget.analysis import core as A
 
 
 def ref_logprob(model, ids, target_ids):
@@ -32,7 +32,7 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
         "long": {"text": "w1 w2 w3 w4 w5 w6 w40 w41", "parts": {"question": "w40 w41", "lead": "w3 w4"}},
         "bare": "w9 w8",
     }
-    cmp = aw.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7 w8")
+    cmp = aw.experiments.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7 w8")
     assert list(cmp.table["template"]) == ["short", "long", "bare"]
     assert list(cmp.table["tokens"]) == [4, 8, 2]
     target_ids = word_tokenizer(" w7 w8", add_special_tokens=False)["input_ids"]
@@ -58,7 +58,7 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
     assert cmp.best == max(refs, key=refs.get)
     assert f"{cmp.best!r} gives ' w7 w8' the highest probability" in cmp.evidence
     # Each other template: its probability as printed (never "p 0.000") and how many times less likely.
-    from attnwidget.experiments import _probability, _times
+    from attnwidget.analysis.experiments import _probability, _times
 
     for name in templates:
         if name != cmp.best:
@@ -82,10 +82,10 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
 
 
 def test_compare_templates_without_target_names_no_winner(tiny_llama, word_tokenizer):
-    cmp = aw.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3", "b": "w4 w5 w6 w7"})
+    cmp = aw.experiments.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3", "b": "w4 w5 w6 w7"})
     assert cmp.best is None and "no template is called better" in cmp.evidence
     assert "logprob" not in cmp.table.columns and "best: none" in repr(cmp)
-    both = aw.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3"}, target=[" w5", " w6", " w5"])
+    both = aw.experiments.compare_templates(tiny_llama, word_tokenizer, {"a": "w1 w2 w3"}, target=[" w5", " w6", " w5"])
     ids = both.attentions["a"].token_ids
     expected = math.log(sum(math.exp(ref_logprob(tiny_llama, ids, [i])) for i in (5, 6)))
     assert both.table["logprob"][0] == pytest.approx(expected, abs=1e-4)  # any accepted answer, each once
@@ -103,12 +103,12 @@ def test_compare_templates_errors(tiny_llama, word_tokenizer):
     ]
     for templates, kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
-            aw.compare_templates(tiny_llama, word_tokenizer, templates, **kwargs)
+            aw.experiments.compare_templates(tiny_llama, word_tokenizer, templates, **kwargs)
 
 
 def test_compare_languages_normalises_and_warns_on_unknown_tokens(tiny_bert, bert_tokenizer):
     texts = {"one": words(6), "two": words(9, start=3)}
-    cmp = aw.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=3)
+    cmp = aw.experiments.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=3)
     assert len(cmp.table) == 2 * 3  # languages x layers
     for lang in texts:
         att = cmp.attentions[lang]
@@ -137,13 +137,10 @@ def test_compare_languages_normalises_and_warns_on_unknown_tokens(tiny_bert, ber
     np.testing.assert_allclose(summary["entropy_per_char"], summary["entropy"] / summary["characters"])
     assert list(summary["unknown"]) == [0, 0]
     with pytest.warns(UserWarning, match=r"unknown token '\[UNK\]' \(mixed: 3 of 7 tokens\)"):
-        mixed = aw.compare_languages(tiny_bert, bert_tokenizer, {"mixed": "w1 猫 w2 狗 鸟"})
+        mixed = aw.experiments.compare_languages(tiny_bert, bert_tokenizer, {"mixed": "w1 猫 w2 狗 鸟"})
     assert mixed.unknown == {"mixed": 3}
-    with pytest.warns(DeprecationWarning, match="top= is deprecated; use top_k="):
-        old = aw.compare_languages(tiny_bert, bert_tokenizer, texts, top=3)
-    assert old.top_tokens == cmp.top_tokens
     with pytest.raises(aw.AttentionError, match="top_k must be an int >= 1"):
-        aw.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=0)
+        aw.experiments.compare_languages(tiny_bert, bert_tokenizer, texts, top_k=0)
 
 
 def test_induction_scores_check_memory_first(tiny_llama, word_tokenizer, monkeypatch):
@@ -163,7 +160,7 @@ def test_induction_scores_check_memory_first(tiny_llama, word_tokenizer, monkeyp
     with pytest.raises(ValueError, match="length must be an int >= 4"):
         E.induction_scores(tiny_llama, word_tokenizer, length=3)
     with pytest.raises(MemoryError, match="template 'big'"):
-        aw.compare_templates(tiny_llama, word_tokenizer, {"big": " ".join(["w1"] * 1100)})
+        aw.experiments.compare_templates(tiny_llama, word_tokenizer, {"big": " ".join(["w1"] * 1100)})
 
 
 def test_greedy_answer_and_logprob_helpers(tiny_llama, word_tokenizer):
@@ -178,7 +175,7 @@ def test_greedy_answer_and_logprob_helpers(tiny_llama, word_tokenizer):
 
 
 def test_probabilities_and_ratios_read_without_false_zeros():
-    from attnwidget.experiments import _probability, _times
+    from attnwidget.analysis.experiments import _probability, _times
 
     assert _probability(0.279) == "0.279"
     assert _probability(8.8e-6) == "8.8e-06"

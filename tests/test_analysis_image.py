@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
-from attnwidget import colormaps as C
-from attnwidget import image as I
-from attnwidget.image import image_array
+from attnwidget.images import colormaps as C
+from attnwidget.images import png as I
+from attnwidget.images.png import image_array
 
 JS_COLORMAP = Path(__file__).resolve().parent.parent / "js" / "src" / "lib" / "colormap.js"
 
@@ -81,7 +81,7 @@ def two_heads():
 
 def test_save_image_writes_the_map_in_the_views_colours(tmp_path):
     att = two_heads()
-    path = aw.save_image(att, tmp_path / "layer1.png", layer=1, head=0, scale="linear", cell=3)
+    path = aw.images.save_image(att, tmp_path / "layer1.png", layer=1, head=0, scale="linear", cell=3)
     img = read_png(path)
     assert img.shape == (12, 12, 3)
     table = C.lut("viridis")
@@ -96,17 +96,19 @@ def test_save_image_writes_the_map_in_the_views_colours(tmp_path):
                 assert tuple(cell[0]) == tuple(table[int(np.floor(u[i, j] / u.max() * 255 + 0.5))])
     assert tuple(img[0, 0]) == tuple(table[255]) and tuple(img[-1, -1]) == tuple(table[int(0.25 * 255 + 0.5)])
     # Heads fused with the mean by default; the log scale spans three decades below the maximum.
-    fused = read_png(aw.save_image(att, tmp_path / "mean.png", layer=0, cell=1))
+    fused = read_png(aw.images.save_image(att, tmp_path / "mean.png", layer=0, cell=1))
     mean = (att.head(0, 0) + att.head(0, 1)) / 2
     t = np.log10(mean[3, 1] / mean.max() * 1e3) / 3
     assert tuple(fused[3, 1]) == tuple(table[int(np.floor(t * 255 + 0.5))])
-    magma = read_png(aw.save_image(att, tmp_path / "m.png", layer=0, head=1, colormap="magma", scale="power", cell=1))
+    magma = read_png(
+        aw.images.save_image(att, tmp_path / "m.png", layer=0, head=1, colormap="magma", scale="power", cell=1)
+    )
     assert tuple(magma[1, 1]) == tuple(C.lut("magma")[int(np.floor((0.5**0.4) * 255 + 0.5))])
 
 
 def test_grid_of_all_heads(tmp_path):
     att = two_heads()
-    grid = read_png(aw.save_image(att, tmp_path / "grid.png", layer=0, head="all", cell=2))
+    grid = read_png(aw.images.save_image(att, tmp_path / "grid.png", layer=0, head="all", cell=2))
     # Each head sits under a 7-pixel band holding its label "L0 H<h>" (5 glyphs of 3 pixels and 4
     # blank columns: 19 pixels, wider than the 8-pixel map, so each column is 19 wide).
     band, col = 7, 19
@@ -152,7 +154,7 @@ def test_save_image_refuses_bad_arguments(tmp_path):
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
-            aw.save_image(att, tmp_path / "x.png", **kwargs)
+            aw.images.save_image(att, tmp_path / "x.png", **kwargs)
     with pytest.raises(TypeError, match="takes an aw.Attention"):
-        aw.save_image(att.weights, tmp_path / "x.png", layer=0)
+        aw.images.save_image(att.weights, tmp_path / "x.png", layer=0)
     assert not (tmp_path / "x.png").exists()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
-from attnwidget.attention import AttentionError, causal_mask
+from attnwidget.attention.core import AttentionError, causal_mask
 
 
 def softmax_rows(logits, mask):
@@ -193,7 +193,7 @@ def test_load_of_a_damaged_archive_closes_its_file(tmp_path, monkeypatch):
         warnings.simplefilter("error", ResourceWarning)  # an unclosed file then reaches the hook
         for n in range(2, len(raw), 29):
             (tmp_path / "cut.npz").write_bytes(raw[:n])
-            with pytest.raises(aw.FileFormatError):
+            with pytest.raises(aw.errors.FileFormatError):
                 aw.Attention.load(tmp_path / "cut.npz")
             refused += 1
             gc.collect()

@@ -10,7 +10,7 @@ from tiny_models import words
 import attnwidget as aw
 from attnwidget.errors import ArgumentTypeError
 
-extract_module = importlib.import_module("attnwidget.extract")  # the module, not aw.extract
+extract_module = importlib.import_module("attnwidget.extraction.api")  # the module, not aw.extract
 
 # float16 rounds to nearest: at most half a unit in the last place, 2^-11 of a normal weight and
 # 2^-25 absolute below 2^-14, where float16 is subnormal.

@@ -20,7 +20,7 @@ import pytest
 
 import attnwidget as aw
 from attnwidget import metrics as M
-from attnwidget._arrays import causal_mask
+from attnwidget.attention.arrays import causal_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,16 +47,16 @@ REFUSED = [
     (
         "tokens as one str",
         lambda: aw.Attention(W, "abcd"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"tokens must be a list of str.*'abcd'",
     ),
     (
         "tokens not str",
         lambda: aw.Attention(W, [1, 2, 3, 4]),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"tokens must be a list of str; item 0 is 1",
     ),
-    ("tokens None", lambda: aw.Attention(W, None), aw.ArgumentTypeError, r"tokens must be a list of str"),
+    ("tokens None", lambda: aw.Attention(W, None), aw.errors.ArgumentTypeError, r"tokens must be a list of str"),
     (
         "float mask 0.5",
         lambda: aw.Attention(W, TOKS, mask=np.full((4, 4), 0.5)),
@@ -78,13 +78,13 @@ REFUSED = [
     (
         "string layer ids",
         lambda: aw.Attention(W, TOKS, layer_ids=["0", "1"]),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"layer_ids must be a list of ints.*'0'",
     ),
     (
         "bool head ids",
         lambda: aw.Attention(W, TOKS, head_ids=[True, False]),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"head_ids must be a list of ints",
     ),
     (
@@ -96,22 +96,27 @@ REFUSED = [
     (
         "total_heads float",
         lambda: aw.Attention(W, TOKS, total_heads=2.5),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"total_heads must be an int; got 2.5",
     ),
     (
         "num_kv_heads str",
         lambda: aw.Attention(W, TOKS, num_kv_heads="2"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"num_kv_heads must be an int; got '2'",
     ),
     (
         "validate str",
         lambda: aw.Attention(W, TOKS, validate="no"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"validate must be True or False; got 'no'",
     ),
-    ("text not str", lambda: aw.Attention(W, TOKS, text=5), aw.ArgumentTypeError, r"text must be a str or None; got 5"),
+    (
+        "text not str",
+        lambda: aw.Attention(W, TOKS, text=5),
+        aw.errors.ArgumentTypeError,
+        r"text must be a str or None; got 5",
+    ),
     (
         "token_ids negative",
         lambda: aw.Attention(W, TOKS, token_ids=[1, 2, -3, 4]),
@@ -131,8 +136,8 @@ REFUSED = [
         aw.AttentionError,
         r"generated must be boolean",
     ),
-    ("weights str", lambda: aw.Attention("weights", TOKS), aw.ArgumentTypeError, r"weights must be an array"),
-    ("weights None", lambda: aw.Attention(None, TOKS), aw.ArgumentTypeError, r"weights must be an array"),
+    ("weights str", lambda: aw.Attention("weights", TOKS), aw.errors.ArgumentTypeError, r"weights must be an array"),
+    ("weights None", lambda: aw.Attention(None, TOKS), aw.errors.ArgumentTypeError, r"weights must be an array"),
     (
         "weights ragged",
         lambda: aw.Attention([[[[1.0]], [[1.0, 0.0]]]], ["a"]),
@@ -141,17 +146,17 @@ REFUSED = [
     ),
     ("weights complex", lambda: aw.Attention(W.astype(complex), TOKS), aw.AttentionError, r"floating point"),
     ("NaN weights", lambda: aw.Attention(np.where(W > 0.5, np.nan, W), TOKS), aw.AttentionError, r"NaN"),
-    ("meta not a dict", lambda: aw.Attention(W, TOKS, meta=[1]), aw.ArgumentTypeError, r"meta must be a dict"),
+    ("meta not a dict", lambda: aw.Attention(W, TOKS, meta=[1]), aw.errors.ArgumentTypeError, r"meta must be a dict"),
     (
         "meta set",
         lambda: aw.Attention(W, TOKS, meta={"s": {1, 2}}),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"meta\['s'\] must hold only .*got \{1, 2\} \(set\)",
     ),
     (
         "meta int key",
         lambda: aw.Attention(W, TOKS, meta={1: "a"}),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"meta keys must be str.*got key 1",
     ),
     (
@@ -163,15 +168,20 @@ REFUSED = [
     (
         "meta array",
         lambda: aw.Attention(W, TOKS, meta={"a": np.zeros(3)}),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"meta\['a'\] must hold only",
     ),
     # ---- Attention accessors
-    ("layer 1.7", lambda: att().layer(1.7), aw.ArgumentTypeError, r"layer must be an int; got 1.7"),
-    ("layer str", lambda: att().layer("1"), aw.ArgumentTypeError, r"layer must be an int; got '1'"),
-    ("layer missing", lambda: att().layer(9), aw.AttentionIndexError, r"layer 9 is not in this attention"),
-    ("head True", lambda: att().head(0, True), aw.ArgumentTypeError, r"head must be an int; got True"),
-    ("heads=True", lambda: att().select(heads=True), aw.ArgumentTypeError, r"heads must be a list of ints; got True"),
+    ("layer 1.7", lambda: att().layer(1.7), aw.errors.ArgumentTypeError, r"layer must be an int; got 1.7"),
+    ("layer str", lambda: att().layer("1"), aw.errors.ArgumentTypeError, r"layer must be an int; got '1'"),
+    ("layer missing", lambda: att().layer(9), aw.errors.AttentionIndexError, r"layer 9 is not in this attention"),
+    ("head True", lambda: att().head(0, True), aw.errors.ArgumentTypeError, r"head must be an int; got True"),
+    (
+        "heads=True",
+        lambda: att().select(heads=True),
+        aw.errors.ArgumentTypeError,
+        r"heads must be a list of ints; got True",
+    ),
     ("heads repeated", lambda: att().select(heads=[1, 1]), aw.AttentionError, r"heads must not repeat"),
     ("layers empty", lambda: att().select(layers=[]), aw.AttentionError, r"layers must hold at least one entry"),
     ("rows reversed", lambda: att().rows(0, 4, 2), aw.AttentionError, r"stop must be >= start \(4\); got 2"),
@@ -181,23 +191,28 @@ REFUSED = [
         aw.AttentionError,
         r"start must be an int in \[0, 4\]; got -1",
     ),
-    ("hide 1.5", lambda: att().hide_tokens([1.5]), aw.ArgumentTypeError, r"hide must be a list of ints.*1.5"),
+    ("hide 1.5", lambda: att().hide_tokens([1.5]), aw.errors.ArgumentTypeError, r"hide must be a list of ints.*1.5"),
     (
         "hide out of range",
         lambda: att().hide_tokens([4]),
-        aw.AttentionIndexError,
+        aw.errors.AttentionIndexError,
         r"hide: token position 4 is out of range for 4 tokens",
     ),
-    ("hide str", lambda: att().hide_tokens("0"), aw.ArgumentTypeError, r"hide must be a list of ints"),
+    ("hide str", lambda: att().hide_tokens("0"), aw.errors.ArgumentTypeError, r"hide must be a list of ints"),
     ("pooled factor 0", lambda: att().pooled(0, 0), aw.AttentionError, r"factor must be an int >= 1; got 0"),
-    ("pooled factor float", lambda: att().pooled(0, 2.0), aw.ArgumentTypeError, r"factor must be an int; got 2.0"),
+    (
+        "pooled factor float",
+        lambda: att().pooled(0, 2.0),
+        aw.errors.ArgumentTypeError,
+        r"factor must be an int; got 2.0",
+    ),
     (
         "fuse unknown",
         lambda: att().fuse("median"),
         aw.AttentionError,
         r"fusion must be one of \('mean', 'max', 'min'\); got 'median'",
     ),
-    ("kv_group str", lambda: att().kv_group(0, "0"), aw.ArgumentTypeError, r"kv_head must be an int"),
+    ("kv_group str", lambda: att().kv_group(0, "0"), aw.errors.ArgumentTypeError, r"kv_head must be an int"),
     (
         "kv_head_of out of range",
         lambda: att().kv_head_of(7),
@@ -207,7 +222,7 @@ REFUSED = [
     (
         "materialize max_bytes",
         lambda: att().materialize(max_bytes="1GB"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"max_bytes must be an int",
     ),
     (
@@ -258,32 +273,32 @@ REFUSED = [
     (
         "coverage str",
         lambda: M.coverage(MAP, threshold="0.1"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"threshold must be a number; got '0.1'",
     ),
     (
         "coverage bool",
         lambda: M.coverage(MAP, threshold=True),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"threshold must be a number; got True",
     ),
     (
         "top_k True",
         lambda: M.focus_consistency(MAP, top_k=True),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"top_k must be an int; got True",
     ),
-    ("sink k float", lambda: M.sink_mass(MAP, k=1.0), aw.ArgumentTypeError, r"k must be an int; got 1.0"),
+    ("sink k float", lambda: M.sink_mass(MAP, k=1.0), aw.errors.ArgumentTypeError, r"k must be an int; got 1.0"),
     (
         "normalized str",
         lambda: M.entropy(MAP, normalized="yes"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"normalized must be True or False",
     ),
     (
         "probabilities None",
         lambda: M.entropy(MAP, probabilities=None),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"probabilities must be True or False",
     ),
     (
@@ -296,26 +311,26 @@ REFUSED = [
     (
         "flow query str",
         lambda: M.attention_flow(MAP[None, None], query="1"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"query must be an int",
     ),
     (
         "flow query out of range",
         lambda: M.attention_flow(MAP[None, None], query=9),
-        aw.AttentionIndexError,
+        aw.errors.AttentionIndexError,
         r"query must be a token position",
     ),
-    ("att str", lambda: M.entropy("attention"), aw.ArgumentTypeError, r"att must be an Attention or an array"),
+    ("att str", lambda: M.entropy("attention"), aw.errors.ArgumentTypeError, r"att must be an Attention or an array"),
     (
         "att object array",
         lambda: M.entropy(np.array([[None]])),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"att must be an array of numbers",
     ),
     (
         "att int dtype",
         lambda: M.entropy(np.eye(3, dtype=int)),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"att must be a floating-point array; got dtype int",
     ),
     (
@@ -327,7 +342,7 @@ REFUSED = [
     (
         "token_ids str",
         lambda: M.pattern_match(MAP, "induction", token_ids="abcd"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"token_ids must be a list of ints",
     ),
     (
@@ -336,33 +351,33 @@ REFUSED = [
         aw.AttentionError,
         r"pattern array must hold weights in \[0, 1\]",
     ),
-    ("pattern None", lambda: M.pattern_match(MAP, None), aw.ArgumentTypeError, r"pattern must be one of"),
-    ("pattern name int", lambda: M.pattern(3, 4), aw.ArgumentTypeError, r"name must be one of"),
+    ("pattern None", lambda: M.pattern_match(MAP, None), aw.errors.ArgumentTypeError, r"pattern must be one of"),
+    ("pattern name int", lambda: M.pattern(3, 4), aw.errors.ArgumentTypeError, r"name must be one of"),
     ("pattern n_query 0", lambda: M.pattern("self", 0), aw.AttentionError, r"n_query must be an int >= 1; got 0"),
     (
         "compute spec",
         lambda: M.compute(MAP, {"h": ("entropy", "normalized")}),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"metrics\['h'\] must be a metric name or",
     ),
     (
         "compute unknown keyword",
         lambda: M.compute(MAP, {"h": ("entropy", {"thresh": 0.1})}),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"entropy takes no argument thresh",
     ),
-    ("compute not a dict", lambda: M.compute(MAP, ["entropy"]), aw.ArgumentTypeError, r"metrics must be a dict"),
+    ("compute not a dict", lambda: M.compute(MAP, ["entropy"]), aw.errors.ArgumentTypeError, r"metrics must be a dict"),
     # ---- widgets, at their boundary
     (
         "Selection of an array",
-        lambda: aw.Selection(np.zeros((4, 4))),
-        aw.ArgumentTypeError,
+        lambda: aw.widgets.Selection(np.zeros((4, 4))),
+        aw.errors.ArgumentTypeError,
         r"Selection takes an aw.Attention; got an array",
     ),
     (
         "HeadGrid tint of str",
         lambda: aw.HeadGrid(att(), tint=[["a", "b"], ["c", "d"]]),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"tint must be an array of numbers",
     ),
     (
@@ -383,14 +398,20 @@ def test_bad_input_is_refused_with_a_clear_error(call, error, match):
 
 def test_error_types_are_also_the_builtin_ones():
     assert issubclass(aw.AttentionError, ValueError)
-    assert issubclass(aw.ArgumentTypeError, TypeError) and issubclass(aw.ArgumentTypeError, aw.AttentionError)
-    assert issubclass(aw.AttentionIndexError, IndexError) and issubclass(aw.AttentionIndexError, aw.AttentionError)
-    assert issubclass(aw.FileFormatError, aw.AttentionError)
+    assert issubclass(aw.errors.ArgumentTypeError, TypeError) and issubclass(
+        aw.errors.ArgumentTypeError, aw.AttentionError
+    )
+    assert issubclass(aw.errors.AttentionIndexError, IndexError) and issubclass(
+        aw.errors.AttentionIndexError, aw.AttentionError
+    )
+    assert issubclass(aw.errors.FileFormatError, aw.AttentionError)
     import traitlets
 
     from attnwidget.errors import ViewIndexError
 
-    assert issubclass(ViewIndexError, aw.AttentionIndexError) and issubclass(ViewIndexError, traitlets.TraitError)
+    assert issubclass(ViewIndexError, aw.errors.AttentionIndexError) and issubclass(
+        ViewIndexError, traitlets.TraitError
+    )
 
 
 # ------------------------------------------------------------------------------ valid inputs that must work
@@ -402,11 +423,11 @@ def test_meta_is_checked_and_normalised_when_set():
     assert type(a.meta["n"]) is int and type(a.meta["x"]) is float
     a.meta["later"] = np.int32(7)
     assert a.meta["later"] == 7 and type(a.meta["later"]) is int
-    with pytest.raises(aw.ArgumentTypeError, match=r"meta\['s'\] must hold only"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match=r"meta\['s'\] must hold only"):
         a.meta["s"] = {1}
-    with pytest.raises(aw.ArgumentTypeError, match="meta keys must be str"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match="meta keys must be str"):
         a.meta.update({2: "x"})
-    with pytest.raises(aw.ArgumentTypeError, match="meta keys must be str"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match="meta keys must be str"):
         a.meta = {(1, 2): 3}
     assert "s" not in a.meta
 
@@ -474,18 +495,6 @@ def test_hide_tokens_returns_an_attention_that_stays_lazy():
     np.testing.assert_allclose(hidden.layer(1), expected[1], rtol=1e-6)
 
 
-def test_deprecated_keywords_still_work_with_a_warning():
-    a = att()
-    with pytest.warns(DeprecationWarning, match="how= is deprecated; use fusion="):
-        got = a.fuse(how="max")
-    np.testing.assert_allclose(got, a.fuse("max"))
-    with pytest.warns(DeprecationWarning, match="head_fusion= is deprecated; use fusion="):
-        got = M.rollout(a, head_fusion="min")
-    np.testing.assert_allclose(got, M.rollout(a, fusion="min"))
-    with pytest.raises(aw.ArgumentTypeError, match="pass fusion= only"):
-        M.rollout(a, fusion="max", head_fusion="min")
-
-
 # ------------------------------------------------------------------------------ save and load
 
 
@@ -511,7 +520,7 @@ def test_validate_false_saves_and_loads_back_when_asked(tmp_path):
     scores = W * 3  # not probabilities
     a = aw.Attention(scores, TOKS, mask=causal_mask(4, 4), validate=False)
     a.save(tmp_path / "s.npz")
-    with pytest.raises(aw.FileFormatError, match=r"invalid attention: .*\[0, 1\].*validate=False"):
+    with pytest.raises(aw.errors.FileFormatError, match=r"invalid attention: .*\[0, 1\].*validate=False"):
         aw.Attention.load(tmp_path / "s.npz")
     back = aw.Attention.load(tmp_path / "s.npz", validate=False)
     np.testing.assert_array_equal(back.weights, scores)
@@ -640,7 +649,7 @@ FILE_CASES = [
 @pytest.mark.parametrize("case", FILE_CASES)
 def test_damaged_and_foreign_files_are_named_as_such(bad_files, case):
     path, match = bad_files[case]
-    with pytest.raises(aw.FileFormatError, match=match) as info:
+    with pytest.raises(aw.errors.FileFormatError, match=match) as info:
         aw.Attention.load(path)
     assert repr(str(path)) in str(info.value) or "info" in str(info.value)
 
@@ -648,16 +657,16 @@ def test_damaged_and_foreign_files_are_named_as_such(bad_files, case):
 def test_save_names_a_missing_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"directory .*nope.* does not exist"):
         att().save(tmp_path / "nope" / "a.npz")
-    with pytest.raises(aw.ArgumentTypeError, match="path must be a str or a path"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match="path must be a str or a path"):
         att().save(None)
 
 
 def test_load_of_a_missing_path_or_a_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         aw.Attention.load(tmp_path / "nope.npz")
-    with pytest.raises(aw.FileFormatError, match="is a directory"):
+    with pytest.raises(aw.errors.FileFormatError, match="is a directory"):
         aw.Attention.load(tmp_path)
-    with pytest.raises(aw.ArgumentTypeError, match="path must be a str or a path"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match="path must be a str or a path"):
         aw.Attention.load(3)
 
 
@@ -675,14 +684,13 @@ def test_a_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
 
 
-def test_files_of_the_unversioned_layout_still_load(tmp_path):
-    a = att(meta={"model": "m"})
-    m = _valid_members(a)
+def test_a_file_without_its_format_header_is_refused(tmp_path):
+    # 0.1.0 was never released with the header-less layout: such a file is not ours.
+    m = _valid_members(att(meta={"model": "m"}))
     m.pop("format")
     _write_npz(tmp_path / "old.npz", **m)
-    back = aw.Attention.load(tmp_path / "old.npz")
-    np.testing.assert_array_equal(back.weights, a.weights)
-    assert back.meta == {"model": "m"}
+    with pytest.raises(aw.errors.FileFormatError, match=r"is not an attnwidget file: it holds \['info', 'mask'"):
+        aw.Attention.load(tmp_path / "old.npz")
 
 
 # ------------------------------------------------------------------------------ display of invisible characters
@@ -762,7 +770,7 @@ ANALYSIS_REFUSED = [
     (
         "report uniform_above str",
         lambda a: aw.report(a, uniform_above="1"),
-        aw.ArgumentTypeError,
+        aw.errors.ArgumentTypeError,
         r"uniform_above must be a number; got '1'",
     ),
     (
@@ -779,87 +787,87 @@ ANALYSIS_REFUSED = [
     ),
     (
         "quality weight NaN",
-        lambda a: aw.shape_score(a, locality_weight=float("nan")),
+        lambda a: aw.analysis.shape_score(a, locality_weight=float("nan")),
         aw.AttentionError,
         r"locality_weight must be a finite number",
     ),
     (
         "quality points str",
-        lambda a: aw.shape_score(a, entropy_points="0.3"),
-        aw.ArgumentTypeError,
+        lambda a: aw.analysis.shape_score(a, entropy_points="0.3"),
+        aw.errors.ArgumentTypeError,
         r"entropy_points must be a number; got '0.3'",
     ),
     (
         "quality range str",
-        lambda a: aw.shape_score(a, entropy_range=("a", "b")),
-        aw.ArgumentTypeError,
+        lambda a: aw.analysis.shape_score(a, entropy_range=("a", "b")),
+        aw.errors.ArgumentTypeError,
         r"entropy_range\[0\] must be a number",
     ),
     (
         "head_roles threshold negative",
-        lambda a: aw.head_roles(a, thresholds={"self": -0.5}),
+        lambda a: aw.experiments.head_roles(a, thresholds={"self": -0.5}),
         aw.AttentionError,
         r"thresholds\['self'\] must be a number >= 0; got -0.5",
     ),
     (
         "head_roles threshold NaN",
-        lambda a: aw.head_roles(a, thresholds={"self": float("nan")}),
+        lambda a: aw.experiments.head_roles(a, thresholds={"self": float("nan")}),
         aw.AttentionError,
         r"thresholds\['self'\] must be a finite number",
     ),
     (
         "head_roles threshold str",
-        lambda a: aw.head_roles(a, thresholds={"self": "x"}),
-        aw.ArgumentTypeError,
+        lambda a: aw.experiments.head_roles(a, thresholds={"self": "x"}),
+        aw.errors.ArgumentTypeError,
         r"thresholds\['self'\] must be a number",
     ),
     (
         "compare_templates target",
-        lambda a: aw.compare_templates(None, None, {"a": "x"}, target=[3]),
+        lambda a: aw.experiments.compare_templates(None, None, {"a": "x"}, target=[3]),
         ValueError,
         r"target must be a non-empty str",
     ),
     (
         "head_roles thresholds not a dict",
-        lambda a: aw.head_roles(a, thresholds=0.5),
-        aw.ArgumentTypeError,
+        lambda a: aw.experiments.head_roles(a, thresholds=0.5),
+        aw.errors.ArgumentTypeError,
         r"thresholds must be a dict of role -> threshold; got 0.5",
     ),
     (
         "quality range a set",
-        lambda a: aw.shape_score(a, sparsity_range={1, 2}),
+        lambda a: aw.analysis.shape_score(a, sparsity_range={1, 2}),
         ValueError,
         r"sparsity_range must be \(low, high\)",
     ),
     (
         "quality patterns a number",
-        lambda a: aw.shape_score(a, expected_patterns=3),
-        aw.ArgumentTypeError,
+        lambda a: aw.analysis.shape_score(a, expected_patterns=3),
+        aw.errors.ArgumentTypeError,
         r"expected_patterns must be a pattern name",
     ),
     (
         "segment text not there",
-        lambda a: aw.segment_attention(a, {"x": aw.tokens_span(1, 2), "y": "zz"}),
+        lambda a: aw.analysis.segment_attention(a, {"x": aw.analysis.tokens_span(1, 2), "y": "zz"}),
         aw.AttentionError,
         r"part 'y'",
     ),
-    ("tokens_span empty", lambda a: aw.tokens_span(3, 3), aw.AttentionError, r"tokens_span\(3, 3\) is empty"),
+    ("tokens_span empty", lambda a: aw.analysis.tokens_span(3, 3), aw.AttentionError, r"tokens_span\(3, 3\) is empty"),
     (
         "segment layer not held",
-        lambda a: aw.segment_attention(a, {"x": aw.tokens_span(1, 2)}).layer(9),
-        aw.AttentionIndexError,
+        lambda a: aw.analysis.segment_attention(a, {"x": aw.analysis.tokens_span(1, 2)}).layer(9),
+        aw.errors.AttentionIndexError,
         r"layer 9 is not in this result",
     ),
     (
         "show hide 99",
         lambda a: aw.show(a, hide=[99]),
-        aw.AttentionIndexError,
+        aw.errors.AttentionIndexError,
         r"hide: token position 99 is out of range for 6 tokens",
     ),
     (
         "heatmap layer 40",
         lambda a: aw.AttentionHeatmap(a, layer=40),
-        aw.AttentionIndexError,
+        aw.errors.AttentionIndexError,
         r"layer 40 is out of range; this attention holds layers \[0, 1\]",
     ),
 ]
@@ -874,7 +882,7 @@ def test_analysis_thresholds_are_checked(call, error, match):
 
 def test_save_html_title_must_be_text(tmp_path):
     view = aw.AttentionHeatmap(att())
-    with pytest.raises(aw.ArgumentTypeError, match=r"title must be a str or None; got 123"):
+    with pytest.raises(aw.errors.ArgumentTypeError, match=r"title must be a str or None; got 123"):
         aw.save_html(view, tmp_path / "a.html", title=123)
     with pytest.raises(aw.AttentionError, match=r"title holds a character that is not valid text .*lone surrogate"):
         aw.save_html(view, tmp_path / "a.html", title="a\ud800")
@@ -959,19 +967,19 @@ def test_damaged_queries_and_keys_files_are_format_errors(tmp_path):
         members = {name: f[name] for name in f.files}
     bad = dict(members, queries=np.full_like(members["queries"], np.nan))
     _write_npz(tmp_path / "nan.npz", **bad)
-    with pytest.raises(aw.FileFormatError, match=r"invalid queries and keys: queries contains NaN"):
+    with pytest.raises(aw.errors.FileFormatError, match=r"invalid queries and keys: queries contains NaN"):
         aw.Attention.load(tmp_path / "nan.npz")
     bad = {name: v for name, v in members.items() if name != "keys"}
     _write_npz(tmp_path / "nokeys.npz", **bad)
-    with pytest.raises(aw.FileFormatError, match=r"missing \['keys'\]"):
+    with pytest.raises(aw.errors.FileFormatError, match=r"missing \['keys'\]"):
         aw.Attention.load(tmp_path / "nokeys.npz")
     bad = dict(members, weights=np.zeros((1, 1, 1, 1), np.float32))
     _write_npz(tmp_path / "both.npz", **bad)
-    with pytest.raises(aw.FileFormatError, match=r"unknown \['weights'\]"):
+    with pytest.raises(aw.errors.FileFormatError, match=r"unknown \['weights'\]"):
         aw.Attention.load(tmp_path / "both.npz")
     bad = dict(members, kv_index=np.array([0, 1, 2, 9]))
     _write_npz(tmp_path / "kv.npz", **bad)
-    with pytest.raises(aw.FileFormatError, match=r"kv_index must hold one kv head in \[0, 2\)"):
+    with pytest.raises(aw.errors.FileFormatError, match=r"kv_index must hold one kv head in \[0, 2\)"):
         aw.Attention.load(tmp_path / "kv.npz")
 
 
@@ -1036,5 +1044,5 @@ def test_load_of_an_unknown_compression_method_is_a_format_error(tmp_path):
     central = raw.index(b"PK\x01\x02")
     raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
     (tmp_path / "bad.npz").write_bytes(bytes(raw))
-    with pytest.raises(aw.FileFormatError, match="damaged"):
+    with pytest.raises(aw.errors.FileFormatError, match="damaged"):
         aw.Attention.load(tmp_path / "bad.npz")

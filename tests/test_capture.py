@@ -9,7 +9,7 @@ from tiny_models import words
 from tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
-from attnwidget import capture
+from attnwidget.extraction import capture
 
 
 def eager_weights(model, **inputs):
@@ -156,7 +156,7 @@ def test_models_outside_the_interface_fall_back_with_a_note(word_tokenizer):
 def test_hooks_on_an_sdpa_model_name_the_fix(tiny_bert):
     mods = [layer.attention.self for layer in tiny_bert.encoder.layer]
     with pytest.raises(aw.ModelError, match="attn_implementation='eager'"):
-        aw.extract_hooks(
+        aw.extraction.extract_hooks(
             tiny_bert, lambda: tiny_bert(input_ids=torch.tensor([[1, 2, 3]])), ["a", "b", "c"], modules=mods
         )
 
@@ -164,19 +164,12 @@ def test_hooks_on_an_sdpa_model_name_the_fix(tiny_bert):
 def test_full_extraction_too_big_says_how_big_and_what_works(tiny_llama, word_tokenizer, monkeypatch):
     import sys
 
-    extract_module = sys.modules["attnwidget.extract"]  # the attribute aw.extract is the function
+    extract_module = sys.modules["attnwidget.extraction.api"]  # the attribute aw.extract is the function
     monkeypatch.setattr(extract_module, "_memory_budget", lambda: 10_000)
     with pytest.raises(MemoryError, match=r"3 layers x 8 heads x 40 x 40 tokens take 0.0 GiB .* pass lazy=True"):
         aw.extract(tiny_llama, word_tokenizer, words(40))
     lazy = aw.extract(tiny_llama, word_tokenizer, words(40), lazy=True)
     assert lazy.head(0, 0).shape == (40, 40)
-
-
-def test_generate_prompt_keyword_is_deprecated(tiny_llama, word_tokenizer):
-    with pytest.warns(DeprecationWarning, match="generate\\(prompt=...\\) is deprecated"):
-        old = aw.generate(tiny_llama, word_tokenizer, prompt=words(4), max_new_tokens=2, lazy=False)
-    new = aw.generate(tiny_llama, word_tokenizer, text=words(4), max_new_tokens=2, lazy=False)
-    np.testing.assert_array_equal(old.weights, new.weights)
 
 
 def test_lazy_capture_saves_as_queries_and_keys(tiny_llama, word_tokenizer, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.norms import value_norms_of
+from attnwidget.extraction.norms import value_norms_of
 
 
 def by_hand(att, normed=None):
@@ -46,7 +46,7 @@ def test_census_matches_prompt_by_prompt(tiny_llama, word_tokenizer):
         words(11, start=40),
         words(5, start=2) + " " + words(5, start=2),
     ]
-    result = aw.census(tiny_llama, word_tokenizer, iter(texts), batch_size=2, norms=True, progress=False)
+    result = aw.analysis.census(tiny_llama, word_tokenizer, iter(texts), batch_size=2, norms=True, progress=False)
     assert result.n_prompts == 5 and result.counts["induction"] == 2
     per = [
         by_hand(aw.extract(tiny_llama, word_tokenizer, t), aw.extract(tiny_llama, word_tokenizer, t, measure="norm"))
@@ -68,7 +68,7 @@ def test_census_matches_prompt_by_prompt(tiny_llama, word_tokenizer):
 
 def test_selected_heads_grid_and_missing_induction(tiny_gpt2, word_tokenizer):
     texts = [words(8), words(10, start=5)]
-    result = aw.census(tiny_gpt2, word_tokenizer, texts, layers=[1, 2], heads=[0, 3], progress=False)
+    result = aw.analysis.census(tiny_gpt2, word_tokenizer, texts, layers=[1, 2], heads=[0, 3], progress=False)
     assert result.tint("sink_mass").shape == (2, 2)
     assert np.isnan(result.tint("induction")).all() and result.counts["induction"] == 0
     att = aw.extract(tiny_gpt2, word_tokenizer, texts[0], layers=[1, 2], heads=[0, 3])
@@ -82,10 +82,10 @@ def test_selected_heads_grid_and_missing_induction(tiny_gpt2, word_tokenizer):
 
 def test_bad_census_input(tiny_gpt2, word_tokenizer):
     with pytest.raises(ValueError, match="empty"):
-        aw.census(tiny_gpt2, word_tokenizer, [], progress=False)
+        aw.analysis.census(tiny_gpt2, word_tokenizer, [], progress=False)
     with pytest.raises(TypeError, match="not one str"):
-        aw.census(tiny_gpt2, word_tokenizer, "w1 w2", progress=False)
+        aw.analysis.census(tiny_gpt2, word_tokenizer, "w1 w2", progress=False)
     with pytest.raises(ValueError, match="batch_size"):
-        aw.census(tiny_gpt2, word_tokenizer, ["w1"], batch_size=0, progress=False)
+        aw.analysis.census(tiny_gpt2, word_tokenizer, ["w1"], batch_size=0, progress=False)
     with pytest.raises(TypeError, match="prompt 1 is a int"):
-        aw.census(tiny_gpt2, word_tokenizer, ["w1 w2", 3], progress=False)
+        aw.analysis.census(tiny_gpt2, word_tokenizer, ["w1 w2", 3], progress=False)

@@ -6,8 +6,8 @@ from test_analysis import role_heads, text_attention, two_layer_attention
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget import analysis as A
-from attnwidget import charts
+from attnwidget.analysis import core as A
+from attnwidget.widgets import charts
 
 
 def test_metric_lines_put_each_unit_on_its_own_axis():
@@ -49,12 +49,12 @@ def test_head_roles_chart_groups_heads_by_role():
     x_axis, y_axis = fig.axes
     assert list(y_axis.tick_values) == [0, 1, 2, 3] and list(x_axis.tick_values) == [0]
     assert y_axis.scale.max > 3.5  # an empty band above the top head holds the legend
-    with pytest.raises(TypeError, match="aw.head_roles"):
+    with pytest.raises(TypeError, match="aw.experiments.head_roles"):
         charts.head_roles_chart(A.analyze(role_heads()))
 
 
 def test_comparison_bars(tiny_llama, word_tokenizer):
-    cmp = aw.compare_templates(
+    cmp = aw.experiments.compare_templates(
         tiny_llama,
         word_tokenizer,
         {"a": {"text": "w1 w2 w3", "parts": {"q": "w3"}}, "b": {"text": "w4 w5 w6 w3 w7", "parts": {"q": "w3"}}},
@@ -69,10 +69,10 @@ def test_comparison_bars(tiny_llama, word_tokenizer):
     assert read.axes[1].label == "read_q (share (0-1))" and read.marks[0].scales["y"].max == 1.0
     with pytest.raises(ValueError, match=r"unknown metric 'nope'; choose from \['tokens', 'logprob'"):
         charts.comparison_bars(cmp, "nope")
-    langs = aw.compare_languages(tiny_llama, word_tokenizer, {"x": words(5), "y": words(7)})
+    langs = aw.experiments.compare_languages(tiny_llama, word_tokenizer, {"x": words(5), "y": words(7)})
     fig = charts.comparison_bars(langs, "chars_per_token")
     np.testing.assert_allclose(fig.marks[0].y, langs.summary()["chars_per_token"])
-    with pytest.raises(TypeError, match="compare_templates or aw.compare_languages"):
+    with pytest.raises(TypeError, match="compare_templates or aw.experiments.compare_languages"):
         charts.comparison_bars(langs.table)
 
 
@@ -93,5 +93,5 @@ def test_segment_charts():
     assert "layer 0" in charts.segment_heatmap(seg, layer=0).title
     with pytest.raises(IndexError, match="layer 3 is not in this result"):
         charts.segment_heatmap(seg, layer=3)
-    with pytest.raises(TypeError, match="aw.segment_attention"):
+    with pytest.raises(TypeError, match="aw.analysis.segment_attention"):
         charts.segment_shares(grid)

@@ -6,7 +6,7 @@ import torch
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.extract import ModelError
+from attnwidget.errors import ModelError
 
 
 def eager_reference(model, tokenizer, text, **tok_kwargs):
@@ -97,7 +97,7 @@ def test_hooks_on_plain_torch_module():
     layer = torch.nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True, dropout=0.0)
     enc = torch.nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False).eval()
     x = torch.randn(1, 6, 16)
-    att = aw.extract_hooks(enc, lambda: enc(x), [f"t{i}" for i in range(6)])
+    att = aw.extraction.extract_hooks(enc, lambda: enc(x), [f"t{i}" for i in range(6)])
     assert att.shape == (2, 4, 6, 6) and att.meta["method"] == "hooks"
     # Independent: recompute layer 0's softmax(QK^T/sqrt(d)) from its in-projection.
     mha = enc.layers[0].self_attn
@@ -112,9 +112,9 @@ def test_hooks_on_plain_torch_module():
 def test_hooks_without_attention_modules_is_an_error():
     lin = torch.nn.Linear(4, 4)
     with pytest.raises(ModelError, match="no torch.nn.MultiheadAttention"):
-        aw.extract_hooks(lin, lambda: lin(torch.zeros(1, 4)), ["a"])
+        aw.extraction.extract_hooks(lin, lambda: lin(torch.zeros(1, 4)), ["a"])
     with pytest.raises(ModelError, match="not called or returned no weights"):
-        aw.extract_hooks(lin, lambda: lin(torch.zeros(1, 4)), ["a"], modules=[lin])
+        aw.extraction.extract_hooks(lin, lambda: lin(torch.zeros(1, 4)), ["a"], modules=[lin])
 
 
 class NoAttentionModel(torch.nn.Module):
@@ -158,11 +158,11 @@ def test_readable_tokens_for_byte_level_and_wordpiece():
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tk.decoder = decoders.ByteLevel()
     tok = PreTrainedTokenizerFast(tokenizer_object=tk)
-    assert aw.readable_tokens(tok, [0, 1, 2]) == ["The", " cat", "\n"]
+    assert aw.extraction.readable_tokens(tok, [0, 1, 2]) == ["The", " cat", "\n"]
     wp = Tokenizer(models.WordPiece({"play": 0, "##ing": 1, "[UNK]": 2}, unk_token="[UNK]"))
     wp.decoder = decoders.WordPiece()
     tok2 = PreTrainedTokenizerFast(tokenizer_object=wp, unk_token="[UNK]")
-    assert aw.readable_tokens(tok2, [0, 1]) == ["play", "ing"]
+    assert aw.extraction.readable_tokens(tok2, [0, 1]) == ["play", "ing"]
 
 
 @pytest.mark.slow
@@ -244,6 +244,6 @@ def test_sliding_window_and_softcap_layers_match_eager(word_tokenizer):
 def test_split_characters_are_named_by_their_character(smollm2):
     _, tok = smollm2
     ids = tok("北京 cat")["input_ids"]
-    assert aw.readable_tokens(tok, ids) == ["北[1/2]", "北[2/2]", "京[1/2]", "京[2/2]", " cat"]
+    assert aw.extraction.readable_tokens(tok, ids) == ["北[1/2]", "北[2/2]", "京[1/2]", "京[2/2]", " cat"]
     # An incomplete character at the end shows its bytes.
-    assert aw.readable_tokens(tok, ids[:1]) == ["\\xe5\\x8c"]
+    assert aw.extraction.readable_tokens(tok, ids[:1]) == ["\\xe5\\x8c"]

@@ -103,7 +103,7 @@ def test_square_views_refuse_cross_attention_instead_of_mislabelling_it(word_tok
     assert aw.AttentionHeatmap(s.cross)._query_tokens == s.decoder.tokens
     with pytest.raises(ValueError, match="AttentionHeatmap"):
         aw.show(s.cross)
-    assert isinstance(aw.show(s), aw.PartsDashboard)
+    assert isinstance(aw.show(s), aw.widgets.PartsDashboard)
     assert aw.AttentionHeatmap(s.decoder) is not None
 
 

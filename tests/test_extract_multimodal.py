@@ -76,7 +76,7 @@ def test_padding_is_removed_and_image_positions_follow():
 def test_patch_map_reads_the_image_placeholders():
     model, processor = tiny_llava("full")
     att = aw.extract(model, processor, PROMPT, image=make_image())
-    grid = aw.patch_map(att, query=-1, layer=2)
+    grid = aw.images.patch_map(att, query=-1, layer=2)
     fused = att.weights[2].mean(axis=0)[-1]
     for r in range(4):
         for c in range(4):
@@ -84,7 +84,7 @@ def test_patch_map_reads_the_image_placeholders():
     assert grid.sum() < fused.sum() - fused[att.tokens.index("img [CLS]")] + 1e-6
     merged = att.merge([[0, 1]] + [[i] for i in range(2, att.n_key)])
     with pytest.raises(ValueError, match="were tokens merged"):
-        aw.patch_map(merged, query=-1)
+        aw.images.patch_map(merged, query=-1)
 
 
 def test_an_image_alone_gives_the_vision_tower():
@@ -112,7 +112,7 @@ def test_two_images_are_numbered():
     enc = processor(text=prompt, images=[make_image(0), make_image(1)], return_tensors="pt")
     np.testing.assert_allclose(att.weights, stacked(eager_outputs(model, **enc).attentions), atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match="patch_map reads one image; this input holds 2"):
-        aw.patch_map(att, query=-1)
+        aw.images.patch_map(att, query=-1)
 
 
 def test_pooled_image_features_label_cells_of_the_coarser_grid():
@@ -137,7 +137,7 @@ def test_pooled_image_features_label_cells_of_the_coarser_grid():
 
 
 def test_a_layout_the_labels_do_not_cover_takes_given_tokens_and_claims_no_grid(monkeypatch):
-    import attnwidget.multimodal as mm
+    import attnwidget.extraction.multimodal as mm
 
     model, processor = tiny_llava()
     enc = dict(processor(text=PROMPT, images=make_image(), return_tensors="pt"))

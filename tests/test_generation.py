@@ -44,9 +44,9 @@ def test_generation_matches_stepwise_eager(tiny_llama, word_tokenizer):
     P = att.meta["prompt_length"]
     assert P == 7 and att.n_key == 13
     assert att.generated.tolist() == [False] * 7 + [True] * 6
-    assert aw.generation_step_row(att, 0) == 6 and aw.generation_step_row(att, 5) == 11
+    assert aw.extraction.generation_step_row(att, 0) == 6 and aw.extraction.generation_step_row(att, 5) == 11
     with pytest.raises(IndexError, match="6 tokens were generated"):
-        aw.generation_step_row(att, 6)
+        aw.extraction.generation_step_row(att, 6)
     check_against_stepwise(tiny_llama, att)
 
 

@@ -6,7 +6,7 @@ import torch
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.attention import AttentionError
+from attnwidget.attention.core import AttentionError
 
 
 def softmax_patterns(rng, batch, layers, heads, n, causal=True):
@@ -105,5 +105,5 @@ def test_nnsight_recipe_from_the_readme(tiny_llama, word_tokenizer):
         patterns = nnsight.save([])
         for layer in model.model.layers:
             patterns.append(layer.self_attn.output[1])
-    att = aw.Attention.from_hf(patterns, aw.readable_tokens(word_tokenizer, enc["input_ids"][0].tolist()))
+    att = aw.Attention.from_hf(patterns, aw.extraction.readable_tokens(word_tokenizer, enc["input_ids"][0].tolist()))
     np.testing.assert_allclose(att.weights, aw.extract(tiny_llama, word_tokenizer, text).weights, atol=1e-5)

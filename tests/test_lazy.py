@@ -5,7 +5,7 @@ import pytest
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.attention import max_pool
+from attnwidget.attention.core import max_pool
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_lazy_metrics_and_rollout_match(pair):
     for name in ("entropy", "sparsity", "locality", "confidence"):
         fn = getattr(aw.metrics, name)
         np.testing.assert_allclose(fn(lazy), fn(full), atol=1e-5, err_msg=name)
-    np.testing.assert_allclose(aw.rollout(lazy), aw.rollout(full), atol=1e-5)
+    np.testing.assert_allclose(aw.metrics.rollout(lazy), aw.metrics.rollout(full), atol=1e-5)
 
 
 def test_lazy_selection_and_save(pair, tmp_path):
@@ -56,7 +56,7 @@ def test_impossible_materialisation_says_how_big(tiny_llama, word_tokenizer, mon
     with pytest.raises(MemoryError, match=r"needs .* GiB \(3 layers x 8 heads x 50 x 50 float32\).*att.head\(l, h\)"):
         lazy.materialize(max_bytes=1000)
     # .weights asks for the same within the memory actually available.
-    import attnwidget.attention as attention_module
+    import attnwidget.attention.core as attention_module
 
     monkeypatch.setattr(attention_module, "_memory_budget", lambda: 1000)
     with pytest.raises(MemoryError, match="over the 0.0 GiB limit"):

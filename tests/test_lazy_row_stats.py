@@ -7,8 +7,8 @@ import pytest
 from tiny_models import words
 
 import attnwidget as aw
-import attnwidget.metrics as metrics_module
-from attnwidget.capture import CapturedQK
+import attnwidget.metrics.rows as metrics_module
+from attnwidget.extraction.capture import CapturedQK
 
 CASES = [
     ("entropy", {}),
@@ -90,7 +90,7 @@ def test_padded_batch_selection_and_compute(tiny_llama, word_tokenizer, monkeypa
 def test_blocks_longer_than_one_chunk(tiny_llama, word_tokenizer, monkeypatch):
     # More query rows than the capture's row chunk and than one metrics fetch, on the block path.
     fused_calls(monkeypatch, enabled=False)
-    monkeypatch.setattr("attnwidget.capture.ROW_CHUNK", 7)
+    monkeypatch.setattr("attnwidget.extraction.capture.ROW_CHUNK", 7)
     monkeypatch.setattr(metrics_module, "LAZY_BLOCK_ELEMENTS", 8 * 100 * 9)
     lazy = aw.extract(tiny_llama, word_tokenizer, words(100), lazy=True)
     full = aw.extract(tiny_llama, word_tokenizer, words(100))

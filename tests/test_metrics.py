@@ -8,7 +8,8 @@ from tiny_models import words
 
 import attnwidget as aw
 from attnwidget import metrics as M
-from attnwidget.attention import causal_mask
+from attnwidget.attention.core import causal_mask
+from attnwidget.metrics import rows as metrics_rows
 
 # ----------------------------------------------------------------------------- hand-computed cases
 
@@ -298,7 +299,7 @@ def test_streaming_over_many_blocks_gives_the_same_numbers(monkeypatch):
     specs = {m: m for m in ("entropy", "sparsity", "locality", "confidence", "sink_mass", "focus_consistency")}
     specs["prev"] = ("pattern_match", {"pattern": "previous_token"})
     whole = M.compute(A, specs)
-    monkeypatch.setattr(M, "BLOCK_ELEMENTS", 2 * 2 * 40 * 3)  # three rows per block
+    monkeypatch.setattr(metrics_rows, "BLOCK_ELEMENTS", 2 * 2 * 40 * 3)  # three rows per block
     blocked = M.compute(A, specs)
     for k in specs:
         np.testing.assert_allclose(blocked[k], whole[k], rtol=1e-6)
@@ -309,8 +310,8 @@ def test_lazy_attention_streams_to_the_same_numbers(tiny_llama, word_tokenizer, 
     full = aw.extract(tiny_llama, word_tokenizer, text)
     lazy = aw.extract(tiny_llama, word_tokenizer, text, lazy=True)
     assert lazy.is_lazy and not full.is_lazy
-    monkeypatch.setattr(M, "BLOCK_ELEMENTS", 3 * 8 * 30 * 2)  # measured two rows at a time
-    monkeypatch.setattr(M, "LAZY_BLOCK_ELEMENTS", 3 * 8 * 30 * 7)  # fetched seven rows at a time
+    monkeypatch.setattr(metrics_rows, "BLOCK_ELEMENTS", 3 * 8 * 30 * 2)  # measured two rows at a time
+    monkeypatch.setattr(metrics_rows, "LAZY_BLOCK_ELEMENTS", 3 * 8 * 30 * 7)  # fetched seven rows at a time
     seen = []
     original = type(lazy).iter_row_blocks
 

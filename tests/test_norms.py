@@ -9,7 +9,7 @@ import torch
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.norms import raw_norms, value_norms_of
+from attnwidget.extraction.norms import raw_norms, value_norms_of
 
 
 def reference_norms(model, kind, tokenizer, text):

@@ -12,7 +12,7 @@ from tiny_multimodal import tiny_whisper, tone
 from tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
-from attnwidget.norms import raw_norms, value_norms_of
+from attnwidget.extraction.norms import raw_norms, value_norms_of
 
 FIELDS = {"encoder": "encoder_attentions", "decoder": "decoder_attentions", "cross": "cross_attentions"}
 

@@ -80,7 +80,7 @@ WITHOUT_MODELS = textwrap.dedent("""
     aw.save_html(aw.show(back), sys.argv[2])
     try:
         aw.extract(None, None, "text")
-    except aw.MissingExtraError as err:
+    except aw.errors.MissingExtraError as err:
         print("error:", err)
     else:
         raise SystemExit("extract ran without torch")

@@ -15,13 +15,13 @@ def deit():
 
 
 def test_patch_map_is_the_query_row_on_patches(deit):
-    grid = aw.patch_map(deit, 0, layer=1)
+    grid = aw.images.patch_map(deit, 0, layer=1)
     assert grid.shape == (4, 4)
     row = deit.layer(1).mean(axis=0)[0]  # independent: mean over heads of the [CLS] row
     np.testing.assert_allclose(grid.ravel(), row[2:], atol=1e-6)
-    np.testing.assert_allclose(aw.patch_map(deit, 5, layer=0).ravel(), deit.layer(0).mean(0)[5, 2:], atol=1e-6)
-    flow = aw.patch_map(deit, 0, rollout=True)
-    np.testing.assert_allclose(flow.ravel(), aw.rollout(deit)[0, 2:], atol=1e-6)
+    np.testing.assert_allclose(aw.images.patch_map(deit, 5, layer=0).ravel(), deit.layer(0).mean(0)[5, 2:], atol=1e-6)
+    flow = aw.images.patch_map(deit, 0, rollout=True)
+    np.testing.assert_allclose(flow.ravel(), aw.metrics.rollout(deit)[0, 2:], atol=1e-6)
 
 
 def test_overlay_tints_the_strongest_patch_most():
@@ -29,22 +29,22 @@ def test_overlay_tints_the_strongest_patch_most():
     values[1, 2] = 1.0
     values[3, 0] = 0.25
     image = np.full((40, 48, 3), 100, np.uint8)
-    out = aw.patch_overlay(image, values, alpha=0.5)
+    out = aw.images.patch_overlay(image, values, alpha=0.5)
     assert out.shape == (40, 48, 3) and out.dtype == np.uint8
     # Cell (1, 2) covers rows 10..19 and columns 24..35 of the image; it is the brightest.
     cell = out[10:20, 24:36].astype(int).sum(-1)
     assert cell.min() == out.astype(int).sum(-1).max()
     assert out[35, 5].sum() > out[0, 0].sum()  # the weaker patch is tinted less, but tinted
-    np.testing.assert_array_equal(aw.patch_overlay(image, values, alpha=0.0), image)
+    np.testing.assert_array_equal(aw.images.patch_overlay(image, values, alpha=0.0), image)
 
 
 def test_patch_bad_input(deit, tiny_llama, word_tokenizer):
     text = aw.extract(tiny_llama, word_tokenizer, "w1 w2 w3")
     with pytest.raises(ValueError, match="no patch grid"):
-        aw.patch_map(text)
+        aw.images.patch_map(text)
     with pytest.raises(IndexError, match="query 99 out of range"):
-        aw.patch_map(deit, 99)
+        aw.images.patch_map(deit, 99)
     with pytest.raises(ValueError, match="values must be a \\(rows, cols\\) array"):
-        aw.patch_overlay(np.zeros((8, 8, 3), np.uint8), np.ones(4))
+        aw.images.patch_overlay(np.zeros((8, 8, 3), np.uint8), np.ones(4))
     with pytest.raises(ValueError, match="image must be"):
-        aw.patch_overlay(np.zeros((8,)), np.ones((2, 2)))
+        aw.images.patch_overlay(np.zeros((8,)), np.ones((2, 2)))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import attnwidget as aw
 from attnwidget import metrics as M
-from attnwidget._arrays import causal_mask
+from attnwidget.attention.arrays import causal_mask
 
 # "fast" (make test) draws the same examples on every run, so a red run is reproducible and not
 # luck; "thorough" (HYPOTHESIS_PROFILE=thorough) searches afresh with many more.
@@ -368,7 +368,7 @@ def test_load_of_damaged_files_is_a_format_error(tmp_path_factory, data):
     if back is not None:  # a flip in padding or a stored timestamp can leave the data intact
         check_valid(back)
     else:
-        assert isinstance(err, aw.FileFormatError)
+        assert isinstance(err, aw.errors.FileFormatError)
 
 
 @pytest.mark.slow

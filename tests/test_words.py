@@ -5,8 +5,8 @@ import pytest
 from tiny_models import words
 
 import attnwidget as aw
-from attnwidget.attention import AttentionError
-from attnwidget.words import word_groups
+from attnwidget.attention.core import AttentionError
+from attnwidget.attention.words import word_groups
 
 
 def loop_merge(w, mask, groups, n_query):

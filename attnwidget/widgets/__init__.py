@@ -1,15 +1,15 @@
 """The widgets: linked views of an `Attention` for notebooks and exported HTML."""
 
-from .dashboard import Dashboard, link, show
-from .diff import AttentionDiff
-from .graph import AttentionGraph
-from .headgrid import HeadGrid
-from .heatmap import AttentionHeatmap
-from .neuron import NeuronView
-from .parts import PartsDashboard
-from .rollout import RolloutBar
-from .selection import Selection
-from .tokentext import TokenText
+from attnwidget.widgets.dashboard import Dashboard, link, show
+from attnwidget.widgets.diff import AttentionDiff
+from attnwidget.widgets.graph import AttentionGraph
+from attnwidget.widgets.headgrid import HeadGrid
+from attnwidget.widgets.heatmap import AttentionHeatmap
+from attnwidget.widgets.neuron import NeuronView
+from attnwidget.widgets.parts import PartsDashboard
+from attnwidget.widgets.rollout import RolloutBar
+from attnwidget.widgets.selection import Selection
+from attnwidget.widgets.tokentext import TokenText
 
 __all__ = [
     "AttentionDiff",

@@ -15,13 +15,13 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import Attention, causal_mask
-from ..errors import ArgumentTypeError, AttentionError, AttentionIndexError
-from .data import data_for, overview_factor
-from .export import ipython_display
-from .payload import PRECISIONS, array_payload
-from .selection import Selection
-from .style import STYLE
+from attnwidget.attention.core import Attention, causal_mask
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
+from attnwidget.widgets.data import data_for, overview_factor
+from attnwidget.widgets.export import ipython_display
+from attnwidget.widgets.payload import PRECISIONS, array_payload
+from attnwidget.widgets.selection import Selection
+from attnwidget.widgets.style import STYLE
 
 __all__ = [
     "AttentionView",

@@ -9,18 +9,18 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .. import metrics
-from ..attention import Attention
-from ..errors import NoQualifyingRowError
-from ..seq2seq import Seq2SeqAttention
-from .base import AttentionView, check_attention
-from .export import ipython_display
-from .graph import AttentionGraph
-from .headgrid import HeadGrid
-from .heatmap import AttentionHeatmap
-from .rollout import RolloutBar
-from .selection import Selection
-from .tokentext import TokenText
+from attnwidget import metrics
+from attnwidget.attention.core import Attention
+from attnwidget.attention.seq2seq import Seq2SeqAttention
+from attnwidget.errors import NoQualifyingRowError
+from attnwidget.widgets.base import AttentionView, check_attention
+from attnwidget.widgets.export import ipython_display
+from attnwidget.widgets.graph import AttentionGraph
+from attnwidget.widgets.headgrid import HeadGrid
+from attnwidget.widgets.heatmap import AttentionHeatmap
+from attnwidget.widgets.rollout import RolloutBar
+from attnwidget.widgets.selection import Selection
+from attnwidget.widgets.tokentext import TokenText
 
 __all__ = ["Dashboard", "link", "show"]
 
@@ -138,7 +138,7 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     least `ROLE_SHARE` of its attention on this text: ``sink`` (the first token),
     ``prev`` (the previous token), ``ind`` (the induction target, only when the text repeats
     tokens and carries token ids). Badges describe where a head looks on this input, not a causal
-    test of what it does (``aw.head_roles`` runs the model for that).
+    test of what it does (``aw.experiments.head_roles`` runs the model for that).
     """
     if att.n_key < 2:  # one token: no later token to measure a sink from, no neighbour, no badge
         return (
@@ -218,7 +218,7 @@ def show(
     matrices. At 4096 tokens a saved page is a few MB.
     """
     if isinstance(att, Seq2SeqAttention):
-        from .parts import show_parts
+        from attnwidget.widgets.parts import show_parts
 
         if layer is not None or head is not None or norms is not None:
             raise TypeError(

@@ -22,9 +22,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import HEAD_FUSIONS, Attention, fuse_heads, max_pool, renormalize
-from ..errors import AttentionError
-from .payload import PRECISIONS, code_maps, coded_bytes
+from attnwidget.attention.core import HEAD_FUSIONS, Attention, fuse_heads, max_pool, renormalize
+from attnwidget.errors import AttentionError
+from attnwidget.widgets.payload import PRECISIONS, code_maps, coded_bytes
 
 __all__ = [
     "AttentionData",

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import traitlets as t
 
-from ..attention import HEAD_FUSIONS, Attention
-from .base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
-from .selection import Selection
+from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["AttentionDiff", "total_variation"]
 

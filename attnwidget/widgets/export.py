@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import _validate as V
-from ..errors import ArgumentTypeError
+from attnwidget import _validate as V
+from attnwidget.errors import ArgumentTypeError
 
 __all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display"]
 

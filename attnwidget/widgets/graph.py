@@ -8,11 +8,10 @@ from typing import Any
 
 import traitlets as t
 
-from .. import _validate as V
-from ..attention import Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE
-from .measure import MeasuredMapView
-from .selection import Selection
+from attnwidget.attention.core import Attention
+from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE
+from attnwidget.widgets.measure import MeasuredMapView
+from attnwidget.widgets.selection import Selection
 
 DEFAULT_THRESHOLD = 0.1  # weights below it draw no edge
 
@@ -76,7 +75,7 @@ class AttentionGraph(MeasuredMapView):
     def __init__(
         self,
         att: Attention,
-        *args: Any,
+        *,
         threshold: float | None = None,
         arrangement: str = "arc",
         layer: int | None = None,
@@ -92,9 +91,6 @@ class AttentionGraph(MeasuredMapView):
         measure: str = "weights",
         **kwargs: Any,
     ):
-        threshold = V.positional_options("AttentionGraph", args, ("threshold",), {"threshold": threshold}).get(
-            "threshold", threshold
-        )
         threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         if isinstance(att, Attention) and att._query_tokens is not None:
             if arrangement != "arc" or list(overlay):

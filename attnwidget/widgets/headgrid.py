@@ -10,13 +10,13 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .. import _validate as V
-from .._arrays import hidden_keys_mask
-from ..attention import Attention, max_pool, renormalize
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
-from .data import AttentionData, open_data
-from .payload import array_payload, code_maps
-from .selection import Selection
+from attnwidget import _validate as V
+from attnwidget.attention.arrays import hidden_keys_mask
+from attnwidget.attention.core import Attention, max_pool, renormalize
+from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
+from attnwidget.widgets.data import AttentionData, open_data
+from attnwidget.widgets.payload import array_payload, code_maps
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["HeadGrid"]
 

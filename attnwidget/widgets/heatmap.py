@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 import traitlets as t
 
-from .. import _validate as V
-from ..attention import HEAD_FUSIONS, Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
-from .data import display_rows
-from .measure import MeasuredMapView
-from .payload import array_payload
-from .selection import Selection
+from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
+from attnwidget.widgets.data import display_rows
+from attnwidget.widgets.measure import MeasuredMapView
+from attnwidget.widgets.payload import array_payload
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["AttentionHeatmap"]
 
@@ -100,7 +99,7 @@ class AttentionHeatmap(MeasuredMapView):
     def __init__(
         self,
         att: Attention,
-        *args: Any,
+        *,
         layer: int | None = None,
         head: int | None = None,
         fusion: str = "mean",
@@ -115,8 +114,6 @@ class AttentionHeatmap(MeasuredMapView):
         measure: str = "weights",
         **kwargs: Any,
     ):
-        old = V.positional_options("AttentionHeatmap", args, ("layer", "head"), {"layer": layer, "head": head})
-        layer, head = old.get("layer", layer), old.get("head", head)
         super().__init__(
             att,
             selection=selection,

@@ -15,9 +15,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..attention import Attention
-from .base import MapView
-from .data import data_for
+from attnwidget.attention.core import Attention
+from attnwidget.widgets.base import MapView
+from attnwidget.widgets.data import data_for
 
 __all__ = ["MEASURES", "MeasuredMapView", "check_norms"]
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import traitlets as t
 
-from ..attention import Attention
-from .base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
-from .selection import Selection
+from attnwidget.attention.core import Attention
+from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["NeuronView", "query_key_vectors"]
 

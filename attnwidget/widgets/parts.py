@@ -19,11 +19,11 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..seq2seq import PARTS, Seq2SeqAttention
-from .base import AttentionView
-from .export import ipython_display
-from .graph import AttentionGraph
-from .heatmap import AttentionHeatmap
+from attnwidget.attention.seq2seq import PARTS, Seq2SeqAttention
+from attnwidget.widgets.base import AttentionView
+from attnwidget.widgets.export import ipython_display
+from attnwidget.widgets.graph import AttentionGraph
+from attnwidget.widgets.heatmap import AttentionHeatmap
 
 __all__ = ["PartsDashboard", "show_parts"]
 
@@ -82,7 +82,7 @@ def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0
     `options` (``scale``, ``gamma``, ``colormap``, ``precision``) go to every view; ``hide`` and
     ``layer``/``head`` are refused because token and layer numbers differ between the parts.
     """
-    from .dashboard import show
+    from attnwidget.widgets.dashboard import show
 
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}; got {part!r}")

@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 import traitlets as t
 
-from .. import _validate as V
-from .. import metrics
-from .._arrays import hidden_keys_mask
-from ..attention import Attention, renormalize
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
-from .payload import code_maps
-from .selection import Selection
+from attnwidget import metrics
+from attnwidget.attention.arrays import hidden_keys_mask
+from attnwidget.attention.core import Attention, renormalize
+from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
+from attnwidget.widgets.payload import code_maps
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["RolloutBar", "rollout_with_hidden", "rollout_rows"]
 
@@ -132,7 +131,7 @@ class RolloutBar(AttentionView):
     query : int, optional
         Default query position.
     residual : float in [0, 1]
-        Identity weight for the residual stream (see `attnwidget.metrics.rollout`).
+        Identity weight for the residual stream (see `attnwidget.metrics.rows.rollout`).
     scale, gamma, colormap, hide
         Bar colours and hiding, as for `AttentionHeatmap`. Rollout with hidden tokens is
         recomputed in the kernel; the state also holds the rollout with the first token's hiding
@@ -165,7 +164,7 @@ class RolloutBar(AttentionView):
     def __init__(
         self,
         att: Attention,
-        *args: Any,
+        *,
         query: int | None = None,
         residual: float = 0.5,
         scale: str = DEFAULT_SCALE,
@@ -175,7 +174,6 @@ class RolloutBar(AttentionView):
         selection: Selection | None = None,
         **kwargs: Any,
     ):
-        query = V.positional_options("RolloutBar", args, ("query",), {"query": query}).get("query", query)
         if isinstance(att, Attention) and att.n_query != att.n_key:
             cross = (
                 " This is cross-attention (target rows over source keys): AttentionHeatmap(att) draws it"

@@ -13,9 +13,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .._validate import show
-from ..attention import HEAD_FUSIONS, Attention, step_row
-from ..errors import ArgumentTypeError, AttentionError, ViewIndexError
+from attnwidget._validate import show
+from attnwidget.attention.core import HEAD_FUSIONS, Attention, step_row
+from attnwidget.errors import ArgumentTypeError, AttentionError, ViewIndexError
 
 __all__ = ["Selection"]
 
@@ -47,7 +47,7 @@ class Selection(anywidget.AnyWidget):
         these there is an error.
     step : int or None
         For attention from ``aw.generate``: the generated token being looked at (0-based). Setting
-        it pins the query row that produced that token (``aw.generation_step_row``), so the
+        it pins the query row that produced that token (``aw.extraction.generation_step_row``), so the
         rollout and graph follow it; the views' step control sets both at once. Pinning another
         token (or none) sets it back to None.
     """

@@ -7,10 +7,10 @@ from typing import Any
 
 import traitlets as t
 
-from ..attention import Attention
-from .base import DEFAULT_GAMMA, DEFAULT_SCALE
-from .measure import MeasuredMapView
-from .selection import Selection
+from attnwidget.attention.core import Attention
+from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE
+from attnwidget.widgets.measure import MeasuredMapView
+from attnwidget.widgets.selection import Selection
 
 __all__ = ["DIRECTIONS", "TokenText", "token_gaps"]
 

@@ -28,7 +28,7 @@ def open_page(page, path):
 
 def test_saved_diff_draws_links_and_selects(page, pair, tmp_path, artifacts):
     weights, norms = pair
-    diff = aw.AttentionDiff(weights, norms, names=("weights", "norms"), layer=23, head=3)
+    diff = aw.widgets.AttentionDiff(weights, norms, names=("weights", "norms"), layer=23, head=3)
     heat = aw.AttentionHeatmap(weights, selection=diff.selection)
     path = aw.save_html([diff, heat], tmp_path / "diff.html", title="weights vs norms")
     pg = open_page(page, path)
@@ -73,7 +73,7 @@ def test_hostile_token_text_in_the_diff(page, pair, tmp_path):
     tokens[2] = HOSTILE
     a = aw.Attention(weights.weights, tokens, weights.mask)
     b = aw.Attention(norms.weights, tokens, norms.mask)
-    path = aw.save_html(aw.AttentionDiff(a, b), tmp_path / "evil.html", title="diff")
+    path = aw.save_html(aw.widgets.AttentionDiff(a, b), tmp_path / "evil.html", title="diff")
     pg = open_page(page, path)
     pg.locator(".attnwidget.aw-diff").first.wait_for(state="visible")
     texts = set(pg.locator(".aw-diff [data-token-index='2']").evaluate_all("els => els.map(e => e.textContent)"))

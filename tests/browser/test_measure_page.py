@@ -91,7 +91,7 @@ def test_a_view_without_norms_has_no_measure_control(page, pair, tmp_path):
 
 def test_saved_token_text_and_graph_switch_measure(page, pair, tmp_path):
     weights, norms = pair
-    sel = aw.Selection(weights)
+    sel = aw.widgets.Selection(weights)
     text = aw.TokenText(weights, layer=23, head=3, norms=norms, selection=sel)
     graph = aw.AttentionGraph(weights, threshold=0.05, layer=23, head=3, norms=norms, selection=sel)
     path = aw.save_html([text, graph], tmp_path / "text.html")

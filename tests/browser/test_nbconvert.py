@@ -125,7 +125,7 @@ def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
 
 
 def test_nbconvert_chart_alone_says_why_it_is_empty(page, tmp_path, artifacts):
-    """An aw.charts figure in a notebook with no attnwidget view still brings the host: its cell says
+    """An aw.widgets.charts figure in a notebook with no attnwidget view still brings the host: its cell says
     why it is empty offline."""
     pg = open_exported(
         page,
@@ -134,7 +134,7 @@ def test_nbconvert_chart_alone_says_why_it_is_empty(page, tmp_path, artifacts):
         (
             "import attnwidget as aw\n"
             "table = aw.analysis.Table.from_columns({'layer': [0, 1, 2], 'entropy': [1.0, 1.5, 1.2]})",
-            "aw.charts.metric_lines(table)",
+            "aw.widgets.charts.metric_lines(table)",
         ),
     )
     cells = pg.locator(".jp-Cell")

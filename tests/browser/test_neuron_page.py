@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_saved_neuron_view_explains_a_weight(page, smollm2, tmp_path, artifacts):
     model, tok = smollm2
     att = aw.extract(model, tok, "The cat sat on the mat because it was tired.", lazy=True)
-    view = aw.NeuronView(att, layer=16, head=0)
+    view = aw.widgets.NeuronView(att, layer=16, head=0)
     heat = aw.AttentionHeatmap(att, selection=view.selection, layer=16, head=0)
     path = aw.save_html([view, heat], tmp_path / "neuron.html", title="neuron")
     pg = page.page

@@ -19,7 +19,7 @@ def random_attention(seed, L=2, H=3, n=7, causal=True, tokens=None):
 
 def test_summary_is_total_variation_per_head():
     a, b = random_attention(0), random_attention(1)
-    view = aw.AttentionDiff(a, b)
+    view = aw.widgets.AttentionDiff(a, b)
     expected = np.zeros((2, 3))
     for layer in range(2):
         for h in range(3):
@@ -29,13 +29,13 @@ def test_summary_is_total_variation_per_head():
             ]
             expected[layer, h] = sum(rows) / 7
     np.testing.assert_allclose(view.summary(), expected, atol=1e-6)
-    assert np.all(aw.AttentionDiff(a, a).summary() == 0)
+    assert np.all(aw.widgets.AttentionDiff(a, a).summary() == 0)
     assert total_variation(np.eye(3)[None], np.eye(3)[::-1][None], np.ones((3, 3), bool))[0] == pytest.approx(2 / 3)
 
 
 def test_pairs_by_position_across_layers_and_state_round_trips():
     att = random_attention(2, L=4)
-    view = aw.AttentionDiff(att.select(layers=[1]), att.select(layers=[3]), names=("layer 1", "layer 3"))
+    view = aw.widgets.AttentionDiff(att.select(layers=[1]), att.select(layers=[3]), names=("layer 1", "layer 3"))
     assert view.held_maps[0] == "1/mean"  # the selection (heads fused) comes first
     pair = view.pair(1, 2)
     np.testing.assert_array_equal(pair[0], att.head(1, 2))
@@ -53,7 +53,7 @@ def test_pairs_by_position_across_layers_and_state_round_trips():
 def test_selection_brings_missing_pairs_within_the_budget():
     a, b = random_attention(3, L=3, n=16), random_attention(4, L=3, n=16)
     pair_bytes = 2 * 16 * 16 * 2
-    view = aw.AttentionDiff(a, b, max_bytes=2 * pair_bytes, layer=0, head=0)
+    view = aw.widgets.AttentionDiff(a, b, max_bytes=2 * pair_bytes, layer=0, head=0)
     assert len(view.held_maps) == 2 and "0/0" in view.held_maps
     view.selection.layer, view.selection.head = 2, 1
     assert "2/1" in view.held_maps and len(view.held_maps) == 2
@@ -64,7 +64,7 @@ def test_selection_brings_missing_pairs_within_the_budget():
 def test_linked_to_other_views_of_a():
     a, b = random_attention(5), random_attention(6)
     heat = aw.AttentionHeatmap(a)
-    view = aw.AttentionDiff(a, b, selection=heat.selection)
+    view = aw.widgets.AttentionDiff(a, b, selection=heat.selection)
     view.hovered_token = 3
     assert heat.hovered_token == 3
 
@@ -72,14 +72,14 @@ def test_linked_to_other_views_of_a():
 def test_bad_pairs_are_named():
     a = random_attention(7)
     with pytest.raises(ValueError, match="same tokens"):
-        aw.AttentionDiff(a, random_attention(8, tokens=[f"u{i}" for i in range(7)]))
+        aw.widgets.AttentionDiff(a, random_attention(8, tokens=[f"u{i}" for i in range(7)]))
     with pytest.raises(ValueError, match="same tokens; a is 7 x 7"):
-        aw.AttentionDiff(a, random_attention(8, n=5))
+        aw.widgets.AttentionDiff(a, random_attention(8, n=5))
     with pytest.raises(ValueError, match="pairs layers and heads by position"):
-        aw.AttentionDiff(a, random_attention(8, L=3))
+        aw.widgets.AttentionDiff(a, random_attention(8, L=3))
     with pytest.raises(ValueError, match="visible-key mask"):
-        aw.AttentionDiff(a, random_attention(8, causal=False))
+        aw.widgets.AttentionDiff(a, random_attention(8, causal=False))
     with pytest.raises(ValueError, match="no log scale"):
-        aw.AttentionDiff(a, a, scale="log")
+        aw.widgets.AttentionDiff(a, a, scale="log")
     with pytest.raises(TypeError, match="needs an attnwidget.Attention"):
-        aw.AttentionDiff(a, a.weights)
+        aw.widgets.AttentionDiff(a, a.weights)

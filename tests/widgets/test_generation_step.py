@@ -22,8 +22,8 @@ def test_step_pins_the_generation_row_in_every_linked_view(gen):
     assert sel._prompt_length == n_prompt and sel.n_steps == gen.n_key - n_prompt
     for step in range(sel.n_steps):
         sel.step = step
-        assert sel.pinned_token == aw.generation_step_row(gen, step)
-        assert dash.heatmap.pinned_token == dash.graph.pinned_token == aw.generation_step_row(gen, step)
+        assert sel.pinned_token == aw.extraction.generation_step_row(gen, step)
+        assert dash.heatmap.pinned_token == dash.graph.pinned_token == aw.extraction.generation_step_row(gen, step)
     state = over_the_wire(sel)
     assert state["step"] == sel.n_steps - 1 and state["_prompt_length"] == n_prompt
     sel.pinned_token = 0  # pinning a prompt token leaves the step
@@ -33,7 +33,7 @@ def test_step_pins_the_generation_row_in_every_linked_view(gen):
 def test_rollout_follows_the_step(gen):
     bar = aw.RolloutBar(gen)
     bar.selection.step = 2
-    row = aw.generation_step_row(gen, 2)
+    row = aw.extraction.generation_step_row(gen, 2)
     # Rollout written out here (mean over heads, half identity, rows renormalised, later layers on the left).
     w = gen.weights.astype(np.float64)
     n = gen.n_key
@@ -45,13 +45,13 @@ def test_rollout_follows_the_step(gen):
 
 
 def test_step_out_of_range_or_without_generation_is_refused(gen, tiny_llama, word_tokenizer):
-    sel = aw.Selection(gen)
+    sel = aw.widgets.Selection(gen)
     n = sel.n_steps
     with pytest.raises(
         t.TraitError, match=rf"step {n} is out of range: {n} tokens were generated \(expected 0..{n - 1}"
     ):
         sel.step = n
-    plain = aw.Selection(aw.extract(tiny_llama, word_tokenizer, words(6)))
+    plain = aw.widgets.Selection(aw.extract(tiny_llama, word_tokenizer, words(6)))
     assert plain._prompt_length == 0 and plain.n_steps == 0
     with pytest.raises(t.TraitError, match="step needs attention from aw.generate"):
         plain.step = 0

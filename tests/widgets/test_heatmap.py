@@ -152,16 +152,13 @@ def test_options_of_another_view_are_refused(att):
 
 
 def test_view_options_after_the_attention_are_keywords(att):
-    # The old positional forms (a layer, a threshold, a query) still work for one release, with a warning.
-    with pytest.warns(DeprecationWarning, match=r"AttentionHeatmap\(att, layer=\.\.\., head=\.\.\.\)"):
-        heat = aw.AttentionHeatmap(att, att.layer_ids[-1], att.head_ids[0])
-    assert (heat.layer, heat.head) == (att.layer_ids[-1], att.head_ids[0])
-    with pytest.warns(DeprecationWarning, match="threshold"):
-        assert aw.AttentionGraph(att, 0.3).threshold == 0.3
-    with pytest.warns(DeprecationWarning, match="query"):
-        assert aw.RolloutBar(att, 1).query == 1
-    assert aw.AttentionGraph(att).threshold == 0.1
-    with pytest.raises(TypeError, match="both by position and by keyword"):
-        aw.AttentionHeatmap(att, att.layer_ids[0], layer=att.layer_ids[0])
-    with pytest.raises(TypeError, match="only positional argument"):
-        aw.RolloutBar(att, 1, 2)
+    # A layer, a threshold or a query given by position is a TypeError: each view takes the Attention alone.
+    for view, extra in (
+        (aw.AttentionHeatmap, (att.layer_ids[-1],)),
+        (aw.AttentionGraph, (0.3,)),
+        (aw.RolloutBar, (1,)),
+    ):
+        with pytest.raises(TypeError, match="positional argument"):
+            view(att, *extra)
+    assert aw.AttentionGraph(att, threshold=0.3).threshold == 0.3
+    assert aw.RolloutBar(att, query=1).query == 1

@@ -11,7 +11,7 @@ import pytest
 from js_parity import run_js
 
 import attnwidget as aw
-from attnwidget._arrays import causal_mask, max_pool
+from attnwidget.attention.arrays import causal_mask, max_pool
 from attnwidget.widgets.data import display_rows
 
 
@@ -66,4 +66,4 @@ def test_generation_step_row_matches_python():
         "return input.steps.map((s) => lib.generationStepRow(input.nPrompt, s));",
         {"steps": steps, "nPrompt": n_prompt},
     )
-    assert js == [aw.generation_step_row(att, s) for s in steps]
+    assert js == [aw.extraction.generation_step_row(att, s) for s in steps]

@@ -8,7 +8,7 @@ import pytest
 from widget_data import assert_coded, decode, words
 
 import attnwidget as aw
-from attnwidget.attention import max_pool
+from attnwidget.attention.core import max_pool
 from attnwidget.widgets import dashboard, headgrid, rollout
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR
 

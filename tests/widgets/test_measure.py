@@ -9,7 +9,7 @@ import traitlets as t
 from widget_data import assert_coded, decode, over_the_wire
 
 import attnwidget as aw
-from attnwidget.norms import norm_attention
+from attnwidget.extraction.norms import norm_attention
 from attnwidget.widgets.data import MapStore
 from attnwidget.widgets.payload import coded_bytes
 

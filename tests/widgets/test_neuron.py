@@ -43,7 +43,7 @@ def test_grouped_heads_share_keys_and_the_state_holds_them(tiny_llama, word_toke
     for k in k0[1:]:
         np.testing.assert_array_equal(k, k0[0])
     assert not np.array_equal(query_key_vectors(att, 1, 4)[1], k0[0])
-    view = aw.NeuronView(att, layer=1, head=5)
+    view = aw.widgets.NeuronView(att, layer=1, head=5)
     assert view.held_heads[0] == "1/5"
     state = view.get_state()
     assert state["_view_kind"] == "neuron" and state["layer_shown"] == 1 and state["head_shown"] == 5
@@ -57,7 +57,7 @@ def test_follows_the_selection_within_its_budget(tiny_llama, word_tokenizer):
     att = aw.extract(tiny_llama, word_tokenizer, words(9), lazy=True)
     q, k, _ = query_key_vectors(att, 0, 0)
     one = (q.size + k.size) * 4 + 9 * 9 * 2
-    view = aw.NeuronView(att, max_bytes=2 * one)
+    view = aw.widgets.NeuronView(att, max_bytes=2 * one)
     assert len(view.held_heads) == 2
     heat = aw.AttentionHeatmap(att, selection=view.selection)
     heat.layer, heat.head = 2, 7
@@ -72,6 +72,6 @@ def test_selected_heads_and_refusals(tiny_llama, word_tokenizer):
     part = lazy.select(layers=[2], heads=[6])
     np.testing.assert_array_equal(query_key_vectors(part, 2, 6)[0], query_key_vectors(lazy, 2, 6)[0])
     with pytest.raises(ValueError, match="lazy=True"):
-        aw.NeuronView(aw.extract(tiny_llama, word_tokenizer, words(9)))
+        aw.widgets.NeuronView(aw.extract(tiny_llama, word_tokenizer, words(9)))
     with pytest.raises(IndexError):
         query_key_vectors(lazy, 7, 0)

@@ -17,9 +17,13 @@ def pair(word_tokenizer):
 
 def test_show_gives_each_part_its_view(pair):
     dash = aw.show(pair, scale="linear")
-    assert isinstance(dash, aw.PartsDashboard) and dash.part == "cross"
+    assert isinstance(dash, aw.widgets.PartsDashboard) and dash.part == "cross"
     enc, dec, cross = dash.encoder, dash.decoder, dash.cross
-    assert isinstance(enc, aw.Dashboard) and isinstance(dec, aw.Dashboard) and isinstance(cross, aw.AttentionHeatmap)
+    assert (
+        isinstance(enc, aw.widgets.Dashboard)
+        and isinstance(dec, aw.widgets.Dashboard)
+        and isinstance(cross, aw.AttentionHeatmap)
+    )
     assert enc.heatmap.attention is pair.encoder and dec.heatmap.attention is pair.decoder
     assert cross.attention is pair.cross and cross._query_tokens == pair.decoder.tokens
     # Under the cross heatmap, the two-row graph, linked to it (hover and pin are source positions).

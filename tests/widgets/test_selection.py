@@ -16,7 +16,7 @@ def att():
 
 
 def test_ranges_come_from_the_attention(att):
-    sel = aw.Selection(att, layer=2, head=5)
+    sel = aw.widgets.Selection(att, layer=2, head=5)
     assert (sel.layer, sel.head, sel.fusion) == (2, 5, "mean")
     with pytest.raises(t.TraitError, match=r"layer 3 is out of range; this attention holds layers 0..2"):
         sel.layer = 3
@@ -35,7 +35,7 @@ def test_ranges_come_from_the_attention(att):
 
 def test_unknown_keyword_is_refused():
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['layers'\]"):
-        aw.Selection(layers=2)
+        aw.widgets.Selection(layers=2)
 
 
 def test_link_shares_one_selection_and_python_sets_every_view(att):
@@ -118,7 +118,7 @@ def test_query_rows_of_cross_attention_are_fields_of_their_own():
 
 
 def test_square_attention_names_its_rows_by_hovered_token(att):
-    sel = aw.Selection(att)
+    sel = aw.widgets.Selection(att)
     assert sel._n_query_tokens == 0
     with pytest.raises(
         t.TraitError, match=r"hovered_query names a query row of cross-attention .* so hovered_token names them"
@@ -127,9 +127,9 @@ def test_square_attention_names_its_rows_by_hovered_token(att):
     with pytest.raises(t.TraitError, match=r"pinned_query names a query row .* so pinned_token names them"):
         sel.pinned_query = 1
     sel.hovered_query = None  # clearing is always fine
-    assert aw.Selection(cross_attention(), pinned_query=2).pinned_query == 2
+    assert aw.widgets.Selection(cross_attention(), pinned_query=2).pinned_query == 2
     with pytest.raises(t.TraitError, match=r"pinned_query=9 is out of range"):
-        aw.Selection(cross_attention(), pinned_query=9)
+        aw.widgets.Selection(cross_attention(), pinned_query=9)
 
 
 def test_link_refuses_cross_attention_over_other_targets():

@@ -78,8 +78,8 @@ def drawn_thumbnails(grid, alt: bool = False) -> np.ndarray:
     """The head grid's thumbnails as the browser draws them: those that crossed in ``_thumbs``
     (``_thumbs_alt`` with `alt`), and the heads listed in ``_thumb_maps`` pooled from the shared
     data model's maps with that set's hiding applied (keys removed, rows renormalised)."""
-    from attnwidget._arrays import hidden_keys_mask
-    from attnwidget.attention import max_pool, renormalize
+    from attnwidget.attention.arrays import hidden_keys_mask
+    from attnwidget.attention.core import max_pool, renormalize
 
     state = over_the_wire(grid)
     thumbs = decode(state["_thumbs_alt" if alt else "_thumbs"]).copy()

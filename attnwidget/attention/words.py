@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .attention import Attention, AttentionError
+from attnwidget.attention.core import Attention, AttentionError
 
 __all__ = ["merge", "to_words", "word_groups"]
 

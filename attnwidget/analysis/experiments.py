@@ -1,7 +1,7 @@
 """Analysis that runs the model: prompt templates judged by their outcome, languages, induction heads.
 
 Each function calls `aw.extract` (and the model itself for answers and log-probabilities), then
-measures the attention with `attnwidget.analysis`, whose module docstring defines every name used
+measures the attention with `attnwidget.analysis.core`, whose module docstring defines every name used
 here (sinks, sink_share, entropy, normalized_entropy, share). torch is imported inside the
 functions that need it.
 """
@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate as V
-from . import metrics as M
-from ._arrays import hidden_keys_mask
-from .analysis import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
-from .analysis import head_roles as _head_roles
-from .attention import Attention, _memory_budget
-from .errors import AttentionError
+from attnwidget import _validate as V
+from attnwidget import metrics as M
+from attnwidget.analysis.core import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
+from attnwidget.analysis.core import head_roles as _head_roles
+from attnwidget.attention.arrays import hidden_keys_mask
+from attnwidget.attention.core import Attention, _memory_budget
+from attnwidget.errors import AttentionError
 
 __all__ = [
     "compare_templates",
@@ -82,7 +82,7 @@ def _tokenizer_count(tokenizer: Any, spec: Any) -> int:
 
 def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
     """Extract a template given as text or {"text"|"messages", "parts"}; return it and its parts."""
-    from .extract import extract
+    from attnwidget.extraction.api import extract
 
     if isinstance(spec, str):
         _check_memory(model, _tokenizer_count(tokenizer, spec), what)
@@ -244,7 +244,7 @@ def compare_templates(
     ----------
     templates : dict
         Name -> text, or name -> ``{"text": str}`` / ``{"messages": [...]}`` with optional
-        ``"parts": {part name: substring, ...}`` (see `aw.segment_attention`).
+        ``"parts": {part name: substring, ...}`` (see `aw.analysis.segment_attention`).
     target : str or list of str, optional
         The expected answer as it would follow the prompt (mind the leading space: ``" positive"``).
         Each template is scored by ``log P(target | prompt)`` (nats; several targets: the
@@ -377,7 +377,7 @@ class LanguageComparison:
 
 def _received_per_key(att: Attention, layer: int, hidden: Sequence[int]) -> np.ndarray:
     """Column mean of the head-averaged map (sinks removed, rows renormalised) over the rows that see each key."""
-    from .attention import renormalize
+    from attnwidget.attention.core import renormalize
 
     keep = hidden_keys_mask(att.mask, hidden)
     fused = renormalize(att.layer(layer), keep).mean(axis=0)
@@ -387,7 +387,7 @@ def _received_per_key(att: Attention, layer: int, hidden: Sequence[int]) -> np.n
 
 
 def compare_languages(
-    model: Any, tokenizer: Any, texts: Mapping[str, str], *, top_k: int = 5, hide: Any = "sinks", top: int | None = None
+    model: Any, tokenizer: Any, texts: Mapping[str, str], *, top_k: int = 5, hide: Any = "sinks"
 ) -> LanguageComparison:
     """The same content in several languages: tokenisation, which tokens draw attention, how spread it is.
 
@@ -406,10 +406,7 @@ def compare_languages(
         the column mean of the head-averaged map over the query rows that see the token.
     hide : "sinks", "first", None or list of int
         Keys measured apart (`analysis` module docstring).
-    top : int, optional
-        Deprecated name of `top_k`.
     """
-    top_k = V.renamed("top", "top_k", top, None if top_k == 5 else top_k, 5, "compare_languages")
     if not isinstance(texts, Mapping) or len(texts) == 0:
         raise ValueError("texts must be a non-empty dict of language -> text")
     top_k = V.integer("top_k", top_k, low=1)
@@ -514,7 +511,7 @@ def induction_scores(
     -------
     ndarray (layers, heads)
     """
-    from .extract import extract
+    from attnwidget.extraction.api import extract
 
     if not isinstance(length, (int, np.integer)) or isinstance(length, bool) or length < 4:
         raise ValueError(f"length must be an int >= 4; got {length!r}")

@@ -9,7 +9,7 @@ Each part is an ordinary `Attention`, numbered by its own tower's layers:
 
 from __future__ import annotations
 
-from .attention import Attention
+from attnwidget.attention.core import Attention
 
 __all__ = ["Seq2SeqAttention", "PARTS"]
 

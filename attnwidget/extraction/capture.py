@@ -568,7 +568,7 @@ class CapturedQK:
         """
         import torch
 
-        from .errors import AttentionError
+        from attnwidget.errors import AttentionError
 
         for rec in self.layers:
             if rec["bias"] is not None or (rec["mask"] is not None and rec["mask"].dtype != torch.bool):

@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate as V
-from ._arrays import FUSIONS, fuse_heads, infer_mask, renormalize
-from .attention import Attention
-from .errors import ArgumentTypeError, AttentionError, NoQualifyingRowError
+from attnwidget import _validate as V
+from attnwidget.attention.arrays import FUSIONS, fuse_heads, infer_mask, renormalize
+from attnwidget.attention.core import Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError, NoQualifyingRowError
 
 __all__ = [
     "entropy",
@@ -776,9 +776,7 @@ def rollout_step(rows: np.ndarray, start: int, residual: float) -> np.ndarray:
     return np.where(s > 0, aug / np.where(s > 0, s, 1), eye)
 
 
-def rollout(
-    att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str | None = None, head_fusion: str | None = None
-) -> np.ndarray:
+def rollout(att: Any, mask: Any = None, *, residual: float = 0.5, fusion: str = "mean") -> np.ndarray:
     """Attention rollout (Abnar & Zuidema, 2020): attention composed through the layers.
 
     Per layer the heads are fused (`fusion`: mean, max or min), the residual connection is
@@ -792,8 +790,7 @@ def rollout(
     residual : float
         Weight of the identity, in [0, 1] (default 0.5).
     fusion : str
-        Head fusion, ``"mean"`` (default), ``"max"`` or ``"min"``. ``head_fusion=`` is its
-        deprecated old name.
+        Head fusion, ``"mean"`` (default), ``"max"`` or ``"min"``.
 
     Returns
     -------
@@ -802,7 +799,6 @@ def rollout(
         Which row to read is the caller's choice (the first token for encoders, the last or any
         chosen token for decoders).
     """
-    fusion = V.renamed("head_fusion", "fusion", head_fusion, fusion, "mean", "rollout")
     residual = V.fraction("residual", residual)
     layers, _ = _layer_maps(att, fusion, mask)
     out = None
@@ -818,9 +814,8 @@ def attention_flow(
     mask: Any = None,
     *,
     residual: float = 0.5,
-    fusion: str | None = None,
+    fusion: str = "mean",
     query: int | None = None,
-    head_fusion: str | None = None,
 ) -> np.ndarray:
     """Attention flow (Abnar & Zuidema, 2020): max-flow from each output position to each input.
 
@@ -832,7 +827,7 @@ def attention_flow(
     Parameters
     ----------
     att, mask, residual, fusion
-        As for `rollout` (``head_fusion=`` is the deprecated old name of `fusion`).
+        As for `rollout`.
     query : int, optional
         Only this output position (one row); default every row.
 
@@ -846,7 +841,6 @@ def attention_flow(
         Above `MAX_FLOW_TOKENS` tokens: one max-flow per (query, key) pair on a graph of
         ``layers x n^2`` edges is too slow in pure Python; use `rollout` there.
     """
-    fusion = V.renamed("head_fusion", "fusion", head_fusion, fusion, "mean", "attention_flow")
     residual = V.fraction("residual", residual)
     layers, _ = _layer_maps(att, fusion, mask)
     n = layers[0].shape[-1]
@@ -869,7 +863,7 @@ def attention_flow(
 def _check_query(query: int, n: int) -> int:
     query = V.integer("query", query)
     if not -n <= query < n:
-        from .errors import AttentionIndexError
+        from attnwidget.errors import AttentionIndexError
 
         raise AttentionIndexError(f"query must be a token position in [-{n}, {n}); got {query}")
     return query % n

@@ -1,6 +1,6 @@
 """Static PNG images of attention maps from Python, without a browser or matplotlib.
 
-The colours come from `attnwidget.colormaps`, the same tables and scales the views draw with, and
+The colours come from `attnwidget.images.colormaps`, the same tables and scales the views draw with, and
 the PNG is written with zlib (8-bit RGB, one filter byte per row).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .attention import HEAD_FUSIONS, Attention
-from .colormaps import COLORMAPS, DEFAULT_GAMMA, MASKED_RGB, SCALES, lut, scale_values
+from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.images.colormaps import COLORMAPS, DEFAULT_GAMMA, MASKED_RGB, SCALES, lut, scale_values
 
 __all__ = ["save_image", "image_array", "write_png", "text_mask"]
 

@@ -1,7 +1,7 @@
 """bqplot charts of analysis results: per-layer metric lines, head roles, comparison bars, the parts
 a query read, and the part-by-part matrix.
 
-Each function returns a ``bqplot.Figure`` built from the numbers `attnwidget.analysis` computed; the
+Each function returns a ``bqplot.Figure`` built from the numbers `attnwidget.analysis.core` computed; the
 charts draw, they compute nothing new. bqplot is imported inside the functions so that
 ``import attnwidget`` stays fast.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import ROLES, Report, SegmentAttention, ShapeScore, Table
-from .experiments import LanguageComparison, TemplateComparison
+from attnwidget.analysis.core import ROLES, Report, SegmentAttention, ShapeScore, Table
+from attnwidget.analysis.experiments import LanguageComparison, TemplateComparison
 
 __all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap", "segment_shares", "UNITS"]
 
@@ -32,7 +32,7 @@ def _figure(**kwargs: Any) -> Any:
     if _FIGURE is None:
         import bqplot
 
-        from .widgets.export import ipython_display
+        from attnwidget.widgets.export import ipython_display
 
         class Figure(bqplot.Figure):
             """bqplot's Figure; displayed with the export host, which says offline why it is not drawn."""
@@ -75,7 +75,7 @@ def _layer_table(result: Any) -> Table:
         return result
     raise TypeError(
         "metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
-        f"(aw.analyze, aw.report, aw.shape_score); got {type(result).__name__}"
+        f"(aw.analyze, aw.report, aw.analysis.shape_score); got {type(result).__name__}"
     )
 
 
@@ -134,12 +134,12 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
     Parameters
     ----------
     roles : Table
-        The result of `aw.head_roles`.
+        The result of `aw.experiments.head_roles`.
     """
     from bqplot import Axis, LinearScale, Scatter, Tooltip
 
     if not isinstance(roles, Table) or not {"layer", "head", "role", "score"} <= set(roles.columns):
-        raise TypeError("head_roles_chart takes the Table aw.head_roles returns")
+        raise TypeError("head_roles_chart takes the Table aw.experiments.head_roles returns")
     layers, heads = np.unique(roles["layer"]), np.unique(roles["head"])
     shown = [r for r in ROLE_COLORS if np.any(roles["role"] == r)]
     # Leave an empty band above the top head for the legend (about 6% of the height per entry),
@@ -199,7 +199,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
         table, key = comparison.summary(), "language"
     else:
         raise TypeError(
-            "comparison_bars takes the result of aw.compare_templates or aw.compare_languages; "
+            "comparison_bars takes the result of aw.experiments.compare_templates or aw.experiments.compare_languages; "
             f"got {type(comparison).__name__}"
         )
     numeric = [c for c in table.columns if table[c].dtype.kind in "fi"]
@@ -234,7 +234,7 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     from bqplot import Axis, Bars, LinearScale, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
-        raise TypeError(f"segment_shares takes the result of aw.segment_attention; got {type(seg).__name__}")
+        raise TypeError(f"segment_shares takes the result of aw.analysis.segment_attention; got {type(seg).__name__}")
     if content and layer is not None:
         raise ValueError("content=True draws the mean over layers; leave layer unset")
     shares = seg.content_shares() if content else (seg.shares if layer is None else seg.layer(layer))
@@ -261,14 +261,14 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
     Parameters
     ----------
     seg : SegmentAttention
-        The result of `aw.segment_attention`.
+        The result of `aw.analysis.segment_attention`.
     layer : int, optional
         A model layer number; default the mean over layers.
     """
     from bqplot import Axis, ColorAxis, ColorScale, GridHeatMap, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
-        raise TypeError(f"segment_heatmap takes the result of aw.segment_attention; got {type(seg).__name__}")
+        raise TypeError(f"segment_heatmap takes the result of aw.analysis.segment_attention; got {type(seg).__name__}")
     if layer is None:
         m = seg.matrix.mean(axis=0)
     else:

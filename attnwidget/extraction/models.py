@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ._optional import require_models
+from attnwidget._optional import require_models
 
 __all__ = ["load_model", "BUNDLED", "cache_dir"]
 

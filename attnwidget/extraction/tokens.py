@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import AttentionError
+from attnwidget.errors import AttentionError
 
 __all__ = ["readable_tokens", "encode", "patch_labels"]
 

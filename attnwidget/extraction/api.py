@@ -13,7 +13,7 @@ Three paths, tried in this order by `extract(method="auto")`:
 Encoder-decoder models given a target give a `Seq2SeqAttention` (encoder, decoder, cross); vision
 encoders given an image give patch tokens (``[CLS]``, ``p(0,0)``, ...); vision-language models given
 text and an image give their language model's attention with the image placeholders labelled
-(`attnwidget.multimodal`).
+(`attnwidget.extraction.multimodal`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ._optional import require_models
-from .attention import Attention, AttentionError, _memory_budget, storage_dtype
-from .capture import (
-    CAPTURE_IMPLEMENTATION,
+from attnwidget._optional import require_models
+from attnwidget.attention.core import Attention, _memory_budget, storage_dtype
+from attnwidget.attention.seq2seq import Seq2SeqAttention
+from attnwidget.errors import AttentionError, ModelError
+from attnwidget.extraction.capture import (
     CapturedQK,
     Recorder,
     attn_implementation,
@@ -40,23 +41,9 @@ from .capture import (
     self_check,
     tower_kind,
 )
-from .seq2seq import Seq2SeqAttention
-from .tokens import encode, patch_labels, readable_tokens
+from attnwidget.extraction.tokens import encode, patch_labels, readable_tokens
 
-__all__ = [
-    "extract",
-    "extract_hooks",
-    "generate",
-    "generation_step_row",
-    "readable_tokens",
-    "CAPTURE_IMPLEMENTATION",
-    "ModelError",
-    "Seq2SeqAttention",
-]
-
-
-class ModelError(ValueError):
-    """The model cannot give attention for this input (no attention exposed, input too long...)."""
+__all__ = ["extract", "extract_hooks"]
 
 
 # Names other modules import from here.
@@ -87,7 +74,7 @@ def _num_layers_heads(model) -> tuple[int | None, int | None, int | None]:
 
 
 def _speech_model(model) -> bool:
-    from .multimodal import is_speech
+    from attnwidget.extraction.multimodal import is_speech
 
     return is_speech(model)
 
@@ -402,7 +389,7 @@ def _eager_parts(model, forward, parts, layer_sel, head_sel, meta) -> dict[str, 
             raise ModelError(
                 f"{type(model).__name__} returned no attention weights (neither through the "
                 "AttentionInterface nor output_attentions=True); for a plain torch module use "
-                "aw.extract_hooks"
+                "aw.extraction.extract_hooks"
             )
         lids = layer_sel if layer_sel is not None else list(range(len(atts)))
         if max(lids) >= len(atts):
@@ -484,7 +471,7 @@ def extract(
         ``p(row,col)``; ``meta["patch_grid"]`` is ``[rows, cols]``. Vision-language models
         (Llava-style) take `text` holding the image token with the image, prepared by their
         combined processor: the language model's attention, image placeholders labelled
-        ``img p(row,col)`` and listed in ``meta["image_tokens"]`` (see `attnwidget.multimodal`).
+        ``img p(row,col)`` and listed in ``meta["image_tokens"]`` (see `attnwidget.extraction.multimodal`).
     audio : 1-D array, optional
         Speech encoder-decoder models (Whisper): one channel of samples at `sampling_rate`, prepared
         by the feature extractor (or processor) passed as `tokenizer`. The encoder's tokens are
@@ -514,7 +501,7 @@ def extract(
         raises `ModelError` naming the layer and the difference.
     measure : {"weight", "norm"}
         ``"norm"`` gives value-weighted maps ``||alpha_ij f_h(x_j)||``, rows normalised (see
-        `attnwidget.norms`); one more forward pass records the value vectors. Text inputs;
+        `attnwidget.extraction.norms`); one more forward pass records the value vectors. Text inputs;
         for encoder-decoder models each part (cross-attention: the encoder output's values).
     dtype : {"float32", "float16"}
         How the weights are held (default float32). float16 computes every weight in float32 and
@@ -551,7 +538,7 @@ def extract(
                 f"{type(model).__name__} is not one. Pass text with its tokenizer, or inputs= with tokens="
             )
     if audio is not None or (isinstance(inputs, dict) and "input_features" in inputs and _speech_model(model)):
-        from .multimodal import extract_speech
+        from attnwidget.extraction.multimodal import extract_speech
 
         if inputs is not None and audio is not None:
             raise ValueError("pass either audio= or inputs=, not both")
@@ -579,7 +566,7 @@ def extract(
     if measure == "norm" and (inputs is not None or image is not None):
         raise ValueError("measure='norm' covers text and audio inputs, not images or inputs=")
     if inputs is not None or image is not None:
-        from .multimodal import extract_vision_language, is_vision_language
+        from attnwidget.extraction.multimodal import extract_vision_language, is_vision_language
 
         if inputs is not None and image is not None:
             raise ValueError("pass either image= or inputs=, not both")
@@ -690,7 +677,7 @@ def extract(
     part = _Part("main", source, source, "attentions", kv_heads=n_kv)
     results = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=storage)["main"]
     if measure == "norm":
-        from .norms import apply_value_norms
+        from attnwidget.extraction.norms import apply_value_norms
 
         results = apply_value_norms(model, model_inputs, results)
     return results if batched else results[0]
@@ -797,7 +784,7 @@ def _extract_seq2seq(
         part = _Part("encoder", source, source, "attentions")
         atts = _run(model, forward, [part], layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)["encoder"]
         if measure == "norm":
-            from .norms import apply_value_norms_parts
+            from attnwidget.extraction.norms import apply_value_norms_parts
 
             atts = apply_value_norms_parts(
                 model, lambda: encoder(**enc_inputs), {"encoder": atts}, {"encoder": source.keep}
@@ -842,7 +829,7 @@ def _extract_seq2seq(
     ]
     got = _run(model, forward, parts, layer_sel, head_sel, meta, method, lazy, check, dtype=dtype)
     if measure == "norm":
-        from .norms import apply_value_norms_parts
+        from attnwidget.extraction.norms import apply_value_norms_parts
 
         got = apply_value_norms_parts(
             model,
@@ -890,7 +877,7 @@ def _extract_image(model, processor, image, layers, heads, method, lazy, check, 
     grid = (pixels.shape[-2] // patch, pixels.shape[-1] // patch)
     runner = model
     if not _accepts(model, "pixel_values") or _accepts(model, "input_ids"):
-        from .multimodal import is_vision_language, vision_tower
+        from attnwidget.extraction.multimodal import is_vision_language, vision_tower
 
         runner = vision_tower(model)
         if runner is None:
@@ -990,7 +977,7 @@ def extract_hooks(
     mask : bool array (Q, K), optional
         Visible keys. Inferred from the weights when omitted.
     """
-    require_models("aw.extract_hooks")
+    require_models("aw.extraction.extract_hooks")
     import torch
 
     if modules is None:
@@ -1058,7 +1045,3 @@ def extract_hooks(
             )
         layers.append(w[0].numpy())
     return Attention(np.stack(layers), tokens, mask, meta={"model": type(module).__name__, "method": "hooks"})
-
-
-# Generation lives in its own module; these names stay importable from here.
-from .generate import generate, generation_step_row  # noqa: E402

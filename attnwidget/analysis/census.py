@@ -16,10 +16,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import metrics as M
-from .analysis import Table
-from .attention import Attention
-from .norms import value_norms_of
+from attnwidget import metrics as M
+from attnwidget.analysis.core import Table
+from attnwidget.attention.core import Attention
+from attnwidget.extraction.norms import value_norms_of
 
 __all__ = ["census", "Census", "CENSUS_COLUMNS"]
 
@@ -71,7 +71,7 @@ class Census:
 
     def grid(self, att: Attention, column: str = "sink_mass", **kwargs: Any):
         """A `HeadGrid` of `att` tinted by one census column (same layers and heads as the census)."""
-        from .widgets import HeadGrid
+        from attnwidget.widgets import HeadGrid
 
         if list(att.layer_ids) != self.layer_ids or list(att.head_ids) != self.head_ids:
             raise ValueError(
@@ -126,7 +126,7 @@ def census(
     Census
         ``.table`` (one row per head), ``.tint(column)`` for a head grid, ``.n_prompts``.
     """
-    from .extract import extract
+    from attnwidget.extraction.api import extract
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .tokens import patch_labels, readable_tokens
+from attnwidget.extraction.tokens import patch_labels, readable_tokens
 
 __all__ = [
     "is_vision_language",
@@ -70,7 +70,7 @@ def vision_tower(model):
 
 
 def _language_model_path(model) -> str:
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
 
     hit = _named(model, "language_model")
     if hit is None and hasattr(model, "get_decoder"):
@@ -97,7 +97,7 @@ def image_token_labels(model, strategy: str | None = None) -> tuple[list[str], t
     selection used (the model's ``vision_feature_select_strategy`` unless `strategy` is given;
     ``"pooled"`` for models that average-pool patch features to ``mm_tokens_per_image`` tokens on a
     square grid, as Gemma 3 does: then each label names a cell of that coarser grid)."""
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
 
     cfg = model.config
     vcfg = cfg.vision_config
@@ -158,7 +158,7 @@ def extract_vision_language(
     """
     import torch
 
-    from .extract import (
+    from attnwidget.extraction.api import (
         ModelError,
         _check_selection,
         _guard_size,
@@ -346,7 +346,7 @@ def _audio_samples(audio, sampling_rate, feature_extractor):
         )
     limit = getattr(feature_extractor, "n_samples", None)
     if isinstance(limit, int) and samples.size > limit:
-        from .extract import ModelError
+        from attnwidget.errors import ModelError
 
         raise ModelError(
             f"the audio is {samples.size / sampling_rate:.2f} s long; the model reads at most "
@@ -382,7 +382,7 @@ def extract_speech(
     """
     import torch
 
-    from .extract import (
+    from attnwidget.extraction.api import (
         ModelError,
         _check_selection,
         _extract_seq2seq,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .attention import Attention
+from attnwidget.attention.core import Attention
 
 __all__ = ["patch_map", "patch_overlay"]
 
@@ -69,7 +69,7 @@ def patch_map(
     fusion : {"mean", "max", "min"}
         How heads are combined.
     rollout : bool
-        Use attention rollout through every held layer (`aw.rollout`) instead of one layer.
+        Use attention rollout through every held layer (`aw.metrics.rollout`) instead of one layer.
 
     Weights on the prefix tokens (and, for a vision-language model, on the text) are left out, so
     the grid sums to the query's share on patches.
@@ -78,7 +78,7 @@ def patch_map(
     if not -att.n_query <= int(query) < att.n_query:
         raise IndexError(f"query {query} out of range for {att.n_query} query rows")
     if rollout:
-        from .metrics import rollout as _rollout
+        from attnwidget.metrics.rows import rollout as _rollout
 
         row = _rollout(att, fusion=fusion)[int(query)]
     else:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .attention import Attention, AttentionError, _as_numpy
+from attnwidget.attention.core import Attention, AttentionError, _as_numpy
 
 __all__ = ["from_transformer_lens", "PATTERN_HOOK"]
 
@@ -112,7 +112,7 @@ def _token_strings(tokens: Any, tokenizer: Any, batch_index: int) -> list[str]:
             raise AttentionError(
                 "tokens are ids; pass tokenizer= (model.tokenizer) or strings from model.to_str_tokens(text)"
             )
-        from .extract import readable_tokens
+        from attnwidget.extraction.api import readable_tokens
 
         return readable_tokens(tokenizer, [int(t) for t in tokens])
     raise AttentionError("tokens must be a sequence of strings (model.to_str_tokens(text)) or of token ids")

@@ -1,7 +1,7 @@
 """What an `Attention` means: per-head tables, reports with recommendations, prompt parts, head roles.
 
-Nothing here runs a model (`attnwidget.experiments` does: templates, languages, induction). Every
-number comes from `attnwidget.metrics` on maps chosen here, and each name means one thing in every
+Nothing here runs a model (`attnwidget.analysis.experiments` does: templates, languages, induction). Every
+number comes from `attnwidget.metrics.rows` on maps chosen here, and each name means one thing in every
 function of this module and of `experiments`:
 
 Sinks
@@ -39,11 +39,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _validate as V
-from . import metrics as M
-from ._arrays import FLOAT16_NORMAL, hidden_keys_mask
-from .attention import Attention, renormalize
-from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, NoQualifyingRowError
+from attnwidget import _validate as V
+from attnwidget import metrics as M
+from attnwidget.attention.arrays import FLOAT16_NORMAL, hidden_keys_mask
+from attnwidget.attention.core import Attention, renormalize
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError, NoQualifyingRowError
 
 __all__ = [
     "Table",
@@ -52,8 +52,6 @@ __all__ = [
     "Report",
     "shape_score",
     "ShapeScore",
-    "evaluate_quality",
-    "Quality",
     "segment_attention",
     "SegmentAttention",
     "tokens_span",
@@ -415,7 +413,7 @@ def analyze(
     Table
         One row per (layer, head): ``sink_share`` (raw attention on the hidden keys), then on the
         rest: entropy, normalized_entropy, sparsity, locality, focus_consistency, confidence,
-        previous_token and self (see `attnwidget.metrics`); with ``hide=None``, no sink_share but
+        previous_token and self (see `attnwidget.metrics.rows`); with ``hide=None``, no sink_share but
         sink_mass (attention on the first `sink_k` keys).
     """
     att = _check_attention(att, "analyze")
@@ -451,7 +449,7 @@ MESSAGES = {
         "uniform over the same number of keys) in {n} of {total} layers.",
         "uniform_action": "The model singles out no part of this text; if the answer is wrong, state the task "
         "in one short line right before the answer and compare the outcome with "
-        "aw.compare_templates.",
+        "aw.experiments.compare_templates.",
         "local": "Attention is less local than uniform attention over the same keys would be "
         "(locality {value:.3f} against {baseline:.3f}) in {n} of {total} layers: those layers read far back.",
         "local_action": "Nothing to fix by itself: far reads are how the answer reaches an instruction at the "
@@ -459,7 +457,7 @@ MESSAGES = {
         "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, {apart}; reading it "
         "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).{sink_note}",
         "part_low_action": "If the answer needs {part!r}, put it right before where the answer goes (or repeat "
-        "it there), then check the outcome with aw.compare_templates.",
+        "it there), then check the outcome with aw.experiments.compare_templates.",
         "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, {apart} "
         "(uniform reading: {uniform:.1%}, {ratio:.2f}x).{sink_note}",
         "part_top_action": "Keep what the answer needs in {part!r}; a part read far above its share is where "
@@ -484,13 +482,13 @@ MESSAGES = {
         "uniform": "在 {total} 层中有 {n} 层,内容上的注意力接近均匀(归一化熵 {value:.2f},1 表示在同样多的"
         "词元上均匀分布)。",
         "uniform_action": "模型没有突出文本的任何部分;如果答案错误,请在答案位置之前用一句简短的话说明任务,"
-        "并用 aw.compare_templates 比较实际输出。",
+        "并用 aw.experiments.compare_templates 比较实际输出。",
         "local": "在 {total} 层中有 {n} 层,注意力的局部性低于同样词元上均匀注意力的局部性"
         "(局部性 {value:.3f},基线 {baseline:.3f}):这些层在读取较远的内容。",
         "local_action": "这本身不需要修改:远距离读取正是答案读取开头指令的方式。请用各部分的份额查看它们读了哪一部分。",
         "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}({apart});若与其余部分同样均匀地读取,"
         "应为 {uniform:.1%}({ratio:.2f} 倍)。{sink_note}",
-        "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.compare_templates 检查输出。",
+        "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.experiments.compare_templates 检查输出。",
         "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}({apart};均匀读取为 {uniform:.1%},"
         "{ratio:.2f} 倍)。{sink_note}",
         "part_top_action": "把答案需要的内容放在 {part!r} 中;被读取远高于其份额的部分,措辞的改动影响最大。",
@@ -606,7 +604,7 @@ def report(
     Notes
     -----
     Attention shows what the model read, not whether the answer is right: compare prompts by their
-    outcome with `aw.compare_templates` before changing one on the strength of a recommendation.
+    outcome with `aw.experiments.compare_templates` before changing one on the strength of a recommendation.
     """
     att = _check_attention(att, "report")
     words = _lang(lang)
@@ -745,9 +743,6 @@ class ShapeScore:
         )
 
 
-Quality = ShapeScore
-
-
 def _expected(expected_patterns: Any) -> dict[str, Any]:
     if expected_patterns is None:
         return {}
@@ -791,8 +786,7 @@ def shape_score(
     This is **not** a prompt-quality score. On `benchmarks/prompt_quality.py` (prompt pairs where
     the bundled SmolLM2 answers right with one prompt and wrong with the other) it does not rank the
     working prompt above the failing one more often than chance. To choose a prompt, compare
-    outcomes with `aw.compare_templates(..., target=...)`. The former name `evaluate_quality`
-    remains as a deprecated alias.
+    outcomes with `aw.experiments.compare_templates(..., target=...)`.
 
     Parameters
     ----------
@@ -837,17 +831,6 @@ def shape_score(
     return ShapeScore(layers, float(score.mean()), list(patterns))
 
 
-def evaluate_quality(att: Attention, expected_patterns: Any = None, **kwargs: Any) -> ShapeScore:
-    """Deprecated name of `shape_score`, which measures attention's shape, not a prompt's quality."""
-    warnings.warn(
-        "evaluate_quality is deprecated: it is renamed shape_score because it does not predict "
-        "whether a prompt works; compare prompts with aw.compare_templates(..., target=...)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return shape_score(att, expected_patterns, **kwargs)
-
-
 # ------------------------------------------------------------------------------------- parts
 
 
@@ -859,7 +842,7 @@ class TokenSpan(NamedTuple):
 
 
 def tokens_span(start: int, stop: int) -> TokenSpan:
-    """A part given by token positions ``[start, stop)``, e.g. ``{"question": aw.tokens_span(66, 79)}``."""
+    """A part given by token positions ``[start, stop)``, e.g. ``{"question": aw.analysis.tokens_span(66, 79)}``."""
     try:
         a, b = int(start), int(stop)
     except (TypeError, ValueError):
@@ -893,7 +876,7 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
     if not isinstance(parts, Mapping) or not parts:
         raise AttentionError(
             "parts must be a non-empty dict of name -> substring, (start, end) span with "
-            "unit='char' or 'token', or aw.tokens_span(start, stop)"
+            "unit='char' or 'token', or aw.analysis.tokens_span(start, stop)"
         )
     if unit not in (None, "char", "token"):
         raise AttentionError(f"unit must be 'char' or 'token' (what a (start, end) pair counts); got {unit!r}")
@@ -916,7 +899,7 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             if text is None:
                 raise AttentionError(
                     f"part {name!r} is a substring, but the attention has no text; give token "
-                    "spans (aw.tokens_span or unit='token')"
+                    "spans (aw.analysis.tokens_span or unit='token')"
                 )
             if not part:
                 raise AttentionError(f"part {name!r} is an empty string; give a substring of the text")
@@ -934,7 +917,7 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
             if unit is None:
                 raise AttentionError(
                     f"part {name!r} is a pair of numbers {part!r}: say what they count with "
-                    "unit='char' or unit='token' (or use aw.tokens_span(start, stop))"
+                    "unit='char' or unit='token' (or use aw.analysis.tokens_span(start, stop))"
                 )
             span = _pair(name, part, "char")
             if text is None or not span[1] <= len(text):
@@ -984,7 +967,7 @@ def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
         start, end = (int(v) for v in part)
     except (TypeError, ValueError):
         raise AttentionError(
-            f"part {name!r} must be a substring, a (start, end) {what} span or aw.tokens_span; got {part!r}"
+            f"part {name!r} must be a substring, a (start, end) {what} span or aw.analysis.tokens_span; got {part!r}"
         ) from None
     if not 0 <= start < end:
         raise AttentionError(
@@ -1125,7 +1108,7 @@ class SegmentAttention:
 
     def chart(self, **kwargs: Any):
         """A bqplot bar chart of the shares (see `charts.segment_shares`)."""
-        from .charts import segment_shares
+        from attnwidget.widgets.charts import segment_shares
 
         return segment_shares(self, **kwargs)
 
@@ -1168,7 +1151,7 @@ def segment_attention(
         From `aw.extract` or `aw.generate` (any `Attention`; character parts need its text).
     parts : dict
         Name -> a substring of the text (it must occur once), a ``(start, end)`` pair with `unit`
-        saying whether it counts characters or tokens, or ``aw.tokens_span(start, stop)``. Parts
+        saying whether it counts characters or tokens, or ``aw.analysis.tokens_span(start, stop)``. Parts
         must not share tokens, and a token may not straddle a part's edge.
     queries : "generated", "last", "all", a part name, or token positions, optional
         Whose attention to measure. Default: the generated tokens of an `aw.generate` result (the
@@ -1314,7 +1297,7 @@ def head_roles(
     and ``self`` (`metrics.pattern_match`), ``first_token`` (`metrics.sink_mass`, k=1), ``local``
     (share of attention on keys within `window` positions, the first token excluded), ``broad``
     (normalised entropy) and ``induction`` when `induction` scores are given
-    (`aw.experiments.induction_scores`; `aw.head_roles` with a model measures them). A head takes the
+    (`aw.experiments.induction_scores`; `aw.experiments.head_roles` with a model measures them). A head takes the
     first role of `ROLES` whose score passes its threshold, else "mixed".
 
     Parameters

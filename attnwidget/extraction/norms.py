@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .attention import Attention
+from attnwidget.attention.core import Attention
 
 __all__ = [
     "value_norms",
@@ -92,7 +92,7 @@ def _output_projection(parents: dict, module, in_features: int):
         w = w if hasattr(proj, "nf") else w.t()
         if w.shape[0] == in_features:
             return w.detach()
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
 
     raise ModelError(
         f"cannot find the output projection of {type(module).__name__} (looked for "
@@ -110,7 +110,8 @@ def _record_values(model, run) -> list[tuple[Any, Any]]:
     of it) with the values recorder switched in."""
     import torch
 
-    from .extract import ModelError, _attn_implementation, _configs
+    from attnwidget.errors import ModelError
+    from attnwidget.extraction.api import _attn_implementation, _configs
 
     if not _configs(model):
         raise ModelError(
@@ -134,7 +135,7 @@ def _call_norms(parents: dict, module, value, num_heads: int | None):
     """``||f_h(x_j)||`` as a float32 ``(batch, heads, n_key)`` tensor for one call's value states."""
     import torch
 
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
 
     b, n_kv, n, d = value.shape
     heads = int(
@@ -231,7 +232,7 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
     `results` holds one `Attention` per batch row, padding removed; ``inputs["attention_mask"]``
     says which positions each kept.
     """
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
 
     if getattr(getattr(model, "config", None), "is_encoder_decoder", False):
         raise ModelError(
@@ -260,8 +261,8 @@ def apply_value_norms_parts(model, run, parts: dict, key_keep: dict) -> dict:
     capture numbers them. The cross part's values are the encoder output's, carried through the
     cross-attention's own output projection.
     """
-    from .capture import layer_place, module_names, tower_kind
-    from .extract import ModelError
+    from attnwidget.errors import ModelError
+    from attnwidget.extraction.capture import layer_place, module_names, tower_kind
 
     calls = _record_values(model, run)
     names, parents, num_heads = module_names(model), _parents(model), _config_heads(model)

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate as V
-from ._arrays import (
+from attnwidget import _validate as V
+from attnwidget.attention.arrays import (
     FLOAT16_NORMAL,
     FUSIONS,
     causal_mask,
@@ -36,7 +36,7 @@ from ._arrays import (
     pooled_rows,
     renormalize,
 )
-from .errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
 
 __all__ = [
     "Attention",
@@ -458,8 +458,8 @@ class Attention:
     @classmethod
     def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> Attention:
         """From a TransformerLens ``ActivationCache`` (or any mapping with ``blocks.{l}.attn.hook_pattern``
-        tensors); see `attnwidget.interop.from_transformer_lens` for the arguments."""
-        from .interop import from_transformer_lens
+        tensors); see `attnwidget.extraction.interop.from_transformer_lens` for the arguments."""
+        from attnwidget.extraction.interop import from_transformer_lens
 
         return from_transformer_lens(cache, tokens, **kwargs)
 
@@ -692,15 +692,12 @@ class Attention:
             raise AttentionIndexError(f"no held query head reads kv head {kv_head}")
         return self.rows(layer, 0, self.n_query, heads=heads)
 
-    def fuse(self, fusion: str = "mean", layer: int | None = None, *, how: str | None = None) -> np.ndarray:
+    def fuse(self, fusion: str = "mean", layer: int | None = None) -> np.ndarray:
         """Fuse heads with mean, max or min.
 
         Returns ``(layers, n_query, n_key)``, or ``(n_query, n_key)`` when `layer` is given. Max and
-        min fusions are renormalised over visible keys so rows remain distributions. ``how=`` is
-        the deprecated old name of `fusion`.
+        min fusions are renormalised over visible keys so rows remain distributions.
         """
-        if how is not None:
-            fusion = V.renamed("how", "fusion", how, None if fusion == "mean" else fusion, "mean", "Attention.fuse")
         fusion = V.choice("fusion", fusion, HEAD_FUSIONS)
         if layer is not None:
             return fuse_heads(self.layer(layer), fusion, self.mask)
@@ -743,14 +740,14 @@ class Attention:
 
     def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:
         """Attention between groups of tokens (to a group summed, from a group averaged); see
-        `attnwidget.words.merge`."""
-        from .words import merge
+        `attnwidget.attention.words.merge`."""
+        from attnwidget.attention.words import merge
 
         return merge(self, groups, labels)
 
     def to_words(self) -> Attention:
-        """Attention between words instead of subword tokens; see `attnwidget.words.to_words`."""
-        from .words import to_words
+        """Attention between words instead of subword tokens; see `attnwidget.attention.words.to_words`."""
+        from attnwidget.attention.words import to_words
 
         return to_words(self)
 
@@ -915,30 +912,28 @@ class Attention:
         """Check the archive's members against the format and build the `Attention`."""
         required = {"weights", "mask", "tokens", "info"}
         allowed = set(_MEMBERS)
-        kind = "weights"
-        if "format" in members:
-            header = _json_member(data, "format", name)
-            if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-                raise FileFormatError(f"{name} is not an attnwidget file (its format header is {V.show(header)})")
-            version = header.get("version")
-            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-                raise FileFormatError(f"{name} has an invalid format version {V.show(version)}")
-            if version > FORMAT_VERSION:
-                raise FileFormatError(
-                    f"{name} was written by a newer attnwidget (format version {version}); this one "
-                    f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget"
-                )
-            kind = header.get("kind", "weights")
-            if kind not in ("weights", "qk") or set(header) - {"format", "version", "kind"}:
-                raise FileFormatError(f"{name} has an unknown format header {V.show(header)}")
-            if kind == "qk":
-                required = required - {"weights"} | set(_QK_MEMBERS)
-                allowed = allowed - {"weights"} | set(_QK_MEMBERS)
-        elif not required <= members:
+        if "format" not in members:
             raise FileFormatError(
                 f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
                 f"{sorted(required | {'format'})}"
             )
+        header = _json_member(data, "format", name)
+        if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+            raise FileFormatError(f"{name} is not an attnwidget file (its format header is {V.show(header)})")
+        version = header.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise FileFormatError(f"{name} has an invalid format version {V.show(version)}")
+        if version > FORMAT_VERSION:
+            raise FileFormatError(
+                f"{name} was written by a newer attnwidget (format version {version}); this one "
+                f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget"
+            )
+        kind = header.get("kind", "weights")
+        if kind not in ("weights", "qk") or set(header) - {"format", "version", "kind"}:
+            raise FileFormatError(f"{name} has an unknown format header {V.show(header)}")
+        if kind == "qk":
+            required = required - {"weights"} | set(_QK_MEMBERS)
+            allowed = allowed - {"weights"} | set(_QK_MEMBERS)
         _check_fields(f"{name} does not match the attnwidget format", required - members, members - allowed, "")
         info = _json_member(data, "info", name)
         if not isinstance(info, dict):

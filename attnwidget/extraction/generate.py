@@ -3,16 +3,15 @@ whole sequence gives every step's attention row."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ._optional import require_models
-from .attention import Attention, step_row
-from .errors import AttentionError
-from .extract import (
+from attnwidget._optional import require_models
+from attnwidget.attention.core import Attention, step_row
+from attnwidget.errors import AttentionError
+from attnwidget.extraction.api import (
     ModelError,
     _check_selection,
     _input_device,
@@ -24,7 +23,7 @@ from .extract import (
     _run,
     _Side,
 )
-from .tokens import encode, readable_tokens
+from attnwidget.extraction.tokens import encode, readable_tokens
 
 __all__ = ["generate", "generation_step_row"]
 
@@ -36,7 +35,6 @@ def generate(
     tokenizer: Any,
     text: str | None = None,
     *,
-    prompt: str | None = None,
     messages: list[dict] | None = None,
     max_new_tokens: int = 20,
     layers: Sequence[int] | int | None = None,
@@ -60,7 +58,7 @@ def generate(
     Parameters
     ----------
     text : str
-        The prompt. (``prompt=`` is the former name, deprecated.)
+        The prompt.
     max_new_tokens : int
         At most this many tokens are generated (fewer if the model ends the sequence).
     lazy : bool, optional
@@ -71,11 +69,6 @@ def generate(
     require_models("aw.generate")
     import torch
 
-    if prompt is not None:
-        warnings.warn("generate(prompt=...) is deprecated; pass the prompt as text", DeprecationWarning, stacklevel=2)
-        if text is not None:
-            raise ValueError("pass the prompt once, as text")
-        text = prompt
     if _is_encoder_decoder(model):
         raise ModelError(
             f"{type(model).__name__} is an encoder-decoder model; generate its output with "
