@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tiny_models import tiny_model, word_level_tokenizer
+from helpers.tiny_models import tiny_model, word_level_tokenizer
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Colour maps and scales in Python, the same tables and formulas as the views' `js/src/lib/colormap.js`.
 
-`tests/test_image.py` runs the JS module in node and checks that its 256-entry tables and scale
+`tests/images/test_png.py` runs the JS module in node and checks that its 256-entry tables and scale
 values equal these, so a static image and a view of the same map show the same colours.
 """
 

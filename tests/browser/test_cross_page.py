@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny_models import words
-from tiny_seq2seq import tiny_seq2seq
+from helpers.tiny_models import words
+from helpers.tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
 

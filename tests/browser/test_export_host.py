@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tiny_widgets import linked_pair
+from helpers.tiny_widgets import linked_pair
 
 import attnwidget as aw
 

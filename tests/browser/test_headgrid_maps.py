@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "widgets"))
-from widget_data import synthetic_attention  # noqa: E402
+from helpers.widget_data import synthetic_attention  # noqa: E402
 
 import attnwidget as aw  # noqa: E402
 

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
+from helpers.jupyter import ERROR_OUTPUT, KERNEL_TIMEOUT_MS, open_and_run_all
+from helpers.views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 # Loading SmolLM2 the first time on a machine dequantises it (about 20 s on two cores).
-KERNEL_TIMEOUT_MS = 300_000
-ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
-
-
-def open_and_run_all(pg, lab, name: str) -> None:
-    pg.goto(lab.url(f"lab/tree/{name}"))
-    pg.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    # A person waits for the kernel to be up (the toolbar says "idle" even before it starts, so
-    # ask the server), then uses Run > Run All Cells.
-    deadline = time.monotonic() + KERNEL_TIMEOUT_MS / 1000
-    while not any(
-        s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
-        for s in lab.api("sessions")
-    ):
-        assert time.monotonic() < deadline, f"no idle kernel for {name}: {lab.api('sessions')}"
-        pg.wait_for_timeout(250)
-    pg.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()
-    pg.get_by_role("menuitem", name="Run", exact=True).click()
-    pg.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
 def test_quickstart_runs_and_links_in_jupyterlab(page, jupyterlab, artifacts):

@@ -9,8 +9,8 @@ import time
 
 import nbformat
 import pytest
-from reading import KINDS, card_luminance, check_tooltips, overflowing
-from test_jupyterlab import ERROR_OUTPUT, KERNEL_TIMEOUT_MS
+from helpers.jupyter import ERROR_OUTPUT, KERNEL_TIMEOUT_MS
+from helpers.reading import KINDS, card_luminance, check_tooltips, overflowing
 
 pytestmark = pytest.mark.slow
 

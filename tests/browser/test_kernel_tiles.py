@@ -7,7 +7,7 @@ import re
 
 import nbformat
 import pytest
-from test_jupyterlab import open_and_run_all
+from helpers.jupyter import open_and_run_all
 
 pytestmark = pytest.mark.slow
 

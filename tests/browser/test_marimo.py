@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from reading import KINDS, check_tooltips, view_tops
+from helpers.reading import KINDS, check_tooltips, view_tops
 
 ROOT = Path(__file__).resolve().parents[2]
 

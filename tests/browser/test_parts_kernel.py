@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from test_jupyterlab import open_and_run_all
+from helpers.jupyter import open_and_run_all
 
 pytestmark = pytest.mark.slow
 

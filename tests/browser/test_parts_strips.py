@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_parts_links import HOVER_RGB, PIN_RGB, bands, cross_drawn, marked, near, open_page
-from tiny_models import words
-from tiny_seq2seq import tiny_seq2seq
+from helpers.parts_page import HOVER_RGB, PIN_RGB, bands, cross_drawn, marked, near, open_page
+from helpers.tiny_models import words
+from helpers.tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
 

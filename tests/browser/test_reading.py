@@ -6,7 +6,7 @@ fix in place."""
 from __future__ import annotations
 
 import pytest
-from reading import card_luminance, check_tooltips, overflowing, view_tops
+from helpers.reading import card_luminance, check_tooltips, overflowing, view_tops
 
 import attnwidget as aw
 

@@ -6,7 +6,7 @@ weights/norms switch, the other views say that they draw weights."""
 from __future__ import annotations
 
 import pytest
-from views import wait_drawn
+from helpers.views import wait_drawn
 
 import attnwidget as aw
 

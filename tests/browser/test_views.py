@@ -4,8 +4,8 @@ from disk with the network blocked."""
 from __future__ import annotations
 
 import pytest
+from helpers.views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 from PIL import Image
-from views import click_head_selects_it, hover_links_every_view, screenshots, wait_drawn
 
 import attnwidget as aw
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
+from helpers.widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 
@@ -82,7 +82,7 @@ def test_smollm2_dashboard_state_stays_within_budget(smol_att):
 
 
 def test_lazy_attention_is_drawn_without_materialising(tiny_llama, word_tokenizer, monkeypatch):
-    from widget_data import drawn_thumbnails, words
+    from helpers.widget_data import drawn_thumbnails, words
 
     lazy = aw.extract(tiny_llama, word_tokenizer, words(12), lazy=True)
     eager = aw.extract(tiny_llama, word_tokenizer, words(12))

@@ -4,7 +4,7 @@ coded for the wire as any map is."""
 from __future__ import annotations
 
 import numpy as np
-from widget_data import assert_coded, drawn_thumbnails, held, synthetic_attention
+from helpers.widget_data import assert_coded, drawn_thumbnails, held, synthetic_attention
 
 import attnwidget as aw
 

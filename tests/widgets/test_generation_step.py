@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import over_the_wire, words
+from helpers.widget_data import over_the_wire, words
 
 import attnwidget as aw
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import traitlets as t
-from widget_data import assert_coded, held, over_the_wire, synthetic_attention
+from helpers.widget_data import assert_coded, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 

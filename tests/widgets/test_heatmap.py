@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
+from helpers.widget_data import assert_coded, decode, held, over_the_wire, synthetic_attention
 
 import attnwidget as aw
 from attnwidget.widgets.data import MapStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from widget_data import decode, held, over_the_wire, words
+from helpers.widget_data import decode, held, over_the_wire, words
 
 import attnwidget as aw
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from js_parity import run_js
+from helpers.js_parity import run_js
 
 import attnwidget as aw
 from attnwidget.attention.arrays import causal_mask, max_pool

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from widget_data import assert_coded, decode, words
+from helpers.widget_data import assert_coded, decode, words
 
 import attnwidget as aw
 from attnwidget.attention.core import max_pool

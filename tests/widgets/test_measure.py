@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, over_the_wire
+from helpers.widget_data import assert_coded, decode, over_the_wire
 
 import attnwidget as aw
 from attnwidget.extraction.norms import norm_attention

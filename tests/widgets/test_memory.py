@@ -6,7 +6,7 @@ import gc
 import weakref
 
 import pytest
-from widget_data import tiny_attention
+from helpers.widget_data import tiny_attention
 
 import attnwidget as aw
 

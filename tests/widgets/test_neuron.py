@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.widgets.neuron import query_key_vectors

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tiny_seq2seq import tiny_seq2seq
-from widget_data import over_the_wire, words
+from helpers.tiny_seq2seq import tiny_seq2seq
+from helpers.widget_data import over_the_wire, words
 
 import attnwidget as aw
 from attnwidget.widgets.export import _collect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from js_parity import run_js
+from helpers.js_parity import run_js
 
 from attnwidget.widgets import payload as pl
 

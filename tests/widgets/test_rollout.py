@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets as t
-from widget_data import assert_coded, decode, over_the_wire, synthetic_attention, tiny_attention
+from helpers.widget_data import assert_coded, decode, over_the_wire, synthetic_attention, tiny_attention
 
 import attnwidget as aw
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from widget_data import assert_coded, decode, held, over_the_wire
+from helpers.widget_data import assert_coded, decode, held, over_the_wire
 
 import attnwidget as aw
 

@@ -9,9 +9,10 @@ IMAGE_ID = 95  # after the word vocabulary's w0..w89 and its five specials
 
 def image_tokenizer():
     """The tiny word-level tokenizer with ``<image>`` added as a special token (id 95)."""
-    from tiny_models import word_level_tokenizer
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
+
+    from helpers.tiny_models import word_level_tokenizer
 
     tk = word_level_tokenizer()
     tk.add_special_tokens([AddedToken(IMAGE_TOKEN, special=True)])
@@ -109,7 +110,8 @@ def tiny_whisper():
     WhisperProcessor over the word-level tokenizer (decoder start 94)."""
     import torch
     import transformers as T
-    from tiny_models import word_level_tokenizer
+
+    from helpers.tiny_models import word_level_tokenizer
 
     torch.manual_seed(0)
     cfg = T.WhisperConfig(

@@ -4,7 +4,7 @@ other and against the model (shares against shares, norms against norms), never 
 import re
 
 import pytest
-from test_notebooks_analysis import run_notebook
+from helpers.notebooks import run_notebook
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ frames, each part against an independent eager run to 1e-5."""
 import numpy as np
 import pytest
 import torch
-from tiny_models import eager_outputs, stacked, words
-from tiny_multimodal import tiny_whisper, tone
+from helpers.tiny_models import eager_outputs, stacked, words
+from helpers.tiny_multimodal import tiny_whisper, tone
 
 import attnwidget as aw
 
@@ -105,7 +105,7 @@ def test_speech_bad_input(whisper, tiny_llama, word_tokenizer):
 def test_labels_that_open_with_the_start_token_are_not_shifted_twice(whisper):
     """Whisper's tokenizer puts its start-of-transcript token first, as the decoder's start."""
     import transformers as T
-    from tiny_models import word_level_tokenizer
+    from helpers.tiny_models import word_level_tokenizer
     from tokenizers import processors
 
     model, processor = whisper

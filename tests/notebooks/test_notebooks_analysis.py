@@ -6,31 +6,11 @@ totals), never against fixed numbers.
 """
 
 import re
-from pathlib import Path
 
 import pytest
-
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from helpers.notebooks import run_notebook
 
 pytestmark = pytest.mark.slow
-
-
-def run_notebook(name: str, tmp_path) -> tuple[str, list]:
-    """Execute a notebook; return its printed and displayed text and its cells (with outputs)."""
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    text = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            assert out.get("output_type") != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"
-            if out.get("output_type") == "stream" and out.get("name") == "stdout":
-                text.append(out["text"])
-            elif out.get("output_type") == "execute_result":
-                text.append(out["data"].get("text/plain", "") + "\n")
-    return "".join(text), nb.cells
 
 
 def figures(cells) -> int:

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from test_analysis import role_heads, text_attention, two_layer_attention
-from tiny_models import words
+from helpers.analysis_data import role_heads, text_attention, two_layer_attention
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.analysis import core as A

@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from test_metrics import ref_entropy
-from tiny_models import words
+from helpers.tiny_models import words
+from references import ref_entropy
 
 import attnwidget as aw
 from attnwidget import experiments as E

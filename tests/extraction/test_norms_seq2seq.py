@@ -7,9 +7,9 @@ import copy
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
-from tiny_multimodal import tiny_whisper, tone
-from tiny_seq2seq import tiny_seq2seq
+from helpers.tiny_models import words
+from helpers.tiny_multimodal import tiny_whisper, tone
+from helpers.tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
 from attnwidget.extraction.norms import raw_norms, value_norms_of

@@ -4,9 +4,9 @@ against an independent eager run to 1e-5."""
 import numpy as np
 import pytest
 import torch
-from tiny_models import eager_outputs, stacked, words
-from tiny_multimodal import IMAGE_ID, image_tokenizer, tiny_gemma3, tiny_llava
-from tiny_seq2seq import test_image as make_image
+from helpers.tiny_models import eager_outputs, stacked, words
+from helpers.tiny_multimodal import IMAGE_ID, image_tokenizer, tiny_gemma3, tiny_llava
+from helpers.tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
 

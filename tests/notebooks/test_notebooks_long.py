@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from test_notebooks_analysis import run_notebook
+from helpers.notebooks import run_notebook
 
 pytestmark = pytest.mark.slow
 

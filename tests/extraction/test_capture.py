@@ -5,8 +5,8 @@ import copy
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
-from tiny_seq2seq import tiny_seq2seq
+from helpers.tiny_models import words
+from helpers.tiny_seq2seq import tiny_seq2seq
 
 import attnwidget as aw
 from attnwidget.extraction import capture

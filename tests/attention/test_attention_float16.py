@@ -5,7 +5,7 @@ import importlib
 
 import numpy as np
 import pytest
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.errors import ArgumentTypeError
@@ -121,9 +121,9 @@ def test_size_guard_counts_float16_bytes(tiny_llama, word_tokenizer, monkeypatch
 
 
 def test_every_input_kind_honours_float16(word_tokenizer):
-    from tiny_multimodal import tiny_llava, tiny_whisper, tone
-    from tiny_seq2seq import test_image as make_image
-    from tiny_seq2seq import tiny_seq2seq, tiny_vision
+    from helpers.tiny_multimodal import tiny_llava, tiny_whisper, tone
+    from helpers.tiny_seq2seq import test_image as make_image
+    from helpers.tiny_seq2seq import tiny_seq2seq, tiny_vision
 
     def both(call):
         full, half = call("float32"), call("float16")

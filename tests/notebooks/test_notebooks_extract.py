@@ -2,7 +2,7 @@
 
 import re
 
-from test_notebooks_analysis import run_notebook
+from helpers.notebooks import run_notebook
 
 
 def test_translation_notebook(tmp_path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention.core import AttentionError

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention.core import AttentionError

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from tiny_seq2seq import test_image as make_image
-from tiny_seq2seq import tiny_vision
+from helpers.tiny_seq2seq import test_image as make_image
+from helpers.tiny_seq2seq import tiny_vision
 
 import attnwidget as aw
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 from attnwidget.attention.core import max_pool
@@ -68,7 +68,7 @@ def test_bfloat16_model_gets_float32_softmax(word_tokenizer):
     import copy
 
     import torch
-    from tiny_models import tiny_model as _tiny
+    from helpers.tiny_models import tiny_model as _tiny
 
     model = _tiny("llama").to(torch.bfloat16)
     att = aw.extract(model, word_tokenizer, words(30))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from tiny_models import eager_outputs, stacked, words
-from tiny_seq2seq import SEQ2SEQ, VISION, tiny_seq2seq, tiny_vision
-from tiny_seq2seq import test_image as make_image
+from helpers.tiny_models import eager_outputs, stacked, words
+from helpers.tiny_seq2seq import SEQ2SEQ, VISION, tiny_seq2seq, tiny_vision
+from helpers.tiny_seq2seq import test_image as make_image
 
 import attnwidget as aw
 

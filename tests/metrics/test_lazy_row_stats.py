@@ -4,7 +4,7 @@ materialised weights."""
 
 import numpy as np
 import pytest
-from tiny_models import words
+from helpers.tiny_models import words
 
 import attnwidget as aw
 import attnwidget.metrics.rows as metrics_module

@@ -16,7 +16,7 @@ from attnwidget.images import colormaps as C
 from attnwidget.images import png as I
 from attnwidget.images.png import image_array
 
-JS_COLORMAP = Path(__file__).resolve().parent.parent / "js" / "src" / "lib" / "colormap.js"
+JS_COLORMAP = Path(__file__).resolve().parents[2] / "js" / "src" / "lib" / "colormap.js"
 
 
 def read_png(path):

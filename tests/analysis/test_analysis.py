@@ -2,20 +2,12 @@
 
 import numpy as np
 import pytest
-from test_metrics import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
-from tiny_models import words
+from helpers.analysis_data import role_heads, text_attention, two_layer_attention
+from helpers.tiny_models import words
+from references import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
 
 import attnwidget as aw
 from attnwidget.analysis import core as A
-
-
-def two_layer_attention():
-    """Bidirectional, 4 tokens: layer 0 attends to itself, layer 1 uniformly (two identical heads)."""
-    eye = np.eye(4)
-    uni = np.full((4, 4), 0.25)
-    w = np.stack([np.stack([eye, eye]), np.stack([uni, uni])]).astype(np.float32)
-    return aw.Attention(w, ["a", "b", "c", "d"], np.ones((4, 4), bool))
-
 
 UNIFORM_LOCALITY = (0.4 + 0.5 + 0.5 + 0.4) / 4  # mean distance 1.5, 1, 1, 1.5 for rows 0..3
 
@@ -321,11 +313,6 @@ def test_shape_score_by_hand():
 # ----------------------------------------------------------------------------- parts
 
 
-def text_attention(weights, text, spans, mask=None, **kwargs):
-    tokens = [text[a:b] for a, b in spans]
-    return aw.Attention(np.asarray(weights, np.float32), tokens, mask, offsets=spans, text=text, **kwargs)
-
-
 def uniform_causal(n):
     return (np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None])[None, None]
 
@@ -468,18 +455,6 @@ def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
 
 
 # ----------------------------------------------------------------------------- head roles
-
-
-def role_heads(n=6):
-    """Causal heads with known roles: previous token, first token, self, and uniform."""
-    prev = np.zeros((n, n))
-    prev[0, 0] = 1
-    prev[np.arange(1, n), np.arange(n - 1)] = 1
-    first = np.zeros((n, n))
-    first[:, 0] = 1
-    self_ = np.eye(n)
-    uni = np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None]
-    return aw.Attention(np.stack([prev, first, self_, uni])[None].astype(np.float32), [f"t{i}" for i in range(n)])
 
 
 def test_head_roles_on_known_heads():

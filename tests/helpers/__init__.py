@@ -1,0 +1,1 @@
+"""What tests share: tiny random-weight models, synthetic attention, page and notebook runners."""
