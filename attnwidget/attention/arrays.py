@@ -5,7 +5,8 @@ bool ``(n_query, n_key)`` array, True where the key is visible. These functions 
 arguments from users are checked in `_validate` before they get here.
 
 - masks: `causal_mask`, `infer_mask`, `hidden_keys_mask` (the mask with some key columns hidden);
-- renormalising: `renormalize`, `hide_keys` (hide key columns and renormalise the rows);
+- renormalising: `renormalize`, `hide_keys` (hide key columns and renormalise the rows),
+  `coarse_float16_rows` (the rows that float16 storage leaves too few bits to renormalise);
 - fusion of heads: `FUSIONS`, `fuse_heads`;
 - pooling: `max_pool`, `pooled_rows` (max-pool a long map block by block of rows);
 - storage: `lazy_zeros` (a large zero array whose pages are mapped only where written).
@@ -24,6 +25,7 @@ __all__ = [
     "infer_mask",
     "hidden_keys_mask",
     "FLOAT16_NORMAL",
+    "coarse_float16_rows",
     "renormalize",
     "hide_keys",
     "fuse_heads",
@@ -66,6 +68,32 @@ def hidden_keys_mask(mask: np.ndarray, hide: Iterable[int]) -> np.ndarray:
 # float16's smallest normal number: weights below it keep fewer than 11 significant bits (0 under
 # about 6e-8), so a row renormalised from such weights alone is coarse.
 FLOAT16_NORMAL = 2.0**-14
+
+
+def coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Which rows of float16-held weights keep under float16's normal range of their weight.
+
+    The one rule for "too coarse to renormalise": a row that keeps at least one key but whose
+    weight on the kept keys sums to less than `FLOAT16_NORMAL`. Held at float16 such weights have
+    fewer than 11 significant bits (or are 0), so renormalising them gives a coarse row, or a row
+    of zeros. Callers decide the policy (`Attention.hide_tokens` warns; analysis leaves the rows
+    out); the rule only applies when the weights were stored as float16, which callers check.
+
+    Parameters
+    ----------
+    weights : np.ndarray
+        ``(..., n_query, n_key)`` weights as stored (any float dtype; summed in float32).
+    keep : np.ndarray
+        bool, broadcastable to `weights`: True where a key is kept.
+
+    Returns
+    -------
+    np.ndarray
+        bool ``(..., n_query)``: True for each coarse row.
+    """
+    kept = np.broadcast_to(keep, np.shape(weights))
+    left = np.where(kept, weights, 0).sum(axis=-1, dtype=np.float32)
+    return kept.any(axis=-1) & (left < FLOAT16_NORMAL)
 
 
 def renormalize(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from attnwidget.attention.arrays import (
     FLOAT16_NORMAL,
     FUSIONS,
     causal_mask,
+    coarse_float16_rows,
     fuse_heads,
     hidden_keys_mask,
     infer_mask,
@@ -200,8 +201,7 @@ class _Meta(dict):
 
 def _warn_coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> None:
     """Warn when hiding keys leaves rows renormalised from weights below float16's normal range."""
-    left = np.where(keep, weights, 0).sum(axis=-1, dtype=np.float32)
-    coarse = keep.any(axis=-1) & (left < FLOAT16_NORMAL)
+    coarse = coarse_float16_rows(weights, keep)
     if coarse.any():
         warnings.warn(
             f"{int(coarse.sum())} of {coarse.size} (layer, head, row) rows keep under {FLOAT16_NORMAL:.1e} of "
