@@ -16,23 +16,14 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.metrics.compare import total_variation
 from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
 from attnwidget.widgets.selection import Selection
 
-__all__ = ["AttentionDiff", "total_variation"]
+__all__ = ["AttentionDiff"]
 
 DEFAULT_MAX_BYTES = 2**21
 DIFF_SCALES = ("linear", "power")
-
-
-def total_variation(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean over query rows that see a key of ``(1/2) sum_j |a_ij - b_ij|`` for ``(..., Q, K)`` maps.
-
-    0 when two heads attend identically, 1 when every row puts its mass on different keys.
-    """
-    live = mask.any(axis=1)
-    d = 0.5 * np.abs(np.where(mask, a, 0) - np.where(mask, b, 0)).sum(axis=-1)
-    return d[..., live].mean(axis=-1) if live.any() else np.zeros(d.shape[:-1])
 
 
 def _same_tokens(a: Attention, b: Attention) -> None:

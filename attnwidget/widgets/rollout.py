@@ -1,31 +1,30 @@
 """`RolloutBar`: attention rollout for one query token, as bars over the tokens.
 
-Short inputs send the whole rollout matrix. Longer ones send only the rows of the query tokens
-asked for: one row is a vector-times-matrix chain through the layers (O(layers x n^2)), computed
-block of rows by block of rows, instead of the n^3 matrix products of the full rollout. Those rows
-are computed in a worker thread, so pinning a token never blocks the kernel; the view shows the
-pass's progress (``_pending``) until the row arrives. The rollout step itself (residual and
-renormalisation) is `metrics.rollout_step`, the one `metrics.rollout` composes.
+The view holds traits and the worker thread; the numbers are `attnwidget.metrics.flow`'s. Short
+inputs send the whole rollout matrix (`metrics.flow.rollout_with_hidden`). Longer ones send only
+the rows of the query tokens asked for (`metrics.flow.rollout_rows`: a vector-times-matrix chain
+through the layers, O(layers x n^2), instead of the n^3 matrix products of the full rollout).
+Those rows are computed in a worker thread, so pinning a token never blocks the kernel; the view
+shows the pass's progress (``_pending``) until the row arrives.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import traitlets as t
 
-from attnwidget import metrics
-from attnwidget.attention.arrays import hidden_keys_mask
-from attnwidget.attention.core import Attention, renormalize
+from attnwidget.attention.core import Attention
+from attnwidget.metrics.flow import rollout_rows, rollout_with_hidden
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
 from attnwidget.widgets.payload import code_maps
 from attnwidget.widgets.selection import Selection
 
-__all__ = ["RolloutBar", "rollout_with_hidden", "rollout_rows"]
+__all__ = ["RolloutBar"]
 
 # Rollout through many layers spans many decades (a sink near 1, the rest down to 1e-8): its codes
 # reach further down than the maps' (within 4.2% instead of 2.8%).
@@ -37,84 +36,6 @@ MAX_ROLLOUT_ROWS = 64
 # Attention cells one pass over every layer may compute before the kernel waits to be asked: about
 # 30 layers x 9 heads at 1024 tokens, a few seconds on a laptop CPU for lazy attention.
 EAGER_CELLS = 3 * 10**8
-ROW_BLOCK = 512
-
-
-def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: float = 0.5) -> np.ndarray:
-    """`metrics.rollout` of `att` with the `hide` key positions removed from every layer.
-
-    Each head's rows are renormalised over the keys left before heads are averaged, so the
-    rollout composes the maps the views draw. Streams one layer at a time.
-    """
-    if not hide:
-        return metrics.rollout(att, residual=residual)
-    keep = hidden_keys_mask(att.mask, hide)
-    # Composed here with metrics' own step: a query whose every key is hidden has no distribution
-    # for metrics.rollout to check, and the step passes such a query's own token on unchanged.
-    out: np.ndarray | None = None
-    for layer in att.layer_ids:
-        fused = renormalize(renormalize(att.layer(layer), keep).mean(axis=0), keep)
-        step = metrics.rollout_step(fused, 0, residual)
-        out = step if out is None else step @ out
-    assert out is not None  # an Attention holds at least one layer
-    return out
-
-
-def rollout_rows(
-    att: Attention,
-    queries: Sequence[int],
-    hides: Sequence[Sequence[int]] = ((),),
-    residual: float = 0.5,
-    progress: Callable[[float], None] | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> list[np.ndarray] | None:
-    """Rows `queries` of `rollout_with_hidden(att, hide, residual)` for each `hide` in `hides`.
-
-    Row ``q`` of the rollout is ``e_q A'_L A'_(L-1) ... A'_1``: starting from the last layer, a
-    vector times one rollout step (`metrics.rollout_step`, head-averaged) per layer. Each layer's
-    rows are computed once, in blocks of rows, for every `hide` at the same time; for causal
-    attention only the rows up to the last query are needed. Memory stays at a block of rows per
-    layer. `progress` is called with the fraction done after each layer; when `cancelled()` turns
-    true the pass stops and returns None.
-
-    Returns
-    -------
-    list of ndarray (len(queries), n) float32, one per entry of `hides`; None when cancelled.
-    """
-    if att.n_query != att.n_key:
-        raise ValueError(f"rollout needs square attention; got n_query={att.n_query}, n_key={att.n_key}")
-    n = att.n_key
-    queries = [int(q) for q in queries]
-    if not queries:
-        return [np.zeros((0, n), np.float32) for _ in hides]
-    top = max(queries) + 1 if att.is_causal else n
-    keeps = []
-    for hide in hides:
-        keep = hidden_keys_mask(att.mask, hide)
-        keeps.append((bool(len(hide)), keep))
-    vs = [np.zeros((len(queries), n)) for _ in hides]
-    for v in vs:
-        v[np.arange(len(queries)), queries] = 1.0
-    layers = list(reversed(att.layer_ids))
-    for done, layer in enumerate(layers):
-        out = [np.zeros_like(v) for v in vs]
-        for start in range(0, top, ROW_BLOCK):
-            if cancelled is not None and cancelled():
-                return None
-            stop = min(top, start + ROW_BLOCK)
-            block = att.rows(layer, start, stop)  # (heads, rows, n)
-            for v, o, (hidden, keep) in zip(vs, out, keeps):
-                part = v[:, start:stop]
-                if not part.any():
-                    continue
-                fused = (renormalize(block, keep[start:stop]) if hidden else block).mean(axis=0)
-                if hidden:
-                    fused = renormalize(fused, keep[start:stop])
-                o += part @ metrics.rollout_step(fused, start, residual)
-        vs = out
-        if progress is not None:
-            progress((done + 1) / len(layers))
-    return [v.astype(np.float32) for v in vs]
 
 
 class RolloutBar(AttentionView):
@@ -131,7 +52,7 @@ class RolloutBar(AttentionView):
     query : int, optional
         Default query position.
     residual : float in [0, 1]
-        Identity weight for the residual stream (see `attnwidget.metrics.rows.rollout`).
+        Identity weight for the residual stream (see `attnwidget.metrics.flow.rollout`).
     scale, gamma, colormap, hide
         Bar colours and hiding, as for `AttentionHeatmap`. Rollout with hidden tokens is
         recomputed in the kernel; the state also holds the rollout with the first token's hiding

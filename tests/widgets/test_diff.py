@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import attnwidget as aw
-from attnwidget.widgets.diff import total_variation
+from attnwidget.metrics import total_variation
 
 
 def random_attention(seed, L=2, H=3, n=7, causal=True, tokens=None):

@@ -9,6 +9,7 @@ from helpers.widget_data import assert_coded, decode, words
 
 import attnwidget as aw
 from attnwidget.attention.core import max_pool
+from attnwidget.metrics import flow
 from attnwidget.widgets import dashboard, headgrid, rollout
 from attnwidget.widgets.rollout import ROLLOUT_FLOOR
 
@@ -34,8 +35,8 @@ def reference_rollout(att, hide=(), residual=0.5):
 
 
 def test_rollout_rows_match_the_full_rollout(lazy_att, monkeypatch):
-    monkeypatch.setattr(rollout, "ROW_BLOCK", 7)  # several blocks of rows per layer
-    plain, hidden = rollout.rollout_rows(lazy_att, [59, 4, 30], [[], [0, 3]], residual=0.3)
+    monkeypatch.setattr(flow, "ROW_BLOCK", 7)  # several blocks of rows per layer
+    plain, hidden = flow.rollout_rows(lazy_att, [59, 4, 30], [[], [0, 3]], residual=0.3)
     np.testing.assert_allclose(plain, reference_rollout(lazy_att, (), 0.3)[[59, 4, 30]], atol=1e-6)
     np.testing.assert_allclose(hidden, reference_rollout(lazy_att, (0, 3), 0.3)[[59, 4, 30]], atol=1e-6)
 
@@ -80,7 +81,7 @@ def test_rollout_step_is_the_one_metrics_rollout_composes(lazy_att):
         np.vstack([aw.metrics.rollout_step(fused[s : s + 7], s, 0.3) for s in range(0, 60, 7)]), whole, atol=1e-12
     )
     np.testing.assert_allclose(
-        rollout.rollout_rows(lazy_att, list(range(60)), residual=0.3)[0],
+        flow.rollout_rows(lazy_att, list(range(60)), residual=0.3)[0],
         aw.metrics.rollout(lazy_att, residual=0.3),
         atol=1e-6,
     )
