@@ -14,7 +14,6 @@ heatmap fetches from the kernel.
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ import traitlets as t
 
 from attnwidget.attention.core import HEAD_FUSIONS, Attention, fuse_heads, max_pool, renormalize
 from attnwidget.errors import AttentionError
+from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.payload import PRECISIONS, code_maps, coded_bytes
 
 __all__ = [
@@ -34,16 +34,10 @@ __all__ = [
     "display_rows",
     "pooled_display_map",
     "overview_factor",
-    "DEFAULT_MAX_BYTES",
     "FULL_MAP_CELLS",
     "OVERVIEW_SIDE",
 ]
 
-# Coded bytes of maps held in the state (and so in a saved page), the selected map always
-# included. On SmolLM2 at 128 tokens a coded map is about 7 KB: the selected layer's heads, every
-# layer's fused map and the layers next to the selected one fit (54 of 360 maps), and a saved
-# show() page stays under 1.5 MB.
-DEFAULT_MAX_BYTES = 384 * 2**10
 # Maps with more cells than this (1448 x 1448) are held as max-pooled overviews of at most
 # OVERVIEW_SIDE cells a side by views that allow it (the heatmap); full resolution comes in tiles.
 FULL_MAP_CELLS = 1448 * 1448
@@ -129,12 +123,10 @@ class MapStore:
 
     def __init__(self, att: Attention, max_bytes: int, factor: int = 1, precision: str = "coded"):
         self.att = att
-        self.max_bytes = int(max_bytes)
         self.factor = int(factor)
         self.precision = precision
-        self.maps: OrderedDict[str, dict] = OrderedDict()
-        # Maps another view draws from (a head grid's thumbnails): never dropped to make room.
-        self.pinned: set[str] = set()
+        # Maps another view draws from (a head grid's thumbnails) are pinned: never dropped.
+        self.maps: LruCache[str, dict] = LruCache(coded_bytes, max_bytes)
         self.hide: list[int] = []
         self.row_normalize = False
         # Causal cells only when the map is full resolution and the mask is the plain causal one.
@@ -172,8 +164,22 @@ class MapStore:
         return code_maps(self.values(key), precision=self.precision, causal=self.causal)
 
     @property
+    def max_bytes(self) -> int:
+        """The budget of coded bytes (`use` may raise it)."""
+        return self.maps.max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self.maps.max_bytes = int(value)
+
+    @property
+    def pinned(self) -> set[str]:
+        """Keys of maps never dropped to make room."""
+        return self.maps.pinned
+
+    @property
     def held_bytes(self) -> int:
-        return sum(coded_bytes(p) for p in self.maps.values())
+        return self.maps.held_bytes
 
     def candidates(self, layer: int, head: int | None, fusion: str) -> list[str]:
         att = self.att
@@ -194,38 +200,25 @@ class MapStore:
         """Prefetch around the selection up to the budget (full-resolution maps only)."""
         first = map_key(layer, head, fusion)
         if first not in self.maps:
-            self.maps[first] = self.compute(first)
+            self.maps.add(first, self.compute(first))  # held whatever its size
         if self.factor > 1:
             return
-        used = self.held_bytes
         for k in self.candidates(layer, head, fusion):
-            if k in self.maps:
-                continue
-            p = self.compute(k)
-            if used + coded_bytes(p) > self.max_bytes:
+            if k not in self.maps and not self.maps.offer(k, self.compute(k)):
                 break
-            self.maps[k] = p
-            used += coded_bytes(p)
 
     def ensure(self, layer: int, head: int | None, fusion: str) -> bool:
         """Make the selection's map present; return True when the store changed."""
         k = map_key(layer, head, fusion)
-        if k in self.maps:
-            self.maps.move_to_end(k)
+        if self.maps.touch(k):
             return False
-        self.maps[k] = self.compute(k)
-        while self.held_bytes > self.max_bytes:
-            # The least recently used map that is neither the new one nor pinned.
-            old = next((m for m in self.maps if m != k and m not in self.pinned), None)
-            if old is None:
-                break
-            del self.maps[old]
+        self.maps.add(k, self.compute(k))
         return True
 
     def payload(self) -> dict:
         return {
-            "keys": list(self.maps),
-            "maps": list(self.maps.values()),
+            "keys": self.maps.keys(),
+            "maps": self.maps.values(),
             "total": self.total_maps(),
             "max_bytes": self.max_bytes,
             "factor": self.factor,

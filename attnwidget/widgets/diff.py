@@ -9,7 +9,6 @@ colour map, and a grid of every head pair coloured by how far apart they are (`s
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -18,11 +17,11 @@ import traitlets as t
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
 from attnwidget.metrics.compare import total_variation
 from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
+from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.selection import Selection
 
 __all__ = ["AttentionDiff"]
 
-DEFAULT_MAX_BYTES = 2**21
 DIFF_SCALES = ("linear", "power")
 
 
@@ -69,8 +68,9 @@ class AttentionDiff(AttentionView):
     colormap
         Sequential colour map of the head grid.
     max_bytes : int
-        Budget for the float16 map pairs held in the widget state; the selected pair is always
-        held, and an exported page keeps the pairs it was saved with.
+        Budget for the float16 map pairs held in the widget state (`widgets.cache.DEFAULT_MAX_BYTES`,
+        384 KiB, by default); the selected pair is always held, and an exported page keeps the
+        pairs it was saved with.
     selection : Selection, optional
         Share the selection of other views of `a` (hover, pin, layer and head follow).
     """
@@ -110,7 +110,7 @@ class AttentionDiff(AttentionView):
         names = (str(names[0]), str(names[1]))
         self._b = b
         self._max_bytes = positive_int("max_bytes", max_bytes)
-        self._pairs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pairs: LruCache[str, np.ndarray] = LruCache(lambda pair: pair.nbytes, self._max_bytes)
         super().__init__(a, selection=selection, scale=scale, gamma=gamma, colormap=colormap, **kwargs)
         self._names, self._b_layer_ids, self._b_head_ids = list(names), list(b.layer_ids), list(b.head_ids)
         if layer is not None:
@@ -169,10 +169,6 @@ class AttentionDiff(AttentionView):
         head = None if which in HEAD_FUSIONS else int(which)
         return self.pair(int(layer), head, which if head is None else "mean").astype(np.float16)
 
-    def _capacity(self) -> int:
-        a = self.attention
-        return max(1, self._max_bytes // (2 * a.n_query * a.n_key * 2))
-
     def _fill(self) -> None:
         """The selected pair, then the rest of its layer, then the other layers nearest first."""
         a, sel = self.attention, self.selection
@@ -180,23 +176,23 @@ class AttentionDiff(AttentionView):
         li = a._layer_index(sel.layer)
         for i in sorted(range(a.num_layers), key=lambda i: (abs(i - li), i)):
             order += [self._key(a.layer_ids[i], h, sel.fusion) for h in a.head_ids]
-        for k in list(dict.fromkeys(order))[: self._capacity()]:
-            self._pairs[k] = self._compute(k)
+        first, *rest = dict.fromkeys(order)
+        self._pairs.add(first, self._compute(first))
+        for k in rest:
+            if k not in self._pairs and not self._pairs.offer(k, self._compute(k)):
+                break
         self._publish()
 
     def _refresh(self, change=None) -> None:
         sel = self.selection
         k = self._key(sel.layer, sel.head, sel.fusion)
-        if k in self._pairs:
-            self._pairs.move_to_end(k)
+        if self._pairs.touch(k):
             return
-        self._pairs[k] = self._compute(k)
-        while len(self._pairs) > self._capacity():
-            self._pairs.popitem(last=False)
+        self._pairs.add(k, self._compute(k))
         self._publish()
 
     def _publish(self) -> None:
-        keys = list(self._pairs)
+        keys = self._pairs.keys()
         a = self.attention
         total = a.num_layers * (a.num_heads + len(HEAD_FUSIONS))
         self._maps = array_payload(

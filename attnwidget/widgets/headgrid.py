@@ -21,8 +21,9 @@ from attnwidget.widgets.selection import Selection
 __all__ = ["HeadGrid"]
 
 # Thumbnail cells (both sets) before deflate: 43 x 43 a head for SmolLM2's 270 heads, about the
-# 46 CSS pixels the grid draws a thumbnail at.
-DEFAULT_MAX_BYTES = 2**20
+# 46 CSS pixels the grid draws a thumbnail at. A resolution budget, not a cache: the thumbnails are
+# made once per hiding, so nothing is dropped (widgets/cache.py holds what views drop).
+THUMB_CELLS = 2**20
 # Attention cells the thumbnails of lazy attention may compute (about 3 s on a laptop CPU). Past
 # it, each pooled block of query rows is represented by a few of its rows (keys stay max-pooled
 # exactly): every head's full map at 4096 tokens would be a minute's work before anything shows.
@@ -124,7 +125,7 @@ class HeadGrid(AttentionView):
         gamma: float = DEFAULT_GAMMA,
         colormap: str = "viridis",
         hide: Iterable[int] | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int = THUMB_CELLS,
         selection: Selection | None = None,
         **kwargs: Any,
     ):

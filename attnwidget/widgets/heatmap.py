@@ -7,7 +7,6 @@ region it zooms into with custom messages (``{"type": "tile", "key", "r0", "r1",
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ import traitlets as t
 
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
+from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.data import display_rows
 from attnwidget.widgets.measure import MeasuredMapView
 from attnwidget.widgets.payload import array_payload
@@ -23,9 +23,6 @@ from attnwidget.widgets.selection import Selection
 
 __all__ = ["AttentionHeatmap"]
 
-# Float16 tiles served to the browser are kept in the state within this budget (a page exported
-# after zooming in keeps the full-resolution region that was on screen).
-DEFAULT_TILE_BYTES = 2**20
 # The browser asks for 256 x 256 tiles; a bound keeps a bad request from computing a whole map.
 MAX_TILE_CELLS = 1024 * 1024
 
@@ -61,7 +58,8 @@ class AttentionHeatmap(MeasuredMapView):
         others are prefetched around it. Past 1448 x 1448 cells a map is held as a max-pooled
         overview of at most 512 x 512 cells, and zooming in fetches full-resolution tiles from the
         kernel (an exported page keeps the overview and says so when zoomed past it); the tiles
-        last served stay in the state within a quarter of `max_bytes` (1 MB by default).
+        last served stay in the state within a quarter of `max_bytes` (by default within
+        `widgets.cache.DEFAULT_MAX_BYTES`, 384 KB).
     precision : {"coded", "exact"}
         ``"coded"``: maps cross as log-spaced 8-bit codes (a weight within 2.8%, exact zeros
         kept); the tooltip reads the exact weight from the kernel when one runs, and in a saved
@@ -133,8 +131,10 @@ class AttentionHeatmap(MeasuredMapView):
             sel.head = head
         if selection is None:
             sel.fusion = fusion
-        self._served: OrderedDict[str, dict] = OrderedDict()
-        self._tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_TILE_BYTES
+        # Float16 tiles served to the browser, kept so a page exported after zooming in keeps the
+        # full-resolution region that was on screen.
+        tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_MAX_BYTES
+        self._served: LruCache[str, dict] = LruCache(lambda p: len(p["data"]), tile_bytes)
         self._init_maps(max_bytes, overview=True)
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
@@ -263,9 +263,5 @@ class AttentionHeatmap(MeasuredMapView):
         self.send({"type": "value", "id": content.get("id"), "value": float(v[0, 0])})
 
     def _keep_tile(self, info: dict, half: np.ndarray) -> None:
-        self._served.pop(info["id"], None)
-        self._served[info["id"]] = array_payload(half, "float16", **info)
-        budget = self._tile_bytes
-        while len(self._served) > 1 and sum(p["data"].__len__() for p in self._served.values()) > budget:
-            self._served.popitem(last=False)
-        self._tiles = list(self._served.values())
+        self._served.add(info["id"], array_payload(half, "float16", **info))
+        self._tiles = self._served.values()

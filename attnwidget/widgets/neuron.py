@@ -8,7 +8,6 @@ softmax: which dimensions make the head look where it looks. Vectors are the one
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -16,11 +15,10 @@ import traitlets as t
 
 from attnwidget.attention.core import Attention
 from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
+from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.selection import Selection
 
 __all__ = ["NeuronView", "query_key_vectors"]
-
-DEFAULT_MAX_BYTES = 2**22
 
 
 def _captured(att: Attention):
@@ -76,6 +74,12 @@ def query_key_vectors(att: Attention, layer: int, head: int) -> tuple[np.ndarray
     return qh.float().cpu().numpy(), kh.float().cpu().numpy(), facts
 
 
+def _entry_bytes(entry: tuple) -> int:
+    """Bytes one held head crosses as: float32 query and key vectors, the float16 map."""
+    q, k, w, _ = entry
+    return (q.size + k.size) * 4 + w.nbytes
+
+
 class NeuronView(AttentionView):
     """Query vector, key vector and their element-wise product for one head of a lazy attention.
 
@@ -91,8 +95,9 @@ class NeuronView(AttentionView):
         Model layer and head numbers (default: the selection's, or the first held). The view
         follows the selection when another view selects a head.
     max_bytes : int
-        Budget for the vectors and weights of heads held in the widget state (the shown head is
-        always held, then the rest of its layer); an exported page keeps what it was saved with.
+        Budget for the vectors and weights of heads held in the widget state
+        (`widgets.cache.DEFAULT_MAX_BYTES`, 384 KiB, by default; the shown head is always held,
+        then the rest of its layer); an exported page keeps what it was saved with.
     selection : Selection, optional
         Share the selection of other views of `att`.
     """
@@ -115,7 +120,7 @@ class NeuronView(AttentionView):
         att = check_attention(att, "NeuronView")
         _captured(att)
         self._max_bytes = positive_int("max_bytes", max_bytes)
-        self._held: OrderedDict[str, tuple] = OrderedDict()
+        self._held: LruCache[str, tuple] = LruCache(_entry_bytes, self._max_bytes)
         super().__init__(att, selection=selection, scale="linear", gamma=DEFAULT_GAMMA, **kwargs)
         sel = self.selection
         if layer is not None:
@@ -141,18 +146,16 @@ class NeuronView(AttentionView):
         q, k, facts = query_key_vectors(self.attention, layer, head)
         return q, k, self.attention.head(layer, head).astype(np.float16), facts
 
-    def _capacity(self) -> int:
-        att = self.attention
-        q, k, _ = query_key_vectors(att, att.layer_ids[0], att.head_ids[0])
-        per = (q.size + k.size) * 4 + att.n_query * att.n_key * 2
-        return max(1, self._max_bytes // per)
-
     def _fill(self) -> None:
         att = self.attention
         order = [(self.layer_shown, self.head_shown)] + [(self.layer_shown, h) for h in att.head_ids]
         order += [(layer, h) for layer in att.layer_ids for h in att.head_ids]
-        for layer, h in list(dict.fromkeys(order))[: self._capacity()]:
-            self._held[f"{layer}/{h}"] = self._entry(layer, h)
+        (layer, h), *rest = dict.fromkeys(order)
+        self._held.add(f"{layer}/{h}", self._entry(layer, h))
+        for layer, h in rest:
+            key = f"{layer}/{h}"
+            if key not in self._held and not self._held.offer(key, self._entry(layer, h)):
+                break
         self._publish()
 
     def _follow(self, change=None) -> None:
@@ -161,16 +164,13 @@ class NeuronView(AttentionView):
             return  # fused heads have no single query and key; keep the head shown
         self._show(sel.layer, sel.head)
         key = f"{self.layer_shown}/{self.head_shown}"
-        if key in self._held:
-            self._held.move_to_end(key)
+        if self._held.touch(key):
             return
-        self._held[key] = self._entry(self.layer_shown, self.head_shown)
-        while len(self._held) > self._capacity():
-            self._held.popitem(last=False)
+        self._held.add(key, self._entry(self.layer_shown, self.head_shown))
         self._publish()
 
     def _publish(self) -> None:
-        keys = list(self._held)
+        keys = self._held.keys()
         entries = [self._held[k] for k in keys]
         self._heads = {
             "keys": keys,
