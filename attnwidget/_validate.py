@@ -11,7 +11,7 @@ names the argument, shows the value and says what was expected::
         ...
     layer = V.integer("layer", layer)                      # int, not bool/float/str
     heads = V.int_list("heads", heads, low=0)              # ints, no duplicates, >= 0
-    hide = V.positions("hide", hide, att.n_key)            # token positions in [0, n_key)
+    hide = V.positions("hide", hide, att.n_key)            # token positions in [-n_key, n_key)
     fusion = V.choice("fusion", fusion, ("mean", "max", "min"))
     tokens = V.tokens("tokens", tokens, n=att.n_key)       # list of str; a bare str is refused
     mask = V.bool_mask("mask", mask, (Q, K))               # bool, or 0/1 numbers; 0.5 is refused
@@ -48,11 +48,15 @@ __all__ = [
     "text",
     "int_list",
     "positions",
+    "offsets",
     "tokens",
     "array",
+    "as_numpy",
+    "layer_stack",
     "bool_mask",
     "probabilities",
     "json_value",
+    "MetaDict",
 ]
 
 # Row sums of attention computed in fp16/bf16 and stored as float32 drift by up to ~1e-3.
@@ -220,14 +224,133 @@ def _int_array(items: list) -> np.ndarray | None:
 
 
 def positions(name: str, value: Any, n: int) -> list[int]:
-    """Token positions in ``[0, n)``, sorted and without duplicates (repeats are harmless here)."""
-    items = int_list(name, value, unique=False)
-    for i in items:
-        if not 0 <= i < n:
-            raise AttentionIndexError(
-                f"{name}: token position {i} is out of range for {n} tokens (expected positions in [0, {n}))"
+    """Token positions among `n` tokens: sorted, non-negative and without duplicates.
+
+    The one rule for token positions everywhere (`Attention.hide_tokens`, a view's ``hide``): a
+    list (or set) of ints in ``[-n, n)``, a negative position counting from the end as Python's
+    indexing does (``hide=[-1]`` is the last token). Repeats are harmless here and dropped.
+
+    Parameters
+    ----------
+    name : str
+        The argument's public name, for messages.
+    value : list of int
+        The positions; a set is accepted too (their order does not matter).
+    n : int
+        How many tokens there are.
+
+    Returns
+    -------
+    list of int
+        Positions in ``[0, n)``, sorted.
+    """
+    if isinstance(value, (set, frozenset)):
+        value = list(value)
+    items = _sequence(name, value, f"ints (token positions, e.g. {name}=[0])")
+    for item in items:
+        if not _is_int(item):
+            raise ArgumentTypeError(
+                f"{name} must be a list of ints ({name} must hold integer token positions); got {show(value)} "
+                f"(item {show(item)})"
             )
-    return sorted(set(items))
+    out = set()
+    for i in map(int, items):
+        if not -n <= i < n:
+            raise AttentionIndexError(
+                f"{name}: token position {i} is out of range for {n} tokens (expected positions in [-{n}, {n}))"
+            )
+        out.add(i % n)
+    return sorted(out)
+
+
+def offsets(name: str, value: Any) -> list[tuple[int, int]]:
+    """Character spans, one ``(start, end)`` pair of ints per token with ``0 <= start <= end``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's public name, for messages.
+    value : sequence of pairs
+        The spans (lists, tuples or an ``(n, 2)`` array).
+
+    Returns
+    -------
+    list of (int, int)
+    """
+    items = _sequence(name, value, "(start, end) pairs")
+    if len(items) >= 64 and all(
+        type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int and type(p[1]) is int for p in items
+    ):
+        # Plain int pairs (type() is int leaves bools out): checked as one array; the loop below
+        # names the first bad pair.
+        arr = np.array(items, dtype=np.int64)
+        if (arr[:, 0] >= 0).all() and (arr[:, 1] >= arr[:, 0]).all():
+            return [(a, b) for a, b in items]
+    out = []
+    for i, pair in enumerate(items):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
+            raise ArgumentTypeError(f"{name} must be (start, end) pairs of ints; item {i} is {show(pair)}")
+        pair = list(pair)
+        if len(pair) != 2:
+            raise AttentionError(f"{name} must be (start, end) pairs of ints; item {i} is {show(pair)}")
+        a = integer(f"{name}[{i}][0]", pair[0], low=0)
+        b = integer(f"{name}[{i}][1]", pair[1], low=a)
+        out.append((a, b))
+    return out
+
+
+def as_numpy(x: Any) -> np.ndarray:
+    """`x` as a numpy array; torch tensors are detached and moved to the CPU, half floats widened."""
+    if hasattr(x, "detach"):  # torch tensor, without importing torch
+        x = x.detach()
+        if str(getattr(x, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
+            x = x.float()
+        x = x.cpu().numpy()
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise ArgumentTypeError(f"expected an array of numbers; got {show(x)} ({e})") from None
+
+
+def layer_stack(name: str, weights: Any) -> np.ndarray:
+    """Attention weights as one numpy array: an array, or an HF-style tuple of per-layer
+    ``(batch, heads, Q, K)`` (batch 1) or ``(heads, Q, K)`` tensors, stacked."""
+    if weights is None or isinstance(weights, (str, bytes, dict, set)):
+        raise ArgumentTypeError(
+            f"{name} must be an array (layers, heads, n_query, n_key) or a tuple of per-layer "
+            f"tensors; got {show(weights)}"
+        )
+    if isinstance(weights, (tuple, list)):
+        if len(weights) == 0:
+            raise AttentionError(
+                "got an empty sequence of attention layers; the model returned no attention "
+                "(expected one (batch, heads, n_query, n_key) tensor per layer)"
+            )
+        if any(w is None for w in weights):
+            raise AttentionError(
+                "the model returned None for some layers' attention: it exposes no attention "
+                "weights (load it with attn_implementation='eager' or use aw.extract)"
+            )
+        layers = [as_numpy(w) for w in weights]
+        if any(w.ndim != layers[0].ndim for w in layers):
+            raise AttentionError("per-layer attention tensors have different ranks")
+        if layers[0].ndim == 4:
+            if layers[0].shape[0] != 1:
+                raise AttentionError(
+                    f"per-layer attention has batch size {layers[0].shape[0]}; pass one example "
+                    "(use Attention.from_hf(attentions, tokens, batch_index=i))"
+                )
+            layers = [w[0] for w in layers]
+        elif layers[0].ndim != 3:
+            raise AttentionError(
+                f"each layer's attention must be (batch, heads, n_query, n_key) or "
+                f"(heads, n_query, n_key); got shape {layers[0].shape}"
+            )
+        shapes = {w.shape for w in layers}
+        if len(shapes) != 1:
+            raise AttentionError(f"layers have different shapes: {sorted(shapes)}")
+        return np.stack(layers)
+    return as_numpy(weights)
 
 
 def tokens(name: str, value: Any, *, n: int | None = None) -> list[str]:
@@ -258,11 +381,8 @@ def array(
     """A numpy array (torch tensors converted) of the given rank, floating and finite unless told."""
     if value is None or isinstance(value, (str, bytes, dict, set)):
         raise _type_error(name, value, "an array")
-    if hasattr(value, "detach"):
-        value = value.detach()
-        if str(getattr(value, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
-            value = value.float()
-        value = value.cpu().numpy()
+    if hasattr(value, "detach"):  # a tensor: converted the one way every check converts them
+        value = as_numpy(value)
     try:
         a = np.asarray(value)
     except (ValueError, TypeError) as e:
@@ -356,6 +476,46 @@ def json_value(name: str, value: Any, _path: str = "") -> Any:
         f"{where} must hold only str, numbers, bools, None, lists and dicts with str keys (it is saved "
         f"as JSON); got {show(value)}"
     )
+
+
+class MetaDict(dict):
+    """`Attention.meta`: a dict whose entries are checked by `json_value` (and made JSON-safe) when
+    they are set, so what is held is exactly what a save and load give back.
+
+    Parameters
+    ----------
+    value : dict with str keys, optional
+        The entries to start with.
+    """
+
+    def __init__(self, value: Any = None):
+        super().__init__()
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            raise ArgumentTypeError(f"meta must be a dict with str keys; got {show(value)}")
+        super().update(json_value("meta", value))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, str):
+            raise ArgumentTypeError(f"meta keys must be str (they are saved as JSON); got key {show(key)}")
+        super().__setitem__(key, json_value("meta", value, f"[{key!r}]"))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for k, v in dict(*args, **kwargs).items():
+            self[k] = v
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other: Any) -> MetaDict:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def copy(self) -> dict:
+        return dict(self)
 
 
 def _range(what: str, low: Any, high: Any) -> str:

@@ -1,8 +1,10 @@
 """The `Attention` type: one model's attention over one text.
 
 Everything in attnwidget reads or writes this type. It owns validation (shapes, NaN, row sums,
-token counts), slicing by layer, head and kv-group, head fusion, and saving to a versioned
-``.npz`` file (see `Attention.save` for the format).
+token counts), the accessors, slicing by layer, head and kv-group, head fusion, hiding tokens and
+the repr. Saving and loading are `Attention.save` and `Attention.load`, which call
+`attnwidget.attention.io` (the file format); lazy sources are in `attnwidget.attention.sources`,
+the merging of tokens into words in `attnwidget.attention.words`.
 
 Weights may be held in memory (an array of shape ``(layers, heads, n_query, n_key)``, float32 or,
 when asked for, float16: see `STORAGE_DTYPES`) or computed on demand from captured queries and keys
@@ -12,11 +14,8 @@ when asked for, float16: see `STORAGE_DTYPES`) or computed on demand from captur
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from attnwidget import _validate as V
+from attnwidget._validate import as_numpy as _as_numpy
 from attnwidget.attention.arrays import (
     FLOAT16_NORMAL,
     FUSIONS,
@@ -37,16 +37,16 @@ from attnwidget.attention.arrays import (
     pooled_rows,
     renormalize,
 )
-from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError, FileFormatError
+from attnwidget.attention.sources import _HiddenKeys
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = [
     "Attention",
     "AttentionError",
-    "QKSource",
     "storage_dtype",
+    "step_row",
     "HEAD_FUSIONS",
     "STORAGE_DTYPES",
-    "FORMAT_VERSION",
     "max_pool",
     "renormalize",
     "fuse_heads",
@@ -70,40 +70,6 @@ STORAGE_DTYPES = ("float32", "float16")
 # A materialised array larger than this is refused for lazy attention unless asked for explicitly.
 DEFAULT_MAX_BYTES = 8 * 2**30
 
-# The saved-file format (see `Attention.save`). Version 0 is the unversioned layout of earlier
-# releases (the same members without the header); it is still read.
-FORMAT_NAME = "attnwidget.Attention"
-FORMAT_VERSION = 1
-_INFO_FIELDS = (
-    "layer_ids",
-    "head_ids",
-    "num_kv_heads",
-    "total_heads",
-    "token_ids",
-    "offsets",
-    "special",
-    "text",
-    "meta",
-)
-# Constructor arguments added to `info` after version 1, with the value a file without them means.
-# A new Attention field goes here (and into `_meta_dict`); `_from_members` passes each by name.
-_INFO_OPTIONAL: dict[str, Any] = {"query_tokens": None}
-_MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
-# A file of kind "qk" holds queries and keys instead of weights (see `QKSource`).
-_QK_MEMBERS = ("queries", "keys", "kv_index", "scaling", "softcap", "window")
-
-
-def _as_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch tensor, without importing torch
-        x = x.detach()
-        if str(getattr(x, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
-            x = x.float()
-        x = x.cpu().numpy()
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError) as e:
-        raise ArgumentTypeError(f"expected an array of numbers; got {V.show(x)} ({e})") from None
-
 
 def storage_dtype(dtype: Any) -> np.dtype:
     """The numpy dtype for a storage name in `STORAGE_DTYPES` (or its numpy type), checked."""
@@ -125,80 +91,6 @@ def _float32(w: np.ndarray) -> np.ndarray:
     return w if w.dtype == np.float32 else w.astype(np.float32)
 
 
-def _stack_layers(weights: Any) -> np.ndarray:
-    """Accept an array or an HF-style tuple of per-layer ``(batch, heads, Q, K)`` tensors."""
-    if weights is None or isinstance(weights, (str, bytes, dict, set)):
-        raise ArgumentTypeError(
-            f"weights must be an array (layers, heads, n_query, n_key) or a tuple of per-layer "
-            f"tensors; got {V.show(weights)}"
-        )
-    if isinstance(weights, (tuple, list)):
-        if len(weights) == 0:
-            raise AttentionError(
-                "got an empty sequence of attention layers; the model returned no attention "
-                "(expected one (batch, heads, n_query, n_key) tensor per layer)"
-            )
-        if any(w is None for w in weights):
-            raise AttentionError(
-                "the model returned None for some layers' attention: it exposes no attention "
-                "weights (load it with attn_implementation='eager' or use aw.extract)"
-            )
-        layers = [_as_numpy(w) for w in weights]
-        if any(w.ndim != layers[0].ndim for w in layers):
-            raise AttentionError("per-layer attention tensors have different ranks")
-        if layers[0].ndim == 4:
-            if layers[0].shape[0] != 1:
-                raise AttentionError(
-                    f"per-layer attention has batch size {layers[0].shape[0]}; pass one example "
-                    "(use Attention.from_hf(attentions, tokens, batch_index=i))"
-                )
-            layers = [w[0] for w in layers]
-        elif layers[0].ndim != 3:
-            raise AttentionError(
-                f"each layer's attention must be (batch, heads, n_query, n_key) or "
-                f"(heads, n_query, n_key); got shape {layers[0].shape}"
-            )
-        shapes = {w.shape for w in layers}
-        if len(shapes) != 1:
-            raise AttentionError(f"layers have different shapes: {sorted(shapes)}")
-        return np.stack(layers)
-    return _as_numpy(weights)
-
-
-class _Meta(dict):
-    """`Attention.meta`: a dict whose entries are checked (and made JSON-safe) when they are set,
-    so what is held is exactly what a save and load give back."""
-
-    def __init__(self, value: Any = None):
-        super().__init__()
-        if value is None:
-            return
-        if not isinstance(value, dict):
-            raise ArgumentTypeError(f"meta must be a dict with str keys; got {V.show(value)}")
-        super().update(V.json_value("meta", value))
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if not isinstance(key, str):
-            raise ArgumentTypeError(f"meta keys must be str (they are saved as JSON); got key {V.show(key)}")
-        super().__setitem__(key, V.json_value("meta", value, f"[{key!r}]"))
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for k, v in dict(*args, **kwargs).items():
-            self[k] = v
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def __ior__(self, other: Any) -> _Meta:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
-    def copy(self) -> dict:
-        return dict(self)
-
-
 def _warn_coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> None:
     """Warn when hiding keys leaves rows renormalised from weights below float16's normal range."""
     coarse = coarse_float16_rows(weights, keep)
@@ -212,45 +104,11 @@ def _warn_coarse_float16_rows(weights: np.ndarray, keep: np.ndarray) -> None:
         )
 
 
-class _HiddenKeys:
-    """A lazy source with some key columns hidden and rows renormalised over the rest."""
-
-    def __init__(self, source: Any, keep: np.ndarray):
-        self.source, self.keep = source, keep
-        self.shape = tuple(source.shape)
-
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> _HiddenKeys:
-        return _HiddenKeys(self.source.subset(layer_idx, head_idx), self.keep)
-
-    def empty(self, shape: Sequence[int]) -> np.ndarray:
-        empty = getattr(self.source, "empty", None)
-        return empty(shape) if empty is not None else np.empty(tuple(shape), np.float32)
-
-    def block(
-        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        w = renormalize(self.source.block(li, head_idx, start, stop), self.keep[start:stop])
-        if out is None:
-            return w
-        out[...] = w
-        return out
-
-
 def step_row(prompt_length: int, step: int) -> int:
     """The query row whose attention produced generated token `step` (0-based) after a prompt of
     `prompt_length` tokens: the row of the token before it. The frontend's twin is
     ``generationStepRow`` in js/src/lib/selection.js."""
     return prompt_length - 1 + step
-
-
-def _check_fields(what: str, missing: set, unknown: set, noun: str) -> None:
-    """Refuse a saved file whose members or info fields differ from the format, naming both sides."""
-    problems = [
-        f"missing{noun} {sorted(missing)}" if missing else "",
-        f"unknown{noun} {sorted(unknown)}" if unknown else "",
-    ]
-    if missing or unknown:
-        raise FileFormatError(f"{what}: " + "; ".join(p for p in problems if p))
 
 
 class Attention:
@@ -324,7 +182,7 @@ class Attention:
             self._weights: Any = None  # (layers, heads, n_query, n_key) in self._dtype once held
             shape = tuple(_source.shape)
         else:
-            w = _stack_layers(weights)
+            w = V.layer_stack("weights", weights)
             if w.ndim != 4:
                 hint = ""
                 if w.ndim == 3:
@@ -389,7 +247,7 @@ class Attention:
         self.num_kv_heads = kv
 
         self.token_ids = None if token_ids is None else V.int_list("token_ids", token_ids, low=0, unique=False)
-        self.offsets = None if offsets is None else _offsets(offsets)
+        self.offsets = None if offsets is None else V.offsets("offsets", offsets)
         self.special = None if special is None else V.bool_mask("special", special).tolist()
         for name, seq in (("token_ids", self.token_ids), ("offsets", self.offsets), ("special", self.special)):
             if seq is not None and (not isinstance(seq, list) or len(seq) != K):
@@ -423,7 +281,7 @@ class Attention:
 
     @meta.setter
     def meta(self, value: Any) -> None:
-        self._meta = _Meta(value)
+        self._meta = V.MetaDict(value)
 
     # ------------------------------------------------------------------ construction helpers
 
@@ -454,14 +312,6 @@ class Attention:
         if len({a.shape for a in layers}) != 1:
             raise AttentionError(f"layers have different shapes: {sorted({a.shape for a in layers})}")
         return cls(np.stack([a[batch_index] for a in layers]), tokens, mask, **kwargs)
-
-    @classmethod
-    def from_transformer_lens(cls, cache: Any, tokens: Sequence[Any], **kwargs) -> Attention:
-        """From a TransformerLens ``ActivationCache`` (or any mapping with ``blocks.{l}.attn.hook_pattern``
-        tensors); see `attnwidget.extraction.interop.from_transformer_lens` for the arguments."""
-        from attnwidget.extraction.interop import from_transformer_lens
-
-        return from_transformer_lens(cache, tokens, **kwargs)
 
     def _validate(self, w: np.ndarray, layer_start: int) -> None:
         """Check ``w = weights[layer_start:layer_start + len(w)]``."""
@@ -785,71 +635,20 @@ class Attention:
         return out
 
     def save(self, path: str | Path, *, lazy: bool = False) -> None:
-        """Save to the exact path given, as a compressed numpy archive (``.npz`` layout).
-
-        The file holds plain arrays only (never pickles): ``format`` (JSON: ``{"format":
-        "attnwidget.Attention", "version": 1, "kind": "weights"}``), ``weights`` (``(layers,
-        heads, n_query, n_key)``, float32, or float16 when `dtype` is; it loads at that dtype),
-        ``mask`` (bool ``(n_query, n_key)``), ``tokens`` (a JSON list of str), ``info`` (JSON: the fields ``layer_ids, head_ids, num_kv_heads, total_heads,
-        token_ids, offsets, special, text, meta``) and, for generated text, ``generated`` (bool
-        ``(n_query,)``).
+        """Save to the exact path given, as a compressed numpy archive (``.npz`` layout) of plain
+        arrays only (never pickles); `attnwidget.attention.io` describes the format. Weights are
+        saved at `dtype` and load at it.
 
         Lazy attention is computed into a temporary copy for the file; the object stays lazy. With
         ``lazy=True`` a lazy attention whose source exports its queries and keys (`QKSource`, and
-        attention loaded from such a file) is saved as them instead (``"kind": "qk"``, members
-        ``queries, keys, kv_index, scaling, softcap, window`` in place of ``weights``, in the
+        attention loaded from such a file) is saved as them instead (``"kind": "qk"``, in the
         queries' own dtype): far smaller for long inputs, and it loads lazy again.
 
         The file is written beside `path` and moved into place, so a failed save leaves no half file.
         """
-        if not isinstance(path, (str, os.PathLike)):
-            raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
-        lazy = V.boolean("lazy", lazy)
-        path = Path(path)
-        if path.is_dir():
-            raise AttentionError(f"path {str(path)!r} is a directory; expected a file name")
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist")
-        header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": "weights"}
-        arrays: dict[str, Any] = {}
-        if lazy:
-            export = getattr(self._source, "export_qk", None)
-            if export is None:
-                raise AttentionError(
-                    "save(lazy=True) needs lazy attention whose source exports its queries and keys "
-                    + (
-                        "(this attention holds its weights)"
-                        if self._source is None
-                        else f"(its source, {type(self._source).__name__}, does not)"
-                    )
-                    + "; save(path) stores the weights"
-                )
-            header["kind"] = "qk"
-            arrays.update(export())
-        else:
-            weights = self._weights
-            if weights is None:  # lazy: compute for the file only
-                weights = self.materialize(max_bytes=_memory_budget())._weights
-            arrays["weights"] = weights
-        arrays.update(
-            {
-                "format": np.array(json.dumps(header)),
-                "mask": self.mask,
-                # JSON keeps token text exact (no pickle, no fixed-width unicode truncation).
-                "tokens": np.array(json.dumps(self.tokens)),
-                "info": np.array(json.dumps(self._meta_dict())),
-            }
-        )
-        if self.generated is not None:
-            arrays["generated"] = self.generated
-        tmp = path.with_name(path.name + ".part")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        from attnwidget.attention import io
+
+        io.save(self, path, lazy=lazy)
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> Attention:
@@ -861,148 +660,9 @@ class Attention:
         not summing to 1) are refused unless ``validate=False`` is passed here (a file cannot turn
         validation off).
         """
-        validate = V.boolean("validate", validate)
-        if not isinstance(path, (str, os.PathLike)):
-            raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"no such file: {str(path)!r}")
-        if path.is_dir():
-            raise FileFormatError(f"{str(path)!r} is a directory, not an attnwidget file")
-        name = repr(str(path))
-        with open(path, "rb") as f:
-            magic = f.read(6)
-        if not magic:
-            raise FileFormatError(f"{name} is empty (0 bytes); it is not an attnwidget file")
-        if magic == b"\x93NUMPY":
-            raise FileFormatError(
-                f"{name} is a single numpy array (.npy), not an attnwidget file; wrap it with "
-                "aw.Attention(np.load(path), tokens) instead"
-            )
-        if magic[:2] != b"PK":
-            raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
-        try:
-            # The file is opened here, not by np.load: a damaged archive that np.load refuses
-            # part-way must still have its handle closed.
-            with open(path, "rb") as raw, np.load(raw, allow_pickle=False) as f:
-                members = set(f.files)
-                data = {k: f[k] for k in members & (_MEMBERS | set(_QK_MEMBERS))}
-        except ValueError as e:
-            if "pickle" in str(e):
-                raise FileFormatError(
-                    f"{name} holds a pickled object array; attnwidget files never do, and "
-                    "pickles are not loaded (they can run code)"
-                ) from None
-            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-        except (
-            zipfile.BadZipFile,
-            zipfile.LargeZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            KeyError,
-            NotImplementedError,
-            RuntimeError,
-        ) as e:  # zipfile's unknown versions, methods, encryption
-            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-        return cls._from_members(data, members, name, validate)
+        from attnwidget.attention import io
 
-    @classmethod
-    def _from_members(cls, data: dict, members: set, name: str, validate: bool) -> Attention:
-        """Check the archive's members against the format and build the `Attention`."""
-        required = {"weights", "mask", "tokens", "info"}
-        allowed = set(_MEMBERS)
-        if "format" not in members:
-            raise FileFormatError(
-                f"{name} is not an attnwidget file: it holds {sorted(members)}; expected "
-                f"{sorted(required | {'format'})}"
-            )
-        header = _json_member(data, "format", name)
-        if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-            raise FileFormatError(f"{name} is not an attnwidget file (its format header is {V.show(header)})")
-        version = header.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise FileFormatError(f"{name} has an invalid format version {V.show(version)}")
-        if version > FORMAT_VERSION:
-            raise FileFormatError(
-                f"{name} was written by a newer attnwidget (format version {version}); this one "
-                f"reads versions up to {FORMAT_VERSION}: upgrade attnwidget"
-            )
-        kind = header.get("kind", "weights")
-        if kind not in ("weights", "qk") or set(header) - {"format", "version", "kind"}:
-            raise FileFormatError(f"{name} has an unknown format header {V.show(header)}")
-        if kind == "qk":
-            required = required - {"weights"} | set(_QK_MEMBERS)
-            allowed = allowed - {"weights"} | set(_QK_MEMBERS)
-        _check_fields(f"{name} does not match the attnwidget format", required - members, members - allowed, "")
-        info = _json_member(data, "info", name)
-        if not isinstance(info, dict):
-            raise FileFormatError(f"{name}: info must be a JSON object; got {V.show(info)}")
-        fields = set(info)
-        _check_fields(
-            f"{name}: info does not match the format",
-            set(_INFO_FIELDS) - fields,
-            fields - set(_INFO_FIELDS) - set(_INFO_OPTIONAL),
-            " fields",
-        )
-        tokens = _json_member(data, "tokens", name)
-        for key in ("weights", "mask", "generated"):
-            if key in data and data[key].dtype.kind not in ("f" if key == "weights" else "b"):
-                raise FileFormatError(
-                    f"{name}: {key} has dtype {data[key].dtype}; the format stores "
-                    + ("float weights" if key == "weights" else "a bool array")
-                )
-        source = None
-        stored = data.get("weights")
-        dtype = "float16" if stored is not None and stored.dtype == np.float16 else "float32"
-        if kind == "qk":
-            try:
-                source = QKSource(
-                    data["queries"],
-                    data["keys"],
-                    data["mask"],
-                    kv_index=data["kv_index"],
-                    scaling=data["scaling"],
-                    softcap=data["softcap"],
-                    window=data["window"],
-                    check_finite=validate,
-                )
-            except AttentionError as e:
-                raise FileFormatError(f"{name} holds invalid queries and keys: {e}") from None
-        try:
-            # Each field is passed by name: nothing else in the file reaches the constructor. The
-            # weights are checked below, by the caller's choice only.
-            att = cls(
-                data.get("weights"),
-                tokens,
-                data["mask"],
-                generated=data.get("generated"),
-                _source=source,
-                layer_ids=info["layer_ids"],
-                head_ids=info["head_ids"],
-                num_kv_heads=info["num_kv_heads"],
-                total_heads=info["total_heads"],
-                token_ids=info["token_ids"],
-                offsets=info["offsets"],
-                special=info["special"],
-                text=info["text"],
-                meta=info["meta"],
-                validate=False,
-                dtype=dtype,
-                **{k: info.get(k, default) for k, default in _INFO_OPTIONAL.items()},
-            )
-        except AttentionError as e:
-            raise FileFormatError(f"{name} holds an invalid attention: {e}") from None
-        if validate and source is None:
-            try:
-                for li in range(att.num_layers):
-                    att._validate(att._weights[li : li + 1], li)
-            except AttentionError as e:
-                raise FileFormatError(
-                    f"{name} holds an invalid attention: {e} (Attention.load(path, "
-                    "validate=False) reads it without this check)"
-                ) from None
-        return att
+        return io.load(path, validate=validate, cls=cls)
 
     def __repr__(self) -> str:
         L, H, Q, K = self.shape
@@ -1024,152 +684,6 @@ def _memory_budget() -> int:
     except (ValueError, OSError, AttributeError):
         return DEFAULT_MAX_BYTES
     return min(DEFAULT_MAX_BYTES, avail // 2)
-
-
-class QKSource:
-    """Lazy attention from queries and keys held as numpy arrays (what ``save(lazy=True)`` writes).
-
-    Layer ``l``, head ``h`` is ``softmax(cap(q_h k_(kv_index[h])^T * scaling[l]))`` over the keys
-    that `mask` shows, limited to the last ``window[l]`` positions when ``window[l] > 0``, where
-    ``cap(x) = softcap * tanh(x / softcap)`` when ``softcap[l]`` is not NaN. Computed in float32;
-    a query row that sees no key is all zero. This is exact for models whose layers differ only by a
-    sliding window; a source that records other per-layer masks should not export to it.
-
-    Parameters
-    ----------
-    queries : array (layers, heads, n_query, d)
-    keys : array (layers, kv_heads, n_key, d)
-    mask : bool array (n_query, n_key)
-    kv_index : int array (heads,), optional
-        The kv head each query head reads (default ``h // (heads // kv_heads)``).
-    scaling, softcap, window : arrays (layers,), optional
-        Defaults ``1 / sqrt(d)``, NaN (no cap) and 0 (no window).
-    """
-
-    def __init__(
-        self,
-        queries: Any,
-        keys: Any,
-        mask: Any,
-        *,
-        kv_index: Any = None,
-        scaling: Any = None,
-        softcap: Any = None,
-        window: Any = None,
-        check_finite: bool = True,
-    ):
-        q = V.array("queries", queries, ndim=4, finite=check_finite)
-        k = V.array("keys", keys, ndim=4, finite=check_finite)
-        L, H, Q, d = q.shape
-        if k.shape[0] != L or k.shape[3] != d or k.shape[1] < 1 or min(q.shape) == 0 or k.shape[2] == 0:
-            raise AttentionError(
-                f"queries {q.shape} and keys {k.shape} must be (layers, heads, n_query, d) and "
-                "(layers, kv_heads, n_key, d) with the same layers and d"
-            )
-        K = k.shape[2]
-        self.mask = V.bool_mask("mask", mask, (Q, K))
-        group = max(1, H // k.shape[1])
-        kv = np.arange(H) // group if kv_index is None else np.asarray(kv_index)
-        if kv.shape != (H,) or kv.dtype.kind not in "iu" or kv.min() < 0 or kv.max() >= k.shape[1]:
-            raise AttentionError(f"kv_index must hold one kv head in [0, {k.shape[1]}) per query head ({H})")
-
-        def per_layer(name, value, default, kind):
-            v = np.full(L, default) if value is None else np.asarray(value)
-            if v.shape != (L,) or v.dtype.kind not in kind:
-                raise AttentionError(f"{name} must hold one number per layer ({L}); got {V.show(value)}")
-            return v
-
-        self.scaling = per_layer("scaling", scaling, 1 / np.sqrt(d), "f").astype(np.float64)
-        self.softcap = per_layer("softcap", softcap, np.nan, "f").astype(np.float64)
-        self.window = per_layer("window", window, 0, "iu").astype(np.int64)
-        if not np.all(np.isfinite(self.scaling)) or np.any(self.window < 0) or np.any(self.softcap <= 0):
-            raise AttentionError("scaling must be finite, softcap positive (or NaN for none) and window >= 0")
-        self.queries, self.keys, self.kv_index = q, k, kv.astype(np.int64)
-        self.shape = (L, H, Q, K)
-
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> QKSource:
-        li, hi = list(layer_idx), list(head_idx)
-        return QKSource(
-            self.queries[li][:, hi],
-            self.keys[li],
-            self.mask,
-            kv_index=self.kv_index[hi],
-            scaling=self.scaling[li],
-            softcap=self.softcap[li],
-            window=self.window[li],
-            check_finite=False,
-        )
-
-    def block(
-        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        hi = np.arange(self.shape[1]) if head_idx is None else np.asarray(list(head_idx), dtype=np.int64)
-        q = self.queries[li][hi, start:stop].astype(np.float32) * np.float32(self.scaling[li])
-        k = self.keys[li][self.kv_index[hi]].astype(np.float32)
-        s = np.matmul(q, np.swapaxes(k, -1, -2))
-        cap = self.softcap[li]
-        if not np.isnan(cap):
-            s = np.float32(cap) * np.tanh(s / np.float32(cap))
-        vis = self.mask[start:stop]
-        if self.window[li]:
-            Q, K = self.shape[2:]
-            rows = np.arange(start, stop)[:, None] + (K - Q)
-            vis = vis & (np.arange(K)[None, :] > rows - self.window[li])
-        s = np.where(vis, s, -np.inf)
-        top = s.max(axis=-1, keepdims=True)
-        e = np.exp(s - np.where(np.isfinite(top), top, 0))
-        total = e.sum(axis=-1, keepdims=True)
-        p = np.divide(e, total, out=np.zeros_like(e), where=total > 0).astype(np.float32)
-        if out is None:
-            return p
-        out[...] = p
-        return out
-
-    def export_qk(self) -> dict[str, np.ndarray]:
-        """The arrays ``save(lazy=True)`` writes."""
-        return {
-            "queries": self.queries,
-            "keys": self.keys,
-            "kv_index": self.kv_index,
-            "scaling": self.scaling,
-            "softcap": self.softcap,
-            "window": self.window,
-        }
-
-
-def _json_member(data: dict, key: str, name: str) -> Any:
-    arr = data[key]
-    if arr.shape != () or arr.dtype.kind != "U":
-        raise FileFormatError(
-            f"{name}: {key} must be a JSON string; got an array of shape {arr.shape} and dtype {arr.dtype}"
-        )
-    try:
-        return json.loads(str(arr))
-    except ValueError as e:
-        raise FileFormatError(f"{name}: {key} is not valid JSON ({e})") from None
-
-
-def _offsets(offsets: Any) -> list[tuple[int, int]]:
-    items = V._sequence("offsets", offsets, "(start, end) pairs")
-    if len(items) >= 64 and all(
-        type(p) in (tuple, list) and len(p) == 2 and type(p[0]) is int and type(p[1]) is int for p in items
-    ):
-        # Plain int pairs (type() is int leaves bools out): checked as one array; the loop below
-        # names the first bad pair.
-        arr = np.array(items, dtype=np.int64)
-        if (arr[:, 0] >= 0).all() and (arr[:, 1] >= arr[:, 0]).all():
-            return [(a, b) for a, b in items]
-    out = []
-    for i, pair in enumerate(items):
-        if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
-            raise ArgumentTypeError(f"offsets must be (start, end) pairs of ints; item {i} is {V.show(pair)}")
-        pair = list(pair)
-        if len(pair) != 2:
-            raise AttentionError(f"offsets must be (start, end) pairs of ints; item {i} is {V.show(pair)}")
-        a = V.integer(f"offsets[{i}][0]", pair[0], low=0)
-        b = V.integer(f"offsets[{i}][1]", pair[1], low=a)
-        out.append((a, b))
-    return out
 
 
 def _short(ids: list[int]) -> str:

@@ -41,12 +41,12 @@ def test_cache_mapping_gives_the_patterns_layer_by_layer():
     cache["blocks.0.hook_resid_pre"] = torch.zeros(2, 6, 8)
     cache["blocks.0.attn.hook_attn_scores"] = torch.zeros(2, 3, 6, 6)
     tokens = [f"t{i}" for i in range(6)]
-    att = aw.Attention.from_transformer_lens(FakeActivationCache(cache), tokens, batch_index=1)
+    att = aw.extraction.from_transformer_lens(FakeActivationCache(cache), tokens, batch_index=1)
     assert att.shape == (12, 3, 6, 6) and att.layer_ids == list(range(12))
     for layer in (0, 2, 10):
         np.testing.assert_allclose(att.layer(layer), p[layer, 1], atol=1e-6)
     assert att.is_causal and att.meta["method"] == "transformer_lens"
-    part = aw.Attention.from_transformer_lens(cache, tokens, layers=[10, 3])
+    part = aw.extraction.from_transformer_lens(cache, tokens, layers=[10, 3])
     assert part.layer_ids == [10, 3]
     np.testing.assert_allclose(part.head(10, 2), p[10, 0, 2], atol=1e-6)
 
@@ -62,7 +62,7 @@ def test_batch_axis_removed_and_token_ids(word_tokenizer, tiny_gpt2):
     with torch.no_grad():
         atts = ref(**enc, output_attentions=True).attentions
     cache = {f"blocks.{layer}.attn.hook_pattern": a[0] for layer, a in enumerate(atts)}  # remove_batch_dim
-    att = aw.Attention.from_transformer_lens(cache, enc["input_ids"], tokenizer=word_tokenizer)
+    att = aw.extraction.from_transformer_lens(cache, enc["input_ids"], tokenizer=word_tokenizer)
     assert att.tokens == text.split()
     np.testing.assert_allclose(att.weights, aw.extract(tiny_gpt2, word_tokenizer, text).weights, atol=1e-5)
 
@@ -73,23 +73,23 @@ def test_bad_caches_are_named():
     good = {f"blocks.{layer}.attn.hook_pattern": p[layer] for layer in range(2)}
     toks = list("abcd")
     with pytest.raises(AttentionError, match="no attention patterns"):
-        aw.Attention.from_transformer_lens({"blocks.0.hook_resid_pre": p[0]}, toks)
+        aw.extraction.from_transformer_lens({"blocks.0.hook_resid_pre": p[0]}, toks)
     with pytest.raises(AttentionError, match="no pattern for layers \\[5\\]"):
-        aw.Attention.from_transformer_lens(good, toks, layers=[0, 5])
+        aw.extraction.from_transformer_lens(good, toks, layers=[0, 5])
     with pytest.raises(AttentionError, match="4 tokens|got 3 tokens"):
-        aw.Attention.from_transformer_lens(good, toks[:3])
+        aw.extraction.from_transformer_lens(good, toks[:3])
     with pytest.raises(AttentionError, match="tokenizer="):
-        aw.Attention.from_transformer_lens(good, [1, 2, 3, 4])
+        aw.extraction.from_transformer_lens(good, [1, 2, 3, 4])
     with pytest.raises(AttentionError, match="different shapes"):
-        aw.Attention.from_transformer_lens({**good, "blocks.1.attn.hook_pattern": p[1, :, :1]}, toks)
+        aw.extraction.from_transformer_lens({**good, "blocks.1.attn.hook_pattern": p[1, :, :1]}, toks)
     with pytest.raises(AttentionError, match="expected \\(batch, heads"):
-        aw.Attention.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0, 0, 0]}, toks)
+        aw.extraction.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0, 0, 0]}, toks)
     with pytest.raises(IndexError, match="batch_index 3"):
-        aw.Attention.from_transformer_lens(good, toks, batch_index=3)
+        aw.extraction.from_transformer_lens(good, toks, batch_index=3)
     with pytest.raises(TypeError, match="ActivationCache"):
-        aw.Attention.from_transformer_lens([p], toks)
+        aw.extraction.from_transformer_lens([p], toks)
     with pytest.raises(AttentionError, match="scores before softmax"):  # logits, not patterns
-        aw.Attention.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0] * 5}, toks)
+        aw.extraction.from_transformer_lens({"blocks.0.attn.hook_pattern": p[0] * 5}, toks)
 
 
 def test_nnsight_recipe_from_the_readme(tiny_llama, word_tokenizer):
