@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers.tiny_models import tiny_model, word_level_tokenizer
+
+NOTEBOOK_TESTS = Path(__file__).resolve().parent / "notebooks"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every notebook run is slow: it starts a kernel and imports torch there (about 10 s each).
+
+    Keyed on the folder, so a new notebook test cannot land in `make check`'s fast tier by forgetting a mark.
+    """
+    for item in items:
+        if NOTEBOOK_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
