@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import anywidget
-import numpy as np
 import traitlets as t
 
-from attnwidget import metrics
+from attnwidget.analysis.heads import head_hints
 from attnwidget.attention.core import Attention
 from attnwidget.attention.seq2seq import Seq2SeqAttention
-from attnwidget.errors import NoQualifyingRowError
 from attnwidget.widgets.base import AttentionView, check_attention
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.graph import AttentionGraph
@@ -28,8 +26,6 @@ __all__ = ["Dashboard", "link", "show"]
 # over every map, cheap at this length; past it the grid is drawn plain and aw.HeadGrid(att, tint=...)
 # takes any metric.
 HINT_MAX_TOKENS = 512
-# A role badge needs this share of the head's attention on the role's pattern, on this text.
-ROLE_SHARE = {"sink": 0.8, "prev": 0.5, "ind": 0.3}
 
 # Above this many tokens show() leaves the graph out: thousands of nodes on one line cannot be
 # read, and its maps are not pooled. AttentionGraph(att) still draws one on request.
@@ -130,47 +126,6 @@ class Dashboard(anywidget.AnyWidget):
         return [v for v in (self.heatmap, self.headgrid, self.rollout, self.graph, self.tokentext) if v is not None]
 
 
-def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
-    """Per-head values and role badges for the head grid of `show`, from the attention itself.
-
-    Returns ``({"entropy (nats)": ..., "sink mass": ...}, labels)``: `metrics.entropy` and
-    `metrics.sink_mass` per (layer, head), and a badge per head naming the patterns that take at
-    least `ROLE_SHARE` of its attention on this text: ``sink`` (the first token),
-    ``prev`` (the previous token), ``ind`` (the induction target, only when the text repeats
-    tokens and carries token ids). Badges describe where a head looks on this input, not a causal
-    test of what it does (``aw.experiments.head_roles`` runs the model for that).
-    """
-    if att.n_key < 2:  # one token: no later token to measure a sink from, no neighbour, no badge
-        return (
-            {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)},
-            [[""] * att.num_heads for _ in range(att.num_layers)],
-        )
-    tints = {"entropy (nats)": np.asarray(metrics.entropy(att), np.float32)}
-    # A measure no query row qualifies for (every row after the sink masked out) gets no tint and
-    # no badge rather than stopping the whole dashboard.
-    sink = _per_head(metrics.sink_mass, att)
-    if sink is not None:
-        tints["sink mass"] = sink
-    shares = {"sink": sink, "prev": _per_head(metrics.pattern_match, att, "previous_token")}
-    ids = att.token_ids
-    if ids is not None and len(set(ids)) < len(ids) and att.n_query == att.n_key:
-        shares["ind"] = _per_head(metrics.pattern_match, att, "induction")
-    L, H = att.num_layers, att.num_heads
-    found = {k: v for k, v in shares.items() if v is not None}
-    labels = [
-        [" ".join(k for k, v in found.items() if v[li, hi] >= ROLE_SHARE[k]) for hi in range(H)] for li in range(L)
-    ]
-    return tints, labels
-
-
-def _per_head(measure: Any, att: Attention, *args: Any) -> np.ndarray | None:
-    """`measure(att, *args)` per (layer, head) as float32, or None where no query row qualifies."""
-    try:
-        return np.asarray(measure(att, *args), np.float32)
-    except NoQualifyingRowError:
-        return None
-
-
 def show(
     att: Attention | Seq2SeqAttention,
     *,
@@ -235,7 +190,7 @@ def show(
     sel = heatmap.selection
     if att.n_key <= HINT_MAX_TOKENS:
         tints, labels = head_hints(att)
-        grid = HeadGrid(att, selection=sel, tints=tints, tint_label="entropy (nats)", labels=labels, **options)
+        grid = HeadGrid(att, selection=sel, tint=tints, labels=labels, **options)  # entropy shown first
     else:
         grid = HeadGrid(att, selection=sel, **options)
     ids = att.layer_ids

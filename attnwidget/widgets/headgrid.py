@@ -11,8 +11,10 @@ import numpy as np
 import traitlets as t
 
 from attnwidget import _validate as V
+from attnwidget import metrics
 from attnwidget.attention.arrays import hidden_keys_mask
 from attnwidget.attention.core import Attention, max_pool, renormalize
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, positive_int
 from attnwidget.widgets.data import AttentionData, open_data
 from attnwidget.widgets.payload import array_payload, code_maps
@@ -41,6 +43,18 @@ def _pool_keys(m: np.ndarray, factor: int) -> np.ndarray:
     return padded.reshape(*lead, tk, factor).max(axis=-1)
 
 
+# Metrics a `tint` may name: the per-head metrics of `attnwidget.metrics` that take no argument.
+TINT_METRICS = ("entropy", "sparsity", "coverage", "locality", "focus_consistency", "confidence", "sink_mass")
+
+
+def _tint_values(name: str, tint: Any, att: Attention) -> np.ndarray:
+    """A per-head tint as a checked ``(layers, heads)`` float32 array; a metric name is computed."""
+    if isinstance(tint, str):
+        metric = V.choice(name, tint, TINT_METRICS)
+        tint = getattr(metrics, metric)(att)
+    return _check_tint(name, tint, att.num_layers, att.num_heads)
+
+
 def _check_tint(name: str, tint: Any, L: int, H: int) -> np.ndarray:
     tint = V.array(name, tint, finite=False).astype(np.float32)
     if tint.shape != (L, H):
@@ -61,14 +75,19 @@ class HeadGrid(AttentionView):
     ----------
     att : Attention
         The attention to draw.
-    tint : array-like (layers, heads), optional
-        A per-head value (a metric, e.g. entropy) shown as a coloured bar under each thumbnail.
-    tint_label : str
-        What `tint` measures, for the legend and tooltips; with `tints`, which of them is shown
-        (a menu in the view switches, "" shows none).
-    tints : dict of str to array-like (layers, heads), optional
-        Several per-head values the reader can switch between (``aw.show`` gives entropy and sink
-        mass).
+    tint : optional
+        A per-head value shown as a coloured bar under each thumbnail, as one of:
+
+        - an array-like ``(layers, heads)`` (e.g. ``aw.metrics.entropy(att)``);
+        - a metric name (``"entropy"``, ``"sink_mass"``, ... any of `TINT_METRICS`), computed
+          here and named in the legend;
+        - a ``(label, values)`` pair, `values` an array or a metric name, `label` what it
+          measures for the legend and tooltips;
+        - a dict ``{label: values}``: several per-head values a menu in the view switches between,
+          the first shown (``aw.show`` gives entropy and sink mass).
+
+        The trait `tint_label` names the one shown; with a dict, setting it to another label (or
+        ``""``, none) switches, as the menu does.
     labels : 2-D list of str (layers, heads), optional
         A short text per head (e.g. a head role), shown in the thumbnail's corner and tooltip.
     order : {"model", "tint"}
@@ -117,8 +136,6 @@ class HeadGrid(AttentionView):
         att: Attention,
         *,
         tint: Any = None,
-        tint_label: str = "",
-        tints: Any = None,
         labels: Any = None,
         order: str = "model",
         scale: str = DEFAULT_SCALE,
@@ -136,22 +153,11 @@ class HeadGrid(AttentionView):
             gamma=gamma,
             colormap=colormap,
             hide=hide,
-            tint_label=tint_label,
             **kwargs,
         )
         L, H, Q, K = self.attention.shape
         self._max_bytes = positive_int("max_bytes", max_bytes)
-        if tints is not None:
-            if not isinstance(tints, dict) or not tints or not all(isinstance(k, str) and k for k in tints):
-                raise TypeError("tints must be a non-empty dict of name -> (layers, heads) array")
-            checked = {k: _check_tint(f"tints[{k!r}]", v, L, H) for k, v in tints.items()}
-            self._tints = {k: array_payload(v, "float32") for k, v in checked.items()}
-            if tint is None and tint_label not in ("", *checked):
-                raise ValueError(f"tint_label {tint_label!r} is not one of tints {sorted(checked)} (or '' for none)")
-            if tint is None and tint_label:
-                tint = checked[tint_label]
-        if tint is not None:
-            self._tint = array_payload(_check_tint("tint", tint, L, H), "float32")
+        self._set_tint(tint, kwargs.get("tint_label"))
         if labels is not None:
             rows = [[str(x) for x in row] for row in labels]
             if len(rows) != L or any(len(r) != H for r in rows):
@@ -164,6 +170,37 @@ class HeadGrid(AttentionView):
             self.data = data
         self._build()
         self.observe(self._build, names="hide")
+
+    def _set_tint(self, tint: Any, label: str | None) -> None:
+        """Fill ``_tint``, ``_tints`` and `tint_label` from the one `tint` argument (forms in the
+        class docstring); `label`, when the caller set the trait too, picks the one shown."""
+        if tint is None:
+            return
+        att = self.attention
+        if isinstance(tint, dict):
+            if not tint or not all(isinstance(k, str) and k for k in tint):
+                raise ArgumentTypeError("tint must be a non-empty dict of name -> (layers, heads) array")
+            checked = {k: _tint_values(f"tint[{k!r}]", v, att) for k, v in tint.items()}
+            self._tints = {k: array_payload(v, "float32") for k, v in checked.items()}
+            shown = next(iter(checked)) if label is None else label
+            if shown not in ("", *checked):
+                raise AttentionError(f"tint_label {shown!r} is not one of tints {sorted(checked)} (or '' for none)")
+            if shown:
+                self._tint = self._tints[shown]
+            self.tint_label = shown
+            return
+        name = tint if isinstance(tint, str) else ""
+        if isinstance(tint, tuple) and len(tint) == 2 and isinstance(tint[0], str):
+            name, tint = tint
+        self._tint = array_payload(_tint_values("tint", tint, att), "float32")
+        self.tint_label = name if label is None else label
+
+    @t.validate("tint_label")
+    def _check_tint_label(self, proposal):
+        v = proposal["value"]
+        if self._tints and v not in ("", *self._tints):
+            raise t.TraitError(f"tint_label {v!r} is not one of tints {sorted(self._tints)} (or '' for none)")
+        return v
 
     def _unfollow(self) -> None:
         super()._unfollow()

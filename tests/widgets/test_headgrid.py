@@ -75,7 +75,8 @@ def test_state_also_holds_thumbnails_with_the_first_token_toggled(att):
 def test_tint_labels_and_order(att):
     tint = np.arange(24, dtype=float).reshape(3, 8)
     roles = [[f"r{l}{h}" for h in range(8)] for l in range(3)]
-    grid = aw.HeadGrid(att, tint=tint, tint_label="entropy", labels=roles, order="tint")
+    grid = aw.HeadGrid(att, tint=("entropy", tint), labels=roles, order="tint")
+    assert grid.tint_label == "entropy"
     state = grid.get_state()
     np.testing.assert_array_equal(decode(state["_tint"]), tint)
     assert state["_labels"][2][7] == "r27" and state["order"] == "tint"

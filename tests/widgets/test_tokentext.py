@@ -64,12 +64,32 @@ def test_show_tints_heads_by_metrics_and_badges_their_patterns():
 
 def test_headgrid_tints_are_checked():
     att = sink_attention()
-    with pytest.raises(ValueError, match=r"tints\['a'\] must have shape"):
-        aw.HeadGrid(att, tints={"a": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=r"tint\['a'\] must have shape"):
+        aw.HeadGrid(att, tint={"a": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="tint_label 'b' is not one of tints"):
-        aw.HeadGrid(att, tints={"a": np.zeros((2, 3))}, tint_label="b")
-    with pytest.raises(TypeError, match="tints must be a non-empty dict"):
-        aw.HeadGrid(att, tints={})
+        aw.HeadGrid(att, tint={"a": np.zeros((2, 3))}, tint_label="b")
+    with pytest.raises(TypeError, match="tint must be a non-empty dict"):
+        aw.HeadGrid(att, tint={})
+    with pytest.raises(ValueError, match="tint must be one of"):
+        aw.HeadGrid(att, tint="no_such_metric")
+
+
+def test_headgrid_tint_takes_a_metric_name_a_labelled_pair_or_a_dict():
+    att = sink_attention()
+    w = att.weights.astype(np.float64)
+    # Entropy from its definition, -sum a ln a per row, averaged over rows that see a key.
+    rows = -(np.where(w > 0, w * np.log(np.where(w > 0, w, 1)), 0)).sum(-1)
+    expected = rows[:, :, att.mask.any(-1)].mean(-1)
+    grid = aw.HeadGrid(att, tint="entropy")
+    assert grid.tint_label == "entropy"
+    np.testing.assert_allclose(decode(grid._tint), expected, rtol=1e-5)
+    pair = aw.HeadGrid(att, tint=("my entropy", expected))
+    assert pair.tint_label == "my entropy" and not pair._tints
+    menu = aw.HeadGrid(att, tint={"a": expected, "b": "sink_mass"})
+    assert menu.tint_label == "a" and list(menu._tints) == ["a", "b"]
+    np.testing.assert_allclose(decode(menu._tint), expected, rtol=1e-6)
+    np.testing.assert_allclose(decode(menu._tints["b"]), w[:, :, 1:, 0].mean(-1), rtol=1e-5)
+    assert aw.HeadGrid(att, tint={"a": expected}, tint_label="")._tint is None
 
 
 @pytest.mark.slow
