@@ -1,5 +1,6 @@
 """`link` (share one selection between views), `show` and `Dashboard` (the five views linked:
-token text, heatmap, head grid, rollout, graph)."""
+token text, heatmap, head grid, rollout, graph), and `show_parts` (an encoder-decoder result's
+`PartsDashboard`): every ``show`` dispatch lives here, and `widgets/parts.py` imports nothing back."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ import traitlets as t
 
 from attnwidget.analysis.heads import head_hints
 from attnwidget.attention.core import Attention
-from attnwidget.attention.seq2seq import Seq2SeqAttention
+from attnwidget.attention.seq2seq import PARTS, Seq2SeqAttention
 from attnwidget.widgets.base import AttentionView, check_attention
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.graph import AttentionGraph
 from attnwidget.widgets.headgrid import HeadGrid
 from attnwidget.widgets.heatmap import AttentionHeatmap
+from attnwidget.widgets.parts import PartsDashboard
 from attnwidget.widgets.rollout import RolloutBar
 from attnwidget.widgets.selection import Selection
 from attnwidget.widgets.tokentext import TokenText
 
-__all__ = ["Dashboard", "link", "show"]
+__all__ = ["Dashboard", "link", "show", "show_parts"]
 
 # Up to this many tokens show() tints the head grid by a metric and badges head roles: a few passes
 # over every map, cheap at this length; past it the grid is drawn plain and aw.HeadGrid(att, tint=...)
@@ -173,8 +175,6 @@ def show(
     matrices. At 4096 tokens a saved page is a few MB.
     """
     if isinstance(att, Seq2SeqAttention):
-        from attnwidget.widgets.parts import show_parts
-
         if layer is not None or head is not None or norms is not None:
             raise TypeError(
                 "show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
@@ -216,3 +216,26 @@ def show(
             if view is not None:
                 view._measure_name = "weights"
     return Dashboard(heatmap, grid, rollout, graph, notes, tokentext=text)
+
+
+def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0.1, **options: Any) -> PartsDashboard:
+    """Views of every part of `s`: dashboards of the encoder and decoder, the cross heatmap.
+
+    `options` (``scale``, ``gamma``, ``colormap``, ``precision``) go to every view; ``hide`` and
+    ``layer``/``head`` are refused because token and layer numbers differ between the parts.
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}; got {part!r}")
+    allowed = {"scale", "gamma", "colormap", "precision"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(
+            f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
+            f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
+            "all; show one part (aw.show(s.encoder, layer=...)) to choose those"
+        )
+    encoder = show(s.encoder, threshold=threshold, **options)
+    decoder = show(s.decoder, threshold=threshold, **options)
+    cross = AttentionHeatmap(s.cross, **options)
+    graph = AttentionGraph(s.cross, threshold=threshold, selection=cross.selection, **options)
+    return PartsDashboard(encoder, decoder, cross, part=part, cross_graph=graph)

@@ -1,5 +1,8 @@
 """`PartsDashboard`: what `show` draws for an encoder-decoder result, one part at a time.
 
+This module holds the traits only; `widgets/dashboard.py` builds it (``show_parts``), so the two
+modules import one way.
+
 The encoder and decoder parts are ordinary dashboards of square attention; the cross part is a
 heatmap with target rows over source columns and, linked to it, the two-row cross graph. A selector (drawn in the browser, so saved pages
 switch too) picks the part shown. The browser carries a hovered or pinned token between the parts
@@ -19,13 +22,13 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from attnwidget.attention.seq2seq import PARTS, Seq2SeqAttention
+from attnwidget.attention.seq2seq import PARTS
 from attnwidget.widgets.base import AttentionView
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.graph import AttentionGraph
 from attnwidget.widgets.heatmap import AttentionHeatmap
 
-__all__ = ["PartsDashboard", "show_parts"]
+__all__ = ["PartsDashboard"]
 
 
 class PartsDashboard(anywidget.AnyWidget):
@@ -74,28 +77,3 @@ class PartsDashboard(anywidget.AnyWidget):
         for v in parts:
             if v is not None:
                 v.close()
-
-
-def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0.1, **options: Any) -> PartsDashboard:
-    """Views of every part of `s`: dashboards of the encoder and decoder, the cross heatmap.
-
-    `options` (``scale``, ``gamma``, ``colormap``, ``precision``) go to every view; ``hide`` and
-    ``layer``/``head`` are refused because token and layer numbers differ between the parts.
-    """
-    from attnwidget.widgets.dashboard import show
-
-    if part not in PARTS:
-        raise ValueError(f"part must be one of {PARTS}; got {part!r}")
-    allowed = {"scale", "gamma", "colormap", "precision"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise TypeError(
-            f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
-            f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
-            "all; show one part (aw.show(s.encoder, layer=...)) to choose those"
-        )
-    encoder = show(s.encoder, threshold=threshold, **options)
-    decoder = show(s.decoder, threshold=threshold, **options)
-    cross = AttentionHeatmap(s.cross, **options)
-    graph = AttentionGraph(s.cross, threshold=threshold, selection=cross.selection, **options)
-    return PartsDashboard(encoder, decoder, cross, part=part, cross_graph=graph)
