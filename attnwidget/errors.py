@@ -5,6 +5,8 @@ whatever the library refuses. The subclasses also derive from the builtin a call
 
 - `ArgumentTypeError` (also a `TypeError`): an argument of the wrong type (``layer="3"``).
 - `AttentionIndexError` (also an `IndexError`): a layer, head, kv head or token that is not there.
+- `AttentionKeyError` (also a `KeyError`): a name that is not there (a part of a
+  `Seq2SeqAttention`, a column of a table).
 - `ViewIndexError` (an `AttentionIndexError`, also a ``traitlets.TraitError``): a view's layer,
   head, step or token position that is not there.
 - `FileFormatError`: a file that is not an attnwidget save, or one that is damaged (empty,
@@ -25,6 +27,7 @@ __all__ = [
     "AttentionError",
     "ArgumentTypeError",
     "AttentionIndexError",
+    "AttentionKeyError",
     "FileFormatError",
     "NoQualifyingRowError",
     "ViewIndexError",
@@ -43,6 +46,10 @@ class ArgumentTypeError(AttentionError, TypeError):
 
 class AttentionIndexError(AttentionError, IndexError):
     """A layer, head, kv head, query row or token position that the attention does not hold."""
+
+
+class AttentionKeyError(AttentionError, KeyError):
+    """A name the object does not hold (``seq2seq["nope"]``); the message lists the names it does."""
 
 
 class FileFormatError(AttentionError):

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from attnwidget.errors import AttentionError
+
 __all__ = [
     "FUSIONS",
     "causal_mask",
@@ -121,7 +123,7 @@ def fuse_heads(layer_weights: np.ndarray, fusion: str, mask: np.ndarray) -> np.n
     if fusion == "mean":
         return layer_weights.mean(axis=0)
     if fusion not in FUSIONS:
-        raise ValueError(f"fusion must be one of {FUSIONS}; got {fusion!r}")
+        raise AttentionError(f"fusion must be one of {FUSIONS}; got {fusion!r}")
     fused = layer_weights.max(axis=0) if fusion == "max" else layer_weights.min(axis=0)
     return renormalize(fused, mask)
 

@@ -10,6 +10,7 @@ Each part is an ordinary `Attention`, numbered by its own tower's layers:
 from __future__ import annotations
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionKeyError
 
 __all__ = ["Seq2SeqAttention", "PARTS"]
 
@@ -31,11 +32,11 @@ class Seq2SeqAttention:
     def __init__(self, encoder: Attention, decoder: Attention, cross: Attention, meta: dict | None = None):
         for name, part in (("encoder", encoder), ("decoder", decoder), ("cross", cross)):
             if not isinstance(part, Attention):
-                raise TypeError(f"{name} must be an Attention; got {type(part).__name__}")
+                raise ArgumentTypeError(f"{name} must be an Attention; got {type(part).__name__}")
         if cross.tokens != encoder.tokens:
-            raise ValueError("cross-attention keys must be the encoder's tokens")
+            raise AttentionError("cross-attention keys must be the encoder's tokens")
         if cross.query_tokens != decoder.tokens:
-            raise ValueError("cross-attention queries must be the decoder's tokens")
+            raise AttentionError("cross-attention queries must be the decoder's tokens")
         self.encoder = encoder
         self.decoder = decoder
         self.cross = cross
@@ -54,7 +55,7 @@ class Seq2SeqAttention:
     def part(self, name: str) -> Attention:
         """One part by name: "encoder", "decoder" or "cross"."""
         if name not in PARTS:
-            raise KeyError(f"part must be one of {PARTS}; got {name!r}")
+            raise AttentionKeyError(f"part must be one of {PARTS}; got {name!r}")
         return getattr(self, name)
 
     __getitem__ = part

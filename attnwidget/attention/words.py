@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from attnwidget.attention.core import Attention, AttentionError
+from attnwidget.attention.core import Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["merge", "to_words", "word_groups"]
 
@@ -113,7 +114,7 @@ def word_groups(att: Attention) -> list[list[int]]:
 
 def _check_groups(groups: Any, n: int) -> list[list[int]]:
     if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
-        raise TypeError(f"groups must be a list of lists of token positions; got {type(groups).__name__}")
+        raise ArgumentTypeError(f"groups must be a list of lists of token positions; got {type(groups).__name__}")
     out, seen = [], np.zeros(n, dtype=bool)
     for g, group in enumerate(groups):
         if isinstance(group, (int, np.integer)):
@@ -121,7 +122,7 @@ def _check_groups(groups: Any, n: int) -> list[list[int]]:
         try:
             idx = sorted(int(i) for i in group)
         except (TypeError, ValueError):
-            raise TypeError(f"groups[{g}] must be a list of token positions (ints); got {group!r}") from None
+            raise ArgumentTypeError(f"groups[{g}] must be a list of token positions (ints); got {group!r}") from None
         if not idx:
             raise AttentionError(f"groups[{g}] is empty; every group needs at least one token")
         bad = [i for i in idx if not 0 <= i < n]

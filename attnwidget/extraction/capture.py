@@ -23,9 +23,11 @@ import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
+
+from attnwidget.attention.sources import AttentionSource
 
 __all__ = [
     "AttentionSource",
@@ -58,31 +60,6 @@ FILL_ROWS = 128
 
 # Query rows per layer whose model output the self-check compares with A @ V.
 CHECK_ROWS = 4
-
-
-@runtime_checkable
-class AttentionSource(Protocol):
-    """What a lazy `Attention` reads its weights from.
-
-    ``shape`` is ``(layers, heads, n_query, n_key)``; indices below are positions in that shape
-    (not model layer or head numbers).
-    """
-
-    shape: tuple[int, int, int, int]
-
-    def block(
-        self, li: int, head_idx: Sequence[int] | None, start: int, stop: int, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Probabilities ``(heads, stop - start, n_key)`` float32 of one layer, into `out` if given."""
-
-    def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> AttentionSource:
-        """The same source restricted to some layers and heads."""
-
-    def mask(self) -> np.ndarray:
-        """Bool ``(n_query, n_key)``: keys visible to each query in any held layer."""
-
-    def empty(self, shape: tuple[int, ...]) -> np.ndarray:
-        """An uninitialised float32 array to write blocks into."""
 
 
 # ---------------------------------------------------------------------------------- identity

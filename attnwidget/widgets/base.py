@@ -15,8 +15,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from attnwidget import _validate as V
 from attnwidget.attention.core import Attention, causal_mask
-from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
+from attnwidget.errors import AttentionError
 from attnwidget.widgets.data import data_for, overview_factor
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.payload import PRECISIONS, array_payload
@@ -98,22 +99,10 @@ def check_hide(hide: Any, n_key: int) -> list[int]:
     """Token positions to hide, as a sorted list; raise on anything that is not one."""
     if hide is None:
         return []
-    if isinstance(hide, (int, np.integer)):
+    if isinstance(hide, (int, np.integer)):  # a view's shorthand: hide=0 hides one token
         hide = [hide]
-    try:
-        items = list(hide)
-    except TypeError:
-        raise ArgumentTypeError(f"hide must be a list of token positions, e.g. hide=[0]; got {hide!r}") from None
-    out = set()
-    for i in items:
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-            raise ArgumentTypeError(f"hide must hold integer token positions; got {i!r}")
-        if not -n_key <= int(i) < n_key:
-            raise AttentionIndexError(
-                f"hide: token position {int(i)} is out of range for {n_key} tokens (expected 0..{n_key - 1})"
-            )
-        out.add(int(i) % n_key)
-    return sorted(out)
+    # The rule (negative positions count from the end) is the one `Attention.hide_tokens` uses.
+    return V.positions("hide", hide, n_key)
 
 
 def _shared(name: str, doc: str) -> property:
