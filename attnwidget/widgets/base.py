@@ -77,21 +77,21 @@ def check_attention(att: Any, who: str, cross: bool = False) -> Attention:
             )
         elif kind == "Seq2SeqAttention":
             hint = " (an encoder-decoder result: pass one part, s.encoder or s.decoder, or s.cross to AttentionHeatmap)"
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{who} needs an attnwidget.Attention, got {kind}{hint}; make one with aw.extract(model, tokenizer, text)"
         )
     L, H, Q, K = att.shape
     if len(att.tokens) != K:
-        raise ValueError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
+        raise AttentionError(f"{who}: attention has {K} keys but {len(att.tokens)} tokens")
     if getattr(att, "_query_tokens", None) is not None and not cross:
         # This view labels query rows with the last n_query tokens; rows of cross-attention are other tokens.
-        raise ValueError(
+        raise AttentionError(
             f"{who} draws attention whose queries are its own tokens; this is cross-attention "
             "(target rows over source keys). AttentionHeatmap(att) draws it, target rows over "
             "source columns; or show the encoder or decoder part"
         )
     if att.mask.shape != (Q, K):
-        raise ValueError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
+        raise AttentionError(f"{who}: attention mask has shape {att.mask.shape}; expected {(Q, K)}")
     return att
 
 
@@ -177,7 +177,7 @@ class AttentionView(anywidget.AnyWidget):
         own = set(self.trait_names()) - set(anywidget.AnyWidget.class_trait_names())
         unknown = [k for k in kwargs if k not in own or k.startswith("_")]
         if unknown:
-            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
+            raise ArgumentTypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}")
         att = check_attention(att, type(self).__name__, cross=self._draws_cross)
         self._att: Attention | None = att
         L, H, Q, K = att.shape
@@ -332,7 +332,7 @@ class MapView(AttentionView):
 def positive_int(name: str, value: Any) -> int:
     """Check a positive integer option (byte budgets, sizes)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        raise AttentionError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
 
 
@@ -344,7 +344,7 @@ def choose_tokens(att: Attention, index: int | None, name: str) -> int | None:
 def token_position(att: Attention, index: int, name: str) -> int:
     """Validate a token position against `att`."""
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise TypeError(f"{name} must be a token position (int) or None; got {index!r}")
+        raise ArgumentTypeError(f"{name} must be a token position (int) or None; got {index!r}")
     if not 0 <= int(index) < att.n_key:
-        raise ValueError(f"{name}={index} is out of range for {att.n_key} tokens (expected 0..{att.n_key - 1})")
+        raise AttentionError(f"{name}={index} is out of range for {att.n_key} tokens (expected 0..{att.n_key - 1})")
     return int(index)

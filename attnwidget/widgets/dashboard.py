@@ -12,6 +12,7 @@ import traitlets as t
 from attnwidget.analysis.heads import head_hints
 from attnwidget.attention.core import Attention
 from attnwidget.attention.seq2seq import PARTS, Seq2SeqAttention
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import AttentionView, check_attention
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.graph import AttentionGraph
@@ -50,10 +51,10 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
         The shared selection, also reachable as ``view.selection``.
     """
     if not views:
-        raise TypeError("link() needs at least one view, e.g. aw.link(heatmap, grid)")
+        raise ArgumentTypeError("link() needs at least one view, e.g. aw.link(heatmap, grid)")
     for v in views:
         if not isinstance(v, AttentionView):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"link() takes attnwidget views (AttentionHeatmap, HeadGrid, RolloutBar, "
                 f"AttentionGraph); got {type(v).__name__}"
             )
@@ -176,7 +177,7 @@ def show(
     """
     if isinstance(att, Seq2SeqAttention):
         if layer is not None or head is not None or norms is not None:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
                 "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them"
             )
@@ -185,7 +186,9 @@ def show(
     allowed = {"scale", "gamma", "colormap", "hide", "precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
-        raise TypeError(f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}")
+        raise ArgumentTypeError(
+            f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}"
+        )
     heatmap = AttentionHeatmap(att, layer=layer, head=head, norms=norms, **options)
     sel = heatmap.selection
     if att.n_key <= HINT_MAX_TOKENS:
@@ -225,11 +228,11 @@ def show_parts(s: Seq2SeqAttention, *, part: str = "cross", threshold: float = 0
     ``layer``/``head`` are refused because token and layer numbers differ between the parts.
     """
     if part not in PARTS:
-        raise ValueError(f"part must be one of {PARTS}; got {part!r}")
+        raise AttentionError(f"part must be one of {PARTS}; got {part!r}")
     allowed = {"scale", "gamma", "colormap", "precision"}
     unknown = sorted(set(options) - allowed)
     if unknown:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"show() of an encoder-decoder result got unexpected keyword argument(s) {unknown}: "
             f"the parts number their tokens and layers apart, so only {sorted(allowed)} apply to "
             "all; show one part (aw.show(s.encoder, layer=...)) to choose those"

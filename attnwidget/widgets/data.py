@@ -250,7 +250,7 @@ export default { render({ model, el }) {
         self, att: Attention, *, max_bytes: int = DEFAULT_MAX_BYTES, factor: int = 1, precision: str = "coded"
     ):
         if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+            raise AttentionError(f"precision must be one of {PRECISIONS}; got {precision!r}")
         super().__init__()
         self._att: Attention | None = att
         self.store = MapStore(att, max_bytes, factor=factor, precision=precision)

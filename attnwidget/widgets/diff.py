@@ -15,6 +15,7 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.errors import AttentionError
 from attnwidget.metrics.compare import total_variation
 from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
 from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
@@ -27,23 +28,23 @@ DIFF_SCALES = ("linear", "power")
 
 def _same_tokens(a: Attention, b: Attention) -> None:
     if a.n_key != b.n_key or a.n_query != b.n_query:
-        raise ValueError(
+        raise AttentionError(
             f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
             f"b is {b.n_query} x {b.n_key} (queries x keys)"
         )
     if list(a.tokens) != list(b.tokens):
         k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=True)) if x != y)
-        raise ValueError(
+        raise AttentionError(
             f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
             f"and {b.tokens[k]!r} in b"
         )
     if a.num_layers != b.num_layers or a.num_heads != b.num_heads:
-        raise ValueError(
+        raise AttentionError(
             f"AttentionDiff pairs layers and heads by position; a holds {a.num_layers} layers x "
             f"{a.num_heads} heads, b {b.num_layers} x {b.num_heads} (select the same number of each)"
         )
     if not np.array_equal(a.mask, b.mask):
-        raise ValueError(
+        raise AttentionError(
             "AttentionDiff needs the same visible-key mask in a and b (one is causal, the other not, "
             "or their padding differs)"
         )
@@ -101,12 +102,12 @@ class AttentionDiff(AttentionView):
         b = check_attention(b, "AttentionDiff")
         _same_tokens(a, b)
         if scale not in DIFF_SCALES:
-            raise ValueError(
+            raise AttentionError(
                 f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
                 f"log scale); got {scale!r}"
             )
         if isinstance(names, str) or len(names) != 2:
-            raise ValueError(f"names must be two strings (for a and b); got {names!r}")
+            raise AttentionError(f"names must be two strings (for a and b); got {names!r}")
         names = (str(names[0]), str(names[1]))
         self._b = b
         self._max_bytes = positive_int("max_bytes", max_bytes)
@@ -153,7 +154,7 @@ class AttentionDiff(AttentionView):
         lb = b.layer_ids[li]
         if head is None:
             if fusion not in HEAD_FUSIONS:
-                raise ValueError(f"fusion must be one of {HEAD_FUSIONS}; got {fusion!r}")
+                raise AttentionError(f"fusion must be one of {HEAD_FUSIONS}; got {fusion!r}")
             return np.stack([a.fuse(fusion, layer=a.layer_ids[li]), b.fuse(fusion, layer=lb)])
         hi = a._head_index(head)
         return np.stack([a.head(a.layer_ids[li], a.head_ids[hi]), b.head(lb, b.head_ids[hi])])

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from attnwidget import _validate as V
-from attnwidget.errors import ArgumentTypeError
+from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display"]
 
@@ -125,17 +125,17 @@ def _as_views(view_or_views: Any) -> list:
     elif isinstance(view_or_views, (list, tuple)):
         views = list(view_or_views)
         if not views:
-            raise ValueError("save_html got an empty list of views; pass a widget or a list of widgets")
+            raise AttentionError("save_html got an empty list of views; pass a widget or a list of widgets")
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"save_html expects a widget or a list of widgets (e.g. aw.show(att) or "
             f"[heatmap, grid]); got {type(view_or_views).__name__}"
         )
     for i, v in enumerate(views):
         if not _is_widget(v):
-            raise TypeError(f"view {i} passed to save_html is a {type(v).__name__}, not a widget")
+            raise ArgumentTypeError(f"view {i} passed to save_html is a {type(v).__name__}, not a widget")
         if getattr(v, "_model_module", None) != "anywidget":
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"view {i} passed to save_html is a {type(v).__name__}, which is not an anywidget "
                 "widget; the exported page can only draw anywidget views"
             )
@@ -225,7 +225,7 @@ def save_html(view_or_views: Any, path: str | Path, title: str | None = None) ->
         raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"save_html writes an HTML page; give a path ending in .html, got {str(path)!r}")
+        raise AttentionError(f"save_html writes an HTML page; give a path ending in .html, got {str(path)!r}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"save_html: directory {str(path.parent)!r} does not exist")
     path.write_text(page_html(view_or_views, title), encoding="utf-8")

@@ -9,6 +9,7 @@ from typing import Any
 import traitlets as t
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE
 from attnwidget.widgets.measure import MeasuredMapView
 from attnwidget.widgets.selection import Selection
@@ -94,7 +95,7 @@ class AttentionGraph(MeasuredMapView):
         threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         if isinstance(att, Attention) and att._query_tokens is not None:
             if arrangement != "arc" or list(overlay):
-                raise ValueError(
+                raise AttentionError(
                     "AttentionGraph draws cross-attention as two rows (target above, source below); "
                     "arrangement= and overlay= are for attention whose queries are its own tokens"
                 )

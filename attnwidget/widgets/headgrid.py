@@ -58,9 +58,9 @@ def _tint_values(name: str, tint: Any, att: Attention) -> np.ndarray:
 def _check_tint(name: str, tint: Any, L: int, H: int) -> np.ndarray:
     tint = V.array(name, tint, finite=False).astype(np.float32)
     if tint.shape != (L, H):
-        raise ValueError(f"{name} must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
+        raise AttentionError(f"{name} must have shape (layers, heads) = {(L, H)}; got {tint.shape}")
     if not np.all(np.isfinite(tint)):
-        raise ValueError(f"{name} holds NaN or infinity; give one finite value per head")
+        raise AttentionError(f"{name} holds NaN or infinity; give one finite value per head")
     return tint
 
 
@@ -161,7 +161,7 @@ class HeadGrid(AttentionView):
         if labels is not None:
             rows = [[str(x) for x in row] for row in labels]
             if len(rows) != L or any(len(r) != H for r in rows):
-                raise ValueError(f"labels must be {L} rows (layers) of {H} strings (heads)")
+                raise AttentionError(f"labels must be {L} rows (layers) of {H} strings (heads)")
             self._labels = rows
         self.order = order
         data = open_data(self.attention, factor=1, precision=self.precision)

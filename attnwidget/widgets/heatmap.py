@@ -14,6 +14,7 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
 from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.data import display_rows
@@ -182,11 +183,11 @@ class AttentionHeatmap(MeasuredMapView):
         att = self._source(self.measure if measure is None else measure)
         for name, lo, hi, n in (("rows", r0, r1, att.n_query), ("keys", c0, c1, att.n_key)):
             if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (lo, hi)):
-                raise TypeError(f"tile {name} must be integers; got {lo!r}, {hi!r}")
+                raise ArgumentTypeError(f"tile {name} must be integers; got {lo!r}, {hi!r}")
             if not 0 <= lo < hi <= n:
-                raise ValueError(f"tile {name} {lo}:{hi} are out of range; expected 0 <= start < stop <= {n}")
+                raise AttentionError(f"tile {name} {lo}:{hi} are out of range; expected 0 <= start < stop <= {n}")
         if (r1 - r0) * (c1 - c0) > MAX_TILE_CELLS:
-            raise ValueError(f"a tile holds at most {MAX_TILE_CELLS} cells; asked for {r1 - r0} x {c1 - c0}")
+            raise AttentionError(f"a tile holds at most {MAX_TILE_CELLS} cells; asked for {r1 - r0} x {c1 - c0}")
         hide = list(self.hide) if hide is None else check_hide(hide, att.n_key)
         row_normalize = self.row_normalize if row_normalize is None else bool(row_normalize)
         return display_rows(att, layer, which, int(r0), int(r1), hide, row_normalize)[:, int(c0) : int(c1)]
@@ -198,13 +199,13 @@ class AttentionHeatmap(MeasuredMapView):
             layer = int(layer_s)
             which = which_s if which_s in HEAD_FUSIONS else int(which_s)
         except ValueError:
-            raise ValueError(f"map key must be 'layer/head' or 'layer/mean' (max, min); got {key!r}") from None
+            raise AttentionError(f"map key must be 'layer/head' or 'layer/mean' (max, min); got {key!r}") from None
         if layer not in att.layer_ids:
-            raise ValueError(
+            raise AttentionError(
                 f"map key {key!r}: layer {layer} is not held (layers {att.layer_ids[0]}..{att.layer_ids[-1]})"
             )
         if not isinstance(which, str) and which not in att.head_ids:
-            raise ValueError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
+            raise AttentionError(f"map key {key!r}: head {which} is not held (heads {list(att.head_ids)})")
         return layer, which
 
     def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import MapView
 from attnwidget.widgets.data import data_for
 
@@ -28,37 +29,37 @@ MEASURES = ("weights", "norms")
 def check_norms(att: Attention, norms: Any, who: str) -> Attention:
     """Return `norms` if it is the value-weighted attention matching `att`; raise naming the mismatch."""
     if not isinstance(norms, Attention):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{who}: norms= takes the attnwidget.Attention of aw.extract(..., measure='norm') "
             f"for the same text; got {type(norms).__name__}"
         )
     if norms.meta.get("measure") != "norm":
-        raise ValueError(
+        raise AttentionError(
             f"{who}: norms= holds attention weights, not value-weighted norms; "
             "make it with aw.extract(model, tokenizer, text, measure='norm')"
         )
     if att.meta.get("measure") == "norm":
-        raise ValueError(
+        raise AttentionError(
             f"{who}: the first argument holds value-weighted norms already; pass the weights "
             "(aw.extract(...) without measure=) first and the norms as norms="
         )
     if norms.shape != att.shape:
-        raise ValueError(
+        raise AttentionError(
             f"{who}: norms have shape {norms.shape} (layers, heads, n_query, n_key) but the "
             f"weights {att.shape}; extract both from the same text, layers and heads"
         )
     if list(norms.tokens) != list(att.tokens):
         diff = next(i for i, (a, b) in enumerate(zip(att.tokens, norms.tokens, strict=True)) if a != b)
-        raise ValueError(
+        raise AttentionError(
             f"{who}: norms are of other tokens than the weights (first difference at position "
             f"{diff}: {att.tokens[diff]!r} vs {norms.tokens[diff]!r})"
         )
     if list(norms.layer_ids) != list(att.layer_ids):
-        raise ValueError(f"{who}: norms hold layers {list(norms.layer_ids)} but the weights {list(att.layer_ids)}")
+        raise AttentionError(f"{who}: norms hold layers {list(norms.layer_ids)} but the weights {list(att.layer_ids)}")
     if list(norms.head_ids) != list(att.head_ids):
-        raise ValueError(f"{who}: norms hold heads {list(norms.head_ids)} but the weights {list(att.head_ids)}")
+        raise AttentionError(f"{who}: norms hold heads {list(norms.head_ids)} but the weights {list(att.head_ids)}")
     if not np.array_equal(norms.mask, att.mask):
-        raise ValueError(f"{who}: norms and weights have different masks; extract both from the same inputs")
+        raise AttentionError(f"{who}: norms and weights have different masks; extract both from the same inputs")
     return norms
 
 
@@ -73,9 +74,9 @@ class MeasuredMapView(MapView):
     def __init__(self, att: Attention, *, norms: Attention | None = None, measure: str = "weights", **kwargs: Any):
         who = type(self).__name__
         if measure not in MEASURES:
-            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+            raise AttentionError(f"measure must be one of {MEASURES}; got {measure!r}")
         if measure == "norms" and norms is None:
-            raise ValueError(
+            raise AttentionError(
                 f"measure='norms' needs the value-weighted attention: {who}(att, norms=aw.extract(..., measure='norm'))"
             )
         self._norms = check_norms(att, norms, who) if norms is not None else None
@@ -113,10 +114,10 @@ class MeasuredMapView(MapView):
 
     def _source(self, measure: Any) -> Attention:
         if measure not in MEASURES:
-            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}")
+            raise AttentionError(f"measure must be one of {MEASURES}; got {measure!r}")
         if measure == "norms":
             if self._norms is None:
-                raise ValueError("this view holds no norms (make it with norms=)")
+                raise AttentionError("this view holds no norms (make it with norms=)")
             return self._norms
         return self.attention
 

@@ -14,6 +14,7 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload, check_attention, positive_int
 from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.selection import Selection
@@ -27,7 +28,7 @@ def _captured(att: Attention):
     while src is not None and not hasattr(src, "layers"):
         src = getattr(src, "base", None) or getattr(src, "source", None)
     if src is None or not src.layers or "q" not in src.layers[0]:
-        raise ValueError(
+        raise AttentionError(
             "NeuronView needs attention that keeps its queries and keys: extract it with "
             "aw.extract(model, tokenizer, text, lazy=True)"
         )

@@ -19,6 +19,7 @@ import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionError
 from attnwidget.metrics.flow import rollout_rows, rollout_with_hidden
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
 from attnwidget.widgets.payload import code_maps
@@ -101,7 +102,7 @@ class RolloutBar(AttentionView):
                 if att._query_tokens is not None
                 else ""
             )
-            raise ValueError(
+            raise AttentionError(
                 f"RolloutBar needs square attention (every token a query); got "
                 f"n_query={att.n_query}, n_key={att.n_key}.{cross}"
             )

@@ -91,7 +91,7 @@ export default { render({ model, el }) {
     ):
         unknown = [k for k in kwargs if k not in TOKEN_FIELDS + ("step",)]
         if unknown:
-            raise TypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
+            raise ArgumentTypeError(f"Selection() got unexpected keyword argument(s) {unknown}")
         super().__init__(fusion=fusion)
         # Open views using this selection; one a view made is closed when the last leaves.
         self._users: weakref.WeakSet = weakref.WeakSet()
@@ -120,7 +120,7 @@ export default { render({ model, el }) {
             )
         if self._layer_ids:
             if list(att.layer_ids) != self._layer_ids or list(att.head_ids) != self._head_ids:
-                raise ValueError(
+                raise AttentionError(
                     "cannot link views of attentions with different layers or heads: "
                     f"{_span(self._layer_ids)} x {_span(self._head_ids)} vs "
                     f"{_span(att.layer_ids)} x {_span(att.head_ids)}; extract both with the same "
