@@ -17,7 +17,7 @@ import traitlets as t
 
 from attnwidget import _validate as V
 from attnwidget.attention.core import Attention, causal_mask
-from attnwidget.errors import AttentionError
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.data import data_for, overview_factor
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.payload import PRECISIONS, array_payload
