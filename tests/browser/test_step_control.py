@@ -33,7 +33,7 @@ def test_step_control_scrubs_generated_tokens(page, gen_page, artifacts):
     # Next from no step goes to step 0, then step 1, then 2; every view follows.
     for step in (0, 1, 2):
         control.locator(".aw-step-next").click()
-        row = aw.extraction.generation_step_row(gen, step)
+        row = n_prompt - 1 + step  # the query row that produced step `step`
         pg.locator(f".aw-rollout[data-query='{row}']").wait_for(state="attached")
         pg.locator(f".aw-graph[data-focus='{row}']").wait_for(state="attached")
         pg.locator(f".aw-tokentext[data-focus='{row}']").wait_for(state="attached")
@@ -46,7 +46,7 @@ def test_step_control_scrubs_generated_tokens(page, gen_page, artifacts):
         pg.locator(f".aw-graph .aw-pinned[data-token-index='{row}']").first.wait_for(state="attached")
     # The slider reaches the last step; previous goes back one.
     control.locator("input[type=range]").fill(str(n_steps - 1))
-    last = aw.extraction.generation_step_row(gen, n_steps - 1)
+    last = n_prompt - 1 + n_steps - 1
     pg.locator(f".aw-rollout[data-query='{last}']").wait_for(state="attached")
     control.locator(".aw-step-prev").click()
     pg.locator(f".aw-rollout[data-query='{last - 1}']").wait_for(state="attached")
@@ -66,6 +66,6 @@ def test_a_view_on_its_own_has_its_own_step_control(page, gen_page, tmp_path):
     control = pg.locator(".aw-rollout .aw-step")
     control.wait_for(state="visible")
     control.locator(".aw-step-next").click()
-    row = aw.extraction.generation_step_row(gen, 0)
+    row = gen.meta["prompt_length"] - 1  # the query row that produced the first generated token
     pg.locator(f".aw-rollout[data-query='{row}']").wait_for(state="attached")
     assert page.errors == []

@@ -22,8 +22,10 @@ def test_step_pins_the_generation_row_in_every_linked_view(gen):
     assert sel._prompt_length == n_prompt and sel.n_steps == gen.n_key - n_prompt
     for step in range(sel.n_steps):
         sel.step = step
-        assert sel.pinned_token == aw.extraction.generation_step_row(gen, step)
-        assert dash.heatmap.pinned_token == dash.graph.pinned_token == aw.extraction.generation_step_row(gen, step)
+        # Step s's token was produced by the query row before it: prompt_length - 1 + s.
+        row = n_prompt - 1 + step
+        assert sel.pinned_token == row == aw.extraction.generation_step_row(gen, step)
+        assert dash.heatmap.pinned_token == dash.graph.pinned_token == row
     state = over_the_wire(sel)
     assert state["step"] == sel.n_steps - 1 and state["_prompt_length"] == n_prompt
     sel.pinned_token = 0  # pinning a prompt token leaves the step
@@ -33,7 +35,7 @@ def test_step_pins_the_generation_row_in_every_linked_view(gen):
 def test_rollout_follows_the_step(gen):
     bar = aw.RolloutBar(gen)
     bar.selection.step = 2
-    row = aw.extraction.generation_step_row(gen, 2)
+    row = gen.meta["prompt_length"] - 1 + 2  # the row that produced step 2's token
     # Rollout written out here (mean over heads, half identity, rows renormalised, later layers on the left).
     w = gen.weights.astype(np.float64)
     n = gen.n_key

@@ -67,9 +67,26 @@ def test_hidden_tokens_are_removed_and_rows_renormalised(att):
 def test_state_also_holds_thumbnails_with_the_first_token_toggled(att):
     grid = aw.HeadGrid(att)
     assert grid._thumbs_hide == [] and grid._thumbs_alt_hide == [0]
-    np.testing.assert_array_equal(decode(grid._thumbs_alt), decode(aw.HeadGrid(att, hide=[0])._thumbs))
+    assert_coded(decode(grid._thumbs_alt), hidden_by_hand(att, [0], 1))
     grid.hide = [0, 2]
     assert grid._thumbs_alt_hide == [2]
+    # Pooled: 1728 cells for 3 x 8 heads and two sets is 6 x 6 a thumbnail, so 2 x 2 blocks.
+    pooled = aw.HeadGrid(att, max_bytes=1728)
+    assert pooled._pool == 2
+    assert_coded(decode(pooled._thumbs), hidden_by_hand(att, [], 2))
+    assert_coded(decode(pooled._thumbs_alt), hidden_by_hand(att, [0], 2))
+
+
+def hidden_by_hand(att, hide, factor):
+    """Thumbnails from the definition: hidden keys zeroed, rows renormalised over the keys left,
+    then the largest weight of each `factor` x `factor` block (12 tokens split evenly)."""
+    keep = att.mask.copy()
+    keep[:, hide] = False
+    w = np.where(keep, att.weights.astype(np.float64), 0.0)
+    s = w.sum(-1, keepdims=True)
+    w = np.divide(w, s, out=np.zeros_like(w), where=s > 0)
+    L, H, Q, K = w.shape
+    return w.reshape(L, H, Q // factor, factor, K // factor, factor).max(axis=(3, 5))
 
 
 def test_tint_labels_and_order(att):
