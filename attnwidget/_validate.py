@@ -11,12 +11,15 @@ names the argument, shows the value and says what was expected::
         ...
     layer = V.integer("layer", layer)                      # int, not bool/float/str
     heads = V.int_list("heads", heads, low=0)              # ints, no duplicates, >= 0
-    hide = V.positions("hide", hide, att.n_key)            # token positions in [-n_key, n_key)
+    hide = V.positions("hide", hide, att.n_key)            # [-n_key, n_key), -1 the last; sorted
     fusion = V.choice("fusion", fusion, ("mean", "max", "min"))
     tokens = V.tokens("tokens", tokens, n=att.n_key)       # list of str; a bare str is refused
     mask = V.bool_mask("mask", mask, (Q, K))               # bool, or 0/1 numbers; 0.5 is refused
     a = V.probabilities("att", a, mask)                    # rows are distributions over visible keys
     title = V.text("title", title)                         # str that encodes to UTF-8
+    w = V.layer_stack("weights", weights)                  # array, or HF's tuple of layers, stacked
+    spans = V.offsets("offsets", offsets)                  # (start, end) int pairs, 0 <= start <= end
+    meta = V.MetaDict(meta)                                # a dict checked as JSON on every set
 
 Wrong types raise `ArgumentTypeError` (a `TypeError`), wrong values `AttentionError` (a
 `ValueError`); both are `AttentionError`, so ``except aw.AttentionError`` catches either.
