@@ -18,7 +18,7 @@ import traitlets as t
 from attnwidget import _validate as V
 from attnwidget.attention.core import Attention, causal_mask
 from attnwidget.errors import ArgumentTypeError, AttentionError
-from attnwidget.widgets.data import data_for, overview_factor
+from attnwidget.widgets.data import data_for, hold, open_data, overview_factor
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.payload import PRECISIONS, array_payload
 from attnwidget.widgets.selection import Selection
@@ -134,6 +134,10 @@ class AttentionView(anywidget.AnyWidget):
 
     selection = anywidget.WidgetTrait().tag(sync=True)
 
+    # The per-attention facts (tokens, mask, layer and head ids, kv map, model name) are still sent
+    # by each view and by the Selection, not once by the shared AttentionData: the JS views read
+    # them from their own model (js/src/lib/decode.js, store.js), so moving them is a wire change
+    # made in step with js/, left for a later change.
     _tokens = t.List(t.Unicode()).tag(sync=True)
     _special = t.List(t.Bool()).tag(sync=True)
     _n_query = t.Int(0).tag(sync=True)
@@ -301,7 +305,7 @@ class MapView(AttentionView):
             positive_int("max_bytes", max_bytes)
         sel = self.selection
         factor = overview_factor(self.attention) if overview else 1
-        data = data_for(self.attention, factor=factor, precision=self.precision, max_bytes=max_bytes)
+        data = data_for(self.attention, sel, factor=factor, precision=self.precision, max_bytes=max_bytes)
         data.use(self, max_bytes)
         data.follow(sel.layer, sel.head, sel.fusion)
         self.data = data
@@ -316,12 +320,24 @@ class MapView(AttentionView):
     def _rebind_maps(self, change) -> None:
         change["old"].unobserve(self._refresh_maps, names=["layer", "head", "fusion"])
         change["new"].attach(self.attention)
+        self._share_maps(change["new"])
         change["new"].observe(self._refresh_maps, names=["layer", "head", "fusion"])
         self._refresh_maps()
 
     def _refresh_maps(self, change=None) -> None:
         sel = self.selection
         self.data.follow(sel.layer, sel.head, sel.fusion)
+
+    def _share_maps(self, selection: Selection) -> None:
+        """Linked to `selection`: use the maps its views already hold, or bring this view's."""
+        data = self.data
+        there = open_data(self.attention, selection, factor=data.factor, precision=data.store.precision)
+        if there is None:
+            hold(selection, data)
+        elif there is not data:
+            there.use(self, data.store.max_bytes)
+            self.data = there
+            data.release(self)
 
     @property
     def held_maps(self) -> list[str]:

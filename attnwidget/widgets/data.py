@@ -1,7 +1,7 @@
 """The data model: one headless widget per `Attention` holding its coded maps once.
 
-Every view of an attention references the same `AttentionData` (a widget reference, as for
-`Selection`), so a map the heatmap, the graph and the token text all draw is computed, coded and
+Every view of an attention that shares a `Selection` (as `show` and `link` make them) references
+the same `AttentionData` (a widget reference), found through that selection, so a map the heatmap, the graph and the token text all draw is computed, coded and
 sent once; the views hold only their own state. In the browser ``js/src/lib/store.js`` decodes
 each map once per view and tells the view when a new one arrives.
 
@@ -255,6 +255,8 @@ export default { render({ model, el }) {
         self._att: Attention | None = att
         self.store = MapStore(att, max_bytes, factor=factor, precision=precision)
         self._users: weakref.WeakSet = weakref.WeakSet()
+        # Selections that hand this model to their views (see `data_for`); told when it closes.
+        self._holders: weakref.WeakSet = weakref.WeakSet()
         self._filled = False
 
     @property
@@ -314,34 +316,39 @@ export default { render({ model, el }) {
             self._maps = self.store.payload()
 
     def close(self) -> None:
-        _OPEN.pop(self._registry_key, None) if hasattr(self, "_registry_key") else None
+        for selection in list(self._holders):
+            selection._data_models.discard(self)
         super().close()
         self.store = None  # type: ignore[assignment]  # frees the maps; a closed model is not used again
         self._att = None
 
 
-# Open data models by (id(attention), factor, precision): views of one attention share one.
-_OPEN: dict[tuple[int, int, str], weakref.ref] = {}
+def open_data(att: Attention, selection: Any, *, factor: int = 1, precision: str = "coded") -> AttentionData | None:
+    """The open `AttentionData` of `att` at this pooling and precision among the data models of
+    the views sharing `selection`, or None (none is made).
 
-
-def open_data(att: Attention, *, factor: int = 1, precision: str = "coded") -> AttentionData | None:
-    """The open `AttentionData` of `att` at this pooling and precision, or None (none is made)."""
-    ref = _OPEN.get((id(att), int(factor), precision))
-    data = ref() if ref is not None else None
-    if data is None or data._att is not att or data.comm is None:
-        return None
-    return data
+    The selection is what `show` and `link` hand every view, so it is where the views of one
+    attention find the maps they share: no registry outlives the views.
+    """
+    for data in list(selection._data_models):
+        if data._att is att and data.store.factor == int(factor) and data.store.precision == precision:
+            return data
+    return None
 
 
 def data_for(
-    att: Attention, *, factor: int = 1, precision: str = "coded", max_bytes: int | None = None
+    att: Attention, selection: Any, *, factor: int = 1, precision: str = "coded", max_bytes: int | None = None
 ) -> AttentionData:
-    """The open `AttentionData` of `att` at this pooling and precision, made when there is none."""
-    key = (id(att), int(factor), precision)
-    ref = _OPEN.get(key)
-    data = ref() if ref is not None else None
-    if data is None or data.attention is not att or data.comm is None:
+    """The `AttentionData` of `att` the views sharing `selection` use, made (and handed to the
+    selection) when there is none."""
+    data = open_data(att, selection, factor=factor, precision=precision)
+    if data is None:
         data = AttentionData(att, max_bytes=max_bytes or DEFAULT_MAX_BYTES, factor=factor, precision=precision)
-        data._registry_key = key
-        _OPEN[key] = weakref.ref(data)
+        hold(selection, data)
     return data
+
+
+def hold(selection: Any, data: AttentionData) -> None:
+    """Hand `data` to the views sharing `selection` (a view linked to it brings its maps along)."""
+    selection._data_models.add(data)
+    data._holders.add(selection)

@@ -164,7 +164,7 @@ class HeadGrid(AttentionView):
                 raise AttentionError(f"labels must be {L} rows (layers) of {H} strings (heads)")
             self._labels = rows
         self.order = order
-        data = open_data(self.attention, factor=1, precision=self.precision)
+        data = open_data(self.attention, self.selection, factor=1, precision=self.precision)
         if data is not None:
             data.use(self)
             self.data = data

@@ -87,7 +87,7 @@ class MeasuredMapView(MapView):
         super()._init_maps(max_bytes, overview)
         if self._norms is not None:
             sel = self.selection
-            data = data_for(self._norms, factor=self.data.factor, precision=self.precision, max_bytes=max_bytes)
+            data = data_for(self._norms, sel, factor=self.data.factor, precision=self.precision, max_bytes=max_bytes)
             data.use(self, max_bytes)
             data.follow(sel.layer, sel.head, sel.fusion)
             self.norms_data = data

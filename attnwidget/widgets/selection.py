@@ -96,6 +96,9 @@ export default { render({ model, el }) {
         # Open views using this selection; one a view made is closed when the last leaves.
         self._users: weakref.WeakSet = weakref.WeakSet()
         self._made_by_view = False
+        # The shared data models (widgets/data.py) of the views using this selection: views of one
+        # attention find their coded maps here, so linked views hold each map once.
+        self._data_models: weakref.WeakSet = weakref.WeakSet()
         if att is not None:
             self.attach(att)
         if layer is not None:

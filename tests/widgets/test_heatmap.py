@@ -45,8 +45,14 @@ def test_exact_precision_sends_float16(att):
 
 def test_views_of_one_attention_share_one_data_model(att):
     heat, graph = aw.AttentionHeatmap(att), aw.AttentionGraph(att)
-    assert heat.data is graph.data
+    # Views built alone each hold their own maps; linking hands them the heatmap's (no registry
+    # keyed by the attention finds one for them).
+    assert heat.data is not graph.data
+    old = graph.data
     aw.link(heat, graph)
+    assert heat.data is graph.data and old.comm is None  # the graph's own maps are freed
+    shown = aw.show(att)
+    assert shown.heatmap.data is shown.graph.data is shown.tokentext.data
     graph.selection.layer = 2
     assert "2/mean" in heat.held_maps and heat.held_maps == graph.held_maps
     heat.close()
