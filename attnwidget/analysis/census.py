@@ -17,8 +17,9 @@ from typing import Any, cast
 import numpy as np
 
 from attnwidget import metrics as M
-from attnwidget.analysis.core import Table
+from attnwidget.analysis.table import Table
 from attnwidget.attention.core import Attention
+from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.extraction.norms import value_norms_of
 
 __all__ = ["census", "Census", "CENSUS_COLUMNS"]
@@ -64,20 +65,12 @@ class Census:
         self.table = Table.from_columns(cols, title=f"head census of {model_name} over {n_prompts} prompts")
 
     def tint(self, column: str = "sink_mass") -> np.ndarray:
-        """``(layers, heads)`` values of one column, e.g. for ``aw.HeadGrid(att, tint=...)``."""
+        """``(layers, heads)`` values of one column, to tint a head grid:
+        ``aw.HeadGrid(att, tint=result.tint("induction"))``, with `att` extracted with the census's
+        ``layers=`` and ``heads=``."""
         if column not in self._means:
             raise KeyError(f"no census column {column!r}; it holds {list(self._means)}")
         return self._means[column].copy()
-
-    def grid(self, att: Attention, column: str = "sink_mass", **kwargs: Any):
-        """A `HeadGrid` of `att` tinted by one census column (same layers and heads as the census)."""
-        from attnwidget.widgets import HeadGrid
-
-        if list(att.layer_ids) != self.layer_ids or list(att.head_ids) != self.head_ids:
-            raise ValueError(
-                "the attention holds other layers or heads than the census; extract it with the same layers= and heads="
-            )
-        return HeadGrid(att, tint=self.tint(column), tint_label=f"{column} over {self.n_prompts} prompts", **kwargs)
 
     def __repr__(self) -> str:
         return repr(self.table)
@@ -129,9 +122,9 @@ def census(
     from attnwidget.extraction.api import extract
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        raise AttentionError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(texts, str):
-        raise TypeError("texts must be an iterable of prompts (a list of str), not one str")
+        raise ArgumentTypeError("texts must be an iterable of prompts (a list of str), not one str")
     total = len(texts) if isinstance(texts, Sized) else None
     from tqdm.auto import tqdm
 
@@ -145,7 +138,7 @@ def census(
         for batch in _batches(texts, int(batch_size)):
             for i, t in enumerate(batch):
                 if not isinstance(t, str):
-                    raise TypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
+                    raise ArgumentTypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
             atts = cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads))
             normed = (
                 cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm"))
@@ -164,7 +157,7 @@ def census(
     finally:
         bar.close()
     if n == 0 or ids is None:
-        raise ValueError("texts is empty; a census needs at least one prompt")
+        raise AttentionError("texts is empty; a census needs at least one prompt")
     means = {k: (sums[k] / weights[k]).astype(np.float32) for k in CENSUS_COLUMNS if k in sums}
     if "induction" not in means:  # no prompt repeated a token: say so with NaN rather than zeros
         means["induction"] = np.full(sums["sink_mass"].shape, np.nan, np.float32)

@@ -1,8 +1,8 @@
 """Analysis that runs the model: prompt templates judged by their outcome, languages, induction heads.
 
 Each function calls `aw.extract` (and the model itself for answers and log-probabilities), then
-measures the attention with `attnwidget.analysis.core`, whose module docstring defines every name used
-here (sinks, sink_share, entropy, normalized_entropy, share). torch is imported inside the
+measures the attention with `attnwidget.analysis.heads` and `segments`; the `attnwidget.analysis`
+docstring defines every name used here (sinks, sink_share, entropy, normalized_entropy, share). torch is imported inside the
 functions that need it.
 """
 
@@ -17,11 +17,12 @@ import numpy as np
 
 from attnwidget import _validate as V
 from attnwidget import metrics as M
-from attnwidget.analysis.core import ROLES, Table, _check_attention, _head_stats, _hidden_keys, segment_attention
-from attnwidget.analysis.core import head_roles as _head_roles
+from attnwidget.analysis.heads import ROLES, _check_attention, _head_stats, _hidden_keys, roles_from_scores
+from attnwidget.analysis.segments import segment_attention
+from attnwidget.analysis.table import Table
 from attnwidget.attention.arrays import hidden_keys_mask
 from attnwidget.attention.core import Attention, _memory_budget
-from attnwidget.errors import AttentionError
+from attnwidget.errors import ArgumentTypeError, AttentionError, ModelError
 
 __all__ = [
     "compare_templates",
@@ -90,14 +91,14 @@ def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"text", "messages", "parts", "segments"}
         if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
-            raise ValueError(
+            raise AttentionError(
                 f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
                 f"optional 'parts'; got keys {sorted(spec)}"
             )
         _check_memory(model, _tokenizer_count(tokenizer, spec), what)
         att = _one(extract(model, tokenizer, spec.get("text"), messages=spec.get("messages")))
         return att, dict(spec.get("parts") or spec.get("segments") or {})
-    raise ValueError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
+    raise ArgumentTypeError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
 
 
 def _one(att: object) -> Attention:
@@ -114,7 +115,7 @@ def _one(att: object) -> Attention:
 
 def _ids(att: Attention) -> list[int]:
     if att.token_ids is None:
-        raise ValueError("the attention carries no token ids; extract it with aw.extract")
+        raise AttentionError("the attention carries no token ids; extract it with aw.extract")
     return list(att.token_ids)
 
 
@@ -145,7 +146,7 @@ def _logprob(model: Any, tokenizer: Any, ids: Sequence[int], targets: Sequence[s
     for target in targets:
         t = tokenizer(target, add_special_tokens=False)["input_ids"]
         if not t:
-            raise ValueError(f"target {target!r} encodes to no tokens")
+            raise AttentionError(f"target {target!r} encodes to no tokens")
         x = torch.tensor([list(ids) + list(t)], device=_device(model))
         with torch.no_grad():
             logits = model(input_ids=x).logits[0].float()
@@ -158,14 +159,14 @@ def _logprob(model: Any, tokenizer: Any, ids: Sequence[int], targets: Sequence[s
 def _targets(target: Any) -> list[str]:
     targets = [target] if isinstance(target, str) else list(dict.fromkeys(target))
     if not targets or not all(isinstance(t, str) and t for t in targets):
-        raise ValueError(f"target must be a non-empty str or a list of them (accepted answers); got {target!r}")
+        raise AttentionError(f"target must be a non-empty str or a list of them (accepted answers); got {target!r}")
     return targets
 
 
 def greedy_answer(model: Any, tokenizer: Any, prompt: str | Mapping, *, max_new_tokens: int = 8) -> str:
     """The model's greedy continuation of `prompt` (text, or ``{"messages": [...]}``), tokenised as aw.extract does."""
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
+        raise AttentionError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
     return _greedy(model, tokenizer, _prompt_ids(tokenizer, prompt), max_new_tokens)
 
 
@@ -180,7 +181,7 @@ def _prompt_ids(tokenizer: Any, prompt: Any) -> list[int]:
         return tokenizer(text, add_special_tokens=False)["input_ids"]
     text = prompt.get("text") if isinstance(prompt, Mapping) else prompt
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"prompt must be a non-empty str or a dict with 'text' or 'messages'; got {prompt!r}")
+        raise AttentionError(f"prompt must be a non-empty str or a dict with 'text' or 'messages'; got {prompt!r}")
     return tokenizer(text)["input_ids"]
 
 
@@ -262,7 +263,7 @@ def compare_templates(
     TemplateComparison
     """
     if not isinstance(templates, Mapping) or len(templates) == 0:
-        raise ValueError("templates must be a non-empty dict of name -> text or {'text'|'messages', 'parts'}")
+        raise AttentionError("templates must be a non-empty dict of name -> text or {'text'|'messages', 'parts'}")
     max_new_tokens = V.integer("max_new_tokens", max_new_tokens, low=1)
     targets = None if target is None else _targets(target)
     rows: dict[str, list] = {"template": [], "tokens": [], "answer": []}
@@ -290,8 +291,8 @@ def compare_templates(
         if marked:
             try:
                 segs[name] = segment_attention(att, marked, queries="last", hide=hidden)
-            except ValueError as e:
-                raise ValueError(f"template {name!r}: {e}") from None
+            except AttentionError as e:
+                raise type(e)(f"template {name!r}: {e}") from None
     all_parts = sorted({p for s in segs.values() for p in s.part_names})
     for p in all_parts:
         rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in templates]
@@ -408,7 +409,7 @@ def compare_languages(
         Keys measured apart (`analysis` module docstring).
     """
     if not isinstance(texts, Mapping) or len(texts) == 0:
-        raise ValueError("texts must be a non-empty dict of language -> text")
+        raise AttentionError("texts must be a non-empty dict of language -> text")
     top_k = V.integer("top_k", top_k, low=1)
     rows: dict[str, list] = {
         "language": [],
@@ -424,7 +425,7 @@ def compare_languages(
     unk_id = getattr(tokenizer, "unk_token_id", None)
     for lang, text in texts.items():
         if not isinstance(text, str):
-            raise ValueError(f"text for {lang!r} must be a str; got {type(text).__name__}")
+            raise ArgumentTypeError(f"text for {lang!r} must be a str; got {type(text).__name__}")
         att = _run(model, tokenizer, text, f"text for {lang!r}")[0]
         atts[lang] = att
         unknown[lang] = sum(t == unk_id for t in att.token_ids) if unk_id is not None and att.token_ids else 0
@@ -477,7 +478,7 @@ def _random_words(tokenizer: Any, length: int, seed: int) -> list[str]:
         words.append(word)
         if len(words) == length:
             return words
-    raise ValueError(f"the tokenizer has fewer than {length} single-token words; pass a smaller length")
+    raise ModelError(f"the tokenizer has fewer than {length} single-token words; pass a smaller length")
 
 
 def induction_scores(
@@ -514,10 +515,10 @@ def induction_scores(
     from attnwidget.extraction.api import extract
 
     if not isinstance(length, (int, np.integer)) or isinstance(length, bool) or length < 4:
-        raise ValueError(f"length must be an int >= 4; got {length!r}")
+        raise AttentionError(f"length must be an int >= 4; got {length!r}")
     _, _, positions = _model_shape(model)
     if positions is not None and 2 * length + 2 > positions:
-        raise ValueError(
+        raise AttentionError(
             f"length {length} repeated twice needs about {2 * length} positions; the model has "
             f"{positions}: pass length <= {(positions - 2) // 2}"
         )
@@ -528,7 +529,7 @@ def induction_scores(
     P = M.pattern("induction", att.n_query, att.n_key, token_ids=att.token_ids)
     rows = P.any(axis=1)
     if rows.sum() < length // 2:
-        raise ValueError(
+        raise ModelError(
             "the repeated sequence did not tokenize into repeated tokens; the induction "
             "test needs a tokenizer that keeps single-token words"
         )
@@ -545,7 +546,8 @@ def head_roles(
     induction_length: int = 40,
     seed: int = 0,
 ) -> Table:
-    """`analysis.head_roles`, with induction scores measured on the model when it is given.
+    """Label each head by what it mostly does (`analysis.roles_from_scores`), with induction scores
+    measured on the model when it is given.
 
     Parameters
     ----------
@@ -553,14 +555,14 @@ def head_roles(
         Both or neither; with them `induction_scores` runs on a repeated random sequence of
         `induction_length` words.
     window, thresholds
-        As for `analysis.head_roles`.
+        As for `analysis.roles_from_scores`.
     """
     att = _check_attention(att, "head_roles")
     if (model is None) != (tokenizer is None):
-        raise ValueError("pass both model and tokenizer for the induction test, or neither")
+        raise AttentionError("pass both model and tokenizer for the induction test, or neither")
     induction = None
     if model is not None:
         induction = induction_scores(
             model, tokenizer, length=induction_length, seed=seed, layers=att.layer_ids, heads=att.head_ids
         )
-    return _head_roles(att, window=window, thresholds=thresholds, induction=induction)
+    return roles_from_scores(att, window=window, thresholds=thresholds, induction=induction)

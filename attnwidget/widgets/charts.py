@@ -1,8 +1,10 @@
 """bqplot charts of analysis results: per-layer metric lines, head roles, comparison bars, the parts
 a query read, and the part-by-part matrix.
 
-Each function returns a ``bqplot.Figure`` built from the numbers `attnwidget.analysis.core` computed; the
-charts draw, they compute nothing new. bqplot is imported inside the functions so that
+Each function takes an analysis result (`attnwidget.analysis`: a `Report`, `ShapeScore`, `Table`,
+`SegmentAttention`, or a comparison from `attnwidget.analysis.experiments`) and returns a
+``bqplot.Figure`` of the numbers it holds; the charts draw, they compute nothing new, and the results
+never import them (``aw.widgets.charts.segment_shares(seg)``, not a method of ``seg``). bqplot is imported inside the functions so that
 ``import attnwidget`` stays fast.
 
 The figures display like the views do (`attnwidget.widgets.export.ipython_display`): beside the
@@ -18,8 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from attnwidget.analysis.core import ROLES, Report, SegmentAttention, ShapeScore, Table
 from attnwidget.analysis.experiments import LanguageComparison, TemplateComparison
+from attnwidget.analysis.heads import ROLES
+from attnwidget.analysis.report import Report, ShapeScore
+from attnwidget.analysis.segments import SegmentAttention
+from attnwidget.analysis.table import Table
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = ["metric_lines", "head_roles_chart", "comparison_bars", "segment_heatmap", "segment_shares", "UNITS"]
 
@@ -73,7 +79,7 @@ def _layer_table(result: Any) -> Table:
         return result.layers
     if isinstance(result, Table) and "layer" in result.columns:
         return result
-    raise TypeError(
+    raise ArgumentTypeError(
         "metric_lines takes a Report, a ShapeScore or a Table with a 'layer' column "
         f"(aw.analyze, aw.report, aw.analysis.shape_score); got {type(result).__name__}"
     )
@@ -101,10 +107,10 @@ def metric_lines(result: Any, metrics: Sequence[str] | None = None, *, title: st
     metrics = numeric if metrics is None else list(metrics)
     unknown = [m for m in metrics if m not in numeric]
     if unknown or not metrics:
-        raise ValueError(f"metrics {unknown or metrics} not in the table; choose from {numeric}")
+        raise AttentionError(f"metrics {unknown or metrics} not in the table; choose from {numeric}")
     units = list(dict.fromkeys(unit_of(m) for m in metrics))
     if len(units) > 2:
-        raise ValueError(f"metrics {metrics} have {len(units)} units ({units}); draw at most two units per chart")
+        raise AttentionError(f"metrics {metrics} have {len(units)} units ({units}); draw at most two units per chart")
     layers = np.unique(table["layer"])
     xs = LinearScale()
     marks, axes = [], [Axis(scale=xs, label="layer")]
@@ -134,12 +140,12 @@ def head_roles_chart(roles: Table, *, title: str = "") -> Any:
     Parameters
     ----------
     roles : Table
-        The result of `aw.experiments.head_roles`.
+        The result of `aw.experiments.head_roles` (or `aw.analysis.roles_from_scores`).
     """
     from bqplot import Axis, LinearScale, Scatter, Tooltip
 
     if not isinstance(roles, Table) or not {"layer", "head", "role", "score"} <= set(roles.columns):
-        raise TypeError("head_roles_chart takes the Table aw.experiments.head_roles returns")
+        raise ArgumentTypeError("head_roles_chart takes the Table aw.experiments.head_roles returns")
     layers, heads = np.unique(roles["layer"]), np.unique(roles["head"])
     shown = [r for r in ROLE_COLORS if np.any(roles["role"] == r)]
     # Leave an empty band above the top head for the legend (about 6% of the height per entry),
@@ -198,7 +204,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     elif isinstance(comparison, LanguageComparison):
         table, key = comparison.summary(), "language"
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             "comparison_bars takes the result of aw.experiments.compare_templates or aw.experiments.compare_languages; "
             f"got {type(comparison).__name__}"
         )
@@ -206,7 +212,7 @@ def comparison_bars(comparison: Any, metric: str | None = None, *, title: str = 
     if metric is None:
         metric = "logprob" if "logprob" in numeric else "entropy"
     if metric not in numeric:
-        raise ValueError(f"unknown metric {metric!r}; choose from {numeric}")
+        raise AttentionError(f"unknown metric {metric!r}; choose from {numeric}")
     names, values = [str(v) for v in table[key]], np.asarray(table[metric], dtype=float)
     unit = unit_of(metric)
     xs = OrdinalScale()
@@ -234,9 +240,11 @@ def segment_shares(seg: SegmentAttention, *, layer: int | None = None, content: 
     from bqplot import Axis, Bars, LinearScale, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
-        raise TypeError(f"segment_shares takes the result of aw.analysis.segment_attention; got {type(seg).__name__}")
+        raise ArgumentTypeError(
+            f"segment_shares takes the result of aw.analysis.segment_attention; got {type(seg).__name__}"
+        )
     if content and layer is not None:
-        raise ValueError("content=True draws the mean over layers; leave layer unset")
+        raise AttentionError("content=True draws the mean over layers; leave layer unset")
     shares = seg.content_shares() if content else (seg.shares if layer is None else seg.layer(layer))
     names = list(shares)
     xs, ys = OrdinalScale(), LinearScale(min=0.0, max=1.0)
@@ -268,12 +276,14 @@ def segment_heatmap(seg: SegmentAttention, layer: int | None = None, *, title: s
     from bqplot import Axis, ColorAxis, ColorScale, GridHeatMap, OrdinalScale
 
     if not isinstance(seg, SegmentAttention):
-        raise TypeError(f"segment_heatmap takes the result of aw.analysis.segment_attention; got {type(seg).__name__}")
+        raise ArgumentTypeError(
+            f"segment_heatmap takes the result of aw.analysis.segment_attention; got {type(seg).__name__}"
+        )
     if layer is None:
         m = seg.matrix.mean(axis=0)
     else:
         if layer not in seg.layer_ids:
-            raise IndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
+            raise AttentionIndexError(f"layer {layer} is not in this result; it holds layers {seg.layer_ids}")
         m = seg.matrix[seg.layer_ids.index(layer)]
     rows = [i for i, n in enumerate(seg.names) if n != "local"]  # no token is "local": it has no row
     rs, cs, col = OrdinalScale(reverse=True), OrdinalScale(), ColorScale(scheme="Blues", min=0.0, max=1.0)

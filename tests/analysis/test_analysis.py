@@ -7,7 +7,7 @@ from helpers.tiny_models import words
 from references import ref_confidence, ref_entropy, ref_focus, ref_locality, ref_sink, ref_sparsity
 
 import attnwidget as aw
-from attnwidget.analysis import core as A
+from attnwidget import analysis as A
 
 UNIFORM_LOCALITY = (0.4 + 0.5 + 0.5 + 0.4) / 4  # mean distance 1.5, 1, 1, 1.5 for rows 0..3
 
@@ -458,25 +458,43 @@ def test_segment_attention_reads_a_generation(tiny_llama, word_tokenizer):
 
 
 def test_head_roles_on_known_heads():
-    roles = A.head_roles(role_heads())
+    roles = A.roles_from_scores(role_heads())
     assert list(roles["role"]) == ["previous_token", "first_token", "self", "broad"]
     assert roles["previous_token"][0] == pytest.approx(5 / 6)  # row 0 can only attend to itself
     assert roles["first_token"][1] == pytest.approx(1.0)
     assert roles["score"][2] == pytest.approx(1.0)
     assert roles["broad"][3] == pytest.approx(1.0)
     assert np.isnan(roles["induction"]).all()  # no model given: no induction test
-    strict = A.head_roles(role_heads(), thresholds={"previous_token": 0.9, "local": 0.6, "broad": 1.5})
+    # aw.experiments.head_roles without a model is this labelling step, nothing more.
+    same = aw.experiments.head_roles(role_heads())
+    assert list(same["role"]) == list(roles["role"]) and list(same["score"]) == list(roles["score"])
+    strict = A.roles_from_scores(role_heads(), thresholds={"previous_token": 0.9, "local": 0.6, "broad": 1.5})
     assert list(strict["role"])[::3] == ["local", "mixed"]  # above 1 switches a role off
     for bad, message in ((float("nan"), "must be a finite number"), (-1, "must be a number >= 0")):
         with pytest.raises(aw.AttentionError, match=r"thresholds\['broad'\] " + message):
-            A.head_roles(role_heads(), thresholds={"broad": bad})
+            A.roles_from_scores(role_heads(), thresholds={"broad": bad})
     assert A.role_counts(roles) == {"broad": 1, "first_token": 1, "previous_token": 1, "self": 1}
     with pytest.raises(ValueError, match="unknown role 'sink'"):
-        A.head_roles(role_heads(), thresholds={"sink": 0.5})
+        A.roles_from_scores(role_heads(), thresholds={"sink": 0.5})
     with pytest.raises(ValueError, match="pass both model and tokenizer"):
         aw.experiments.head_roles(role_heads(), model=object())
     with pytest.raises(ValueError, match=r"induction scores must have shape \(layers, heads\) = \(1, 4\)"):
-        A.head_roles(role_heads(), induction=np.zeros((2, 4)))
+        A.roles_from_scores(role_heads(), induction=np.zeros((2, 4)))
+
+
+def test_head_hints_tint_and_badge_known_heads():
+    # The head grid's hints (aw.show): tints are per-head metrics, badges the patterns a head gives
+    # at least BADGE_SHARE of its attention, on heads whose shares are known by construction.
+    att = role_heads()
+    tints, labels = A.heads.head_hints(att)
+    uniform_entropy = np.mean([np.log(i + 1) for i in range(6)])  # row i is uniform over i + 1 keys
+    np.testing.assert_allclose(tints["entropy (nats)"], [[0, 0, 0, uniform_entropy]], atol=1e-6)
+    # Sink mass is the first token's share from rows 1..5: the previous-token head gives it row 1 only.
+    np.testing.assert_allclose(tints["sink mass"], [[1 / 5, 1, 0, np.mean([1 / (i + 1) for i in range(1, 6)])]])
+    assert labels == [["prev", "sink", "", ""]]
+    one = aw.Attention(np.ones((1, 2, 1, 1), np.float32), ["t0"])
+    tints, labels = A.heads.head_hints(one)  # one token: no sink to measure, no badge
+    assert list(tints) == ["entropy (nats)"] and labels == [["", ""]]
 
 
 @pytest.mark.slow

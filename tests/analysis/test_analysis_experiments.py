@@ -8,8 +8,8 @@ from helpers.tiny_models import words
 from references import ref_entropy
 
 import attnwidget as aw
+from attnwidget import analysis as A
 from attnwidget import experiments as E
-from attnwidget.analysis import core as A
 
 
 def ref_logprob(model, ids, target_ids):

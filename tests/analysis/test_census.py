@@ -72,10 +72,14 @@ def test_selected_heads_grid_and_missing_induction(tiny_gpt2, word_tokenizer):
     assert result.tint("sink_mass").shape == (2, 2)
     assert np.isnan(result.tint("induction")).all() and result.counts["induction"] == 0
     att = aw.extract(tiny_gpt2, word_tokenizer, texts[0], layers=[1, 2], heads=[0, 3])
-    grid = result.grid(att, "previous_token")
-    assert "previous_token over 2 prompts" in grid.tint_label
-    with pytest.raises(ValueError, match="other layers or heads"):
-        result.grid(aw.extract(tiny_gpt2, word_tokenizer, texts[0]))
+    # The census does not draw (results never import views): a head grid of the same layers and
+    # heads takes its column as the tint, and one of other layers or heads refuses it.
+    assert result.tint("previous_token").shape == (att.num_layers, att.num_heads)
+    assert not hasattr(result, "grid")
+    grid = aw.HeadGrid(att, tint=result.tint("previous_token"))
+    assert grid._tint is not None
+    with pytest.raises(ValueError, match=r"shape \(layers, heads\)"):
+        aw.HeadGrid(aw.extract(tiny_gpt2, word_tokenizer, texts[0]), tint=result.tint("previous_token"))
     with pytest.raises(KeyError, match="norm_sink_mass"):
         result.tint("norm_sink_mass")
 

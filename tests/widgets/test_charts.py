@@ -6,7 +6,7 @@ from helpers.analysis_data import role_heads, text_attention, two_layer_attentio
 from helpers.tiny_models import words
 
 import attnwidget as aw
-from attnwidget.analysis import core as A
+from attnwidget import analysis as A
 from attnwidget.widgets import charts
 
 
@@ -39,7 +39,7 @@ def test_metric_lines_put_each_unit_on_its_own_axis():
 
 
 def test_head_roles_chart_groups_heads_by_role():
-    roles = A.head_roles(role_heads())
+    roles = A.roles_from_scores(role_heads())
     fig = charts.head_roles_chart(roles)
     by_label = {m.labels[0]: m for m in fig.marks}
     assert set(by_label) == {"previous_token (1)", "first_token (1)", "self (1)", "broad (1)"}
@@ -80,7 +80,7 @@ def test_segment_charts():
     w = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]
     att = text_attention(w[None, None], "aa bb cc dd", [(0, 2), (3, 5), (6, 8), (9, 11)])
     seg = A.segment_attention(att, {"first": "bb", "rest": "cc dd"})
-    bars = seg.chart()
+    bars = charts.segment_shares(seg)
     assert list(bars.marks[0].x) == ["first", "rest", "sinks", "local"]
     np.testing.assert_allclose(bars.marks[0].y, [0.25, 0, 0.25, 0.5], atol=1e-7)  # dd reads cc and itself
     content = charts.segment_shares(seg, content=True)
