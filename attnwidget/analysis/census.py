@@ -141,7 +141,7 @@ def census(
                     raise ArgumentTypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
             atts = cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads))
             normed = (
-                cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norm"))
+                cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norms"))
                 if norms
                 else None
             )

@@ -11,10 +11,8 @@ Each record knows its layer by identity: the attention module's place in the mod
 (``decoder.layers.*.encoder_attn`` number 1), never the order of calls, so the towers of an
 encoder-decoder or vision-language model cannot interleave.
 
-The self-check (`self_check`) makes a silent error impossible: during the pass the recorder also
-keeps each layer's values and, for a few sampled query rows, the attention output the model itself
-computed. The captured weights of those rows times the values must reproduce that output; a bias,
-mask or scaling the capture did not see shows up as a difference.
+For the self-check (`attnwidget.extraction.selfcheck`) the recorder also keeps each layer's values
+and, for a few sampled query rows, the attention output the model itself computed.
 """
 
 from __future__ import annotations
@@ -32,18 +30,16 @@ from attnwidget.attention.sources import AttentionSource
 __all__ = [
     "AttentionSource",
     "CapturedQK",
+    "LayerRecord",
     "Recorder",
     "CAPTURE_IMPLEMENTATION",
     "capturing",
     "configs",
     "attn_implementation",
-    "self_check",
     "tower_kind",
-    "CheckFailure",
     "ROW_CHUNK",
     "FILL_ROWS",
     "CHECK_ROWS",
-    "drop_check_data",
     "module_names",
     "layer_place",
 ]
@@ -93,6 +89,49 @@ def tower_kind(tower: str) -> str:
 # ---------------------------------------------------------------------------------- recording
 
 
+@dataclass(eq=False)
+class LayerRecord:
+    """What one attention layer received in the captured pass, for one tower and layer number.
+
+    ``q`` and ``k`` are the post-RoPE queries ``(batch, heads, n_query, d)`` and keys
+    ``(batch, kv heads, n_key, d)``; ``mask`` and ``bias`` what the layer adds to its logits;
+    ``scaling``, ``softcap`` and ``sliding_window`` as the layer passed them (None: not used). With
+    the self-check on, ``v`` (the values), ``check_rows`` and ``check_out`` (the model's own output
+    at those query rows) are kept until `drop_check_data` frees them.
+    """
+
+    tower: str
+    layer: int
+    q: Any
+    k: Any
+    mask: Any = None
+    bias: Any = None
+    scaling: float | None = None
+    softcap: float | None = None
+    sliding_window: int | None = None
+    is_causal: bool = False
+    v: Any = None
+    check_rows: list[int] | None = None
+    check_out: Any = None
+
+    # Item access by field name, for readers written against the earlier dict records
+    # (``rec["q"]``); new code reads the attributes.
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        setattr(self, name, value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = getattr(self, name, None)
+        return default if value is None else value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.__dataclass_fields__ and getattr(self, name) is not None
+
+
 class Recorder:
     """Per-forward record of what each attention call received, by layer identity.
 
@@ -111,7 +150,7 @@ class Recorder:
         self.keep = keep
         self.check = check
         self.calls = 0
-        self.records: list[dict] = []
+        self.records: list[LayerRecord] = []
         self._seen: set[int] = set()
         self._per_tower: dict[str, int] = {}
         self._shapes: dict[str, tuple[int, int]] = {}
@@ -147,20 +186,20 @@ class Recorder:
             if is_causal is None:
                 is_causal = getattr(module, "is_causal", True)
             bias = kwargs.get("position_bias")
-            rec = {
-                "tower": tower,
-                "layer": number,
+            rec = LayerRecord(
+                tower=tower,
+                layer=number,
                 # Contiguous copies (O(n x d) each): row slicing them later is then cheap.
-                "q": query.detach().contiguous(),
-                "k": key.detach().contiguous(),
-                "mask": None if attention_mask is None else attention_mask.detach(),
-                "bias": None if bias is None else bias.detach(),
-                "scaling": kwargs.get("scaling"),
-                "softcap": kwargs.get("softcap"),
-                "sliding_window": kwargs.get("sliding_window"),
+                q=query.detach().contiguous(),
+                k=key.detach().contiguous(),
+                mask=None if attention_mask is None else attention_mask.detach(),
+                bias=None if bias is None else bias.detach(),
+                scaling=kwargs.get("scaling"),
+                softcap=kwargs.get("softcap"),
+                sliding_window=kwargs.get("sliding_window"),
                 # The rule SDPA applies: causal only without a mask and with more than one query.
-                "is_causal": bool(query.shape[2] > 1 and attention_mask is None and is_causal),
-            }
+                is_causal=bool(query.shape[2] > 1 and attention_mask is None and is_causal),
+            )
             self.records.append(rec)
         if kwargs.get("softcap") is not None:
             # SDPA cannot soft-cap logits; run the eager formula so the model's output is unchanged.
@@ -170,9 +209,9 @@ class Recorder:
         if rec is not None and self.check:
             n = query.shape[2]
             rows = sorted({0, n // 3, (2 * n) // 3, n - 1})[:CHECK_ROWS]
-            rec["v"] = value.detach()
-            rec["check_rows"] = rows
-            rec["check_out"] = out[0][:, rows].detach().clone()  # (batch, rows, heads, d)
+            rec.v = value.detach()
+            rec.check_rows = rows
+            rec.check_out = out[0][:, rows].detach().clone()  # (batch, rows, heads, d)
         return out
 
 
@@ -270,15 +309,17 @@ class CapturedQK:
     (torch LongTensors, or None for all) are the unpadded positions of the queries and keys.
     """
 
-    def __init__(self, layers: list[dict], head_ids: list[int], batch_index: int, q_positions=None, k_positions=None):
+    def __init__(
+        self, layers: list[LayerRecord], head_ids: list[int], batch_index: int, q_positions=None, k_positions=None
+    ):
         self.layers = layers
         self.head_ids = list(head_ids)
         self.batch_index = batch_index
         self.q_positions = q_positions
         self.k_positions = k_positions
         first = layers[0]
-        n_query = first["q"].shape[2] if q_positions is None else len(q_positions)
-        n_key = first["k"].shape[2] if k_positions is None else len(k_positions)
+        n_query = first.q.shape[2] if q_positions is None else len(q_positions)
+        n_key = first.k.shape[2] if k_positions is None else len(k_positions)
         self.shape = (len(layers), len(self.head_ids), n_query, n_key)
 
     def subset(self, layer_idx: Sequence[int], head_idx: Sequence[int]) -> CapturedQK:
@@ -295,7 +336,7 @@ class CapturedQK:
 
         if self.q_positions is not None:
             return self.q_positions.to(device)[start:stop]
-        return torch.arange(start, stop, device=device) + (self.layers[li]["q"].shape[2] - self.shape[2])
+        return torch.arange(start, stop, device=device) + (self.layers[li].q.shape[2] - self.shape[2])
 
     def scores(self, li: int, head_idx: Sequence[int] | None, start: int, stop: int):
         """Masked float32 logits ``(heads, stop-start, kmax)`` as a torch tensor, where keys from
@@ -303,10 +344,10 @@ class CapturedQK:
         import torch
 
         rec = self.layers[li]
-        q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]  # (H, n, d), (Hkv, n, d)
+        q, k = rec.q[self.batch_index], rec.k[self.batch_index]  # (H, n, d), (Hkv, n, d)
         heads = self.head_ids if head_idx is None else [self.head_ids[i] for i in head_idx]
         group = q.shape[0] // k.shape[0]
-        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
+        scaling = rec.scaling if rec.scaling is not None else 1.0 / math.sqrt(q.shape[-1])
         q_rows = self._query_rows(li, start, stop, q.device)
         k_cols = None if self.k_positions is None else self.k_positions.to(q.device)
         all_heads = heads == list(range(q.shape[0]))
@@ -332,9 +373,9 @@ class CapturedQK:
             qs = q.index_select(0, hq).index_select(1, q_rows).float() * scaling
             kv = kv.index_select(0, torch.div(hq, group, rounding_mode="floor"))
             s = torch.matmul(qs, kv.transpose(-1, -2))
-        if rec["softcap"] is not None:
-            s = torch.tanh(s / rec["softcap"]) * rec["softcap"]
-        for extra in (rec["bias"], rec["mask"]):
+        if rec.softcap is not None:
+            s = torch.tanh(s / rec.softcap) * rec.softcap
+        for extra in (rec.bias, rec.mask):
             if extra is not None and extra.dtype != torch.bool:
                 s += self._additive(extra, heads, q_rows, k_cols, kmax, s.device)
         return s.masked_fill_(~visible.to(s.device), float("-inf")), visible
@@ -357,24 +398,24 @@ class CapturedQK:
         import torch
 
         rec = self.layers[li]
-        mask = rec["mask"]
-        n_all = rec["k"].shape[2]
+        mask = rec.mask
+        n_all = rec.k.shape[2]
         if mask is not None:
             m = mask[self.batch_index if mask.shape[0] > 1 else 0]
             if m.dtype != torch.bool:
                 m = m > torch.finfo(m.dtype).min / 2
             m = m.any(dim=0) if m.shape[0] > 1 else m[0]  # heads axis: visible to some head
-            m = m.expand(rec["q"].shape[2], n_all) if m.shape[0] == 1 else m  # (1, K) padding masks
+            m = m.expand(rec.q.shape[2], n_all) if m.shape[0] == 1 else m  # (1, K) padding masks
             m = m.index_select(0, q_rows.to(m.device))
             if k_cols is not None:
                 m = m.index_select(1, k_cols.to(m.device))
             return m.to(device)
         cols = torch.arange(n_all, device=device) if k_cols is None else k_cols.to(device)
-        if not rec["is_causal"]:
+        if not rec.is_causal:
             return torch.ones(len(q_rows), len(cols), dtype=torch.bool, device=device)
         vis = cols[None, :] <= q_rows.to(device)[:, None]
-        if rec["sliding_window"]:
-            vis &= cols[None, :] > q_rows.to(device)[:, None] - rec["sliding_window"]
+        if rec.sliding_window:
+            vis &= cols[None, :] > q_rows.to(device)[:, None] - rec.sliding_window
         return vis
 
     def empty(self, shape) -> np.ndarray:
@@ -500,24 +541,24 @@ class CapturedQK:
         n_q, n_k = self.shape[2], self.shape[3]
         plain = (
             kernel is not None
-            and rec["q"].device.type == "cpu"
-            and rec["mask"] is None
-            and rec["bias"] is None
-            and rec["softcap"] is None
-            and not rec["sliding_window"]
+            and rec.q.device.type == "cpu"
+            and rec.mask is None
+            and rec.bias is None
+            and rec.softcap is None
+            and not rec.sliding_window
             and self.q_positions is None
             and self.k_positions is None
-            and (n_q == n_k or not rec["is_causal"])
+            and (n_q == n_k or not rec.is_causal)
         )
         if not plain:
             return None
-        q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]  # (H, n, d), (Hkv, n, d)
+        q, k = rec.q[self.batch_index], rec.k[self.batch_index]  # (H, n, d), (Hkv, n, d)
         group = q.shape[0] // k.shape[0]
         heads = torch.as_tensor(self.head_ids, device=q.device)
         q = q.index_select(0, heads).double()
         k = k.index_select(0, torch.div(heads, group, rounding_mode="floor")).double()
-        scaling = rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1])
-        causal = bool(rec["is_causal"])
+        scaling = rec.scaling if rec.scaling is not None else 1.0 / math.sqrt(q.shape[-1])
+        causal = bool(rec.is_causal)
         out: dict = {}
         with torch.no_grad():
             try:
@@ -548,7 +589,7 @@ class CapturedQK:
         from attnwidget.errors import AttentionError
 
         for rec in self.layers:
-            if rec["bias"] is not None or (rec["mask"] is not None and rec["mask"].dtype != torch.bool):
+            if rec.bias is not None or (rec.mask is not None and rec.mask.dtype != torch.bool):
                 raise AttentionError(
                     "this model adds a position bias or float mask to its logits, which a lazy "
                     "file cannot hold; save(path) stores the weights"
@@ -557,9 +598,9 @@ class CapturedQK:
         n_q, n_k = self.shape[2:]
         qs, ks, scaling, softcap, window = [], [], [], [], []
         for li, rec in enumerate(self.layers):
-            device = rec["q"].device
+            device = rec.q.device
             vis = self.visible(li, self._query_rows(li, 0, n_q, device), self.k_positions, device).cpu()
-            win = int(rec["sliding_window"] or 0)
+            win = int(rec.sliding_window or 0)
             expect = union.clone()
             if win:
                 rows = torch.arange(n_q)[:, None] + (n_k - n_q)
@@ -568,7 +609,7 @@ class CapturedQK:
                 raise AttentionError(
                     f"layer {li}'s mask differs from the others beyond a sliding window; save(path) stores the weights"
                 )
-            q, k = rec["q"][self.batch_index], rec["k"][self.batch_index]
+            q, k = rec.q[self.batch_index], rec.k[self.batch_index]
             if self.q_positions is not None:
                 q = q.index_select(1, self.q_positions.to(q.device))
             if self.k_positions is not None:
@@ -576,10 +617,10 @@ class CapturedQK:
             q = q.index_select(0, torch.as_tensor(self.head_ids, device=q.device))
             qs.append(q.float().cpu().numpy())
             ks.append(k.float().cpu().numpy())
-            scaling.append(rec["scaling"] if rec["scaling"] is not None else 1.0 / math.sqrt(q.shape[-1]))
-            softcap.append(np.nan if rec["softcap"] is None else float(rec["softcap"]))
+            scaling.append(rec.scaling if rec.scaling is not None else 1.0 / math.sqrt(q.shape[-1]))
+            softcap.append(np.nan if rec.softcap is None else float(rec.softcap))
             window.append(win)
-        group = self.layers[0]["q"].shape[1] // self.layers[0]["k"].shape[1]
+        group = self.layers[0].q.shape[1] // self.layers[0].k.shape[1]
         return {
             "queries": np.stack(qs),
             "keys": np.stack(ks),
@@ -597,89 +638,14 @@ class CapturedQK:
         """
         union = None
         for li in range(len(self.layers)):
-            device = self.layers[li]["q"].device
+            device = self.layers[li].q.device
             q_rows = self._query_rows(li, 0, self.shape[2], device)
             m = self.visible(li, q_rows, self.k_positions, device).cpu()
             union = m if union is None else union | m
-            if li == 0 and self.layers[li]["mask"] is None and not self.layers[li]["sliding_window"]:
+            if li == 0 and self.layers[li].mask is None and not self.layers[li].sliding_window:
                 break  # plain causal or full attention: every layer sees the same keys
         assert union is not None
         return union.numpy()
-
-
-# ---------------------------------------------------------------------------------- self-check
-
-
-@dataclass
-class CheckFailure:
-    """Where the captured weights failed to reproduce the model's attention output."""
-
-    tower: str
-    layer: int
-    row: int
-    difference: float
-    tolerance: float
-
-    def __str__(self) -> str:
-        return (
-            f"{tower_kind(self.tower)} layer {self.layer} ({self.tower}), query row {self.row}: "
-            f"captured weights x values differ from the model's attention output by "
-            f"{self.difference:.3g} (relative to the largest value; tolerance {self.tolerance:.1g})"
-        )
-
-
-def _tolerance(dtype) -> float:
-    import torch
-
-    return 1e-4 if dtype in (torch.float32, torch.float64) else 3e-2
-
-
-def self_check(records: list[dict], batch_index: int, q_positions=None, k_positions=None) -> CheckFailure | None:
-    """Check each record's sampled rows: captured weights @ values against the model's output.
-
-    The weights come from the same `CapturedQK` code that computes every returned map, for all
-    sampled rows of a layer in one block. Returns the first failure (or None). Rows that are
-    padding in this batch element are skipped.
-    """
-    import torch
-
-    for rec in records:
-        if "check_out" not in rec:
-            continue
-        rows, picks = [], []
-        kept = None if q_positions is None else set(q_positions.tolist())
-        for j, row in enumerate(rec["check_rows"]):
-            if kept is None or row in kept:
-                rows.append(row)
-                picks.append(j)
-        if not rows:
-            continue
-        n_heads = rec["q"].shape[1]
-        src = CapturedQK([rec], list(range(n_heads)), batch_index, torch.tensor(rows), k_positions)
-        v = rec["v"][batch_index]  # (Hkv, n_key_all, d)
-        if k_positions is not None:
-            v = v.index_select(1, k_positions.to(v.device))
-        v = v.float()
-        n_kv, r = v.shape[0], len(rows)
-        p = torch.from_numpy(src.block(0, None, 0, r)).to(v.device)  # (H, r, n_key)
-        # Grouped-query heads are consecutive per kv head: one matmul per kv head.
-        mine = torch.matmul(p.reshape(n_kv, (n_heads // n_kv) * r, -1), v).reshape(n_heads, r, -1)
-        theirs = rec["check_out"][batch_index, picks].float().transpose(0, 1)  # (H, r, d)
-        scale = max(float(v.abs().max()), 1e-6)
-        per_row = (mine - theirs).abs().amax(dim=(0, 2)) / scale
-        tol = _tolerance(rec["q"].dtype)
-        worst = int(torch.nan_to_num(per_row, nan=float("inf")).argmax())
-        diff = float(per_row[worst])
-        if not diff <= tol:  # NaN fails too
-            return CheckFailure(rec["tower"], rec["layer"], rows[worst], diff, tol)
-    return None
-
-
-def drop_check_data(records: list[dict]) -> None:
-    """Free the values and output rows once checked (a lazy attention keeps only q, k, masks)."""
-    for rec in records:
-        for key in ("v", "check_rows", "check_out"):
-            rec.pop(key, None)
 
 
 def module_names(model: Any) -> dict[int, str]:

@@ -4,30 +4,18 @@ whole sequence gives every step's attention row."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from attnwidget._optional import require_models
 from attnwidget.attention.core import Attention, step_row
-from attnwidget.errors import AttentionError
-from attnwidget.extraction.api import (
-    ModelError,
-    _check_selection,
-    _input_device,
-    _is_encoder_decoder,
-    _model_meta,
-    _model_position_limit,
-    _num_layers_heads,
-    _Part,
-    _run,
-    _Side,
-)
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError, ModelError
+from attnwidget.extraction.facts import input_device, is_encoder_decoder, layers_heads, model_meta, position_limit
+from attnwidget.extraction.request import Request
+from attnwidget.extraction.run import Part, Side, run
 from attnwidget.extraction.tokens import encode, readable_tokens
 
 __all__ = ["generate", "generation_step_row"]
-
-FLOAT32 = np.dtype(np.float32)  # generated attention is held at float32
 
 
 def generate(
@@ -69,7 +57,7 @@ def generate(
     require_models("aw.generate")
     import torch
 
-    if _is_encoder_decoder(model):
+    if is_encoder_decoder(model):
         raise ModelError(
             f"{type(model).__name__} is an encoder-decoder model; generate its output with "
             "model.generate and pass it to aw.extract(model, tokenizer, text, target=...)"
@@ -79,16 +67,16 @@ def generate(
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise AttentionError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
     add_special = messages is None
-    limit = _model_position_limit(model)
+    limit = position_limit(model)
     if text is None and messages is None:
-        raise TypeError("text must be the prompt, a str (or pass messages=[...]); got None")
+        raise ArgumentTypeError("text must be the prompt, a str (or pass messages=[...]); got None")
     texts, enc = encode(tokenizer, None if text is None else [text], None, messages, add_special)
     n_prompt = enc["input_ids"].shape[1]
     if limit is not None and n_prompt + max_new_tokens > limit:
         raise ModelError(
             f"prompt ({n_prompt} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's {limit} positions"
         )
-    device = _input_device(model)
+    device = input_device(model)
     gen_kwargs = {"do_sample": False, "max_new_tokens": max_new_tokens}
     if tokenizer.pad_token_id is not None:
         gen_kwargs["pad_token_id"] = tokenizer.pad_token_id
@@ -101,12 +89,12 @@ def generate(
     n_total = len(ids)
     prompt_text = texts[0]
     generated_text = tokenizer.decode(ids[n_prompt:], skip_special_tokens=False)
-    n_layers, n_heads, n_kv = _num_layers_heads(model)
-    layer_sel = _check_selection("layers", layers, n_layers)
-    head_sel = _check_selection("heads", heads, n_heads)
+    n_layers, n_heads, n_kv = layers_heads(model)
+    # Generated attention is held at float32, always by the capture (its rows are the steps').
+    req = Request(layers, heads, method="capture", check=check).select(n_layers, n_heads)
     inputs = {"input_ids": seq, "attention_mask": torch.ones_like(seq)}
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
-    side = _Side(
+    side = Side(
         None,
         lambda b, n: dict(
             tokens=readable_tokens(tokenizer, ids),
@@ -116,25 +104,25 @@ def generate(
             generated=[i >= n_prompt for i in range(n_total)],
         ),
     )
-    meta = dict(_model_meta(model), prompt_length=n_prompt, generated_text=generated_text)
+    meta = dict(model_meta(model), prompt_length=n_prompt, generated_text=generated_text)
     if lazy is None:
-        L = len(layer_sel) if layer_sel is not None else (n_layers or 1)
-        H = len(head_sel) if head_sel is not None else (n_heads or 1)
-        lazy = L * H * n_total * n_total * 4 > 2**30
+        L, H = req.counts(n_layers or 1, n_heads or 1)
+        lazy = bool(L and H and L * H * n_total * n_total * 4 > 2**30)
+    req = replace(req, lazy=lazy)
 
     def forward(eager: bool):
         return model(**inputs, use_cache=False)
 
-    part = _Part("main", side, side, "attentions", kv_heads=n_kv)
-    return _run(model, forward, [part], layer_sel, head_sel, meta, "capture", lazy, check, dtype=FLOAT32)["main"][0]
+    part = Part("main", side, side, "attentions", kv_heads=n_kv)
+    return run(model, forward, [part], meta, req)["main"][0]
 
 
 def generation_step_row(att: Attention, step: int) -> int:
     """The query row whose attention produced generated token number `step` (0-based)."""
     n_prompt = att.meta.get("prompt_length")
     if n_prompt is None:
-        raise ValueError("this attention did not come from aw.generate")
+        raise AttentionError("this attention did not come from aw.generate")
     n_steps = att.n_key - n_prompt
     if not 0 <= step < n_steps:
-        raise IndexError(f"step {step} out of range: {n_steps} tokens were generated")
+        raise AttentionIndexError(f"step {step} out of range: {n_steps} tokens were generated")
     return step_row(n_prompt, step)

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from attnwidget.attention.core import Attention, AttentionError, _as_numpy
+from attnwidget.attention.core import Attention, _as_numpy
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
 __all__ = ["from_transformer_lens", "PATTERN_HOOK"]
 
@@ -24,7 +25,7 @@ PATTERN_HOOK = re.compile(r"^blocks\.(\d+)\.attn\.hook_pattern$")
 def _keys(cache: Any) -> list[str]:
     if isinstance(cache, Mapping) or hasattr(cache, "keys"):
         return [str(k) for k in cache.keys()]
-    raise TypeError(
+    raise ArgumentTypeError(
         f"cache must be a TransformerLens ActivationCache or a mapping of hook names to tensors; "
         f"got {type(cache).__name__}"
     )
@@ -82,7 +83,7 @@ def from_transformer_lens(
         a = _as_numpy(cache[names[layer]])
         if a.ndim == 4:
             if not -a.shape[0] <= batch_index < a.shape[0]:
-                raise IndexError(f"batch_index {batch_index} out of range for a batch of {a.shape[0]}")
+                raise AttentionIndexError(f"batch_index {batch_index} out of range for a batch of {a.shape[0]}")
             a = a[batch_index]
         elif a.ndim != 3:
             raise AttentionError(
@@ -112,7 +113,7 @@ def _token_strings(tokens: Any, tokenizer: Any, batch_index: int) -> list[str]:
             raise AttentionError(
                 "tokens are ids; pass tokenizer= (model.tokenizer) or strings from model.to_str_tokens(text)"
             )
-        from attnwidget.extraction.api import readable_tokens
+        from attnwidget.extraction.tokens import readable_tokens
 
         return readable_tokens(tokenizer, [int(t) for t in tokens])
     raise AttentionError("tokens must be a sequence of strings (model.to_str_tokens(text)) or of token ids")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from attnwidget._optional import require_models
+from attnwidget.errors import AttentionError
 
 __all__ = ["load_model", "BUNDLED", "cache_dir"]
 
@@ -130,7 +131,7 @@ def load_model(
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"model name must be a non-empty string; got {name!r}")
+        raise AttentionError(f"model name must be a non-empty string; got {name!r}")
     key = _ALIASES.get(name.strip().lower())
     if key == "smollm2":
         return _load_smollm2(device_map, dtype)

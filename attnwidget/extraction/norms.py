@@ -9,7 +9,7 @@ each row divided by its sum so it reads as a distribution like the weights.
 This module owns recording the value vectors (one forward pass through transformers'
 AttentionInterface, every architecture that routes attention through it), finding each layer's
 output projection, and turning weights into norm maps, in memory or on demand for lazy attention.
-``aw.extract(..., measure="norm")`` calls it. Encoder-decoder models get a norm map per part
+``aw.extract(..., measure="norms")`` calls it. Encoder-decoder models get a norm map per part
 (`apply_value_norms_parts`): each call's values are matched to its part by the module's place in the
 model, and cross-attention's are the encoder output's, through the cross-attention's projections.
 """
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionError
 
 __all__ = [
     "value_norms",
@@ -111,18 +112,18 @@ def _record_values(model, run) -> list[tuple[Any, Any]]:
     import torch
 
     from attnwidget.errors import ModelError
-    from attnwidget.extraction.api import _attn_implementation, _configs
+    from attnwidget.extraction.capture import attn_implementation, configs
 
-    if not _configs(model):
+    if not configs(model):
         raise ModelError(
             f"{type(model).__name__} does not route attention through transformers' AttentionInterface, "
-            "so its value vectors cannot be recorded for measure='norm'"
+            "so its value vectors cannot be recorded for measure='norms'"
         )
     _register()
     rec = _ValueRecorder()
     _ACTIVE.append(rec)
     try:
-        with torch.no_grad(), _attn_implementation(model, VALUES_IMPLEMENTATION):
+        with torch.no_grad(), attn_implementation(model, VALUES_IMPLEMENTATION):
             run()
     finally:
         _ACTIVE.remove(rec)
@@ -205,7 +206,7 @@ def norm_attention(att: Attention, norms: np.ndarray) -> Attention:
     norms = np.asarray(norms, dtype=np.float32)
     L, H, _, K = att.shape
     if norms.shape != (L, H, K):
-        raise ValueError(f"norms must have shape (layers, heads, n_key) = {(L, H, K)}; got {norms.shape}")
+        raise AttentionError(f"norms must have shape (layers, heads, n_key) = {(L, H, K)}; got {norms.shape}")
     # Packed as base64 float32: a JSON list of layers x heads x tokens numbers would be checked
     # number by number every time the attention is copied (select, hide_tokens), slow on long inputs.
     meta = dict(
@@ -237,7 +238,7 @@ def apply_value_norms(model, inputs: dict, results: Sequence[Attention]) -> list
     if getattr(getattr(model, "config", None), "is_encoder_decoder", False):
         raise ModelError(
             "apply_value_norms covers decoder-only and encoder-only models; an encoder-decoder's parts "
-            "go through apply_value_norms_parts (aw.extract(..., target=..., measure='norm'))"
+            "go through apply_value_norms_parts (aw.extract(..., target=..., measure='norms'))"
         )
     calls = value_norms(model, inputs)
     keep_all = inputs["attention_mask"].bool().cpu()
@@ -303,12 +304,12 @@ def value_norms_of(att: Attention) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        For an attention of weights (extract with ``measure="norm"``).
+    AttentionError
+        For an attention of weights (extract with ``measure="norms"``).
     """
     info = att.meta.get("value_norms")
     if att.meta.get("measure") != "norm" or not info:
-        raise ValueError("this attention holds weights, not value-weighted norms; extract with measure='norm'")
+        raise AttentionError("this attention holds weights, not value-weighted norms; extract with measure='norms'")
     table = np.frombuffer(base64.b64decode(info["float32_base64"]), "<f4").reshape(info["shape"])
     li = [info["layers"].index(layer) for layer in att.layer_ids]
     hi = [info["heads"].index(h) for h in att.head_ids]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from attnwidget.errors import AttentionError
+from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["readable_tokens", "encode", "patch_labels"]
 
@@ -105,32 +105,32 @@ def encode(tokenizer, texts, text_pair, messages, add_special_tokens):
     """Tokenize one text or a batch (padded), exactly as ``tokenizer(text)`` does."""
     if messages is not None:
         if texts is not None:
-            raise ValueError("pass either text or messages, not both")
+            raise AttentionError("pass either text or messages, not both")
         if not messages:
-            raise ValueError("messages is empty; expected a list of {'role': ..., 'content': ...}")
+            raise AttentionError("messages is empty; expected a list of {'role': ..., 'content': ...}")
         if isinstance(messages, (str, dict)):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"messages must be a list of {{'role': ..., 'content': ...}} dicts; got {type(messages).__name__}"
             )
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
-                raise ValueError(f"messages[{i}] must be a dict with a str 'role' and a 'content'; got {m!r:.80}")
+                raise AttentionError(f"messages[{i}] must be a dict with a str 'role' and a 'content'; got {m!r:.80}")
         texts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)]
         add_special_tokens = False  # the template already holds them
     for t in texts:
         if not isinstance(t, str):
-            raise TypeError(f"text must be a str (or a list of str); got {type(t).__name__}")
+            raise ArgumentTypeError(f"text must be a str (or a list of str); got {type(t).__name__}")
         if not t.strip():
             raise AttentionError("text is empty; attention needs at least one token")
     pairs = None
     if text_pair is not None:
         pairs = [text_pair] if isinstance(text_pair, str) else list(text_pair)
         if len(pairs) != len(texts):
-            raise ValueError(f"got {len(pairs)} text_pair entries for {len(texts)} texts")
+            raise AttentionError(f"got {len(pairs)} text_pair entries for {len(texts)} texts")
     kwargs: dict = {"add_special_tokens": add_special_tokens, "return_tensors": "pt"}
     if len(texts) > 1:
         if tokenizer.pad_token is None:
-            raise ValueError("batching needs a tokenizer with a pad token (set tokenizer.pad_token)")
+            raise AttentionError("batching needs a tokenizer with a pad token (set tokenizer.pad_token)")
         kwargs["padding"] = True
     if getattr(tokenizer, "is_fast", False):
         kwargs["return_offsets_mapping"] = True
@@ -139,7 +139,7 @@ def encode(tokenizer, texts, text_pair, messages, add_special_tokens):
         enc["attention_mask"] = enc["input_ids"].new_ones(enc["input_ids"].shape)
     lengths = enc["attention_mask"].sum(1).tolist()
     if min(lengths) == 0:
-        raise ValueError("the tokenizer produced no tokens for a text")
+        raise AttentionError("the tokenizer produced no tokens for a text")
     return texts, enc
 
 
@@ -153,6 +153,6 @@ def patch_labels(n_tokens: int, grid: tuple[int, int]) -> list[str]:
     rows, cols = grid
     n_prefix = n_tokens - rows * cols
     if n_prefix < 0:
-        raise ValueError(f"{n_tokens} tokens cannot hold a {rows} x {cols} patch grid")
+        raise AttentionError(f"{n_tokens} tokens cannot hold a {rows} x {cols} patch grid")
     names = ["[CLS]", "[DIST]"][:n_prefix] + [f"[REG{i + 1}]" for i in range(max(0, n_prefix - 2))]
     return names + [f"p({r},{c})" for r in range(rows) for c in range(cols)]

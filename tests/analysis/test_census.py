@@ -49,7 +49,7 @@ def test_census_matches_prompt_by_prompt(tiny_llama, word_tokenizer):
     result = aw.analysis.census(tiny_llama, word_tokenizer, iter(texts), batch_size=2, norms=True, progress=False)
     assert result.n_prompts == 5 and result.counts["induction"] == 2
     per = [
-        by_hand(aw.extract(tiny_llama, word_tokenizer, t), aw.extract(tiny_llama, word_tokenizer, t, measure="norm"))
+        by_hand(aw.extract(tiny_llama, word_tokenizer, t), aw.extract(tiny_llama, word_tokenizer, t, measure="norms"))
         for t in texts
     ]
     with_targets = [p["induction"] for p in per if "induction" in p]

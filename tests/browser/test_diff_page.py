@@ -17,7 +17,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 def pair(smollm2):
     model, tok = smollm2
     text = "The cat sat on the mat because it was tired."
-    return aw.extract(model, tok, text), aw.extract(model, tok, text, measure="norm")
+    return aw.extract(model, tok, text), aw.extract(model, tok, text, measure="norms")
 
 
 def open_page(page, path):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def pair(smollm2):
     model, tok = smollm2
     text = "The cat sat on the mat because it was tired."
-    return aw.extract(model, tok, text), aw.extract(model, tok, text, measure="norm")
+    return aw.extract(model, tok, text), aw.extract(model, tok, text, measure="norms")
 
 
 def cell_value(tip_text: str, label: str) -> float:

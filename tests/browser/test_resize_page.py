@@ -36,7 +36,7 @@ WIDTHS = """sel => Object.fromEntries(Object.entries(sel).map(([kind, q]) => {
 @pytest.fixture(scope="module")
 def pair(smollm2):
     model, tok = smollm2
-    return aw.extract(model, tok, TEXT), aw.extract(model, tok, TEXT, measure="norm")
+    return aw.extract(model, tok, TEXT), aw.extract(model, tok, TEXT, measure="norms")
 
 
 def widths(pg) -> dict:

@@ -148,6 +148,41 @@ def test_bad_text_and_selection(tiny_llama, word_tokenizer):
         aw.extract(tiny_llama, word_tokenizer, words(3), method="magic")
 
 
+def test_every_refusal_of_extract_is_an_attention_error(tiny_llama, word_tokenizer):
+    """``except aw.AttentionError`` catches what extract refuses, and the builtin a caller expects too."""
+    from helpers.tiny_seq2seq import tiny_seq2seq
+
+    from attnwidget.errors import ArgumentTypeError, AttentionIndexError
+
+    with pytest.raises(AttentionIndexError, match="layer 99 out of range: the model has 3 layers") as e:
+        aw.extract(tiny_llama, word_tokenizer, words(3), layers=[99])
+    assert isinstance(e.value, aw.AttentionError) and isinstance(e.value, IndexError)
+    with pytest.raises(AttentionIndexError, match="head 8 out of range"):
+        aw.extract(tiny_llama, word_tokenizer, words(3), heads=[8])
+    # A seq2seq model checks layer numbers against each tower once it has run.
+    with pytest.raises(AttentionIndexError, match=r"layers \[9\] out of range: the encoder has"):
+        aw.extract(tiny_seq2seq("t5"), word_tokenizer, words(3), target=words(2), layers=[9])
+    for bad in ("3", [1.5], True):
+        with pytest.raises(ArgumentTypeError, match="layers must be a list of ints"):
+            aw.extract(tiny_llama, word_tokenizer, words(3), layers=bad)
+    with pytest.raises(ArgumentTypeError, match="text must be a str"):
+        aw.extract(tiny_llama, word_tokenizer, 42)
+    for kwargs, message in [
+        ({"layers": []}, "layers is empty"),
+        ({"heads": [1, 1]}, "heads names the same head twice"),
+        ({"method": "magic"}, "method must be"),
+        ({"lazy": True, "method": "eager"}, "lazy=True needs method='capture'"),
+        ({"tokens": ["a"]}, "tokens= goes with inputs="),
+        ({"text_pair": ["a", "b"]}, "got 2 text_pair entries for 1 texts"),
+    ]:
+        with pytest.raises(aw.AttentionError, match=message):
+            aw.extract(tiny_llama, word_tokenizer, words(3), **kwargs)
+    with pytest.raises(aw.AttentionError, match="pass the model's tokenizer"):
+        aw.extract(tiny_llama, None, words(3))
+    with pytest.raises(ArgumentTypeError, match="model must be a loaded model"):
+        aw.extract("smollm2", word_tokenizer, words(3))
+
+
 def test_readable_tokens_for_byte_level_and_wordpiece():
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast

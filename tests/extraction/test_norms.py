@@ -66,7 +66,7 @@ def test_norm_maps_match_reference(kind, request, word_tokenizer, bert_tokenizer
     text = words(24, start=3)
     raw = reference_norms(model, kind, tok, text)
     expected = raw / raw.sum(-1, keepdims=True)
-    att = aw.extract(model, tok, text, measure="norm")
+    att = aw.extract(model, tok, text, measure="norms")
     assert att.meta["measure"] == "norm"
     np.testing.assert_allclose(att.weights, expected, atol=2e-5)
     weights = aw.extract(model, tok, text)
@@ -76,7 +76,7 @@ def test_norm_maps_match_reference(kind, request, word_tokenizer, bert_tokenizer
 
 
 def test_gqa_heads_share_their_kv_heads_values(tiny_llama, word_tokenizer):
-    att = aw.extract(tiny_llama, word_tokenizer, words(10), measure="norm")
+    att = aw.extract(tiny_llama, word_tokenizer, words(10), measure="norms")
     vn = value_norms_of(att)  # (layers, heads, keys)
     # Heads 0-3 read kv head 0 but each has its own slice of W_O, so value norms differ within a group.
     assert not np.allclose(vn[0, 0], vn[0, 1])
@@ -84,12 +84,12 @@ def test_gqa_heads_share_their_kv_heads_values(tiny_llama, word_tokenizer):
 
 def test_lazy_and_selected_norms_match_full(tiny_llama, word_tokenizer):
     text = words(30, start=5)
-    full = aw.extract(tiny_llama, word_tokenizer, text, measure="norm")
-    lazy = aw.extract(tiny_llama, word_tokenizer, text, measure="norm", lazy=True)
+    full = aw.extract(tiny_llama, word_tokenizer, text, measure="norms")
+    lazy = aw.extract(tiny_llama, word_tokenizer, text, measure="norms", lazy=True)
     assert lazy.is_lazy
     np.testing.assert_allclose(lazy.head(1, 3), full.head(1, 3), atol=1e-6)
     np.testing.assert_allclose(lazy.rows(2, 5, 9), full.rows(2, 5, 9), atol=1e-6)
-    part = aw.extract(tiny_llama, word_tokenizer, text, measure="norm", layers=[2], heads=[1, 6])
+    part = aw.extract(tiny_llama, word_tokenizer, text, measure="norms", layers=[2], heads=[1, 6])
     np.testing.assert_allclose(part.head(2, 6), full.head(2, 6), atol=1e-6)
     np.testing.assert_allclose(raw_norms(part, 2, 6), raw_norms(full, 2, 6), rtol=1e-4)
     sub = lazy.select(layers=[0], heads=[2])
@@ -98,28 +98,30 @@ def test_lazy_and_selected_norms_match_full(tiny_llama, word_tokenizer):
 
 def test_batched_padding_removed(tiny_gpt2, word_tokenizer):
     texts = [words(12), words(5, start=40)]
-    batch = aw.extract(tiny_gpt2, word_tokenizer, texts, measure="norm")
-    one = aw.extract(tiny_gpt2, word_tokenizer, texts[1], measure="norm")
+    batch = aw.extract(tiny_gpt2, word_tokenizer, texts, measure="norms")
+    one = aw.extract(tiny_gpt2, word_tokenizer, texts[1], measure="norms")
     assert batch[1].shape == one.shape
     np.testing.assert_allclose(batch[1].weights, one.weights, atol=1e-5)
 
 
 def test_norm_attention_saves_and_loads(tmp_path, tiny_bert, bert_tokenizer):
-    att = aw.extract(tiny_bert, bert_tokenizer, words(8), measure="norm")
+    att = aw.extract(tiny_bert, bert_tokenizer, words(8), measure="norms")
     att.save(tmp_path / "n.npz")
     back = aw.Attention.load(tmp_path / "n.npz")
     np.testing.assert_allclose(raw_norms(back, 1, 2), raw_norms(att, 1, 2), rtol=1e-4)
 
 
 def test_bad_measure_and_weights_only(tiny_gpt2, word_tokenizer):
-    with pytest.raises(ValueError, match="measure must be"):
-        aw.extract(tiny_gpt2, word_tokenizer, words(4), measure="norms")
+    with pytest.raises(ValueError, match="measure must be 'weights' or 'norms'; got 'norm'"):
+        aw.extract(tiny_gpt2, word_tokenizer, words(4), measure="norm")
+    with pytest.raises(aw.AttentionError, match="measure must be"):
+        aw.extract(tiny_gpt2, word_tokenizer, words(4), measure="weight")
     att = aw.extract(tiny_gpt2, word_tokenizer, words(4))
     with pytest.raises(ValueError, match="holds weights"):
         raw_norms(att, 0, 0)
 
 
 def test_value_norms_follow_select(tiny_llama, word_tokenizer):
-    att = aw.extract(tiny_llama, word_tokenizer, words(7), measure="norm")
+    att = aw.extract(tiny_llama, word_tokenizer, words(7), measure="norms")
     part = att.select(layers=[2, 0], heads=[5])
     np.testing.assert_array_equal(value_norms_of(part), value_norms_of(att)[[2, 0]][:, [5]])

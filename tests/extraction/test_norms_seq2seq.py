@@ -69,7 +69,7 @@ def direct_norm_maps(model, **inputs):
 def test_seq2seq_norms_equal_a_direct_computation(kind, lazy, word_tokenizer):
     model = tiny_seq2seq(kind)
     source, target = words(8), words(5, start=3)
-    s = aw.extract(model, word_tokenizer, source, target=target, measure="norm", lazy=lazy)
+    s = aw.extract(model, word_tokenizer, source, target=target, measure="norms", lazy=lazy)
     weights = aw.extract(model, word_tokenizer, source, target=target)
     maps, norms, out = direct_norm_maps(
         model, **word_tokenizer(source, return_tensors="pt"), decoder_input_ids=torch.tensor([s.decoder.token_ids])
@@ -89,15 +89,15 @@ def test_seq2seq_norms_equal_a_direct_computation(kind, lazy, word_tokenizer):
 
 def test_norms_of_selected_layers_and_a_padded_encoder_batch(word_tokenizer):
     model = tiny_seq2seq("bart")
-    s = aw.extract(model, word_tokenizer, words(6), target=words(4), measure="norm", layers=[1], heads=[0])
-    full = aw.extract(model, word_tokenizer, words(6), target=words(4), measure="norm")
+    s = aw.extract(model, word_tokenizer, words(6), target=words(4), measure="norms", layers=[1], heads=[0])
+    full = aw.extract(model, word_tokenizer, words(6), target=words(4), measure="norms")
     for part in FIELDS:
         assert s[part].layer_ids == [1] and s[part].head_ids == [0]
         np.testing.assert_allclose(s[part].weights, full[part].weights[1:2, :1], atol=1e-6)
     t5 = tiny_seq2seq("t5")
-    batch = aw.extract(t5, word_tokenizer, [words(3), words(7)], measure="norm")
+    batch = aw.extract(t5, word_tokenizer, [words(3), words(7)], measure="norms")
     for text, att in zip([words(3), words(7)], batch, strict=True):
-        alone = aw.extract(t5, word_tokenizer, text, measure="norm")
+        alone = aw.extract(t5, word_tokenizer, text, measure="norms")
         assert att.shape == alone.shape == (2, 4, len(text.split()), len(text.split()))
         np.testing.assert_allclose(att.weights, alone.weights, atol=1e-5)
         np.testing.assert_allclose(value_norms_of(att), value_norms_of(alone), rtol=1e-4)
@@ -106,7 +106,7 @@ def test_norms_of_selected_layers_and_a_padded_encoder_batch(word_tokenizer):
 def test_whisper_norms_per_part():
     model, processor = tiny_whisper()
     audio = tone(0.4)
-    s = aw.extract(model, processor, audio=audio, sampling_rate=16000, target_ids=[94, 3, 9], measure="norm")
+    s = aw.extract(model, processor, audio=audio, sampling_rate=16000, target_ids=[94, 3, 9], measure="norms")
     features = processor.feature_extractor(audio, sampling_rate=16000, return_tensors="pt")["input_features"]
     maps, _, _ = direct_norm_maps(model, input_features=features, decoder_input_ids=torch.tensor([[94, 3, 9]]))
     for part in FIELDS:

@@ -1,0 +1,89 @@
+"""What a model says about itself: layers, heads, positions, device, the kind of input it reads.
+
+Read from the config and the module tree, never by running the model. Every plan asks these
+questions the same way, so a model counts its layers, or is a speech model, once for all of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+__all__ = [
+    "position_limit",
+    "layers_heads",
+    "is_encoder_decoder",
+    "is_speech",
+    "input_device",
+    "model_meta",
+    "accepts",
+    "vision_config",
+]
+
+
+def position_limit(model) -> int | None:
+    """The most positions the model reads (None when its config does not say)."""
+    cfg = getattr(model, "config", None)
+    for name in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        v = getattr(cfg, name, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    return None
+
+
+def layers_heads(model) -> tuple[int | None, int | None, int | None]:
+    """``(layers, query heads, kv heads)`` of the model's (text) config; None where it is silent."""
+    cfg = getattr(model, "config", None)
+    if cfg is not None and hasattr(cfg, "get_text_config"):
+        cfg = cfg.get_text_config()
+    L = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layer", None)
+    H = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None)
+    kv = getattr(cfg, "num_key_value_heads", None) or H
+    return L, H, kv
+
+
+def is_encoder_decoder(model) -> bool:
+    """Whether the config says encoder-decoder (T5, BART, Whisper)."""
+    return bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
+
+
+def is_speech(model) -> bool:
+    """An encoder-decoder model that reads audio features (Whisper's log-mel ``input_features``)."""
+    return is_encoder_decoder(model) and getattr(model, "main_input_name", None) == "input_features"
+
+
+def input_device(model):
+    """The device the model's inputs go to: its input embeddings', else its first parameter's."""
+    import torch
+
+    try:
+        return model.get_input_embeddings().weight.device
+    except Exception:
+        try:
+            return next(model.parameters()).device
+        except StopIteration:
+            return torch.device("cpu")
+
+
+def model_meta(model) -> dict:
+    """The model facts every result's ``meta`` starts with."""
+    cfg = getattr(model, "config", None)
+    return {
+        "model": getattr(cfg, "_name_or_path", "") or type(model).__name__,
+        "architecture": type(model).__name__,
+        "model_type": getattr(cfg, "model_type", None),
+    }
+
+
+def accepts(model: Any, name: str) -> bool:
+    """Whether ``model.forward`` takes a keyword argument `name`."""
+    try:
+        return name in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def vision_config(model):
+    """The vision part of the config (a vision-language model's ``vision_config``), or the config."""
+    cfg = getattr(model, "config", None)
+    return getattr(cfg, "vision_config", None) or cfg
