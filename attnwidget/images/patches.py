@@ -78,7 +78,7 @@ def patch_map(
     if not -att.n_query <= int(query) < att.n_query:
         raise IndexError(f"query {query} out of range for {att.n_query} query rows")
     if rollout:
-        from attnwidget.metrics.rows import rollout as _rollout
+        from attnwidget.metrics.flow import rollout as _rollout
 
         row = _rollout(att, fusion=fusion)[int(query)]
     else:
