@@ -16,7 +16,7 @@ import traitlets as t
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
 from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
-from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
+from attnwidget.widgets.cache import LruCache
 from attnwidget.widgets.data import display_rows
 from attnwidget.widgets.measure import MeasuredMapView
 from attnwidget.widgets.payload import array_payload
@@ -24,6 +24,9 @@ from attnwidget.widgets.selection import Selection
 
 __all__ = ["AttentionHeatmap"]
 
+# Served tiles kept by default: four of the browser's 256 x 256 float16 tiles (a zoomed screen's
+# worth), more than the cache's shared default, which would keep three.
+TILE_BYTES = 2**20
 # The browser asks for 256 x 256 tiles; a bound keeps a bad request from computing a whole map.
 MAX_TILE_CELLS = 1024 * 1024
 
@@ -59,8 +62,7 @@ class AttentionHeatmap(MeasuredMapView):
         others are prefetched around it. Past 1448 x 1448 cells a map is held as a max-pooled
         overview of at most 512 x 512 cells, and zooming in fetches full-resolution tiles from the
         kernel (an exported page keeps the overview and says so when zoomed past it); the tiles
-        last served stay in the state within a quarter of `max_bytes` (by default within
-        `widgets.cache.DEFAULT_MAX_BYTES`, 384 KB).
+        last served stay in the state within a quarter of `max_bytes` (1 MB by default).
     precision : {"coded", "exact"}
         ``"coded"``: maps cross as log-spaced 8-bit codes (a weight within 2.8%, exact zeros
         kept); the tooltip reads the exact weight from the kernel when one runs, and in a saved
@@ -134,7 +136,7 @@ class AttentionHeatmap(MeasuredMapView):
             sel.fusion = fusion
         # Float16 tiles served to the browser, kept so a page exported after zooming in keeps the
         # full-resolution region that was on screen.
-        tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else DEFAULT_MAX_BYTES
+        tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else TILE_BYTES
         self._served: LruCache[str, dict] = LruCache(lambda p: len(p["data"]), tile_bytes)
         self._init_maps(max_bytes, overview=True)
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
