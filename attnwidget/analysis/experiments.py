@@ -2,8 +2,8 @@
 
 Each function calls `aw.extract` (and the model itself for answers and log-probabilities), then
 measures the attention with `attnwidget.analysis.heads` and `segments`; the `attnwidget.analysis`
-docstring defines every name used here (sinks, sink_share, entropy, normalized_entropy, share). torch is imported inside the
-functions that need it.
+docstring defines every name used here (sinks, sink_share, entropy, normalized_entropy, share).
+torch is imported inside the functions that need it.
 """
 
 from __future__ import annotations
