@@ -1,5 +1,7 @@
-"""The widgets: linked views of an `Attention` for notebooks and exported HTML."""
+"""The widgets: linked views of an `Attention` for notebooks and exported HTML; `charts` draws
+analysis results (``aw.widgets.charts.metric_lines(table)``)."""
 
+from attnwidget.widgets import charts
 from attnwidget.widgets.dashboard import Dashboard, link, show
 from attnwidget.widgets.diff import AttentionDiff
 from attnwidget.widgets.graph import AttentionGraph
@@ -22,6 +24,7 @@ __all__ = [
     "RolloutBar",
     "Selection",
     "TokenText",
+    "charts",
     "link",
     "show",
 ]

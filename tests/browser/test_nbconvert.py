@@ -60,7 +60,7 @@ def test_nbconvert_page_draws_tiny_widgets_with_final_state(page, tmp_path, arti
         tmp_path,
         "tiny",
         (
-            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom helpers.tiny_widgets import linked_pair\n"
+            f"import sys\nsys.path.insert(0, {str(HERE.parent)!r})\nfrom helpers.tiny_widgets import linked_pair\n"
             "a, b, sel = linked_pair()\na",
             "b",
             # Changed after display: the page must show the state the kernel ended with.
@@ -106,7 +106,7 @@ def test_nbconvert_page_says_what_it_cannot_draw(page, tmp_path, artifacts):
         tmp_path,
         "other",
         (
-            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nfrom helpers.tiny_widgets import linked_pair\n"
+            f"import sys\nsys.path.insert(0, {str(HERE.parent)!r})\nfrom helpers.tiny_widgets import linked_pair\n"
             "a, b, sel = linked_pair()\na",
             "import bqplot\nbqplot.Figure(marks=[bqplot.Lines(x=[0, 1], y=[0, 1], scales={'x': bqplot.LinearScale(), "
             "'y': bqplot.LinearScale()})])",
