@@ -2,7 +2,7 @@
 
 `rows` holds the metrics reduced over query rows (entropy, sparsity, locality, ...); `flow` the
 metrics that follow attention through the layers (rollout, attention flow); `compare` the
-distances between two attentions (total variation).
+distances between maps (total variation, head similarity).
 """
 
 from attnwidget.metrics.compare import *  # noqa: F403

@@ -42,7 +42,6 @@ __all__ = [
     "pattern_match",
     "confidence",
     "sink_mass",
-    "head_similarity",
     "compute",
     "pattern",
     "PATTERNS",
@@ -672,40 +671,3 @@ def confidence(att: Any, mask: Any = None, *, probabilities: bool = True):
 def sink_mass(att: Any, mask: Any = None, *, k: int = 1, probabilities: bool = True):
     """Mean over query rows at positions ``i >= k`` of the attention on the first `k` keys."""
     return _one("sink_mass", att, mask, probabilities=probabilities, k=k)
-
-
-# ------------------------------------------------------------------------------- head similarity
-
-
-def head_similarity(att: Any, mask: Any = None) -> np.ndarray:
-    """Jensen-Shannon divergence (nats) between the rows of every pair of maps.
-
-    ``D[g, h] = (1 / rows) * sum_i JS(A_g[i], A_h[i])`` over query rows that see a key, with
-    ``JS(p, q) = (KL(p || m) + KL(q || m)) / 2``, ``m = (p + q) / 2``; 0 for identical maps and at
-    most ``ln 2``. Maps are taken in the order of the flattened leading axes (layer-major for an
-    `Attention`: index ``layer * heads + head``). Arrays must hold distributions.
-
-    Returns
-    -------
-    ndarray (n_maps, n_maps)
-        Symmetric with a zero diagonal.
-    """
-    maps = _Maps(att, mask)
-    n_maps = int(np.prod(maps.lead, dtype=np.int64))
-    if n_maps < 2:
-        raise AttentionError(f"head_similarity needs at least two maps (..., Q, K); got leading shape {maps.lead}")
-    total = np.zeros((n_maps, n_maps), np.float64)
-    # Pairwise work is n_maps x block, so blocks are smaller than for the row metrics.
-    for r in maps.blocks(elements=max(BLOCK_ELEMENTS // n_maps, 1)):
-        a = r.a.reshape(n_maps, r.stop - r.start, r.kc)[:, r.live]
-        if a.shape[1] == 0:
-            continue
-        plogp = (a * np.log(np.maximum(a, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
-        for g in range(n_maps - 1):
-            m = (a[g][None] + a[g + 1 :]) * 0.5
-            mlogm = (m * np.log(np.maximum(m, _TINY))).sum(axis=(-2, -1), dtype=np.float64)
-            js = 0.5 * (plogp[g] + plogp[g + 1 :]) - mlogm
-            total[g, g + 1 :] += js
-    total = np.maximum(total, 0)  # rounding can leave -1e-9 for identical maps
-    total = total + total.T
-    return total / maps.n_live
