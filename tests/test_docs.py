@@ -96,6 +96,7 @@ def test_readme_does_not_promise_a_pypi_install():
     assert "not on PyPI" in text
 
 
+@pytest.mark.slow  # about 25 s; make test runs it, make check leaves it out
 def test_mkdocs_build_strict(tmp_path):
     if importlib.util.find_spec("mkdocs") is None:
         pytest.skip("mkdocs is not installed (pip install mkdocs-material mkdocstrings-python)")

@@ -38,9 +38,9 @@ share (of a part)
 """
 
 from attnwidget.analysis import experiments
-from attnwidget.analysis.census import Census, census
 from attnwidget.analysis.heads import analyze, find_sinks, role_counts, roles_from_scores
-from attnwidget.analysis.report import Report, ShapeScore, report, shape_score
+from attnwidget.analysis.many_prompts import Census, census
+from attnwidget.analysis.reporting import Report, ShapeScore, report, shape_score
 from attnwidget.analysis.segments import SegmentAttention, TokenSpan, segment_attention, tokens_span
 from attnwidget.analysis.table import Table
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from attnwidget import _validate as V
 from attnwidget._validate import as_numpy as _as_numpy
+from attnwidget.attention import io
 from attnwidget.attention.arrays import (
     FLOAT16_NORMAL,
     FUSIONS,
@@ -646,9 +647,7 @@ class Attention:
 
         The file is written beside `path` and moved into place, so a failed save leaves no half file.
         """
-        from attnwidget.attention import io
-
-        io.save(self, path, lazy=lazy)
+        io.save(self, path, lazy=lazy, max_bytes=_memory_budget())
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> Attention:
@@ -660,8 +659,6 @@ class Attention:
         not summing to 1) are refused unless ``validate=False`` is passed here (a file cannot turn
         validation off).
         """
-        from attnwidget.attention import io
-
         return io.load(path, validate=validate, cls=cls)
 
     def __repr__(self) -> str:

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from attnwidget import _validate as V
-from attnwidget.attention import core
 from attnwidget.attention.sources import QKSource
 from attnwidget.errors import ArgumentTypeError, AttentionError, FileFormatError
 
@@ -56,7 +55,7 @@ _MEMBERS = {"format", "weights", "mask", "tokens", "info", "generated"}
 _QK_MEMBERS = ("queries", "keys", "kv_index", "scaling", "softcap", "window")
 
 
-def save(att: core.Attention, path: str | Path, *, lazy: bool = False) -> None:
+def save(att: Any, path: str | Path, *, lazy: bool = False, max_bytes: int) -> None:
     """Write `att` to the exact path given; see `Attention.save` for the options.
 
     Parameters
@@ -95,7 +94,7 @@ def save(att: core.Attention, path: str | Path, *, lazy: bool = False) -> None:
     else:
         weights = att._weights
         if weights is None:  # lazy: compute for the file only
-            weights = att.materialize(max_bytes=core._memory_budget())._weights
+            weights = att.materialize(max_bytes=max_bytes)._weights
         arrays["weights"] = weights
     arrays.update(
         {
@@ -118,7 +117,7 @@ def save(att: core.Attention, path: str | Path, *, lazy: bool = False) -> None:
             tmp.unlink()
 
 
-def load(path: str | Path, *, validate: bool = True, cls: type[core.Attention] | None = None) -> core.Attention:
+def load(path: str | Path, *, cls: type, validate: bool = True) -> Any:
     """Read what `save` wrote, from the exact path given; see `Attention.load`.
 
     Parameters
@@ -127,8 +126,9 @@ def load(path: str | Path, *, validate: bool = True, cls: type[core.Attention] |
         The file to read.
     validate : bool
         Check the weights as the `Attention` constructor does (default True).
-    cls : type, optional
-        The class to build (`Attention` or a subclass; `Attention.load` passes its own).
+    cls : type
+        The class to build (`Attention` or a subclass; `Attention.load` passes its own): this
+        module reads the format and never imports the type, so the two cannot import each other.
 
     Returns
     -------
@@ -183,10 +183,10 @@ def load(path: str | Path, *, validate: bool = True, cls: type[core.Attention] |
         RuntimeError,
     ) as e:  # zipfile's unknown versions, methods, encryption
         raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-    return _from_members(cls or core.Attention, data, members, name, validate)
+    return _from_members(cls, data, members, name, validate)
 
 
-def _from_members(cls: type[core.Attention], data: dict, members: set, name: str, validate: bool) -> core.Attention:
+def _from_members(cls: type, data: dict, members: set, name: str, validate: bool) -> Any:
     """Check the archive's members against the format and build the `Attention`."""
     required = {"weights", "mask", "tokens", "info"}
     allowed = set(_MEMBERS)

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from attnwidget.attention.core import Attention
 from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["merge", "to_words", "word_groups"]
@@ -63,7 +62,7 @@ def _part(token: str) -> tuple[str, int, int] | None:
     return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
 
 
-def word_groups(att: Attention) -> list[list[int]]:
+def word_groups(att: Any) -> list[list[int]]:
     """Token positions grouped into words.
 
     A token continues the word before it when nothing separates them in the text (their character
@@ -141,7 +140,7 @@ def _check_groups(groups: Any, n: int) -> list[list[int]]:
     return sorted(out, key=lambda idx: idx[0])
 
 
-def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:
+def merge(att: Any, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Any:
     """Attention between groups of tokens: to a group summed over its pieces, from a group averaged.
 
     Parameters
@@ -202,7 +201,8 @@ def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str]
         generated = [bool(att.generated[[i - (K - Q) for i in idx if i >= K - Q]].all()) for idx in groups[first_q:]]
     meta = dict(att.meta, groups=groups)
     meta.pop("value_norms", None)  # per token; no longer lines up with the groups
-    return Attention(
+    # type(att): this module is called by Attention's own methods and never imports the type.
+    return type(att)(
         weights,
         labels,
         seen,
@@ -218,6 +218,6 @@ def merge(att: Attention, groups: Sequence[Sequence[int]], labels: Sequence[str]
     )
 
 
-def to_words(att: Attention) -> Attention:
+def to_words(att: Any) -> Any:
     """`merge` over `word_groups`: attention between words, split characters made whole again."""
     return merge(att, word_groups(att))

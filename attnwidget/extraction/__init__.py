@@ -5,7 +5,7 @@
 """
 
 from attnwidget.extraction.api import extract, extract_hooks
-from attnwidget.extraction.generate import generate, generation_step_row
+from attnwidget.extraction.generation import generate, generation_step_row
 from attnwidget.extraction.interop import from_transformer_lens
 from attnwidget.extraction.models import load_model
 from attnwidget.extraction.tokens import readable_tokens

@@ -22,7 +22,7 @@ import numpy as np
 
 from attnwidget.analysis.experiments import LanguageComparison, TemplateComparison
 from attnwidget.analysis.heads import ROLES
-from attnwidget.analysis.report import Report, ShapeScore
+from attnwidget.analysis.reporting import Report, ShapeScore
 from attnwidget.analysis.segments import SegmentAttention
 from attnwidget.analysis.table import Table
 from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
