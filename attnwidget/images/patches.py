@@ -71,6 +71,8 @@ def patch_map(
     rollout : bool
         Use attention rollout through every held layer (`aw.metrics.rollout`) instead of one layer.
 
+    Notes
+    -----
     Weights on the prefix tokens (and, for a vision-language model, on the text) are left out, so
     the grid sums to the query's share on patches.
     """

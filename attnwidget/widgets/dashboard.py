@@ -149,17 +149,13 @@ def show(
     threshold : float in [0, 1]
         Edge threshold of the graph.
     norms : Attention, optional
-        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``): the
+        The value-weighted attention of the same text (``aw.extract(..., measure="norms")``): the
         heatmap gets a "measure" control switching between weights and norms; the head grid,
         rollout, graph and token text keep drawing weights and say so in their titles.
     **options
         Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
         codes within 2.8%; ``"exact"``: float16).
-
-    An encoder-decoder result (``aw.extract(..., target=...)``) gives a `PartsDashboard`: a
-    selector between the encoder and decoder dashboards and the cross-attention heatmap (target
-    rows, source columns); ``part=`` names the part shown first (default ``"cross"``).
 
     Returns
     -------
@@ -174,6 +170,10 @@ def show(
     (full resolution arrives in tiles as you zoom), the head grid pools (and on long lazy
     attention samples query rows), and the rollout holds rows of a few query tokens instead of
     matrices. At 4096 tokens a saved page is a few MB.
+
+    An encoder-decoder result (``aw.extract(..., target=...)``) gives a `PartsDashboard`: a
+    selector between the encoder and decoder dashboards and the cross-attention heatmap (target
+    rows, source columns); ``part=`` names the part shown first (default ``"cross"``).
     """
     if isinstance(att, Seq2SeqAttention):
         if layer is not None or head is not None or norms is not None:

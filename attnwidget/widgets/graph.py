@@ -46,16 +46,21 @@ class AttentionGraph(MeasuredMapView):
         fit in the data model's budget beside the others (the view says which are missing).
     max_bytes : int, optional
         Budget of coded bytes for the maps of the shared data model (see `AttentionHeatmap`).
-    precision : {"coded", "exact"}
-        How maps cross (see `AttentionHeatmap`).
     selection : Selection, optional
         Share an existing selection.
     norms : Attention, optional
-        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``); the
+        The value-weighted attention of the same text (``aw.extract(..., measure="norms")``); the
         view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
     measure : {"weights", "norms"}
         What is drawn ("norms" needs `norms`).
 
+    Other Parameters
+    ----------------
+    precision : {"coded", "exact"}
+        How maps cross (see `AttentionHeatmap`).
+
+    Notes
+    -----
     Cross-attention (``att.query_tokens`` given: target rows over source keys) is drawn as two
     rows, target tokens above and source tokens below, a line from each target token to the
     source tokens it weighs at least `threshold`; `arrangement` and `overlay` do not apply to it.

@@ -107,6 +107,8 @@ class HeadGrid(AttentionView):
     selection : Selection, optional
         Share an existing selection.
 
+    Notes
+    -----
     When another view of the same attention already holds full-resolution maps of some heads (the
     shared ``AttentionData``, as in ``aw.show``), those heads' thumbnails are pooled from the maps
     in the browser instead of crossing a second time; the data model keeps those maps held.

@@ -63,19 +63,22 @@ class AttentionHeatmap(MeasuredMapView):
         overview of at most 512 x 512 cells, and zooming in fetches full-resolution tiles from the
         kernel (an exported page keeps the overview and says so when zoomed past it); the tiles
         last served stay in the state within a quarter of `max_bytes` (1 MB by default).
-    precision : {"coded", "exact"}
-        ``"coded"``: maps cross as log-spaced 8-bit codes (a weight within 2.8%, exact zeros
-        kept); the tooltip reads the exact weight from the kernel when one runs, and in a saved
-        page shows the coded weight with its precision. ``"exact"``: float16.
     selection : Selection, optional
         Share an existing selection (what `aw.link` does).
     norms : Attention, optional
-        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``): the view
+        The value-weighted attention of the same text (``aw.extract(..., measure="norms")``): the view
         then holds both sets of maps and draws the one `measure` names (a "measure" control
         switches; saved pages keep both). Same tokens, layers, heads and mask as `att`, or an error.
     measure : {"weights", "norms"}
         What is drawn: attention weights, or ``||alpha_ij f_h(x_j)||`` with rows summing to 1
         ("norms" needs `norms`).
+
+    Other Parameters
+    ----------------
+    precision : {"coded", "exact"}
+        ``"coded"``: maps cross as log-spaced 8-bit codes (a weight within 2.8%, exact zeros
+        kept); the tooltip reads the exact weight from the kernel when one runs, and in a saved
+        page shows the coded weight with its precision. ``"exact"``: float16.
 
     Examples
     --------
@@ -83,6 +86,8 @@ class AttentionHeatmap(MeasuredMapView):
     >>> AttentionHeatmap(att, norms=norm_att, measure="norms")  # doctest: +SKIP
     >>> AttentionHeatmap(aw.extract(model, tok, src, target=tgt).cross)  # doctest: +SKIP
 
+    Notes
+    -----
     Cross-attention (``att.query_tokens`` given) is drawn with target tokens labelling the rows
     and source tokens the columns; hovering or clicking a cell sets the selection's token to its
     source (key) position, the axis cross-attention shares with the encoder, and its

@@ -1,6 +1,6 @@
 """Which measure a view draws: attention weights, or the value-weighted norms of the same text.
 
-A view given ``norms=`` (the `Attention` ``aw.extract(..., measure="norm")`` returns for the same
+A view given ``norms=`` (the `Attention` ``aw.extract(..., measure="norms")`` returns for the same
 text) holds both sets of maps, each in its own `AttentionData` (so a saved page keeps both), and
 its ``measure`` trait says which one it draws. `check_norms` makes sure the two describe the same
 tokens, layers and heads. `MeasuredMapView` is the base of the views that switch (heatmap, graph,
@@ -30,13 +30,13 @@ def check_norms(att: Attention, norms: Any, who: str) -> Attention:
     """Return `norms` if it is the value-weighted attention matching `att`; raise naming the mismatch."""
     if not isinstance(norms, Attention):
         raise ArgumentTypeError(
-            f"{who}: norms= takes the attnwidget.Attention of aw.extract(..., measure='norm') "
+            f"{who}: norms= takes the attnwidget.Attention of aw.extract(..., measure='norms') "
             f"for the same text; got {type(norms).__name__}"
         )
     if norms.meta.get("measure") != "norm":
         raise AttentionError(
             f"{who}: norms= holds attention weights, not value-weighted norms; "
-            "make it with aw.extract(model, tokenizer, text, measure='norm')"
+            "make it with aw.extract(model, tokenizer, text, measure='norms')"
         )
     if att.meta.get("measure") == "norm":
         raise AttentionError(
@@ -77,7 +77,7 @@ class MeasuredMapView(MapView):
             raise AttentionError(f"measure must be one of {MEASURES}; got {measure!r}")
         if measure == "norms" and norms is None:
             raise AttentionError(
-                f"measure='norms' needs the value-weighted attention: {who}(att, norms=aw.extract(..., measure='norm'))"
+                f"measure='norms' needs the value-weighted attention: {who}(att, norms=aw.extract(..., measure='norms'))"
             )
         self._norms = check_norms(att, norms, who) if norms is not None else None
         self._first_measure = measure
@@ -98,7 +98,7 @@ class MeasuredMapView(MapView):
         if proposal["value"] == "norms" and self.norms_data is None:
             raise t.TraitError(
                 "measure='norms' needs the value-weighted attention: make the view with "
-                "norms=aw.extract(..., measure='norm')"
+                "norms=aw.extract(..., measure='norms')"
             )
         return proposal["value"]
 

@@ -64,7 +64,7 @@ class TokenText(MeasuredMapView):
     selection : Selection, optional
         Share an existing selection (``aw.link`` does this).
     norms : Attention, optional
-        The value-weighted attention of the same text (``aw.extract(..., measure="norm")``); the
+        The value-weighted attention of the same text (``aw.extract(..., measure="norms")``); the
         view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
     measure : {"weights", "norms"}
         What is drawn ("norms" needs `norms`).
