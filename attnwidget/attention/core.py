@@ -589,12 +589,12 @@ class Attention:
             _warn_coarse_float16_rows(att._weights, keep)
         return att._replace(weights=renormalize(att._weights, keep), mask=keep)
 
-    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Attention:
+    def merge(self, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None, *, query_groups: Any = None, query_labels: Any = None) -> Attention:  # fmt: skip
         """Attention between groups of tokens (to a group summed, from a group averaged); see
-        `attnwidget.attention.words.merge`."""
+        `attnwidget.attention.words.merge` (cross-attention groups its query rows by `query_groups`)."""
         from attnwidget.attention.words import merge
 
-        return merge(self, groups, labels)
+        return merge(self, groups, labels, query_groups=query_groups, query_labels=query_labels)
 
     def to_words(self) -> Attention:
         """Attention between words instead of subword tokens; see `attnwidget.attention.words.to_words`."""

@@ -4,6 +4,10 @@ Merging groups ``G_a`` (queries) and ``G_b`` (keys) gives ``W'[a, b] = mean_{i i
 attention *to* a group is the sum over its pieces (so nothing is lost), attention *from* a group is
 the mean over its pieces' rows (so rows still sum to 1). Only query rows that see some key count
 in the mean. Lazy attention is read a block of rows at a time, never as full maps.
+
+Cross-attention keeps its two sides apart: query rows are target tokens (``att.query_tokens``),
+keys are source tokens (``att.tokens``), so key groups are made from the source and query groups
+from the target, never one grouping for both.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 
 from attnwidget.errors import ArgumentTypeError, AttentionError
 
-__all__ = ["merge", "to_words", "word_groups"]
+__all__ = ["merge", "to_words", "word_groups", "query_word_groups"]
 
 # '北[1/2]': a token holding part k of m of a character that byte-level BPE split (see readable_tokens).
 _PART = re.compile(r"^(.+)\[(\d+)/(\d+)\]$")
@@ -71,15 +75,48 @@ def word_groups(att: Any) -> list[list[int]]:
     of one character split by byte-level BPE ('北[1/2]', '北[2/2]') always join; characters of
     scripts written without spaces (Chinese, Japanese kana) are each a word. Special tokens stand alone.
 
+    For cross-attention these are the groups of the keys (the source tokens, ``att.tokens``);
+    `query_word_groups` groups the query rows.
+
     Raises
     ------
     AttentionError
         Without character offsets and with no token starting with whitespace, word boundaries
         cannot be told apart (WordPiece drops its ``##`` marks); pass offsets or use `merge`.
     """
-    toks, offs = att.tokens, att.offsets
-    special = att.special or [False] * len(toks)
-    if offs is None and not any(t[:1].isspace() for t, s in zip(toks[1:], special[1:], strict=True) if not s):
+    return _word_groups(att.tokens, att.offsets, att.special, "")
+
+
+def query_word_groups(att: Any) -> list[list[int]]:
+    """Query row positions of cross-attention grouped into words (of ``att.query_tokens``).
+
+    The target tokens carry no character offsets, so a word begins at a token that starts with
+    whitespace or that cannot join the one before (the rule of `word_groups` without offsets).
+
+    Raises
+    ------
+    AttentionError
+        When no query token after the first starts with whitespace: word boundaries cannot be
+        told apart; group the rows yourself with ``att.merge(groups, query_groups=...)``.
+    """
+    return _word_groups(att.query_tokens, None, None, "query (target) ")
+
+
+def _word_groups(toks: list[str], offs: Any, special: Any, side: str) -> list[list[int]]:
+    special = special or [False] * len(toks)
+    # A target's first token starting with a space is evidence too (the decoder's start token is
+    # usually special but not flagged); the key side keeps its rule.
+    first = 0 if side else 1
+    if (
+        (len(toks) > 1 or not side)
+        and offs is None
+        and not any(t[:1].isspace() for t, s in zip(toks[first:], special[first:], strict=True) if not s)
+    ):
+        if side:
+            raise AttentionError(
+                f"cannot tell where words begin among the {side}tokens: they carry no character offsets and "
+                "none starts with whitespace; group the query rows with att.merge(groups, query_groups=...)"
+            )
         raise AttentionError(
             "cannot tell where words begin: this attention has no character offsets and no token starts "
             "with whitespace; extract with a fast tokenizer (offsets) or group tokens with att.merge(groups)"
@@ -111,36 +148,46 @@ def word_groups(att: Any) -> list[list[int]]:
     return groups
 
 
-def _check_groups(groups: Any, n: int) -> list[list[int]]:
+def _check_groups(groups: Any, n: int, name: str = "groups") -> list[list[int]]:
     if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
-        raise ArgumentTypeError(f"groups must be a list of lists of token positions; got {type(groups).__name__}")
+        raise ArgumentTypeError(f"{name} must be a list of lists of token positions; got {type(groups).__name__}")
     out, seen = [], np.zeros(n, dtype=bool)
     for g, group in enumerate(groups):
-        if isinstance(group, (int, np.integer)):
+        if isinstance(group, (int, np.integer)) and not isinstance(group, (bool, np.bool_)):
             group = [group]
-        try:
-            idx = sorted(int(i) for i in group)
-        except (TypeError, ValueError):
-            raise ArgumentTypeError(f"groups[{g}] must be a list of token positions (ints); got {group!r}") from None
+        # '1', 1.5 and True are not positions: int() would turn them into one silently.
+        if isinstance(group, (str, bytes)) or not hasattr(group, "__iter__"):
+            raise ArgumentTypeError(f"{name}[{g}] must be a list of token positions (ints); got {group!r}")
+        group = list(group)
+        if not all(isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in group):
+            raise ArgumentTypeError(f"{name}[{g}] must be a list of token positions (ints); got {group!r}")
+        idx = sorted(int(i) for i in group)
         if not idx:
-            raise AttentionError(f"groups[{g}] is empty; every group needs at least one token")
+            raise AttentionError(f"{name}[{g}] is empty; every group needs at least one token")
         bad = [i for i in idx if not 0 <= i < n]
         if bad:
-            raise AttentionError(f"groups[{g}] has positions {bad} out of range for {n} tokens")
+            raise AttentionError(f"{name}[{g}] has positions {bad} out of range for {n} tokens")
         if seen[idx].any() or len(set(idx)) != len(idx):
-            raise AttentionError(f"groups[{g}] repeats positions already grouped: {[i for i in idx if seen[i]]}")
+            raise AttentionError(f"{name}[{g}] repeats positions already grouped: {[i for i in idx if seen[i]]}")
         seen[idx] = True
         out.append(idx)
     if not seen.all():
         missing = np.flatnonzero(~seen).tolist()
         raise AttentionError(
-            f"groups leave out token positions {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
+            f"{name} leave out token positions {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
             "every token must be in exactly one group"
         )
     return sorted(out, key=lambda idx: idx[0])
 
 
-def merge(att: Any, groups: Sequence[Sequence[int]], labels: Sequence[str] | None = None) -> Any:
+def merge(
+    att: Any,
+    groups: Sequence[Sequence[int]],
+    labels: Sequence[str] | None = None,
+    *,
+    query_groups: Sequence[Sequence[int]] | None = None,
+    query_labels: Sequence[str] | None = None,
+) -> Any:
     """Attention between groups of tokens: to a group summed over its pieces, from a group averaged.
 
     Parameters
@@ -148,36 +195,66 @@ def merge(att: Any, groups: Sequence[Sequence[int]], labels: Sequence[str] | Non
     att : Attention
     groups : list of lists of int
         Every token position in exactly one group (sentences, chat turns, words, ...). Groups are
-        ordered by their first position.
+        ordered by their first position. For cross-attention these group the keys (the source
+        tokens, ``att.tokens``) only.
     labels : list of str, optional
         One label per group in that order (default: the group's tokens joined).
+    query_groups : list of lists of int, optional
+        Cross-attention only: every query row (a position in ``att.query_tokens``, the target) in
+        exactly one group. Default: each query row stays its own group. Self-attention groups its
+        query rows with `groups` (queries are the last tokens), so this is refused there.
+    query_labels : list of str, optional
+        Cross-attention only: one label per query group (default: its target tokens joined).
 
     Returns
     -------
     Attention
         ``(layers, heads, query groups, groups)``; rows sum to 1. ``meta["groups"]`` holds the
-        token positions of each group.
+        token positions of each group (and ``meta["query_groups"]`` those of each query group of
+        cross-attention, whose query tokens are then the query groups' labels).
     """
     L, H, Q, K = att.shape
+    cross = getattr(att, "_query_tokens", None) is not None
     groups = _check_groups(groups, K)
     G = len(groups)
     gid = np.empty(K, dtype=np.int64)
     for g, idx in enumerate(groups):
         gid[idx] = g
-    qg = gid[K - Q :]
-    first_q = int(qg.min())
-    if sorted(set(qg.tolist())) != list(range(first_q, G)):
-        raise AttentionError(
-            "the groups that hold query tokens must come last (queries are the last tokens); "
-            "a group mixes early keys with query rows out of order"
-        )
-    Gq = G - first_q
     if labels is None:
         labels = [_label([att.tokens[i] for i in idx]) for idx in groups]
     else:
         labels = [str(s) for s in labels]
         if len(labels) != G:
             raise AttentionError(f"got {len(labels)} labels for {G} groups")
+    qlabels = None
+    if cross:
+        # Query rows are target tokens, keys source tokens: the rows are grouped on their own.
+        qgroups = [[i] for i in range(Q)] if query_groups is None else _check_groups(query_groups, Q, "query_groups")
+        qg = np.empty(Q, dtype=np.int64)
+        for g, idx in enumerate(qgroups):
+            qg[idx] = g
+        first_q, Gq = 0, len(qgroups)
+        if query_labels is None:
+            qlabels = [_label([att.query_tokens[i] for i in idx]) for idx in qgroups]
+        else:
+            qlabels = [str(s) for s in query_labels]
+            if len(qlabels) != Gq:
+                raise AttentionError(f"got {len(qlabels)} query_labels for {Gq} query_groups")
+    else:
+        if query_groups is not None or query_labels is not None:
+            raise AttentionError(
+                "query_groups and query_labels are for cross-attention (query rows of another text); "
+                "here the query rows are the last tokens and `groups` groups them"
+            )
+        qg = gid[K - Q :]
+        first_q = int(qg.min())
+        if sorted(set(qg.tolist())) != list(range(first_q, G)):
+            raise AttentionError(
+                "the groups that hold query tokens must come last (queries are the last tokens); "
+                "a group mixes early keys with query rows out of order"
+            )
+        Gq = G - first_q
+        qgroups = [[i - (K - Q) for i in idx] for idx in groups[first_q:]]
     to_group = np.zeros((K, G), dtype=np.float32)
     to_group[np.arange(K), gid] = 1
     live = att.mask.any(axis=1)
@@ -198,8 +275,10 @@ def merge(att: Any, groups: Sequence[Sequence[int]], labels: Sequence[str] | Non
     special = None if att.special is None else [all(att.special[i] for i in idx) for idx in groups]
     generated = None
     if att.generated is not None:
-        generated = [bool(att.generated[[i - (K - Q) for i in idx if i >= K - Q]].all()) for idx in groups[first_q:]]
+        generated = [bool(att.generated[[i for i in idx if i >= 0]].all()) for idx in qgroups]
     meta = dict(att.meta, groups=groups)
+    if cross:
+        meta["query_groups"] = qgroups
     meta.pop("value_norms", None)  # per token; no longer lines up with the groups
     # type(att): this module is called by Attention's own methods and never imports the type.
     return type(att)(
@@ -213,11 +292,18 @@ def merge(att: Any, groups: Sequence[Sequence[int]], labels: Sequence[str] | Non
         offsets=offsets,
         special=special,
         generated=generated,
+        query_tokens=qlabels,
         text=att.text,
         meta=meta,
     )
 
 
 def to_words(att: Any) -> Any:
-    """`merge` over `word_groups`: attention between words, split characters made whole again."""
+    """`merge` over `word_groups`: attention between words, split characters made whole again.
+
+    For cross-attention the keys are grouped into source words (`word_groups`) and the query rows
+    into target words (`query_word_groups`), each side from its own tokens.
+    """
+    if getattr(att, "_query_tokens", None) is not None:
+        return merge(att, word_groups(att), query_groups=query_word_groups(att))
     return merge(att, word_groups(att))

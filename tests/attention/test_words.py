@@ -133,3 +133,73 @@ def test_bad_groups_are_named():
         att.merge("abcd")
     with pytest.raises(AttentionError, match="cannot tell where words begin"):
         att.to_words()  # no offsets, no leading spaces: WordPiece-like text without its marks
+
+
+def cross_attention(generated=None):
+    """Cross-attention over 4 source tokens (keys) from 5 target tokens (query rows), from arrays."""
+    rng = np.random.default_rng(5)
+    w = rng.random((2, 3, 5, 4)).astype(np.float32)
+    w /= w.sum(-1, keepdims=True)
+    return aw.Attention(
+        w,
+        ["<s>", " Hel", "lo", " world"],
+        query_tokens=["<pad>", " Bon", "jour", " le", " monde"],
+        generated=generated,
+    )
+
+
+def test_cross_attention_words_keep_query_and_key_sides_apart():
+    att = cross_attention()
+    words = att.to_words()
+    # Keys are source words, query rows target words: neither side labelled by the other's tokens.
+    assert words.tokens == ["<s>", " Hello", " world"]
+    assert words.query_tokens == ["<pad>", " Bonjour", " le", " monde"]
+    assert words.shape == (2, 3, 4, 3)
+    qgroups, kgroups = [[0], [1, 2], [3], [4]], [[0], [1, 2], [3]]
+    want = np.stack([np.stack([att.weights[:, :, a][..., b].sum(-1) for b in kgroups], -1).mean(2) for a in qgroups], 2)
+    np.testing.assert_allclose(words.weights, want, atol=1e-6)
+    np.testing.assert_allclose(words.weights.sum(-1), 1, atol=1e-5)
+    assert words.meta["query_groups"] == qgroups and words.meta["groups"] == kgroups
+
+
+def test_cross_attention_with_fewer_target_than_source_tokens_labels_rows_by_the_target():
+    rng = np.random.default_rng(2)
+    w = rng.random((1, 2, 2, 4)).astype(np.float32)
+    att = aw.Attention(w / w.sum(-1, keepdims=True), ["<s>", " Hel", "lo", " world"], query_tokens=[" Bon", "jour"])
+    words = att.to_words()
+    # Before, the rows were the last source words (' Hello', ' world') and the target rows were folded.
+    assert words.query_tokens == [" Bonjour"] and words.tokens == ["<s>", " Hello", " world"]
+    np.testing.assert_allclose(words.weights[:, :, 0, 1], att.weights[:, :, :, 1:3].sum(-1).mean(-1), atol=1e-6)
+
+
+def test_cross_attention_merge_groups_keys_only_unless_query_groups_given():
+    att = cross_attention(generated=[False, False, True, True, True])
+    merged = att.merge([[0, 1], [2, 3]])
+    assert merged.tokens == ["<s> Hel", "lo world"]
+    assert merged.query_tokens == att.query_tokens and merged.n_query == 5  # target rows untouched
+    np.testing.assert_allclose(merged.weights[..., 0], att.weights[..., :2].sum(-1), atol=1e-6)
+    both = att.merge([[0, 1], [2, 3]], query_groups=[[0, 1], [2, 3, 4]], query_labels=["a", "b"])
+    assert both.query_tokens == ["a", "b"] and both.generated.tolist() == [False, True]
+    with pytest.raises(AttentionError, match="query_groups\\[1\\] has positions \\[5\\]"):
+        att.merge([[0, 1, 2, 3]], query_groups=[[0, 1, 2, 3], [4, 5]])
+    with pytest.raises(AttentionError, match="query_groups and query_labels are for cross-attention"):
+        aw.Attention(att.weights[:, :, :4], att.tokens).merge([[0, 1], [2, 3]], query_groups=[[0]])
+
+
+def test_cross_attention_words_of_a_seq2seq_built_from_arrays():
+    cross = cross_attention()
+    rng = np.random.default_rng(1)
+    enc = rng.random((1, 2, 4, 4)).astype(np.float32)
+    dec = np.tril(rng.random((1, 2, 5, 5))).astype(np.float32)
+    s = aw.Seq2SeqAttention(
+        aw.Attention(enc / enc.sum(-1, keepdims=True), cross.tokens),
+        aw.Attention(dec / dec.sum(-1, keepdims=True), cross.query_tokens),
+        cross,
+    )
+    assert s.cross.to_words().query_tokens == ["<pad>", " Bonjour", " le", " monde"]
+
+
+@pytest.mark.parametrize("groups", [[["0", "1"], [2, 3]], [[0.0, 1], [2, 3]], [[True], [0, 2, 3]], ["01", [2, 3]]])
+def test_merge_refuses_positions_that_are_not_ints(groups):
+    with pytest.raises(aw.AttentionError, match="must be a list of token positions \\(ints\\)"):
+        cross_attention().merge(groups)
