@@ -18,7 +18,10 @@ A file is a compressed numpy archive (``.npz`` layout) of plain arrays only, nev
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -117,7 +120,7 @@ def save(att: Any, path: str | Path, *, lazy: bool = False, max_bytes: int) -> N
             tmp.unlink()
 
 
-def load(path: str | Path, *, cls: type, validate: bool = True) -> Any:
+def load(path: str | Path, *, cls: type, validate: bool = True, max_bytes: int | None = None) -> Any:
     """Read what `save` wrote, from the exact path given; see `Attention.load`.
 
     Parameters
@@ -129,6 +132,9 @@ def load(path: str | Path, *, cls: type, validate: bool = True) -> Any:
     cls : type
         The class to build (`Attention` or a subclass; `Attention.load` passes its own): this
         module reads the format and never imports the type, so the two cannot import each other.
+    max_bytes : int, optional
+        Bytes the file's arrays may take once read; None: half the memory now available, at most
+        8 GiB (the rule of ``attention.core._memory_budget``, which the caller may pass instead).
 
     Returns
     -------
@@ -137,53 +143,268 @@ def load(path: str | Path, *, cls: type, validate: bool = True) -> Any:
     Raises
     ------
     FileFormatError
-        For a file that is not an attnwidget save or is damaged.
+        For a file that is not an attnwidget save or is damaged, a path that is not a regular file
+        (a named pipe, a device), or a file whose arrays declare more than `max_bytes`.
+
+    Notes
+    -----
+    Nothing in the file is trusted before it is checked: the archive's directory and each array's
+    ``.npy`` header are read first, every member's declared shape and dtype is checked against the
+    format and the byte budget, and only then is each member inflated, never past the size its
+    header declares (a compressed stream that would inflate further is refused).
     """
     validate = V.boolean("validate", validate)
     if not isinstance(path, (str, os.PathLike)):
         raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
+    if max_bytes is not None:
+        max_bytes = V.integer("max_bytes", max_bytes, low=0)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.is_dir():
         raise FileFormatError(f"{str(path)!r} is a directory, not an attnwidget file")
     name = repr(str(path))
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    if not magic:
-        raise FileFormatError(f"{name} is empty (0 bytes); it is not an attnwidget file")
-    if magic == b"\x93NUMPY":
-        raise FileFormatError(
-            f"{name} is a single numpy array (.npy), not an attnwidget file; wrap it with "
-            "aw.Attention(np.load(path), tokens) instead"
-        )
-    if magic[:2] != b"PK":
-        raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
+    # A named pipe blocks open() until a writer comes, and a device reads forever: only a regular
+    # file is opened, and the check is repeated on the open descriptor (the path may be swapped).
+    _refuse_irregular(os.stat(path).st_mode, name)
+    budget = _default_budget() if max_bytes is None else max_bytes
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as raw:
+        _refuse_irregular(os.fstat(raw.fileno()).st_mode, name)
+        magic = raw.read(6)
+        if not magic:
+            raise FileFormatError(f"{name} is empty (0 bytes); it is not an attnwidget file")
+        if magic == b"\x93NUMPY":
+            raise FileFormatError(
+                f"{name} is a single numpy array (.npy), not an attnwidget file; wrap it with "
+                "aw.Attention(np.load(path), tokens) instead"
+            )
+        if magic[:2] != b"PK":
+            raise FileFormatError(f"{name} is not an attnwidget file (not a numpy .npz archive)")
+        try:
+            members, data = _read_archive(raw, name, budget)
+        except FileFormatError:
+            raise
+        except (
+            ValueError,
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            struct.error,
+            EOFError,
+            OSError,
+            KeyError,
+            NotImplementedError,
+            RuntimeError,
+            SyntaxError,
+            TypeError,
+        ) as e:  # zipfile's unknown versions, methods, encryption; numpy's header parser
+            raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
+    return _from_members(cls, data, members, name, validate)
+
+
+def _refuse_irregular(mode: int, name: str) -> None:
+    if not stat.S_ISREG(mode):
+        what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise FileFormatError(f"{name} is {what}, not a regular file; expected an attnwidget file")
+
+
+def _default_budget() -> int:
+    """Half the memory now available, at most 8 GiB: the rule `attention.core` uses for a full
+    materialisation, restated here because this module never imports the type's module."""
     try:
-        # The file is opened here, not by np.load: a damaged archive that np.load refuses
-        # part-way must still have its handle closed.
-        with open(path, "rb") as raw, np.load(raw, allow_pickle=False) as f:
-            members = set(f.files)
-            data = {k: f[k] for k in members & (_MEMBERS | set(_QK_MEMBERS))}
-    except ValueError as e:
-        if "pickle" in str(e):
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return _MAX_BUDGET
+    return min(_MAX_BUDGET, avail // 2)
+
+
+_MAX_BUDGET = 8 * 2**30
+# Bytes inflated per step: large enough to be fast, small enough that a refusal costs little.
+_CHUNK = 1 << 20
+# The shape and dtype each array member must declare (the JSON members are checked once read).
+_RANKS = {"weights": 4, "mask": 2, "generated": 1}
+
+
+class _Member:
+    """One archive member's bytes, read from its local header on and inflated on demand, never
+    past `size`: the zip directory's declared size, which the caller ties to the array header."""
+
+    def __init__(self, raw: Any, info: zipfile.ZipInfo, name: str):
+        self.key = info.filename
+        raw.seek(info.header_offset)
+        local = raw.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise FileFormatError(f"{name} is damaged or truncated; member {self.key!r} has no local header")
+        n_name, n_extra = struct.unpack("<HH", local[26:30])
+        if info.flag_bits & 0x1:
+            raise FileFormatError(f"{name} is damaged or truncated; member {self.key!r} is encrypted")
+        if info.compress_type == zipfile.ZIP_DEFLATED:
+            self._z: Any = zlib.decompressobj(-15)
+        elif info.compress_type == zipfile.ZIP_STORED:
+            self._z = None
+        else:
+            raise FileFormatError(
+                f"{name} is damaged or truncated; member {self.key!r} uses compression method "
+                f"{info.compress_type} (expected stored or deflated, as numpy writes)"
+            )
+        self._raw, self._info, self._name = raw, info, name
+        self._pos = info.header_offset + 30 + n_name + n_extra
+        self._left_in = info.compress_size
+        self._tail = b""
+        self._crc = 0
+        self.done = 0  # bytes given out so far
+
+    def _produce(self, want: int) -> bytes:
+        """Up to `want` more bytes of the member (fewer only at its end)."""
+        while True:
+            if self._z is None:
+                src = self._take(min(want, _CHUNK))
+                out = src
+            else:
+                src = self._tail or self._take(_CHUNK)
+                out = self._z.decompress(src, want) if src else b""
+                self._tail = self._z.unconsumed_tail
+            if out or not src or (self._z is not None and self._z.eof):
+                self._crc = zlib.crc32(out, self._crc)
+                self.done += len(out)
+                return out
+
+    def _take(self, n: int) -> bytes:
+        n = min(n, self._left_in)
+        if n <= 0:
+            return b""
+        self._raw.seek(self._pos)
+        got = self._raw.read(n)
+        self._pos += len(got)
+        self._left_in = self._left_in - len(got) if got else 0
+        return got
+
+    def read(self, n: int = -1) -> bytes:
+        """Exactly `n` bytes (numpy's header reader calls this), or fewer at a truncated end."""
+        parts = []
+        while n > 0:
+            piece = self._produce(min(n, _CHUNK))
+            if not piece:
+                break
+            parts.append(piece)
+            n -= len(piece)
+        return b"".join(parts)
+
+    def readinto(self, out: memoryview) -> int:
+        """Fill `out`; the count filled (short only at a truncated end)."""
+        filled = 0
+        while filled < len(out):
+            piece = self._produce(min(len(out) - filled, 16 * _CHUNK))
+            if not piece:
+                break
+            out[filled : filled + len(piece)] = piece
+            filled += len(piece)
+        return filled
+
+    def finish(self) -> None:
+        """Refuse a stream that goes on past the declared size, and a checksum that differs."""
+        if self._produce(1):
+            raise FileFormatError(
+                f"{self._name} is damaged or truncated (or hostile): member {self.key!r} inflates past the "
+                f"{self._info.file_size} bytes the archive declares for it (refused without inflating the rest)"
+            )
+        if self._crc != self._info.CRC:
+            raise FileFormatError(f"{self._name} is damaged or truncated; member {self.key!r} fails its checksum")
+
+
+def _array_header(member: _Member, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The member's declared ``(shape, fortran_order, dtype)``, from its ``.npy`` header alone."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(member)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(member)
+        why = f"a .npy of version {version}, which attnwidget never writes"
+    except FileFormatError:
+        raise
+    except Exception as e:  # noqa: BLE001 - numpy's header parser raises tokenize and ast errors too
+        why = f"an unreadable .npy header ({type(e).__name__}: {e})"
+    raise FileFormatError(f"{name} is damaged or truncated; it cannot be read (member {member.key!r} has {why})")
+
+
+def _read_archive(raw: Any, name: str, budget: int) -> tuple[set, dict]:
+    """The archive's member names, and its known members read under the byte budget."""
+    raw.seek(0)
+    infos = {}
+    for info in zipfile.ZipFile(raw).infolist():  # the central directory only, no member inflated
+        infos[info.filename[:-4] if info.filename.endswith(".npy") else info.filename] = info
+    members = set(infos)
+    wanted = sorted(members & (_MEMBERS | set(_QK_MEMBERS)))
+    headers = {}
+    for key in wanted:
+        m = _Member(raw, infos[key], name)
+        shape, fortran, dtype = _array_header(m, name)
+        headers[key] = (shape, fortran, dtype, m.done)
+    _check_declared(headers, infos, name, budget)
+    data = {}
+    for key in wanted:
+        shape, fortran, dtype, offset = headers[key]
+        m = _Member(raw, infos[key], name)
+        m.read(offset)
+        arr = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+        flat = arr.reshape(-1, order="A").view(np.uint8) if arr.size else np.empty(0, np.uint8)
+        if m.readinto(flat.data) != arr.nbytes:
+            raise FileFormatError(f"{name} is damaged or truncated; member {key!r} ends early")
+        m.finish()
+        data[key] = arr
+    return members, data
+
+
+def _check_declared(headers: dict, infos: dict, name: str, budget: int) -> None:
+    """Check each member's declared shape and dtype against the format and `budget`, before any
+    array data is inflated."""
+    sizes = {}
+    for key, (shape, _, dtype, _offset) in headers.items():
+        if dtype.hasobject:
             raise FileFormatError(
                 f"{name} holds a pickled object array; attnwidget files never do, and "
                 "pickles are not loaded (they can run code)"
-            ) from None
-        raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        KeyError,
-        NotImplementedError,
-        RuntimeError,
-    ) as e:  # zipfile's unknown versions, methods, encryption
-        raise FileFormatError(f"{name} is damaged or truncated; it cannot be read ({e})") from None
-    return _from_members(cls, data, members, name, validate)
+            )
+        if dtype.fields is not None or dtype.subdtype is not None:
+            raise FileFormatError(f"{name}: {key} has dtype {dtype}; the format stores plain arrays")
+        sizes[key] = math.prod(shape) * dtype.itemsize
+    total = sum(sizes.values())
+    if total > budget:
+        big = max(sizes, key=lambda k: sizes[k])
+        raise FileFormatError(
+            f"{name}: its arrays declare {_size(total)}, over the {_size(budget)} this machine can "
+            f"spare; member {big!r} alone declares shape {headers[big][0]} of {headers[big][2]} "
+            f"({_size(sizes[big])}). Refused before reading it"
+        )
+    for key, (shape, _, dtype, offset) in headers.items():
+        if key in _RANKS:
+            if dtype.kind != ("f" if key == "weights" else "b"):
+                raise FileFormatError(
+                    f"{name}: {key} has dtype {dtype}; the format stores "
+                    + ("float weights" if key == "weights" else "a bool array")
+                )
+            if len(shape) != _RANKS[key]:
+                expected = {"weights": "(layers, heads, n_query, n_key)", "mask": "(n_query, n_key)"}
+                raise FileFormatError(
+                    f"{name}: {key} has shape {shape}; the format stores {expected.get(key, '(n_query,)')}"
+                )
+        # The zip directory's size must be the array header's: a larger one would inflate data
+        # no array holds (a zip bomb behind a small shape).
+        if infos[key].file_size != offset + sizes[key]:
+            raise FileFormatError(
+                f"{name} is damaged or truncated (or hostile): member {infos[key].filename!r} declares "
+                f"{infos[key].file_size} bytes in the archive but its array header declares "
+                f"{offset + sizes[key]} (shape {shape}, {dtype}); refused before inflating it"
+            )
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
 
 
 def _from_members(cls: type, data: dict, members: set, name: str, validate: bool) -> Any:

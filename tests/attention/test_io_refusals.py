@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -222,3 +223,133 @@ def test_load_of_an_unknown_compression_method_is_a_format_error(tmp_path):
     (tmp_path / "bad.npz").write_bytes(bytes(raw))
     with pytest.raises(aw.errors.FileFormatError, match="damaged"):
         aw.Attention.load(tmp_path / "bad.npz")
+
+
+# ------------------------------------------------------------------------------ hostile files
+# A file is read only after its declared sizes are checked: a header may not make load allocate
+# terabytes, a compressed member may not inflate past what it declares, and a path that is not a
+# regular file is refused before it is opened.
+
+
+def _npy_header(shape, dtype="<f4"):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _two_token_members():
+    """The members of a valid 2-token file, weights left out (each test adds its own)."""
+    a = aw.Attention(np.array([[[[1, 0], [0.5, 0.5]]]], np.float32), ["a", "b"])
+    m = _valid_members(a)
+    return {k: v for k, v in m.items() if k != "weights"}, a.weights.tobytes()
+
+
+def _zip_with_weights(path, weights_bytes_writer):
+    members, _ = _two_token_members()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for k, v in members.items():
+            with z.open(k + ".npy", "w") as f:
+                np.lib.format.write_array(f, v, allow_pickle=False)
+        with z.open("weights.npy", "w") as f:
+            weights_bytes_writer(f)
+
+
+def test_a_header_declaring_a_huge_array_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.npz"
+    shape = (40, 64, 16384, 16384)  # 2.5 TiB of float32, declared by a 128-byte header
+    _zip_with_weights(path, lambda f: f.write(_npy_header(shape)))
+    assert path.stat().st_size < 4096
+    with pytest.raises(
+        aw.errors.FileFormatError, match=r"'weights' alone declares shape \(40, 64, 16384, 16384\)"
+    ) as e:
+        aw.Attention.load(path)
+    assert "2.5 TiB" in str(e.value) and repr(str(path)) in str(e.value)
+
+
+def _bomb_true_size(path):
+    """A small declared shape followed by 64 MiB of zeros that the zip directory declares honestly."""
+    _, data = _two_token_members()
+
+    def write(f):
+        f.write(_npy_header((1, 1, 2, 2)) + data)
+        zeros = bytes(1 << 20)
+        for _ in range(64):
+            f.write(zeros)
+
+    _zip_with_weights(path, write)
+
+
+def _patch_member(raw: bytearray, name: bytes, size: int, crc: int) -> None:
+    import struct
+
+    i = 0
+    while (i := raw.find(b"PK\x03\x04", i)) >= 0:  # local headers: crc at 14, sizes at 18 and 22
+        n = struct.unpack("<H", raw[i + 26 : i + 28])[0]
+        if raw[i + 30 : i + 30 + n] == name:
+            raw[i + 14 : i + 18] = struct.pack("<I", crc)
+            raw[i + 22 : i + 26] = struct.pack("<I", size)
+        i += 4
+    i = 0
+    while (i := raw.find(b"PK\x01\x02", i)) >= 0:  # central directory: crc at 16, sizes at 20 and 24
+        n = struct.unpack("<H", raw[i + 28 : i + 30])[0]
+        if raw[i + 46 : i + 46 + n] == name:
+            raw[i + 16 : i + 20] = struct.pack("<I", crc)
+            raw[i + 24 : i + 28] = struct.pack("<I", size)
+        i += 4
+
+
+def _make_bomb(path, lying):
+    import zlib
+
+    _bomb_true_size(path)
+    if lying:
+        _, data = _two_token_members()
+        honest = _npy_header((1, 1, 2, 2)) + data
+        raw = bytearray(path.read_bytes())
+        _patch_member(raw, b"weights.npy", len(honest), zlib.crc32(honest))
+        path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("lying", [False, True], ids=["zip size honest", "zip size lies"])
+def test_a_zip_bomb_is_refused_without_inflating_it(tmp_path, lying):
+    import time
+    import tracemalloc
+
+    path = tmp_path / "bomb.npz"
+    _make_bomb(path, lying)
+    assert path.stat().st_size < 2**20  # 64 MiB of zeros in well under 1 MiB
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(aw.errors.FileFormatError, match=r"member 'weights.npy'") as e:
+            aw.Attention.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ("inflates past" if lying else "declares 67109008 bytes") in str(e.value)
+    assert peak < 8 * 2**20 and time.perf_counter() - start < 5
+
+
+def test_a_named_pipe_is_refused_without_hanging(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    got: list = []
+
+    def load():
+        try:
+            aw.Attention.load(fifo)
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+            got.append(e)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():  # a regression: release the reader blocked in open() so the suite goes on
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(5)
+        pytest.fail("Attention.load blocked on a named pipe")
+    assert len(got) == 1 and isinstance(got[0], aw.errors.FileFormatError)
+    assert re.search(r"pipe\.npz' is a named pipe \(FIFO\), not a regular file", str(got[0]))
