@@ -33,6 +33,8 @@ __all__ = [
     "head_roles",
     "greedy_answer",
     "answer_logprob",
+    "gives_target",
+    "TIE_NATS",
     "ROLES",
 ]
 
@@ -199,8 +201,17 @@ class TemplateComparison:
         ``read_<part>``: the share of the last token's attention on each part, sinks and local reads
         (its own position and the previous token, `segment_attention`) excluded.
     best : str or None
-        The template whose prompt gives the target the highest probability; None without a target
-        (attention alone does not say which template works).
+        Among the templates whose greedy answer gives the target, the one whose prompt gives the
+        target the highest probability. None without a target (attention alone does not say which
+        template works), when no template's answer gives the target, and on a tie.
+    ties : tuple of str
+        The templates that tie for best: answers giving the target, log P of the target within
+        `TIE_NATS` (0.1 nats, a 1.1x likelihood ratio) of the highest. Empty unless there is a tie;
+        then no template is picked.
+    verdict : {"best", "tie", "none", "no target"}
+        Which of these cases holds.
+    right : list of str
+        The templates whose greedy answer gives the target (see `gives_target`).
     evidence : str
         Why `best` was chosen, in numbers, or why none was.
     parts : dict
@@ -210,13 +221,47 @@ class TemplateComparison:
         Template name -> its `Attention` and its greedy answer.
     """
 
-    def __init__(self, table: Table, best: str | None, evidence: str, parts: dict, attentions: dict, answers: dict):
+    def __init__(
+        self,
+        table: Table,
+        best: str | None,
+        evidence: str,
+        parts: dict,
+        attentions: dict,
+        answers: dict,
+        *,
+        ties: tuple[str, ...] = (),
+        verdict: str = "no target",
+        right: list[str] | None = None,
+    ):
         self.table, self.best, self.evidence = table, best, evidence
         self.parts, self.attentions, self.answers = parts, attentions, answers
+        self.ties, self.verdict, self.right = ties, verdict, list(right or [])
 
     def __repr__(self) -> str:
-        out = [repr(self.table), f"best: {self.best}" if self.best else "best: none", self.evidence]
-        return "\n".join(out)
+        if self.best:
+            head = f"best: {self.best}"
+        elif self.ties:
+            head = "best: none (tie: " + ", ".join(self.ties) + ")"
+        else:
+            head = "best: none"
+        return "\n".join([repr(self.table), head, self.evidence])
+
+
+TIE_NATS = 0.1
+"""Templates whose log P of the target lies within this many nats of the best tie (1.1x or less)."""
+
+
+def gives_target(answer: str, targets: Sequence[str]) -> bool:
+    """Whether a greedy `answer` gives one of `targets`: it begins with the target's words (spaces
+    compared loosely, since tokenizers give them back differently) and the target does not end
+    inside a longer word (" positive" is not given by " positively")."""
+    said = " ".join(answer.split())
+    for target in targets:
+        want = " ".join(target.split())
+        if want and said.startswith(want) and not (want[-1].isalnum() and said[len(want) : len(want) + 1].isalnum()):
+            return True
+    return False
 
 
 def _probability(p: float) -> str:
@@ -249,8 +294,9 @@ def compare_templates(
     target : str or list of str, optional
         The expected answer as it would follow the prompt (mind the leading space: ``" positive"``).
         Each template is scored by ``log P(target | prompt)`` (nats; several targets: the
-        probability of any), and `best` is the highest. Without a target only the greedy answers
-        are given and `best` is None.
+        probability of any). `best` is the highest among the templates whose greedy answer gives
+        the target; None when none does (the evidence names the closest), on a tie within
+        `TIE_NATS` (named in ``.ties``), and without a target (only the greedy answers are given).
     parts : dict, optional
         Parts marked in every template (substrings), besides each template's own.
     hide : "sinks", "first", None or list of int
@@ -306,26 +352,62 @@ def compare_templates(
         missing="—",
     )
     if targets:
-        order = sorted(logps, key=lambda n: logps[n], reverse=True)
-        best = order[0]
-        shown = " or ".join(repr(t) for t in targets)
-        lines = [
-            f"{best!r} gives {shown} the highest probability: log P = {logps[best]:.2f} "
-            f"(p {_probability(math.exp(logps[best]))}), greedy answer {answers[best]!r}"
-        ]
-        for n in order[1:]:
-            lines.append(
-                f"  {n!r}: log P = {logps[n]:.2f} (p {_probability(math.exp(logps[n]))}, "
-                f"{_times(math.exp(logps[best] - logps[n]))} less likely), greedy answer {answers[n]!r}"
-            )
-        evidence = "\n".join(lines)
+        best, ties, verdict, right, evidence = _verdict(logps, answers, targets)
     else:
-        best = None
+        best, ties, verdict, right = None, (), "no target", []
         evidence = (
             "no target given: the greedy answers are listed, but no template is called better; "
             "pass target=<expected answer> to score them by outcome"
         )
-    return TemplateComparison(table, best, evidence, segs, atts, answers)
+    return TemplateComparison(table, best, evidence, segs, atts, answers, ties=ties, verdict=verdict, right=right)
+
+
+def _verdict(
+    logps: dict[str, float], answers: dict[str, str], targets: list[str]
+) -> tuple[str | None, tuple[str, ...], str, list[str], str]:
+    """best, ties, verdict, the right templates and the evidence, from each template's outcome.
+
+    A template is picked only when its greedy answer gives the target: a higher log P among wrong
+    answers is the least wrong, not a working prompt. Within `TIE_NATS` of the best is a tie.
+    """
+    order = sorted(logps, key=lambda n: logps[n], reverse=True)
+    right = [n for n in order if gives_target(answers[n], targets)]
+    shown = " or ".join(repr(t) for t in targets)
+
+    def line(n: str, ref: str) -> str:
+        p = _probability(math.exp(logps[n]))
+        says = "gives the target" if n in right else "does not give the target"
+        if n == ref:
+            return f"  {n!r}: log P = {logps[n]:.2f} (p {p}), greedy answer {answers[n]!r} ({says})"
+        ratio = _times(math.exp(logps[ref] - logps[n]))
+        return f"  {n!r}: log P = {logps[n]:.2f} (p {p}, {ratio} less likely), greedy answer {answers[n]!r} ({says})"
+
+    if not right:
+        top = order[0]
+        near = [repr(n) for n in order[1:] if logps[top] - logps[n] <= TIE_NATS]
+        tie = f"; {', '.join(near)} within {TIE_NATS} nats, a tie" if near else ""
+        closest = [
+            f"no template gives the target; the closest is {top!r} (log P = {logps[top]:.2f}, "
+            f"p {_probability(math.exp(logps[top]))}{tie}), which still answers {answers[top]!r}: no greedy "
+            f"answer begins with {shown}, so none is picked"
+        ]
+        return None, (), "none", [], "\n".join(closest + [line(n, top) for n in order])
+    top = right[0]
+    tied = tuple(n for n in right if logps[top] - logps[n] <= TIE_NATS)
+    rest = [line(n, top) for n in order]
+    if len(tied) > 1:
+        names = ", ".join(repr(n) for n in tied)
+        spread = logps[top] - logps[tied[-1]]
+        head = (
+            f"tie: {names} give {shown} with log P within {spread:.2f} nats of each other "
+            f"({_times(math.exp(spread))}, at most {TIE_NATS} nats): none is picked; compare them on more inputs"
+        )
+        return None, tied, "tie", right, "\n".join([head] + rest)
+    head = (
+        f"{top!r} gives {shown} the highest probability among the templates whose answer gives it: "
+        f"log P = {logps[top]:.2f} (p {_probability(math.exp(logps[top]))}), greedy answer {answers[top]!r}"
+    )
+    return top, (), "best", right, "\n".join([head] + rest)
 
 
 # ------------------------------------------------------------------------------------- languages

@@ -55,14 +55,16 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
         # One definition of entropy: the same number analyze and report give for this attention.
         assert row["entropy"][0] == pytest.approx(A.analyze(att)["entropy"].mean(), rel=1e-6)
         assert row["entropy"][0] == pytest.approx(A.report(att).summary["mean_entropy"], rel=1e-6)
-    assert cmp.best == max(refs, key=refs.get)
-    assert f"{cmp.best!r} gives ' w7 w8' the highest probability" in cmp.evidence
+    # No random-weight answer begins with ' w7 w8': no template is picked, the closest is named.
+    top = max(refs, key=refs.get)
+    assert cmp.right == [] and cmp.best is None and cmp.verdict == "none" and cmp.ties == ()
+    assert cmp.evidence.startswith(f"no template gives the target; the closest is {top!r} (log P = {refs[top]:.2f}")
     # Each other template: its probability as printed (never "p 0.000") and how many times less likely.
     from attnwidget.analysis.experiments import _probability, _times
 
     for name in templates:
-        if name != cmp.best:
-            p, ratio = math.exp(refs[name]), math.exp(refs[cmp.best] - refs[name])
+        if name != top:
+            p, ratio = math.exp(refs[name]), math.exp(refs[top] - refs[name])
             assert (
                 f"{name!r}: log P = {refs[name]:.2f} (p {_probability(p)}, {_times(ratio)} less likely)" in cmp.evidence
             )
@@ -79,6 +81,61 @@ def test_compare_templates_scores_by_outcome(tiny_llama, word_tokenizer):
     assert bare and "—" in bare[0]
     assert "nan" not in cmp.table._repr_html_() and "—" in cmp.table._repr_html_()
     assert np.isnan(cmp.table.sort("logprob").where(template="bare")["read_question"][0])
+
+
+def outcomes(monkeypatch, said):
+    """Make each template's greedy answer and log P of the target what `said` (text -> (answer, logp)) says."""
+    from attnwidget.analysis import experiments as EX
+
+    by_ids = {}
+
+    def key(tokenizer, text):
+        return tuple(tokenizer(text)["input_ids"])
+
+    def greedy(model, tokenizer, ids, max_new_tokens):
+        return by_ids[tuple(ids)][0]
+
+    def logprob(model, tokenizer, ids, targets):
+        return by_ids[tuple(ids)][1]
+
+    monkeypatch.setattr(EX, "_greedy", greedy)
+    monkeypatch.setattr(EX, "_logprob", logprob)
+    return by_ids, key
+
+
+def test_compare_templates_picks_only_a_template_whose_answer_is_right(tiny_llama, word_tokenizer, monkeypatch):
+    by_ids, key = outcomes(monkeypatch, {})
+    templates = {"wrong_but_likely": "w1 w2", "right": "w3 w4", "right_less": "w5 w6"}
+    for text, answer, lp in [("w1 w2", " w9 w7", -0.5), ("w3 w4", " w7 w8", -1.0), ("w5 w6", " w7 w3", -1.5)]:
+        by_ids[key(word_tokenizer, text)] = (answer, lp)
+    cmp = aw.experiments.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7")
+    assert cmp.right == ["right", "right_less"] and cmp.best == "right" and cmp.verdict == "best"
+    assert cmp.evidence.startswith("'right' gives ' w7' the highest probability among the templates whose answer")
+    assert "'wrong_but_likely': log P = -0.50" in cmp.evidence and "(does not give the target)" in cmp.evidence
+    assert "best: right" in repr(cmp)
+    # A 0.05-nat lead is a tie (1.0x): nothing is picked and the tie is named.
+    by_ids[key(word_tokenizer, "w5 w6")] = (" w7", -1.05)
+    tie = aw.experiments.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7")
+    assert tie.best is None and tie.verdict == "tie" and tie.ties == ("right", "right_less")
+    assert tie.evidence.startswith("tie: 'right', 'right_less' give ' w7' with log P within 0.05 nats")
+    assert "none is picked" in tie.evidence and "highest probability" not in tie.evidence
+    assert "best: none (tie: right, right_less)" in repr(tie)
+    # No answer is right: no template is named best, however likely the target is.
+    for text in ("w3 w4", "w5 w6"):
+        by_ids[key(word_tokenizer, text)] = (" w70", -1.0)
+    none = aw.experiments.compare_templates(tiny_llama, word_tokenizer, templates, target=" w7")
+    assert none.best is None and none.verdict == "none" and none.right == []
+    assert none.evidence.startswith(
+        "no template gives the target; the closest is 'wrong_but_likely' (log P = -0.50, p 0.607)"
+    )
+    assert "answer begins with ' w7', so none is picked" in none.evidence
+
+
+def test_gives_target_reads_words_not_prefixes():
+    assert E.gives_target(" positive.", [" positive"]) and E.gives_target("positive", [" positive"])
+    assert E.gives_target(" w7 w8 w1", [" w7 w8"]) and E.gives_target("w7  w8", [" w7 w8"])
+    assert not E.gives_target(" positively", [" positive"]) and not E.gives_target(" w70", [" w7"])
+    assert not E.gives_target(" negative", [" positive"]) and E.gives_target(" negative", [" positive", " negative"])
 
 
 def test_compare_templates_without_target_names_no_winner(tiny_llama, word_tokenizer):
@@ -182,3 +239,19 @@ def test_probabilities_and_ratios_read_without_false_zeros():
     assert _probability(0.0) == "0.000"
     assert _times(2.54) == "2.5x"
     assert _times(31834.6) == "31,835x"
+
+
+@pytest.mark.slow
+def test_compare_templates_on_smollm2_names_no_template_when_none_is_right(smollm2):
+    model, tok = smollm2
+    templates = {
+        "plain": "The capital of France is",
+        "qa": "Question: What is the capital of France?\nAnswer:",
+    }
+    wrong = aw.experiments.compare_templates(model, tok, templates, target=" Rome", max_new_tokens=4)
+    assert wrong.best is None and wrong.verdict == "none", wrong.evidence
+    top = max(templates, key=lambda n: wrong.table.where(template=n)["logprob"][0])
+    assert wrong.evidence.startswith(f"no template gives the target; the closest is {top!r} (log P")
+    right = aw.experiments.compare_templates(model, tok, templates, target=" Paris", max_new_tokens=4)
+    assert right.right, right.evidence  # the bundled model does know this one
+    assert (right.best in right.right) or set(right.ties) <= set(right.right)
