@@ -16,6 +16,7 @@ from attnwidget import _validate as V
 from attnwidget.analysis.heads import _check_attention, _hidden_keys
 from attnwidget.analysis.table import Table, _format_table
 from attnwidget.attention.core import Attention
+from attnwidget.attention.words import read_offsets
 from attnwidget.errors import AttentionError, AttentionIndexError
 
 __all__ = ["segment_attention", "SegmentAttention", "tokens_span", "TokenSpan"]
@@ -46,16 +47,8 @@ def _offsets(att: Attention) -> list[tuple[int, int]] | None:
     text = att.text
     if text is None:
         return None
-    # Tokens that spell the text in order, with only whitespace between them (aw.generate's
-    # byte-level tokens spell it exactly; word-level tokens drop the spaces).
-    spans, pos = [], 0
-    for tok in att.tokens:
-        at = text.find(tok, pos) if tok else pos
-        if at < 0 or (at > pos and not text[pos:at].isspace()):
-            return None
-        spans.append((at, at + len(tok)))
-        pos = at + len(tok)
-    return spans
+    # Tokens that spell the text in order (split characters and byte escapes included).
+    return read_offsets(att.tokens, text)
 
 
 def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> dict[str, list[int]]:
@@ -112,6 +105,13 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
                 raise AttentionError(f"part {name!r} span {span} is outside the text ({limit})")
         if offsets is None:
             offsets = _offsets(att)
+            if offsets is None and text is not None:
+                # The text is known but the tokens do not spell it: a fast tokenizer would not help.
+                raise AttentionError(
+                    "character parts need the attention's text and character offsets: this attention has "
+                    "no offsets and its tokens do not spell its text in order; give token spans instead "
+                    "(aw.analysis.tokens_span(start, stop))"
+                )
             if offsets is None:
                 raise AttentionError(
                     "character parts need the attention's text and character offsets (aw.extract "
@@ -241,7 +241,13 @@ class SegmentAttention:
         Hidden key positions (the ``"sinks"`` entry).
     part_sinks : dict
         Part name -> the sink positions inside that part's text, counted as sinks, not as the part.
+    effects : dict or None
+        Part name -> ``{"knockout": Δ, "removal": Δ}`` in nats of log P(target), from
+        `aw.analysis.part_effects` passed as ``effects=``: what the part does to the answer, beside
+        what the answer reads there. None when no effects were given.
     """
+
+    effects: dict[str, dict[str, float]] | None = None
 
     def __init__(
         self,
@@ -276,6 +282,15 @@ class SegmentAttention:
         total = sum(rest.values())
         return {n: v / total if total > 0 else math.nan for n, v in rest.items()}
 
+    def relative_shares(self) -> dict[str, float]:
+        """Each share relative to the part's length: ``share / (part tokens / all key tokens)``.
+
+        1 is what reading every key alike gives; a long part gets a large share by being long, and
+        this ratio takes that out. No ``"local"`` entry (it has no tokens of its own).
+        """
+        n = sum(len(v) for v in self.token_index.values())
+        return {k: self.shares[k] * n / len(v) if v else math.nan for k, v in self.token_index.items()}
+
     def content_uniform(self) -> dict[str, float]:
         """`uniform` among the same keys (the baseline for `content_shares`)."""
         rest = {n: v for n, v in self.uniform.items() if n not in ("sinks", "local")}
@@ -296,14 +311,18 @@ class SegmentAttention:
         )
 
     def __repr__(self) -> str:
-        content, uni = self.content_shares(), self.content_uniform()
+        content, uni, rel = self.content_shares(), self.content_uniform(), self.relative_shares()
+        eff = self.effects or {}
         rows = []
         for n in self.names:
             c = content.get(n, math.nan)
             u = uni.get(n, math.nan)
             apart = n in ("sinks", "local")
             size = "" if n == "local" else len(self.token_index[n])
-            rows.append([n, self.shares[n], "" if apart else c, "" if apart else u, size])
+            row = [n, self.shares[n], "" if apart else c, "" if apart else u, size, rel.get(n, "")]
+            if self.effects is not None:
+                row += [eff[n]["knockout"] if n in eff else "", eff[n]["removal"] if n in eff else ""]
+            rows.append(row)
         who = {"generated": f"the {len(self.queries)} generated tokens", "last": "the last token"}.get(
             self.queries_label, f"{len(self.queries)} query tokens ({self.queries_label})"
         )
@@ -311,9 +330,12 @@ class SegmentAttention:
             f"what {who} read (means over {len(self.layer_ids)} layers and heads; shares sum to 1"
             + ("; content: share with sinks and local reads apart" if "local" in self.names or self.sinks else "")
             + ("; local: each query's own position and previous token" if "local" in self.names else "")
+            + "; relative: share / (tokens / all tokens)"
+            + ("; knockout, removal: Δ log P(target) in nats" if self.effects is not None else "")
             + ")"
         )
-        return _format_table(["part", "share", "content", "uniform", "tokens"], rows, title)
+        header = ["part", "share", "content", "uniform", "tokens", "relative"]
+        return _format_table(header + (["knockout", "removal"] if self.effects is not None else []), rows, title)
 
 
 def segment_attention(
@@ -325,6 +347,7 @@ def segment_attention(
     hide: Any = "sinks",
     other: str = "other",
     local: bool = True,
+    effects: Any = None,
 ) -> SegmentAttention:
     """Which part of the prompt the query tokens read: shares per part, sinks apart.
 
@@ -352,6 +375,10 @@ def segment_attention(
         gives that part much of its attention by looking at itself and its neighbour; that says
         nothing about the part's content. A sink keeps its ``"sinks"`` entry even when it is the
         previous token. False keeps those reads in their parts.
+    effects : PartEffects, optional
+        From `aw.analysis.part_effects` on the same text and parts: each part's knockout and
+        removal effect on log P(target) is put beside its share (``.effects``, and in the printed
+        table), since a share alone is not evidence that the answer needs the part.
 
     Returns
     -------
@@ -448,7 +475,7 @@ def segment_attention(
     uniform = {n: float(v) for n, v in zip(names, uni.mean(axis=0), strict=False)}
     token_index = {n: np.flatnonzero(group == g).tolist() for g, n in enumerate(names) if n != "local"}
     tokens = {n: [att.tokens[i] for i in idx] for n, idx in token_index.items()}
-    return SegmentAttention(
+    seg = SegmentAttention(
         names,
         list(part_tokens),
         per_head,
@@ -462,3 +489,26 @@ def segment_attention(
         hidden,
         part_sinks,
     )
+    if effects is not None:
+        seg.effects = _effects(effects, part_tokens)
+    return seg
+
+
+def _effects(effects: Any, part_tokens: Mapping[str, list[int]]) -> dict[str, dict[str, float]]:
+    """Part -> its knockout and removal effect, refused when measured on other parts or tokens."""
+    knockout, removal = getattr(effects, "knockout", None), getattr(effects, "removal", None)
+    if not isinstance(knockout, Mapping) or not isinstance(removal, Mapping):
+        raise V.ArgumentTypeError(f"effects must be the result of aw.analysis.part_effects; got {V.show(effects)}")
+    if set(knockout) != set(part_tokens):
+        raise AttentionError(
+            f"effects were measured on parts {sorted(knockout)}; these parts are {sorted(part_tokens)}: "
+            "pass the same parts to part_effects and segment_attention"
+        )
+    measured = getattr(effects, "tokens", None) or {}
+    for name, toks in part_tokens.items():
+        if name in measured and list(measured[name]) != list(toks):
+            raise AttentionError(
+                f"part {name!r} is tokens {toks} here but tokens {list(measured[name])} in the effects: "
+                "they were measured on another text or tokenization"
+            )
+    return {n: {"knockout": float(knockout[n]), "removal": float(removal[n])} for n in part_tokens}

@@ -21,7 +21,7 @@ import numpy as np
 
 from attnwidget.errors import ArgumentTypeError, AttentionError
 
-__all__ = ["merge", "to_words", "word_groups", "query_word_groups"]
+__all__ = ["merge", "to_words", "word_groups", "query_word_groups", "read_offsets"]
 
 # '北[1/2]': a token holding part k of m of a character that byte-level BPE split (see readable_tokens).
 _PART = re.compile(r"^(.+)\[(\d+)/(\d+)\]$")
@@ -146,6 +146,36 @@ def _word_groups(toks: list[str], offs: Any, special: Any, side: str) -> list[li
         else:
             groups.append([i])
     return groups
+
+
+def read_offsets(tokens: Sequence[str], text: str) -> list[tuple[int, int]] | None:
+    """Character spans of `tokens` found by reading them along `text`, or None when they do not spell it.
+
+    Tokens must occur in order with only whitespace between them (`aw.generate`'s byte-level tokens
+    spell the text exactly; word-level tokens drop the spaces). The parts of one character split by
+    byte-level BPE ('北[1/2]', '北[2/2]') each get that character's span. A token left as byte
+    escapes (an incomplete character, often the last generated one) gets an empty span, and the
+    replacement characters (U+FFFD) its bytes became in the text are skipped.
+    """
+    spans: list[tuple[int, int]] = []
+    pos, lost = 0, False
+    for tok in tokens:
+        part = _part(tok)
+        if part is not None and part[1] > 1 and spans and _part(tokens[len(spans) - 1]) is not None:
+            spans.append(spans[-1])  # a later part of the character the previous token began
+            continue
+        piece = part[0] if part is not None and text.find(tok, pos) < 0 else tok
+        at = text.find(piece, pos) if piece else pos
+        skipped = text[pos:at] if at >= 0 else ""
+        if at < 0 or (skipped and not (skipped.isspace() or (lost and not skipped.strip(" \t\n\ufffd")))):
+            if tok.startswith("\\x"):  # bytes of a character never completed: no text of its own
+                spans.append((pos, pos))
+                lost = True
+                continue
+            return None
+        spans.append((at, at + len(piece)))
+        pos, lost = at + len(piece), False
+    return spans
 
 
 def _check_groups(groups: Any, n: int, name: str = "groups") -> list[list[int]]:

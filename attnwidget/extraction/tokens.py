@@ -72,16 +72,33 @@ def _split_characters(raw: list[str], texts: list[str]) -> list[str]:
     return out
 
 
+def continuation_prefix(tokenizer: Any) -> str | None:
+    """WordPiece's continuation prefix ('##') when `tokenizer` is a WordPiece tokenizer, else None.
+
+    Only WordPiece marks word-inner pieces this way; in byte-level BPE '###' is three '#'
+    characters of the text, so the prefix must never be stripped there.
+    """
+    if getattr(tokenizer, "wordpiece_tokenizer", None) is not None:  # slow BERT-style tokenizers
+        return "##"
+    backend = getattr(tokenizer, "backend_tokenizer", None) or (tokenizer if hasattr(tokenizer, "model") else None)
+    model = getattr(backend, "model", None)
+    if type(model).__name__ == "WordPiece":
+        return getattr(model, "continuing_subword_prefix", None) or "##"
+    return None
+
+
 def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
     """One readable string per token id: byte-level markers ('Ġ', 'Ċ', '▁') become the spaces and
-    newlines they stand for, WordPiece's '##' continuation prefix is dropped, and tokens holding
-    part of a multi-byte character are named by that character and their part ('北[1/2]').
+    newlines they stand for, WordPiece's '##' continuation prefix is dropped (for WordPiece
+    tokenizers only: byte-level BPE's '###' is text), and tokens holding part of a multi-byte
+    character are named by that character and their part ('北[1/2]').
 
     Special tokens keep their literal text (``<|im_start|>``, ``[CLS]``).
     """
     raw = tokenizer.convert_ids_to_tokens(list(ids))
     raw = ["" if tok is None else tok for tok in raw]
     special = set(getattr(tokenizer, "all_special_tokens", []) or [])
+    prefix = continuation_prefix(tokenizer)
     texts = []
     for tok in raw:
         if tok in special:
@@ -91,8 +108,8 @@ def readable_tokens(tokenizer: Any, ids: Sequence[int]) -> list[str]:
             text = tokenizer.convert_tokens_to_string([tok])
         except Exception:  # some slow tokenizers refuse single tokens
             text = tok
-        if tok.startswith("##") and text.startswith("##"):
-            text = text[2:]
+        if prefix and tok.startswith(prefix) and text.startswith(prefix):
+            text = text[len(prefix) :]
         # A token that starts a word decodes with its leading space stripped by some tokenizers;
         # keep it so the reader sees word boundaries.
         if tok[:1] in ("Ġ", "▁") and not text.startswith(" "):

@@ -515,3 +515,47 @@ def test_real_smollm2_has_many_sink_heads_and_some_induction_heads(smollm2):
     a = rep.head(layer, head)
     hits = [a[i, j] for i in range(rep.n_key) for j in range(1, i + 1) if ids[j - 1] == ids[i] and j - 1 < i]
     assert np.mean(hits) == pytest.approx(roles["induction"][best], rel=1e-4)
+
+
+def byte_level_tokenizer():
+    """A byte-level BPE tokenizer of 100 ids (the tiny models' vocabulary) with '##', '###' and
+    '####' merged, and the bytes of '北京' (each character split into three tokens)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from attnwidget.extraction.tokens import _byte_level_alphabet
+
+    char = {b: c for c, b in _byte_level_alphabet().items()}
+    base = [char[b] for b in range(0x21, 0x7F) if b not in b"`{|}~"] + [char[0x20]]
+    vocab = {c: i for i, c in enumerate(base + [char[b] for b in "北京".encode()])}
+    for t in ("##", "###", "####", "<|endoftext|>"):
+        vocab[t] = len(vocab)
+    tk = Tokenizer(models.BPE(vocab=vocab, merges=[("#", "#"), ("##", "#"), ("##", "##")]))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|endoftext|>")
+
+
+def test_byte_level_hashes_stay_text_and_character_parts_work_on_generate_output(tiny_gpt2):
+    tok = byte_level_tokenizer()
+    text = "a ### b #### 北京"
+    assert aw.extraction.readable_tokens(tok, tok(text)["input_ids"])[:7] == ["a", " ", "###", " ", "b", " ", "####"]
+    att = aw.generate(tiny_gpt2, tok, text, max_new_tokens=3)
+    assert att.offsets is None and att.tokens[2] == "###" and att.tokens[8] == "北[1/3]"
+    seg = A.segment_attention(att, {"hashes": "a ###", "city": "北京"})
+    # Every part of the two split characters is in the part, whatever the generated tokens decode to.
+    assert seg.token_index["city"] == list(range(8, 14))
+    assert sorted(seg.token_index["hashes"] + seg.part_sinks["hashes"]) == [0, 1, 2]
+
+
+def test_chinese_prompt_character_parts_on_generate_output(tiny_gpt2):
+    tok = byte_level_tokenizer()
+    att = aw.generate(tiny_gpt2, tok, "北京 北", max_new_tokens=2)
+    seg = A.segment_attention(att, {"city": "北京"}, hide=None)
+    assert seg.token_index["city"] == list(range(6))
+
+
+def test_character_parts_refusal_names_what_is_missing():
+    att = aw.Attention(two_layer_attention().weights[:, :, :3, :3] * 0 + 1 / 3, ["aa", "xx", "yy"], text="aa bb")
+    with pytest.raises(aw.AttentionError, match="tokens do not spell its text in order"):
+        A.segment_attention(att, {"first": "aa"})

@@ -203,3 +203,27 @@ def test_cross_attention_words_of_a_seq2seq_built_from_arrays():
 def test_merge_refuses_positions_that_are_not_ints(groups):
     with pytest.raises(aw.AttentionError, match="must be a list of token positions \\(ints\\)"):
         cross_attention().merge(groups)
+
+
+def test_read_offsets_spells_split_characters_and_skips_unfinished_bytes():
+    from attnwidget.attention.words import read_offsets
+
+    toks = ["a", " ###", " 北[1/2]", "北[2/2]", "京", "\\xe4", "\\xba"]
+    assert read_offsets(toks, "a ### 北京\ufffd") == [(0, 1), (1, 5), (5, 7), (5, 7), (7, 8), (8, 8), (8, 8)]
+    assert read_offsets(["a", "#", " b"], "a ### b") is None  # "##" of the text is in no token
+
+
+def test_wordpiece_prefix_is_dropped_only_for_wordpiece():
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    from attnwidget.extraction.tokens import continuation_prefix
+
+    wp = Tokenizer(models.WordPiece({"play": 0, "##ing": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    wp.decoder = decoders.WordPiece()
+    assert continuation_prefix(PreTrainedTokenizerFast(tokenizer_object=wp, unk_token="[UNK]")) == "##"
+    bpe = Tokenizer(models.BPE(vocab={"#": 0, "##": 1, "###": 2}, merges=[("#", "#"), ("##", "#")]))
+    bpe.decoder = decoders.ByteLevel()
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe)
+    assert continuation_prefix(tok) is None
+    assert aw.extraction.readable_tokens(tok, [2, 1]) == ["###", "##"]
