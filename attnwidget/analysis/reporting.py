@@ -41,14 +41,28 @@ MESSAGES = {
         "(locality {value:.3f} against {baseline:.3f}) in {n} of {total} layers: those layers read far back.",
         "local_action": "Nothing to fix by itself: far reads are how the answer reaches an instruction at the "
         "start. Use the part shares to see which part they read.",
-        "part_low": "The {part!r} part gets {share:.1%} of {who}'s attention, {apart}; reading it "
-        "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x).{sink_note}",
-        "part_low_action": "If the answer needs {part!r}, put it right before where the answer goes (or repeat "
-        "it there), then check the outcome with aw.experiments.compare_templates.",
-        "part_top": "{who} reads {part!r} most: {share:.1%} of its attention, {apart} "
-        "(uniform reading: {uniform:.1%}, {ratio:.2f}x).{sink_note}",
-        "part_top_action": "Keep what the answer needs in {part!r}; a part read far above its share is where "
-        "wording changes matter most.",
+        "part_low": "The {part} part gets {share:.1%} of {who}'s attention, {apart}; reading it "
+        "as uniformly as the rest would give {uniform:.1%} ({ratio:.2f}x); relative to its length "
+        "{relative:.2f}.{sink_note}",
+        "part_top": "{who} reads {part} most for its length: relative share {relative:.2f}, "
+        "{share:.1%} of its attention, {apart} (uniform reading: {uniform:.1%}, {ratio:.2f}x).{sink_note}",
+        "part_share_action": "An attention share is not evidence of what the answer needs: measure the part's "
+        "effect on the answer with aw.analysis.part_effects and pass effects= to report.",
+        "part_needed": "The answer depends on {part}: blocking the answer's attention to it changes "
+        "log P(target) by {knockout:+.2f} nats, removing it by {removal:+.2f} nats; {who} gives it "
+        "{share:.1%} of its attention (relative share {relative:.2f}).{sink_note}",
+        "part_needed_action": "Keep {part} and what it says: this is where wording changes move the answer; "
+        "compare rewordings by outcome with aw.experiments.compare_templates.",
+        "part_hurts": "Removing {part} raises log P(target) by {removal:+.2f} nats (blocking the answer's "
+        "attention to it: {knockout:+.2f}); {who} gives it {share:.1%} of its attention (relative share "
+        "{relative:.2f}).{sink_note}",
+        "part_hurts_action": "Try the prompt without {part}, or with it shortened, and check the outcome "
+        "with aw.experiments.compare_templates.",
+        "part_idle": "{part} barely moves the answer: knockout {knockout:+.2f}, removal {removal:+.2f} nats, "
+        "both within {above:.2f}; {who} gives it {share:.1%} of its attention (relative share "
+        "{relative:.2f}).{sink_note}",
+        "part_idle_action": "The answer does not depend on {part} here: shortening it should change little; "
+        "confirm with aw.experiments.compare_templates.",
         "none": "No finding: sinks below {sink:.0%}, content attention not near uniform, no part far below "
         "its uniform share.",
         "who_generated": "the generated tokens",
@@ -62,32 +76,45 @@ MESSAGES = {
         "part_sink": " The part holds the attention sink {tok}, counted with the sinks, not the part "
         "(hide=None counts it in).",
     },
+    # Written as Chinese, not translated word for word: full-width punctuation, one term for the sink
+    # (汇聚点), names in 「」 rather than code quotes, no parenthesis inside another.
     "zh": {
-        "sinks": "注意力停放在{where}上:平均 {share:.0%}(第 {layer} 层最高 {top:.0%});均匀注意力只会给 {uniform:.0%}。",
-        "sinks_action": '这是模型"停放"注意力的方式,并不反映提示词本身:请看其余指标,它们已隐藏汇聚点、'
-        "只在剩余内容上计算(hide=None 可查看原始注意力)。",
-        "uniform": "在 {total} 层中有 {n} 层,内容上的注意力接近均匀(归一化熵 {value:.2f},1 表示在同样多的"
-        "词元上均匀分布)。",
-        "uniform_action": "模型没有突出文本的任何部分;如果答案错误,请在答案位置之前用一句简短的话说明任务,"
-        "并用 aw.experiments.compare_templates 比较实际输出。",
-        "local": "在 {total} 层中有 {n} 层,注意力的局部性低于同样词元上均匀注意力的局部性"
-        "(局部性 {value:.3f},基线 {baseline:.3f}):这些层在读取较远的内容。",
-        "local_action": "这本身不需要修改:远距离读取正是答案读取开头指令的方式。请用各部分的份额查看它们读了哪一部分。",
-        "part_low": "{part!r} 部分只得到{who}注意力的 {share:.1%}({apart});若与其余部分同样均匀地读取,"
-        "应为 {uniform:.1%}({ratio:.2f} 倍)。{sink_note}",
-        "part_low_action": "如果答案需要 {part!r},请把它放在答案位置之前(或在那里重复一遍),再用 aw.experiments.compare_templates 检查输出。",
-        "part_top": "{who}读得最多的是 {part!r}:占其注意力的 {share:.1%}({apart};均匀读取为 {uniform:.1%},"
-        "{ratio:.2f} 倍)。{sink_note}",
-        "part_top_action": "把答案需要的内容放在 {part!r} 中;被读取远高于其份额的部分,措辞的改动影响最大。",
-        "none": "没有发现:汇聚点低于 {sink:.0%},内容注意力不接近均匀,也没有部分远低于其均匀份额。",
+        "sinks": "注意力集中在{where}上：平均占 {share:.0%}（第 {layer} 层最高，达 {top:.0%}），"
+        "而均匀分布的注意力只会分给它们 {uniform:.0%}。",
+        "sinks_action": "这是模型固有的注意力分配方式，并不说明提示词的内容。其余指标都已把汇聚点单独列出，"
+        "只在其余内容上计算；设 hide=None 可查看原始注意力。",
+        "uniform": "在 {total} 层中有 {n} 层，内容上的注意力接近均匀分布（归一化熵为 {value:.2f}，"
+        "1 表示在同样数量的词元上完全均匀）。",
+        "uniform_action": "模型没有突出文本的任何部分。如果答案有误，可以在答案位置之前用一句简短的话说明任务，"
+        "再用 aw.experiments.compare_templates 比较实际输出。",
+        "local": "在 {total} 层中有 {n} 层，注意力的局部性低于同样词元上均匀注意力的局部性"
+        "（局部性为 {value:.3f}，基线为 {baseline:.3f}），说明这些层在读取较远的内容。",
+        "local_action": "这本身无需修改：答案正是通过远距离读取才看到开头的指令。各部分的份额可以说明它们读的是哪一部分。",
+        "part_low": "{part}部分只得到{who}注意力的 {share:.1%}（{apart}）；若与其余部分一样均匀读取，"
+        "应为 {uniform:.1%}，现为其 {ratio:.2f} 倍；按长度折算的相对份额为 {relative:.2f}。{sink_note}",
+        "part_top": "按长度折算，{who}读得最多的是{part}：相对份额为 {relative:.2f}，占其注意力的 {share:.1%}"
+        "（均匀读取为 {uniform:.1%}，现为其 {ratio:.2f} 倍；{apart}）。{sink_note}",
+        "part_share_action": "注意力份额并不能证明答案需要哪一部分：请用 aw.analysis.part_effects "
+        "测量该部分对答案的影响，再通过 effects= 传给 report。",
+        "part_needed": "答案依赖{part}：阻断答案位置对它的注意力后，目标答案的对数概率变化 {knockout:+.2f} 奈特；"
+        "删去它则变化 {removal:+.2f} 奈特。{who}给它的注意力占 {share:.1%}，相对份额为 {relative:.2f}。{sink_note}",
+        "part_needed_action": "保留{part}及其内容：改动这里的措辞最能影响答案；"
+        "请用 aw.experiments.compare_templates 按实际输出比较不同措辞。",
+        "part_hurts": "删去{part}后，目标答案的对数概率上升 {removal:+.2f} 奈特，阻断注意力时变化 {knockout:+.2f} 奈特；"
+        "{who}给它的注意力占 {share:.1%}，相对份额为 {relative:.2f}。{sink_note}",
+        "part_hurts_action": "可以试试去掉{part}或将其缩短，再用 aw.experiments.compare_templates 检查实际输出。",
+        "part_idle": "{part}几乎不影响答案：阻断注意力时变化 {knockout:+.2f} 奈特，删去时变化 {removal:+.2f} 奈特，"
+        "都在 ±{above:.2f} 以内；{who}给它的注意力占 {share:.1%}，相对份额为 {relative:.2f}。{sink_note}",
+        "part_idle_action": "这里答案并不依赖{part}，缩短它应该影响不大；请用 aw.experiments.compare_templates 确认。",
+        "none": "没有发现：汇聚点的份额低于 {sink:.0%}，内容上的注意力不接近均匀，也没有哪一部分远低于其均匀份额。",
         "who_generated": "生成的词元",
         "who_last": "最后一个词元",
         "who_rows": "所选的查询词元",
-        "first_token": "第一个词元 {tok}",
-        "sink_tokens": "汇聚词元 {tok}",
+        "first_token": "汇聚点，即第一个词元{tok}",
+        "sink_tokens": "汇聚点{tok}",
         "apart": "不含汇聚点",
-        "apart_local": "不含汇聚点,也不含读取词元对自身位置和前一个词元的注意力(这部分局部读取占 {local:.1%},不计入任何部分)",
-        "part_sink": "该部分含有汇聚词元 {tok},它计入汇聚点而不计入该部分(hide=None 会把它算进去)。",
+        "apart_local": "不含汇聚点，也不含读取词元对自身位置和前一个词元的注意力——这部分局部读取占 {local:.1%}，不计入任何部分",
+        "part_sink": "该部分含有作为汇聚点的词元{tok}，它计入汇聚点而不计入该部分；设 hide=None 会把它计入该部分。",
     },
 }
 LANGUAGES = tuple(MESSAGES)
@@ -97,6 +124,14 @@ def _lang(lang: str) -> dict:
     if lang not in MESSAGES:
         raise AttentionError(f"lang must be one of {LANGUAGES}; got {lang!r}")
     return MESSAGES[lang]
+
+
+def _quote(lang: str, items: Any) -> str:
+    """Names and tokens as the language writes them: 'a', 'b' in English, 「a」、「b」 in Chinese."""
+    items = [items] if isinstance(items, str) else list(items)
+    if lang == "zh":
+        return "、".join(f"「{i}」" for i in items)
+    return ", ".join(repr(i) for i in items)
 
 
 # ------------------------------------------------------------------------------------- report
@@ -159,6 +194,8 @@ def report(
     uniform_above: float = 0.9,
     part_below: float = 0.5,
     sparsity_threshold: float = 0.01,
+    effects: Any = None,
+    effect_above: float = 0.5,
 ) -> Report:
     """Per-layer measurements and recommendations, each with its evidence, a baseline and an action.
 
@@ -171,10 +208,21 @@ def report(
       of the layers; baseline: 1 (uniform over the same keys, so length does not trigger it).
     - far-reading layers (a note): locality below ``locality_uniform``, uniform attention over the
       same keys, in more than half of the layers.
-    - parts (when `parts` is given): a part whose share of the queries' attention, sinks and local
-      reads excluded (each query's own position and previous token: `segment_attention`), is below `part_below` times what reading every visible key alike would give it, and the part
-      read most when it is read above that uniform share. The queries default to the generated tokens of an `aw.generate` result, else the
-      last token (the one that predicts the answer).
+    - parts with effects (`parts` and `effects` given): each part gets a recommendation backed by
+      its effect on the answer (`aw.analysis.part_effects`): the answer depends on it (knockout or
+      removal lowers log P(target) by at least `effect_above` nats: keep it, its wording matters),
+      removing it helps (removal raises log P(target) by at least `effect_above`: try without it),
+      or it barely moves the answer (both within `effect_above`). Its attention share and its share
+      relative to its length are stated beside the effect.
+    - parts without effects: a part whose share of the queries' attention, sinks and local reads
+      excluded (each query's own position and previous token: `segment_attention`), is below
+      `part_below` times what reading every visible key alike would give it, and the part read most
+      for its length (``SegmentAttention.relative_shares``) when read above its uniform share. These
+      state the share and say that a share is not evidence; they advise no move or rewording: on
+      held-out template sets, acting on shares did not change the answer as advised.
+
+    The queries default to the generated tokens of an `aw.generate` result, else the last token
+    (the one that predicts the answer).
 
     Parameters
     ----------
@@ -187,6 +235,10 @@ def report(
         Language of the messages.
     sink_above, uniform_above, part_below : float in [0, 1]
         The rules' thresholds.
+    effects : PartEffects, optional
+        `aw.analysis.part_effects` on the same text and parts; the part recommendations rest on it.
+    effect_above : float
+        Nats of log P(target) a part's effect must reach to count (0.5: a 1.6x change).
 
     Notes
     -----
@@ -230,7 +282,7 @@ def report(
             on[hidden] = True
             visible = att.mask.sum(axis=1)
             uniform = float(np.mean((att.mask & on).sum(axis=1) / np.maximum(visible, 1)))
-            toks = ", ".join(repr(att.tokens[i]) for i in hidden[:4])
+            toks = _quote(lang, [att.tokens[i] for i in hidden[:4]])
             where = (words["first_token"] if hidden == [0] else words["sink_tokens"]).format(tok=toks)
             finding = words["sinks"].format(
                 where=where, share=float(s.mean()), top=float(s[top]), layer=att.layer_ids[top], uniform=uniform
@@ -266,35 +318,59 @@ def report(
         )
 
     seg = None
+    if effects is not None and parts is None:
+        raise AttentionError("effects= needs the parts they were measured on: pass parts= as well")
     if parts is not None:
-        seg = segment_attention(att, parts, queries=queries, unit=unit, hide=hidden)
-        who = words[{"generated": "who_generated", "last": "who_last"}.get(seg.queries_label, "who_rows")]
-        named = [n for n in seg.part_names]
-        content, even = seg.content_shares(), seg.content_uniform()
-        ratios = {n: content[n] / even[n] if even[n] > 0 else math.nan for n in named}
-        apart = words["apart_local"].format(local=seg.shares["local"]) if "local" in seg.shares else words["apart"]
-
-        def sink_note(n: str) -> str:
-            inside = seg.part_sinks.get(n, [])
-            return words["part_sink"].format(tok=", ".join(repr(att.tokens[t]) for t in inside)) if inside else ""
-
-        def part_rec(n: str, finding: str) -> dict:
-            text = words[finding].format(
-                part=n, share=content[n], uniform=even[n], ratio=ratios[n], who=who, apart=apart, sink_note=sink_note(n)
-            )
-            return _rec(
-                "part", text, {"share": content[n]}, {"uniform": even[n]}, words[finding + "_action"].format(part=n)
-            )
-
-        for n in named:
-            if ratios[n] < part_below:
-                recs.append(part_rec(n, "part_low"))
-        best = max(named, key=lambda n: content[n])
-        if ratios[best] > 1 + 1e-6:  # "read most" only when read above a uniform reading, not on a tie
-            recs.append(part_rec(best, "part_top"))
+        effect_above = V.number("effect_above", effect_above, low=0)
+        seg = segment_attention(att, parts, queries=queries, unit=unit, hide=hidden, effects=effects)
+        recs += _part_recs(att, seg, words, lang, part_below, effect_above)
     if not recs:
         recs.append(_rec("none", words["none"].format(sink=sink_above), {}, {}, ""))
     return Report(summary, layers, recs, hidden, seg)
+
+
+def _part_recs(
+    att: Attention, seg: SegmentAttention, words: dict, lang: str, part_below: float, effect_above: float
+) -> list[dict]:
+    """The part recommendations: backed by each part's effect when `seg` carries effects, else the
+    shares stated as shares, with no advice to move or reword a part."""
+    who = words[{"generated": "who_generated", "last": "who_last"}.get(seg.queries_label, "who_rows")]
+    named = list(seg.part_names)
+    content, even, relative = seg.content_shares(), seg.content_uniform(), seg.relative_shares()
+    ratios = {n: content[n] / even[n] if even[n] > 0 else math.nan for n in named}
+    apart = words["apart_local"].format(local=seg.shares["local"]) if "local" in seg.shares else words["apart"]
+
+    def say(n: str, key: str, **extra: float) -> dict:
+        inside = seg.part_sinks.get(n, [])
+        note = words["part_sink"].format(tok=_quote(lang, [att.tokens[t] for t in inside])) if inside else ""
+        part = _quote(lang, n)
+        shares = {"share": content[n], "uniform": even[n], "ratio": ratios[n], "relative": relative[n]}
+        text = words[key].format(part=part, who=who, apart=apart, sink_note=note, **shares, **extra)
+        action = words[(key if key in ("part_needed", "part_hurts", "part_idle") else "part_share") + "_action"]
+        measured = {
+            "share": content[n],
+            "relative_share": relative[n],
+            **{k: v for k, v in extra.items() if k != "above"},
+        }
+        return _rec("part", text, measured, {"uniform": even[n]}, action.format(part=part))
+
+    if seg.effects is not None:
+        recs = []
+        for n in named:
+            k, r = seg.effects[n]["knockout"], seg.effects[n]["removal"]
+            if min(k, r) <= -effect_above:
+                recs.append(say(n, "part_needed", knockout=k, removal=r))
+            elif r >= effect_above:
+                recs.append(say(n, "part_hurts", knockout=k, removal=r))
+            else:
+                recs.append(say(n, "part_idle", knockout=k, removal=r, above=effect_above))
+        return recs
+    recs = [say(n, "part_low") for n in named if ratios[n] < part_below]
+    # "Read most" by the share relative to length: the largest absolute share favours long parts.
+    best = max(named, key=lambda n: relative[n])
+    if ratios[best] > 1 + 1e-6 and relative[best] > 1 + 1e-6:  # above a uniform reading, not a tie
+        recs.append(say(best, "part_top"))
+    return recs
 
 
 def _rec(kind: str, finding: str, measurement: dict, baseline: dict, action: str) -> dict:
@@ -370,10 +446,18 @@ def shape_score(
     ``locality_weight * locality``; the score is the mean over layers. Entropy, sparsity and
     locality are those of the `attnwidget.analysis` docstring (means over heads, sinks hidden by default).
 
-    This is **not** a prompt-quality score. On `benchmarks/prompt_quality.py` (prompt pairs where
-    the bundled SmolLM2 answers right with one prompt and wrong with the other) it does not rank the
-    working prompt above the failing one more often than chance. To choose a prompt, compare
-    outcomes with `aw.experiments.compare_templates(..., target=...)`.
+    This is **not** a prompt-quality score, and it is reachable as ``aw.analysis.shape_score`` only
+    (not at the top level) for that reason. Its documented limits:
+
+    - It tracks length: on held-out template sets it correlates with the log of the token count
+      (r = 0.85), so a longer prompt scores differently for being longer.
+    - It does not find the working prompt: it picked the template that works 10 of 17 times, which
+      is chance; on `benchmarks/prompt_quality.py` (prompt pairs where the bundled SmolLM2 answers
+      right with one and wrong with the other) it does not rank the working prompt above the
+      failing one more often than chance either.
+
+    To choose a prompt, compare outcomes with `aw.experiments.compare_templates(..., target=...)`,
+    and to see which part of it matters, `aw.analysis.part_effects`.
 
     Parameters
     ----------

@@ -130,3 +130,86 @@ def test_a_model_that_rewrites_the_mask_is_refused(tiny_llama, word_tokenizer):
 
     with pytest.raises(aw.AttentionError, match="does not apply a 4-D float attention_mask"):
         part_effects(PaddingOnly(tiny_llama), word_tokenizer, TEXT, {"a": "w2"}, target=" w7")
+
+
+# ----------------------------------------------------------------------------- effects beside the shares
+
+
+def reading_attention():
+    """8 tokens t0..t7, one layer and head; the last token gives 0.4 to t0, 0.3 to t1, 0.02 to each
+    of t2..t5 and 0.11 to t6 and t7 (its local reads)."""
+    from helpers.analysis_data import text_attention
+
+    n = 8
+    w = np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None]
+    w[7] = [0.4, 0.3, 0.02, 0.02, 0.02, 0.02, 0.11, 0.11]
+    text = " ".join(f"t{i}" for i in range(n))
+    return text_attention(w[None, None].astype(np.float32), text, [(3 * i, 3 * i + 2) for i in range(n)])
+
+
+def fake_effects(knockout, removal, tokens):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(knockout=knockout, removal=removal, tokens=tokens)
+
+
+PARTS = {"short": "t1", "long": "t2 t3 t4 t5"}
+TOKENS = {"short": [1], "long": [2, 3, 4, 5]}
+
+
+def test_segment_attention_puts_effects_and_relative_shares_beside_the_shares():
+    att = reading_attention()
+    eff = fake_effects({"short": -2.0, "long": -0.1}, {"short": -1.5, "long": 0.8}, TOKENS)
+    seg = aw.analysis.segment_attention(att, PARTS, effects=eff)
+    assert seg.effects == {"short": {"knockout": -2.0, "removal": -1.5}, "long": {"knockout": -0.1, "removal": 0.8}}
+    # share / (part tokens / all 8 key tokens)
+    assert seg.shares["short"] == pytest.approx(0.3) and seg.shares["long"] == pytest.approx(0.08)
+    rel = seg.relative_shares()
+    assert rel["short"] == pytest.approx(0.3 / (1 / 8)) and rel["long"] == pytest.approx(0.08 / (4 / 8))
+    assert rel["sinks"] == pytest.approx(0.4 / (1 / 8)) and "local" not in rel
+    shown = repr(seg)
+    assert "relative" in shown and "knockout" in shown and "-2.000" in shown
+    assert aw.analysis.segment_attention(att, PARTS).effects is None
+    assert "knockout" not in repr(aw.analysis.segment_attention(att, PARTS))
+    with pytest.raises(aw.AttentionError, match=r"effects were measured on parts \['short'\]"):
+        aw.analysis.segment_attention(att, PARTS, effects=fake_effects({"short": 0}, {"short": 0}, {}))
+    moved = fake_effects(eff.knockout, eff.removal, {"short": [2], "long": [3, 4, 5, 6]})
+    with pytest.raises(aw.AttentionError, match="measured on another text"):
+        aw.analysis.segment_attention(att, PARTS, effects=moved)
+    with pytest.raises(TypeError, match="effects must be the result of aw.analysis.part_effects"):
+        aw.analysis.segment_attention(att, PARTS, effects={"short": -1})
+
+
+def test_report_advises_on_parts_only_where_an_effect_backs_it():
+    att = reading_attention()
+    bare = aw.analysis.report(att, parts=PARTS)
+    said = [r for r in bare.recommendations if r["kind"] == "part"]
+    assert said, "the shares are still stated"
+    for r in said:
+        assert "not evidence" in r["action"] and "part_effects" in r["action"]
+        assert not any(w in r["action"] for w in ("right before", "Keep", "move", "wording"))
+        assert "relative" in r["finding"] and "relative_share" in r["measurement"]
+    # Read most for its length: 'short' (one token, 0.3), not the part with the most tokens.
+    (top,) = [r for r in said if "most" in r["finding"]]
+    assert "reads 'short' most for its length: relative share 2.40" in top["finding"]
+    eff = fake_effects({"short": -2.0, "long": -0.1, "other": 0.0}, {"short": -1.5, "long": 0.8}, TOKENS)
+    eff.knockout.pop("other")
+    backed = aw.analysis.report(att, parts=PARTS, effects=eff)
+    by_part = {r["finding"].split("'")[1]: r for r in backed.recommendations if r["kind"] == "part"}
+    assert by_part["short"]["finding"].startswith("The answer depends on 'short': blocking")
+    assert by_part["short"]["measurement"]["knockout"] == -2.0 and "Keep 'short'" in by_part["short"]["action"]
+    assert by_part["long"]["finding"].startswith("Removing 'long' raises log P(target) by +0.80 nats")
+    calm = aw.analysis.report(att, parts=PARTS, effects=eff, effect_above=1.0)
+    idle = {r["finding"].split("'")[1]: r for r in calm.recommendations if r["kind"] == "part"}["long"]
+    assert "barely moves the answer" in idle["finding"] and "within 1.00" in idle["finding"]
+    with pytest.raises(aw.AttentionError, match="effects= needs the parts"):
+        aw.analysis.report(att, effects=eff)
+
+
+def test_report_with_real_part_effects(tiny_llama, word_tokenizer):
+    parts = {"a": "w2 w3", "b": "w5"}
+    eff = part_effects(tiny_llama, word_tokenizer, TEXT, parts, target=" w7")
+    att = aw.extract(tiny_llama, word_tokenizer, TEXT)
+    rep = aw.analysis.report(att, parts=parts, effects=eff)
+    assert rep.parts.effects == {n: {"knockout": eff.knockout[n], "removal": eff.removal[n]} for n in parts}
+    assert len([r for r in rep.recommendations if r["kind"] == "part"]) == 2
