@@ -118,6 +118,9 @@ def _hidden_keys(att: Attention, hide: Any) -> list[int]:
             return [0]
         raise AttentionError(f"hide must be 'sinks', 'first', None or a list of token positions; got {hide!r}")
     try:
+        # int() would read '0' as position 0 and 1.5 as 1: only ints are positions.
+        if isinstance(hide, (bytes, dict)) or not all(V._is_int(i) for i in hide):
+            raise TypeError
         keys = sorted({int(i) for i in hide})
     except (TypeError, ValueError):
         raise AttentionError(

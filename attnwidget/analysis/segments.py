@@ -31,10 +31,9 @@ class TokenSpan(NamedTuple):
 
 def tokens_span(start: int, stop: int) -> TokenSpan:
     """A part given by token positions ``[start, stop)``, e.g. ``{"question": aw.analysis.tokens_span(66, 79)}``."""
-    try:
-        a, b = int(start), int(stop)
-    except (TypeError, ValueError):
-        raise AttentionError(f"tokens_span takes two ints; got {start!r}, {stop!r}") from None
+    if not (V._is_int(start) and V._is_int(stop)):  # int() would read '3' and 2.5 silently
+        raise V.ArgumentTypeError(f"tokens_span takes two ints; got {start!r}, {stop!r}")
+    a, b = int(start), int(stop)
     if not 0 <= a < b:
         raise AttentionError(f"tokens_span({start}, {stop}) is empty or negative; expected 0 <= start < stop")
     return TokenSpan(a, b)
@@ -152,6 +151,8 @@ def _part_tokens(att: Attention, parts: Mapping[str, Any], unit: str | None) -> 
 def _pair(name: str, part: Any, what: str) -> tuple[int, int]:
     try:
         start, end = (int(v) for v in part)
+        if not all(V._is_int(v) for v in part):
+            raise TypeError  # int() would read '3' and 2.5 silently
     except (TypeError, ValueError):
         raise AttentionError(
             f"part {name!r} must be a substring, a (start, end) {what} span or aw.analysis.tokens_span; got {part!r}"
@@ -195,7 +196,9 @@ def _query_rows(att: Attention, queries: Any, parts: Mapping[str, list[int]]) ->
             f"positions; got {queries!r}"
         )
     try:
-        rows = np.array(sorted({int(q) for q in np.atleast_1d(queries)}))
+        if not all(V._is_int(q) for q in np.atleast_1d(queries).tolist()):
+            raise TypeError  # '3' and 2.5 are not token positions
+        rows = np.array(sorted({int(q) for q in np.atleast_1d(queries)}), dtype=np.int64)
     except (TypeError, ValueError):
         raise AttentionError(
             f"queries must be 'generated', 'last', 'all', a part name or token positions; got {queries!r}"

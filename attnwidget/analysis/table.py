@@ -68,6 +68,7 @@ class Table:
 
     def sort(self, column: str, *, descending: bool = True) -> Table:
         """Rows ordered by one column (largest first by default; NaN last)."""
+        descending = V.boolean("descending", descending)
         values = self[column]
         if values.dtype.kind in "fiub":
             key = np.where(np.isnan(values.astype(float)), np.inf, -values.astype(float) if descending else values)

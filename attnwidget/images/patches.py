@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from attnwidget import _validate as V
 from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionIndexError
 
 __all__ = ["patch_map", "patch_overlay"]
 
@@ -77,14 +79,16 @@ def patch_map(
     the grid sums to the query's share on patches.
     """
     rows, cols, positions = _grid(att)
-    if not -att.n_query <= int(query) < att.n_query:
-        raise IndexError(f"query {query} out of range for {att.n_query} query rows")
+    query = V.integer("query", query)  # '0' and 1.5 are not rows (int() would take them)
+    rollout = V.boolean("rollout", rollout)
+    if not -att.n_query <= query < att.n_query:
+        raise AttentionIndexError(f"query {query} out of range for {att.n_query} query rows")
     if rollout:
         from attnwidget.metrics.flow import rollout as _rollout
 
-        row = _rollout(att, fusion=fusion)[int(query)]
+        row = _rollout(att, fusion=fusion)[query]
     else:
-        row = att.fuse(fusion, layer=att.layer_ids[-1] if layer is None else layer)[int(query)]
+        row = att.fuse(fusion, layer=att.layer_ids[-1] if layer is None else layer)[query]
     return np.asarray(row[positions], dtype=np.float32).reshape(rows, cols)
 
 
@@ -113,6 +117,8 @@ def patch_overlay(image: Any, values: np.ndarray, *, alpha: float = 0.6) -> np.n
     values = np.asarray(values, dtype=np.float32)
     if values.ndim != 2 or not np.all(np.isfinite(values)) or values.min(initial=0) < 0:
         raise ValueError(f"values must be a (rows, cols) array of non-negative weights; got shape {values.shape}")
+    if not isinstance(alpha, (int, float, np.integer, np.floating)) or isinstance(alpha, (bool, np.bool_)):
+        raise V.ArgumentTypeError(f"alpha must be a number in [0, 1]; got {V.show(alpha)}")
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1]; got {alpha}")
     top = values.max(initial=0)

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from attnwidget import _validate as V
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
+from attnwidget.errors import AttentionError
 from attnwidget.images.colormaps import COLORMAPS, DEFAULT_GAMMA, MASKED_RGB, SCALES, lut, scale_values
 
 __all__ = ["save_image", "image_array", "write_png", "text_mask"]
@@ -56,8 +58,22 @@ def text_mask(text: str, size: int = 1) -> np.ndarray:
     return np.repeat(np.repeat(glyphs, size, 0), size, 1)
 
 
+def _png_path(path: Any) -> Path:
+    """`path` as a Path ending in ``.png``: PNG bytes under another suffix (.jpg) mislead every reader."""
+    if not isinstance(path, (str, Path)):
+        raise V.ArgumentTypeError(f"path must be a str or Path ending in .png; got {V.show(path)}")
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise AttentionError(
+            f"path must end in .png (the file written is a PNG image); got {str(path)!r} with suffix "
+            f"{path.suffix or 'none'!r}. Name it {path.with_suffix('.png').name!r}"
+        )
+    return path
+
+
 def write_png(path: str | Path, rgb: np.ndarray) -> Path:
-    """Write an ``(height, width, 3)`` uint8 array as a PNG file."""
+    """Write an ``(height, width, 3)`` uint8 array as a PNG file (`path` must end in ``.png``)."""
+    path = _png_path(path)
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or min(rgb.shape[:2]) < 1:
         raise ValueError(f"write_png takes a (height, width, 3) uint8 array; got {rgb.dtype} {rgb.shape}")
@@ -73,7 +89,6 @@ def write_png(path: str | Path, rgb: np.ndarray) -> Path:
         + chunk(b"IDAT", zlib.compress(raw, 6))
         + chunk(b"IEND", b"")
     )
-    path = Path(path)
     path.write_bytes(png)
     return path
 
@@ -101,34 +116,37 @@ def image_array(
 ) -> np.ndarray:
     """The ``(height, width, 3)`` uint8 image `save_image` writes (see there for the parameters)."""
     if not isinstance(att, Attention):
-        raise TypeError(f"save_image takes an aw.Attention; got {type(att).__name__}")
+        raise V.ArgumentTypeError(f"save_image takes an aw.Attention; got {type(att).__name__}")
     if colormap not in COLORMAPS:
-        raise ValueError(f"unknown colormap {colormap!r}; expected one of {', '.join(COLORMAPS)}")
+        raise AttentionError(f"unknown colormap {colormap!r}; expected one of {', '.join(COLORMAPS)}")
     if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+        raise AttentionError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     if fusion not in HEAD_FUSIONS:
-        raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(HEAD_FUSIONS)}")
+        raise AttentionError(f"unknown fusion {fusion!r}; expected one of {', '.join(HEAD_FUSIONS)}")
     if layer is None:
         if att.num_layers != 1:
-            raise ValueError(f"pass layer=: this attention holds layers {att.layer_ids}")
+            raise AttentionError(f"pass layer=: this attention holds layers {att.layer_ids}")
         layer = att.layer_ids[0]
+    layer = V.integer("layer", layer)  # '3' and 1.0 are not layer numbers
     if layer not in att.layer_ids:
-        raise ValueError(f"layer {layer!r} is not held; this attention holds layers {att.layer_ids}")
+        raise AttentionError(f"layer {layer!r} is not held; this attention holds layers {att.layer_ids}")
     if head is None:
         maps = [att.fuse(fusion, layer=layer)]
     elif isinstance(head, str) and head == "all":
         maps = list(att.rows(layer, 0, att.n_query))
-    elif isinstance(head, (int, np.integer)) and not isinstance(head, bool):
+    elif isinstance(head, (int, np.integer)) and not isinstance(head, (bool, np.bool_)):
         if head not in att.head_ids:
-            raise ValueError(f"head {head!r} is not held; this attention holds heads {att.head_ids}")
+            raise AttentionError(f"head {head!r} is not held; this attention holds heads {att.head_ids}")
         maps = [att.head(layer, int(head))]
     else:
-        raise ValueError(f"head must be a head number, None (heads fused) or 'all' (a grid); got {head!r}")
+        raise V.ArgumentTypeError(
+            f"head must be a head number, None (heads fused) or 'all' (a grid); got {V.show(head)}"
+        )
     Q, K = att.n_query, att.n_key
     if cell is None:
         cell = int(min(MAX_CELL, max(1, -(-MIN_SIDE // max(Q, K)))))
-    if not isinstance(cell, (int, np.integer)) or cell < 1:
-        raise ValueError(f"cell must be a positive int (pixels per weight); got {cell!r}")
+    if not isinstance(cell, (int, np.integer)) or isinstance(cell, (bool, np.bool_)) or cell < 1:
+        raise AttentionError(f"cell must be a positive int (pixels per weight); got {cell!r}")
     tiles = [np.repeat(np.repeat(_colour(m, att.mask, colormap, scale, gamma), cell, 0), cell, 1) for m in maps]
     if len(tiles) == 1:
         return tiles[0]
@@ -167,7 +185,7 @@ def save_image(
     ----------
     att : Attention
     path : str or Path
-        The file to write.
+        The file to write; it must end in ``.png`` (any other suffix is refused, not rewritten).
     layer : int, optional
         A model layer number (required when `att` holds several layers).
     head : int, None or "all"
@@ -186,6 +204,7 @@ def save_image(
     Path
         The written file. Rows are query tokens (top to bottom), columns key tokens.
     """
+    path = _png_path(path)  # before the picture is drawn: a wrong name costs nothing
     return write_png(
         path, image_array(att, layer, head, fusion=fusion, colormap=colormap, scale=scale, gamma=gamma, cell=cell)
     )

@@ -271,6 +271,7 @@ def rollout_with_hidden(att: Attention, hide: Sequence[int] = (), residual: floa
     Each head's rows are renormalised over the keys left before heads are averaged, so the
     rollout composes the maps the views draw. Streams one layer at a time.
     """
+    hide = V.positions("hide", hide, att.n_key)  # '0' and 1.0 are not positions
     if not hide:
         return rollout(att, residual=residual)
     keep = hidden_keys_mask(att.mask, hide)
@@ -309,7 +310,8 @@ def rollout_rows(
     if att.n_query != att.n_key:
         raise AttentionError(f"rollout needs square attention; got n_query={att.n_query}, n_key={att.n_key}")
     n = att.n_key
-    queries = [int(q) for q in queries]
+    queries = [_check_query(q, n) for q in V.int_list("queries", queries, unique=False)]
+    hides = [V.positions("hides", hide, n) for hide in hides]
     if not queries:
         return [np.zeros((0, n), np.float32) for _ in hides]
     top = max(queries) + 1 if att.is_causal else n

@@ -23,6 +23,7 @@ This module imports only numpy.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -366,6 +367,7 @@ class _PatternMatch:
         self.maps = maps
         self.num = np.zeros(maps.lead, np.float64)
         self.den = np.zeros(maps.lead, np.float64)
+        self.aimed = self.reach = np.zeros((), bool)
         if isinstance(pattern, str):
             if pattern not in PATTERNS:
                 raise AttentionError(f"unknown pattern {pattern!r}; expected one of {PATTERNS} or an array")
@@ -399,6 +401,11 @@ class _PatternMatch:
 
     def update(self, r: _Rows) -> None:
         self.den += r.row_sum.sum(axis=-1)
+        p = self.rows_pattern(r)
+        # Whether the pattern expects attention anywhere, and anywhere the mask lets it fall: a
+        # pattern whose keys are all hidden (first_token with the sinks apart) scores 0 by construction.
+        self.aimed = self.aimed | (p > 0).any(axis=(-2, -1))
+        self.reach = self.reach | ((p > 0) & r.vis).any(axis=(-2, -1))
         if self.name == "previous_token":
             hit = r.diagonal(1).sum(axis=-1, dtype=np.float64)
         elif self.name == "self":
@@ -406,7 +413,6 @@ class _PatternMatch:
         elif self.name == "first_token":
             hit = r.a[..., 0].sum(axis=-1, dtype=np.float64)
         else:
-            p = self.rows_pattern(r)
             hit = (r.a * p).sum(axis=(-2, -1), dtype=np.float64)
         self.num += hit
 
@@ -433,7 +439,16 @@ class _PatternMatch:
     def result(self):
         if np.any(self.den <= 0):
             raise AttentionError("pattern_match: a map carries no visible attention (sum of A is 0)")
-        return self.num / self.den
+        blind = np.broadcast_to(self.aimed & ~self.reach, self.num.shape)
+        if blind.any():
+            what = f"pattern {self.name!r}" if self.name else "the pattern array"
+            warnings.warn(
+                f"pattern_match: {what} expects attention only on keys the mask hides (hidden tokens such as "
+                f"sinks, or future tokens) in {int(blind.sum())} of {blind.size} maps; their share is NaN, not 0 "
+                "(measure it with those keys visible: hide=None)",
+                stacklevel=2,
+            )
+        return np.where(blind, np.nan, self.num / self.den)
 
 
 METRICS: dict[str, Callable[..., Any]] = {

@@ -559,3 +559,13 @@ def test_character_parts_refusal_names_what_is_missing():
     att = aw.Attention(two_layer_attention().weights[:, :, :3, :3] * 0 + 1 / 3, ["aa", "xx", "yy"], text="aa bb")
     with pytest.raises(aw.AttentionError, match="tokens do not spell its text in order"):
         A.segment_attention(att, {"first": "aa"})
+
+
+def test_shape_score_pattern_on_the_hidden_sink_is_nan_with_a_warning():
+    from helpers.refusal_data import att
+
+    a = att(6)
+    with pytest.warns(UserWarning, match="pattern 'first_token' expects attention only on keys the mask hides"):
+        sc = A.shape_score(a, expected_patterns="first_token")  # the default hide="sinks" hides token 0
+    assert np.isnan(sc.layers["pattern_first_token"]).all()
+    assert np.isfinite(A.shape_score(a, expected_patterns="first_token", hide=None).layers["pattern_first_token"]).all()

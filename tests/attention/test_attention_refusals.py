@@ -229,3 +229,83 @@ def test_meta_is_checked_and_normalised_when_set():
     with pytest.raises(aw.errors.ArgumentTypeError, match="meta keys must be str"):
         a.meta = {(1, 2): 3}
     assert "s" not in a.meta
+
+
+# ---- Strings and floats as indices, truthy strings as flags: refused, never coerced (int('0'), bool('no'))
+
+
+def _vision(n=5):
+    """Self-attention over [CLS] and a 2 x 2 patch grid, from arrays."""
+    return aw.Attention(att(n).weights, ["[CLS]"] + [f"p({r},{c})" for r in range(2) for c in range(2)], meta={"patch_grid": [2, 2]})  # fmt: skip
+
+
+def _text(n=4):
+    a = att(n)
+    return aw.Attention(a.weights, ["aa", " bb", " cc", " dd"], text="aa bb cc dd", offsets=[(0, 2), (3, 5), (6, 8), (9, 11)])  # fmt: skip
+
+
+COERCED = [
+    # (function, call taking the bad value, the argument's name in the message)
+    ("Attention.layer", lambda v: att().layer(v), "layer"),
+    ("Attention.head", lambda v: att().head(0, v), "head"),
+    ("Attention.rows", lambda v: att().rows(0, v, 2), "start"),
+    ("Attention.fuse", lambda v: att().fuse("mean", layer=v), "layer"),
+    ("Attention.hide_tokens", lambda v: att().hide_tokens([v]), "hide"),
+    ("Attention.merge", lambda v: att().merge([[v, 1], [2, 3]]), "groups"),
+    ("metrics.attention_flow", lambda v: aw.metrics.attention_flow(att(), query=v), "query"),
+    ("metrics.rollout_with_hidden", lambda v: aw.metrics.flow.rollout_with_hidden(att(), [v]), "hide"),
+    ("metrics.rollout_rows", lambda v: aw.metrics.flow.rollout_rows(att(), [v]), "queries"),
+    ("metrics.sink_mass", lambda v: aw.metrics.sink_mass(att(), k=v), "k"),
+    ("metrics.pattern", lambda v: aw.metrics.pattern("self", v), "n_query"),
+    ("analysis.analyze", lambda v: aw.analysis.analyze(att(), hide=[v]), "hide"),
+    ("analysis.find_sinks", lambda v: aw.analysis.find_sinks(att(), min_rows=v), "min_rows"),
+    ("analysis.tokens_span", lambda v: aw.analysis.tokens_span(v, 3), "tokens_span"),
+    (
+        "analysis.segment_attention queries",
+        lambda v: aw.analysis.segment_attention(_text(), {"a": "bb"}, queries=[v]),
+        "queries",
+    ),  # fmt: skip
+    (
+        "analysis.segment_attention span",
+        lambda v: aw.analysis.segment_attention(_text(), {"a": (v, 5)}, unit="char"),
+        "span",
+    ),  # fmt: skip
+    ("images.patch_map", lambda v: aw.images.patch_map(_vision(), query=v), "query"),
+    ("images.save_image layer", lambda v: aw.images.save_image(att(), "x.png", v, 0), "layer"),
+    ("images.save_image head", lambda v: aw.images.save_image(att(), "x.png", 0, v), "head"),
+]
+BAD_INDICES = ["1", 1.5, 1.0]
+
+
+@pytest.mark.parametrize("bad", BAD_INDICES, ids=repr)
+@pytest.mark.parametrize(("where", "call", "name"), COERCED, ids=[c[0] for c in COERCED])
+def test_strings_and_floats_are_not_indices(where, call, name, bad):
+    with pytest.raises(aw.AttentionError, match=name) as e:
+        call(bad)
+    assert "must" in str(e.value) or "takes" in str(e.value)
+
+
+FLAGS = [
+    ("Attention(validate=)", lambda v: aw.Attention(W, TOKS, validate=v), "validate"),
+    ("metrics.entropy normalized", lambda v: aw.metrics.entropy(att(), normalized=v), "normalized"),
+    ("metrics.entropy probabilities", lambda v: aw.metrics.entropy(att(), probabilities=v), "probabilities"),
+    (
+        "metrics.pattern_match probabilities",
+        lambda v: aw.metrics.pattern_match(att(), "self", probabilities=v),
+        "probabilities",
+    ),  # fmt: skip
+    (
+        "analysis.segment_attention local",
+        lambda v: aw.analysis.segment_attention(_text(), {"a": "bb"}, local=v),
+        "local",
+    ),  # fmt: skip
+    ("analysis Table.sort", lambda v: aw.analysis.analyze(att()).sort("entropy", descending=v), "descending"),
+    ("images.patch_map rollout", lambda v: aw.images.patch_map(_vision(), rollout=v), "rollout"),
+]
+
+
+@pytest.mark.parametrize("bad", ["yes", "no", 1, None], ids=repr)
+@pytest.mark.parametrize(("where", "call", "name"), FLAGS, ids=[c[0] for c in FLAGS])
+def test_truthy_values_are_not_flags(where, call, name, bad):
+    with pytest.raises(aw.errors.ArgumentTypeError, match=f"{name} must be True or False"):
+        call(bad)

@@ -158,3 +158,12 @@ def test_save_image_refuses_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match="takes an aw.Attention"):
         aw.images.save_image(att.weights, tmp_path / "x.png", layer=0)
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("name", ["x.jpg", "x.JPEG", "x", "x.png.gif"])
+def test_save_image_refuses_a_name_that_is_not_png(tmp_path, name):
+    # PNG bytes under a .jpg name mislead every reader of the file: refused, nothing written.
+    with pytest.raises(aw.AttentionError, match=r"path must end in \.png .*Name it 'x(\.png)?\.png'"):
+        aw.images.save_image(two_heads(), tmp_path / name, layer=0)
+    assert list(tmp_path.iterdir()) == []
+    assert aw.images.save_image(two_heads(), tmp_path / "x.PNG", layer=0).read_bytes()[:4] == b"\x89PNG"

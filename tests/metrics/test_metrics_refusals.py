@@ -160,3 +160,17 @@ def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     with pytest.raises(error, match=match) as info:
         call()
     assert isinstance(info.value, aw.AttentionError)
+
+
+def test_pattern_on_hidden_keys_only_is_nan_with_a_warning_not_zero():
+    from helpers.refusal_data import att
+
+    a = att(6)
+    hidden = a.hide_tokens([0])
+    with pytest.warns(UserWarning, match="pattern 'first_token' expects attention only on keys the mask hides"):
+        got = aw.metrics.pattern_match(hidden, "first_token")
+    assert np.isnan(got).all()
+    assert np.isfinite(aw.metrics.pattern_match(hidden, "previous_token")).all()  # keys 1.. still visible
+    assert np.isfinite(aw.metrics.pattern_match(a, "first_token")).all()
+    with pytest.warns(UserWarning, match="the pattern array expects"):
+        assert np.isnan(aw.metrics.pattern_match(hidden, np.eye(6, k=-5) > 0)).all()
