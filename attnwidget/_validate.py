@@ -20,6 +20,7 @@ names the argument, shows the value and says what was expected::
     w = V.layer_stack("weights", weights)                  # array, or HF's tuple of layers, stacked
     spans = V.offsets("offsets", offsets)                  # (start, end) int pairs, 0 <= start <= end
     meta = V.MetaDict(meta)                                # a dict checked as JSON on every set
+    name = V.visible(att.meta["model"])                    # invisible characters as ⟨U+XXXX⟩ marks
 
 Wrong types raise `ArgumentTypeError` (a `TypeError`), wrong values `AttentionError` (a
 `ValueError`); both are `AttentionError`, so ``except aw.AttentionError`` catches either.
@@ -60,6 +61,7 @@ __all__ = [
     "probabilities",
     "json_value",
     "MetaDict",
+    "visible",
 ]
 
 # Row sums of attention computed in fp16/bf16 and stored as float32 drift by up to ~1e-3.
@@ -529,3 +531,37 @@ def _range(what: str, low: Any, high: Any) -> str:
     if high is not None:
         return f"{what} <= {high}"
     return what
+
+
+# Letters that draw as nothing (Hangul fillers, braille blank): marked as js/src/lib/tokens.js does.
+_BLANK_LETTERS = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800})
+
+
+def visible(text: Any) -> str:
+    """`text` with every invisible or direction-changing character shown as its ``⟨U+XXXX⟩`` mark.
+
+    The rule the views apply to token text and names (``escapeInvisible`` / ``displayName`` in
+    js/src/lib/tokens.js), for strings Python writes for people: reprs, report and table titles, a
+    page's ``<title>``. Marked are control, format (bidi overrides and isolates, zero-width spaces
+    and joiners), line and paragraph separator and surrogate code points, spaces other than U+0020
+    and blank letters; so a right-to-left override in a model name cannot reorder the text after it.
+
+    Parameters
+    ----------
+    text : str
+        Untrusted text (a model name, a title, a part name); anything else is passed through str().
+
+    Returns
+    -------
+    str
+    """
+    import unicodedata  # kept local: _validate is imported by everything, this is rarely called
+
+    out = []
+    for ch in text if isinstance(text, str) else str(text):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs") or (cat == "Zs" and ch != " ") or ord(ch) in _BLANK_LETTERS:
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -102,7 +102,7 @@ class Table:
             frame = self.to_frame()
         except ImportError:
             frame = None
-        title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
+        title = f"<b>{html.escape(V.visible(self.title))}</b>" if self.title else ""
         if frame is not None:
             numeric = [c for c in frame.columns if frame[c].dtype.kind == "f"]
             styler = frame.style.format({c: "{:.3f}" for c in numeric}, na_rep=self.missing).hide(axis="index")
@@ -114,7 +114,7 @@ class Table:
             "<tr>" + "".join(f"<td>{html.escape(_cell(row[k], self.missing))}</td>" for k in self.columns) + "</tr>"
             for row in self.records
         )
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        head = "".join(f"<th>{html.escape(V.visible(c))}</th>" for c in self.columns)
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
     def __repr__(self) -> str:
@@ -138,8 +138,10 @@ def _format_table(
 ) -> str:
     shown = list(rows[:limit])
     cells = [[_cell(v, missing) for v in r] for r in shown]
+    # Titles and column names carry model and part names: invisible characters shown as marks.
+    columns = [V.visible(c) for c in columns]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = [title] if title else []
+    lines = ["\n".join(V.visible(line) for line in title.split("\n"))] if title else []
     lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=False)))
     lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=False)) for r in cells]
     if len(rows) > limit:

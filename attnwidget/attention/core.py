@@ -663,7 +663,7 @@ class Attention:
 
     def __repr__(self) -> str:
         L, H, Q, K = self.shape
-        name = self.meta.get("model", "")
+        name = V.visible(self.meta.get("model", ""))  # a bidi override must not reorder the repr
         kind = "lazy " if self.is_lazy else ""
         gqa = f", kv_heads={self.num_kv_heads}" if self.num_kv_heads != self.total_heads else ""
         gqa += f", dtype={self._dtype.name}" if self._dtype != np.float32 else ""

@@ -9,6 +9,7 @@ Each part is an ordinary `Attention`, numbered by its own tower's layers:
 
 from __future__ import annotations
 
+from attnwidget._validate import visible
 from attnwidget.attention.core import Attention
 from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionKeyError
 
@@ -66,7 +67,7 @@ class Seq2SeqAttention:
     def __repr__(self) -> str:
         e, d, c = self.encoder, self.decoder, self.cross
         return (
-            f"<Seq2SeqAttention {self.meta.get('model', '')}: encoder {e.num_layers}x{e.num_heads} over "
+            f"<Seq2SeqAttention {visible(self.meta.get('model', ''))}: encoder {e.num_layers}x{e.num_heads} over "
             f"{e.n_key} source tokens, decoder {d.num_layers}x{d.num_heads} over {d.n_key} target tokens, "
             f"cross {c.num_layers}x{c.num_heads} ({c.n_query} x {c.n_key})>"
         )

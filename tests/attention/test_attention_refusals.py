@@ -309,3 +309,21 @@ FLAGS = [
 def test_truthy_values_are_not_flags(where, call, name, bad):
     with pytest.raises(aw.errors.ArgumentTypeError, match=f"{name} must be True or False"):
         call(bad)
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u200b", "\u2066", "\u2067", "\u2068", "\u2069", "\u00a0", "\u3164"])
+def test_invisible_characters_in_names_show_as_marks(ch):
+    from attnwidget._validate import visible
+
+    mark = f"⟨U+{ord(ch):04X}⟩"
+    assert visible(f"gpt{ch}2") == f"gpt{mark}2" and visible("plain name") == "plain name"
+    a = att()
+    a.meta["model"] = f"gpt{ch}2"
+    assert f"gpt{mark}2" in repr(a) and ch not in repr(a)
+    enc, dec = att(4), att(3)
+    cross = aw.Attention(np.full((1, 1, 3, 4), 0.25, np.float32), enc.tokens, query_tokens=dec.tokens)
+    s = aw.Seq2SeqAttention(enc, dec, cross, meta={"model": f"t5{ch}"})
+    assert f"t5{mark}" in repr(s) and ch not in repr(s)
+    table = aw.analysis.analyze(a)
+    table.title = f"heads of gpt{ch}2"
+    assert f"gpt{mark}2" in repr(table) and ch not in repr(table) and ch not in table._repr_html_()
