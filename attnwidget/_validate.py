@@ -17,6 +17,8 @@ names the argument, shows the value and says what was expected::
     mask = V.bool_mask("mask", mask, (Q, K))               # bool, or 0/1 numbers; 0.5 is refused
     a = V.probabilities("att", a, mask)                    # rows are distributions over visible keys
     title = V.text("title", title)                         # str that encodes to UTF-8
+    lazy = V.flag("lazy", lazy, allow_none=True)           # True, False (or None); "yes" and 1 refused
+    ids = V.token_ids("target_ids", ids, vocab=50257)      # ints in [0, vocab), 1-d or (1, n) squeezed
     w = V.layer_stack("weights", weights)                  # array, or HF's tuple of layers, stacked
     spans = V.offsets("offsets", offsets)                  # (start, end) int pairs, 0 <= start <= end
     meta = V.MetaDict(meta)                                # a dict checked as JSON on every set
@@ -48,6 +50,7 @@ __all__ = [
     "number",
     "fraction",
     "boolean",
+    "flag",
     "choice",
     "text",
     "int_list",
@@ -56,6 +59,7 @@ __all__ = [
     "tokens",
     "array",
     "as_numpy",
+    "token_ids",
     "layer_stack",
     "bool_mask",
     "probabilities",
@@ -133,6 +137,93 @@ def boolean(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise _type_error(name, value, "True or False")
     return bool(value)
+
+
+def flag(name: str, value: Any, allow_none: bool = False) -> bool | None:
+    """An on/off option: True or False (numpy bools too), or None when `allow_none` (the option's
+    "decide for me"); "yes", "no", 0 and 1 are refused rather than read by their truthiness
+    (``bool("no")`` is True).
+
+    Parameters
+    ----------
+    name : str
+        The argument's public name, for messages.
+    value : bool or None
+        The option as given.
+    allow_none : bool
+        Whether None is a valid value.
+
+    Returns
+    -------
+    bool or None
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise _type_error(name, value, "True, False or None" if allow_none else "True or False")
+    return bool(value)
+
+
+def token_ids(name: str, value: Any, *, vocab: int | None = None) -> list[int]:
+    """Token ids as a tokenizer gives them: a list, array or tensor of ints, 1-d or ``(1, n)`` (the
+    batch of one a tokenizer returns is squeezed), each in ``[0, vocab)``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's public name, for messages.
+    value : sequence of int, array or tensor
+        The ids. Bools and floats are refused (a float is not truncated to an id).
+    vocab : int, optional
+        The vocabulary size (the model's embedding rows); None checks only ``id >= 0``.
+
+    Returns
+    -------
+    list of int
+        At least one id.
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set, frozenset, bool, np.bool_)):
+        raise _type_error(name, value, "a list of int token ids")
+    if hasattr(value, "detach"):  # a tensor, without importing torch; its dtype is checked below
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)):  # numpy would read [1, True] as two ints
+        rows = value if value and all(isinstance(r, (list, tuple)) for r in value) else [value]
+        for i, item in enumerate(item for row in rows for item in row):
+            if isinstance(item, (bool, np.bool_)):
+                raise ArgumentTypeError(f"{name} must hold int token ids; item {i} is {show(item)}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        raise _type_error(name, value, "a list of int token ids (a ragged list is not one)") from None
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim != 1:
+        raise AttentionError(f"{name} must be 1-d or (1, n) token ids (one example); got shape {arr.shape}")
+    if arr.size == 0:
+        raise AttentionError(f"{name} is empty; it needs at least one token id")
+    if arr.dtype.kind not in "iu":
+        if arr.dtype == object:  # a list mixing ints and other things: name the first that is not an int
+            bad = next(((i, v) for i, v in enumerate(arr.tolist()) if not _is_int(v)), None)
+            if bad is None:
+                arr = arr.astype(np.int64)
+            else:
+                raise ArgumentTypeError(f"{name} must hold int token ids; item {bad[0]} is {show(bad[1])}")
+        else:
+            first = arr.reshape(-1)[0].item()
+            raise ArgumentTypeError(
+                f"{name} must hold int token ids; got dtype {arr.dtype} (item 0 is {first!r}); a float "
+                "is never rounded to an id"
+            )
+    low = np.flatnonzero(arr < 0)
+    high = np.flatnonzero(arr >= vocab) if vocab is not None else np.empty(0, np.intp)
+    bad_at = min([*low[:1].tolist(), *high[:1].tolist()], default=None)
+    if bad_at is not None:
+        within = f"[0, {vocab})" if vocab is not None else ">= 0"
+        raise AttentionIndexError(
+            f"{name} must hold token ids in {within} (the model's vocabulary); got {int(arr[bad_at])} "
+            f"at position {bad_at}"
+        )
+    return [int(i) for i in arr]
 
 
 def choice(name: str, value: Any, options: Sequence[str]) -> str:

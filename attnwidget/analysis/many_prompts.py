@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from attnwidget import _validate as V
 from attnwidget import metrics as M
 from attnwidget.analysis.table import Table
 from attnwidget.attention.core import Attention
@@ -121,6 +122,8 @@ def census(
     """
     from attnwidget.extraction.api import extract
 
+    norms = bool(V.flag("norms", norms))
+    progress = bool(V.flag("progress", progress))
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise AttentionError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(texts, str):
@@ -139,16 +142,20 @@ def census(
             for i, t in enumerate(batch):
                 if not isinstance(t, str):
                     raise ArgumentTypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
-            atts = cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads))
+            atts = cast(list, _extract_batch(extract, model, tokenizer, batch, n, layers, heads, "weights"))
             normed = (
-                cast(list, extract(model, tokenizer, batch, layers=layers, heads=heads, measure="norms"))
+                cast(list, _extract_batch(extract, model, tokenizer, batch, n, layers, heads, "norms"))
                 if norms
                 else None
             )
             for b, att in enumerate(atts):
                 if ids is None:
                     ids = (list(att.layer_ids), list(att.head_ids))
-                for key, (value, weight) in _prompt_stats(att, None if normed is None else normed[b]).items():
+                try:
+                    stats = _prompt_stats(att, None if normed is None else normed[b])
+                except AttentionError as e:  # a prompt too short for a statistic (no row after the first)
+                    raise _prompt_error(e, n + b, batch[b]) from e
+                for key, (value, weight) in stats.items():
                     sums[key] = sums.get(key, 0) + value * weight
                     weights[key] = weights.get(key, 0) + weight
                     counts[key] = counts.get(key, 0) + 1
@@ -166,6 +173,32 @@ def census(
     cfg = getattr(model, "config", None)
     name = getattr(cfg, "_name_or_path", "") or type(model).__name__
     return Census(ids[0], ids[1], means, counts, n, name)
+
+
+def _extract_batch(extract, model, tokenizer, batch, start, layers, heads, measure):
+    """One batch's attention; a refusal names the census, the prompt and why, since the batch
+    hides which prompt it was (the batch is retried prompt by prompt to find it)."""
+    try:
+        return extract(model, tokenizer, batch, layers=layers, heads=heads, measure=measure)
+    except AttentionError as e:
+        if len(batch) == 1:
+            raise _prompt_error(e, start, batch[0]) from e
+        for i, text in enumerate(batch):
+            try:
+                extract(model, tokenizer, text, layers=layers, heads=heads, measure=measure)
+            except AttentionError as one:
+                raise _prompt_error(one, start + i, text) from one
+        raise  # no single prompt is refused: the batch itself is the problem
+
+
+def _prompt_error(e: AttentionError, index: int, text: str) -> AttentionError:
+    """`e` again, of its own class, with the census and the prompt named first."""
+    head = text[:40] + ("..." if len(text) > 40 else "")
+    message = f"census: prompt {index} ({head!r}) was refused: {e}"
+    try:
+        return type(e)(message)
+    except TypeError:  # an error class with its own constructor: the base class carries the text
+        return AttentionError(message)
 
 
 def _prompt_stats(att: Attention, normed: Attention | None) -> dict[str, tuple[np.ndarray, float]]:

@@ -10,10 +10,14 @@ outside transformers go through forward hooks (`extract_hooks`, re-exported here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from attnwidget import _validate as V
 from attnwidget._optional import require_models
 from attnwidget.attention.core import Attention, _memory_budget, storage_dtype
 from attnwidget.attention.seq2seq import Seq2SeqAttention
@@ -153,6 +157,13 @@ def extract(
         raise ArgumentTypeError(
             f"model must be a loaded model, e.g. model, tokenizer = aw.load_model(); got {model!r:.60}"
         )
+    # Options read by truthiness would take "no" as yes: each must be a real bool.
+    lazy = bool(V.flag("lazy", lazy))
+    check = bool(V.flag("check", check))
+    add_special_tokens = bool(V.flag("add_special_tokens", add_special_tokens))
+    if tokens is not None:
+        tokens = V.tokens("tokens", tokens)
+    _check_media(image, audio)
     if method not in METHODS:
         raise AttentionError(f"method must be 'auto', 'capture' or 'eager'; got {method!r}")
     if lazy and method == "eager":
@@ -167,6 +178,43 @@ def extract(
         text, text_pair, messages, target, target_ids, image, audio, sampling_rate, inputs, tokens, add_special_tokens
     )
     return _PLANS[_kind(model, given, req)](model, tokenizer, given, req)
+
+
+# A scheme such as http://, https://, ftp://, s3:// or data: makes a str a URL, not a local path.
+_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|data:)")
+
+
+def _check_media(image: Any, audio: Any) -> None:
+    """Refuse an image or audio that a processor would fetch, misread or choke on, before any
+    processor sees it: a URL (processors download it), a bool or empty array, integer samples."""
+    for i, picture in enumerate(image if isinstance(image, (list, tuple)) else [image]):
+        where = "image" if not isinstance(image, (list, tuple)) else f"image[{i}]"
+        if picture is None and where == "image":
+            continue
+        if isinstance(picture, (bool, np.bool_)) or picture is None:
+            raise ArgumentTypeError(f"{where} must be a PIL image, an array or a local path; got {V.show(picture)}")
+        if isinstance(picture, str) and _URL.match(picture.strip()):
+            raise AttentionError(
+                f"{where}= takes a PIL image, an array or a local path; got the URL {V.show(picture)}: "
+                "download the image first (attnwidget never fetches from the network)"
+            )
+        if isinstance(picture, np.ndarray) or hasattr(picture, "detach"):
+            arr = V.as_numpy(picture)
+            if arr.dtype == bool:
+                raise ArgumentTypeError(
+                    f"{where} is a bool array of shape {arr.shape}; expected pixels (uint8 in [0, 255] or "
+                    "floats in [0, 1]), e.g. mask.astype(np.uint8) * 255"
+                )
+            if arr.size == 0:
+                raise AttentionError(f"{where} is an empty array (shape {arr.shape}); expected an (H, W, 3) image")
+    if audio is not None and (isinstance(audio, np.ndarray) or hasattr(audio, "detach") or isinstance(audio, list)):
+        kind = np.asarray(audio.detach().cpu() if hasattr(audio, "detach") else audio).dtype
+        if kind.kind in "iub":
+            # Integer PCM would be read as samples thousands of times too loud; the scale is the
+            # caller's to apply (int16 is divided by 32768, int32 by 2**31, uint8 centred on 128).
+            scale = {1: "subtract 128, divide by 128", 2: "divide by 32768", 4: "divide by 2**31"}
+            how = "pass float samples" if kind.kind == "b" else scale.get(kind.itemsize, "scale to [-1, 1]")
+            raise ArgumentTypeError(f"audio= takes float samples in [-1, 1]; got {kind}: {how}")
 
 
 def _kind(model, g: _Given, req: Request) -> str:

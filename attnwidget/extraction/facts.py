@@ -7,6 +7,7 @@ questions the same way, so a model counts its layers, or is a speech model, once
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any
 
 __all__ = [
@@ -87,3 +88,52 @@ def vision_config(model):
     """The vision part of the config (a vision-language model's ``vision_config``), or the config."""
     cfg = getattr(model, "config", None)
     return getattr(cfg, "vision_config", None) or cfg
+
+
+def vocab_size(model: Any, decoder: bool = False) -> int | None:
+    """How many token ids the model's (or its decoder's) embedding holds: ids at or past it reach
+    an index error deep inside torch, so they are refused by name before the run. The embedding's
+    rows are the truth (a config's ``vocab_size`` can lag behind resized embeddings)."""
+    part = model
+    if decoder and hasattr(model, "get_decoder"):
+        try:
+            part = model.get_decoder() or model
+        except (AttributeError, NotImplementedError, TypeError):
+            part = model
+    try:
+        emb = part.get_input_embeddings()
+        rows = getattr(emb, "num_embeddings", None)
+        if isinstance(rows, int):
+            return rows
+    except (AttributeError, NotImplementedError, TypeError):
+        pass
+    cfg = getattr(model, "config", None)
+    size = getattr(getattr(cfg, "text_config", None) or cfg, "vocab_size", None)
+    return size if isinstance(size, int) and size > 0 else None
+
+
+def forward_parameters(model: Any) -> list[str] | None:
+    """The keyword arguments ``model.forward`` names, or None when it takes any (``**kwargs``) or
+    its signature cannot be read."""
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return None
+    named = [
+        k for k, p in params.items() if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    var = [k for k, p in params.items() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    if not var:
+        return named
+    # transformers types its models' **kwargs as Unpack[SomeKwargs] (a TypedDict): those keys are
+    # the rest of what forward takes. A bare **kwargs takes anything, so nothing can be refused.
+    try:
+        hint = typing.get_type_hints(model.forward, include_extras=True).get(var[0])
+    except Exception:  # noqa: BLE001 - unresolvable annotations: take the forward at its word
+        return None
+    origin = typing.get_origin(hint)
+    if origin is None or "Unpack" not in repr(origin):  # typing's or typing_extensions' Unpack
+        return None
+    typed = typing.get_args(hint)[0]
+    keys = getattr(typed, "__required_keys__", set()) | getattr(typed, "__optional_keys__", set())
+    return list(dict.fromkeys(named + sorted(keys))) if keys else None

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from attnwidget import _validate as V
 from attnwidget.attention.core import Attention, _as_numpy
 from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 
@@ -62,10 +63,20 @@ def from_transformer_lens(
     **kwargs
         Passed to `Attention` (``num_kv_heads``, ``text``, ``meta``, ...).
 
+    Notes
+    -----
+    Patterns cached in bfloat16 or float16 (a model run at half precision) are converted to
+    float32. Their rows sum to 1 only within that dtype's rounding (bfloat16 keeps 8 significant
+    bits: each weight is off by up to 2^-8 of itself, so a row sum by up to about 2^-8; float16
+    keeps 11). Each row is checked against that tolerance (twice the rounding, for the softmax's own
+    rounding in that dtype) and then renormalised in float32 to sum to 1, so metrics read
+    distributions; a row further off is refused.
+
     Raises
     ------
     AttentionError
-        No pattern hooks in the cache, a layer missing, shapes that disagree, or a token count
+        No pattern hooks in the cache, rows of a half-precision cache that do not sum to 1 within
+        its rounding, a layer missing, shapes that disagree, or a token count
         that does not match.
     """
     names = {int(m.group(1)): k for k in _keys(cache) if (m := PATTERN_HOOK.match(k))}
@@ -80,7 +91,8 @@ def from_transformer_lens(
         raise AttentionError(f"the cache has no pattern for layers {missing}; it holds layers {sorted(names)}")
     arrays = []
     for layer in lids:
-        a = _as_numpy(cache[names[layer]])
+        raw = cache[names[layer]]
+        a = _half_rows(_as_numpy(raw), _source_dtype(raw), names[layer])
         if a.ndim == 4:
             if not -a.shape[0] <= batch_index < a.shape[0]:
                 raise AttentionIndexError(f"batch_index {batch_index} out of range for a batch of {a.shape[0]}")
@@ -117,3 +129,35 @@ def _token_strings(tokens: Any, tokenizer: Any, batch_index: int) -> list[str]:
 
         return readable_tokens(tokenizer, [int(t) for t in tokens])
     raise AttentionError("tokens must be a sequence of strings (model.to_str_tokens(text)) or of token ids")
+
+
+# Significant bits of the half-precision dtypes a cache may hold: the rounding of one weight.
+_HALF_BITS = {"bfloat16": 8, "float16": 11}
+
+
+def _source_dtype(x: Any) -> str:
+    """The dtype's name as the cache holds it ("bfloat16" for ``torch.bfloat16``), before any
+    conversion widens it."""
+    return str(getattr(x, "dtype", "")).replace("torch.", "")
+
+
+def _half_rows(a: np.ndarray, dtype: str, hook: str) -> np.ndarray:
+    """Float32 patterns with every row renormalised, for a half-precision cache whose rows sum to 1
+    within the dtype's rounding; other caches are returned as they are (the `Attention` checks
+    them at float32's tolerance)."""
+    bits = _HALF_BITS.get(dtype)
+    if bits is None or a.size == 0:
+        return a
+    a = a.astype(np.float32)
+    sums = a.sum(axis=-1, dtype=np.float64, keepdims=True)
+    live = sums > 0  # rows with nothing visible stay zero
+    tol = max(V.ROW_SUM_ATOL, 2.0 * 2.0**-bits)  # never stricter than float32's own tolerance
+    err = np.where(live, np.abs(sums - 1), 0)
+    if err.max() > tol:
+        idx = tuple(int(i) for i in np.unravel_index(err.argmax(), err.shape)[:-1])
+        raise AttentionError(
+            f"{hook} holds {dtype} rows that do not sum to 1: a row sums to {float(sums[idx][0]):.5g} "
+            f"(at index {idx}), past the {tol:.2g} that {dtype} rounding ({bits} significant bits) "
+            "explains; expected softmax probabilities (hook_pattern, not hook_attn_scores)"
+        )
+    return np.where(live, a / np.where(live, sums, 1), 0).astype(np.float32)

@@ -17,23 +17,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from attnwidget import _validate as V
 from attnwidget.attention.core import Attention
 from attnwidget.attention.seq2seq import Seq2SeqAttention
 from attnwidget.errors import ArgumentTypeError, AttentionError, ModelError
 from attnwidget.extraction.facts import (
     accepts,
+    forward_parameters,
     input_device,
     is_encoder_decoder,
     layers_heads,
     model_meta,
     position_limit,
     vision_config,
+    vocab_size,
 )
 from attnwidget.extraction.request import Request
 from attnwidget.extraction.run import Part, Side, note, run
 from attnwidget.extraction.tokens import encode, patch_labels, readable_tokens
 
-__all__ = ["text", "seq2seq", "image", "inputs"]
+__all__ = ["text", "seq2seq", "image", "inputs", "check_inputs"]
 
 
 # ---------------------------------------------------------------------------------- text
@@ -127,9 +132,11 @@ def _decoder_ids(model, tokenizer, target, target_ids):
     import torch
 
     if target_ids is not None:
-        ids = [int(i) for i in target_ids]
-        if not ids:
+        if hasattr(target_ids, "__len__") and not hasattr(target_ids, "shape") and len(target_ids) == 0:
             raise AttentionError("target_ids is empty; the decoder needs at least its start token")
+        # Ints only (a float is never truncated to an id), 1-d or the (1, n) a tokenizer returns,
+        # each inside the decoder's vocabulary: torch would say only "index out of range".
+        ids = V.token_ids("target_ids", target_ids, vocab=vocab_size(model, decoder=True))
         return torch.tensor([ids]), None
     if not isinstance(target, str):
         raise ArgumentTypeError(f"target must be a str; got {type(target).__name__}")
@@ -339,8 +346,9 @@ def inputs(
     if labels is None:
         if tokens is None:
             raise AttentionError("inputs= needs tokens=[...]: one label per position of the attention")
-        names = [str(t) for t in tokens]
+        names = V.tokens("tokens", tokens)
         labels = lambda n: names  # noqa: E731
+    model_inputs = check_inputs(model, model_inputs)
     for k, v in model_inputs.items():
         if hasattr(v, "shape") and len(v.shape) >= 1 and v.shape[0] != 1:
             raise AttentionError(f"inputs[{k!r}] has batch size {v.shape[0]}; pass one example")
@@ -364,3 +372,34 @@ def inputs(
         req.guard(n_layers, n_heads, n, n)
     part = Part("main", side, side, "attentions", kv_heads=n_kv)
     return run(model, forward, [part], meta, req)["main"][0]
+
+
+def check_inputs(model, model_inputs: dict) -> dict:
+    """`model_inputs` checked against the model before it runs: every key one its forward takes,
+    ``input_ids`` ints in its vocabulary (1-d or ``(1, n)``; made ``(1, n)``), and an
+    ``attention_mask`` as long as the ids. Returns a new dict; the caller's is left as it was."""
+    import torch
+
+    takes = forward_parameters(model)
+    if takes is not None:
+        unknown = [k for k in model_inputs if k not in takes]
+        if unknown:
+            raise AttentionError(
+                f"inputs has the key {unknown[0]!r}, which {type(model).__name__}.forward does not take; "
+                f"it takes {takes}"
+            )
+    out = dict(model_inputs)
+    ids = out.get("input_ids")
+    if ids is not None:
+        checked = V.token_ids("inputs['input_ids']", ids, vocab=vocab_size(model))
+        device = ids.device if hasattr(ids, "device") else None
+        out["input_ids"] = torch.tensor([checked], device=device)
+        mask = out.get("attention_mask")
+        if mask is not None and (hasattr(mask, "shape") or isinstance(mask, (list, tuple))):
+            n_mask = int(np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask).shape[-1])
+            if n_mask != len(checked):
+                raise AttentionError(
+                    f"inputs['attention_mask'] covers {n_mask} positions but inputs['input_ids'] has "
+                    f"{len(checked)}; pass one mask entry per id"
+                )
+    return out

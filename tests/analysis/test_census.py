@@ -93,3 +93,17 @@ def test_bad_census_input(tiny_gpt2, word_tokenizer):
         aw.analysis.census(tiny_gpt2, word_tokenizer, ["w1"], batch_size=0, progress=False)
     with pytest.raises(TypeError, match="prompt 1 is a int"):
         aw.analysis.census(tiny_gpt2, word_tokenizer, ["w1 w2", 3], progress=False)
+
+
+@pytest.mark.parametrize("short", ["", "w1"], ids=["empty", "one word"])
+def test_a_short_prompt_is_named_by_the_census(tiny_gpt2, word_tokenizer, short):
+    # One prompt too short to measure stops the census with the census, its index, its text and why.
+    texts = [words(6), words(7, start=2), short, words(5)]
+    with pytest.raises(aw.AttentionError, match=rf"census: prompt 2 \({short!r}\) was refused: .+") as e:
+        aw.analysis.census(tiny_gpt2, word_tokenizer, texts, batch_size=3, progress=False)
+    assert len(str(e.value)) > len("census: prompt 2 ('') was refused: ") + 10
+
+
+def test_census_flags_are_real_bools(tiny_gpt2, word_tokenizer):
+    with pytest.raises(aw.errors.ArgumentTypeError, match=r"norms must be True or False; got 'yes'"):
+        aw.analysis.census(tiny_gpt2, word_tokenizer, [words(4)], norms="yes", progress=False)

@@ -107,3 +107,31 @@ def test_nnsight_recipe_from_the_readme(tiny_llama, word_tokenizer):
             patterns.append(layer.self_attn.output[1])
     att = aw.Attention.from_hf(patterns, aw.extraction.readable_tokens(word_tokenizer, enc["input_ids"][0].tolist()))
     np.testing.assert_allclose(att.weights, aw.extract(tiny_llama, word_tokenizer, text).weights, atol=1e-5)
+
+
+def test_a_bfloat16_cache_is_accepted_within_its_rounding():
+    # A half-precision run caches bf16 patterns whose rows sum to 1 only within 2^-8: a float32
+    # tolerance refused them. They are converted to float32 and renormalised.
+    rng = np.random.default_rng(3)
+    p = softmax_patterns(rng, batch=1, layers=2, heads=2, n=7)
+    # A bf16 softmax's rows as reported: summing to about 1.0022 once rounded.
+    cache = {f"blocks.{i}.attn.hook_pattern": torch.tensor(p[i] * 1.0022, dtype=torch.bfloat16) for i in range(2)}
+    sums = torch.stack(list(cache.values())).float().sum(-1)
+    assert (sums - 1).abs().max() > 2e-3  # past the float32 tolerance: the case that was refused
+    att = aw.extraction.from_transformer_lens(cache, [f"t{i}" for i in range(7)])
+    assert att.weights.dtype == np.float32 and att.is_causal
+    np.testing.assert_allclose(att.weights.sum(-1), 1, atol=1e-6)
+    np.testing.assert_allclose(att.weights, p[:, 0], atol=2**-7)
+    half = {f"blocks.{i}.attn.hook_pattern": torch.tensor(p[i], dtype=torch.float16) for i in range(2)}
+    np.testing.assert_allclose(
+        aw.extraction.from_transformer_lens(half, [f"t{i}" for i in range(7)]).weights.sum(-1), 1, atol=1e-6
+    )
+
+
+def test_a_bfloat16_cache_far_from_rows_of_one_is_refused():
+    p = np.full((1, 2, 3, 3), 0.4)  # rows sum to 1.2: no rounding explains that
+    cache = {"blocks.0.attn.hook_pattern": torch.tensor(p, dtype=torch.bfloat16)}
+    with pytest.raises(
+        AttentionError, match=r"blocks.0.attn.hook_pattern holds bfloat16 rows that do not sum to 1: a row sums to 1.2"
+    ):
+        aw.extraction.from_transformer_lens(cache, ["a", "b", "c"])
