@@ -375,7 +375,8 @@ def _part_recs(
 
 def _rec(kind: str, finding: str, measurement: dict, baseline: dict, action: str) -> dict:
     finding = finding[:1].upper() + finding[1:]
-    message = f"{finding} {action}".strip()
+    # Chinese sentences follow one another without a space; English ones take one.
+    message = (finding + action if finding.endswith(("。", "）", "；")) else f"{finding} {action}").strip()
     return {
         "kind": kind,
         "finding": finding,
