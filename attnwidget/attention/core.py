@@ -659,7 +659,7 @@ class Attention:
         not summing to 1) are refused unless ``validate=False`` is passed here (a file cannot turn
         validation off).
         """
-        return io.load(path, validate=validate, cls=cls)
+        return io.load(path, validate=validate, cls=cls, max_bytes=_memory_budget())
 
     def __repr__(self) -> str:
         L, H, Q, K = self.shape
