@@ -21,7 +21,7 @@ from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.data import data_for, hold, open_data, overview_factor
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.payload import PRECISIONS, array_payload
-from attnwidget.widgets.selection import Selection
+from attnwidget.widgets.selection import GuardedWidget, Selection
 from attnwidget.widgets.style import STYLE
 
 __all__ = [
@@ -117,7 +117,7 @@ def _shared(name: str, doc: str) -> property:
     return property(get, set, doc=doc)
 
 
-class AttentionView(anywidget.AnyWidget):
+class AttentionView(GuardedWidget):
     """Base of the five views (token text, heatmap, head grid, rollout, graph): tokens, model facts,
     colour-scale options and the selection link.
 
@@ -131,6 +131,8 @@ class AttentionView(anywidget.AnyWidget):
     # Views that draw cross-attention set this (see `check_attention`).
     _draws_cross = False
     _view_kind = t.Unicode("").tag(sync=True)
+    # The colour-scale controls and the hiding clicks; subclasses add their own controls.
+    _frontend_writes = frozenset({"scale", "gamma", "colormap", "hide"})
 
     selection = anywidget.WidgetTrait().tag(sync=True)
 

@@ -20,7 +20,7 @@ from attnwidget.widgets.headgrid import HeadGrid
 from attnwidget.widgets.heatmap import AttentionHeatmap
 from attnwidget.widgets.parts import PartsDashboard
 from attnwidget.widgets.rollout import RolloutBar
-from attnwidget.widgets.selection import Selection
+from attnwidget.widgets.selection import GuardedWidget, Selection
 from attnwidget.widgets.tokentext import TokenText
 
 __all__ = ["Dashboard", "link", "show", "show_parts"]
@@ -66,7 +66,7 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
     return sel
 
 
-class Dashboard(anywidget.AnyWidget):
+class Dashboard(GuardedWidget):
     """The views of `show`, linked through one `Selection`: token text across the top, heatmap and
     rollout on the left, head grid and graph on the right (one column when the output is narrow).
 

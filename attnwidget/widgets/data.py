@@ -17,7 +17,6 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets as t
 
@@ -25,6 +24,7 @@ from attnwidget.attention.core import HEAD_FUSIONS, Attention, fuse_heads, max_p
 from attnwidget.errors import AttentionError
 from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.payload import PRECISIONS, code_maps, coded_bytes
+from attnwidget.widgets.selection import GuardedWidget
 
 __all__ = [
     "AttentionData",
@@ -231,7 +231,7 @@ class MapStore:
         return len(self.att.layer_ids) * (len(self.att.head_ids) + len(HEAD_FUSIONS))
 
 
-class AttentionData(anywidget.AnyWidget):
+class AttentionData(GuardedWidget):
     """The maps of one `Attention`, coded once and shared by every view that draws them.
 
     Views make it (`data_for`); it is not displayed. ``_maps`` holds ``{"keys", "maps", "total",

@@ -6,12 +6,15 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import traitlets as t
 
 from attnwidget.attention.core import Attention
 from attnwidget.errors import AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE
+from attnwidget.widgets.data import display_rows
 from attnwidget.widgets.measure import MeasuredMapView
+from attnwidget.widgets.payload import array_payload
 from attnwidget.widgets.selection import Selection
 
 DEFAULT_THRESHOLD = 0.1  # weights below it draw no edge
@@ -21,6 +24,8 @@ __all__ = ["AttentionGraph", "ARRANGEMENTS"]
 ARRANGEMENTS = ("arc", "force")
 # Heads drawn together in one graph; more colours than this cannot be told apart.
 MAX_OVERLAY = 6
+# Edges one map may draw (the frontend's limit, js/src/lib/maps.js edgesAbove): the strongest kept.
+MAX_EDGES = 5000
 
 
 class AttentionGraph(MeasuredMapView):
@@ -74,9 +79,16 @@ class AttentionGraph(MeasuredMapView):
     _draws_cross = True
 
     _view_kind = t.Unicode("graph").tag(sync=True)
+    _frontend_writes = MeasuredMapView._frontend_writes | {"threshold", "arrangement", "overlay"}
     threshold = t.Float(DEFAULT_THRESHOLD).tag(sync=True)
     arrangement = t.Enum(ARRANGEMENTS, "arc").tag(sync=True)
     overlay = t.List(t.Int()).tag(sync=True)
+    # The edges of the drawn maps at `threshold`, from the exact weights: the held maps are coded
+    # (a weight within 2.8%), so a weight near the threshold could fall on the wrong side of it.
+    # ``{"threshold", "hide", "measure", "maps": {key: float32 (edges, 3) payload of query row,
+    # key, weight}}``; the frontend uses them while its threshold, hiding and measure match, and
+    # compares coded weights otherwise (a saved page whose slider moved).
+    _exact_edges = t.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -128,15 +140,22 @@ class AttentionGraph(MeasuredMapView):
         self.observe(self._fetch_overlay, names="overlay")
         self.selection.observe(self._fetch_overlay, names="layer")
         self.observe(self._move_overlay, names="selection")
+        self._refresh_edges()
+        self.observe(self._refresh_edges, names=["threshold", "hide", "measure", "overlay"])
+        self.selection.observe(self._refresh_edges, names=["layer", "head", "fusion"])
 
     def _move_overlay(self, change) -> None:
         change["old"].unobserve(self._fetch_overlay, names="layer")
         change["new"].observe(self._fetch_overlay, names="layer")
+        change["old"].unobserve(self._refresh_edges, names=["layer", "head", "fusion"])
+        change["new"].observe(self._refresh_edges, names=["layer", "head", "fusion"])
         self._fetch_overlay()
+        self._refresh_edges()
 
     def _unfollow(self) -> None:
         super()._unfollow()
         self.selection.unobserve(self._fetch_overlay, names="layer")
+        self.selection.unobserve(self._refresh_edges, names=["layer", "head", "fusion"])
 
     @t.validate("overlay")
     def _check_overlay(self, proposal):
@@ -160,3 +179,39 @@ class AttentionGraph(MeasuredMapView):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0):
             raise t.TraitError(f"threshold must be a weight in [0, 1]; got {v!r}")
         return float(v)
+
+    def _refresh_edges(self, change=None) -> None:
+        sel = self.selection
+        which: list[int | str] = [sel.fusion if sel.head is None else sel.head, *self.overlay]
+        att = self._source(self.measure)
+        maps = {}
+        for w in dict.fromkeys(which):
+            rows = display_rows(att, sel.layer, w, 0, att.n_query, list(self.hide), False)
+            maps[f"{sel.layer}/{w}"] = edge_payload(rows, att.mask, self.threshold)
+        self._exact_edges = {
+            "threshold": self.threshold,
+            "hide": list(self.hide),
+            "measure": self.measure,
+            "maps": maps,
+        }
+
+    @property
+    def edges(self) -> list[tuple[int, int, float]]:
+        """Edges drawn for the selected map: ``(query position, key position, weight)`` with the
+        exact weight at or above `threshold`, strongest first (at most 5000)."""
+        sel = self.selection
+        payload = self._exact_edges["maps"][f"{sel.layer}/{sel.fusion if sel.head is None else sel.head}"]
+        triples = np.frombuffer(payload["data"], np.float32).reshape(payload["shape"])
+        offset = self.attention.n_key - self.attention.n_query
+        return [(int(i) + offset, int(j), float(w)) for i, j, w in triples]
+
+
+def edge_payload(rows: np.ndarray, mask: np.ndarray, threshold: float) -> dict:
+    """The cells of a displayed map at or above `threshold` (and above 0, visible), strongest first,
+    as a float32 ``(edges, 3)`` payload of query row, key and weight: what the graph draws."""
+    hit = (rows >= threshold) & (rows > 0) & mask
+    i, j = np.nonzero(hit)
+    w = rows[i, j]
+    order = np.argsort(-w, kind="stable")[:MAX_EDGES]
+    triples = np.stack([i[order], j[order], w[order]], axis=1).astype(np.float32).reshape(-1, 3)
+    return array_payload(triples, "float32")

@@ -115,6 +115,7 @@ class HeadGrid(AttentionView):
     """
 
     _view_kind = t.Unicode("headgrid").tag(sync=True)
+    _frontend_writes = AttentionView._frontend_writes | {"tint_label"}
     tint_label = t.Unicode("").tag(sync=True)
     order = t.Enum(ORDERS, "model").tag(sync=True)
     _thumbs = t.Dict().tag(sync=True)

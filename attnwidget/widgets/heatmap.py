@@ -29,6 +29,12 @@ __all__ = ["AttentionHeatmap"]
 TILE_BYTES = 2**20
 # The browser asks for 256 x 256 tiles; a bound keeps a bad request from computing a whole map.
 MAX_TILE_CELLS = 1024 * 1024
+# Served tiles kept at most, whatever their size: the byte budget holds a few full 256 x 256 tiles, and
+# without a count bound 1 x 1 tiles (2 bytes of data each) would pile up by the thousand.
+MAX_TILES = 32
+# What a kept tile costs beside its data and id (the dict, its numbers, the key): counted so many
+# small tiles cannot hide under the byte budget.
+TILE_OVERHEAD = 64
 
 
 class AttentionHeatmap(MeasuredMapView):
@@ -96,6 +102,7 @@ class AttentionHeatmap(MeasuredMapView):
     """
 
     _view_kind = t.Unicode("heatmap").tag(sync=True)
+    _frontend_writes = MeasuredMapView._frontend_writes | {"row_normalize"}
     _draws_cross = True
     row_normalize = t.Bool(False).tag(sync=True)
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
@@ -142,7 +149,7 @@ class AttentionHeatmap(MeasuredMapView):
         # Float16 tiles served to the browser, kept so a page exported after zooming in keeps the
         # full-resolution region that was on screen.
         tile_bytes = positive_int("max_bytes", max_bytes) // 4 if max_bytes is not None else TILE_BYTES
-        self._served: LruCache[str, dict] = LruCache(lambda p: len(p["data"]), tile_bytes)
+        self._served: LruCache[str, dict] = LruCache(tile_cost, tile_bytes)
         self._init_maps(max_bytes, overview=True)
         self._refresh_overview()  # overviews asked for with hide=/row_normalize= are made with them
         self.observe(self._refresh_overview, names=["hide", "row_normalize"])
@@ -272,4 +279,12 @@ class AttentionHeatmap(MeasuredMapView):
 
     def _keep_tile(self, info: dict, half: np.ndarray) -> None:
         self._served.add(info["id"], array_payload(half, "float16", **info))
+        while len(self._served) > MAX_TILES:
+            self._served.drop(self._served.keys()[0])
         self._tiles = self._served.values()
+
+
+def tile_cost(payload: dict) -> int:
+    """Bytes a kept tile counts for: its data, its id and key (the browser chooses both), and the
+    rest of its entry."""
+    return len(payload["data"]) + len(str(payload.get("id", ""))) + len(str(payload.get("key", ""))) + TILE_OVERHEAD

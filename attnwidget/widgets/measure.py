@@ -68,6 +68,7 @@ class MeasuredMapView(MapView):
     draws the set its ``measure`` trait names ("weights" or "norms"; "norms" needs ``norms=``)."""
 
     # The value-weighted maps of the same text (None without norms=), and which set is drawn.
+    _frontend_writes = MapView._frontend_writes | {"measure"}
     norms_data = anywidget.WidgetTrait().tag(sync=True)
     measure = t.Enum(MEASURES, "weights").tag(sync=True)
 

@@ -27,11 +27,12 @@ from attnwidget.widgets.base import AttentionView
 from attnwidget.widgets.export import ipython_display
 from attnwidget.widgets.graph import AttentionGraph
 from attnwidget.widgets.heatmap import AttentionHeatmap
+from attnwidget.widgets.selection import GuardedWidget
 
 __all__ = ["PartsDashboard"]
 
 
-class PartsDashboard(anywidget.AnyWidget):
+class PartsDashboard(GuardedWidget):
     """The encoder, decoder and cross views of one source/target pair, with a part selector.
 
     `part` names the part shown (``"encoder"``, ``"decoder"`` or ``"cross"``); the selector in the
@@ -45,6 +46,7 @@ class PartsDashboard(anywidget.AnyWidget):
     _esm = AttentionView._esm
     _css = AttentionView._css
     _view_kind = t.Unicode("parts").tag(sync=True)
+    _frontend_writes = frozenset({"part"})  # the part buttons
     encoder = anywidget.WidgetTrait().tag(sync=True)
     decoder = anywidget.WidgetTrait().tag(sync=True)
     cross = anywidget.WidgetTrait().tag(sync=True)

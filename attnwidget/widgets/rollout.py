@@ -11,6 +11,7 @@ shows the pass's progress (``_pending``) until the row arrives.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -37,6 +38,34 @@ MAX_ROLLOUT_ROWS = 64
 # Attention cells one pass over every layer may compute before the kernel waits to be asked: about
 # 30 layers x 9 heads at 1024 tokens, a few seconds on a laptop CPU for lazy attention.
 EAGER_CELLS = 3 * 10**8
+# How long interpreter exit waits for running rollout workers to stop (each stops at its next row
+# block, a fraction of a second); past it the daemon thread is left as before.
+EXIT_JOIN_S = 5.0
+
+# Set once the interpreter starts to exit: every running pass stops at its next row block, so no
+# numpy work runs while the interpreter is being torn down (which aborted the process).
+_STOP = threading.Event()
+_WORKERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def _stop_workers() -> None:
+    """At interpreter exit, before daemon threads are abandoned: signal every rollout worker and
+    wait (a bounded time) for it to return."""
+    _STOP.set()
+    for worker in list(_WORKERS):
+        if worker is not threading.current_thread():
+            worker.join(EXIT_JOIN_S)
+
+
+# threading's own exit hook runs in `threading._shutdown`, before `atexit` handlers and before
+# the interpreter finalises modules; `atexit` is the fallback where it is missing.
+_register = getattr(threading, "_register_atexit", None)
+if _register is not None:
+    _register(_stop_workers)
+else:  # pragma: no cover
+    import atexit
+
+    atexit.register(_stop_workers)
 
 
 class RolloutBar(AttentionView):
@@ -245,14 +274,15 @@ class RolloutBar(AttentionView):
             if config != self._config:
                 self._config, self._computed = config, {}
             missing = [q for q in self._rows if q not in self._computed]
-            if not missing or (self._worker is not None and self._worker.is_alive()):
-                start = False  # nothing to do, or the running worker picks the rows up
+            if not missing or (self._worker is not None and self._worker.is_alive()) or _STOP.is_set():
+                start = False  # nothing to do, the running worker picks the rows up, or exiting
             else:
                 self._idle.clear()
                 worker = threading.Thread(target=self._work, name="attnwidget-rollout", daemon=True)
                 self._worker = worker
                 start = True
         if start:
+            _WORKERS.add(worker)
             worker.start()
         self._publish_rows()
 
@@ -262,7 +292,7 @@ class RolloutBar(AttentionView):
             with self._lock:
                 config = self._config
                 missing = [q for q in self._rows if q not in self._computed]
-                if not missing or config == ("closed",):
+                if not missing or config == ("closed",) or _STOP.is_set():
                     self._worker = None
                     self._idle.set()
                     return
@@ -273,7 +303,7 @@ class RolloutBar(AttentionView):
                 self._pending = {"rows": missing, "done": round(done, 2)}
 
             def cancelled(config=config) -> bool:
-                return self._config != config
+                return _STOP.is_set() or self._config != config
 
             try:
                 out = rollout_rows(

@@ -6,10 +6,13 @@ alone (exported HTML has no kernel) and every change is a trait the kernel can r
 
 from __future__ import annotations
 
+import logging
 import weakref
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import anywidget
+import ipywidgets
 import numpy as np
 import traitlets as t
 
@@ -17,10 +20,63 @@ from attnwidget._validate import show
 from attnwidget.attention.core import HEAD_FUSIONS, Attention, step_row
 from attnwidget.errors import ArgumentTypeError, AttentionError, ViewIndexError
 
-__all__ = ["Selection"]
+__all__ = ["Selection", "GuardedWidget"]
+
+log = logging.getLogger("attnwidget.widgets")
+
+# What a browser write may fail with: the traits' own checks, as for the same value set in Python.
+REFUSALS = (t.TraitError, AttentionError, TypeError, ValueError)
 
 
-class Selection(anywidget.AnyWidget):
+class GuardedWidget(anywidget.AnyWidget):
+    """An anywidget whose state the browser may write only where the reader acts.
+
+    ipywidgets applies every ``update`` message from the frontend to any synced trait
+    (``Widget._handle_msg`` -> ``Widget.set_state``), private ones included: a message setting
+    ``_esm`` would be kept and written into every saved page, which runs it. Here `set_state`
+    keeps only the traits named in ``_frontend_writes`` (what the views' controls set), checks
+    each like the same value set from Python, logs what it refuses, and sends the kernel's value
+    back so the browser shows what the kernel holds. It lives in this module because every widget
+    of the package imports it.
+
+    `close` also closes the ``Layout`` widget ipywidgets makes for each DOM widget, which would
+    otherwise stay registered (and held) after the widget is closed.
+    """
+
+    # Traits a browser may write; everything else synced is the kernel's to set.
+    _frontend_writes: ClassVar[frozenset[str]] = frozenset()
+
+    def set_state(self, sync_data: Mapping[str, Any]) -> None:
+        """Apply a state update from the frontend: allowed traits only, each checked."""
+        resend = []
+        for name, value in dict(sync_data).items():
+            if name not in self._frontend_writes:
+                log.warning(
+                    "%s: refused a frontend write to %r (the kernel sets it); kept the kernel's value",
+                    type(self).__name__,
+                    name,
+                )
+                resend.append(name)
+                continue
+            try:
+                # One trait at a time: a bad value leaves the others of the same message applied.
+                super().set_state({name: value})
+            except REFUSALS as e:
+                log.warning("%s: refused %s=%r from the frontend: %s", type(self).__name__, name, value, e)
+                resend.append(name)
+        back = [n for n in resend if n in self.keys]
+        if back and self.comm is not None:
+            self.send_state(back)
+
+    def close(self) -> None:
+        """Close the widget and the ``Layout`` widget ipywidgets made for it."""
+        layout = self._trait_values.get("layout")
+        super().close()
+        if isinstance(layout, ipywidgets.Layout):
+            layout.close()
+
+
+class Selection(GuardedWidget):
     """What the reader is looking at, shared by every linked view.
 
     Parameters
@@ -60,6 +116,11 @@ export default { render({ model, el }) {
   return () => model.off("change", show);
 } };
 """
+
+    # What the views' pointer, clicks and controls set; the ranges below are the kernel's.
+    _frontend_writes = frozenset(
+        {"hovered_token", "pinned_token", "hovered_query", "pinned_query", "layer", "head", "fusion", "step"}
+    )
 
     hovered_token = t.Int(None, allow_none=True).tag(sync=True)
     pinned_token = t.Int(None, allow_none=True).tag(sync=True)

@@ -71,6 +71,7 @@ class TokenText(MeasuredMapView):
     """
 
     _view_kind = t.Unicode("tokentext").tag(sync=True)
+    _frontend_writes = MeasuredMapView._frontend_writes | {"direction"}
     direction = t.Enum(DIRECTIONS, "gives").tag(sync=True)
     # A space is drawn before token i where the text had one the token strings do not show.
     _gaps = t.List(t.Bool()).tag(sync=True)

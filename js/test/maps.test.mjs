@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { displayMap, visibility, visibleMax, edgesAbove } from "../src/lib/maps.js";
+import { displayMap, visibility, visibleMax, edgesAbove, exactEdges } from "../src/lib/maps.js";
+import { decode } from "../src/lib/decode.js";
 import { displayToken, exactToken } from "../src/lib/tokens.js";
 import { throttle } from "../src/lib/selection.js";
 
@@ -58,4 +59,27 @@ test("throttle sends the latest value at most once per interval", async () => {
   f(42);
   await new Promise((r) => setTimeout(r, 60));
   assert.deepEqual(got, [9, 42]);
+});
+
+test("exact edges are used only for the threshold, hiding and measure they were computed for", () => {
+  const payload = { dtype: "float32", shape: [2, 3], data: new Uint8Array(Float32Array.from([3, 1, 0.5, 2, 2, 0.1]).buffer) };
+  const state = { threshold: 0.1, hide: [0], measure: "weights", maps: { "1/2": payload } };
+  const opts = { key: "1/2", threshold: 0.1, hide: [0], measure: "weights", offset: 4, decode };
+  assert.deepEqual(exactEdges(state, opts).map((e) => [e.source, e.target, Math.fround(e.weight)]),
+    [[7, 1, Math.fround(0.5)], [6, 2, Math.fround(0.1)]]);
+  assert.equal(exactEdges(state, { ...opts, threshold: 0.2 }), null);
+  assert.equal(exactEdges(state, { ...opts, hide: [] }), null);
+  assert.equal(exactEdges(state, { ...opts, measure: "norms" }), null);
+  assert.equal(exactEdges(state, { ...opts, key: "1/mean" }), null);
+  assert.equal(exactEdges(null, opts), null);
+});
+
+test("a weight just under the threshold that codes above it is no edge from exact weights", () => {
+  // 0.0995 codes within 2.8%: the coded value may read >= 0.1; the exact edges leave it out.
+  const coded = Float32Array.from([0.1013, 0.0995 * 1.02]);
+  assert.equal(edgesAbove(coded, 1, 2, 0.1).length, 2);
+  const payload = { dtype: "float32", shape: [1, 3], data: new Uint8Array(Float32Array.from([0, 0, 0.1013]).buffer) };
+  const edges = exactEdges({ threshold: 0.1, hide: [], measure: "weights", maps: { "0/0": payload } },
+    { key: "0/0", threshold: 0.1, hide: [], measure: "weights", decode });
+  assert.equal(edges.length, 1);
 });

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { displayToken, exactToken, escapeInvisible } from "../src/lib/tokens.js";
+import { displayName, displayToken, exactToken, escapeInvisible } from "../src/lib/tokens.js";
 
 test("a right-to-left override cannot reverse the label or the tooltip", () => {
   const t = "abc\u202etxt.exe";
@@ -31,4 +31,12 @@ test("visible text, whitespace symbols and markup-looking text are unchanged", (
   assert.equal(displayToken("<b>&amp;</b>"), "<b>&amp;</b>");
   assert.equal(exactToken('a"\n'), '"a\\"\\n"');
   assert.equal(escapeInvisible("plain"), "plain");
+});
+
+test("names (models, diff sides, head labels) show invisible characters as marks", () => {
+  assert.equal(displayName("gpt\u202e2-evil"), "gpt⟨U+202E⟩2-evil");
+  assert.equal(displayName("two\nlines\tand\u2066iso\u2069"), "two⟨U+000A⟩lines⟨U+0009⟩and⟨U+2066⟩iso⟨U+2069⟩");
+  assert.equal(displayName(" plain name "), " plain name ");
+  assert.equal(displayName(null), "");
+  assert.equal(displayName(7), "7");
 });

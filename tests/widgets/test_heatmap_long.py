@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers.widget_data import decode, held, over_the_wire, words
+from helpers.widget_data import decode, held, over_the_wire, synthetic_attention, words
 
 import attnwidget as aw
 
@@ -162,3 +162,24 @@ def test_served_tiles_stay_in_the_state_within_a_quarter_of_the_budget(lazy_att)
     # 800 bytes each: the oldest goes once three would pass 2000.
     assert [p["id"] for p in heat._tiles] == ["b", "c"]
     assert heat._tiles[1]["r0"] == 50 and heat._tiles[1]["c0"] == 40
+
+
+def test_many_tile_requests_keep_the_state_bounded():
+    # Tiles served are kept in a synced trait (so a saved page keeps the zoomed region); 10 000
+    # requests, tiny ones included, must not grow it without bound by count or by bytes.
+    from attnwidget.widgets.heatmap import MAX_TILES, TILE_BYTES
+
+    heat = aw.AttentionHeatmap(synthetic_attention(n=70), layer=1, head=2)
+    heat.send = lambda msg, buffers=None: None
+    heat.send_state = lambda key=None: None  # the wire is not what this measures; the trait is
+    for k in range(10_000):
+        r, c = k % 70, (k // 70) % 70
+        size = 1 if k % 100 else 8
+        content = {"type": "tile", "id": f"req-{k}-" + "x" * (k % 300), "key": "1/2"}
+        heat._on_msg(heat, {**content, "r0": r, "r1": min(70, r + size), "c0": c, "c1": min(70, c + size)}, [])
+    tiles = heat._tiles
+    assert 0 < len(tiles) <= MAX_TILES
+    state_bytes = sum(len(t["data"]) + len(repr({k: v for k, v in t.items() if k != "data"})) for t in tiles)
+    assert state_bytes <= TILE_BYTES
+    assert len(heat._served) == len(tiles)
+    assert tiles[-1]["id"].startswith("req-9999-")

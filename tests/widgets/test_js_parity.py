@@ -67,3 +67,40 @@ def test_generation_step_row_matches_python():
         {"steps": steps, "nPrompt": n_prompt},
     )
     assert js == [aw.extraction.generation_step_row(att, s) for s in steps]
+
+
+NAMES = [
+    "abc\u202etxt.exe",
+    "gpt2\u2066-evil\u2069",
+    "two\nlines\tand\u200b",
+    "nb\u00a0sp\u3000",
+    "\ufeffbom\u00ad",
+    "\u115f\u3164\u2800",
+    "tag\U000e0041",
+    "model <b>&amp;</b>",
+    "日本語 é👍🏽",
+    "plain name",
+]
+
+
+def test_names_are_marked_as_the_views_mark_them():
+    from attnwidget.widgets.export import mark_invisible
+
+    js = run_js("tokens.js", "return input.map((t) => lib.displayName(t));", NAMES)
+    assert js == [mark_invisible(n) for n in NAMES]
+    assert js[0] == "abc⟨U+202E⟩txt.exe"
+
+
+def test_page_title_shows_invisible_characters_as_marks(tmp_path):
+    import re
+    import unicodedata
+
+    att = _causal_attention(5, seed=0)
+    page = aw.save_html(aw.AttentionHeatmap(att), tmp_path / "p.html", title="report\u202eexe.txt\u2066x").read_text(
+        "utf-8"
+    )
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    for shown in (title, heading):
+        assert shown == "report⟨U+202E⟩exe.txt⟨U+2066⟩x"
+        assert not any(unicodedata.category(c) == "Cf" for c in shown)

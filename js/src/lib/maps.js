@@ -60,3 +60,23 @@ export function edgesAbove(values, nQuery, nKey, threshold, limit = 5000) {
   edges.sort((a, b) => b.weight - a.weight);
   return edges.length > limit ? edges.slice(0, limit) : edges;
 }
+
+/**
+ * The kernel's exact edges of map `key` (graph `_exact_edges`), or null when they were computed
+ * for another threshold, hiding or measure than the view now draws (the view then compares coded
+ * weights). Edges come as a decoded float32 (edges, 3) array of query row, key and weight,
+ * strongest first; `offset` turns a query row into its token position.
+ */
+export function exactEdges(state, { key, threshold, hide = [], measure = "weights", offset = 0, decode }) {
+  if (!state || !state.maps || state.threshold !== threshold || state.measure !== measure) return null;
+  const held = state.hide ?? [];
+  if (held.length !== hide.length || held.some((h, k) => h !== hide[k])) return null;
+  const payload = state.maps[key];
+  if (!payload) return null;
+  const triples = decode(payload).values;
+  const edges = [];
+  for (let e = 0; e + 2 < triples.length; e += 3) {
+    edges.push({ source: triples[e] + offset, target: triples[e + 1], weight: triples[e + 2] });
+  }
+  return edges;
+}

@@ -51,3 +51,11 @@ export function exactToken(text) {
   const quoted = JSON.stringify(text);  // escapes ", \ and controls; lone surrogates as \udXXX
   return escapeInvisible(quoted.replace(/\\u(d[89a-f][0-9a-f]{2})/g, (_, h) => `⟨U+${h.toUpperCase()}⟩`));
 }
+
+/** A name the views show (model, diff side, head label, tint, page title): not token text, but as
+ *  untrusted; every invisible or direction-changing character, line breaks and tabs included, as
+ *  its ⟨U+XXXX⟩ mark, so a name cannot reorder or hide the text around it. The Python twin is
+ *  `mark_invisible` in attnwidget/widgets/export.py. */
+export function displayName(text) {
+  return escapeInvisible(typeof text === "string" ? text : String(text ?? ""));
+}

@@ -1,7 +1,7 @@
 // DOM pieces every view uses: root and style, token elements and hover classes, controls, the
 // colour legend and the PNG button. Token text only ever goes through textContent.
 import { lut, makeScale, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
-import { displayToken, exactToken } from "../lib/tokens.js";
+import { displayName, displayToken, exactToken } from "../lib/tokens.js";
 import { logFloor, SINK_SHARE } from "../lib/sink.js";
 import { generationStepRow } from "../lib/selection.js";
 
@@ -452,7 +452,7 @@ export function wireTips(root, ui, signal) {
   root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 }
 
-export { displayToken, exactToken };
+export { displayName, displayToken, exactToken };
 
 /** Hover and click wiring for token elements inside `box` (delegated, one listener each). */
 export function wireTokens(box, sel, signal, { onClick, query = false } = {}) {

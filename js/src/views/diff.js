@@ -6,7 +6,7 @@ import { difference, divergingColor, maxAbs, signedPosition } from "../lib/diver
 import { visibility } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, select, setTrait, showTip, hideTip, exactToken, wireTokens,
+  h, makeRoot, tokenElement, TokenMarks, select, setTrait, showTip, hideTip, exactToken, wireTokens, displayName,
 } from "./common.js";
 
 const LABEL_W = 90, TOP_H = 70, MIN_LABEL_PX = 10;
@@ -36,7 +36,8 @@ export default async function render({ model, el, host, signal }) {
   const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids");
   const bLayers = model.get("_b_layer_ids"), bHeads = model.get("_b_head_ids");
-  const [nameA, nameB] = model.get("_names");
+  // Names are the caller's text: shown with invisible and direction-changing characters marked.
+  const [nameA, nameB] = model.get("_names").map(displayName);
   const summary = decode(model.get("_summary")).values;
   const getPair = pairCache(model);
   const marks = new TokenMarks();

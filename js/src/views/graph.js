@@ -2,7 +2,7 @@
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
 import { sinkOfMap } from "../lib/sink.js";
-import { displayMap, edgesAbove, visibility } from "../lib/maps.js";
+import { displayMap, edgesAbove, exactEdges, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
@@ -43,6 +43,11 @@ export default async function render({ model, el, host, signal, embedded = false
   // Beside a view that switches to norms, the title names weights first, not only in its threshold.
   const graphName = () => (model.get("_measure_name") && !maps.hasNorms ? `Graph of ${model.get("_measure_name")}` : "Graph");
   const getMap = (key) => maps.get(key);
+  // Edges at the threshold: the kernel's, from exact weights, while they match what is drawn; else
+  // from the coded weights (within 2.8%, so a weight near the threshold may land either side).
+  const edgesOf = (key, values, threshold, hide) =>
+    exactEdges(model.get("_exact_edges"), { key, threshold, hide, measure: maps.measure(), offset: nKey - nQuery, decode })
+      ?? (values ? edgesAbove(values, nQuery, nKey, threshold) : []);
   const marks = new TokenMarks();
 
   const slider = h("input", { type: "range", min: "0", max: "1", step: "0.01", value: String(model.get("threshold")), style: "width:110px" });
@@ -134,7 +139,7 @@ export default async function render({ model, el, host, signal, embedded = false
     sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal);
     const ink = theme(ui.root);
     ui.status.textContent = raw ? "" : missingMapText(maps.info(), key);
-    const edges = values ? edgesAbove(values, nQuery, nKey, model.get("threshold")) : [];
+    const edges = raw ? edgesOf(key, values, model.get("threshold"), hide) : [];
     const notes = hideNotes(tokens, hide);
     let layout = model.get("arrangement");
     if (layout === "force" && nKey > FORCE_MAX) { layout = "arc"; notes.push(`force layout is limited to ${FORCE_MAX} tokens; showing arcs`); }
@@ -186,7 +191,7 @@ export default async function render({ model, el, host, signal, embedded = false
       const raw = getMap(mapKey(layer, hd, sel.get("fusion")));
       if (!raw) { missing.push(hd); return; }
       const v = displayMap(raw, nQuery, nKey, { hide, visible });
-      for (const e of edgesAbove(v, nQuery, nKey, threshold)) edges.push({ ...e, head: hd, k });
+      for (const e of edgesOf(mapKey(layer, hd, sel.get("fusion")), v, threshold, hide)) edges.push({ ...e, head: hd, k });
     });
     ui.status.textContent = missing.length
       ? `Heads ${missing.join(", ")} of layer ${layer} are not in this view's data (raise max_bytes, or run the kernel).` : "";
@@ -341,7 +346,7 @@ export default async function render({ model, el, host, signal, embedded = false
   sel.on(["layer", "head", "fusion"], draw);
   sel.on(["hovered_token", "pinned_token", "step"], onHover);
   maps.on(draw);
-  for (const name of ["overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide"]) model.on(`change:${name}`, draw);
+  for (const name of ["overlay", "threshold", "arrangement", "scale", "gamma", "colormap", "hide", "_exact_edges"]) model.on(`change:${name}`, draw);
   onThemeChange(draw, signal);
   // A new width places the nodes again across it; widths past the widest graph change nothing.
   onWidthChange(ui.root, (width) => {

@@ -5,7 +5,7 @@ import { maxPool } from "../lib/downsample.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
+  h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton, displayName,
   exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
   whenSized, onWidthChange,
   onThemeChange,
@@ -25,7 +25,8 @@ export default async function render({ model, el, host, signal, embedded = false
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids"), kvOf = model.get("_kv_of_head");
-  const labels = model.get("_labels");
+  // Labels and names are the caller's text: invisible and direction-changing characters marked.
+  const labels = model.get("_labels").map((row) => row.map(displayName));
   // Thumbnails shrink for many heads so a row fits a notebook column (scrolls below 28 px).
   // and never wider than the slot it is drawn in.
   const thumbFor = (width) => {
@@ -38,14 +39,14 @@ export default async function render({ model, el, host, signal, embedded = false
   const marks = new TokenMarks();
   // Heads whose full maps the shared data model holds: their thumbnails are pooled from those.
   const held = model.get("data") && (model.get("_thumb_maps") ?? []).length ? await connectMaps(model, host, { signal }) : null;
-  const name = model.get("_llm_name");
+  const name = displayName(model.get("_llm_name"));
   // Beside a view that switches to norms, the grid says that its thumbnails are weights.
   const measureName = model.get("_measure_name") ?? "";
   ui.title.textContent = `Heads${measureName ? ` · ${measureName}` : ""}${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
   const syncScale = scaleControls(model, ui.controls, signal);
   const tintNames = Object.keys(model.get("_tints") ?? {});
   const tintSel = tintNames.length
-    ? select("tint", [...tintNames.map((k) => [k, k]), ["", "none"]], model.get("tint_label"), (v) => setTrait(model, "tint_label", v), signal)
+    ? select("tint", [...tintNames.map((k) => [k, displayName(k)]), ["", "none"]], model.get("tint_label"), (v) => setTrait(model, "tint_label", v), signal)
     : null;
   if (tintSel) { tintSel.node.title = "colour bar under each head"; ui.controls.append(tintSel.node); }
   pngButton(ui.controls, "attention-heads.png", () => drawExport(), signal);
@@ -186,7 +187,7 @@ export default async function render({ model, el, host, signal, embedded = false
         const cell = h("div", {
           class: "aw-thumb", "data-layer": String(layer), "data-head": String(heads[hi]),
           style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer`,
-          title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${model.get("tint_label") || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
+          title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${displayName(model.get("tint_label")) || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
         });
         if (tint) cell.dataset.tint = String(tint[li * heads.length + hi]);
         const words = labels.length && labels[li][hi] ? labels[li][hi].split(/\s+/).filter(Boolean) : [];
@@ -439,7 +440,7 @@ export default async function render({ model, el, host, signal, embedded = false
       notes.push(`${nKey} tokens: thumbnails show ${sampled} of every ${pool} query rows (keys max-pooled ${pool} to 1), ` +
         "so a long input's overview stays quick; the heatmap shows any head in full");
     } else if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
-    if (tint) notes.push(`bar under each head: ${model.get("tint_label") || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
+    if (tint) notes.push(`bar under each head: ${displayName(model.get("tint_label")) || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
     if (labels.some((row) => row.some(Boolean))) {
       notes.push("badges: where a head looks on this text — sink (first token), prev (previous token), ind (induction " +
         "target) — when that pattern takes most of its attention; aw.head_roles tests heads on the model");
