@@ -14,6 +14,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
@@ -42,6 +44,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # about 35 s of repeated subprocess runs: make test runs it, make check leaves it out
 def test_script_exits_cleanly_while_a_rollout_worker_runs(tmp_path):
     script = tmp_path / "exit_mid_rollout.py"
     script.write_text(SCRIPT, encoding="utf-8")
