@@ -17,7 +17,9 @@ import numpy as np
 
 from attnwidget import _validate as V
 from attnwidget import metrics as M
+from attnwidget.analysis.ablation import HeadEffects, head_effects
 from attnwidget.analysis.heads import ROLES, _check_attention, _head_stats, _hidden_keys, roles_from_scores
+from attnwidget.analysis.knockout import PartEffects, part_effects
 from attnwidget.analysis.segments import segment_attention
 from attnwidget.analysis.table import Table
 from attnwidget.attention.arrays import hidden_keys_mask
@@ -25,6 +27,10 @@ from attnwidget.attention.core import Attention, _memory_budget
 from attnwidget.errors import ArgumentTypeError, AttentionError, ModelError
 
 __all__ = [
+    "head_effects",
+    "HeadEffects",
+    "part_effects",
+    "PartEffects",
     "compare_templates",
     "TemplateComparison",
     "compare_languages",
