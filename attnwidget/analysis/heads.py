@@ -179,12 +179,16 @@ def _head_stats(
         if hidden and empty.any():
             # A head that puts a row's whole attention on the sinks has nothing left to measure in
             # that row: the row is left out of that head's means (as rows that see no key are).
-            per = [
-                _compute(w[h : h + 1], specs, keep & ~empty[h][:, None], att.token_ids, 1)
-                if (keep & ~empty[h][:, None]).any()
-                else {k: np.full(1, np.nan) for k in specs}
-                for h in range(att.num_heads)
-            ]
+            with warnings.catch_warnings():
+                # A head whose rows left hold no key of a pattern has nothing to measure there: NaN,
+                # like its empty rows, and not the warning a pattern on hidden keys alone deserves.
+                warnings.filterwarnings("ignore", message="pattern_match: ", category=UserWarning)
+                per = [
+                    _compute(w[h : h + 1], specs, keep & ~empty[h][:, None], att.token_ids, 1)
+                    if (keep & ~empty[h][:, None]).any()
+                    else {k: np.full(1, np.nan) for k in specs}
+                    for h in range(att.num_heads)
+                ]
             vals = {k: np.concatenate([np.atleast_1d(p[k]) for p in per]) for k in specs}
         else:
             vals = _compute(w, specs, keep, att.token_ids, att.num_heads)
@@ -269,7 +273,15 @@ def analyze(
     specs["sink_mass"] = ("sink_mass", {"k": sink_k})
     if hidden:
         del specs["sink_mass"]  # with the sinks hidden it is measured as sink_share instead
-    values = _head_stats(att, hidden, specs)
+    with warnings.catch_warnings(record=True) as caught:
+        # A table says it in its title: a pattern column whose keys are all hidden is NaN, not 0.
+        warnings.filterwarnings("always", message="pattern_match: ", category=UserWarning)
+        values = _head_stats(att, hidden, specs)
+    for w in caught:
+        if not str(w.message).startswith("pattern_match: "):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    blind = [k for k in ("previous_token", "self") if any(str(w.message).startswith("pattern_match: ") for w in caught) and np.isnan(values[k]).any()]  # fmt: skip
+    note = f"; {', '.join(blind)} NaN where the pattern's keys are all hidden (hide=None measures them)" if blind else ""  # fmt: skip
     L, H = att.num_layers, att.num_heads
     cols: dict[str, Any] = {"layer": np.repeat(att.layer_ids, H), "head": np.tile(att.head_ids, L)}
     if hidden:
@@ -277,7 +289,8 @@ def analyze(
     for k in specs:
         cols[k] = values[k].reshape(L * H)
     return Table.from_columns(
-        cols, title=f"per-head metrics ({L} layers x {H} heads, {att.n_key} tokens; {_describe_hidden(att, hidden)})"
+        cols,
+        title=f"per-head metrics ({L} layers x {H} heads, {att.n_key} tokens; {_describe_hidden(att, hidden)}){note}",
     )
 
 

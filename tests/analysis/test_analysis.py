@@ -569,3 +569,13 @@ def test_shape_score_pattern_on_the_hidden_sink_is_nan_with_a_warning():
         sc = A.shape_score(a, expected_patterns="first_token")  # the default hide="sinks" hides token 0
     assert np.isnan(sc.layers["pattern_first_token"]).all()
     assert np.isfinite(A.shape_score(a, expected_patterns="first_token", hide=None).layers["pattern_first_token"]).all()
+
+
+def test_analyze_notes_a_pattern_whose_keys_are_all_hidden_in_its_title():
+    from helpers.refusal_data import att
+
+    a = att(2)  # two tokens: with the sink (token 0) hidden, the previous token of row 1 is hidden
+    table = A.analyze(a)  # no warning: the table says it
+    assert np.isnan(table["previous_token"]).all()
+    assert "previous_token NaN where the pattern's keys are all hidden" in table.title
+    assert "NaN" not in A.analyze(att(6)).title
