@@ -47,7 +47,7 @@ MESSAGES = {
         "part_top": "{who} reads {part} most for its length: relative share {relative:.2f}, "
         "{share:.1%} of its attention, {apart} (uniform reading: {uniform:.1%}, {ratio:.2f}x).{sink_note}",
         "part_share_action": "An attention share is not evidence of what the answer needs: measure the part's "
-        "effect on the answer with aw.analysis.part_effects and pass effects= to report.",
+        "effect on the answer with aw.experiments.part_effects and pass effects= to report.",
         "part_needed": "The answer depends on {part}: blocking the answer's attention to it changes "
         "log P(target) by {knockout:+.2f} nats, removing it by {removal:+.2f} nats; {who} gives it "
         "{share:.1%} of its attention (relative share {relative:.2f}).{sink_note}",
@@ -94,7 +94,7 @@ MESSAGES = {
         "应为 {uniform:.1%}，现为其 {ratio:.2f} 倍；按长度折算的相对份额为 {relative:.2f}。{sink_note}",
         "part_top": "按长度折算，{who}读得最多的是{part}：相对份额为 {relative:.2f}，占其注意力的 {share:.1%}"
         "（均匀读取为 {uniform:.1%}，现为其 {ratio:.2f} 倍；{apart}）。{sink_note}",
-        "part_share_action": "注意力份额并不能证明答案需要哪一部分：请用 aw.analysis.part_effects "
+        "part_share_action": "注意力份额并不能证明答案需要哪一部分：请用 aw.experiments.part_effects "
         "测量该部分对答案的影响，再通过 effects= 传给 report。",
         "part_needed": "答案依赖{part}：阻断答案位置对它的注意力后，目标答案的对数概率变化 {knockout:+.2f} 奈特；"
         "删去它则变化 {removal:+.2f} 奈特。{who}给它的注意力占 {share:.1%}，相对份额为 {relative:.2f}。{sink_note}",
@@ -209,7 +209,7 @@ def report(
     - far-reading layers (a note): locality below ``locality_uniform``, uniform attention over the
       same keys, in more than half of the layers.
     - parts with effects (`parts` and `effects` given): each part gets a recommendation backed by
-      its effect on the answer (`aw.analysis.part_effects`): the answer depends on it (knockout or
+      its effect on the answer (`aw.experiments.part_effects`): the answer depends on it (knockout or
       removal lowers log P(target) by at least `effect_above` nats: keep it, its wording matters),
       removing it helps (removal raises log P(target) by at least `effect_above`: try without it),
       or it barely moves the answer (both within `effect_above`). Its attention share and its share
@@ -236,7 +236,7 @@ def report(
     sink_above, uniform_above, part_below : float in [0, 1]
         The rules' thresholds.
     effects : PartEffects, optional
-        `aw.analysis.part_effects` on the same text and parts; the part recommendations rest on it.
+        `aw.experiments.part_effects` on the same text and parts; the part recommendations rest on it.
     effect_above : float
         Nats of log P(target) a part's effect must reach to count (0.5: a 1.6x change).
 
@@ -458,7 +458,7 @@ def shape_score(
       failing one more often than chance either.
 
     To choose a prompt, compare outcomes with `aw.experiments.compare_templates(..., target=...)`,
-    and to see which part of it matters, `aw.analysis.part_effects`.
+    and to see which part of it matters, `aw.experiments.part_effects`.
 
     Parameters
     ----------

@@ -246,7 +246,7 @@ class SegmentAttention:
         Part name -> the sink positions inside that part's text, counted as sinks, not as the part.
     effects : dict or None
         Part name -> ``{"knockout": Δ, "removal": Δ}`` in nats of log P(target), from
-        `aw.analysis.part_effects` passed as ``effects=``: what the part does to the answer, beside
+        `aw.experiments.part_effects` passed as ``effects=``: what the part does to the answer, beside
         what the answer reads there. None when no effects were given.
     """
 
@@ -379,7 +379,7 @@ def segment_attention(
         nothing about the part's content. A sink keeps its ``"sinks"`` entry even when it is the
         previous token. False keeps those reads in their parts.
     effects : PartEffects, optional
-        From `aw.analysis.part_effects` on the same text and parts: each part's knockout and
+        From `aw.experiments.part_effects` on the same text and parts: each part's knockout and
         removal effect on log P(target) is put beside its share (``.effects``, and in the printed
         table), since a share alone is not evidence that the answer needs the part.
 
@@ -501,7 +501,7 @@ def _effects(effects: Any, part_tokens: Mapping[str, list[int]]) -> dict[str, di
     """Part -> its knockout and removal effect, refused when measured on other parts or tokens."""
     knockout, removal = getattr(effects, "knockout", None), getattr(effects, "removal", None)
     if not isinstance(knockout, Mapping) or not isinstance(removal, Mapping):
-        raise V.ArgumentTypeError(f"effects must be the result of aw.analysis.part_effects; got {V.show(effects)}")
+        raise V.ArgumentTypeError(f"effects must be the result of aw.experiments.part_effects; got {V.show(effects)}")
     if set(knockout) != set(part_tokens):
         raise AttentionError(
             f"effects were measured on parts {sorted(knockout)}; these parts are {sorted(part_tokens)}: "

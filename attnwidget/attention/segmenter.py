@@ -9,6 +9,7 @@ spaces; jieba's dictionary segmentation finds the words (我们 / 今天 / 去 /
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Sequence
 
 from attnwidget.errors import ArgumentTypeError, AttentionError, MissingExtraError
@@ -66,6 +67,7 @@ def jieba_word_groups(
         raise MissingExtraError('Chinese word groups need jieba: pip install jieba (or "attnwidget[zh]")')
     import jieba
 
+    jieba.setLogLevel(logging.WARNING)  # its first use otherwise prints the dictionary build to stderr
     owner = [-1] * len(text)  # character -> jieba word, -1 for whitespace
     for w, (word, a, b) in enumerate(jieba.tokenize(text)):
         if word.strip():

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from attnwidget.attention.segmenter import has_jieba, jieba_word_groups
 from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["merge", "to_words", "word_groups", "query_word_groups", "read_offsets"]
@@ -73,7 +74,8 @@ def word_groups(att: Any) -> list[list[int]]:
     spans touch, or without offsets, the token does not start with whitespace) and both sides of
     the boundary are word characters (letters, digits, ``_``, apostrophes, combining marks). Parts
     of one character split by byte-level BPE ('北[1/2]', '北[2/2]') always join; characters of
-    scripts written without spaces (Chinese, Japanese kana) are each a word. Special tokens stand alone.
+    scripts written without spaces (Chinese, Japanese kana) join into the words jieba finds when it
+    is installed (``pip install "attnwidget[zh]"``), else each is a word. Special tokens stand alone.
 
     For cross-attention these are the groups of the keys (the source tokens, ``att.tokens``);
     `query_word_groups` groups the query rows.
@@ -84,7 +86,33 @@ def word_groups(att: Any) -> list[list[int]]:
         Without character offsets and with no token starting with whitespace, word boundaries
         cannot be told apart (WordPiece drops its ``##`` marks); pass offsets or use `merge`.
     """
-    return _word_groups(att.tokens, att.offsets, att.special, "")
+    return _join_words_without_spaces(att, _word_groups(att.tokens, att.offsets, att.special, ""))
+
+
+def _join_words_without_spaces(att: Any, groups: list[list[int]]) -> list[list[int]]:
+    """Characters of scripts written without spaces joined into the words jieba finds, when jieba is
+    installed (the ``zh`` extra) and the text and offsets are known; otherwise each stays a word.
+
+    Only neighbouring groups made wholly of such characters join, so everything else keeps the
+    rule of `word_groups`.
+    """
+    text, offs = att.text, att.offsets
+    if not groups or text is None or offs is None or not any(_no_space_script(c) for c in text) or not has_jieba():
+        return groups
+    word_of = {i: k for k, group in enumerate(jieba_word_groups(text, offs, att.special)) for i in group}
+
+    def spaceless(group: list[int]) -> bool:
+        chars = "".join(text[a:b] for a, b in (offs[i] for i in group))
+        return bool(chars) and all(_no_space_script(c) for c in chars)
+
+    out = [list(groups[0])]
+    for group in groups[1:]:
+        prev = out[-1]
+        if spaceless(prev) and spaceless(group) and word_of.get(prev[-1]) == word_of.get(group[0]):
+            prev.extend(group)
+        else:
+            out.append(list(group))
+    return out
 
 
 def query_word_groups(att: Any) -> list[list[int]]:

@@ -23,7 +23,6 @@ import base64
 import html
 import json
 import os
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 from attnwidget import _validate as V
 from attnwidget.errors import ArgumentTypeError, AttentionError
 
-__all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display", "mark_invisible"]
+__all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display"]
 
 _HOST_PATH = Path(__file__).with_name("export_host.js")
 _PAGE_MIME = "application/vnd.attnwidget.page+json"
@@ -143,28 +142,6 @@ def _as_views(view_or_views: Any) -> list:
     return views
 
 
-# Letters that draw as nothing (Hangul fillers, braille blank), marked as js/src/lib/tokens.js does.
-_BLANK_LETTERS = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800})
-
-
-def mark_invisible(text: str) -> str:
-    """`text` with every invisible or direction-changing character as its ``⟨U+XXXX⟩`` mark.
-
-    The Python twin of ``escapeInvisible`` / ``displayName`` in js/src/lib/tokens.js (the rule the
-    views apply to token text and names): control, format, line and paragraph separator and
-    surrogate code points, spaces other than U+0020 and blank letters. A page title is the
-    caller's text; marked, a right-to-left override cannot reorder the title around it.
-    """
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs") or (cat == "Zs" and ch != " ") or ord(ch) in _BLANK_LETTERS:
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def page_html(view_or_views: Any, title: str | None = None) -> str:
     """The text of the page `save_html` writes.
 
@@ -193,7 +170,7 @@ def page_html(view_or_views: Any, title: str | None = None) -> str:
                 esm_table.append(esm)
             spec["state"]["_esm"] = {"attnwidget_esm": esm_index[esm]}
     page = {"state": state, "esm": esm_table}
-    heading = html.escape(mark_invisible(title)) if title else ""
+    heading = html.escape(V.visible(title)) if title else ""
     slots = "\n".join(
         f'<div class="attnwidget-export-view" data-model-id="{html.escape(v.model_id)}"></div>' for v in views
     )

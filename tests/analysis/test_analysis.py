@@ -210,17 +210,22 @@ def test_report_parts_and_chinese():
     seg = rep.parts
     assert seg.queries.tolist() == [7] and seg.sinks == [0, 2]
     content, uniform = seg.content_shares(), seg.content_uniform()
-    low = [r for r in rep.recommendations if r["kind"] == "part" and "right before" in r["action"]]
+    low = [r for r in rep.recommendations if r["kind"] == "part" and " part gets " in r["finding"]]
     expected_low = [n for n in ("a", "b", "c") if content[n] / uniform[n] < 0.9]
     assert [r["finding"].split("'")[1] for r in low] == expected_low
     for r in low:
         name = r["finding"].split("'")[1]
         assert r["measurement"]["share"] == pytest.approx(content[name])
         assert r["baseline"]["uniform"] == pytest.approx(uniform[name])
+    # Without effects a share is stated, never acted on: no advice to move or reword a part.
+    parts_said = [r for r in rep.recommendations if r["kind"] == "part"]
+    assert parts_said and all("not evidence" in r["action"] for r in parts_said)
+    assert not any("right before" in r["action"] for r in parts_said)
     top = rep.recommendations[-1]
-    best = max("abc", key=lambda n: content[n])
+    # "Read most" is relative to the part's length (the uniform share is proportional to it).
+    best = max("abc", key=lambda n: content[n] / uniform[n])
     assert content[best] > uniform[best]  # so the part read most is named
-    assert f"reads '{best}' most" in top["finding"] and top["finding"].startswith("The last token")
+    assert f"reads '{best}' most for its length" in top["finding"] and top["finding"].startswith("The last token")
     zh = A.report(att, parts=parts, lang="zh", part_below=0.9)
     assert [r["kind"] for r in zh.recommendations] == [r["kind"] for r in rep.recommendations]
     assert "读得最多" in zh.recommendations[-1]["message"] and "汇聚" in zh.recommendations[0]["message"]
@@ -278,7 +283,7 @@ def test_report_says_when_a_part_holds_a_sink():
     assert "attention sink 't2', counted with the sinks, not the part" in said["a"]
     assert "sink 't" not in said["b"]
     zh = A.report(att, parts={"a": "t1 t2 t3", "b": "t4", "c": "t5 t6 t7"}, lang="zh")
-    assert any("汇聚词元 't2'" in r["finding"] for r in zh.recommendations)
+    assert any("作为汇聚点的词元「t2」" in r["finding"] for r in zh.recommendations)
 
 
 # ----------------------------------------------------------------------------- shape score

@@ -176,7 +176,7 @@ def test_segment_attention_puts_effects_and_relative_shares_beside_the_shares():
     moved = fake_effects(eff.knockout, eff.removal, {"short": [2], "long": [3, 4, 5, 6]})
     with pytest.raises(aw.AttentionError, match="measured on another text"):
         aw.analysis.segment_attention(att, PARTS, effects=moved)
-    with pytest.raises(TypeError, match="effects must be the result of aw.analysis.part_effects"):
+    with pytest.raises(TypeError, match="effects must be the result of aw.experiments.part_effects"):
         aw.analysis.segment_attention(att, PARTS, effects={"short": -1})
 
 

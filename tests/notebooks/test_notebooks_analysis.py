@@ -131,7 +131,7 @@ def test_prompt_segments_notebook_outcome_then_what_the_answer_read(tmp_path):
     assert part_findings and all("local reads take" in f for f in part_findings)
     messy_question = re.search(r"MESSY:\n(?:  .*\n)*?  \[part\] (The 'question' part gets.*)", text).group(1)
     assert "holds the attention sink 'positive', counted with the sinks" in messy_question
-    assert "停放" in text
+    assert "汇聚点" in text
     # GOOD's reader ':' sits inside 'cue': its reads of itself and ' Sentiment' are not credited to 'cue'.
     assert "Keep what the answer needs in 'cue'" not in text
     scores = dict(re.findall(r"(GOOD|MESSY): shape score ([\d.]+)", text))

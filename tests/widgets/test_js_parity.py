@@ -84,10 +84,10 @@ NAMES = [
 
 
 def test_names_are_marked_as_the_views_mark_them():
-    from attnwidget.widgets.export import mark_invisible
+    from attnwidget._validate import visible
 
     js = run_js("tokens.js", "return input.map((t) => lib.displayName(t));", NAMES)
-    assert js == [mark_invisible(n) for n in NAMES]
+    assert js == [visible(n) for n in NAMES]
     assert js[0] == "abc⟨U+202E⟩txt.exe"
 
 
