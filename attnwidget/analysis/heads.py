@@ -443,6 +443,10 @@ def head_hints(att: Attention) -> tuple[dict[str, np.ndarray], list[list[str]]]:
 def _per_head_or_none(measure: Any, att: Attention, *args: Any) -> np.ndarray | None:
     """`measure(att, *args)` per (layer, head) as float32, or None where no query row qualifies."""
     try:
-        return np.asarray(measure(att, *args), np.float32)
+        # A pattern whose keys are all masked gives NaN, which earns no badge; its warning is for
+        # callers of pattern_match, not for the dashboard's hints.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="pattern_match: ", category=UserWarning)
+            return np.asarray(measure(att, *args), np.float32)
     except NoQualifyingRowError:
         return None
