@@ -44,6 +44,7 @@ SINK_MIN_ROWS = 4
 # Head roles, in the order a head is labelled when several scores pass their thresholds: the
 # rarer, more specific mechanisms first, broad attention last.
 ROLES = ("induction", "previous_token", "self", "first_token", "local", "broad")
+"""The role names `roles_from_scores` and `aw.experiments.head_roles` give heads."""
 
 DEFAULT_ROLE_THRESHOLDS = {
     "induction": 0.3,  # share of attention on the induction target in the repeated half

@@ -34,6 +34,7 @@ __all__ = [
 # attention_flow solves one max-flow problem per (query, key) pair over a graph of
 # layers x tokens^2 edges in pure Python; past this many tokens it takes minutes.
 MAX_FLOW_TOKENS = 32
+"""Most tokens `attention_flow` takes (one max-flow per query-key pair in pure Python); use `rollout` past it."""
 # Query rows of one layer `rollout_rows` holds at once: a block of rows per layer, never a layer.
 ROW_BLOCK = 512
 

@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 PATTERNS = ("previous_token", "first_token", "self", "duplicate_token", "induction")
+"""The pattern names `pattern` and `pattern_match` know."""
 
 # Elements per block of rows: large enough for vectorised numpy, small enough that a block and
 # its temporaries stay near the CPU caches (float32, ~16 MB).
@@ -461,6 +462,7 @@ METRICS: dict[str, Callable[..., Any]] = {
     "confidence": _Confidence,
     "sink_mass": _SinkMass,
 }
+"""Metric name -> its row accumulator, for `compute` (one pass over the row blocks for several metrics)."""
 
 
 def _stream(maps: _Maps, accumulators: Sequence[Any]) -> None:
