@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ANCHORS", "COLORMAPS", "SCALES", "LOG_DECADES", "DEFAULT_GAMMA", "lut", "scale_values"]
+__all__ = ["ANCHORS", "COLORMAPS", "SCALES", "LOG_DECADES", "DEFAULT_GAMMA", "WEIGHT_MAX", "lut", "scale_values"]
 
 # Anchor colours sampled evenly along each map, interpolated linearly in RGB.
 ANCHORS = {
@@ -33,6 +33,10 @@ SCALES = ("linear", "log", "power")
 # Decades shown by the log scale below its maximum.
 LOG_DECADES = 3
 DEFAULT_GAMMA = 0.4
+# The weight at the top of every colour map (js/src/lib/weightscale.js WEIGHT_MAX): all of a row's
+# attention on one token. Anchoring to it, not to a map's own maximum, keeps a near-uniform map
+# (weights ~1/n) low on the colour map instead of in the colour of maximal attention.
+WEIGHT_MAX = 1.0
 # Masked (future or padding) cells: the page grey the views paint.
 MASKED_RGB = (246, 248, 250)
 
@@ -56,12 +60,18 @@ def lut(name: str) -> np.ndarray:
 
 
 def scale_values(
-    values: np.ndarray, kind: str, *, vmax: float | None = None, vmin: float | None = None, gamma: float = DEFAULT_GAMMA
+    values: np.ndarray,
+    kind: str,
+    *,
+    vmax: float | None = WEIGHT_MAX,
+    vmin: float | None = None,
+    gamma: float = DEFAULT_GAMMA,
 ) -> np.ndarray:
     """Map weights to [0, 1] as the views' `makeScale` does ("linear", "log", "power").
 
-    ``vmax`` defaults to the largest finite value (1 when none is positive); the log scale covers
-    `LOG_DECADES` decades below it, and anything at or below its bottom maps to 0.
+    ``vmax`` defaults to absolute weight 1 (`WEIGHT_MAX`, as the views); ``vmax=None`` runs to the
+    largest finite value instead (1 when none is positive). The log scale covers `LOG_DECADES` decades below ``vmax``,
+    and anything at or below its bottom maps to 0.
     """
     if kind not in SCALES:
         raise ValueError(f"unknown scale {kind!r}; expected one of {', '.join(SCALES)}")

@@ -15,6 +15,7 @@ import numpy as np
 from attnwidget import _validate as V
 from attnwidget.attention.core import Attention
 from attnwidget.errors import AttentionIndexError
+from attnwidget.images.colormaps import SCALES, WEIGHT_MAX, scale_values
 
 __all__ = ["patch_map", "patch_overlay"]
 
@@ -98,13 +99,32 @@ def _heat(v: np.ndarray) -> np.ndarray:
     return np.clip(np.concatenate([3 * v, 3 * v - 1, 3 * v - 2], axis=-1), 0.0, 1.0)
 
 
-def patch_overlay(image: Any, values: np.ndarray, *, alpha: float = 0.6) -> np.ndarray:
+def patch_overlay(
+    image: Any, values: np.ndarray, *, alpha: float = 0.6, scale: str = "log", vmax: float | None = WEIGHT_MAX
+) -> np.ndarray:
     """The image with a ``(rows, cols)`` patch map laid over it, as an ``(H, W, 3)`` uint8 array.
 
-    Each patch's cell is tinted by its value (scaled so the largest is 1) on a black-red-yellow-white
-    ramp, blended with weight `alpha`. The grid is stretched over the whole image: for processors
-    that crop (CLIP's centre crop), pass the cropped image so cells line up with what the model saw.
-    ``PIL.Image.fromarray(result)`` makes a picture of it.
+    Each patch's cell is tinted by its weight on a black-red-yellow-white ramp, blended with weight
+    `alpha`. The ramp is anchored to absolute weight, as the views' colours are: white is weight
+    `vmax` (1: all of the query's attention on that patch), so a near-uniform map (each patch
+    ~1/n) stays dark red instead of washing the image white. The grid is stretched over the whole
+    image: for processors that crop (CLIP's centre crop), pass the cropped image so cells line up
+    with what the model saw. ``PIL.Image.fromarray(result)`` makes a picture of it.
+
+    Parameters
+    ----------
+    image : array or PIL image
+        ``(H, W, 3)``, ``(H, W, 4)`` or ``(H, W)``; uint8 or floats in [0, 1].
+    values : array
+        ``(rows, cols)`` non-negative weights, e.g. from `patch_map`.
+    alpha : float
+        Weight of the tint, in [0, 1].
+    scale : {"log", "linear", "power"}
+        As the views (`aw.images.colormaps.scale_values`): "log" spans three decades below `vmax`
+        (1e-3 to 1 by default; smaller weights are black).
+    vmax : float or None
+        The weight drawn white (default 1). None scales the map to its own largest value, which
+        draws the strongest patch white however weak it is.
     """
     img = np.asarray(image)
     if img.ndim == 2:
@@ -121,8 +141,15 @@ def patch_overlay(image: Any, values: np.ndarray, *, alpha: float = 0.6) -> np.n
         raise V.ArgumentTypeError(f"alpha must be a number in [0, 1]; got {V.show(alpha)}")
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1]; got {alpha}")
-    top = values.max(initial=0)
-    scaled = values / top if top > 0 else values
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {V.show(scale)}")
+    if vmax is not None:
+        if not isinstance(vmax, (int, float, np.integer, np.floating)) or isinstance(vmax, (bool, np.bool_)):
+            raise V.ArgumentTypeError(f"vmax must be a positive number or None; got {V.show(vmax)}")
+        if not (np.isfinite(vmax) and vmax > 0):
+            raise ValueError(f"vmax must be a positive number or None; got {vmax}")
+        vmax = float(vmax)
+    scaled = scale_values(values, scale, vmax=vmax)
     h, w = img.shape[:2]
     r_idx = np.minimum(np.arange(h) * values.shape[0] // h, values.shape[0] - 1)
     c_idx = np.minimum(np.arange(w) * values.shape[1] // w, values.shape[1] - 1)

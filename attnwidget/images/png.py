@@ -194,8 +194,10 @@ def save_image(
         (model numbers) drawn in a built-in bitmap font.
     colormap, scale, gamma
         As the views: colour maps "viridis", "cividis", "magma", "greys"; scales "log" (three
-        decades below the map's largest weight, the views' default), "linear", "power". Each map
-        is scaled to its own largest weight. Masked cells (a causal model's future) are grey.
+        decades below weight 1, the views' default), "linear", "power". Colours are anchored to
+        absolute weight, as in the views: the top colour is weight 1 (all of a row on one token),
+        not each map's own largest weight, so a near-uniform map is drawn low on the colour map.
+        Masked cells (a causal model's future) are grey.
     cell : int, optional
         Pixels per weight (default: enough for a side of at least 256 pixels, at most 16).
 

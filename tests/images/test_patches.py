@@ -38,6 +38,34 @@ def test_overlay_tints_the_strongest_patch_most():
     np.testing.assert_array_equal(aw.images.patch_overlay(image, values, alpha=0.0), image)
 
 
+def test_overlay_draws_a_uniform_map_low_on_the_ramp_not_white():
+    # 196 patches of 1/196 each: the views' colours are anchored to absolute weight, so is the ramp.
+    n = 14
+    values = np.full((n, n), 1 / n**2, np.float32)
+    image = np.full((28, 28, 3), 100, np.uint8)
+    out = aw.images.patch_overlay(image, values, alpha=1.0)
+    # Log scale, 1e-3..1: t = (log10(1/196) + 3) / 3 = 0.236; the ramp (3t, 3t-1, 3t-2) is dark red.
+    t = (np.log10(1 / n**2) + 3) / 3
+    expect = np.round(np.clip([3 * t, 3 * t - 1, 3 * t - 2], 0, 1) * 255)
+    assert (out == expect.astype(np.uint8)).all()
+    assert out[..., 0].max() < 200 and out[..., 1:].max() == 0  # neither white nor yellow
+    # Linear: the same map is nearly black (1/196 of the top); the old, per-map maximum is opt-in.
+    lin = aw.images.patch_overlay(image, values, alpha=1.0, scale="linear")
+    assert (lin == [4, 0, 0]).all()
+    assert (aw.images.patch_overlay(image, values, alpha=1.0, vmax=None) == 255).all()
+    # A patch with all of the query's attention is white on every scale.
+    sharp = np.zeros((n, n), np.float32)
+    sharp[0, 0] = 1.0
+    for scale in ("log", "linear", "power"):
+        assert (aw.images.patch_overlay(image, sharp, alpha=1.0, scale=scale)[0, 0] == 255).all()
+    with pytest.raises(ValueError, match="scale must be one of"):
+        aw.images.patch_overlay(image, values, scale="sqrt")
+    with pytest.raises(ValueError, match="vmax must be a positive number"):
+        aw.images.patch_overlay(image, values, vmax=0)
+    with pytest.raises(TypeError, match="vmax must be"):
+        aw.images.patch_overlay(image, values, vmax="1")
+
+
 def test_patch_bad_input(deit, tiny_llama, word_tokenizer):
     text = aw.extract(tiny_llama, word_tokenizer, "w1 w2 w3")
     with pytest.raises(ValueError, match="no patch grid"):

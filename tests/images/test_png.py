@@ -17,6 +17,7 @@ from attnwidget.images import png as I
 from attnwidget.images.png import image_array
 
 JS_COLORMAP = Path(__file__).resolve().parents[2] / "js" / "src" / "lib" / "colormap.js"
+JS_WEIGHTSCALE = JS_COLORMAP.with_name("weightscale.js")
 
 
 def read_png(path):
@@ -46,10 +47,13 @@ def test_python_tables_and_scales_equal_the_views_js():
     values = [0, 1e-6, 1e-4, 0.0005, 0.001, 0.003, 0.01, 0.05, 0.2, 0.5, 0.77, 1.0]
     script = f"""
     import * as cm from {json.dumps(JS_COLORMAP.as_uri())};
+    import * as ws from {json.dumps(JS_WEIGHTSCALE.as_uri())};
     const out = {{maps: {{}}, names: cm.COLORMAPS, scales: cm.SCALES, decades: cm.LOG_DECADES, t: {{}}}};
     for (const name of cm.COLORMAPS) out.maps[name] = Array.from(cm.lut(name));
     for (const kind of cm.SCALES) {{
       for (const vmax of [1, 0.8]) out.t[kind + vmax] = {json.dumps(values)}.map(cm.makeScale(kind, {{vmax, gamma: 0.4}}));
+      // The views' default: anchored to absolute weight 1 whatever the data's maximum (0.3 here).
+      out.t[kind + "views"] = {json.dumps(values[:9])}.map(ws.weightScale(kind, {{dataMax: 0.3, gamma: 0.4}}));
     }}
     console.log(JSON.stringify(out));
     """
@@ -68,6 +72,10 @@ def test_python_tables_and_scales_equal_the_views_js():
                 atol=1e-15,
                 err_msg=f"{kind} vmax {vmax}",
             )
+        # Both default to absolute weight: a map whose largest weight is 0.3 is not stretched to the top.
+        default = C.scale_values(values[:9], kind, gamma=0.4)
+        np.testing.assert_allclose(default, js["t"][f"{kind}views"], rtol=1e-12, atol=1e-15, err_msg=kind)
+        assert default.max() < 1
 
 
 def two_heads():

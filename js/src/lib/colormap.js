@@ -129,10 +129,14 @@ export function fmt(v) {
   return v.toExponential(0).replace("e-", "e-");
 }
 
-/** One sentence for the legend: what the scale is and its range. */
+/**
+ * One sentence for the legend: what the scale is and its range, and "absolute weight" when the
+ * scale is anchored to it (lib/weightscale.js sets `scale.anchor`).
+ */
 export function describe(scale) {
   const [lo, hi] = scale.domain;
-  if (scale.kind === "log") return `log scale, ${fmt(lo)} to ${fmt(hi)} (smaller weights drawn as ${fmt(lo)})`;
-  if (scale.kind === "power") return `power scale (gamma ${scale.gamma}), ${fmt(lo)} to ${fmt(hi)}`;
-  return `linear scale, ${fmt(lo)} to ${fmt(hi)}`;
+  const by = scale.anchor === "absolute" ? " absolute weight" : "";
+  if (scale.kind === "log") return `log scale,${by} ${fmt(lo)} to ${fmt(hi)} (smaller weights drawn as ${fmt(lo)})`;
+  if (scale.kind === "power") return `power scale (gamma ${scale.gamma}),${by} ${fmt(lo)} to ${fmt(hi)}`;
+  return `linear scale,${by} ${fmt(lo)} to ${fmt(hi)}`;
 }

@@ -1,8 +1,9 @@
 // DOM pieces every view uses: root and style, token elements and hover classes, controls, the
 // colour legend and the PNG button. Token text only ever goes through textContent.
-import { lut, makeScale, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
+import { lut, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
+import { weightScale } from "../lib/weightscale.js";
 import { displayName, displayToken, exactToken } from "../lib/tokens.js";
-import { logFloor, SINK_SHARE } from "../lib/sink.js";
+import { SINK_SHARE } from "../lib/sink.js";
 import { generationStepRow } from "../lib/selection.js";
 
 /**
@@ -222,12 +223,14 @@ export function scaleControls(model, container, signal, { hideSpecial = true } =
   return sync;
 }
 
-/** The scale of a view from its traits, for data whose largest shown value is `vmax`. */
-export function viewScale(model, vmax, values = null, decades = 6) {
-  const kind = model.get("scale");
+/**
+ * The scale of a view from its traits, for data whose largest shown value is `vmax`. Its top is
+ * absolute weight 1, not `vmax` (lib/weightscale.js: a uniform map is never drawn as maximal
+ * attention), unless `relative` (rows scaled to their own maximum) or the data exceed 1.
+ */
+export function viewScale(model, vmax, values = null, decades = 6, { relative = false } = {}) {
   // The log scale's floor follows the data (see lib/sink.js logFloor) when the values are given.
-  const vmin = kind === "log" && values ? logFloor(values, vmax, { decades }) : undefined;
-  return makeScale(kind, { vmax, vmin, gamma: model.get("gamma") });
+  return weightScale(model.get("scale"), { values, dataMax: vmax, gamma: model.get("gamma"), decades, relative });
 }
 
 /**
@@ -258,9 +261,10 @@ export function sinkBox() { return h("div", { class: "aw-sink", hidden: true });
 
 /**
  * Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). `ink`:
- * the view's `theme()` when it holds one (reading it again resolves the page's styles).
+ * the view's `theme()` when it holds one (reading it again resolves the page's styles). `mark`:
+ * a weight drawn as a white line across the bar (a uniform row's share), or null.
  */
-export function drawLegend(container, scale, cmapName, notes = [], width = 180, ink = null) {
+export function drawLegend(container, scale, cmapName, notes = [], width = 180, ink = null, mark = null) {
   ink = ink ?? theme(container);
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
@@ -268,7 +272,9 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
   // A hover redraws the legend often with the same scale: the bar is repainted only when what it
   // shows changes, and the existing canvas and lines are reused (a replaced subtree means new
   // layout and a new canvas layer in every frame).
-  const key = JSON.stringify([scale.kind, scale.domain, scale.gamma, ticks(scale), cmapName, width, dpr, ink.muted]);
+  const key = JSON.stringify([scale.kind, scale.domain, scale.gamma, ticks(scale), cmapName, width, dpr, ink.muted, mark]);
+  if (mark > 0) container.dataset.uniform = String(mark);
+  else delete container.dataset.uniform;
   let bar = container.firstChild, text = bar?.nextSibling;
   if (!(bar instanceof HTMLCanvasElement) || !text || container.childNodes.length !== 2) {
     bar = h("canvas");
@@ -284,7 +290,7 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
     // Drawn on a canvas outside the page, then copied: text on a canvas in the page makes the
     // browser resolve the page's pending styles first (on a hover, those of every restyled token).
     const scratch = legendScratch(bar.width, bar.height);
-    paintLegend(scratch.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted);
+    paintLegend(scratch.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted, mark);
     const ctx = bar.getContext("2d");
     ctx.clearRect(0, 0, bar.width, bar.height);
     ctx.drawImage(scratch, 0, 0);
@@ -321,8 +327,11 @@ function legendStrip(cmapName, table) {
   return c;
 }
 
-/** Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall. */
-export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#57606a") {
+/**
+ * Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall; `mark`, when a
+ * positive weight, is drawn as a white line with a dark edge across the bar where it falls.
+ */
+export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#57606a", mark = null) {
   ctx.save();
   ctx.scale(dpr, dpr);
   const table = lut(cmapName);
@@ -346,6 +355,13 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
   ctx.lineWidth = 1;
   ctx.globalAlpha = 1;
   ctx.strokeRect(x + pad - 0.5, y + 1.5, inner + 1, barH + 1);
+  if (mark > 0) {
+    const mx = Math.round(x + pad + scale(mark) * (inner - 1));
+    ctx.fillStyle = "#1f2328";
+    ctx.fillRect(mx - 2, y, 4, barH + 4);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(mx - 1, y, 2, barH + 4);
+  }
   ctx.fillStyle = ink;
   ctx.font = "11px system-ui,sans-serif";
   ctx.textAlign = "center";

@@ -10,6 +10,7 @@ import { displayMap, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
 import { crossFocus } from "../lib/links.js";
+import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
 import {
@@ -169,7 +170,8 @@ export default async function render({ model, el, host, signal }) {
       marks.add(j, g);
     }
     if (scale) drawLegend(ui.legend, scale, cmap, hideNotes(tokens, hide).concat(
-      [`${edges.length} lines ≥ ${threshold}, from each target token to the source tokens it attends to; width by ${what()}`]));
+      [`${edges.length} lines ≥ ${threshold}, from each target token to the source tokens it attends to; width by ${what()}`,
+        anchorNote(scale, nKey)]), 180, null, uniformShare(nKey));
     onHover();
   }
 

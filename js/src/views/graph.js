@@ -2,6 +2,7 @@
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
 import { sinkOfMap } from "../lib/sink.js";
+import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { displayMap, edgesAbove, exactEdges, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
@@ -172,7 +173,8 @@ export default async function render({ model, el, host, signal, embedded = false
     if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
     notes.push(`${edges.length} edge${edges.length === 1 ? "" : "s"} ≥ ${model.get("threshold")}; width and colour by weight; ` +
       (layout === "arc" ? "each arc runs from a query to a key it attends to (arrowhead at the key)" : "arrows point from query to key; strongly attending tokens are pulled together"));
-    drawLegend(ui.legend, scale, cmap, notes);
+    notes.push(anchorNote(scale, nKey));
+    drawLegend(ui.legend, scale, cmap, notes, 180, null, uniformShare(nKey));
     onHover();
   }
 

@@ -7,6 +7,7 @@ import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../l
 import { lut } from "../lib/colormap.js";
 import { maxPool, poolFactor } from "../lib/downsample.js";
 import { displayMap, visibility, visibleMax } from "../lib/maps.js";
+import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
@@ -250,7 +251,7 @@ export default async function render({ model, el, host, signal, embedded = false
     if (model.get("row_normalize")) notes.push("each row scaled to its own maximum");
     if (factor === 1) {
       const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
-      scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible), values);
+      scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible), values, 6, { relative: model.get("row_normalize") });
       sinkLine(sink, model, tokens, model.get("row_normalize") ? null : sinkOfMap(values, nQuery, nKey, { visible, hide }), "this map's attention (mean over query rows)", signal);
       const f = poolFactor(nKey, px);
       const pooled = maxPool(values, nQuery, nKey, f, (i, j) => !visible(i, j));
@@ -261,7 +262,7 @@ export default async function render({ model, el, host, signal, embedded = false
       if (f > 1) notes.push(`${f}×${f} blocks max-pooled to fit; zoom in for every cell`);
     } else {
       const rows = Math.ceil(nQuery / factor), cols = Math.ceil(nKey / factor);
-      scale = viewScale(model, model.get("row_normalize") ? 1 : finiteMax(raw), raw);
+      scale = viewScale(model, model.get("row_normalize") ? 1 : finiteMax(raw), raw, 6, { relative: model.get("row_normalize") });
       sinkLine(sink, model, tokens, null, "", signal);
       const overview = paintCanvas(h("canvas"), raw, rows, cols, scale, table, null, null, blank);
       shown = { key, pooled: raw, factor, overview, fullCanvas: null, table, hide, blank };
@@ -271,7 +272,8 @@ export default async function render({ model, el, host, signal, embedded = false
       const have = [(payload.hide ?? []).join(","), !!payload.row_normalize].join("|");
       if (want !== have) notes.push("the overview was made with other hiding or row options; redrawing it needs the kernel");
     }
-    drawLegend(ui.legend, scale, model.get("colormap"), notes);
+    notes.push(anchorNote(scale, nKey));
+    drawLegend(ui.legend, scale, model.get("colormap"), notes, 180, null, scale.anchor === "absolute" ? uniformShare(nKey) : null);
     paint();
   }
 

@@ -9,6 +9,7 @@ import {
   whenSized, onWidthChange,
 } from "./common.js";
 import { sinkOfVector } from "../lib/sink.js";
+import { anchorNote, uniformShare } from "../lib/weightscale.js";
 
 export default async function render({ model, el, host, signal, embedded = false }) {
   const ui = makeRoot(el, "rollout");
@@ -186,8 +187,9 @@ export default async function render({ model, el, host, signal, embedded = false
     const notes = hideNotes(tokens, hide);
     const want = model.get("hide");
     if (!same(want, hide)) notes.push(`rollout was computed with hide = [${hide}]; applying [${want}] needs the kernel`);
-    notes.push(scale.kind === "log" ? `bar height and colour: log scale, floor ${fmt(scale.domain[0])} from the data` : "bar height and colour follow the scale");
-    drawLegend(ui.legend, scale, cmap, notes);
+    notes.push(scale.kind === "log" ? `bar height and colour: log scale, floor ${fmt(scale.domain[0])}${scale.domain[0] < 1e-3 ? " (lowered to the data)" : ""}` : "bar height and colour follow the scale");
+    notes.push(anchorNote(scale, n));
+    drawLegend(ui.legend, scale, cmap, notes, 180, null, uniformShare(n));
   }
 
   row.addEventListener("mousemove", (ev) => {

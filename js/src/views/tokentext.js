@@ -3,6 +3,7 @@
 // token, else the pinned one, else the last query token.
 import { colorAt } from "../lib/colormap.js";
 import { displayMap, visibility } from "../lib/maps.js";
+import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
@@ -208,7 +209,8 @@ export default async function render({ model, el, host, signal }) {
       : "tint: how much each token attends to the focus token (hovered, else pinned, else the last)");
     if (maps.hasNorms) notes.unshift(maps.measure() === "norms" ? NORMS_NOTE : "attention weights");
     if (dir === "gives" && focus < offset) notes.push(`token ${focus} is not a query of this attention`);
-    drawLegend(ui.legend, scale, cmap, notes, 140, ink);
+    notes.push(anchorNote(scale, nKey));
+    drawLegend(ui.legend, scale, cmap, notes, 140, ink, uniformShare(nKey));
   }
 
   text.addEventListener("mousemove", (ev) => {
