@@ -5,13 +5,17 @@ numbers per head (sink mass, entropy, previous-token and induction scores and, w
 the same sink mass by value-weighted norms and how small the first token's value vectors are) and
 keeps only running sums, so memory does not grow with the number of prompts. A model spread over
 several GPUs with accelerate (``device_map="auto"``) runs as it is: inputs go to the device of its
-input embeddings, and nothing else is distributed here.
+input embeddings. Under ``torchrun`` or ``accelerate launch`` (torch.distributed's default process
+group initialised) the prompts are sharded by rank and the running sums are added up with
+``all_reduce``, so every rank returns the census one process would have.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable, Iterator, Sized
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -77,8 +81,8 @@ class Census:
         return repr(self.table)
 
 
-def _batches(texts: Iterable[str], size: int):
-    it = iter(texts)
+def _batches(items: Iterable, size: int):
+    it = iter(items)
     while True:
         batch = list(itertools.islice(it, size))
         if not batch:
@@ -104,21 +108,49 @@ def census(
     model, tokenizer
         As for `aw.extract`. A model loaded with ``device_map="auto"`` over several GPUs works as is.
     texts : iterable of str
-        Prompts; a generator is read one batch at a time.
+        Prompts; a generator is read one batch at a time. Under several processes every rank reads
+        all of it (see Notes), so give every rank the same prompts.
     batch_size : int
-        Prompts per forward pass (padded; padding is removed before any statistic).
+        Prompts per forward pass (padded; padding is removed before any statistic); per rank under
+        several processes.
     norms : bool
         Also run the value-weighted norms (one more forward pass per batch): ``norm_sink_mass`` and
         ``sink_value_ratio``.
     layers, heads : optional
         Model layer and head numbers to keep (default all).
     progress : bool
-        Show a progress bar (tqdm) over the prompts.
+        Show a progress bar (tqdm) over the prompts; under several processes on rank 0 only.
 
     Returns
     -------
     Census
-        ``.table`` (one row per head), ``.tint(column)`` for a head grid, ``.n_prompts``.
+        ``.table`` (one row per head), ``.tint(column)`` for a head grid, ``.n_prompts``. Under
+        several processes every rank returns the same census, over all the prompts.
+
+    Raises
+    ------
+    AttentionError
+        Under several processes, on every rank: when the ranks were given different prompts (their
+        number or their text) or different arguments, when any rank failed (that rank raises its own
+        error, the others name it), or when the process group's backend cannot reduce on the CPU or
+        on the model's device (NCCL with a model on the CPU).
+
+    Notes
+    -----
+    When ``torch.distributed`` has an initialised default process group of more than one process
+    (``torchrun --nproc_per_node=N script.py``, or ``accelerate launch`` once an ``Accelerator`` or
+    ``PartialState`` exists), the census is sharded: rank ``r`` of ``N`` runs prompts ``r, r + N,
+    r + 2N, ...``. Every rank reads the whole iterable (a generator is consumed on every rank, each
+    keeping its own share; the others' prompts are only counted and hashed), so each rank must be
+    given the same prompts in the same order. At the end the ranks exchange a small signature
+    (prompt count, a hash of the prompts, ``batch_size``, ``norms``, ``layers``, ``heads``, the
+    model's name, any error) with ``all_gather_object``; if they disagree, every rank raises an
+    `AttentionError` naming what differs. The per-head running sums (each statistic times its
+    weight, the weights and the counts) are then added up in float64 with one ``all_reduce`` on the
+    process group as given: on the CPU when its backend can (gloo, or ``"cpu:gloo,cuda:nccl"``),
+    otherwise on the model's device (NCCL). Every rank returns the result one process would give on
+    all the prompts, up to float summation order. Each rank's model must be on its own device
+    (``model.to(local_rank)``); a model spread with ``device_map="auto"`` is one process's business.
     """
     from attnwidget.extraction.api import extract
 
@@ -128,6 +160,9 @@ def census(
         raise AttentionError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(texts, str):
         raise ArgumentTypeError("texts must be an iterable of prompts (a list of str), not one str")
+    group = _process_group(model)
+    rank, world = (group.rank, group.world) if group is not None else (0, 1)
+    prompts = _Prompts(texts, rank, world)
     total = len(texts) if isinstance(texts, Sized) else None
     from tqdm.auto import tqdm
 
@@ -135,16 +170,15 @@ def census(
     weights: dict[str, float] = {}
     counts: dict[str, int] = {}
     ids = None
-    n = 0
-    bar = tqdm(total=total, desc="census", unit="prompt", disable=not progress)
+    failure: Exception | None = None
+    bar = tqdm(total=total, desc="census", unit="prompt", disable=not progress or rank != 0)
     try:
-        for batch in _batches(texts, int(batch_size)):
-            for i, t in enumerate(batch):
-                if not isinstance(t, str):
-                    raise ArgumentTypeError(f"prompt {n + i} is a {type(t).__name__}, not a str")
-            atts = cast(list, _extract_batch(extract, model, tokenizer, batch, n, layers, heads, "weights"))
+        for batch in _batches(prompts, int(batch_size)):
+            index = [i for i, _ in batch]
+            chunk = [t for _, t in batch]
+            atts = cast(list, _extract_batch(extract, model, tokenizer, chunk, index, layers, heads, "weights"))
             normed = (
-                cast(list, _extract_batch(extract, model, tokenizer, batch, n, layers, heads, "norms"))
+                cast(list, _extract_batch(extract, model, tokenizer, chunk, index, layers, heads, "norms"))
                 if norms
                 else None
             )
@@ -154,15 +188,23 @@ def census(
                 try:
                     stats = _prompt_stats(att, None if normed is None else normed[b])
                 except AttentionError as e:  # a prompt too short for a statistic (no row after the first)
-                    raise _prompt_error(e, n + b, batch[b]) from e
+                    raise _prompt_error(e, index[b], chunk[b]) from e
                 for key, (value, weight) in stats.items():
                     sums[key] = sums.get(key, 0) + value * weight
                     weights[key] = weights.get(key, 0) + weight
                     counts[key] = counts.get(key, 0) + 1
-            n += len(batch)
-            bar.update(len(batch))
+            bar.update(prompts.read - bar.n)
+    except Exception as e:
+        if group is None:
+            raise
+        failure = e  # the other ranks must hear of it, or they would wait for this one forever
     finally:
         bar.close()
+    n = prompts.read
+    if group is not None:
+        settings = {"batch_size": int(batch_size), "norms": norms, "layers": repr(layers), "heads": repr(heads)}
+        settings["model"] = _model_name(model)
+        ids = _combine(group, prompts, sums, weights, counts, ids, failure, settings)
     if n == 0 or ids is None:
         raise AttentionError("texts is empty; a census needs at least one prompt")
     means = {k: (sums[k] / weights[k]).astype(np.float32) for k in CENSUS_COLUMNS if k in sums}
@@ -170,24 +212,172 @@ def census(
         means["induction"] = np.full(sums["sink_mass"].shape, np.nan, np.float32)
         counts["induction"] = 0
     means = {k: means[k] for k in CENSUS_COLUMNS if k in means}
+    return Census(ids[0], ids[1], means, counts, n, _model_name(model))
+
+
+def _model_name(model: Any) -> str:
     cfg = getattr(model, "config", None)
-    name = getattr(cfg, "_name_or_path", "") or type(model).__name__
-    return Census(ids[0], ids[1], means, counts, n, name)
+    return getattr(cfg, "_name_or_path", "") or type(model).__name__
 
 
-def _extract_batch(extract, model, tokenizer, batch, start, layers, heads, measure):
-    """One batch's attention; a refusal names the census, the prompt and why, since the batch
-    hides which prompt it was (the batch is retried prompt by prompt to find it)."""
+class _Prompts:
+    """The prompts of a census, read in order on every rank: each checked to be a str, counted and
+    (under several processes) hashed, so that ranks can confirm they read the same prompts; yields
+    ``(index, text)`` for this rank's share, rank r of N taking prompts r, r + N, r + 2N, ..."""
+
+    def __init__(self, texts: Iterable[str], rank: int, world: int):
+        self.texts, self.rank, self.world = texts, rank, world
+        self.read = 0
+        self._hash = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        for i, text in enumerate(self.texts):
+            if not isinstance(text, str):
+                raise ArgumentTypeError(f"prompt {i} is a {type(text).__name__}, not a str")
+            self.read = i + 1
+            if self.world > 1:
+                data = text.encode("utf-8", "surrogatepass")
+                self._hash.update(len(data).to_bytes(8, "little") + data)
+            if i % self.world == self.rank:
+                yield i, text
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()[:16]
+
+
+@dataclass
+class _Group:
+    """The default process group as a census uses it: this rank, how many, where to reduce."""
+
+    rank: int
+    world: int
+    device: Any  # torch.device
+
+    def collective(self):
+        """A context in which object collectives run on this rank's GPU when reducing on CUDA."""
+        import contextlib
+
+        import torch
+
+        if self.device.type == "cuda":
+            return torch.cuda.device(self.device)
+        return contextlib.nullcontext()
+
+
+def _process_group(model: Any) -> _Group | None:
+    """torch.distributed's default process group when one of more than one process is initialised
+    (torchrun, accelerate launch), with the device the census's sums are reduced on; else None."""
+    try:
+        import torch
+        import torch.distributed as dist
+    except ImportError:  # pragma: no cover - the census runs a torch model
+        return None
+    if not dist.is_available() or not dist.is_initialized():
+        return None
+    world = dist.get_world_size()
+    if world < 2:
+        return None
+    config = str(dist.get_backend_config())
+    devices = {part.split(":")[0].strip() for part in config.split(",") if ":" in part}
+    if not devices:  # a bare backend name: its devices as torch lists them
+        devices = set(getattr(dist.Backend, "backend_capability", {}).get(config.lower(), []))
+    if "cpu" in devices:
+        return _Group(dist.get_rank(), world, torch.device("cpu"))
+    from attnwidget.extraction.facts import input_device
+
+    device = input_device(model)
+    if device.type not in devices:
+        raise AttentionError(
+            f"census: the default process group's backend ({config}) cannot reduce tensors on "
+            f"{device.type} (the model is on {device}), so the ranks cannot add up their sums. Initialise "
+            "the process group with a backend for it: torch.distributed.init_process_group('gloo') for a "
+            "model on the CPU, or init_process_group('cpu:gloo,cuda:nccl') for both; or put each rank's "
+            "model on its own GPU (torch.cuda.set_device(local_rank); model.to(local_rank))"
+        )
+    return _Group(dist.get_rank(), world, device)
+
+
+_SETTINGS = (
+    ("prompts", "the number of prompts"),
+    ("digest", "the prompts' text or order (a hash of each rank's prompts)"),
+    ("batch_size", "batch_size"),
+    ("norms", "norms"),
+    ("layers", "layers"),
+    ("heads", "heads"),
+    ("model", "the model"),
+    ("ids", "the layers and heads the extraction kept"),
+)
+
+
+def _combine(group: _Group, prompts: _Prompts, sums, weights, counts, ids, failure, settings):
+    """Add up every rank's running sums in place (float64, one all_reduce) after checking, with an
+    all_gather of a small signature, that the ranks ran the same census; the agreed (layers, heads)."""
+    import torch
+    import torch.distributed as dist
+
+    mine = {
+        "error": None if failure is None else f"{type(failure).__name__}: {failure}",
+        "prompts": prompts.read,
+        "digest": prompts.digest,
+        "ids": ids,
+        "keys": sorted(sums),
+        **settings,
+    }
+    signatures: list[Any] = [None] * group.world
+    with group.collective():
+        dist.all_gather_object(signatures, mine)
+    failed = [(r, s["error"]) for r, s in enumerate(signatures) if s["error"] is not None]
+    if failure is not None:
+        raise failure
+    if failed:
+        r, message = failed[0]
+        raise AttentionError(f"census: rank {r} of {group.world} failed, so rank {group.rank} stops too: {message}")
+    for key, what in _SETTINGS:
+        values = [s[key] for s in signatures if key != "ids" or s[key] is not None]
+        if any(v != values[0] for v in values):
+            listing = ", ".join(f"rank {r}: {s[key]}" for r, s in enumerate(signatures))
+            raise AttentionError(
+                f"census over {group.world} processes: the ranks disagree on {what}: {listing}. Give every "
+                "rank the same prompts in the same order and the same census arguments; each rank reads "
+                f"them all and keeps its own share (rank r takes prompts r, r + {group.world}, ...)"
+            )
+    agreed = next((s["ids"] for s in signatures if s["ids"] is not None), None)
+    if agreed is None:  # no prompt at all: the caller says so
+        return None
+    keys = [k for k in CENSUS_COLUMNS if any(k in s["keys"] for s in signatures)]
+    shape = (len(agreed[0]), len(agreed[1]))
+    size = shape[0] * shape[1]
+    parts = []
+    for k in keys:
+        parts.append(np.asarray(sums.get(k, np.zeros(shape)), np.float64).reshape(size))
+        parts.append(np.array([weights.get(k, 0.0), counts.get(k, 0)], np.float64))
+    flat = torch.from_numpy(np.concatenate(parts)).to(group.device)
+    with group.collective():
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    total = flat.cpu().numpy()
+    for j, k in enumerate(keys):
+        part = total[j * (size + 2) : (j + 1) * (size + 2)]
+        sums[k] = part[:size].reshape(shape).copy()
+        weights[k] = float(part[size])
+        counts[k] = int(round(part[size + 1]))
+    return agreed
+
+
+def _extract_batch(extract, model, tokenizer, batch, index, layers, heads, measure):
+    """One batch's attention; a refusal names the census, the prompt (by its number among all the
+    prompts, `index`) and why, since the batch hides which prompt it was (the batch is retried
+    prompt by prompt to find it)."""
     try:
         return extract(model, tokenizer, batch, layers=layers, heads=heads, measure=measure)
     except AttentionError as e:
         if len(batch) == 1:
-            raise _prompt_error(e, start, batch[0]) from e
+            raise _prompt_error(e, index[0], batch[0]) from e
         for i, text in enumerate(batch):
             try:
                 extract(model, tokenizer, text, layers=layers, heads=heads, measure=measure)
             except AttentionError as one:
-                raise _prompt_error(one, start + i, text) from one
+                raise _prompt_error(one, index[i], text) from one
         raise  # no single prompt is refused: the batch itself is the problem
 
 
