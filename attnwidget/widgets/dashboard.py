@@ -136,6 +136,7 @@ def show(
     head: int | None = None,
     threshold: float = 0.1,
     norms: Attention | None = None,
+    effects: Any = None,
     **options: Any,
 ) -> Dashboard:
     """Token text, heatmap, head grid, rollout and graph of `att`, linked: the common case in one call.
@@ -152,6 +153,11 @@ def show(
         The value-weighted attention of the same text (``aw.extract(..., measure="norms")``): the
         heatmap gets a "measure" control switching between weights and norms; the head grid,
         rollout, graph and token text keep drawing weights and say so in their titles.
+    effects : HeadEffects, optional
+        ``aw.experiments.head_effects`` of the same layers and heads (an `AttentionError` otherwise):
+        the head grid is tinted by each head's effect on log P(target) first (a diverging scale
+        centred at 0, blue where the head helps the target), and the heatmap's and graph's titles
+        say the selected head's effect. What a head does to the answer, beside where it looks.
     **options
         Colour-scale and hiding options given to every view: ``scale``, ``gamma``, ``colormap``,
         ``hide``; and ``precision`` (``"coded"``, the default: weights cross as log-spaced 8-bit
@@ -176,9 +182,9 @@ def show(
     rows, source columns); ``part=`` names the part shown first (default ``"cross"``).
     """
     if isinstance(att, Seq2SeqAttention):
-        if layer is not None or head is not None or norms is not None:
+        if layer is not None or head is not None or norms is not None or effects is not None:
             raise ArgumentTypeError(
-                "show() of an encoder-decoder result takes no layer=, head= or norms=: the parts "
+                "show() of an encoder-decoder result takes no layer=, head=, norms= or effects=: the parts "
                 "number their layers apart; show one part (aw.show(s.cross, ...)) to choose them"
             )
         return show_parts(att, threshold=threshold, **options)
@@ -189,13 +195,14 @@ def show(
         raise ArgumentTypeError(
             f"show() got unexpected keyword argument(s) {unknown}; colour options are {sorted(allowed)}"
         )
-    heatmap = AttentionHeatmap(att, layer=layer, head=head, norms=norms, **options)
+    heatmap = AttentionHeatmap(att, layer=layer, head=head, norms=norms, effects=effects, **options)
     sel = heatmap.selection
     if att.n_key <= HINT_MAX_TOKENS:
         tints, labels = head_hints(att)
-        grid = HeadGrid(att, selection=sel, tint=tints, labels=labels, **options)  # entropy shown first
+        # Entropy shown first, or the effects when given.
+        grid = HeadGrid(att, selection=sel, tint=tints, effects=effects, labels=labels, **options)
     else:
-        grid = HeadGrid(att, selection=sel, **options)
+        grid = HeadGrid(att, selection=sel, effects=effects, **options)
     ids = att.layer_ids
     # Rollout composes consecutive layers of square attention; other extractions show three views.
     composable = att.n_query == att.n_key and ids == list(range(ids[0], ids[0] + len(ids)))
@@ -204,7 +211,7 @@ def show(
     if not composable:
         notes.append("Rollout left out: it composes square attention of consecutive layers.")
     if att.n_key <= GRAPH_MAX_TOKENS:
-        graph = AttentionGraph(att, threshold=threshold, selection=sel, **options)
+        graph = AttentionGraph(att, threshold=threshold, selection=sel, effects=effects, **options)
     else:
         graph = None
         notes.append(

@@ -13,6 +13,7 @@ from attnwidget.attention.core import Attention
 from attnwidget.errors import AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE
 from attnwidget.widgets.data import display_rows
+from attnwidget.widgets.headgrid import effects_state
 from attnwidget.widgets.measure import MeasuredMapView
 from attnwidget.widgets.payload import array_payload
 from attnwidget.widgets.selection import Selection
@@ -58,6 +59,9 @@ class AttentionGraph(MeasuredMapView):
         view's "measure" control then switches between weights and norms (see `AttentionHeatmap`).
     measure : {"weights", "norms"}
         What is drawn ("norms" needs `norms`).
+    effects : HeadEffects, optional
+        From ``aw.experiments.head_effects`` on the same layers and heads (else an error): the title
+        of a selected head says its effect, e.g. "effect on log P(' Paris'): -0.85".
 
     Other Parameters
     ----------------
@@ -89,6 +93,8 @@ class AttentionGraph(MeasuredMapView):
     # key, weight}}``; the frontend uses them while its threshold, hiding and measure match, and
     # compares coded weights otherwise (a saved page whose slider moved).
     _exact_edges = t.Dict().tag(sync=True)
+    # Each head's effect on log P(target) (`effects=`), named in the title of the selected head.
+    _effects = t.Dict(allow_none=True, default_value=None).tag(sync=True)
 
     def __init__(
         self,
@@ -107,6 +113,7 @@ class AttentionGraph(MeasuredMapView):
         selection: Selection | None = None,
         norms: Attention | None = None,
         measure: str = "weights",
+        effects: Any = None,
         **kwargs: Any,
     ):
         threshold = DEFAULT_THRESHOLD if threshold is None else threshold
@@ -131,6 +138,8 @@ class AttentionGraph(MeasuredMapView):
         )
         if self._query_tokens:
             self._view_kind = "crossgraph"  # drawn by the frontend's two-row view
+        if effects is not None:
+            self._effects = effects_state(effects, self.attention)
         if layer is not None:
             self.selection.layer = layer
         if head is not None:

@@ -12,6 +12,7 @@ import traitlets as t
 
 from attnwidget import _validate as V
 from attnwidget import metrics
+from attnwidget.analysis.ablation import HeadEffects
 from attnwidget.attention.arrays import hidden_keys_mask
 from attnwidget.attention.core import Attention, max_pool, renormalize
 from attnwidget.errors import ArgumentTypeError, AttentionError
@@ -47,8 +48,50 @@ def _pool_keys(m: np.ndarray, factor: int) -> np.ndarray:
 TINT_METRICS = ("entropy", "sparsity", "coverage", "locality", "focus_consistency", "confidence", "sink_mass")
 
 
+def effect_label(effects: HeadEffects) -> str:
+    """What a head's effect measures, as views name it: ``effect on log P(' Paris')``."""
+    return f"effect on log P({effects.target!r})"
+
+
+def check_effects(name: str, effects: Any, att: Attention) -> np.ndarray:
+    """`effects` (a `HeadEffects`) as a ``(layers, heads)`` float32 array in `att`'s order; refused
+    unless it measured exactly the layers and heads `att` holds."""
+    if not isinstance(effects, HeadEffects):
+        raise ArgumentTypeError(
+            f"{name} must be the HeadEffects of aw.experiments.head_effects; got {type(effects).__name__}"
+        )
+    layers, heads = [int(x) for x in effects.layers], [int(x) for x in effects.heads]
+    if layers != list(att.layer_ids) or heads != list(att.head_ids):
+        hint = (
+            f"draw att.select(layers={layers}, heads={heads})"
+            if set(layers) <= set(att.layer_ids) and set(heads) <= set(att.head_ids)
+            else "measure the attention's layers and heads"
+        )
+        raise AttentionError(
+            f"{name} measured layers {V.show(layers)} and heads {V.show(heads)}, but the attention "
+            f"holds layers {V.show(att.layer_ids)} and heads {V.show(att.head_ids)}; the effects must "
+            f"be of the same heads: {hint}, or run head_effects(..., layers=..., heads=...) on them"
+        )
+    return _check_tint(name, effects.delta, att.num_layers, att.num_heads)
+
+
+def effects_state(effects: Any, att: Attention) -> dict[str, Any]:
+    """The ``_effects`` state of a view: the label, the layer and head numbers and each head's
+    effect (plain lists: a few hundred numbers), for the title of the selected head."""
+    delta = check_effects("effects", effects, att)
+    return {
+        "label": effect_label(effects),
+        "layers": list(att.layer_ids),
+        "heads": list(att.head_ids),
+        "values": [[float(v) for v in row] for row in delta],
+        "clean": float(effects.clean),
+    }
+
+
 def _tint_values(name: str, tint: Any, att: Attention) -> np.ndarray:
     """A per-head tint as a checked ``(layers, heads)`` float32 array; a metric name is computed."""
+    if isinstance(tint, HeadEffects):
+        return check_effects(name, tint, att)
     if isinstance(tint, str):
         metric = V.choice(name, tint, TINT_METRICS)
         tint = getattr(metrics, metric)(att)
@@ -62,6 +105,26 @@ def _check_tint(name: str, tint: Any, L: int, H: int) -> np.ndarray:
     if not np.all(np.isfinite(tint)):
         raise AttentionError(f"{name} holds NaN or infinity; give one finite value per head")
     return tint
+
+
+def _with_effects(tint: Any, effects: Any) -> Any:
+    """`tint` with `effects` added first as a named tint (the `effects=` argument of HeadGrid)."""
+    if effects is None:
+        return tint
+    if not isinstance(effects, HeadEffects):
+        raise ArgumentTypeError(
+            f"effects must be the HeadEffects of aw.experiments.head_effects; got {type(effects).__name__}"
+        )
+    named: dict[str, Any] = {effect_label(effects): effects}
+    if isinstance(tint, dict):
+        named.update(tint)
+    elif isinstance(tint, tuple) and len(tint) == 2 and isinstance(tint[0], str):
+        named[tint[0]] = tint[1]
+    elif isinstance(tint, str):
+        named[tint] = tint
+    elif tint is not None:
+        named["tint"] = tint
+    return named
 
 
 class HeadGrid(AttentionView):
@@ -84,10 +147,20 @@ class HeadGrid(AttentionView):
         - a ``(label, values)`` pair, `values` an array or a metric name, `label` what it
           measures for the legend and tooltips;
         - a dict ``{label: values}``: several per-head values a menu in the view switches between,
-          the first shown (``aw.show`` gives entropy and sink mass).
+          the first shown (``aw.show`` gives entropy and sink mass);
+        - a `HeadEffects` (``aw.experiments.head_effects``), alone, in a pair or as a dict value:
+          each head's effect on log P(target), drawn on a diverging scale centred at 0 (blue: the
+          head helps the target, red: it works against it). It must have measured exactly the
+          attention's layers and heads (``att.select(...)`` first, or ``head_effects(..., layers=)``);
+          otherwise an `AttentionError` says which.
 
         The trait `tint_label` names the one shown; with a dict, setting it to another label (or
         ``""``, none) switches, as the menu does.
+    effects : HeadEffects, optional
+        The same as adding ``{"effect on log P(target)": effects}`` to `tint`, shown first: the
+        common case, ``aw.HeadGrid(att, effects=aw.experiments.head_effects(...))`` or
+        ``aw.show(att, effects=...)`` (which also puts the selected head's effect in the heatmap's
+        and graph's titles).
     labels : 2-D list of str (layers, heads), optional
         A short text per head (e.g. a head role), shown in the thumbnail's corner and tooltip.
     order : {"model", "tint"}
@@ -129,6 +202,8 @@ class HeadGrid(AttentionView):
     _labels = t.List(t.List(t.Unicode())).tag(sync=True)
     # Named per-head values the view's tint menu switches between (`tint_label` names the shown one).
     _tints = t.Dict().tag(sync=True)
+    # Labels of tints drawn on a diverging scale centred at 0 (signed values: head effects).
+    _tint_signed = t.List(t.Unicode()).tag(sync=True)
     # The shared data model whose held maps give some thumbnails (None: every thumbnail is sent),
     # and the keys ("layer/head") of those heads: their cells in `_thumbs` are left empty.
     data = anywidget.WidgetTrait().tag(sync=True)
@@ -139,6 +214,7 @@ class HeadGrid(AttentionView):
         att: Attention,
         *,
         tint: Any = None,
+        effects: HeadEffects | None = None,
         labels: Any = None,
         order: str = "model",
         scale: str = DEFAULT_SCALE,
@@ -160,7 +236,7 @@ class HeadGrid(AttentionView):
         )
         L, H, Q, K = self.attention.shape
         self._max_bytes = positive_int("max_bytes", max_bytes)
-        self._set_tint(tint, kwargs.get("tint_label"))
+        self._set_tint(_with_effects(tint, effects), kwargs.get("tint_label"))
         if labels is not None:
             rows = [[str(x) for x in row] for row in labels]
             if len(rows) != L or any(len(r) != H for r in rows):
@@ -180,11 +256,16 @@ class HeadGrid(AttentionView):
         if tint is None:
             return
         att = self.attention
+        if isinstance(tint, HeadEffects):
+            tint = {effect_label(tint): tint}
+        elif isinstance(tint, tuple) and len(tint) == 2 and isinstance(tint[1], HeadEffects):
+            tint = {tint[0]: tint[1]}
         if isinstance(tint, dict):
             if not tint or not all(isinstance(k, str) and k for k in tint):
                 raise ArgumentTypeError("tint must be a non-empty dict of name -> (layers, heads) array")
             checked = {k: _tint_values(f"tint[{k!r}]", v, att) for k, v in tint.items()}
             self._tints = {k: array_payload(v, "float32") for k, v in checked.items()}
+            self._tint_signed = [k for k, v in tint.items() if isinstance(v, HeadEffects)]
             shown = next(iter(checked)) if label is None else label
             if shown not in ("", *checked):
                 raise AttentionError(f"tint_label {shown!r} is not one of tints {sorted(checked)} (or '' for none)")

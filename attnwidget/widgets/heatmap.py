@@ -18,6 +18,7 @@ from attnwidget.errors import ArgumentTypeError, AttentionError
 from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, check_hide, positive_int
 from attnwidget.widgets.cache import LruCache
 from attnwidget.widgets.data import display_rows
+from attnwidget.widgets.headgrid import effects_state
 from attnwidget.widgets.measure import MeasuredMapView
 from attnwidget.widgets.payload import array_payload
 from attnwidget.widgets.selection import Selection
@@ -78,6 +79,9 @@ class AttentionHeatmap(MeasuredMapView):
     measure : {"weights", "norms"}
         What is drawn: attention weights, or ``||alpha_ij f_h(x_j)||`` with rows summing to 1
         ("norms" needs `norms`).
+    effects : HeadEffects, optional
+        From ``aw.experiments.head_effects`` on the same layers and heads (else an error): the title
+        of a selected head says its effect, e.g. "effect on log P(' Paris'): -0.85".
 
     Other Parameters
     ----------------
@@ -108,6 +112,8 @@ class AttentionHeatmap(MeasuredMapView):
     # The tiles served last (a quarter of max_bytes at most), so a page exported after zooming in
     # keeps the full-resolution region that was on screen.
     _tiles = t.List(t.Dict()).tag(sync=True)
+    # Each head's effect on log P(target) (`effects=`), named in the title of the selected head.
+    _effects = t.Dict(allow_none=True, default_value=None).tag(sync=True)
 
     def __init__(
         self,
@@ -125,6 +131,7 @@ class AttentionHeatmap(MeasuredMapView):
         selection: Selection | None = None,
         norms: Attention | None = None,
         measure: str = "weights",
+        effects: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
@@ -140,6 +147,8 @@ class AttentionHeatmap(MeasuredMapView):
             **kwargs,
         )
         sel = self.selection
+        if effects is not None:
+            self._effects = effects_state(effects, self.attention)
         if layer is not None:
             sel.layer = layer
         if selection is None or head is not None:

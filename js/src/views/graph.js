@@ -1,4 +1,5 @@
 // AttentionGraph: tokens as nodes, edges above a threshold, arc or force layout, in SVG.
+import { effectTitle } from "../lib/effects.js";
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
 import { sinkOfMap } from "../lib/sink.js";
@@ -130,7 +131,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.measure = maps.measure();
     if (measureSel) measureSel.input.value = maps.measure();
     if (overlay.length) { drawOverlay(overlay); return; }
-    ui.title.textContent = `${graphName()} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`} · ${what()}s ≥ ${model.get("threshold")}`;
+    ui.title.textContent = `${graphName()} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}${effectTitle(model.get("_effects"), sel.get("layer"), sel.get("head"))} · ${what()}s ≥ ${model.get("threshold")}`;
     ui.root.dataset.layer = String(sel.get("layer"));
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     const raw = getMap(key);

@@ -11,6 +11,7 @@ import {
   onThemeChange,
 } from "./common.js";
 import { visibility, displayMap } from "../lib/maps.js";
+import { signed, signedColor, signedExtent } from "../lib/effects.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 
@@ -67,10 +68,13 @@ export default async function render({ model, el, host, signal, embedded = false
   // In a dashboard the token text above serves as the strip.
   if (embedded) strip.style.display = "none";
   ui.body.append(strip, hoverKey, gridBox);
+  // A signed tint (head effects) gets its own diverging bar, centred at 0, under the legend.
+  const effLegend = h("div", { class: "aw-legend aw-effect-legend", style: "display:none" });
+  ui.legend.after(effLegend);
   const maskVis = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: model.get("_mask") ? decode(model.get("_mask")).values : null });
   let blockVis = null; // Uint8Array(tq * tk): 1 where a thumbnail cell covers a visible cell
 
-  let thumbs = null, tq = 0, tk = 0, tint = null;
+  let thumbs = null, tq = 0, tk = 0, tint = null, tintSigned = false;
   // One canvas draws every thumbnail (hundreds of canvases make the browser's compositing the
   // cost of a hover); transparent cells over it carry data-layer/data-head, clicks and tooltips.
   let cells = []; // [{cell, li, hi, x, y}]
@@ -142,6 +146,10 @@ export default async function render({ model, el, host, signal, embedded = false
       const chosen = tints[model.get("tint_label")];
       tint = chosen ? decode(chosen).values : null;
     } else tint = model.get("_tint") ? decode(model.get("_tint")).values : null;
+    // Signed values (head effects) are drawn on a diverging scale centred at 0.
+    tintSigned = Boolean(tint) && (model.get("_tint_signed") ?? []).includes(model.get("tint_label"));
+    ui.root.dataset.tintSigned = String(tintSigned);
+    const tintText = (v) => (tintSigned ? signed(v) : fmt(v));
     if (tintSel) tintSel.input.value = model.get("tint_label");
     const grouped = gqa && model.get("order") !== "tint";
     rowH = THUMB + (tint ? 4 : 0);
@@ -187,7 +195,7 @@ export default async function render({ model, el, host, signal, embedded = false
         const cell = h("div", {
           class: "aw-thumb", "data-layer": String(layer), "data-head": String(heads[hi]),
           style: `position:absolute;left:${x}px;top:${y}px;width:${THUMB}px;height:${rowH}px;cursor:pointer`,
-          title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${displayName(model.get("tint_label")) || "tint"}: ${fmt(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
+          title: `layer ${layer}, head ${heads[hi]} (kv head ${kvOf[hi]})` + (tint ? `\n${displayName(model.get("tint_label")) || "tint"}: ${tintText(tint[li * heads.length + hi])}` : "") + (labels.length ? `\n${labels[li][hi]}` : ""),
         });
         if (tint) cell.dataset.tint = String(tint[li * heads.length + hi]);
         const words = labels.length && labels[li][hi] ? labels[li][hi].split(/\s+/).filter(Boolean) : [];
@@ -251,6 +259,7 @@ export default async function render({ model, el, host, signal, embedded = false
       const ink = theme(ui.root);
       let tmin = Infinity, tmax = -Infinity;
       if (tint) for (const v of tint) { tmin = Math.min(tmin, v); tmax = Math.max(tmax, v); }
+      const { vmax: tabs } = tintSigned ? signedExtent(tint) : { vmax: 0 };
       cx.strokeStyle = ink.border;
       cx.lineWidth = 1;
       cx.font = "600 9px system-ui,sans-serif";
@@ -258,7 +267,8 @@ export default async function render({ model, el, host, signal, embedded = false
       for (const { li, hi, x, y, words } of cells) {
         cx.strokeRect(x - 0.5, y - 0.5, THUMB + 1, rowH + 1);
         if (tint) {
-          cx.fillStyle = cssColor(colorAt("magma", tmax > tmin ? (tint[li * heads.length + hi] - tmin) / (tmax - tmin) : 0.5));
+          const v = tint[li * heads.length + hi];
+          cx.fillStyle = cssColor(tintSigned ? signedColor(v, tabs) : colorAt("magma", tmax > tmin ? (v - tmin) / (tmax - tmin) : 0.5));
           cx.fillRect(x, y + THUMB, THUMB, rowH - THUMB);
         }
         let bx = x + 1, by = y + 1;
@@ -440,12 +450,35 @@ export default async function render({ model, el, host, signal, embedded = false
       notes.push(`${nKey} tokens: thumbnails show ${sampled} of every ${pool} query rows (keys max-pooled ${pool} to 1), ` +
         "so a long input's overview stays quick; the heatmap shows any head in full");
     } else if (pool > 1) notes.push(`thumbnails max-pooled ${pool}x${pool}; a hovered token shows its block of ${pool} rows`);
-    if (tint) notes.push(`bar under each head: ${displayName(model.get("tint_label")) || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
+    if (tint && !tintSigned) notes.push(`bar under each head: ${displayName(model.get("tint_label")) || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
     if (labels.some((row) => row.some(Boolean))) {
       notes.push("badges: where a head looks on this text — sink (first token), prev (previous token), ind (induction " +
         "target) — when that pattern takes most of its attention; aw.head_roles tests heads on the model");
     }
     drawLegend(ui.legend, scale, model.get("colormap"), notes);
+    drawEffectLegend();
+  }
+
+  // The diverging bar of a signed tint: -max|value| (blue) to 0 (white) to +max|value| (red).
+  function drawEffectLegend() {
+    if (!tintSigned) { effLegend.style.display = "none"; effLegend.replaceChildren(); return; }
+    const { min, max, vmax } = signedExtent(tint);
+    const key = `${model.get("tint_label")}:${vmax}:${min}:${max}`;
+    effLegend.style.display = "";
+    if (effLegend._awKey === key) return;
+    effLegend._awKey = key;
+    const w = 180, bar = h("canvas", { class: "aw-effect-bar" });
+    bar.width = w; bar.height = 12;
+    bar.style.cssText = `width:${w}px;height:12px;display:block;border:1px solid var(--aw-border)`;
+    const ctx = bar.getContext("2d");
+    for (let x = 0; x < w; x++) { ctx.fillStyle = cssColor(signedColor(((x / (w - 1)) * 2 - 1) * vmax, vmax)); ctx.fillRect(x, 0, 1, 12); }
+    const ticks = h("div", { class: "aw-effect-ticks", style: `display:flex;justify-content:space-between;width:${w}px` },
+      h("span", { class: "aw-effect-neg", text: vmax > 0 ? signed(-vmax) : "0" }), h("span", { text: "0" }),
+      h("span", { class: "aw-effect-pos", text: vmax > 0 ? signed(vmax) : "0" }));
+    const label = displayName(model.get("tint_label")) || "signed tint";
+    const text = h("div", { class: "aw-note", text: `bar under each head: ${label} when the head is ablated, ${signed(min)} to ${signed(max)}; ` +
+      "blue below 0 (removing the head lowers it: the head helps), red above 0 (the head works against it), white near 0" });
+    effLegend.replaceChildren(h("div", {}, bar, ticks), text);
   }
 
   gridBox.addEventListener("click", (ev) => {
@@ -482,7 +515,7 @@ export default async function render({ model, el, host, signal, embedded = false
 
   sel.on(["hovered_token", "pinned_token", "layer", "head"], onHover);
   for (const name of ["scale", "gamma", "colormap", "hide", "_thumbs_hide", "_thumbs_alt"]) model.on(`change:${name}`, whenDecoded(paint));
-  for (const name of ["_thumbs", "order", "_tint", "_tints", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
+  for (const name of ["_thumbs", "order", "_tint", "_tints", "_tint_signed", "tint_label"]) model.on(`change:${name}`, whenDecoded(build));
   await coded.ready(THUMBS);
   onThemeChange(whenDecoded(build), signal);
   // A new width gives the thumbnails a new size (the grid is laid out again); widths past the

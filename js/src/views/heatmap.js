@@ -1,6 +1,7 @@
 // AttentionHeatmap: query x key map of the selected layer/head on a canvas, labels as elements.
 // Zoom (wheel, buttons) and pan (drag) move a viewport; long inputs arrive as a max-pooled overview
 // and full-resolution tiles are fetched from the kernel as the reader zooms in.
+import { effectTitle } from "../lib/effects.js";
 import { decode } from "../lib/decode.js";
 import { mapKey, missingMapText, formatWeight } from "../lib/store.js";
 import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
@@ -226,7 +227,7 @@ export default async function render({ model, el, host, signal, embedded = false
     ui.root.dataset.head = sel.get("head") === null ? sel.get("fusion") : String(sel.get("head"));
     ui.root.dataset.measure = measure();
     if (measureSel) measureSel.input.value = measure();
-    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : cross ? "Cross-attention (target rows, source columns)" : maps.hasNorms ? "Attention weights" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}`;
+    ui.title.textContent = `${measure() === "norms" ? "Value-weighted norms" : cross ? "Cross-attention (target rows, source columns)" : maps.hasNorms ? "Attention weights" : "Attention"} · layer ${sel.get("layer")} · ${sel.get("head") === null ? `${sel.get("fusion")} of heads` : `head ${sel.get("head")}`}${effectTitle(model.get("_effects"), sel.get("layer"), sel.get("head"))}`;
     layerSel.input.value = String(sel.get("layer"));
     headSel.input.value = String(headValue());
     rowNorm.input.checked = model.get("row_normalize");
