@@ -61,3 +61,24 @@ export function focusLabels(items, xs, widths, regular, { tiers = 4, gap = 4 } =
   }
   return { placed, hidden: [...hidden], dropped };
 }
+
+/**
+ * The labels of an axis thinned to every `step`-th token (`indices`, sorted), with the `focus`
+ * tokens (hovered, pinned, the key under the pointer; null, undefined and those outside
+ * [start, end) ignored) always among them, whatever the length: a thinned label closer than
+ * `step` tokens to a focus label gives way to it, so labels stay as far apart as before and the
+ * eye never reads a neighbour's label for the focused token. Focus labels are all kept, even
+ * next to each other. Returns sorted indices.
+ */
+export function labelsWithFocus(indices, step, focus, { start = -Infinity, end = Infinity } = {}) {
+  const keep = [...new Set(focus.filter((f) => Number.isInteger(f) && f >= start && f < end))];
+  if (!keep.length) return Array.from(indices);
+  const out = Array.from(indices).filter((i) => keep.every((f) => i === f || Math.abs(i - f) >= step));
+  for (const f of keep) if (!out.includes(f)) out.push(f);
+  return out.sort((a, b) => a - b);
+}
+
+/** The focus tokens of a view, most important first, as a string that changes when they do. */
+export function focusKey(focus) {
+  return focus.map((f) => (Number.isInteger(f) ? f : "-")).join(",");
+}

@@ -157,7 +157,12 @@ export default async function render({ model, el, host, signal }) {
       if (index - offset >= 0) ctx.strokeRect(0, (index - offset) * k, W, k);
     };
     band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
-    band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
+    if (cursor) {
+      // The pointer reads one cell: its query row and its key column, not the hovered token's column.
+      ctx.strokeStyle = "rgba(255,140,0,0.95)"; ctx.lineWidth = 1.5;
+      ctx.strokeRect(cursor.j * k, 0, k, Hh);
+      ctx.strokeRect(0, cursor.i * k, W, k);
+    } else band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
   }
 
   function drawLegend() {
@@ -179,9 +184,11 @@ export default async function render({ model, el, host, signal }) {
     const j = Math.floor(((ev.clientX - r.left) / r.width) * nKey), i = Math.floor(((ev.clientY - r.top) / r.height) * nQuery);
     return i >= 0 && i < nQuery && j >= 0 && j < nKey ? { i, j } : null;
   }
+  let cursor = null; // {i, j} under the pointer
   canvas.addEventListener("mousemove", (ev) => {
     const c = cellAt(ev);
-    if (!c) { hideTip(ui.tip); return; }
+    cursor = c;
+    if (!c) { hideTip(ui.tip); paint(); return; }
     const { i, j } = c;
     let text = `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\n`;
     if (!visible(i, j)) text += "masked";
@@ -192,8 +199,9 @@ export default async function render({ model, el, host, signal }) {
     }
     showTip(ui.tip, ui.root, text, ev);
     sel.set({ hovered_token: i + offset });
+    paint();
   }, { signal });
-  canvas.addEventListener("mouseleave", () => { hideTip(ui.tip); sel.set({ hovered_token: null }); }, { signal });
+  canvas.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set({ hovered_token: null }); paint(); }, { signal });
   canvas.addEventListener("click", (ev) => {
     const c = cellAt(ev);
     if (c) sel.set({ pinned_token: sel.get("pinned_token") === c.i + offset ? null : c.i + offset }, { immediate: true });

@@ -4,6 +4,7 @@ import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
 import { sinkOfMap } from "../lib/sink.js";
 import { anchorNote, uniformShare } from "../lib/weightscale.js";
+import { labelsWithFocus } from "../lib/rowlabels.js";
 import { displayMap, edgesAbove, exactEdges, visibility } from "../lib/maps.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
@@ -235,6 +236,7 @@ export default async function render({ model, el, host, signal, embedded = false
     // a little air). The spacing is that of the nodes as placed, inside the margins, not W / nKey.
     const spacing = nKey > 1 ? Math.abs(pos.x[nKey - 1] - pos.x[0]) / (nKey - 1) : W;
     const every = layout === "arc" ? Math.max(1, Math.ceil(14 / spacing)) : 1;
+    nodeLabels = { every, made: new Map(), shown: new Set(), make: null };
     // No transform per node (each would be a layer of its own for the browser to sort on every
     // repaint): arc labels share one rotation, the node layer's, and every node is placed in its
     // frame, which is the page's turned back by 60 degrees.
@@ -246,7 +248,7 @@ export default async function render({ model, el, host, signal, embedded = false
       const g = svg("g", { class: "aw-tok aw-node", "data-token-index": i, style: "cursor:pointer" });
       const hidden = hide.includes(i);
       g.append(svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 4, fill: hidden ? ink.border : ink.muted }));
-      if (i % every === 0 || !arc) {
+      const make = () => {
         const label = svg("text", { x: (x + (arc ? 7 : 6)).toFixed(1), y: (y + (arc ? 3 : -5)).toFixed(1), "font-size": 11, fill: ink.fg });
         // Position first, so repeated words and the arrows' ends can be told apart.
         const text = displayToken(tokens[i]);
@@ -254,7 +256,9 @@ export default async function render({ model, el, host, signal, embedded = false
         label.firstChild.textContent = `${i} `;
         if (hidden) label.setAttribute("text-decoration", "line-through");
         g.append(label);
-      }
+        nodeLabels.made.set(i, label);
+      };
+      if (i % every === 0 || !arc) { make(); nodeLabels.shown.add(i); } else nodeLabels.made.set(i, make);
       g.dataset.tip = nodeTip(i);
       nodeLayer.append(g);
       marks.add(i, g);
@@ -271,9 +275,29 @@ export default async function render({ model, el, host, signal, embedded = false
   }
   const isOn = (e, { focus, both }) => focus === null || e.source === focus || (both && e.target === focus);
 
+  // Thinned arc labels: the hovered and pinned nodes are always labelled, and the thinned labels
+  // next to them give way (lib/rowlabels.js labelsWithFocus), so a neighbour's label is never read
+  // as theirs. Labels of thinned nodes are made on first need.
+  let nodeLabels = null;
+  function focusNodeLabels() {
+    if (!nodeLabels || nodeLabels.every <= 1) return;
+    const { every, made, shown } = nodeLabels;
+    const regular = [];
+    for (let i = 0; i < nKey; i += every) regular.push(i);
+    const want = new Set(labelsWithFocus(regular, every, [sel.get("hovered_token"), sel.get("pinned_token")], { start: 0, end: nKey }));
+    for (const i of shown) if (!want.has(i)) { const l = made.get(i); if (l && typeof l !== "function") l.style.display = "none"; }
+    for (const i of want) {
+      if (typeof made.get(i) === "function") made.get(i)();
+      const l = made.get(i);
+      if (l && typeof l !== "function") l.style.display = "";
+    }
+    nodeLabels.shown = want;
+  }
+
   function onHover() {
     marks.hover(sel.get("hovered_token"));
     marks.pin(sel.get("pinned_token"));
+    focusNodeLabels();
     const f = focusOf();
     ui.root.dataset.focus = f.focus === null ? "" : String(f.focus);
     const key = `${f.focus}|${f.both}`;
@@ -316,7 +340,7 @@ export default async function render({ model, el, host, signal, embedded = false
       ctx.fillStyle = "#57606a";
       ctx.beginPath(); ctx.arc(pos.x[i], pos.y[i], 3.5, 0, 2 * Math.PI); ctx.fill();
       const label = g.querySelector("text");
-      if (!label) continue;
+      if (!label || label.style.display === "none") continue;
       ctx.save(); ctx.fillStyle = "#1f2328";
       ctx.translate(pos.x[i], pos.y[i]);
       if (arc) { ctx.rotate(Math.PI / 3); ctx.fillText(label.textContent, 7, 3); } else ctx.fillText(label.textContent, 6, -5);

@@ -9,6 +9,7 @@ import { lut } from "../lib/colormap.js";
 import { maxPool, poolFactor } from "../lib/downsample.js";
 import { displayMap, visibility, visibleMax } from "../lib/maps.js";
 import { anchorNote, uniformShare } from "../lib/weightscale.js";
+import { labelsWithFocus, focusKey } from "../lib/rowlabels.js";
 import { connectSelection } from "../lib/selection.js";
 import {
   fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
@@ -337,15 +338,28 @@ export default async function render({ model, el, host, signal, embedded = false
   }
   signal.addEventListener("abort", () => { if (frame) cancelAnimationFrame(frame); });
 
+  // The hovered and pinned tokens and the cell under the pointer (its query row, its key column)
+  // are labelled on both axes whatever the thinning (lib/rowlabels.js labelsWithFocus).
+  let labelsKey = "", labelsThinned = false;
+  function labelFocus() {
+    const hov = sel.get("hovered_token"), pin = sel.get("pinned_token");
+    const asRow = (t) => (t === null || t === undefined ? null : t - offset);
+    const cols = [cursor?.j, hov, pin];
+    const rows = cross ? [cursor?.i, sel.get("hovered_query"), sel.get("pinned_query")] : [cursor?.i, asRow(hov), asRow(pin)];
+    return { cols, rows, key: `${focusKey(cols)}|${focusKey(rows)}` };
+  }
+
   // Labels of the visible tokens only, thinned to a round step so they never overlap.
   function drawLabels() {
     const range = visibleRange(view, nQuery, nKey);
     const k = px / view.span;
     const hide = model.get("hide");
+    const focus = labelFocus();
+    labelsKey = focus.key;
     marks.clear();
     const top = [], left = [];
     const keys = labelIndices(range.c0, range.c1, k, MIN_LABEL_PX + 2);
-    for (const j of keys.indices) {
+    for (const j of labelsWithFocus(keys.indices, keys.step, focus.cols, { start: range.c0, end: range.c1 })) {
       const t = tokenElement(tokens, j, "span");
       t.style.cssText = `position:absolute;left:${((j + 0.5 - view.c0) * k - (font + 2) / 2).toFixed(1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;max-height:${TOP_H}px;overflow:hidden;text-overflow:ellipsis;line-height:${font + 2}px`;
       if (hide.includes(j)) t.classList.add("aw-hidden-tok");
@@ -353,8 +367,9 @@ export default async function render({ model, el, host, signal, embedded = false
       marks.add(j, t);
     }
     const queries = labelIndices(range.r0, range.r1, k, MIN_LABEL_PX + 2);
+    labelsThinned = keys.step > 1 || queries.step > 1;
     rowMarks.clear();
-    for (const i of queries.indices) {
+    for (const i of labelsWithFocus(queries.indices, queries.step, focus.rows, { start: range.r0, end: range.r1 })) {
       // Row i is token i + offset (attention of the last tokens only): it carries that position.
       const t = cross ? queryElement(rowTokens, i, "span") : tokenElement(tokens, i + offset, "span");
       t.style.cssText = `position:absolute;right:2px;top:${((i + 0.5 - view.r0) * k - (font + 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis;text-align:right`;
@@ -391,7 +406,13 @@ export default async function render({ model, el, host, signal, embedded = false
     };
     band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
     if (cross) rowBand(sel.get("pinned_query"), "rgba(9,105,218,0.9)");
-    band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
+    if (cursor && !cross) {
+      // The pointer reads one cell: outline its query row and its key column, not the column of
+      // the hovered (query) token.
+      ctx.strokeStyle = "rgba(255,140,0,0.95)"; ctx.lineWidth = 1.5;
+      ctx.strokeRect(x(cursor.j), 0, Math.max(k, 1), rowPx);
+      ctx.strokeRect(0, y(cursor.i), px, Math.max(k, 1));
+    } else band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
     if (cross) rowBand(sel.get("hovered_query"), "rgba(255,140,0,0.95)");
     if (cursor) {
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
@@ -480,13 +501,13 @@ export default async function render({ model, el, host, signal, embedded = false
     // Linked views first: the tooltip measures itself, which lays the page out once, after
     // every view has written its hover.
     sel.set(cross ? { hovered_token: j, hovered_query: i } : { hovered_token: i + offset });
-    drawOverlay();
+    onHover();
     showCellTip(lastPointer);
   }, { signal });
   const endDrag = () => { overlay.style.cursor = "crosshair"; };
   overlay.addEventListener("pointerup", endDrag, { signal });
   overlay.addEventListener("pointercancel", () => { drag = null; endDrag(); }, { signal });
-  overlay.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set(cross ? { hovered_token: null, hovered_query: null } : { hovered_token: null }); drawOverlay(); }, { signal });
+  overlay.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set(cross ? { hovered_token: null, hovered_query: null } : { hovered_token: null }); onHover(); }, { signal });
   overlay.addEventListener("click", (ev) => {
     const dragged = drag && drag.moved;
     drag = null;
@@ -532,7 +553,11 @@ export default async function render({ model, el, host, signal, embedded = false
     marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token"));
     if (cross) { rowMarks.hover(sel.get("hovered_query")); rowMarks.pin(sel.get("pinned_query")); }
   }
-  function onHover() { markTokens(); drawOverlay(); }
+  function onHover() {
+    if (labelsThinned && labelFocus().key !== labelsKey) drawLabels();
+    else markTokens();
+    drawOverlay();
+  }
 
   // Publication export: the current view with its labels as text beside it, legend below.
   function drawExport() {
