@@ -121,6 +121,7 @@ def _load(path: Path) -> tuple[dict, dict]:
         return {k: data[k] for k in data.files if k != "counts"}, meta
 
 
+@pytest.mark.slow  # one torchrun launch of two processes, about 45 s: make test runs it
 def test_two_ranks_return_the_one_process_census(launch):
     import attnwidget as aw
 
@@ -145,6 +146,7 @@ def test_two_ranks_return_the_one_process_census(launch):
         assert np.isnan(arrays["induction"]).all()
 
 
+@pytest.mark.slow  # one torchrun launch of two processes, about 45 s: make test runs it
 def test_mismatched_prompts_fail_on_every_rank(launch):
     out, proc = launch
     assert proc.returncode != 0
