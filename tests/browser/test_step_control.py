@@ -40,7 +40,8 @@ def test_step_control_scrubs_generated_tokens(page, gen_page, artifacts):
         assert control.get_attribute("data-step") == str(step)
         assert "aw-unset" not in (control.locator("input[type=range]").get_attribute("class") or "")
         text = control.locator(".aw-step-text").text_content()
-        assert f"step {step + 1} of {n_steps}" in text
+        # Python's number (selection.step), the ordinal beside it: "step 0 (1st of 8)".
+        assert f"step {step} ({['1st', '2nd', '3rd'][step]} of {n_steps})" in text
         assert f"produced {json.dumps(gen.tokens[n_prompt + step])}" in text
         # The pinned row is marked in the graph's nodes and the heatmap's labels.
         pg.locator(f".aw-graph .aw-pinned[data-token-index='{row}']").first.wait_for(state="attached")
@@ -68,4 +69,29 @@ def test_a_view_on_its_own_has_its_own_step_control(page, gen_page, tmp_path):
     control.locator(".aw-step-next").click()
     row = gen.meta["prompt_length"] - 1  # the query row that produced the first generated token
     pg.locator(f".aw-rollout[data-query='{row}']").wait_for(state="attached")
+    assert page.errors == []
+
+
+def test_graph_says_when_the_step_has_no_edge_over_the_threshold(page, gen_page, tmp_path):
+    _, gen = gen_page
+    n_prompt = gen.meta["prompt_length"]
+    layer = gen.layer_ids[-1]
+    fused = gen.fuse("mean", layer=layer)
+    rows = [n_prompt - 1 + s for s in range(gen.n_key - n_prompt)]
+    step = min(range(len(rows)), key=lambda s: fused[rows[s]].max())
+    weakest, strongest = float(fused[rows[step]].max()), float(fused.max())
+    assert strongest - weakest > 0.05
+    threshold = round((weakest + strongest) / 2, 2)
+    path = aw.save_html(aw.AttentionGraph(gen, layer=layer, threshold=threshold), tmp_path / "graph.html")
+    pg = page.page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("html[data-attnwidget-ready]")
+    control = pg.locator(".aw-graph .aw-step")
+    control.locator("input[type=range]").fill(str(step))
+    graph = pg.locator(f".aw-graph[data-focus='{rows[step]}']")
+    graph.wait_for(state="attached")
+    note = graph.locator(".aw-graph-empty")
+    note.wait_for(state="attached")
+    assert f"no edge over {threshold} at this step" in note.text_content()
+    assert f"step {step} (" in control.locator(".aw-step-text").text_content()
     assert page.errors == []

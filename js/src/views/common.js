@@ -5,6 +5,7 @@ import { weightScale } from "../lib/weightscale.js";
 import { displayName, displayToken, exactToken } from "../lib/tokens.js";
 import { SINK_SHARE } from "../lib/sink.js";
 import { generationStepRow } from "../lib/selection.js";
+import { stepName } from "../lib/steps.js";
 
 /**
  * The host's colours, from the CSS variables of `style.css` (anywidget's `_css`), as strings for
@@ -493,7 +494,8 @@ export function wireTokens(box, sel, signal, { onClick, query = false } = {}) {
  * Generation step control for attention from `aw.generate`: a slider and buttons over the generated
  * tokens. A step lives in the shared selection (`step`) and pins the query row that produced that
  * token, so every linked view follows it. Returns null for attention that did not come from
- * generation (the selection's `_prompt_length` is 0).
+ * generation (the selection's `_prompt_length` is 0). Steps are named as in Python (0-based), the
+ * ordinal beside (lib/steps.js): "step 5 (6th of 8)".
  */
 export function stepControl(sel, tokens, signal) {
   const nPrompt = sel.get("_prompt_length") || 0;
@@ -524,7 +526,8 @@ export function stepControl(sel, tokens, signal) {
     }
     slider.value = String(s);
     const row = generationStepRow(nPrompt, s);
-    produced.textContent = `step ${s + 1} of ${nSteps}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
+    // Python's number (selection.step, 0-based), with the ordinal beside it: "step 5 (6th of 8)".
+    produced.textContent = `${stepName(s, nSteps)}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
   };
   sel.on(["step"], sync);
   // Pinning another token leaves the step (the kernel does the same).

@@ -315,6 +315,16 @@ export default async function render({ model, el, host, signal, embedded = false
         if (a) { const ac = a.cloneNode(false); ac.setAttribute("class", "aw-arrow-lit"); bright.push(ac); }
       }
     }
+    // A blank graph says why: no edge passes the threshold at all, or none from the step's query.
+    const stepFocus = f.focus !== null && !f.both;
+    const empty = !edgeEls.length ? `no edge over ${model.get("threshold")}; lower the threshold`
+      : stepFocus && !bright.length ? `no edge over ${model.get("threshold")} at this step (query ${f.focus} ${exactToken(tokens[f.focus])})` : "";
+    ui.root.dataset.empty = empty;
+    if (empty) {
+      const note = svg("text", { x: (W / 2).toFixed(1), y: 40, "text-anchor": "middle", "font-size": 12, fill: theme(ui.root).muted, class: "aw-graph-empty" });
+      note.textContent = empty;
+      bright.push(note);
+    }
     litLayer.replaceChildren(...bright);
   }
 
