@@ -4,6 +4,7 @@
 import { colorAt } from "../lib/colormap.js";
 import { displayMap, visibility } from "../lib/maps.js";
 import { anchorNote, uniformShare } from "../lib/weightscale.js";
+import { tokenGaps } from "../lib/spacing.js";
 import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
@@ -43,7 +44,9 @@ export default async function render({ model, el, host, signal }) {
   const syncScale = scaleControls(model, ui.controls, signal, { hideSpecial: false });
 
   const text = h("div", { class: "aw-text" });
-  const gaps = model.get("_gaps") ?? [];
+  // The kernel's gaps (from offsets), or spaces inferred when the tokens carry none (a decoder's
+  // target tokens): lib/spacing.js.
+  const gaps = tokenGaps(tokens, model.get("_gaps") ?? [], model.get("_special") ?? []);
   for (let i = 0; i < nKey; i++) {
     if (gaps[i]) text.append(" "); // a space the text had and the token strings do not show (WordPiece)
     const t = tokenElement(tokens, i, "span");
