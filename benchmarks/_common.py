@@ -88,3 +88,41 @@ def print_table(headers, rows):
     print("-" * len(line))
     for r in rows:
         print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
+
+
+def load(name: str, device: str):
+    """The benchmark's model: the bundled SmolLM2, or ``llama8b``, random weights in a Llama-3-8B
+    shape (32 layers, 32 query heads over 8 kv heads, hidden 4096) in bfloat16 on `device`: no
+    download, for GPU figures (about 16 GB of weights)."""
+    import torch
+
+    import attnwidget as aw
+
+    if name == "smollm2":
+        return aw.load_model()
+    if name == "llama8b":
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        cfg = LlamaConfig(
+            hidden_size=4096,
+            intermediate_size=14336,
+            num_hidden_layers=32,
+            num_attention_heads=32,
+            num_key_value_heads=8,
+            vocab_size=49152,  # the bundled tokenizer's: its ids fit as they are
+            max_position_embeddings=131072,
+            attn_implementation="sdpa",
+        )
+        with torch.device(device):
+            model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
+        _, tok = aw.load_model()  # any tokenizer works for random weights
+        return model, tok
+    raise SystemExit(f"unknown model {name}")
+
+
+def sync(device: str) -> None:
+    """Wait for the device's queued work, so a wall-clock time covers it."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()

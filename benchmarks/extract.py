@@ -7,6 +7,7 @@ A second table prices the capture's self-check: lazy extraction (the capture pas
 with and without ``check=``, against the plain forward.
 
     python benchmarks/extract.py [--lengths 128 512 2048] [--repeat 2] [--check-only | --no-check-table] [--no-eager]
+    python benchmarks/extract.py --model llama8b --device cuda --lengths 2048 8192   # GPU figures, random 8B-shape weights
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import measure, print_table, prompt_text  # noqa: E402
+from _common import load, measure, print_table, prompt_text, sync  # noqa: E402
 
 import attnwidget as aw  # noqa: E402
 
@@ -32,14 +33,19 @@ def main():
     ap.add_argument("--check-only", action="store_true", help="only the self-check table")
     ap.add_argument("--no-eager", action="store_true", help="leave out eager output_attentions")
     ap.add_argument("--no-check-table", action="store_true", help="leave out the self-check table")
+    ap.add_argument("--model", default="smollm2", choices=["smollm2", "llama8b"])
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = ap.parse_args()
 
-    model, tok = aw.load_model()
+    model, tok = load(args.model, args.device)
     eager = copy.deepcopy(model)
     eager.set_attn_implementation("eager")
+    where = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
+    )
     print(
-        f"SmolLM2-135M-Instruct, {model.config.num_hidden_layers} layers x "
-        f"{model.config.num_attention_heads} heads, CPU, {torch.get_num_threads()} threads, float32"
+        f"{args.model}, {model.config.num_hidden_layers} layers x {model.config.num_attention_heads} heads, "
+        f"{where}, {next(model.parameters()).dtype}"
     )
     # Time spent inside the self-check, per extraction (summed over its calls).
     run_module = sys.modules["attnwidget.extraction.run"]  # the run calls the self-check by this name
@@ -93,16 +99,20 @@ def main():
 
     for n in args.lengths:
         text = prompt_text(tok, n)
-        x = tok(text, return_tensors="pt")
+        x = tok(text, return_tensors="pt").to(args.device)
         n_real = x["input_ids"].shape[1]
 
         def plain():
             with torch.no_grad():
-                return model(**x, use_cache=False).logits.shape
+                shape = model(**x, use_cache=False).logits.shape
+            sync(args.device)
+            return shape
 
         def eager_attn():
             with torch.no_grad():
-                return len(eager(**x, use_cache=False, output_attentions=True).attentions)
+                n = len(eager(**x, use_cache=False, output_attentions=True).attentions)
+            sync(args.device)
+            return n
 
         plain()  # warm-up: first calls pay for allocator and kernel set-up
         if args.no_check_table:

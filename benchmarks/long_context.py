@@ -23,32 +23,9 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import PeakRSS, print_table, prompt_text  # noqa: E402
+from _common import PeakRSS, load, print_table, prompt_text  # noqa: E402
 
 import attnwidget as aw  # noqa: E402
-
-
-def load(name: str, device: str):
-    if name == "smollm2":
-        return aw.load_model()
-    if name == "llama8b":
-        from transformers import LlamaConfig, LlamaForCausalLM
-
-        cfg = LlamaConfig(
-            hidden_size=4096,
-            intermediate_size=14336,
-            num_hidden_layers=32,
-            num_attention_heads=32,
-            num_key_value_heads=8,
-            vocab_size=32000,
-            max_position_embeddings=131072,
-            attn_implementation="sdpa",
-        )
-        with torch.device(device):
-            model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
-        _, tok = aw.load_model()  # any tokenizer works for random weights; ids are clipped below
-        return model, tok
-    raise SystemExit(f"unknown model {name}")
 
 
 def sync(device):
