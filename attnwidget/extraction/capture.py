@@ -179,6 +179,16 @@ class Recorder:
 
         self.calls += 1
         tower, number = self._place(module)
+        if query.device.type == "meta":
+            from attnwidget.errors import ModelError
+
+            # A layer whose weights were never loaded (made under init_empty_weights, or offloaded
+            # without the accelerate hook that brings them in) computes shapes, not numbers.
+            raise ModelError(
+                f"{tower_kind(tower)} layer {number} ({tower}) ran on the meta device: its weights hold no "
+                "data; load the model with aw.load_model(name, device_map=..., offload_folder=...) or "
+                "place it with accelerate.dispatch_model"
+            )
         self._shapes.setdefault(tower, (query.shape[2], key.shape[2]))
         rec = None
         if self.keep(tower, number):

@@ -16,6 +16,7 @@ __all__ = [
     "is_encoder_decoder",
     "is_speech",
     "input_device",
+    "execution_device",
     "model_meta",
     "accepts",
     "vision_config",
@@ -53,17 +54,41 @@ def is_speech(model) -> bool:
     return is_encoder_decoder(model) and getattr(model, "main_input_name", None) == "input_features"
 
 
+def execution_device(module):
+    """The device accelerate runs `module` on when a device map placed it (its ``AlignDevicesHook``'s
+    execution device), or None for a module accelerate does not move."""
+    import torch
+
+    hook = getattr(module, "_hf_hook", None)
+    for h in getattr(hook, "hooks", None) or ([hook] if hook is not None else []):
+        dev = getattr(h, "execution_device", None)
+        if dev is not None:
+            return torch.device("cuda", dev) if isinstance(dev, int) else torch.device(dev)
+    return None
+
+
 def input_device(model):
-    """The device the model's inputs go to: its input embeddings', else its first parameter's."""
+    """The device the model's inputs go to: where its input embeddings run (accelerate's execution
+    device when a device map placed them, else their weight's device), else its first parameter's
+    that holds data. An offloaded parameter is a ``meta`` tensor outside its layer's forward, so
+    its device says nothing."""
     import torch
 
     try:
-        return model.get_input_embeddings().weight.device
-    except Exception:
-        try:
-            return next(model.parameters()).device
-        except StopIteration:
-            return torch.device("cpu")
+        emb = model.get_input_embeddings()
+    except Exception:  # noqa: BLE001 - a model without (readable) input embeddings
+        emb = None
+    for part in (emb, model):
+        dev = execution_device(part) if part is not None else None
+        if dev is not None:
+            return dev
+    weight = getattr(emb, "weight", None)
+    if weight is not None and weight.device.type != "meta":
+        return weight.device
+    for p in model.parameters():
+        if p.device.type != "meta":
+            return p.device
+    return torch.device("cpu")
 
 
 def model_meta(model) -> dict:

