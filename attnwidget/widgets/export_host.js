@@ -32,7 +32,12 @@
 
   function placeBuffer(state, path, value) {
     let obj = state;
-    for (let i = 0; i < path.length - 1; i++) obj = obj[path[i]];
+    for (let i = 0; i < path.length - 1; i++) {
+      obj = obj[path[i]];
+      // nbconvert keeps the buffers of every state message a widget sent: a buffer whose place a
+      // later message replaced (a dict keyed by the map shown then) has nowhere to go, and is dropped.
+      if (obj === null || typeof obj !== "object") return;
+    }
     obj[path[path.length - 1]] = value;
   }
 
