@@ -479,10 +479,10 @@ def _position_limit(model: Any) -> int | None:
 
 
 def _input_device(model: Any) -> Any:
-    try:
-        return model.get_input_embeddings().weight.device
-    except Exception:
-        return next(model.parameters()).device
+    # Where the inputs go, also for a model accelerate placed or offloaded (its weights may be meta).
+    from attnwidget.extraction.facts import input_device
+
+    return input_device(model)
 
 
 def _accepts(model: Any, name: str) -> bool:

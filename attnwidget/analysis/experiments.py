@@ -128,8 +128,11 @@ def _ids(att: Attention) -> list[int]:
 
 
 def _device(model: Any):
+    # The input device, also for a model accelerate placed or offloaded (its weights may be meta).
+    from attnwidget.extraction.facts import input_device
+
     try:
-        return next(model.parameters()).device
+        return input_device(model)
     except (StopIteration, AttributeError):
         return "cpu"
 

@@ -196,8 +196,11 @@ def part_effects(
     # segments' part resolver reads only text, offsets, tokens and n_key: give it those.
     view = SimpleNamespace(text=text, offsets=offsets, tokens=tokens, n_key=len(ids))
     part_tokens = _part_tokens(view, parts, unit)  # type: ignore[arg-type]
+    from attnwidget.extraction.facts import input_device
+
     try:
-        device = next(model.parameters()).device
+        # The input device, also for a model accelerate placed or offloaded; a meta weight keeps its dtype.
+        device = input_device(model)
         dtype = next(model.parameters()).dtype
     except (StopIteration, AttributeError):
         device, dtype = torch.device("cpu"), torch.float32
