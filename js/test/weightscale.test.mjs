@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { weightScale, uniformShare, anchorNote, WEIGHT_MAX } from "../src/lib/weightscale.js";
-import { describe } from "../src/lib/colormap.js";
+import { describe, headline } from "../src/lib/colormap.js";
 
 // A uniform row over n keys: every weight is 1/n.
 const uniform = (n) => new Float32Array(n * n).fill(1 / n);
@@ -46,11 +46,13 @@ test("data above 1 (not weights) are not clamped into one colour", () => {
 
 test("the legend says what the colours are anchored to and where a uniform row sits", () => {
   const s = weightScale("log", { values: uniform(60), dataMax: 1 / 60 });
-  assert.match(describe(s), /^log scale, absolute weight .* to 1 /);
+  assert.match(describe(s), /^log scale, absolute weight .* to 1$/);
   assert.equal(uniformShare(60), 1 / 60);
   assert.equal(uniformShare(0), 0);
-  assert.match(anchorNote(s, 60), /1\/60 = 0\.017/);
-  assert.match(anchorNote(s, 60), /not scaled to this map's maximum/);
+  // One line: the scale, its anchor and the uniform mark; no second note for absolute scales.
+  assert.match(headline(s, uniformShare(60)), /^log scale, absolute weight .* to 1; white mark: uniform share 0\.017$/);
+  assert.equal(headline(s, null), describe(s));
+  assert.equal(anchorNote(s, 60), "");
 });
 
 test("the log floor goes down with the data, never up to a near-uniform map's weights", () => {

@@ -133,10 +133,17 @@ export function fmt(v) {
  * One sentence for the legend: what the scale is and its range, and "absolute weight" when the
  * scale is anchored to it (lib/weightscale.js sets `scale.anchor`).
  */
+export function headline(scale, mark = null) {
+  const s = describe(scale);
+  return mark > 0 ? `${s}; white mark: uniform share ${fmt(mark)}` : s;
+}
+
+/** What the scale is and its range (the first half of `headline`). */
 export function describe(scale) {
   const [lo, hi] = scale.domain;
   const by = scale.anchor === "absolute" ? " absolute weight" : "";
-  if (scale.kind === "log") return `log scale,${by} ${fmt(lo)} to ${fmt(hi)} (smaller weights drawn as ${fmt(lo)})`;
+  // Anchored to absolute weight the floor is the only clamp worth a word; said in the headline's place.
+  if (scale.kind === "log") return `log scale,${by} ${fmt(lo)} to ${fmt(hi)}` + (by ? "" : ` (smaller weights drawn as ${fmt(lo)})`);
   if (scale.kind === "power") return `power scale (gamma ${scale.gamma}),${by} ${fmt(lo)} to ${fmt(hi)}`;
   return `linear scale,${by} ${fmt(lo)} to ${fmt(hi)}`;
 }

@@ -1,7 +1,7 @@
 // The colour scale of attention weights, anchored to absolute weight: 1 is all of a row's
 // attention on one token, whatever the map's own maximum. A map of near-uniform weights (1/n each)
 // is then drawn low on the colour map, never in the colour of maximal attention. DOM-free.
-import { makeScale, fmt, LOG_DECADES } from "./colormap.js";
+import { makeScale, LOG_DECADES } from "./colormap.js";
 import { logFloor } from "./sink.js";
 
 /** The weight at the top of every view's colour map: all of a row's attention on one token. */
@@ -35,8 +35,8 @@ export function uniformShare(n) {
 
 /** Legend note saying what the colours are anchored to and where a uniform row sits. */
 export function anchorNote(scale, n) {
+  // Absolute scales say so in the legend's headline ("absolute weight", the uniform mark): no
+  // second line, so the views keep their height on a laptop's first screen.
   if (scale.anchor === "relative") return "colours run to each row's own maximum, not to absolute weight";
-  const u = uniformShare(n);
-  const where = u > 0 ? `; white mark: uniform, 1/${n} = ${fmt(u)}` : "";
-  return `colour = the weight itself (1: all on one token), not scaled to this map's maximum${where}`;
+  return "";
 }

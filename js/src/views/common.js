@@ -1,6 +1,6 @@
 // DOM pieces every view uses: root and style, token elements and hover classes, controls, the
 // colour legend and the PNG button. Token text only ever goes through textContent.
-import { lut, ticks, fmt, describe, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
+import { lut, ticks, fmt, headline, placeLabels, COLORMAPS, SCALES } from "../lib/colormap.js";
 import { weightScale } from "../lib/weightscale.js";
 import { displayName, displayToken, exactToken } from "../lib/tokens.js";
 import { SINK_SHARE } from "../lib/sink.js";
@@ -269,7 +269,7 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
   ink = ink ?? theme(container);
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
-  const lines = [describe(scale), ...notes];
+  const lines = [headline(scale, mark), ...notes.filter(Boolean)];
   // A hover redraws the legend often with the same scale: the bar is repainted only when what it
   // shows changes, and the existing canvas and lines are reused (a replaced subtree means new
   // layout and a new canvas layer in every frame).
