@@ -152,6 +152,9 @@ class RolloutBar(AttentionView):
         self._computed: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # for `_config`
         self._config: tuple = ()
         self._lock = threading.Lock()
+        # Snapshot and publish as one step: the worker and the kernel both publish, and a snapshot taken
+        # before the other's newer rows must not land after them (a pinned row would vanish from the state).
+        self._publishing = threading.RLock()
         self._idle = threading.Event()
         self._idle.set()
         self._worker: threading.Thread | None = None
@@ -323,15 +326,16 @@ class RolloutBar(AttentionView):
             self._publish_rows()
 
     def _publish_rows(self) -> None:
-        with self._lock:
-            if self._config == ("closed",):
-                return
-            hide, alt, _ = self._config
-            rows = [q for q in self._rows if q in self._computed]
-            n = self.attention.n_key
-            r = np.stack([self._computed[q][0] for q in rows]) if rows else np.zeros((0, n), np.float32)
-            r_alt = np.stack([self._computed[q][1] for q in rows]) if rows else np.zeros((0, n), np.float32)
-        self._publish(r, r_alt, list(hide), list(alt), {"rows": rows, "eager": self.eager})
+        with self._publishing:
+            with self._lock:
+                if self._config == ("closed",):
+                    return
+                hide, alt, _ = self._config
+                rows = [q for q in self._rows if q in self._computed]
+                n = self.attention.n_key
+                r = np.stack([self._computed[q][0] for q in rows]) if rows else np.zeros((0, n), np.float32)
+                r_alt = np.stack([self._computed[q][1] for q in rows]) if rows else np.zeros((0, n), np.float32)
+            self._publish(r, r_alt, list(hide), list(alt), {"rows": rows, "eager": self.eager})
 
     def _publish(self, r, r_alt, hide, alt, extra) -> None:
         with self.hold_trait_notifications():
