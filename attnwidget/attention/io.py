@@ -120,7 +120,7 @@ def save(att: Any, path: str | Path, *, lazy: bool = False, max_bytes: int) -> N
             tmp.unlink()
 
 
-def load(path: str | Path, *, cls: type, validate: bool = True, max_bytes: int | None = None) -> Any:
+def load(path: str | Path, *, cls: type, max_bytes: int, validate: bool = True) -> Any:
     """Read what `save` wrote, from the exact path given; see `Attention.load`.
 
     Parameters
@@ -132,9 +132,9 @@ def load(path: str | Path, *, cls: type, validate: bool = True, max_bytes: int |
     cls : type
         The class to build (`Attention` or a subclass; `Attention.load` passes its own): this
         module reads the format and never imports the type, so the two cannot import each other.
-    max_bytes : int, optional
-        Bytes the file's arrays may take once read; None: half the memory now available, at most
-        8 GiB (the rule of ``attention.core._memory_budget``, which the caller may pass instead).
+    max_bytes : int
+        Bytes the file's arrays may take once read (`Attention.load` passes the budget the rest of
+        the package uses; the rule lives once, in ``attention.core._memory_budget``).
 
     Returns
     -------
@@ -156,8 +156,7 @@ def load(path: str | Path, *, cls: type, validate: bool = True, max_bytes: int |
     validate = V.boolean("validate", validate)
     if not isinstance(path, (str, os.PathLike)):
         raise ArgumentTypeError(f"path must be a str or a path; got {V.show(path)}")
-    if max_bytes is not None:
-        max_bytes = V.integer("max_bytes", max_bytes, low=0)
+    budget = V.integer("max_bytes", max_bytes, low=0)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
@@ -167,7 +166,6 @@ def load(path: str | Path, *, cls: type, validate: bool = True, max_bytes: int |
     # A named pipe blocks open() until a writer comes, and a device reads forever: only a regular
     # file is opened, and the check is repeated on the open descriptor (the path may be swapped).
     _refuse_irregular(os.stat(path).st_mode, name)
-    budget = _default_budget() if max_bytes is None else max_bytes
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with open(fd, "rb") as raw:
         _refuse_irregular(os.fstat(raw.fileno()).st_mode, name)
@@ -209,17 +207,6 @@ def _refuse_irregular(mode: int, name: str) -> None:
         raise FileFormatError(f"{name} is {what}, not a regular file; expected an attnwidget file")
 
 
-def _default_budget() -> int:
-    """Half the memory now available, at most 8 GiB: the rule `attention.core` uses for a full
-    materialisation, restated here because this module never imports the type's module."""
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return _MAX_BUDGET
-    return min(_MAX_BUDGET, avail // 2)
-
-
-_MAX_BUDGET = 8 * 2**30
 # Bytes inflated per step: large enough to be fast, small enough that a refusal costs little.
 _CHUNK = 1 << 20
 # The shape and dtype each array member must declare (the JSON members are checked once read).
