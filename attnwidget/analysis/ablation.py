@@ -288,12 +288,7 @@ def _exact(
     finally:
         for h in handles:
             h.remove()
-    width = z_clean[0].shape[-1]
-    if width % n_heads:
-        raise ModelError(
-            f"the attention output projection's input has {width} features, not a multiple of {n_heads} heads"
-        )
-    head_dim = width // n_heads
+    head_dim = _head_dim(z_clean[0].shape[-1], n_heads)
     means = {i: z[0, :n_prompt].mean(0).view(n_heads, head_dim) for i, z in z_clean.items()}
     skippable = all(_expandable(o) for o in block_out.values())
 
@@ -358,12 +353,7 @@ def _attribution(
     finally:
         for h in handles:
             h.remove()
-    width = z[0].shape[-1]
-    if width % n_heads:
-        raise ModelError(
-            f"the attention output projection's input has {width} features, not a multiple of {n_heads} heads"
-        )
-    head_dim = width // n_heads
+    head_dim = _head_dim(z[0].shape[-1], n_heads)
     est = np.empty((len(z), n_heads), dtype=np.float64)
     for i, (zi, gi) in enumerate(zip(z, grads, strict=True)):
         zi = zi.detach()[0].view(-1, n_heads, head_dim).double()
@@ -476,6 +466,15 @@ def _position_limit(model: Any) -> int | None:
     cfg = _text_config(model)
     v = next((getattr(cfg, n) for n in ("n_positions", "max_position_embeddings") if getattr(cfg, n, None)), None)
     return int(v) if v else None
+
+
+def _head_dim(width: int, n_heads: int) -> int:
+    """Features per head of the output projection's input, which holds the heads side by side."""
+    if width % n_heads:
+        raise ModelError(
+            f"the attention output projection's input has {width} features, not a multiple of {n_heads} heads"
+        )
+    return width // n_heads
 
 
 def _input_device(model: Any) -> Any:
