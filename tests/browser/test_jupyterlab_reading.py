@@ -5,11 +5,10 @@ screen of the notebook and tooltips sit by the pointer."""
 from __future__ import annotations
 
 import json
-import time
 
 import nbformat
 import pytest
-from helpers.jupyter import ERROR_OUTPUT, KERNEL_TIMEOUT_MS
+from helpers.jupyter import ERROR_OUTPUT, KERNEL_TIMEOUT_MS, open_and_run_all
 from helpers.reading import KINDS, card_luminance, check_tooltips, overflowing
 
 pytestmark = pytest.mark.slow
@@ -60,18 +59,7 @@ def test_show_reads_right_in_jupyterlab(page, jupyterlab, artifacts, scheme):
     pg.locator("#jp-main-dock-panel").wait_for()
     set_theme(pg, jupyterlab, THEMES[scheme])
     # A workspace of its own, so the other theme's notebook is not open behind this one.
-    pg.goto(jupyterlab.url(f"lab/workspaces/{scheme}/tree/{name}"))
-    pg.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    deadline = time.monotonic() + KERNEL_TIMEOUT_MS / 1000
-    while not any(
-        s["path"] == name and s["kernel"]["execution_state"] == "idle" and s["kernel"]["connections"]
-        for s in jupyterlab.api("sessions")
-    ):
-        assert time.monotonic() < deadline, f"no idle kernel for {name}"
-        pg.wait_for_timeout(250)
-    pg.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()
-    pg.get_by_role("menuitem", name="Run", exact=True).click()
-    pg.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    open_and_run_all(pg, jupyterlab, name, route=f"lab/workspaces/{scheme}/tree/{name}")
     pg.locator(f"body[data-jp-theme-light='{'true' if scheme == 'light' else 'false'}']").wait_for(state="attached")
     pg.locator(f".aw-headgrid [data-layer][data-head], {ERROR_OUTPUT}").first.wait_for(timeout=KERNEL_TIMEOUT_MS)
     assert pg.locator(ERROR_OUTPUT).count() == 0, pg.locator(ERROR_OUTPUT).first.inner_text()

@@ -8,8 +8,9 @@ KERNEL_TIMEOUT_MS = 300_000
 ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
 
 
-def open_and_run_all(pg, lab, name: str) -> None:
-    pg.goto(lab.url(f"lab/tree/{name}"))
+def open_and_run_all(pg, lab, name: str, route: str | None = None) -> None:
+    """Open notebook `name` (at `route` under the server, default ``lab/tree/<name>``) and run it all."""
+    pg.goto(lab.url(route or f"lab/tree/{name}"))
     pg.locator(".jp-Notebook .jp-Cell").first.wait_for()
     # A person waits for the kernel to be up (the toolbar says "idle" even before it starts, so
     # ask the server), then uses Run > Run All Cells.
