@@ -453,7 +453,7 @@ export default async function render({ model, el, host, signal, embedded = false
     if (tint && !tintSigned) notes.push(`bar under each head: ${displayName(model.get("tint_label")) || "tint"}, ${fmt(tmin)} (dark) to ${fmt(tmax)} (light)`);
     if (labels.some((row) => row.some(Boolean))) {
       notes.push("badges: where a head looks on this text — sink (first token), prev (previous token), ind (induction " +
-        "target) — when that pattern takes most of its attention; aw.head_roles tests heads on the model");
+        "target) — when that pattern takes most of its attention; aw.experiments.head_roles tests heads on the model");
     }
     drawLegend(ui.legend, scale, model.get("colormap"), notes);
     drawEffectLegend();
