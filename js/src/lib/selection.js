@@ -56,7 +56,7 @@ export async function connectSelection(model, host, { ms = 80, signal } = {}) {
 
 /**
  * The query row whose attention produced generated token `step` (0-based): the row of the token
- * before it. The same rule as Python's `aw.generation_step_row` (tests/widgets/test_js_parity.py).
+ * before it. The same rule as Python's `aw.extraction.generation_step_row` (tests/widgets/test_js_parity.py).
  */
 export function generationStepRow(nPrompt, step) {
   return nPrompt - 1 + step;
