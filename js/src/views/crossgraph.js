@@ -13,10 +13,11 @@ import { crossFocus } from "../lib/links.js";
 import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
-import {
-  h, makeRoot, TokenMarks, setTrait, scaleControls, viewScale, drawLegend, hideNotes, wireTips,
-  displayToken, exactToken, theme, whenSized, onThemeChange,
-} from "./common.js";
+import { h, makeRoot, TokenMarks, displayToken, exactToken, whenSized } from "../ui/dom.js";
+import { setTrait, scaleControls, viewScale } from "../ui/controls.js";
+import { drawLegend, hideNotes } from "../ui/legend.js";
+import { wireTips } from "../ui/tips.js";
+import { theme, onThemeChange } from "../ui/theme.js";
 
 const NS = "http://www.w3.org/2000/svg";
 function svg(tag, attrs = {}) {

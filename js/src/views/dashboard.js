@@ -3,7 +3,8 @@
 // (one column while the output is narrow). Each child is drawn by this bundle's own view
 // function on the child's model (resolved with host.getModel); one generation step control serves
 // them all.
-import { h, whenSized, stepControl, onWidthChange } from "./common.js";
+import { h, whenSized, onWidthChange } from "../ui/dom.js";
+import { stepControl } from "../ui/controls.js";
 import { connectSelection } from "../lib/selection.js";
 import heatmap from "./heatmap.js";
 import headgrid from "./headgrid.js";

@@ -5,9 +5,9 @@ import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { difference, divergingColor, maxAbs, signedPosition } from "../lib/diverging.js";
 import { visibility } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
-import {
-  h, makeRoot, tokenElement, TokenMarks, select, setTrait, showTip, hideTip, exactToken, wireTokens, displayName,
-} from "./common.js";
+import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, displayName } from "../ui/dom.js";
+import { select, setTrait } from "../ui/controls.js";
+import { showTip, hideTip } from "../ui/tips.js";
 
 const LABEL_W = 90, TOP_H = 70, MIN_LABEL_PX = 10;
 

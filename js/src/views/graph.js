@@ -11,12 +11,14 @@ import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import {
-  h, makeRoot, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, wireTips, displayToken, exactToken, wireTokens, legendLines, paintLegendText, stepControl,
-  sinkBox, sinkLine, theme,
-  whenSized, onWidthChange,
-  onThemeChange,
-} from "./common.js";
+  h, makeRoot, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
+} from "../ui/dom.js";
+import {
+  select, setTrait, scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine,
+} from "../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes, legendLines, paintLegendText } from "../ui/legend.js";
+import { wireTips } from "../ui/tips.js";
+import { theme, onThemeChange } from "../ui/theme.js";
 
 const NS = "http://www.w3.org/2000/svg";
 // One colour per overlaid head, told apart on light and dark pages (Tableau 10's first six).

@@ -5,11 +5,12 @@ import { maxPool } from "../lib/downsample.js";
 import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, scaleControls, select, setTrait, viewScale, drawLegend, paintLegend, hideNotes, pngButton, displayName,
-  exportCanvas, showTip, hideTip, exactToken, wireTokens, theme,
-  whenSized, onWidthChange,
-  onThemeChange,
-} from "./common.js";
+  h, makeRoot, tokenElement, TokenMarks, displayName, exactToken, wireTokens, whenSized, onWidthChange,
+} from "../ui/dom.js";
+import { scaleControls, select, setTrait, viewScale, pngButton, exportCanvas } from "../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes } from "../ui/legend.js";
+import { showTip, hideTip } from "../ui/tips.js";
+import { theme, onThemeChange } from "../ui/theme.js";
 import { visibility, displayMap } from "../lib/maps.js";
 import { signed, signedColor, signedExtent } from "../lib/effects.js";
 

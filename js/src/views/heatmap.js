@@ -15,12 +15,14 @@ import {
   fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
 } from "../lib/viewport.js";
 import {
-  h, makeRoot, tokenElement, queryElement, TokenMarks, select, checkbox, setTrait, scaleControls, viewScale, drawLegend,
-  paintLegend, hideNotes, pngButton, exportCanvas, showTip, hideTip, displayToken, exactToken, legendLines,
-  legendTextWidth, paintLegendText, wireTokens, stepControl, theme, sinkBox, sinkLine,
-  whenSized, onWidthChange,
-  onThemeChange,
-} from "./common.js";
+  h, makeRoot, tokenElement, queryElement, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
+} from "../ui/dom.js";
+import {
+  select, checkbox, setTrait, scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine,
+} from "../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes, legendLines, legendTextWidth, paintLegendText } from "../ui/legend.js";
+import { showTip, hideTip } from "../ui/tips.js";
+import { theme, onThemeChange } from "../ui/theme.js";
 import { sinkOfMap } from "../lib/sink.js";
 
 // Labels in exported images are cut at 12 characters so they fit the margin.

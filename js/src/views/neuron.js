@@ -5,7 +5,9 @@ import { cssColor } from "../lib/colormap.js";
 import { divergingColor, signedPosition } from "../lib/diverging.js";
 import { visibility } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
-import { h, makeRoot, tokenElement, TokenMarks, select, showTip, hideTip, exactToken, wireTokens } from "./common.js";
+import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens } from "../ui/dom.js";
+import { select } from "../ui/controls.js";
+import { showTip, hideTip } from "../ui/tips.js";
 
 const CELL = 7, ROW = 14, LABEL_W = 90;
 

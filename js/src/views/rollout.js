@@ -4,10 +4,12 @@ import { payloadCache, formatWeight } from "../lib/store.js";
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { connectSelection } from "../lib/selection.js";
 import {
-  h, makeRoot, tokenElement, TokenMarks, scaleControls, viewScale, drawLegend, paintLegend, hideNotes, pngButton,
-  exportCanvas, showTip, hideTip, exactToken, displayToken, wireTokens, stepControl, sinkBox, sinkLine, theme,
-  whenSized, onWidthChange,
-} from "./common.js";
+  h, makeRoot, tokenElement, TokenMarks, exactToken, displayToken, wireTokens, whenSized, onWidthChange,
+} from "../ui/dom.js";
+import { scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine } from "../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes } from "../ui/legend.js";
+import { showTip, hideTip } from "../ui/tips.js";
+import { theme } from "../ui/theme.js";
 import { sinkOfVector } from "../lib/sink.js";
 import { anchorNote, uniformShare } from "../lib/weightscale.js";
 

@@ -9,11 +9,11 @@ import { decode } from "../lib/decode.js";
 import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
-import {
-  h, makeRoot, tokenElement, TokenMarks, select, setTrait, scaleControls, viewScale, drawLegend, hideNotes, showTip, hideTip,
-  exactToken, wireTokens, theme, whenSized,
-  onThemeChange,
-} from "./common.js";
+import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, whenSized } from "../ui/dom.js";
+import { select, setTrait, scaleControls, viewScale } from "../ui/controls.js";
+import { drawLegend, hideNotes } from "../ui/legend.js";
+import { showTip, hideTip } from "../ui/tips.js";
+import { theme, onThemeChange } from "../ui/theme.js";
 
 export default async function render({ model, el, host, signal }) {
   const ui = makeRoot(el, "tokentext");

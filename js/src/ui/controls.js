@@ -1,0 +1,176 @@
+// Controls bound to traits and the shared selection: selects, checkboxes, the scale controls, the
+// sink line, the PNG button and the generation step control.
+import { SCALES, COLORMAPS } from "../lib/colormap.js";
+import { weightScale } from "../lib/weightscale.js";
+import { exactToken } from "../lib/tokens.js";
+import { SINK_SHARE } from "../lib/sink.js";
+import { generationStepRow } from "../lib/selection.js";
+import { stepName } from "../lib/steps.js";
+import { h } from "./dom.js";
+
+/** Read a trait and write it back to the kernel. */
+export function setTrait(model, name, value) {
+  model.set(name, value);
+  model.save_changes();
+}
+
+export function select(labelText, options, value, onChange, signal) {
+  const s = h("select");
+  for (const [v, label] of options) s.append(h("option", { value: String(v), text: label }));
+  s.value = String(value);
+  s.addEventListener("change", () => onChange(s.value), { signal });
+  return { node: h("label", {}, labelText, s), input: s };
+}
+
+export function checkbox(labelText, checked, onChange, signal) {
+  const c = h("input", { type: "checkbox", checked });
+  c.addEventListener("change", () => onChange(c.checked), { signal });
+  return { node: h("label", {}, c, labelText), input: c };
+}
+
+/** Scale, gamma, colour map and hide-first-token controls bound to the view's own traits. */
+export function scaleControls(model, container, signal, { hideSpecial = true } = {}) {
+  const scale = select("scale", SCALES.map((s) => [s, s]), model.get("scale"), (v) => setTrait(model, "scale", v), signal);
+  const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(model.get("gamma")), title: "power scale exponent" });
+  gamma.addEventListener("change", () => {
+    const g = Number(gamma.value);
+    if (g > 0 && g <= 10) setTrait(model, "gamma", g);
+    else gamma.value = String(model.get("gamma"));
+  }, { signal });
+  const gammaLabel = h("label", {}, "γ", gamma);
+  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), model.get("colormap"), (v) => setTrait(model, "colormap", v), signal);
+  const tokens = model.get("_tokens");
+  const special = model.get("_special") || [];
+  const toggle = (indices, on) => {
+    const set = new Set(model.get("hide"));
+    for (const i of indices) on ? set.add(i) : set.delete(i);
+    setTrait(model, "hide", [...set].sort((a, b) => a - b));
+  };
+  const first = checkbox("hide first token", model.get("hide").includes(0), (on) => toggle([0], on), signal);
+  first.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
+  const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const spec = hideSpecial && specials.length ? checkbox("hide special tokens", specials.every((i) => model.get("hide").includes(i)), (on) => toggle(specials, on), signal) : null;
+  container.append(scale.node, gammaLabel, cmap.node, first.node);
+  if (spec) container.append(spec.node);
+  const sync = () => {
+    scale.input.value = model.get("scale");
+    gamma.value = String(model.get("gamma"));
+    gammaLabel.style.display = model.get("scale") === "power" ? "" : "none";
+    cmap.input.value = model.get("colormap");
+    const hide = model.get("hide");
+    first.input.checked = hide.includes(0);
+    if (spec) spec.input.checked = specials.every((i) => hide.includes(i));
+  };
+  sync();
+  return sync;
+}
+
+/**
+ * The scale of a view from its traits, for data whose largest shown value is `vmax`. Its top is
+ * absolute weight 1, not `vmax` (lib/weightscale.js: a uniform map is never drawn as maximal
+ * attention), unless `relative` (rows scaled to their own maximum) or the data exceed 1.
+ */
+export function viewScale(model, vmax, values = null, decades = 6, { relative = false } = {}) {
+  // The log scale's floor follows the data (see lib/sink.js logFloor) when the values are given.
+  return weightScale(model.get("scale"), { values, dataMax: vmax, gamma: model.get("gamma"), decades, relative });
+}
+
+/**
+ * One line under a view's header when one key takes most of the attention it shows: which token,
+ * how much, and a button that hides it and renormalises (or shows it again). `sink` is
+ * `{ index, share }` or null; `what` names the attention ("this map", "the rollout").
+ */
+export function sinkLine(box, model, tokens, sink, what, signal) {
+  const hide = model.get("hide");
+  box.replaceChildren();
+  box.hidden = true;
+  box.removeAttribute("data-sink");
+  if (!sink || sink.share < SINK_SHARE) return;
+  box.hidden = false;
+  box.dataset.sink = String(sink.index);
+  const pct = `${Math.round(sink.share * 100)}%`;
+  const text = h("span", { class: "aw-sink-text", title: `${what}; the other tokens share the rest` });
+  text.append(`Token ${sink.index} `, h("b", { text: exactToken(tokens[sink.index]) }),
+    ` takes ${pct} of ${what.replace(/ \(.*\)$/, "")}${hide.length ? " after hiding" : ""}.`);
+  const fix = h("button", { class: "aw-btn aw-sink-fix", text: "hide it, renormalise",
+    title: `remove ${exactToken(tokens[sink.index])} and renormalise every row over the other tokens (undo with the hide boxes)` });
+  fix.addEventListener("click", () => setTrait(model, "hide", [...new Set([...hide, sink.index])].sort((a, b) => a - b)), { signal });
+  box.append(text, fix);
+}
+
+/** An empty sink line element, placed by the view. */
+export function sinkBox() { return h("div", { class: "aw-sink", hidden: true }); }
+
+/** A "PNG" button that downloads `draw()`'s canvas. */
+export function pngButton(container, filename, draw, signal) {
+  const b = h("button", { class: "aw-btn", text: "PNG", title: "save this view as a PNG image" });
+  b.addEventListener("click", () => {
+    const canvas = draw();
+    const a = h("a", { download: filename, href: canvas.toDataURL("image/png") });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }, { signal });
+  container.append(b);
+  return b;
+}
+
+/** An offscreen canvas of CSS size w x h at 2x for print. */
+export function exportCanvas(w, hgt, scale = 2) {
+  const c = h("canvas");
+  c.width = Math.ceil(w * scale); c.height = Math.ceil(hgt * scale);
+  const ctx = c.getContext("2d");
+  ctx.scale(scale, scale);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, w, hgt);
+  return { canvas: c, ctx };
+}
+
+/**
+ * Generation step control for attention from `aw.generate`: a slider and buttons over the generated
+ * tokens. A step lives in the shared selection (`step`) and pins the query row that produced that
+ * token, so every linked view follows it. Returns null for attention that did not come from
+ * generation (the selection's `_prompt_length` is 0). Steps are named as in Python (0-based), the
+ * ordinal beside (lib/steps.js): "step 5 (6th of 8)".
+ */
+export function stepControl(sel, tokens, signal) {
+  const nPrompt = sel.get("_prompt_length") || 0;
+  const nSteps = tokens.length - nPrompt;
+  if (!nPrompt || nSteps < 1) return null;
+  const slider = h("input", { type: "range", min: "0", max: String(nSteps - 1), step: "1", value: "0", style: "width:140px", title: "generated token" });
+  const prev = h("button", { class: "aw-btn aw-step-prev", text: "◀", title: "previous generated token" });
+  const next = h("button", { class: "aw-btn aw-step-next", text: "▶", title: "next generated token" });
+  const produced = h("span", { class: "aw-step-text" });
+  const node = h("div", { class: "aw-step", style: "display:flex;align-items:center;gap:6px;margin:0 0 6px" },
+    h("span", { class: "aw-muted", text: "generation step" }), prev, slider, next, produced);
+  const go = (s) => {
+    const step = Math.max(0, Math.min(nSteps - 1, s));
+    sel.set({ step, pinned_token: generationStepRow(nPrompt, step) }, { immediate: true });
+  };
+  const current = () => sel.get("step");
+  slider.addEventListener("input", () => go(Number(slider.value)), { signal });
+  prev.addEventListener("click", () => go((current() ?? 1) - 1), { signal });
+  next.addEventListener("click", () => go(current() === null || current() === undefined ? 0 : current() + 1), { signal });
+  const sync = () => {
+    const s = current();
+    node.dataset.step = s === null || s === undefined ? "" : String(s);
+    // Before a step is chosen the slider shows no thumb: a thumb at the left would read as step 1.
+    slider.classList.toggle("aw-unset", s === null || s === undefined);
+    if (s === null || s === undefined) {
+      produced.textContent = `${nSteps} generated tokens; pick a step`;
+      return;
+    }
+    slider.value = String(s);
+    const row = generationStepRow(nPrompt, s);
+    // Python's number (selection.step, 0-based), with the ordinal beside it: "step 5 (6th of 8)".
+    produced.textContent = `${stepName(s, nSteps)}: query ${row} ${exactToken(tokens[row])} produced ${exactToken(tokens[nPrompt + s])}`;
+  };
+  sel.on(["step"], sync);
+  // Pinning another token leaves the step (the kernel does the same).
+  sel.on(["pinned_token"], () => {
+    const s = current();
+    if (s !== null && s !== undefined && sel.get("pinned_token") !== generationStepRow(nPrompt, s)) sel.set({ step: null }, { immediate: true });
+  });
+  sync();
+  return { node, sync };
+}
