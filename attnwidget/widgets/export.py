@@ -1,6 +1,7 @@
 """Widgets outside a kernel: one self-contained HTML file, and notebooks exported by nbconvert.
 
-Both rely on the small anywidget host in ``export_host.js``. It reads widget state in the
+Both rely on the small anywidget host, built from ``js/src/host/`` into ``static/host.js``
+beside the views' bundle (``cd js && npm run build``). It reads widget state in the
 ``@jupyter-widgets/schema`` form (trait values plus base64 buffers), gives each model a
 ``get/set/on/off/save_changes/send`` shim, resolves widget references (``anywidget:<id>`` from
 ``anywidget.WidgetTrait`` and ``IPY_MODEL_<id>`` from ipywidgets) through ``host.getModel``, imports
@@ -32,7 +33,7 @@ from attnwidget.errors import ArgumentTypeError, AttentionError
 
 __all__ = ["save_html", "page_html", "widget_state", "host_script", "ipython_display"]
 
-_HOST_PATH = Path(__file__).with_name("export_host.js")
+_HOST_PATH = Path(__file__).resolve().parent.parent / "static" / "host.js"
 _PAGE_MIME = "application/vnd.attnwidget.page+json"
 
 
@@ -106,7 +107,18 @@ def widget_state(widgets: Iterable[Any]) -> dict[str, dict]:
 
 
 def host_script() -> str:
-    """The export host as an inline ``<script>`` element."""
+    """The export host as an inline ``<script>`` element.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the host is not built (a source checkout without ``cd js && npm run build``).
+    """
+    if not _HOST_PATH.is_file():
+        raise FileNotFoundError(
+            f"the export host {_HOST_PATH} is not built; run `cd js && npm ci && npm run build` "
+            "(it is built with the views' bundle)"
+        )
     text = _HOST_PATH.read_text(encoding="utf-8")
     if "</script" in text.lower():  # would end the element early
         raise RuntimeError(f"{_HOST_PATH} contains '</script' and cannot be inlined")
@@ -250,7 +262,9 @@ def ipython_display(widget: Any) -> None:
     """
     from IPython.display import display
 
-    if _in_kernel():
+    # A checkout without the built host still displays the widget (which then says the bundle is
+    # not built); only the page nbconvert would make of the notebook lacks the host.
+    if _in_kernel() and _HOST_PATH.is_file():
         display({"text/html": host_script()}, raw=True)
     bundle = widget._repr_mimebundle_()
     if bundle is None:  # a widget with no view (anywidget returns None when _view_name is None)

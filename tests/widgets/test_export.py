@@ -92,3 +92,11 @@ def test_host_script_is_inlinable():
     s = export.host_script()
     assert s.startswith("<script>") and s.endswith("</script>")
     assert s.lower().count("</script") == 1
+
+
+def test_missing_host_says_how_to_build_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "_HOST_PATH", tmp_path / "host.js")
+    with pytest.raises(FileNotFoundError, match=r"not built; run `cd js && npm ci && npm run build`"):
+        export.host_script()
+    with pytest.raises(FileNotFoundError, match="not built"):
+        export.page_html(View(shared=Shared()))
