@@ -1,6 +1,15 @@
+// @ts-check
 // Colour maps and scales: value -> position in [0, 1] -> RGB. DOM-free.
 
+/**
+ * A scale from values to colour positions in [0, 1], carrying what it is: its kind, its
+ * [lo, hi] domain, its gamma, its inverse, and (lib/weightscale.js) what it is anchored to.
+ * @typedef {((v: number) => number) & { kind: string, domain: [number, number], gamma: number,
+ *   invert: (t: number) => number, anchor?: "absolute" | "relative" }} Scale
+ */
+
 // Anchor colours sampled evenly along each map, interpolated linearly in RGB.
+/** @type {Record<string, string[]>} */
 const ANCHORS = {
   viridis: ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"],
   cividis: ["#00224e", "#123570", "#3b496c", "#575d6d", "#707173", "#8a8678", "#a59c74", "#c3b369", "#e1cc55", "#fee838"],
@@ -12,13 +21,19 @@ export const SCALES = ["linear", "log", "power"];
 // Decades shown by the log scale below its maximum.
 export const LOG_DECADES = 3;
 
+/** @param {string} hex */
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
+/** @type {Record<string, Uint8Array>} */
 const LUTS = {};
-/** 256 x RGB lookup table of a colour map, as a Uint8Array of length 768. */
+/**
+ * 256 x RGB lookup table of a colour map, as a Uint8Array of length 768.
+ * @param {string} name
+ * @returns {Uint8Array}
+ */
 export function lut(name) {
   if (!ANCHORS[name]) throw new RangeError(`unknown colour map ${JSON.stringify(name)}; expected one of ${COLORMAPS.join(", ")}`);
   if (LUTS[name]) return LUTS[name];
@@ -34,13 +49,22 @@ export function lut(name) {
   return out;
 }
 
-/** RGB triple at position t in [0, 1] (clamped). */
+/**
+ * RGB triple at position t in [0, 1] (clamped).
+ * @param {string} name
+ * @param {number} t
+ * @returns {[number, number, number]}
+ */
 export function colorAt(name, t) {
   const table = lut(name);
   const i = Math.round(Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * 255);
   return [table[i * 3], table[i * 3 + 1], table[i * 3 + 2]];
 }
 
+/**
+ * @param {ArrayLike<number>} rgb
+ * @returns {string}
+ */
 export function cssColor(rgb) {
   return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
 }
@@ -50,37 +74,47 @@ export function cssColor(rgb) {
  * kind: "linear" (vmin..vmax), "log" (vmax / 10^LOG_DECADES .. vmax; 0 and anything below map to 0),
  * "power" (((v - vmin) / (vmax - vmin)) ** gamma). Returns a function with `kind`, `domain`, `gamma`
  * and `invert(t)` attached.
+ * @param {string} kind
+ * @param {{ vmax?: number, vmin?: number, gamma?: number }} [options]
+ * @returns {Scale}
  */
 export function makeScale(kind, { vmax = 1, vmin, gamma = 0.4 } = {}) {
   if (!SCALES.includes(kind)) throw new RangeError(`unknown scale ${JSON.stringify(kind)}; expected one of ${SCALES.join(", ")}`);
   if (!(vmax > 0) || !Number.isFinite(vmax)) vmax = 1;
-  let f, inv;
+  /** @type {(v: number) => number} */
+  let f;
+  /** @type {(t: number) => number} */
+  let inv;
+  // The bottom of the domain: for log, LOG_DECADES below the top unless a usable vmin is given.
+  const lo = kind === "log"
+    ? (vmin !== undefined && vmin > 0 && vmin < vmax ? vmin : vmax / Math.pow(10, LOG_DECADES))
+    : (vmin !== undefined && vmin < vmax ? vmin : 0);
   if (kind === "log") {
-    const lo = vmin > 0 && vmin < vmax ? vmin : vmax / Math.pow(10, LOG_DECADES);
     const a = Math.log10(lo), span = Math.log10(vmax) - a;
     f = (v) => (v > lo ? Math.min(1, (Math.log10(v) - a) / span) : 0);
     inv = (t) => Math.pow(10, a + t * span);
-    vmin = lo;
   } else {
-    vmin = vmin !== undefined && vmin < vmax ? vmin : 0;
-    const span = vmax - vmin;
+    const span = vmax - lo;
     if (kind === "linear") {
-      f = (v) => Math.min(1, Math.max(0, (v - vmin) / span)) || 0;
-      inv = (t) => vmin + t * span;
+      f = (v) => Math.min(1, Math.max(0, (v - lo) / span)) || 0;
+      inv = (t) => lo + t * span;
     } else {
       if (!(gamma > 0)) throw new RangeError(`power scale needs gamma > 0, got ${gamma}`);
-      f = (v) => Math.pow(Math.min(1, Math.max(0, (v - vmin) / span)) || 0, gamma);
-      inv = (t) => vmin + Math.pow(t, 1 / gamma) * span;
+      f = (v) => Math.pow(Math.min(1, Math.max(0, (v - lo) / span)) || 0, gamma);
+      inv = (t) => lo + Math.pow(t, 1 / gamma) * span;
     }
   }
-  f.kind = kind;
-  f.domain = [vmin, vmax];
-  f.gamma = gamma;
-  f.invert = inv;
-  return f;
+  /** @type {[number, number]} */
+  const domain = [lo, vmax];
+  return Object.assign(f, { kind, domain, gamma, invert: inv });
 }
 
-/** Tick values for a legend: decades for log, even steps in colour position otherwise. */
+/**
+ * Tick values for a legend: decades for log, even steps in colour position otherwise.
+ * @param {Scale} scale
+ * @param {number} [count]
+ * @returns {number[]}
+ */
 export function ticks(scale, count = 5) {
   const [lo, hi] = scale.domain;
   if (scale.kind === "log") {
@@ -107,6 +141,12 @@ export function ticks(scale, count = 5) {
  * Each label is centred on its tick and moved just enough to stay inside the room; the last
  * (the maximum) is always kept, then labels are kept from right to left when they leave `gap`
  * pixels to the one kept after them. Returns [{index, x}] in increasing order.
+ * @param {number[]} xs
+ * @param {number[]} widths
+ * @param {number} lo
+ * @param {number} hi
+ * @param {number} [gap]
+ * @returns {{ index: number, x: number }[]}
  */
 export function placeLabels(xs, widths, lo, hi, gap = 4) {
   const kept = [];
@@ -121,7 +161,11 @@ export function placeLabels(xs, widths, lo, hi, gap = 4) {
   return kept;
 }
 
-/** Short number for labels: 0.25, 0.031, 1e-3. */
+/**
+ * Short number for labels: 0.25, 0.031, 1e-3.
+ * @param {number} v
+ * @returns {string}
+ */
 export function fmt(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -132,13 +176,20 @@ export function fmt(v) {
 /**
  * One sentence for the legend: what the scale is and its range, and "absolute weight" when the
  * scale is anchored to it (lib/weightscale.js sets `scale.anchor`).
+ * @param {Scale} scale
+ * @param {number | null} [mark]
+ * @returns {string}
  */
 export function headline(scale, mark = null) {
   const s = describe(scale);
-  return mark > 0 ? `${s}; white mark: uniform share ${fmt(mark)}` : s;
+  return mark !== null && mark > 0 ? `${s}; white mark: uniform share ${fmt(mark)}` : s;
 }
 
-/** What the scale is and its range (the first half of `headline`). */
+/**
+ * What the scale is and its range (the first half of `headline`).
+ * @param {Scale} scale
+ * @returns {string}
+ */
 export function describe(scale) {
   const [lo, hi] = scale.domain;
   const by = scale.anchor === "absolute" ? " absolute weight" : "";

@@ -1,6 +1,17 @@
+// @ts-check
 // Binary payloads from the kernel ({dtype, shape, data, ...}) to typed arrays: the one place that
 // reads buffers. Kernels deliver DataViews; exported pages may deliver ArrayBuffers or typed arrays.
 
+/** @typedef {import("./types.js").BinaryData} BinaryData */
+/** @typedef {import("./types.js").ArrayPayload} ArrayPayload */
+/** @typedef {import("./types.js").DecodedArray} DecodedArray */
+/** @typedef {import("./types.js").MapPayload} MapPayload */
+/** @typedef {import("./types.js").DecodedMaps} DecodedMaps */
+
+/**
+ * @param {unknown} data
+ * @returns {Uint8Array}
+ */
 function bytesOf(data) {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -10,7 +21,11 @@ function bytesOf(data) {
 const F16_EXP = new Float32Array(32);
 for (let e = 0; e < 32; e++) F16_EXP[e] = Math.pow(2, e - 15);
 
-/** One IEEE 754 half-precision bit pattern to a number. */
+/**
+ * One IEEE 754 half-precision bit pattern to a number.
+ * @param {number} h
+ * @returns {number}
+ */
 export function halfToFloat(h) {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
@@ -20,6 +35,7 @@ export function halfToFloat(h) {
   return sign * F16_EXP[exp] * (1 + frac / 1024);
 }
 
+/** @type {Float32Array | null} */
 let HALF_TABLE = null;
 function halfTable() {
   if (!HALF_TABLE) {
@@ -29,6 +45,7 @@ function halfTable() {
   return HALF_TABLE;
 }
 
+/** @param {readonly number[]} shape */
 function product(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -37,6 +54,8 @@ function product(shape) {
  * Decode a payload to `{ shape, values: Float32Array, ...extras }`.
  * uint8 payloads with `encoding: "sqrt"` decode each map as `scale * (q / 255) ** 2`, one scale
  * per leading index (`scale_shape`).
+ * @param {ArrayPayload} payload
+ * @returns {DecodedArray}
  */
 export function decode(payload) {
   if (!payload || typeof payload !== "object" || !Array.isArray(payload.shape)) {
@@ -63,6 +82,7 @@ export function decode(payload) {
     values = new Float32Array(n);
     if (extras.encoding === "sqrt") {
       const scales = extras.scale;
+      if (!Array.isArray(scales) || !scales.length) throw new TypeError("attnwidget: a sqrt-encoded uint8 payload needs its `scale` list");
       const per = n / Math.max(1, scales.length);
       for (let i = 0; i < n; i++) {
         const q = bytes[i] / 255;
@@ -77,7 +97,12 @@ export function decode(payload) {
   return { shape, values, ...extras };
 }
 
-/** The `index`-th sub-array along the first axis (a view, not a copy). */
+/**
+ * The `index`-th sub-array along the first axis (a view, not a copy).
+ * @param {{ shape: number[], values: Float32Array }} decoded
+ * @param {number} index
+ * @returns {Float32Array}
+ */
 export function slice0(decoded, index) {
   const per = product(decoded.shape.slice(1));
   return decoded.values.subarray(index * per, (index + 1) * per);
@@ -87,13 +112,22 @@ export function slice0(decoded, index) {
 // The twin of attnwidget/widgets/payload.py: a map payload carries its own coding constants
 // ({coding, floor, levels, cells, compression, shape, data}); nothing here repeats them.
 
-/** Inflate zlib ("deflate") bytes with the browser's DecompressionStream. */
+/**
+ * Inflate zlib ("deflate") bytes with the browser's DecompressionStream.
+ * @param {Uint8Array} bytes
+ * @returns {Promise<Uint8Array>}
+ */
 export async function inflate(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  const stream = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]).stream().pipeThrough(new DecompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Value of each log8 code: 0 -> 0, k in 1..levels -> floor * step^(k-1), others NaN. */
+/**
+ * Value of each log8 code: 0 -> 0, k in 1..levels -> floor * step^(k-1), others NaN.
+ * @param {number} floor
+ * @param {number} levels
+ * @returns {Float32Array}
+ */
 export function log8Table(floor, levels) {
   const step = Math.pow(1 / floor, 1 / (levels - 1));
   const table = new Float32Array(256).fill(NaN);
@@ -102,12 +136,34 @@ export function log8Table(floor, levels) {
   return table;
 }
 
-/** Half a log8 level either way, as a fraction of the value (what a coded weight may be off by). */
+/**
+ * Half a log8 level either way, as a fraction of the value (what a coded weight may be off by).
+ * @param {number} floor
+ * @param {number} levels
+ * @returns {number}
+ */
 export function log8Precision(floor, levels) {
   return Math.sqrt(Math.pow(1 / floor, 1 / (levels - 1))) - 1;
 }
 
+/**
+ * A log8 payload's floor and number of levels; without them every code would decode to NaN.
+ * @param {MapPayload} payload
+ * @returns {[number, number]}
+ */
+function log8Constants({ floor, levels }) {
+  if (!(typeof floor === "number" && floor > 0 && floor < 1) || !(Number.isInteger(levels) && Number(levels) > 1)) {
+    throw new TypeError(`attnwidget: a log8 map payload needs floor in (0, 1) and levels > 1; got ${floor}, ${levels}`);
+  }
+  return [floor, Number(levels)];
+}
+
 /** Cell values of inflated bytes in the payload's coding. */
+/**
+ * @param {MapPayload} payload
+ * @param {Uint8Array} raw
+ * @returns {Float32Array}
+ */
 function cellValues(payload, raw) {
   if (payload.coding === "float16") {
     const table = halfTable();
@@ -118,7 +174,7 @@ function cellValues(payload, raw) {
     return out;
   }
   if (payload.coding === "log8") {
-    const table = log8Table(payload.floor, payload.levels);
+    const table = log8Table(...log8Constants(payload));
     const out = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i++) out[i] = table[raw[i]];
     return out;
@@ -126,7 +182,12 @@ function cellValues(payload, raw) {
   throw new TypeError(`attnwidget: unknown map coding ${JSON.stringify(payload.coding)}`);
 }
 
-/** Spread causal cells (row i holds keys 0..i+K-Q) back into full Q x K maps, masked cells 0. */
+/**
+ * Spread causal cells (row i holds keys 0..i+K-Q) back into full Q x K maps, masked cells 0.
+ * @param {Float32Array} cells
+ * @param {readonly number[]} shape
+ * @returns {Float32Array}
+ */
 export function spreadCausal(cells, shape) {
   const q = shape[shape.length - 2], k = shape[shape.length - 1];
   const maps = product(shape.slice(0, -2));
@@ -148,6 +209,8 @@ export function spreadCausal(cells, shape) {
  * Decode a map payload to `{ shape, values: Float32Array, precision, ...extras }`, where
  * `precision` is the relative error of a coded value (0 for float16, which keeps three
  * significant digits) and `extras` are the payload's other fields (e.g. rollout `rows`).
+ * @param {MapPayload} payload
+ * @returns {Promise<DecodedMaps>}
  */
 export async function decodeMaps(payload) {
   if (!payload || typeof payload !== "object" || !Array.isArray(payload.shape) || !payload.coding) {
@@ -162,7 +225,7 @@ export async function decodeMaps(payload) {
   if (payload.cells === "causal") values = spreadCausal(cells, shape);
   else if (cells.length !== product(shape)) throw new RangeError(`map payload of shape [${shape}] needs ${product(shape)} cells, got ${cells.length}`);
   else values = cells;
-  const precision = payload.coding === "log8" ? log8Precision(payload.floor, payload.levels) : 0;
+  const precision = payload.coding === "log8" ? log8Precision(...log8Constants(payload)) : 0;
   const { data, coding, floor, levels, cells: _cells, compression, ...extras } = payload;
   return { ...extras, shape, values, precision };
 }

@@ -1,14 +1,17 @@
+// @ts-check
 // Diverging colours for signed differences: blue below zero, near-white at zero, red above. DOM-free.
 // Anchors are the ColorBrewer RdBu scheme (reversed so that red means "more in b").
 
 const NEG = ["#f7f7f7", "#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061"];
 const POS = ["#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"];
 
+/** @param {string} hex */
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
+/** @param {string[]} anchors */
 function ramp(anchors) {
   const rgb = anchors.map(hexToRgb);
   const out = new Uint8Array(256 * 3);
@@ -27,6 +30,11 @@ const NEG_LUT = ramp(NEG), POS_LUT = ramp(POS);
  * Signed position in [-1, 1] of a difference `d` on a scale whose full colour is `vmax`:
  * "linear" is d / vmax, "power" is sign(d) * (|d| / vmax) ** gamma (lifts small differences).
  * Values past vmax clamp; NaN and a non-positive vmax give 0.
+ * @param {number} d
+ * @param {number} vmax
+ * @param {string} [kind]
+ * @param {number} [gamma]
+ * @returns {number}
  */
 export function signedPosition(d, vmax, kind = "linear", gamma = 0.4) {
   if (!(vmax > 0) || !Number.isFinite(d)) return 0;
@@ -35,7 +43,11 @@ export function signedPosition(d, vmax, kind = "linear", gamma = 0.4) {
   return d < 0 ? -t : t;
 }
 
-/** RGB triple for a signed position t in [-1, 1]. */
+/**
+ * RGB triple for a signed position t in [-1, 1].
+ * @param {number} t
+ * @returns {[number, number, number]}
+ */
 export function divergingColor(t) {
   const c = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
   const table = c < 0 ? NEG_LUT : POS_LUT;
@@ -43,7 +55,14 @@ export function divergingColor(t) {
   return [table[i], table[i + 1], table[i + 2]];
 }
 
-/** Largest |value| over cells where `visible(i, j)` holds, for a rows x cols array. */
+/**
+ * Largest |value| over cells where `visible(i, j)` holds, for a rows x cols array.
+ * @param {ArrayLike<number>} values
+ * @param {number} rows
+ * @param {number} cols
+ * @param {(i: number, j: number) => boolean} visible
+ * @returns {number}
+ */
 export function maxAbs(values, rows, cols, visible) {
   let m = 0;
   for (let i = 0; i < rows; i++) {
@@ -56,7 +75,12 @@ export function maxAbs(values, rows, cols, visible) {
   return m;
 }
 
-/** b - a, cell by cell, for two maps of the same size. */
+/**
+ * b - a, cell by cell, for two maps of the same size.
+ * @param {ArrayLike<number>} a
+ * @param {ArrayLike<number>} b
+ * @returns {Float32Array}
+ */
 export function difference(a, b) {
   if (a.length !== b.length) throw new RangeError(`maps differ in size: ${a.length} and ${b.length} cells`);
   const out = new Float32Array(a.length);

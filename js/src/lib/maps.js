@@ -1,9 +1,14 @@
+// @ts-check
 // What a view draws from a raw map: hidden keys, renormalised rows, row-normalised display.
 // DOM-free.
+
+/** @typedef {{ source: number, target: number, weight: number }} Edge  A line from query token `source` to key `target`. */
 
 /**
  * Visibility test for query row i (0-based among queries) and key j.
  * causal: queries are the last nQuery of nKey tokens. mask: optional decoded uint8 (Q x K).
+ * @param {{ nQuery: number, nKey: number, causal?: boolean, mask?: ArrayLike<number> | null }} facts
+ * @returns {(i: number, j: number) => boolean}
  */
 export function visibility({ nQuery, nKey, causal, mask }) {
   const offset = nKey - nQuery;
@@ -15,6 +20,11 @@ export function visibility({ nQuery, nKey, causal, mask }) {
 /**
  * Copy of a Q x K map with `hide` keys removed and each row renormalised over the keys left
  * (rows with nothing left become 0), then optionally each row scaled to its own maximum.
+ * @param {ArrayLike<number>} values
+ * @param {number} nQuery
+ * @param {number} nKey
+ * @param {{ hide?: readonly number[], rowNormalize?: boolean, visible?: (i: number, j: number) => boolean }} [options]
+ * @returns {Float32Array}
  */
 export function displayMap(values, nQuery, nKey, { hide = [], rowNormalize = false, visible = () => true } = {}) {
   const out = new Float32Array(values.length);
@@ -39,7 +49,14 @@ export function displayMap(values, nQuery, nKey, { hide = [], rowNormalize = fal
   return out;
 }
 
-/** Largest value among visible cells (1 when there is none). */
+/**
+ * Largest value among visible cells (1 when there is none).
+ * @param {ArrayLike<number>} values
+ * @param {number} nQuery
+ * @param {number} nKey
+ * @param {(i: number, j: number) => boolean} [visible]
+ * @returns {number}
+ */
 export function visibleMax(values, nQuery, nKey, visible = () => true) {
   let m = 0;
   for (let i = 0; i < nQuery; i++) for (let j = 0; j < nKey; j++) {
@@ -49,9 +66,18 @@ export function visibleMax(values, nQuery, nKey, visible = () => true) {
   return m > 0 ? m : 1;
 }
 
-/** Edges query -> key with weight >= threshold, strongest first, at most `limit`. */
+/**
+ * Edges query -> key with weight >= threshold, strongest first, at most `limit`.
+ * @param {ArrayLike<number>} values
+ * @param {number} nQuery
+ * @param {number} nKey
+ * @param {number} threshold
+ * @param {number} [limit]
+ * @returns {Edge[]}
+ */
 export function edgesAbove(values, nQuery, nKey, threshold, limit = 5000) {
   const offset = nKey - nQuery;
+  /** @type {Edge[]} */
   const edges = [];
   for (let i = 0; i < nQuery; i++) for (let j = 0; j < nKey; j++) {
     const w = values[i * nKey + j];
@@ -66,6 +92,9 @@ export function edgesAbove(values, nQuery, nKey, threshold, limit = 5000) {
  * for another threshold, hiding or measure than the view now draws (the view then compares coded
  * weights). Edges come as a decoded float32 (edges, 3) array of query row, key and weight,
  * strongest first; `offset` turns a query row into its token position.
+ * @param {{ maps?: Record<string, any>, threshold?: number, measure?: string, hide?: number[] } | null | undefined} state
+ * @param {{ key: string, threshold: number, hide?: readonly number[], measure?: string, offset?: number, decode: (payload: any) => { values: ArrayLike<number> } }} options
+ * @returns {Edge[] | null}
  */
 export function exactEdges(state, { key, threshold, hide = [], measure = "weights", offset = 0, decode }) {
   if (!state || !state.maps || state.threshold !== threshold || state.measure !== measure) return null;
@@ -74,6 +103,7 @@ export function exactEdges(state, { key, threshold, hide = [], measure = "weight
   const payload = state.maps[key];
   if (!payload) return null;
   const triples = decode(payload).values;
+  /** @type {Edge[]} */
   const edges = [];
   for (let e = 0; e + 2 < triples.length; e += 3) {
     edges.push({ source: triples[e] + offset, target: triples[e + 1], weight: triples[e + 2] });

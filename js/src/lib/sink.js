@@ -1,3 +1,4 @@
+// @ts-check
 // Attention sinks: one key taking most of a view's attention. DOM-free.
 
 /** Share of attention above which a view says one key takes most of it. */
@@ -8,6 +9,11 @@ export const SINK_SHARE = 0.5;
  * can see it: `{ index, share }` (share in [0, 1]), or null when no row has any weight. Hidden
  * keys and invisible cells never count; each row's share is its weight on the key over the row's
  * total, so renormalised and raw maps read alike.
+ * @param {ArrayLike<number>} values
+ * @param {number} nQuery
+ * @param {number} nKey
+ * @param {{ visible?: (i: number, j: number) => boolean, hide?: number[] }} [options]
+ * @returns {{ index: number, share: number } | null}
  */
 export function sinkOfMap(values, nQuery, nKey, { visible = () => true, hide = [] } = {}) {
   const hidden = new Uint8Array(nKey);
@@ -37,7 +43,12 @@ export function sinkOfMap(values, nQuery, nKey, { visible = () => true, hide = [
   return best < 0 ? null : { index: best, share };
 }
 
-/** The largest entry of a vector of weights and its share of the vector's sum (hidden left out). */
+/**
+ * The largest entry of a vector of weights and its share of the vector's sum (hidden left out).
+ * @param {ArrayLike<number>} values
+ * @param {{ hide?: number[] }} [options]
+ * @returns {{ index: number, share: number } | null}
+ */
 export function sinkOfVector(values, { hide = [] } = {}) {
   const hidden = new Set(hide);
   let sum = 0, best = -1, top = 0;
@@ -53,6 +64,10 @@ export function sinkOfVector(values, { hide = [] } = {}) {
  * Floor of a log colour scale that follows the data: the 5th percentile of the positive weights
  * (sampled), kept between `decades` (6) and 1 decade below the largest. A sink head whose other
  * weights lie near 1e-5 then shows their structure instead of one flat colour.
+ * @param {ArrayLike<number>} values
+ * @param {number} vmax
+ * @param {{ sample?: number, decades?: number }} [options]
+ * @returns {number | undefined}
  */
 export function logFloor(values, vmax, { sample = 20000, decades = 6 } = {}) {
   if (!(vmax > 0)) return undefined;

@@ -1,3 +1,4 @@
+// @ts-check
 // Where TokenText puts a space between two tokens. DOM-free.
 
 const CLOSING = /^[.,!?;:)\]}%…'"»」』、。，！？；：]/u;
@@ -10,11 +11,15 @@ const OPENING = /[(\[{«「『]$/u;
  * BPE and SentencePiece tokens hold their leading space, "▁" read as " "). Then every token gets
  * a gap, except before closing punctuation, after opening punctuation and at the start; a special
  * token ([CLS], </s>) always stands apart. Returns booleans, one per token.
+ * @param {readonly unknown[]} tokens
+ * @param {readonly unknown[]} [gaps]
+ * @param {readonly unknown[]} [special]
+ * @returns {boolean[]}
  */
 export function tokenGaps(tokens, gaps = [], special = []) {
   const n = tokens.length;
   if (gaps.some(Boolean)) return Array.from({ length: n }, (_, i) => !!gaps[i]);
-  const text = (t) => (typeof t === "string" ? t : "");
+  const text = (/** @type {unknown} */ t) => (typeof t === "string" ? t : "");
   const spaced = tokens.some((t, i) => !special[i] && /^[\s▁]|\s$/u.test(text(t)));
   const out = new Array(n).fill(false);
   if (spaced) return out;

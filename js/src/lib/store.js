@@ -1,13 +1,37 @@
+// @ts-check
 // The browser side of attnwidget/widgets/data.py: a view's handle on the shared data model that
 // holds the coded maps of its attention. Each map is inflated and decoded once (per view: each
 // widget's ESM is its own module instance) and the view is told when new maps arrive.
 import { decodeMaps } from "./decode.js";
+
+/** @typedef {import("./types.js").DecodedMaps} DecodedMaps */
+
+/**
+ * A data model's `_maps` state: the maps it holds (by key), and what they were made with.
+ * @typedef {{ keys?: string[], total?: number, max_bytes?: number, factor?: number, hide?: number[],
+ *   row_normalize?: boolean, precision?: string, maps?: import("./types.js").MapPayload[] }} HeldMaps
+ */
+
+/**
+ * A view's handle on its data model (what `connectMaps` returns).
+ * @typedef {object} MapsHandle
+ * @property {import("./types.js").WidgetModel} model
+ * @property {(key: string) => Float32Array | null} get
+ * @property {() => number} precision
+ * @property {() => HeldMaps} info
+ * @property {(fn: () => void) => void} on
+ * @param {number} layer
+ * @param {number | null | undefined} head
+ * @param {string} fusion
+ * @returns {string}
+ */
 
 export function mapKey(layer, head, fusion) {
   return `${layer}/${head === null || head === undefined ? fusion : head}`;
 }
 
 /** What a held map's content depends on besides its key (pooled overviews carry options). */
+/** @param {HeldMaps} info */
 function version(info) {
   return `${info.factor ?? 1}|${(info.hide ?? []).join(",")}|${info.row_normalize ? 1 : 0}|${info.precision ?? ""}`;
 }
@@ -16,14 +40,18 @@ function version(info) {
  * Decoded maps of one `_maps` state value: `{ keys, total, max_bytes, factor, hide, row_normalize,
  * precision, maps: [{coding, shape, data, ...}] }`. `cache` (key|version -> decoded) is reused
  * across updates, so an update decodes only the maps it adds.
+ * @param {HeldMaps | null | undefined} info
+ * @param {Map<string, DecodedMaps>} [cache]
+ * @returns {Promise<Map<string, DecodedMaps>>}
  */
 export async function decodeHeld(info, cache = new Map()) {
   const keys = info?.keys ?? [];
   const v = version(info ?? {});
+  /** @type {Map<string, DecodedMaps>} */
   const next = new Map();
   await Promise.all(keys.map(async (key, i) => {
     const id = `${key}|${v}`;
-    next.set(id, cache.get(id) ?? await decodeMaps(info.maps[i]));
+    next.set(id, cache.get(id) ?? await decodeMaps(/** @type {import("./types.js").MapPayload[]} */ (info?.maps)[i]));
   }));
   return next;
 }
@@ -34,6 +62,10 @@ export async function decodeHeld(info, cache = new Map()) {
  * (Float32Array, rows x cols; masked cells 0, pooled blocks with no visible cell NaN) or null
  * when it is not held; `on(fn)` calls `fn` after each update has been decoded. `trait` names the
  * view's reference to the data model (`norms_data`: the value-weighted maps of the same text).
+ * @param {import("./types.js").WidgetModel} model
+ * @param {import("./types.js").Host | null | undefined} host
+ * @param {{ signal?: AbortSignal, trait?: string }} [options]
+ * @returns {Promise<MapsHandle>}
  */
 export async function connectMaps(model, host, { signal, trait = "data" } = {}) {
   const ref = model.get(trait);
@@ -44,6 +76,7 @@ export async function connectMaps(model, host, { signal, trait = "data" } = {}) 
   let info = data.get("_maps") ?? {};
   let decoded = await decodeHeld(info);
   let seq = 0;
+  /** @type {(() => void)[]} */
   const listeners = [];
   const update = async () => {
     const mine = ++seq;
@@ -72,7 +105,12 @@ export async function connectMaps(model, host, { signal, trait = "data" } = {}) 
   };
 }
 
-/** Message shown when the selected map is not in the data model (exported page or kernel busy). */
+/**
+ * Message shown when the selected map is not in the data model (exported page or kernel busy).
+ * @param {HeldMaps} info
+ * @param {string} key
+ * @returns {string}
+ */
 export function missingMapText(info, key) {
   const mb = ((info.max_bytes ?? 0) / 2 ** 20).toFixed(2);
   return `The map for layer ${key.replace("/", ", head ")} is not in this page's data: it holds ${info.keys?.length ?? 0} ` +
@@ -80,7 +118,12 @@ export function missingMapText(info, key) {
     `page keeps the maps it was saved with (raise max_bytes to keep more).`;
 }
 
-/** A weight as text: exact weights with three significant digits, coded ones with their precision. */
+/**
+ * A weight as text: exact weights with three significant digits, coded ones with their precision.
+ * @param {number} v
+ * @param {number} [precision]
+ * @returns {string}
+ */
 export function formatWeight(v, precision = 0) {
   if (!(v > 0)) return v === 0 ? "0" : String(v);
   // Below 1e-3, 6.95e-6 reads better than 0.00000695 (rollout bars reach 1e-8).
@@ -93,8 +136,11 @@ export function formatWeight(v, precision = 0) {
  * Coded payloads in a view's own traits (thumbnails, rollout), decoded once per payload object.
  * `ready(names)` decodes those the traits hold now; `get(payload)` gives the decoded
  * `{shape, values, precision, ...extras}`, or null while it is still being decoded.
+ * @param {Pick<import("./types.js").WidgetModel, "get">} model
+ * @returns {{ ready: (names: string[]) => Promise<void>, get: (p: any) => DecodedMaps | null }}
  */
 export function payloadCache(model) {
+  /** @type {WeakMap<object, DecodedMaps>} */
   const cache = new WeakMap();
   return {
     async ready(names) {

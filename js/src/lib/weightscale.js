@@ -1,3 +1,4 @@
+// @ts-check
 // The colour scale of attention weights, anchored to absolute weight: 1 is all of a row's
 // attention on one token, whatever the map's own maximum. A map of near-uniform weights (1/n each)
 // is then drawn low on the colour map, never in the colour of maximal attention. DOM-free.
@@ -13,6 +14,9 @@ export const WEIGHT_MAX = 1;
  * instead (rows already scaled to their own maximum). The log scale's floor is LOG_DECADES below
  * the top, or lower when `values` reach lower (lib/sink.js logFloor, `decades` below at most). The returned scale carries
  * `anchor`: "absolute" or "relative".
+ * @param {string} kind
+ * @param {{ values?: ArrayLike<number> | null, dataMax?: number, gamma?: number, decades?: number, relative?: boolean }} [options]
+ * @returns {import("./colormap.js").Scale}
  */
 export function weightScale(kind, { values = null, dataMax = WEIGHT_MAX, gamma = 0.4, decades = 6, relative = false } = {}) {
   const finite = Number.isFinite(dataMax) && dataMax > 0 ? dataMax : 0;
@@ -28,12 +32,21 @@ export function weightScale(kind, { values = null, dataMax = WEIGHT_MAX, gamma =
   return s;
 }
 
-/** The weight each of `n` keys gets from a uniform row (0 when there are none). */
+/**
+ * The weight each of `n` keys gets from a uniform row (0 when there are none).
+ * @param {number} n
+ * @returns {number}
+ */
 export function uniformShare(n) {
   return n > 0 ? 1 / n : 0;
 }
 
-/** Legend note saying what the colours are anchored to and where a uniform row sits. */
+/**
+ * Legend note saying what the colours are anchored to and where a uniform row sits.
+ * @param {import("./colormap.js").Scale} scale
+ * @param {number} [n]
+ * @returns {string}
+ */
 export function anchorNote(scale, n) {
   // Absolute scales say so in the legend's headline ("absolute weight", the uniform mark): no
   // second line, so the views keep their height on a laptop's first screen.
