@@ -3,7 +3,9 @@
 Each function calls `aw.extract` (and the model itself for answers and log-probabilities), then
 measures the attention with `attnwidget.analysis.heads` and `segments`; the `attnwidget.analysis`
 docstring defines every name used here (sinks, sink_share, entropy, normalized_entropy, share).
-torch is imported inside the functions that need it.
+Running the model on one prompt lives in `outcomes`; template comparisons shard their prompts over
+torch.distributed ranks through `sharding`, as `census` does. torch is imported inside the functions
+that need it.
 """
 
 from __future__ import annotations
@@ -20,10 +22,22 @@ from attnwidget import metrics as M
 from attnwidget.analysis.ablation import HeadEffects, head_effects
 from attnwidget.analysis.heads import ROLES, _check_attention, _head_stats, _hidden_keys, roles_from_scores
 from attnwidget.analysis.knockout import PartEffects, part_effects
+from attnwidget.analysis.outcomes import (
+    _check_memory,
+    _greedy,
+    _ids,
+    _logprob,
+    _model_shape,
+    _one,
+    _run,
+    _targets,
+    answer_logprob,
+    greedy_answer,
+)
 from attnwidget.analysis.segments import segment_attention
 from attnwidget.analysis.table import Table
 from attnwidget.attention.arrays import hidden_keys_mask
-from attnwidget.attention.core import Attention, _memory_budget
+from attnwidget.attention.core import Attention
 from attnwidget.errors import ArgumentTypeError, AttentionError, ModelError
 
 __all__ = [
@@ -33,6 +47,8 @@ __all__ = [
     "PartEffects",
     "compare_templates",
     "TemplateComparison",
+    "compare_template_sets",
+    "TemplateSetComparison",
     "compare_languages",
     "LanguageComparison",
     "induction_scores",
@@ -43,157 +59,6 @@ __all__ = [
     "TIE_NATS",
     "ROLES",
 ]
-
-
-# ------------------------------------------------------------------------------------- model helpers
-
-
-def _model_shape(model: Any) -> tuple[int, int, int | None]:
-    """(layers, heads, positions) from the model's config, 1 where unknown."""
-    cfg = getattr(model, "config", None)
-    if cfg is not None and hasattr(cfg, "get_text_config"):
-        cfg = cfg.get_text_config()
-    layers = next((getattr(cfg, n) for n in ("num_hidden_layers", "n_layer", "num_layers") if getattr(cfg, n, None)), 1)
-    heads = next((getattr(cfg, n) for n in ("num_attention_heads", "n_head", "num_heads") if getattr(cfg, n, None)), 1)
-    positions = next(
-        (getattr(cfg, n) for n in ("max_position_embeddings", "n_positions") if getattr(cfg, n, None)), None
-    )
-    return int(layers), int(heads), positions
-
-
-def _check_memory(
-    model: Any, n_tokens: int, what: str, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None
-) -> None:
-    """Raise a clear error before extraction when the attention would not fit in memory."""
-    L, H, _ = _model_shape(model)
-    L = len(layers) if layers is not None else L
-    H = len(heads) if heads is not None else H
-    need = L * H * n_tokens * n_tokens * 4
-    budget = _memory_budget()
-    if need > budget:
-        raise MemoryError(
-            f"{what} needs the attention of {L} layers x {H} heads over {n_tokens} tokens: "
-            f"{_size(need)} of float32, more than the {_size(budget)} this machine can spare; "
-            "pass layers=/heads= to keep fewer, or a shorter input"
-        )
-
-
-def _size(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
-
-
-def _tokenizer_count(tokenizer: Any, spec: Any) -> int:
-    if isinstance(spec, Mapping) and spec.get("messages") is not None:
-        return len(tokenizer.apply_chat_template(spec["messages"], tokenize=True, add_generation_prompt=True))
-    text = spec if isinstance(spec, str) else (spec or {}).get("text", "")
-    return len(tokenizer(text)["input_ids"]) if isinstance(text, str) else 0
-
-
-def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
-    """Extract a template given as text or {"text"|"messages", "parts"}; return it and its parts."""
-    from attnwidget.extraction.api import extract
-
-    if isinstance(spec, str):
-        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        return _one(extract(model, tokenizer, spec)), {}
-    if isinstance(spec, Mapping):
-        unknown = set(spec) - {"text", "messages", "parts", "segments"}
-        if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
-            raise AttentionError(
-                f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
-                f"optional 'parts'; got keys {sorted(spec)}"
-            )
-        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        att = _one(extract(model, tokenizer, spec.get("text"), messages=spec.get("messages")))
-        return att, dict(spec.get("parts") or spec.get("segments") or {})
-    raise ArgumentTypeError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
-
-
-def _one(att: object) -> Attention:
-    """The single `Attention` aw.extract returns for one text."""
-    if isinstance(att, list):
-        (att,) = att
-    if not isinstance(att, Attention):
-        raise AttentionError(
-            f"this comparison reads one Attention per prompt; the model gave {type(att).__name__} "
-            "(encoder-decoder models need a target and are not compared here)"
-        )
-    return att
-
-
-def _ids(att: Attention) -> list[int]:
-    if att.token_ids is None:
-        raise AttentionError("the attention carries no token ids; extract it with aw.extract")
-    return list(att.token_ids)
-
-
-def _device(model: Any):
-    # The input device, also for a model accelerate placed or offloaded (its weights may be meta).
-    from attnwidget.extraction.facts import input_device
-
-    try:
-        return input_device(model)
-    except (StopIteration, AttributeError):
-        return "cpu"
-
-
-def _greedy(model: Any, tokenizer: Any, ids: Sequence[int], max_new_tokens: int) -> str:
-    import torch
-
-    x = torch.tensor([list(ids)], device=_device(model))
-    kwargs = {"do_sample": False, "max_new_tokens": max_new_tokens}
-    if getattr(tokenizer, "pad_token_id", None) is not None:
-        kwargs["pad_token_id"] = tokenizer.pad_token_id
-    with torch.no_grad():
-        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), **kwargs)
-    return tokenizer.decode(out[0, len(ids) :].tolist(), skip_special_tokens=True)
-
-
-def _logprob(model: Any, tokenizer: Any, ids: Sequence[int], targets: Sequence[str]) -> float:
-    """log P(any of `targets` follows `ids`): the log of the summed probabilities of each full target."""
-    import torch
-
-    logps = []
-    for target in targets:
-        t = tokenizer(target, add_special_tokens=False)["input_ids"]
-        if not t:
-            raise AttentionError(f"target {target!r} encodes to no tokens")
-        x = torch.tensor([list(ids) + list(t)], device=_device(model))
-        with torch.no_grad():
-            logits = model(input_ids=x).logits[0].float()
-        lp = torch.log_softmax(logits[len(ids) - 1 : -1], dim=-1)
-        logps.append(float(lp[torch.arange(len(t)), torch.tensor(t)].sum()))
-    m = max(logps)
-    return m + math.log(sum(math.exp(v - m) for v in logps))
-
-
-def _targets(target: Any) -> list[str]:
-    targets = [target] if isinstance(target, str) else list(dict.fromkeys(target))
-    if not targets or not all(isinstance(t, str) and t for t in targets):
-        raise AttentionError(f"target must be a non-empty str or a list of them (accepted answers); got {target!r}")
-    return targets
-
-
-def greedy_answer(model: Any, tokenizer: Any, prompt: str | Mapping, *, max_new_tokens: int = 8) -> str:
-    """The model's greedy continuation of `prompt` (text, or ``{"messages": [...]}``), tokenised as aw.extract does."""
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise AttentionError(f"max_new_tokens must be a positive int; got {max_new_tokens!r}")
-    return _greedy(model, tokenizer, _prompt_ids(tokenizer, prompt), max_new_tokens)
-
-
-def answer_logprob(model: Any, tokenizer: Any, prompt: str | Mapping, target: str | Sequence[str]) -> float:
-    """log P(target | prompt) in nats, summed over the target's tokens (several targets: P of any)."""
-    return _logprob(model, tokenizer, _prompt_ids(tokenizer, prompt), _targets(target))
-
-
-def _prompt_ids(tokenizer: Any, prompt: Any) -> list[int]:
-    if isinstance(prompt, Mapping) and prompt.get("messages") is not None:
-        text = tokenizer.apply_chat_template(prompt["messages"], tokenize=False, add_generation_prompt=True)
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-    text = prompt.get("text") if isinstance(prompt, Mapping) else prompt
-    if not isinstance(text, str) or not text.strip():
-        raise AttentionError(f"prompt must be a non-empty str or a dict with 'text' or 'messages'; got {prompt!r}")
-    return tokenizer(text)["input_ids"]
 
 
 # ------------------------------------------------------------------------------------- templates
@@ -316,42 +181,211 @@ def compare_templates(
     Returns
     -------
     TemplateComparison
+
+    Notes
+    -----
+    Under torchrun or accelerate launch (torch.distributed's default process group initialised, gloo
+    or NCCL) the templates are sharded over the ranks as in `compare_template_sets`, and every rank
+    returns the same table, answers, parts and verdict; ``attentions`` then holds the maps of the
+    templates this rank ran (they are not sent between processes).
     """
-    if not isinstance(templates, Mapping) or len(templates) == 0:
-        raise AttentionError("templates must be a non-empty dict of name -> text or {'text'|'messages', 'parts'}")
-    max_new_tokens = V.integer("max_new_tokens", max_new_tokens, low=1)
-    targets = None if target is None else _targets(target)
-    rows: dict[str, list] = {"template": [], "tokens": [], "answer": []}
-    if targets:
-        rows.update(logprob=[], p_target=[])
-    rows.update(sink_share=[], entropy=[])
-    atts, answers, segs, logps = {}, {}, {}, {}
-    for name, spec in templates.items():
-        att, own = _run(model, tokenizer, spec, f"template {name!r}")
-        atts[name] = att
+    (comparison,) = _compare(model, tokenizer, [templates], [target], parts, hide, max_new_tokens, "compare_templates")
+    return comparison
+
+
+class TemplateSetComparison:
+    """`compare_template_sets`' result: one `TemplateComparison` per set, and each template over all sets.
+
+    Attributes
+    ----------
+    comparisons : list of TemplateComparison
+        One per set, in order (also ``result[i]``). Their ``attentions`` are empty: the maps of many
+        sets are not kept (run `compare_templates` on one set for them); tables, answers, parts and
+        verdicts are complete.
+    table : Table
+        Per template name, in first-seen order: ``sets`` (how many sets have it), ``right`` (sets where
+        its greedy answer gives the target), ``best`` (sets where it was picked), ``tie`` (sets where it
+        tied for best) and ``mean_logprob`` (over the sets it is in, when targets were given).
+    verdicts : list of str
+        Each set's verdict.
+    """
+
+    def __init__(self, comparisons: list[TemplateComparison], scored: bool):
+        self.comparisons = comparisons
+        self.verdicts = [c.verdict for c in comparisons]
+        names = list(dict.fromkeys(n for c in comparisons for n in c.table["template"]))
+        rows: dict[str, list] = {"template": names, "sets": [], "right": [], "best": [], "tie": []}
+        if scored:
+            rows["mean_logprob"] = []
+        for name in names:
+            having = [c for c in comparisons if name in c.answers]
+            rows["sets"].append(len(having))
+            rows["right"].append(sum(name in c.right for c in having))
+            rows["best"].append(sum(c.best == name for c in having))
+            rows["tie"].append(sum(name in c.ties for c in having))
+            if scored:
+                lps = [float(c.table.where(template=name)["logprob"][0]) for c in having]
+                rows["mean_logprob"].append(float(np.mean(lps)))
+        title = f"templates over {len(comparisons)} sets (right: answer gives the target; best and tie: verdicts)"
+        self.table = Table.from_columns(rows, title)
+
+    def __len__(self) -> int:
+        return len(self.comparisons)
+
+    def __getitem__(self, i: int) -> TemplateComparison:
+        return self.comparisons[i]
+
+    def __repr__(self) -> str:
+        return repr(self.table)
+
+
+def compare_template_sets(
+    model: Any,
+    tokenizer: Any,
+    sets: Sequence[Mapping[str, Any]],
+    *,
+    target: Any = None,
+    targets: Sequence[Any] | None = None,
+    parts: Mapping[str, Any] | None = None,
+    hide: Any = "sinks",
+    max_new_tokens: int = 8,
+) -> TemplateSetComparison:
+    """`compare_templates` over many sets of templates (the same templates filled with one example
+    each, say), sharded over processes under torchrun or accelerate launch.
+
+    Parameters
+    ----------
+    sets : list of dict
+        One dict of templates per set, as `compare_templates` takes.
+    target, targets : optional
+        The expected answer of every set (`target`), or one per set (`targets`, a list as long as
+        `sets`; each a str or a list of accepted answers). Not both.
+    parts, hide, max_new_tokens
+        As for `compare_templates`, for every set.
+
+    Returns
+    -------
+    TemplateSetComparison
+        ``.comparisons`` (one `TemplateComparison` per set, without the maps), ``.table`` (each
+        template over all sets), ``.verdicts``.
+
+    Notes
+    -----
+    When ``torch.distributed``'s default process group is initialised with more than one process
+    (gloo on the CPU, NCCL with each rank's model on its own GPU), the (set, template) pairs are
+    sharded as census shards prompts: rank r of N runs pairs r, r + N, ... in the order of the sets
+    and their templates. Every rank then gathers every pair's numbers (greedy answer, log P, sink
+    share, entropy, part shares) with ``all_gather_object`` and returns what one process returns. Give
+    every rank the same sets and arguments: ranks that disagree, or one that fails, stop every rank
+    with an `AttentionError` saying so; another backend is refused.
+    """
+    if isinstance(sets, (Mapping, str)) or not isinstance(sets, Sequence):
+        raise ArgumentTypeError(
+            f"sets must be a list of template dicts, one per set; got {type(sets).__name__} "
+            "(for one set, call compare_templates)"
+        )
+    if targets is None:
+        targets = [target] * len(sets)
+    elif target is not None:
+        raise AttentionError("pass target (every set's answer) or targets (one per set), not both")
+    elif isinstance(targets, str) or not isinstance(targets, Sequence) or len(targets) != len(sets):
+        raise AttentionError(f"targets must be a list with one target per set ({len(sets)}); got {targets!r}")
+    found = _compare(model, tokenizer, sets, targets, parts, hide, max_new_tokens, "compare_template_sets", keep=False)
+    return TemplateSetComparison(found, any(t is not None for t in targets))
+
+
+def _compare(
+    model: Any,
+    tokenizer: Any,
+    sets: Sequence[Any],
+    targets: Sequence[Any],
+    parts: Mapping[str, Any] | None,
+    hide: Any,
+    max_new_tokens: Any,
+    what: str,
+    keep: bool = True,
+) -> list[TemplateComparison]:
+    """Each set's `TemplateComparison`; the (set, template) pairs sharded over the ranks when a process
+    group is initialised (`sharding.map_sharded`), every pair's numbers gathered to every rank."""
+    from attnwidget.analysis.sharding import map_sharded, process_group
+
+    group = process_group(model, what, ("gloo", "nccl"))
+    items: list[tuple[int, Any, Any]] = []
+    scored: list[list[str] | None] = []
+    failure: Exception | None = None
+    try:  # checked inside, so that a rank given bad input tells the others instead of leaving them waiting
+        max_new_tokens = V.integer("max_new_tokens", max_new_tokens, low=1)
+        for s, templates in enumerate(sets):
+            if not isinstance(templates, Mapping) or len(templates) == 0:
+                where = "templates" if len(sets) == 1 else f"set {s}"
+                raise AttentionError(
+                    f"{where} must be a non-empty dict of name -> text or {{'text'|'messages', 'parts'}}"
+                )
+            scored.append(None if targets[s] is None else _targets(targets[s]))
+            items += [(s, name, spec) for name, spec in templates.items()]
+        if not items:
+            raise AttentionError("sets is empty; compare_template_sets needs at least one set of templates")
+    except Exception as e:
+        if group is None:
+            raise
+        failure = e
+    atts: dict[Any, Attention] = {}
+
+    def work(_: int, item: tuple[int, Any, Any]) -> dict:
+        s, name, spec = item
+        label = f"template {name!r}" if len(sets) == 1 else f"set {s}, template {name!r}"
+        att, own = _run(model, tokenizer, spec, label)
+        if keep:
+            atts[name] = att
         ids = _ids(att)
-        answers[name] = _greedy(model, tokenizer, ids, max_new_tokens)
         hidden = _hidden_keys(att, hide)
         vals = _head_stats(att, hidden, {"entropy": "entropy"})
-        rows["template"].append(name)
-        rows["tokens"].append(att.n_key)
-        rows["answer"].append(answers[name])
-        if targets:
-            logps[name] = _logprob(model, tokenizer, ids, targets)
-            rows["logprob"].append(logps[name])
-            rows["p_target"].append(math.exp(logps[name]))
-        rows["sink_share"].append(float(vals["sink_share"].mean()))
-        rows["entropy"].append(float(vals["entropy"].mean()))
+        out = {"tokens": att.n_key, "answer": _greedy(model, tokenizer, ids, max_new_tokens), "seg": None}
+        out.update(sink_share=float(vals["sink_share"].mean()), entropy=float(vals["entropy"].mean()))
+        want = scored[s]
+        out["logprob"] = None if want is None else _logprob(model, tokenizer, ids, want)
         marked = {**(parts or {}), **own}
         if marked:
             try:
-                segs[name] = segment_attention(att, marked, queries="last", hide=hidden)
+                out["seg"] = segment_attention(att, marked, queries="last", hide=hidden)
             except AttentionError as e:
-                raise type(e)(f"template {name!r}: {e}") from None
+                raise type(e)(f"{label}: {e}") from None
+        return out
+
+    settings = {"sets": len(sets), "targets": repr(scored), "parts": repr(parts), "hide": repr(hide)}
+    name = getattr(getattr(model, "config", None), "_name_or_path", "") or ""
+    settings.update(max_new_tokens=repr(max_new_tokens), model=f"{type(model).__name__} {name}".strip())
+    checks = [("sets", "the number of template sets"), ("targets", "the targets"), ("parts", "parts")]
+    checks += [("hide", "hide"), ("max_new_tokens", "max_new_tokens"), ("model", "the model")]
+    fix = "Give every rank the same template sets in the same order and the same arguments"
+    found = map_sharded(
+        group, work, items, failure=failure, settings=settings, checks=checks, what=what, fix=fix, noun="templates"
+    )
+    by_set: list[dict[str, dict]] = [{} for _ in sets]
+    for (s, name, _), out in zip(items, found, strict=True):
+        by_set[s][name] = out
+    return [_assemble(by_set[s], scored[s], atts) for s in range(len(sets))]
+
+
+def _assemble(found: dict[str, dict], targets: list[str] | None, atts: dict) -> TemplateComparison:
+    """One set's comparison from each template's numbers (in the set's order)."""
+    rows: dict[str, list] = {"template": list(found), "tokens": [], "answer": []}
+    if targets:
+        rows.update(logprob=[], p_target=[])
+    rows.update(sink_share=[], entropy=[])
+    answers = {n: r["answer"] for n, r in found.items()}
+    logps = {n: r["logprob"] for n, r in found.items()}
+    segs = {n: r["seg"] for n, r in found.items() if r["seg"] is not None}
+    for r in found.values():
+        for key in ("tokens", "answer", "sink_share", "entropy"):
+            rows[key].append(r[key])
+        if targets:
+            rows["logprob"].append(r["logprob"])
+            rows["p_target"].append(math.exp(r["logprob"]))
     all_parts = sorted({p for s in segs.values() for p in s.part_names})
     for p in all_parts:
-        rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in templates]
-    absent = any(p not in segs[n].part_names if n in segs else True for p in all_parts for n in templates)
+        rows[f"read_{p}"] = [segs[n].content_shares().get(p, math.nan) if n in segs else math.nan for n in found]
+    absent = any(p not in segs[n].part_names if n in segs else True for p in all_parts for n in found)
     table = Table.from_columns(
         rows,
         "templates (attention: means over layers and heads, sinks apart; "
@@ -368,7 +402,8 @@ def compare_templates(
             "no target given: the greedy answers are listed, but no template is called better; "
             "pass target=<expected answer> to score them by outcome"
         )
-    return TemplateComparison(table, best, evidence, segs, atts, answers, ties=ties, verdict=verdict, right=right)
+    kept = {n: atts[n] for n in found if n in atts}
+    return TemplateComparison(table, best, evidence, segs, kept, answers, ties=ties, verdict=verdict, right=right)
 
 
 def _verdict(

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sized
-from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 
 from attnwidget import _validate as V
 from attnwidget import metrics as M
+from attnwidget.analysis.sharding import Group, agree, process_group
 from attnwidget.analysis.table import Table
 from attnwidget.attention.core import Attention
 from attnwidget.errors import ArgumentTypeError, AttentionError
@@ -160,7 +160,7 @@ def census(
         raise AttentionError(f"batch_size must be a positive int; got {batch_size!r}")
     if isinstance(texts, str):
         raise ArgumentTypeError("texts must be an iterable of prompts (a list of str), not one str")
-    group = _process_group(model)
+    group = process_group(model, "census")
     rank, world = (group.rank, group.world) if group is not None else (0, 1)
     prompts = _Prompts(texts, rank, world)
     total = len(texts) if isinstance(texts, Sized) else None
@@ -246,58 +246,6 @@ class _Prompts:
         return self._hash.hexdigest()[:16]
 
 
-@dataclass
-class _Group:
-    """The default process group as a census uses it: this rank, how many, where to reduce."""
-
-    rank: int
-    world: int
-    device: Any  # torch.device
-
-    def collective(self):
-        """A context in which object collectives run on this rank's GPU when reducing on CUDA."""
-        import contextlib
-
-        import torch
-
-        if self.device.type == "cuda":
-            return torch.cuda.device(self.device)
-        return contextlib.nullcontext()
-
-
-def _process_group(model: Any) -> _Group | None:
-    """torch.distributed's default process group when one of more than one process is initialised
-    (torchrun, accelerate launch), with the device the census's sums are reduced on; else None."""
-    try:
-        import torch
-        import torch.distributed as dist
-    except ImportError:  # pragma: no cover - the census runs a torch model
-        return None
-    if not dist.is_available() or not dist.is_initialized():
-        return None
-    world = dist.get_world_size()
-    if world < 2:
-        return None
-    config = str(dist.get_backend_config())
-    devices = {part.split(":")[0].strip() for part in config.split(",") if ":" in part}
-    if not devices:  # a bare backend name: its devices as torch lists them
-        devices = set(getattr(dist.Backend, "backend_capability", {}).get(config.lower(), []))
-    if "cpu" in devices:
-        return _Group(dist.get_rank(), world, torch.device("cpu"))
-    from attnwidget.extraction.facts import input_device
-
-    device = input_device(model)
-    if device.type not in devices:
-        raise AttentionError(
-            f"census: the default process group's backend ({config}) cannot reduce tensors on "
-            f"{device.type} (the model is on {device}), so the ranks cannot add up their sums. Initialise "
-            "the process group with a backend for it: torch.distributed.init_process_group('gloo') for a "
-            "model on the CPU, or init_process_group('cpu:gloo,cuda:nccl') for both; or put each rank's "
-            "model on its own GPU (torch.cuda.set_device(local_rank); model.to(local_rank))"
-        )
-    return _Group(dist.get_rank(), world, device)
-
-
 _SETTINGS = (
     ("prompts", "the number of prompts"),
     ("digest", "the prompts' text or order (a hash of each rank's prompts)"),
@@ -310,38 +258,18 @@ _SETTINGS = (
 )
 
 
-def _combine(group: _Group, prompts: _Prompts, sums, weights, counts, ids, failure, settings):
+def _combine(group: Group, prompts: _Prompts, sums, weights, counts, ids, failure, settings):
     """Add up every rank's running sums in place (float64, one all_reduce) after checking, with an
     all_gather of a small signature, that the ranks ran the same census; the agreed (layers, heads)."""
     import torch
     import torch.distributed as dist
 
-    mine = {
-        "error": None if failure is None else f"{type(failure).__name__}: {failure}",
-        "prompts": prompts.read,
-        "digest": prompts.digest,
-        "ids": ids,
-        "keys": sorted(sums),
-        **settings,
-    }
-    signatures: list[Any] = [None] * group.world
-    with group.collective():
-        dist.all_gather_object(signatures, mine)
-    failed = [(r, s["error"]) for r, s in enumerate(signatures) if s["error"] is not None]
-    if failure is not None:
-        raise failure
-    if failed:
-        r, message = failed[0]
-        raise AttentionError(f"census: rank {r} of {group.world} failed, so rank {group.rank} stops too: {message}")
-    for key, what in _SETTINGS:
-        values = [s[key] for s in signatures if key != "ids" or s[key] is not None]
-        if any(v != values[0] for v in values):
-            listing = ", ".join(f"rank {r}: {s[key]}" for r, s in enumerate(signatures))
-            raise AttentionError(
-                f"census over {group.world} processes: the ranks disagree on {what}: {listing}. Give every "
-                "rank the same prompts in the same order and the same census arguments; each rank reads "
-                f"them all and keeps its own share (rank r takes prompts r, r + {group.world}, ...)"
-            )
+    mine = {"prompts": prompts.read, "digest": prompts.digest, "ids": ids, "keys": sorted(sums), **settings}
+    fix = (
+        "Give every rank the same prompts in the same order and the same census arguments; each rank reads "
+        f"them all and keeps its own share (rank r takes prompts r, r + {group.world}, ...)"
+    )
+    signatures = agree(group, mine, failure, _SETTINGS, "census", fix)
     agreed = next((s["ids"] for s in signatures if s["ids"] is not None), None)
     if agreed is None:  # no prompt at all: the caller says so
         return None
