@@ -104,3 +104,54 @@ def test_page_title_shows_invisible_characters_as_marks(tmp_path):
     for shown in (title, heading):
         assert shown == "report⟨U+202E⟩exe.txt⟨U+2066⟩x"
         assert not any(unicodedata.category(c) == "Cf" for c in shown)
+
+
+def test_tile_messages_round_trip_through_the_heatmap():
+    # lib/tiles.js builds the requests, AttentionHeatmap._on_msg answers them, tiles.js decodes the
+    # replies and the kept `_tiles` entries: every field must mean the same on both sides. The
+    # request's hide and row scaling differ from the view's, so a field the kernel did not read
+    # would show in the values.
+    att = _causal_attention(21, seed=3)
+    view = aw.AttentionHeatmap(att, layer=1)
+    sent: list = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
+    extent = {"nQuery": 21, "nKey": 21, "size": 8}
+    options = {"key": "1/2", "measure": "weights", "hide": [0, 3], "rowNormalize": True}
+    requests = run_js(
+        "tiles.js",
+        """
+        return [[8, 16], [16, 0], [24, 0]].map(([r0, c0]) => lib.tileRequest(input.options, r0, c0, input.extent));
+    """,
+        {"options": options, "extent": extent},
+    )
+    for msg in requests:
+        view._on_msg(view, msg, [])
+    (tile, buffers), (edge, edge_buffers), (error, _) = sent
+    assert error["type"] == "tile-error" and error["id"] == requests[2]["id"] and "out of range" in error["message"]
+    js = run_js(
+        "tiles.js",
+        """
+        const replies = input.replies.map(([msg, buffers]) => lib.readTileReply(msg, buffers));
+        const kept = input.kept.map((p) => lib.tileFromPayload(p));
+        const plain = (t) => ({ ...t, values: Array.from(t.values) });
+        return { replies: replies.map((r) => (r.tile ? plain(r.tile) : r)), kept: kept.map(plain),
+                 ok: input.replies.map(([msg]) => lib.isTileReply(msg)) };
+    """,
+        {
+            "replies": [[tile, buffers], [edge, edge_buffers], [error, []]],
+            "kept": view._tiles,
+        },
+    )
+    assert js["ok"] == [True, True, True]
+    expected = [
+        view.tile("1/2", 8, 16, 16, 21, hide=[0, 3], row_normalize=True),
+        view.tile("1/2", 16, 21, 0, 8, hide=[0, 3], row_normalize=True),
+    ]
+    for got, want, request in zip(js["replies"], expected, requests):
+        assert got["id"] == request["id"]
+        assert (got["r0"], got["c0"], got["rows"], got["cols"]) == (request["r0"], request["c0"], *want.shape)
+        np.testing.assert_array_equal(np.array(got["values"], np.float32).reshape(want.shape), want.astype(np.float16))
+    assert js["replies"][2] == {"id": requests[2]["id"], "error": error["message"]}
+    # The kept tiles carry the ids the browser chose: an exported page finds them under those ids.
+    assert [t["id"] for t in js["kept"]] == [r["id"] for r in requests[:2]]
+    assert js["kept"][:2] == js["replies"][:2]
