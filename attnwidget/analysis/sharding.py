@@ -81,7 +81,7 @@ def process_group(model: Any, what: str, backends: Sequence[str] | None = None) 
     if device.type not in devices:
         raise AttentionError(
             f"{what}: the default process group's backend ({config}) cannot reduce tensors on "
-            f"{device.type} (the model is on {device}), so the ranks cannot add up their sums. Initialise "
+            f"{device.type} (the model is on {device}), so the ranks cannot combine their results. Initialise "
             "the process group with a backend for it: torch.distributed.init_process_group('gloo') for a "
             "model on the CPU, or init_process_group('cpu:gloo,cuda:nccl') for both; or put each rank's "
             "model on its own GPU (torch.cuda.set_device(local_rank); model.to(local_rank))"
