@@ -22,7 +22,7 @@ import traitlets as t
 from attnwidget.attention.core import Attention
 from attnwidget.errors import AttentionError
 from attnwidget.metrics.flow import rollout_rows, rollout_with_hidden
-from attnwidget.widgets.base import DEFAULT_GAMMA, DEFAULT_SCALE, AttentionView, choose_tokens, token_position
+from attnwidget.widgets.base import DEFAULT_GAMMA, SCALES, AttentionView, choose_tokens, token_position
 from attnwidget.widgets.payload import code_maps
 from attnwidget.widgets.selection import Selection
 
@@ -31,6 +31,11 @@ __all__ = ["RolloutBar"]
 # Rollout through many layers spans many decades (a sink near 1, the rest down to 1e-8): its codes
 # reach further down than the maps' (within 4.2% instead of 2.8%).
 ROLLOUT_FLOOR = 1e-9
+# The rollout's own default scale. Bar heights on it are proportional to the rollout, and a bar that
+# dwarfs the rest (a decoder's first token: 1.0 against at most 1e-5 on SmolLM2) is cut with a break
+# mark and its value printed (js/src/lib/bars.js). The views' log default drew that sink and a 1e-5
+# bar at heights 3:1.
+ROLLOUT_SCALE = "linear"
 # Up to this many tokens the state holds full rollout matrices (two coded n x n: about 80 KB at 256).
 FULL_ROLLOUT_TOKENS = 256
 # Rows held in the state for longer inputs (least recently asked for dropped first).
@@ -83,8 +88,16 @@ class RolloutBar(AttentionView):
         Default query position.
     residual : float in [0, 1]
         Identity weight for the residual stream (see `attnwidget.metrics.flow.rollout`).
-    scale, gamma, colormap, hide
-        Bar colours and hiding, as for `AttentionHeatmap`. Rollout with hidden tokens is
+    scale : {"linear", "log", "power"}
+        How bar heights and colours follow the rollout; ``"linear"`` by default (not the other
+        views' ``"log"``). On ``"linear"`` a bar's height is proportional to its value: a bar more
+        than 4 times every other (a decoder's first token, which takes nearly all of the rollout)
+        is cut at the top with a break mark and its value printed, and the other bars are drawn
+        against the largest of them. ``"log"`` and ``"power"`` heights follow their scale (not
+        proportional; the caption says so). Colours show the absolute weight on the scale, as in
+        the other views.
+    gamma, colormap, hide
+        As for `AttentionHeatmap`. Rollout with hidden tokens is
         recomputed in the kernel; the state also holds the rollout with the first token's hiding
         toggled, so an exported page can switch between the two.
     selection : Selection, optional
@@ -101,6 +114,7 @@ class RolloutBar(AttentionView):
     """
 
     _view_kind = t.Unicode("rollout").tag(sync=True)
+    scale = t.Enum(SCALES, ROLLOUT_SCALE).tag(sync=True)
     query = t.Int(0).tag(sync=True)
     residual = t.Float(0.5).tag(sync=True)
     _rollout = t.Dict().tag(sync=True)
@@ -118,7 +132,7 @@ class RolloutBar(AttentionView):
         *,
         query: int | None = None,
         residual: float = 0.5,
-        scale: str = DEFAULT_SCALE,
+        scale: str = ROLLOUT_SCALE,
         gamma: float = DEFAULT_GAMMA,
         colormap: str = "viridis",
         hide: Iterable[int] | None = None,
