@@ -26,6 +26,33 @@ def _summary_lines(att) -> list[str]:
     return lines
 
 
+def _heading(name: str, prompt: str):
+    """The page's heading: the model's name, and the prompt in a smaller line (both set as text)."""
+    import anywidget
+    import traitlets as t
+
+    class Heading(anywidget.AnyWidget):
+        _esm = """
+export default { render({ model, el }) {
+  const box = document.createElement("div");
+  box.style.cssText = "font:13px/1.4 system-ui,sans-serif;display:flex;flex-wrap:wrap;align-items:baseline;gap:0 10px";
+  const name = document.createElement("h1");
+  name.style.cssText = "font-size:18px;margin:0;line-height:1.3";
+  name.textContent = model.get("name");
+  const prompt = document.createElement("span");
+  prompt.style.cssText = "opacity:.75;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:100%";
+  prompt.textContent = model.get("prompt");
+  prompt.title = model.get("prompt");
+  box.append(name, prompt);
+  el.replaceChildren(box);
+} };
+"""
+        name = t.Unicode("").tag(sync=True)
+        prompt = t.Unicode("").tag(sync=True)
+
+    return Heading(name=name, prompt=prompt)
+
+
 def _report_panel(text: str):
     """A read-only text panel for the page (the report is plain text; shown with textContent)."""
     import anywidget
@@ -58,11 +85,11 @@ def demo(args) -> int:
     print("tokens:", " | ".join(repr(t) for t in att.tokens))
     print("per-layer summary (head-averaged, over visible keys):")
     print("\n".join(_summary_lines(att)))
-    views = [aw.show(att), _report_panel(repr(aw.report(att)))]
+    name = str(att.meta.get("model", args.model))
+    # A short heading (the model) and the prompt in a smaller line, so the views start high on the page.
+    views = [_heading(name, args.prompt), aw.show(att), _report_panel(repr(aw.report(att)))]
     out = Path(args.out).resolve()
-    shown = args.prompt if len(args.prompt) <= 60 else args.prompt[:59] + "…"
-    title = f"attnwidget: {att.meta.get('model', args.model)} on {shown!r}"
-    aw.save_html(views, out, title=title)
+    aw.save_html(views, out)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB): open it in a browser, no kernel or network needed")
     return 0
 

@@ -102,8 +102,8 @@ export function sinkLine(box, model, tokens, sink, what, signal) {
 export function sinkBox() { return h("div", { class: "aw-sink", hidden: true }); }
 
 /** A "PNG" button that downloads `draw()`'s canvas. */
-export function pngButton(container, filename, draw, signal) {
-  const b = h("button", { class: "aw-btn", text: "PNG", title: "save this view as a PNG image" });
+export function pngButton(container, filename, draw, signal, text = "PNG") {
+  const b = h("button", { class: "aw-btn aw-png", text, title: `save this view as a PNG image (${filename})` });
   b.addEventListener("click", () => {
     const canvas = draw();
     const a = h("a", { download: filename, href: canvas.toDataURL("image/png") });
@@ -173,4 +173,41 @@ export function stepControl(sel, tokens, signal) {
   });
   sync();
   return { node, sync };
+}
+
+/**
+ * A button that opens a small menu below it (`body`, where controls are put); a click outside it
+ * or Escape closes it. Controls in a closed menu take no room on the first screen.
+ */
+export function dropMenu(label, title, signal, extraClass = "") {
+  const button = h("button", { class: `aw-btn aw-menu-btn ${extraClass}`.trim(), text: label, title });
+  button.setAttribute("aria-haspopup", "true");
+  button.setAttribute("aria-expanded", "false");
+  const body = h("div", { class: "aw-menu", hidden: true });
+  const node = h("span", { class: "aw-menu-wrap" }, button, body);
+  const set = (open) => { body.hidden = !open; button.setAttribute("aria-expanded", String(open)); };
+  button.addEventListener("click", () => set(body.hidden), { signal });
+  // composedPath: inside a shadow root (marimo) the event's target is the host element.
+  document.addEventListener("click", (ev) => { if (!body.hidden && !ev.composedPath().includes(node)) set(false); }, { signal });
+  node.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !body.hidden) { set(false); button.focus(); } }, { signal });
+  return { node, button, body, close: () => set(false) };
+}
+
+/**
+ * Where a view puts the controls a dashboard's toolbar also holds. Embedded in a dashboard
+ * (`embedded`), nowhere: they go to an element that is never shown (their syncs run unseen) and the
+ * PNG is offered through the dashboard's `menu.png(label, filename, draw)`. Shown alone, `shared`
+ * (layer, head) is the header's controls and `options` (scale, colours, hiding, row-normalise, PNG)
+ * an "options ▾" menu at the header's end.
+ */
+export function viewControls(ui, { embedded = false, menu = null, signal } = {}) {
+  if (embedded) {
+    // The legend's notes fold into its ⓘ (ui/legend.js): one line under each picture.
+    ui.legend.dataset.compact = "1";
+    const off = h("div");
+    return { shared: off, options: off, png: (label, filename, draw) => menu?.png?.(label, filename, draw) };
+  }
+  const m = dropMenu("options ▾", "scale, colours, hiding and PNG", signal, "aw-options");
+  ui.controls.append(m.node);
+  return { shared: ui.controls, options: m.body, png: (label, filename, draw) => pngButton(m.body, filename, draw, signal, "save PNG") };
 }

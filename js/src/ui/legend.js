@@ -2,6 +2,7 @@
 import { lut, ticks, fmt, headline, placeLabels } from "../lib/colormap.js";
 import { exactToken } from "../lib/tokens.js";
 import { h } from "./dom.js";
+import { info } from "./tips.js";
 import { theme } from "./theme.js";
 
 /**
@@ -41,8 +42,13 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
     ctx.drawImage(scratch, 0, 0);
   }
   const old = text.children;
-  if (old.length === lines.length && lines.every((l, i) => old[i].textContent === l && old[i].className === (i ? "aw-note" : ""))) return;
-  text.replaceChildren(...lines.map((l, i) => h("div", i ? { class: "aw-note", text: l } : { text: l })));
+  // Compact (a view in a dashboard): the scale sentence stays, the notes go into an ⓘ beside it
+  // (still in the page, so PNG export and search read them).
+  const compact = container.dataset.compact === "1" && lines.length > 1;
+  if (text._awLines === JSON.stringify([compact, lines]) && old.length === lines.length) return;
+  text._awLines = JSON.stringify([compact, lines]);
+  text.replaceChildren(...lines.map((l, i) => h("div", i ? { class: compact ? "aw-note aw-folded" : "aw-note", text: l } : { text: l })));
+  if (compact) text.firstChild.append(" ", info(lines.slice(1).join("\n")));
 }
 
 let SCRATCH = null;
@@ -122,6 +128,8 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
 
 /** Legend sentences (scale, then notes) as plain strings, for PNG export. */
 export function legendLines(container) {
+  const text = container.children[1];
+  if (text?._awLines) return JSON.parse(text._awLines)[1];
   return [...container.querySelectorAll(":scope > div > div")].map((d) => d.textContent);
 }
 

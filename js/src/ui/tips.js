@@ -1,4 +1,5 @@
 // Tooltips by the pointer, and the ⓘ popover that holds a view's longer explanation.
+import { h } from "./dom.js";
 
 /** Gap in CSS pixels between the pointer and the tooltip's nearest corner. */
 export const TIP_GAP = 8;
@@ -37,4 +38,23 @@ export function wireTips(root, ui, signal) {
     if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
   }, { signal });
   root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
+}
+
+let INFO_ID = 0;
+/**
+ * A small "ⓘ" that holds a longer explanation: the text is its title (a hover shows it) and a
+ * popover that a click or keyboard focus opens, so a view keeps one caption line on screen.
+ */
+export function info(text, signal) {
+  const pop = h("span", { class: "aw-info-pop", role: "tooltip", id: `aw-info-${++INFO_ID}`, text, hidden: true });
+  const mark = h("span", { class: "aw-info", text: "ⓘ", title: text, tabIndex: 0, role: "button" });
+  mark.setAttribute("aria-describedby", pop.id);
+  mark.setAttribute("aria-label", "more about this view");
+  const node = h("span", { class: "aw-info-wrap" }, mark, pop);
+  const set = (open) => { pop.hidden = !open; node.classList.toggle("aw-open", open); };
+  mark.addEventListener("click", (ev) => { ev.stopPropagation(); set(pop.hidden); }, { signal });
+  mark.addEventListener("focus", () => set(true), { signal });
+  mark.addEventListener("blur", () => set(false), { signal });
+  mark.addEventListener("keydown", (ev) => { if (ev.key === "Escape") set(false); }, { signal });
+  return node;
 }

@@ -14,7 +14,7 @@ import { anchorNote, uniformShare } from "../lib/weightscale.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured } from "../lib/measure.js";
 import { h, makeRoot, TokenMarks, displayToken, exactToken, whenSized } from "../ui/dom.js";
-import { setTrait, scaleControls, viewScale } from "../ui/controls.js";
+import { setTrait, scaleControls, viewControls, viewScale } from "../ui/controls.js";
 import { drawLegend, hideNotes } from "../ui/legend.js";
 import { wireTips } from "../ui/tips.js";
 import { theme, onThemeChange } from "../ui/theme.js";
@@ -32,8 +32,9 @@ const LIT = 0.85, DIM = 0.08;
 const LABEL_FONT = "11px system-ui,sans-serif";
 const short = (t) => { const s = displayToken(t); return s.length > 12 ? s.slice(0, 11) + "…" : s; };
 
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "graph");
+  const ctl = viewControls(ui, { embedded, menu, signal });
   ui.root.classList.add("aw-cross-graph");
   await whenSized(ui.root);
   const sel = await connectSelection(model, host, { signal });
@@ -50,7 +51,7 @@ export default async function render({ model, el, host, signal }) {
   slider.addEventListener("input", () => { sliderVal.textContent = Number(slider.value).toFixed(2); }, { signal });
   slider.addEventListener("change", () => setTrait(model, "threshold", Number(slider.value)), { signal });
   ui.controls.append(h("label", {}, "threshold", slider, sliderVal));
-  const syncScale = scaleControls(model, ui.controls, signal);
+  const syncScale = scaleControls(model, ctl.options, signal);
 
   // Every token keeps at least STEP px of its row: a long row is wider than the slot, and the
   // two rows, their lines and labels scroll sideways together in one SVG. Labels are horizontal;

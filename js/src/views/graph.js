@@ -14,7 +14,7 @@ import {
   h, makeRoot, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
 } from "../ui/dom.js";
 import {
-  select, setTrait, scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine,
+  select, setTrait, scaleControls, viewScale, viewControls, exportCanvas, stepControl, sinkBox, sinkLine,
 } from "../ui/controls.js";
 import { drawLegend, paintLegend, hideNotes, legendLines, paintLegendText } from "../ui/legend.js";
 import { wireTips } from "../ui/tips.js";
@@ -33,8 +33,9 @@ function svg(tag, attrs = {}) {
   return n;
 }
 
-export default async function render({ model, el, host, signal, embedded = false }) {
+export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "graph");
+  const ctl = viewControls(ui, { embedded, menu, signal });
   await whenSized(ui.root);
   const sink = sinkBox();
   ui.body.before(sink);
@@ -65,7 +66,7 @@ export default async function render({ model, el, host, signal, embedded = false
   if (measureSel) {
     measureSel.node.title = MEASURE_HELP;
     measureSel.node.classList.add("aw-measure");
-    ui.controls.append(measureSel.node);
+    ctl.shared.append(measureSel.node);
   }
   // Overlay: several heads of the layer at once, one colour each (the `overlay` trait).
   const headIds = model.get("_head_ids");
@@ -82,8 +83,8 @@ export default async function render({ model, el, host, signal, embedded = false
     return b;
   });
   ui.controls.append(overlayBox);
-  const syncScale = scaleControls(model, ui.controls, signal);
-  pngButton(ui.controls, "attention-graph.png", () => drawExport(), signal);
+  const syncScale = scaleControls(model, ctl.options, signal);
+  ctl.png("graph", "attention-graph.png", () => drawExport());
 
   const step = embedded ? null : stepControl(sel, tokens, signal);
   if (step) ui.body.append(step.node);

@@ -7,7 +7,7 @@ import { connectSelection } from "../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, displayName, exactToken, wireTokens, whenSized, onWidthChange,
 } from "../ui/dom.js";
-import { scaleControls, select, setTrait, viewScale, pngButton, exportCanvas } from "../ui/controls.js";
+import { scaleControls, select, setTrait, viewScale, viewControls, exportCanvas } from "../ui/controls.js";
 import { drawLegend, paintLegend, hideNotes } from "../ui/legend.js";
 import { showTip, hideTip } from "../ui/tips.js";
 import { theme, onThemeChange } from "../ui/theme.js";
@@ -15,13 +15,16 @@ import { visibility, displayMap } from "../lib/maps.js";
 import { signed, signedColor, signedExtent } from "../lib/effects.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
+// Layers a dashboard's head grid shows before it scrolls.
+const EMBEDDED_LAYERS = 6.25;
 
 function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export default async function render({ model, el, host, signal, embedded = false }) {
+export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "headgrid");
+  const ctl = viewControls(ui, { embedded, menu, signal });
   await whenSized(ui.root);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
@@ -45,13 +48,13 @@ export default async function render({ model, el, host, signal, embedded = false
   // Beside a view that switches to norms, the grid says that its thumbnails are weights.
   const measureName = model.get("_measure_name") ?? "";
   ui.title.textContent = `Heads${measureName ? ` · ${measureName}` : ""}${name ? ` · ${name}` : ""} · ${layers.length} layers × ${heads.length} heads`;
-  const syncScale = scaleControls(model, ui.controls, signal);
+  const syncScale = scaleControls(model, ctl.options, signal);
   const tintNames = Object.keys(model.get("_tints") ?? {});
   const tintSel = tintNames.length
     ? select("tint", [...tintNames.map((k) => [k, displayName(k)]), ["", "none"]], model.get("tint_label"), (v) => setTrait(model, "tint_label", v), signal)
     : null;
   if (tintSel) { tintSel.node.title = "colour bar under each head"; ui.controls.append(tintSel.node); }
-  pngButton(ui.controls, "attention-heads.png", () => drawExport(), signal);
+  ctl.png("heads", "attention-heads.png", () => drawExport());
 
   // Token strip.
   const strip = h("div", { class: "aw-strip" });
@@ -62,7 +65,7 @@ export default async function render({ model, el, host, signal, embedded = false
   }
   wireTokens(strip, sel, signal);
 
-  const gridBox = h("div", { class: "aw-grid", style: `max-height:${embedded ? 190 : 520}px;overflow:auto;margin-top:4px;position:relative` });
+  const gridBox = h("div", { class: "aw-grid", style: `max-height:${embedded ? 280 : 520}px;overflow:auto;margin-top:4px;position:relative` });
   // What a hovered token shows, said while it shows (the grid changes meaning on hover).
   // Its box keeps its size whatever it says, so a hover relays and repaints only this line.
   const hoverKey = h("div", { class: "aw-muted aw-hover-key" });
@@ -164,6 +167,8 @@ export default async function render({ model, el, host, signal, embedded = false
         return at;
       });
     };
+    // In a dashboard the box shows six whole layers and a part of the next (their header included) without scrolling.
+    if (embedded) gridBox.style.maxHeight = `${Math.round(20 + EMBEDDED_LAYERS * (rowH + GAP))}px`;
     const modelX = xs(heads.map((_, k) => k));
     const width = modelX[modelX.length - 1] + THUMB + 2, height = layers.length * (rowH + GAP);
     gridBox.replaceChildren();

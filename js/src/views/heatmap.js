@@ -18,10 +18,10 @@ import {
   h, makeRoot, tokenElement, queryElement, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
 } from "../ui/dom.js";
 import {
-  select, checkbox, setTrait, scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine,
+  select, checkbox, setTrait, scaleControls, viewScale, viewControls, exportCanvas, stepControl, sinkBox, sinkLine,
 } from "../ui/controls.js";
 import { drawLegend, paintLegend, hideNotes, legendLines, legendTextWidth, paintLegendText } from "../ui/legend.js";
-import { showTip, hideTip } from "../ui/tips.js";
+import { showTip, hideTip, info } from "../ui/tips.js";
 import { theme, onThemeChange } from "../ui/theme.js";
 import { sinkOfMap } from "../lib/sink.js";
 
@@ -29,6 +29,10 @@ import { sinkOfMap } from "../lib/sink.js";
 const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice(0, 11) + "…" : d; };
 
 const MIN_LABEL_PX = 10;
+// In a dashboard the map's side stays small enough that the token text, the map and the head grid
+// beside it fit a laptop's first screen (848 x 600 with the page's heading).
+const EMBEDDED_SIDE = 300;
+const ONE_COLUMN_SIDE = 190;
 
 // The map key and the missing-map sentence live with the data model's reader.
 export { mapKey, missingMapText };
@@ -66,8 +70,9 @@ function finiteMax(values) {
   return m > 0 ? m : 1;
 }
 
-export default async function render({ model, el, host, signal, embedded = false }) {
+export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "heatmap");
+  const ctl = viewControls(ui, { embedded, menu, signal });
   await whenSized(ui.root);
   const sink = sinkBox();
   ui.body.before(sink);
@@ -106,22 +111,22 @@ export default async function render({ model, el, host, signal, embedded = false
     if (FUSIONS.includes(v)) sel.set({ head: null, fusion: v }, { immediate: true });
     else sel.set({ head: Number(v) }, { immediate: true });
   }, signal);
-  ui.controls.append(layerSel.node, headSel.node);
+  ctl.shared.append(layerSel.node, headSel.node);
   const measureSel = maps.hasNorms ? select("measure", MEASURE_OPTIONS, measure(), (v) => setTrait(model, "measure", v), signal) : null;
   if (measureSel) {
     measureSel.node.title = MEASURE_HELP;
     measureSel.node.classList.add("aw-measure");
-    ui.controls.append(measureSel.node);
+    ctl.shared.append(measureSel.node);
   }
-  const syncScale = scaleControls(model, ui.controls, signal);
+  const syncScale = scaleControls(model, ctl.options, signal);
   const rowNorm = checkbox("row-normalise", model.get("row_normalize"), (on) => setTrait(model, "row_normalize", on), signal);
   rowNorm.node.title = "scale each query row to its own maximum";
-  ui.controls.append(rowNorm.node);
+  ctl.options.append(rowNorm.node);
   const zoomIn = h("button", { class: "aw-btn aw-zoom-in", text: "+", title: "zoom in (or scroll on the map)" });
   const zoomOut = h("button", { class: "aw-btn aw-zoom-out", text: "−", title: "zoom out" });
   const zoomFit = h("button", { class: "aw-btn aw-zoom-fit", text: "fit", title: "show the whole map" });
   ui.controls.append(zoomIn, zoomOut, zoomFit);
-  pngButton(ui.controls, "attention-heatmap.png", () => drawExport(), signal);
+  ctl.png("heatmap", "attention-heatmap.png", () => drawExport());
   // In a dashboard one step control serves every view.
   const step = embedded ? null : stepControl(sel, tokens, signal);
   if (step) ui.body.append(step.node);
@@ -140,7 +145,10 @@ export default async function render({ model, el, host, signal, embedded = false
   function sizeFor(width) {
     const slot = width ? width - 22 - LABEL_W - 4 : 520;
     // In a dashboard the map stays small enough that the views below it start on a laptop screen.
-    return Math.max(160, Math.min(embedded ? 360 : 520, nKey * 14, slot));
+    // One column (a narrow output): smaller still, so the tabbed pane below starts on the screen.
+    const oneColumn = embedded && ui.root.closest(".aw-dashboard") && !ui.root.closest(".aw-wide");
+    const cap = !embedded ? 520 : oneColumn ? ONE_COLUMN_SIDE : EMBEDDED_SIDE;
+    return Math.max(160, Math.min(cap, nKey * 14, slot));
   }
   function setSize(side) {
     px = side;
@@ -158,10 +166,11 @@ export default async function render({ model, el, host, signal, embedded = false
   const overlay = h("canvas", { class: "aw-overlay", style: `position:absolute;left:0;top:0;width:${px}px;height:${rowPx}px;cursor:crosshair;touch-action:none` });
   overlay.width = Math.round(px * dpr); overlay.height = Math.round(rowPx * dpr);
   stage.append(canvas, overlay);
-  const axisNote = h("div", { class: "aw-muted", style: `margin-left:${LABEL_W + 2}px;min-width:${px}px;margin-top:2px`, text: "key (attended to) →  ·  scroll to zoom, drag to pan" });
+  const axisNote = h("div", { class: "aw-muted", style: `margin-left:${LABEL_W + 2}px;min-width:${px}px;margin-top:2px`, text: "key (attended to) →" });
   const corner = h("div", { class: "aw-muted", style: "display:flex;flex-direction:column;align-items:flex-end;justify-content:flex-end;padding:0 4px 2px 0;text-align:right;line-height:1.2;font-size:11px;overflow:hidden" },
     h("span", { text: "key →" }), h("span", { text: "query ↓" }));
   grid.append(corner, topLabels, leftLabels, stage);
+  axisNote.append(" ", info("Scroll on the map to zoom and drag to pan (or use + − fit). Hover a cell for its exact weight; click a row or column label to pin that token in every linked view.", signal));
   ui.body.append(grid, axisNote);
   // A new width gives the map a new side: the boxes and canvases take it and the map is drawn again
   // (the pooled overview depends on the side). Widths past the map's largest side change nothing.

@@ -8,6 +8,7 @@
 import { h, tokenElement, exactToken, wireTokens, TokenMarks } from "../ui/dom.js";
 import { connectSelection } from "../lib/selection.js";
 import { linkParts } from "../lib/links.js";
+import { toolbar } from "../ui/toolbar.js";
 import dashboard from "./dashboard.js";
 import heatmap from "./heatmap.js";
 import crossgraph from "./crossgraph.js";
@@ -67,11 +68,21 @@ export default async function render({ model, el, host, signal }) {
     slot.replaceChildren(box);
     const child = children[name];
     const view = VIEWS[child.get("_view_kind")];
-    const dones = [await view({ model: child, el: box, host, signal: ctl.signal, embedded: true })];
+    // A part that is a dashboard draws its own toolbar; the cross part (a heatmap and its graph)
+    // gets one here, so its embedded views keep layer, head, scale, colours, hiding and PNG.
+    let menu = null;
+    if (child.get("_view_kind") !== "dashboard") {
+      const models = [child, ...(name === "cross" && crossGraph ? [crossGraph] : [])];
+      const tb = toolbar({ sel: await connectSelection(child, host, { signal: ctl.signal }), models, signal: ctl.signal });
+      tb.node.classList.add("aw-part-toolbar");
+      box.before(tb.node);
+      menu = tb.menu;
+    }
+    const dones = [await view({ model: child, el: box, host, signal: ctl.signal, embedded: true, menu })];
     if (name === "cross" && crossGraph && !ctl.signal.aborted) {
       const below = h("div", { class: "aw-slot", style: "margin-top:8px" });
       slot.append(below);
-      dones.push(await VIEWS[crossGraph.get("_view_kind")]({ model: crossGraph, el: below, host, signal: ctl.signal, embedded: true }));
+      dones.push(await VIEWS[crossGraph.get("_view_kind")]({ model: crossGraph, el: below, host, signal: ctl.signal, embedded: true, menu }));
     }
     const done = () => { for (const d of dones) d?.(); };
     if (ctl.signal.aborted) done();

@@ -10,13 +10,14 @@ import { connectSelection } from "../lib/selection.js";
 import { mapKey, missingMapText } from "../lib/store.js";
 import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
 import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, whenSized } from "../ui/dom.js";
-import { select, setTrait, scaleControls, viewScale } from "../ui/controls.js";
+import { select, setTrait, scaleControls, viewControls, viewScale } from "../ui/controls.js";
 import { drawLegend, hideNotes } from "../ui/legend.js";
 import { showTip, hideTip } from "../ui/tips.js";
 import { theme, onThemeChange } from "../ui/theme.js";
 
-export default async function render({ model, el, host, signal }) {
+export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "tokentext");
+  const ctl = viewControls(ui, { embedded, menu, signal });
   await whenSized(ui.root);
   const sel = await connectSelection(model, host, { signal });
   const tokens = model.get("_tokens");
@@ -39,9 +40,9 @@ export default async function render({ model, el, host, signal }) {
   if (measureSel) {
     measureSel.node.title = MEASURE_HELP;
     measureSel.node.classList.add("aw-measure");
-    ui.controls.append(measureSel.node);
+    ctl.shared.append(measureSel.node);
   }
-  const syncScale = scaleControls(model, ui.controls, signal, { hideSpecial: false });
+  const syncScale = scaleControls(model, ctl.options, signal, { hideSpecial: false });
 
   const text = h("div", { class: "aw-text" });
   // The kernel's gaps (from offsets), or spaces inferred when the tokens carry none (a decoder's

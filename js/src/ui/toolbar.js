@@ -1,0 +1,119 @@
+// A dashboard's one toolbar: what all of its views share. Layer, head and the generation step go
+// through the shared selection; scale, γ, colours, hiding, the measure and row normalisation are set
+// on every view's own model (setTrait on each), so one change moves every view and, in a live
+// kernel, each view's Python side checks the value (a refused one is sent back, and the toolbar
+// shows what the first view's model then holds). A "⋯" menu holds the rarer options and the PNGs.
+import { SCALES, COLORMAPS } from "../lib/colormap.js";
+import { MEASURE_OPTIONS, MEASURE_HELP } from "../lib/measure.js";
+import { exactToken } from "../lib/tokens.js";
+import { h } from "./dom.js";
+import { select, checkbox, setTrait, stepControl, dropMenu, pngButton } from "./controls.js";
+
+const FUSIONS = ["mean", "max", "min"];
+
+/**
+ * The toolbar of `models` (the views' models, the first one's traits shown) linked by `sel` (the
+ * shared selection, or null). Returns `{ node, menu }`: `menu.png(label, filename, draw)` is what
+ * the views get to offer their PNG (`draw` returns a canvas).
+ */
+export function toolbar({ sel, models, signal }) {
+  const first = models[0];
+  const has = (m, name) => m.get(name) !== undefined && m.get(name) !== null;
+  const every = (name, value) => { for (const m of models) if (has(m, name)) setTrait(m, name, value); };
+  const node = h("div", { class: "aw-controls aw-toolbar" });
+  node.setAttribute("role", "toolbar");
+  const syncs = [];
+  const tokens = first.get("_tokens") ?? [];
+
+  if (sel) {
+    const layers = first.get("_layer_ids") ?? [], heads = first.get("_head_ids") ?? [];
+    const layer = select("layer", layers.map((l) => [l, String(l)]), sel.get("layer"), (v) => sel.set({ layer: Number(v) }, { immediate: true }), signal);
+    const headValue = () => (sel.get("head") === null ? sel.get("fusion") : sel.get("head"));
+    const head = select("head", [...FUSIONS.map((f) => [f, `${f} of heads`]), ...heads.map((x) => [x, `head ${x}`])], headValue(), (v) => {
+      if (FUSIONS.includes(v)) sel.set({ head: null, fusion: v }, { immediate: true });
+      else sel.set({ head: Number(v) }, { immediate: true });
+    }, signal);
+    layer.node.classList.add("aw-tb-layer"); head.node.classList.add("aw-tb-head");
+    node.append(layer.node, head.node);
+    const sync = () => { layer.input.value = String(sel.get("layer")); head.input.value = String(headValue()); };
+    sel.on(["layer", "head", "fusion"], sync);
+    syncs.push(sync);
+  }
+
+  const scale = select("scale", SCALES.map((s) => [s, s]), first.get("scale"), (v) => every("scale", v), signal);
+  scale.node.classList.add("aw-tb-scale");
+  const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(first.get("gamma")), title: "power scale exponent" });
+  gamma.addEventListener("change", () => {
+    const g = Number(gamma.value);
+    if (g > 0 && g <= 10) every("gamma", g);
+    else gamma.value = String(first.get("gamma"));
+  }, { signal });
+  const gammaLabel = h("label", { class: "aw-tb-gamma" }, "γ", gamma);
+  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), first.get("colormap"), (v) => every("colormap", v), signal);
+  cmap.node.classList.add("aw-tb-colours");
+  const toggle = (indices, on) => {
+    const set = new Set(first.get("hide"));
+    for (const i of indices) on ? set.add(i) : set.delete(i);
+    every("hide", [...set].sort((a, b) => a - b));
+  };
+  const hideFirst = checkbox("hide first token", first.get("hide").includes(0), (on) => toggle([0], on), signal);
+  hideFirst.node.classList.add("aw-tb-hide");
+  if (tokens.length) hideFirst.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
+  node.append(scale.node, gammaLabel, cmap.node, hideFirst.node);
+
+  // Weights or norms: only where a view holds both (aw.show(att, norms=...)).
+  const measured = models.filter((m) => m.get("norms_data"));
+  const measure = measured.length
+    ? select("measure", MEASURE_OPTIONS, measured[0].get("measure"), (v) => { for (const m of measured) setTrait(m, "measure", v); }, signal)
+    : null;
+  if (measure) { measure.node.title = MEASURE_HELP; measure.node.classList.add("aw-measure"); node.append(measure.node); }
+
+  const step = sel ? stepControl(sel, tokens, signal) : null;
+  if (step) node.append(step.node);
+
+  const more = dropMenu("⋯", "more options and PNG images", signal, "aw-more");
+  node.append(more.node);
+  const normed = models.filter((m) => has(m, "row_normalize"));
+  const rowNorm = normed.length
+    ? checkbox("row-normalise", normed[0].get("row_normalize"), (on) => { for (const m of normed) setTrait(m, "row_normalize", on); }, signal)
+    : null;
+  if (rowNorm) { rowNorm.node.title = "scale each query row of the heatmap to its own maximum"; more.body.append(rowNorm.node); }
+  const special = first.get("_special") ?? [];
+  const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const hideSpecial = specials.length
+    ? checkbox("hide special tokens", specials.every((i) => first.get("hide").includes(i)), (on) => toggle(specials, on), signal)
+    : null;
+  if (hideSpecial) more.body.append(hideSpecial.node);
+  let pngs = null;
+
+  const sync = () => {
+    scale.input.value = first.get("scale");
+    gamma.value = String(first.get("gamma"));
+    gammaLabel.style.display = first.get("scale") === "power" ? "" : "none";
+    cmap.input.value = first.get("colormap");
+    const hide = first.get("hide");
+    hideFirst.input.checked = hide.includes(0);
+    if (hideSpecial) hideSpecial.input.checked = specials.every((i) => hide.includes(i));
+    if (measure) measure.input.value = measured[0].get("measure");
+    if (rowNorm) rowNorm.input.checked = normed[0].get("row_normalize");
+    node.dataset.scale = first.get("scale");
+    node.dataset.colormap = first.get("colormap");
+  };
+  const watched = [[first, ["scale", "gamma", "colormap", "hide"]], ...(measure ? [[measured[0], ["measure"]]] : []), ...(rowNorm ? [[normed[0], ["row_normalize"]]] : [])];
+  for (const [m, names] of watched) {
+    for (const n of names) m.on(`change:${n}`, sync);
+    signal?.addEventListener("abort", () => { for (const n of names) m.off(`change:${n}`, sync); }, { once: true });
+  }
+  sync();
+  for (const s of syncs) s();
+
+  const menu = {
+    png(label, filename, draw) {
+      if (!pngs) { pngs = h("div", { class: "aw-menu-group" }, h("span", { class: "aw-muted", text: "save PNG:" })); more.body.append(pngs); }
+      const b = pngButton(pngs, filename, draw, signal, label);
+      b.addEventListener("click", () => more.close(), { signal });
+      return b;
+    },
+  };
+  return { node, menu };
+}
