@@ -9,16 +9,29 @@ KINDS = ("heatmap", "headgrid", "rollout", "graph")
 
 
 def wait_drawn(pg, scope: str = "") -> None:
-    """Every view's root is on the page and has drawn something."""
+    """Every view's root is on the page, laid out, and has drawn something. A dashboard's Rollout and
+    Graph tabs are drawn while hidden (`visibility: hidden`, with their size), so roots are waited
+    for as attached and laid out rather than visible."""
     for kind in KINDS:
-        pg.locator(f"{scope} .attnwidget.aw-{kind}".strip()).first.wait_for(state="visible")
+        root = pg.locator(f"{scope} .attnwidget.aw-{kind}".strip()).first
+        root.wait_for(state="attached")
+        pg.wait_for_function("el => el.getBoundingClientRect().height > 0", arg=root.element_handle())
     pg.locator(f"{scope} .aw-heatmap canvas".strip()).first.wait_for(state="visible")
     pg.locator(f"{scope} .aw-headgrid [data-layer][data-head]".strip()).first.wait_for(state="visible")
 
 
+def show_tab(pg, kind: str, scope: str = "") -> None:
+    """Click a dashboard's tab of `kind` (headgrid, rollout, graph) when the view sits in one."""
+    tab = pg.locator(f"{scope} .aw-tab[data-tab='{kind}']".strip())
+    if tab.count():
+        tab.first.click()
+
+
 def screenshots(pg, artifacts: Path, prefix: str, scope: str = "") -> None:
     for kind in KINDS:
+        show_tab(pg, kind, scope)
         pg.locator(f"{scope} .aw-{kind}".strip()).first.screenshot(path=str(artifacts / f"{prefix}-{kind}.png"))
+    show_tab(pg, "headgrid", scope)
 
 
 def hover_links_every_view(pg, token: int, scope: str = "") -> None:
