@@ -1,10 +1,13 @@
-"""`AttentionDiff`: where two attentions over the same tokens disagree.
+"""`AttentionDiff`: where two attentions disagree, over the same tokens or two prompts.
 
-Two models (a base and a fine-tuned one), two layers, weights against value-weighted norms: any
-pair of `Attention` objects with the same tokens and the same number of layers and heads. Layers
-and heads pair by position, so ``att.select(layers=[3])`` against ``att.select(layers=[9])``
-compares two layers. The view draws ``b - a`` for the selected layer and head on a diverging
-colour map, and a grid of every head pair coloured by how far apart they are (`summary`).
+Two models (a base and a fine-tuned one), two layers, weights against value-weighted norms, or
+one model on two prompts: any pair of `Attention` objects with the same number of layers and
+heads. Layers and heads pair by position, so ``att.select(layers=[3])`` against
+``att.select(layers=[9])`` compares two layers. Tokens pair by an alignment
+(`attention.alignment`): position by position for token lists of the same length, by words
+otherwise, or by pairs the caller gives; the diff covers aligned positions only. The view draws
+``b - a`` for the selected layer and head on a diverging colour map, and a grid of every head
+pair coloured by how far apart they are (`summary`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 import traitlets as t
 
+from attnwidget.attention.alignment import Alignment, align_tokens
 from attnwidget.attention.core import HEAD_FUSIONS, Attention
 from attnwidget.errors import AttentionError
 from attnwidget.metrics.compare import total_variation
@@ -26,38 +30,57 @@ __all__ = ["AttentionDiff"]
 DIFF_SCALES = ("linear", "power")
 
 
-def _same_tokens(a: Attention, b: Attention) -> None:
-    if a.n_key != b.n_key or a.n_query != b.n_query:
+def _same_shape(a: Attention, b: Attention) -> None:
+    if a.num_layers != b.num_layers:
         raise AttentionError(
-            f"AttentionDiff needs attentions over the same tokens; a is {a.n_query} x {a.n_key}, "
-            f"b is {b.n_query} x {b.n_key} (queries x keys)"
+            f"AttentionDiff pairs layers and heads by position; a has {a.num_layers} layers, b has "
+            f"{b.num_layers} (select the same number of each: a.select(layers=[...]))"
         )
-    if list(a.tokens) != list(b.tokens):
-        k = next(i for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=True)) if x != y)
+    if a.num_heads != b.num_heads:
         raise AttentionError(
-            f"AttentionDiff needs the same tokens in a and b; token {k} is {a.tokens[k]!r} in a "
-            f"and {b.tokens[k]!r} in b"
+            f"AttentionDiff pairs layers and heads by position; a has {a.num_heads} heads, b has "
+            f"{b.num_heads} (select the same number of each: a.select(heads=[...]))"
         )
-    if a.num_layers != b.num_layers or a.num_heads != b.num_heads:
+
+
+def _aligned_rows(a: Attention, b: Attention, al: Alignment) -> tuple[np.ndarray, ...]:
+    """Pair indices that are query rows of both, their query rows in a and in b, and the aligned mask."""
+    off_a, off_b = a.n_key - a.n_query, b.n_key - b.n_query
+    rows = [c for c, (i, j) in enumerate(al.pairs) if i >= off_a and j >= off_b]
+    if not rows:
         raise AttentionError(
-            f"AttentionDiff pairs layers and heads by position; a holds {a.num_layers} layers x "
-            f"{a.num_heads} heads, b {b.num_layers} x {b.num_heads} (select the same number of each)"
+            "AttentionDiff: no aligned position is a query row of both a and b, so there is no row to compare"
         )
-    if not np.array_equal(a.mask, b.mask):
+    ka, kb = np.array(al.a), np.array(al.b)
+    qa, qb = ka[rows] - off_a, kb[rows] - off_b
+    mask_a, mask_b = a.mask[np.ix_(qa, ka)], b.mask[np.ix_(qb, kb)]
+    if not np.array_equal(mask_a, mask_b):
+        r, c = (int(x[0]) for x in np.nonzero(mask_a != mask_b))
+        (i, j), (ki, kj) = al.pairs[rows[r]], al.pairs[c]
+        seen = "a" if mask_a[r, c] else "b"
         raise AttentionError(
-            "AttentionDiff needs the same visible-key mask in a and b (one is causal, the other not, "
-            "or their padding differs)"
+            f"AttentionDiff needs the same visible-key mask in a and b at aligned positions; query a[{i}] / "
+            f"b[{j}] sees key a[{ki}] / b[{kj}] only in {seen} (one is causal and the other not, their "
+            "padding differs, or the alignment reorders the positions of a causal model)"
         )
+    return np.array(rows), qa, qb, mask_a
 
 
 class AttentionDiff(AttentionView):
-    """``b - a`` for two attentions over the same tokens, with a per-head difference grid.
+    """``b - a`` for two attentions at aligned token positions, with a per-head difference grid.
 
     Parameters
     ----------
     a, b : Attention
-        Same tokens, same mask, same number of layers and heads (paired by position). The layer
-        and head numbers of the selection are those of `a`.
+        The same number of layers and heads (paired by position), and the same visible-key mask
+        at aligned positions. The layer and head numbers of the selection are those of `a`, and
+        so are the token positions of hover and pin.
+    align : str or list of (int, int), optional
+        How tokens of a pair with tokens of b (`attention.alignment.align_tokens`): ``"positions"``
+        (the default for token lists of the same length; the view labels a position whose tokens
+        differ with both, " cat→ dog"), ``"words"`` (the default otherwise), ``"tokens"``, or the
+        ``(i, j)`` pairs themselves, one-to-one. Positions without a partner are left out of the
+        maps and of `summary`, and named in `alignment` and in the view.
     names : (str, str)
         What to call a and b in titles, tooltips and the legend.
     layer, head : optional
@@ -82,12 +105,17 @@ class AttentionDiff(AttentionView):
     _names = t.List(t.Unicode()).tag(sync=True)
     _b_layer_ids = t.List(t.Int()).tag(sync=True)
     _b_head_ids = t.List(t.Int()).tag(sync=True)
+    _b_tokens = t.List(t.Unicode()).tag(sync=True)
+    # Columns of the maps: a's and b's positions of each aligned pair; rows: the pair indices that
+    # are query rows of both; only_a, only_b: positions with no partner.
+    _align = t.Dict().tag(sync=True)
 
     def __init__(
         self,
         a: Attention,
         b: Attention,
         *,
+        align: str | list[tuple[int, int]] | None = None,
         names: tuple[str, str] = ("a", "b"),
         layer: int | None = None,
         head: int | None = None,
@@ -100,7 +128,12 @@ class AttentionDiff(AttentionView):
     ):
         a = check_attention(a, "AttentionDiff")
         b = check_attention(b, "AttentionDiff")
-        _same_tokens(a, b)
+        _same_shape(a, b)
+        self._alignment = align_tokens(a, b, align)
+        self._rows, self._qa, self._qb, self._aligned_mask = _aligned_rows(a, b, self._alignment)
+        self._ka, self._kb = np.array(self._alignment.a), np.array(self._alignment.b)
+        # Identical positions and query rows: the maps are used whole, with no copies.
+        self._whole = self._alignment.is_identity and a.n_query == b.n_query
         if scale not in DIFF_SCALES:
             raise AttentionError(
                 f"AttentionDiff scale must be one of {DIFF_SCALES} (a difference has a sign, so no "
@@ -114,6 +147,16 @@ class AttentionDiff(AttentionView):
         self._pairs: LruCache[str, np.ndarray] = LruCache(lambda pair: pair.nbytes, self._max_bytes)
         super().__init__(a, selection=selection, scale=scale, gamma=gamma, colormap=colormap, **kwargs)
         self._names, self._b_layer_ids, self._b_head_ids = list(names), list(b.layer_ids), list(b.head_ids)
+        al = self._alignment
+        self._b_tokens = list(b.tokens)
+        self._align = {
+            "a": al.a,
+            "b": al.b,
+            "rows": [int(r) for r in self._rows],
+            "only_a": list(al.only_a),
+            "only_b": list(al.only_b),
+            "method": al.method,
+        }
         if layer is not None:
             self.selection.layer = layer
         if head is not None:
@@ -133,31 +176,55 @@ class AttentionDiff(AttentionView):
         """The second attention (`attention` is the first)."""
         return self._b
 
+    @property
+    def alignment(self) -> Alignment:
+        """Which position of a pairs with which of b (``pairs``), and those with no partner
+        (``only_a``, ``only_b``)."""
+        return self._alignment
+
+    def _aligned(self, maps: np.ndarray, side: str) -> np.ndarray:
+        """``(..., aligned query rows, aligned keys)`` of one side's ``(..., Q, K)`` maps."""
+        if self._whole:
+            return maps
+        q, k = (self._qa, self._ka) if side == "a" else (self._qb, self._kb)
+        return maps[..., q[:, None], k[None, :]]
+
     # ------------------------------------------------------------------ numbers
 
     def summary(self) -> np.ndarray:
         """``(layers, heads)`` total variation distance between each head of a and its pair in b.
 
-        The mean over query rows of ``(1/2) sum_j |a_ij - b_ij|``: 0 for heads that attend
-        identically, 1 for heads whose rows share no mass. Computed a layer at a time.
+        The mean over aligned query rows of ``(1/2) sum_j |a_ij - b_ij|`` over aligned keys: 0 for
+        heads that attend identically, 1 for heads whose rows share no mass (mass on keys with no
+        partner is left out). Computed a layer at a time.
         """
         a, b = self.attention, self._b
         out = np.empty((a.num_layers, a.num_heads), dtype=np.float32)
         for li, (la, lb) in enumerate(zip(a.layer_ids, b.layer_ids, strict=True)):
-            out[li] = total_variation(a.layer(la), b.layer(lb), a.mask)
+            out[li] = total_variation(
+                self._aligned(a.layer(la), "a"), self._aligned(b.layer(lb), "b"), self._aligned_mask
+            )
         return out
 
     def pair(self, layer: int, head: int | None = None, fusion: str = "mean") -> np.ndarray:
-        """``(2, n_query, n_key)``: the map of a and its pair in b for one layer and head (or fusion)."""
+        """``(2, rows, keys)``: the map of a and its pair in b for one layer and head (or fusion), at
+        aligned positions (rows: the aligned pairs that are query rows of both, in pair order)."""
         a, b = self.attention, self._b
         li = a.layer_ids.index(a.layer_ids[a._layer_index(layer)])
         lb = b.layer_ids[li]
         if head is None:
             if fusion not in HEAD_FUSIONS:
                 raise AttentionError(f"fusion must be one of {HEAD_FUSIONS}; got {fusion!r}")
-            return np.stack([a.fuse(fusion, layer=a.layer_ids[li]), b.fuse(fusion, layer=lb)])
-        hi = a._head_index(head)
-        return np.stack([a.head(a.layer_ids[li], a.head_ids[hi]), b.head(lb, b.head_ids[hi])])
+            pa, pb = a.fuse(fusion, layer=a.layer_ids[li]), b.fuse(fusion, layer=lb)
+        else:
+            hi = a._head_index(head)
+            pa, pb = a.head(a.layer_ids[li], a.head_ids[hi]), b.head(lb, b.head_ids[hi])
+        return np.stack([self._aligned(pa, "a"), self._aligned(pb, "b")])
+
+    def difference(self, layer: int, head: int | None = None, fusion: str = "mean") -> np.ndarray:
+        """``(rows, keys)``: ``b - a`` at aligned positions, as the view draws it (see `pair`)."""
+        pa, pb = self.pair(layer, head, fusion)
+        return pb - pa
 
     # ------------------------------------------------------------------ the maps in the widget state
 

@@ -1,9 +1,11 @@
-"""AttentionDiff: the per-head summary against a direct loop, the maps it holds, and bad pairs refused."""
+"""AttentionDiff: the per-head summary against a direct loop, the maps it holds, two prompts compared at
+aligned positions (against a loop over the pairs), and bad pairs and alignments refused."""
 
 import numpy as np
 import pytest
 
 import attnwidget as aw
+from attnwidget.errors import ArgumentTypeError, AttentionError, AttentionIndexError
 from attnwidget.metrics import total_variation
 
 
@@ -71,15 +73,121 @@ def test_linked_to_other_views_of_a():
 
 def test_bad_pairs_are_named():
     a = random_attention(7)
-    with pytest.raises(ValueError, match="same tokens"):
-        aw.widgets.AttentionDiff(a, random_attention(8, tokens=[f"u{i}" for i in range(7)]))
-    with pytest.raises(ValueError, match="same tokens; a is 7 x 7"):
-        aw.widgets.AttentionDiff(a, random_attention(8, n=5))
-    with pytest.raises(ValueError, match="pairs layers and heads by position"):
+    with pytest.raises(AttentionError, match="pairs layers and heads by position; a has 2 layers, b has 3"):
         aw.widgets.AttentionDiff(a, random_attention(8, L=3))
-    with pytest.raises(ValueError, match="visible-key mask"):
+    with pytest.raises(AttentionError, match="a has 3 heads, b has 4"):
+        aw.widgets.AttentionDiff(a, random_attention(8, H=4))
+    with pytest.raises(AttentionError, match="visible-key mask"):
         aw.widgets.AttentionDiff(a, random_attention(8, causal=False))
     with pytest.raises(ValueError, match="no log scale"):
         aw.widgets.AttentionDiff(a, a, scale="log")
     with pytest.raises(TypeError, match="needs an attnwidget.Attention"):
         aw.widgets.AttentionDiff(a, a.weights)
+
+
+def test_bad_alignments_are_named():
+    a, b = random_attention(7), random_attention(8, n=5)
+    with pytest.raises(
+        AttentionIndexError, match=r"align\[1\] = \(2, 5\): position 5 is out of range for b's 5 tokens"
+    ):
+        aw.widgets.AttentionDiff(a, b, align=[(0, 0), (2, 5)])
+    with pytest.raises(AttentionIndexError, match="position 7 is out of range for a's 7 tokens"):
+        aw.widgets.AttentionDiff(a, b, align=[(7, 0)])
+    with pytest.raises(AttentionError, match=r"not one-to-one: position 1 of b is in align\[0\] and align\[1\]"):
+        aw.widgets.AttentionDiff(a, b, align=[(0, 1), (2, 1)])
+    with pytest.raises(AttentionError, match="not one-to-one: position 3 of a"):
+        aw.widgets.AttentionDiff(a, b, align=[(3, 1), (3, 2)])
+    with pytest.raises(ArgumentTypeError, match=r"align\[0\] must be a pair"):
+        aw.widgets.AttentionDiff(a, b, align=[(0, 1, 2)])
+    with pytest.raises(ArgumentTypeError, match=r"align\[0\] must be a pair"):
+        aw.widgets.AttentionDiff(a, b, align=[("0", 1)])
+    with pytest.raises(AttentionError, match="holds no pairs"):
+        aw.widgets.AttentionDiff(a, b, align=[])
+    with pytest.raises(AttentionError, match="align must be one of"):
+        aw.widgets.AttentionDiff(a, b, align="letters")
+    with pytest.raises(AttentionError, match='align="positions" needs token lists of the same length; a has 7'):
+        aw.widgets.AttentionDiff(a, b, align="positions")
+    # A causal pair whose alignment reorders positions would compare keys one side cannot see.
+    with pytest.raises(AttentionError, match="reorders the positions of a causal model"):
+        aw.widgets.AttentionDiff(a, b, align=[(0, 1), (1, 0)])
+
+
+def aligned_reference(a, b, pairs, layer, head):
+    """b - a at aligned positions, by a loop over the pairs (rows: pairs that are queries of both)."""
+    wa, wb = a.head(layer, head), b.head(layer, head)
+    off_a, off_b = a.n_key - a.n_query, b.n_key - b.n_query
+    rows = [(i, j) for i, j in pairs if i >= off_a and j >= off_b]
+    out = np.zeros((len(rows), len(pairs)))
+    for r, (qi, qj) in enumerate(rows):
+        for c, (ki, kj) in enumerate(pairs):
+            out[r, c] = float(wb[qj - off_b, kj]) - float(wa[qi - off_a, ki])
+    return out
+
+
+def test_equal_length_prompts_compare_position_by_position(tiny_llama, word_tokenizer):
+    a = aw.extract(tiny_llama, word_tokenizer, "w1 w2 w3 w4 w5 w6")
+    b = aw.extract(tiny_llama, word_tokenizer, "w1 w9 w3 w4 w5 w6")
+    view = aw.widgets.AttentionDiff(a, b)
+    al = view.alignment
+    assert al.method == "positions" and al.pairs == tuple((i, i) for i in range(6))
+    assert al.only_a == al.only_b == ()
+    for layer, head in [(0, 0), (2, 5)]:
+        np.testing.assert_allclose(view.difference(layer, head), b.head(layer, head) - a.head(layer, head), atol=1e-7)
+        np.testing.assert_allclose(
+            view.difference(layer, head), aligned_reference(a, b, al.pairs, layer, head), atol=1e-6
+        )
+    state = view.get_state()
+    assert state["_b_tokens"] == list(b.tokens) and state["_align"]["only_b"] == []
+    assert state["_align"]["a"] == list(range(6))
+
+
+def test_unequal_prompts_align_by_words(tiny_gpt2, word_tokenizer):
+    a = aw.extract(tiny_gpt2, word_tokenizer, "w1 w2 w3 w4")
+    b = aw.extract(tiny_gpt2, word_tokenizer, "w1 w7 w2 w3 w4 w8")
+    view = aw.widgets.AttentionDiff(a, b)
+    al = view.alignment
+    assert al.method == "words"
+    assert al.pairs == ((0, 0), (1, 2), (2, 3), (3, 4)) and al.only_a == () and al.only_b == (1, 5)
+    for layer, head in [(0, 1), (2, 3)]:
+        got = view.difference(layer, head)
+        assert got.shape == (4, 4)
+        np.testing.assert_allclose(got, aligned_reference(a, b, al.pairs, layer, head), atol=1e-6)
+    ta = a.layer(1)[:, [0, 1, 2, 3]][:, :, [0, 1, 2, 3]]
+    tb = b.layer(1)[:, [0, 2, 3, 4]][:, :, [0, 2, 3, 4]]
+    tv = 0.5 * np.abs(ta - tb).sum(-1).mean(-1)
+    np.testing.assert_allclose(view.summary()[1], tv, atol=1e-6)
+    state = view.get_state()
+    assert state["_align"]["only_b"] == [1, 5] and state["_align"]["b"] == [0, 2, 3, 4]
+    maps = np.frombuffer(state["_maps"]["data"], np.float16).reshape(state["_maps"]["shape"])
+    assert maps.shape[-2:] == (4, 4)
+
+
+def test_given_pairs_and_token_runs(tiny_gpt2, word_tokenizer):
+    a = aw.extract(tiny_gpt2, word_tokenizer, "w1 w2 w3 w4")
+    b = aw.extract(tiny_gpt2, word_tokenizer, "w5 w2 w3")
+    view = aw.widgets.AttentionDiff(a, b, align=[(3, 2), (0, 0), (2, 1)])
+    assert view.alignment.pairs == ((0, 0), (2, 1), (3, 2)) and view.alignment.method == "given"
+    assert view.alignment.only_a == (1,) and view.alignment.only_b == ()
+    np.testing.assert_allclose(view.difference(1, 2), aligned_reference(a, b, view.alignment.pairs, 1, 2), atol=1e-6)
+    runs = aw.widgets.AttentionDiff(a, b, align="tokens").alignment
+    # w1 -> w5 is a changed run as long on both sides: it pairs; w4 has no partner.
+    assert runs.pairs == ((0, 0), (1, 1), (2, 2)) and runs.only_a == (3,) and runs.only_b == ()
+
+
+@pytest.mark.slow
+def test_two_prompts_on_the_bundled_model(smollm2):
+    model, tok = smollm2
+    a = aw.extract(model, tok, "The cat sat on the mat.")
+    b = aw.extract(model, tok, "The dog sat on the mat.")
+    view = aw.widgets.AttentionDiff(a, b)
+    assert view.alignment.method == "positions" and len(view.alignment.pairs) == len(a.tokens)
+    assert [i for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=True)) if x != y] == [1]
+    np.testing.assert_allclose(view.difference(20, 4), b.head(20, 4) - a.head(20, 4), atol=1e-6)
+
+    a, b = aw.extract(model, tok, "The cat sat."), aw.extract(model, tok, "The big cat sat.")
+    view = aw.widgets.AttentionDiff(a, b)
+    assert [b.tokens[j] for j in view.alignment.only_b] == [" big"] and view.alignment.only_a == ()
+    pairs = [(i, b.tokens.index(t)) for i, t in enumerate(a.tokens)]  # every token of a appears once in b
+    assert list(view.alignment.pairs) == pairs
+    for layer, head in [(0, 0), (29, 8)]:
+        np.testing.assert_allclose(view.difference(layer, head), aligned_reference(a, b, pairs, layer, head), atol=1e-6)

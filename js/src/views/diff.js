@@ -1,11 +1,14 @@
-// AttentionDiff: b - a for the selected layer/head on a diverging colour map, and a grid of every
-// head pair coloured by their total variation distance. Hover and pin go through the shared selection.
+// AttentionDiff: b - a for the selected layer/head on a diverging colour map over aligned positions
+// (lib/align.js: a position whose tokens differ is labelled with both, positions with no partner are
+// named), and a grid of every head pair coloured by their total variation distance. Hover and pin go
+// through the shared selection, in a's token positions.
 import { decode, slice0 } from "../lib/decode.js";
 import { colorAt, cssColor, fmt } from "../lib/colormap.js";
 import { difference, divergingColor, maxAbs, signedPosition } from "../lib/diverging.js";
 import { visibility } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
-import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, displayName } from "../ui/dom.js";
+import { alignedAxes, pairLabel, unpairedLine } from "../lib/align.js";
+import { h, makeRoot, TokenMarks, exactToken, displayToken, wireTokens, displayName } from "../ui/dom.js";
 import { select, setTrait } from "../ui/controls.js";
 import { showTip, hideTip } from "../ui/tips.js";
 
@@ -33,7 +36,15 @@ export default async function render({ model, el, host, signal }) {
   const tokens = model.get("_tokens");
   const nKey = tokens.length, nQuery = model.get("_n_query"), offset = nKey - nQuery;
   const maskPayload = model.get("_mask");
-  const visible = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
+  const visibleA = visibility({ nQuery, nKey, causal: model.get("_causal"), mask: maskPayload ? decode(maskPayload).values : null });
+  // The maps hold aligned positions only: column c is a's token colsA[c] (b's colsB[c]), row r is
+  // the query row of a's token ax.rowToken(r).
+  const bTokens = model.get("_b_tokens")?.length ? model.get("_b_tokens") : tokens;
+  const ax = alignedAxes(model.get("_align"), nKey, nQuery);
+  const { colsA, colsB } = ax;
+  const nCol = colsA.length, nRow = ax.rows.length;
+  const visible = (r, c) => visibleA(ax.rowToken(r) - offset, colsA[c]);
+  const changed = colsA.filter((p, c) => tokens[p] !== bTokens[colsB[c]]).length;
   const layers = model.get("_layer_ids"), heads = model.get("_head_ids");
   const bLayers = model.get("_b_layer_ids"), bHeads = model.get("_b_head_ids");
   // Names are the caller's text: shown with invisible and direction-changing characters marked.
@@ -80,8 +91,8 @@ export default async function render({ model, el, host, signal }) {
     if (c) sel.set({ layer: Number(c.dataset.layer), head: Number(c.dataset.head) }, { immediate: true });
   }, { signal });
 
-  const k = Math.max(3, Math.min(22, Math.floor(560 / Math.max(nKey, 1))));
-  const W = k * nKey, Hh = k * nQuery;
+  const k = Math.max(3, Math.min(22, Math.floor(560 / Math.max(nCol, 1))));
+  const W = k * nCol, Hh = k * nRow;
   const labels = k >= MIN_LABEL_PX;
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const canvas = h("canvas", { style: `position:absolute;left:${labels ? LABEL_W : 0}px;top:${labels ? TOP_H : 0}px;width:${W}px;height:${Hh}px;cursor:crosshair` });
@@ -91,22 +102,45 @@ export default async function render({ model, el, host, signal }) {
   const mapBox = h("div", { class: "aw-diff-map", style: `position:relative;width:${W + (labels ? LABEL_W : 0)}px;height:${Hh + (labels ? TOP_H : 0)}px` });
   if (labels) mapBox.append(topLabels, leftLabels);
   mapBox.append(canvas);
+  // An aligned position's label: its token, or both tokens where a and b differ (text, never HTML).
+  const labelOf = (c) => {
+    const ta = tokens[colsA[c]], tb = bTokens[colsB[c]];
+    return h("span", {
+      class: ta === tb ? "aw-tok" : "aw-tok aw-tok-changed", "data-token-index": String(colsA[c]), "data-b-index": String(colsB[c]),
+      text: pairLabel(ta, tb, displayToken),
+      title: ta === tb && colsA[c] === colsB[c] ? `${colsA[c]}: ${exactToken(ta)}` : `${nameA} ${colsA[c]}: ${exactToken(ta)} · ${nameB} ${colsB[c]}: ${exactToken(tb)}`,
+    });
+  };
   const strip = h("div", { class: "aw-strip" });
-  tokens.forEach((_, i) => { const t = tokenElement(tokens, i); strip.append(t); marks.add(i, t); });
+  for (let c = 0; c < nCol; c++) { const t = labelOf(c); strip.append(t); marks.add(colsA[c], t); }
+  // What was compared with what: the rule, the changed tokens, and every position with no partner.
+  const alignNote = h("div", { class: "aw-diff-align", style: "margin-top:4px;color:#57606a" });
+  const rule = ax.method === "positions" ? "position by position" : ax.method === "given" ? "by the pairs given" : `by ${ax.method}`;
+  const notes = [];
+  if (changed || ax.method !== "positions" || ax.onlyA.length || ax.onlyB.length) {
+    notes.push(`${nameA} and ${nameB} compared ${rule}: ${nCol} aligned positions` + (changed ? `, ${changed} with different tokens (labelled ${nameA}→${nameB})` : ""));
+  }
+  for (const [only, toks, side, other, attr] of [[ax.onlyA, tokens, nameA, nameB, "onlyA"], [ax.onlyB, bTokens, nameB, nameA, "onlyB"]]) {
+    const line = unpairedLine(only, toks, side, other, exactToken);
+    if (line) notes.push(line);
+    alignNote.dataset[attr] = only.join(",");
+  }
+  alignNote.textContent = notes.join("; ");
+  alignNote.hidden = !notes.length;
   if (labels) {
     const font = Math.min(11, k - 1);
-    for (let j = 0; j < nKey; j++) {
-      const t = tokenElement(tokens, j);
+    for (let j = 0; j < nCol; j++) {
+      const t = labelOf(j);
       t.style.cssText = `position:absolute;left:${(j * k + (k - font - 2) / 2).toFixed(1)}px;bottom:0;writing-mode:vertical-rl;transform:rotate(180deg);font-size:${font}px;line-height:${font + 2}px;max-height:${TOP_H}px;overflow:hidden`;
-      topLabels.append(t); marks.add(j, t);
+      topLabels.append(t); marks.add(colsA[j], t);
     }
-    for (let i = 0; i < nQuery; i++) {
-      const t = tokenElement(tokens, i + offset);
+    for (let i = 0; i < nRow; i++) {
+      const t = labelOf(ax.rows[i]);
       t.style.cssText = `position:absolute;right:2px;top:${(i * k + (k - font - 2) / 2).toFixed(1)}px;font-size:${font}px;line-height:${font + 2}px;max-width:${LABEL_W - 4}px;overflow:hidden;text-overflow:ellipsis`;
-      leftLabels.append(t); marks.add(i + offset, t);
+      leftLabels.append(t); marks.add(ax.rowToken(i), t);
     }
   }
-  ui.body.append(h("div", { style: "display:flex;gap:16px;align-items:flex-start" }, grid, mapBox), strip);
+  ui.body.append(h("div", { style: "display:flex;gap:16px;align-items:flex-start" }, grid, mapBox), strip, alignNote);
   wireTokens(mapBox, sel, signal);
   wireTokens(strip, sel, signal);
 
@@ -128,15 +162,15 @@ export default async function render({ model, el, host, signal }) {
       `(it holds ${model.get("_maps")?.keys?.length ?? 0} of ${model.get("_maps")?.total ?? "?"}); with a running kernel they arrive in a moment, ` +
       "an exported page keeps the pairs it was saved with (raise max_bytes to keep more).";
     diff = pair ? difference(pair.a, pair.b) : null;
-    vmax = diff ? maxAbs(diff, nQuery, nKey, visible) : 0;
+    vmax = diff ? maxAbs(diff, nRow, nCol, visible) : 0;
     ui.root.dataset.vmax = String(vmax);
-    base.width = nKey; base.height = nQuery;
+    base.width = nCol; base.height = nRow;
     const ctx = base.getContext("2d");
-    const img = ctx.createImageData(nKey, nQuery);
+    const img = ctx.createImageData(nCol, nRow);
     const kind = model.get("scale"), gamma = model.get("gamma");
-    for (let i = 0; i < nQuery; i++) for (let j = 0; j < nKey; j++) {
-      const p = (i * nKey + j) * 4;
-      const rgb = !diff ? [246, 248, 250] : visible(i, j) ? divergingColor(signedPosition(diff[i * nKey + j], vmax, kind, gamma)) : [234, 238, 242];
+    for (let i = 0; i < nRow; i++) for (let j = 0; j < nCol; j++) {
+      const p = (i * nCol + j) * 4;
+      const rgb = !diff ? [246, 248, 250] : visible(i, j) ? divergingColor(signedPosition(diff[i * nCol + j], vmax, kind, gamma)) : [234, 238, 242];
       img.data[p] = rgb[0]; img.data[p + 1] = rgb[1]; img.data[p + 2] = rgb[2]; img.data[p + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
@@ -150,19 +184,27 @@ export default async function render({ model, el, host, signal }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(base, 0, 0, W, Hh);
+    // A token (a's position) marks its column and its row, where it has them.
     const band = (index, color) => {
       if (index === null || index === undefined) return;
+      const c = ax.colOf.get(index), r = ax.rowOf.get(index);
       ctx.strokeStyle = color; ctx.lineWidth = 1.5;
-      ctx.strokeRect(index * k, 0, k, Hh);
-      if (index - offset >= 0) ctx.strokeRect(0, (index - offset) * k, W, k);
+      if (c !== undefined) ctx.strokeRect(c * k, 0, k, Hh);
+      if (r !== undefined) ctx.strokeRect(0, r * k, W, k);
     };
     band(sel.get("pinned_token"), "rgba(9,105,218,0.9)");
     if (cursor) {
-      // The pointer reads one cell: its query row and its key column, not the hovered token's column.
+      // The pointer reads one cell: its query row and the key column under it, not the column of
+      // the hovered (query) token.
       ctx.strokeStyle = "rgba(255,140,0,0.95)"; ctx.lineWidth = 1.5;
       ctx.strokeRect(cursor.j * k, 0, k, Hh);
       ctx.strokeRect(0, cursor.i * k, W, k);
-    } else band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
+      canvas.dataset.crossQuery = String(ax.rowToken(cursor.i));
+      canvas.dataset.crossKey = String(colsA[cursor.j]);
+    } else {
+      band(sel.get("hovered_token"), "rgba(255,140,0,0.95)");
+      delete canvas.dataset.crossQuery; delete canvas.dataset.crossKey;
+    }
   }
 
   function drawLegend() {
@@ -181,8 +223,8 @@ export default async function render({ model, el, host, signal }) {
 
   function cellAt(ev) {
     const r = canvas.getBoundingClientRect();
-    const j = Math.floor(((ev.clientX - r.left) / r.width) * nKey), i = Math.floor(((ev.clientY - r.top) / r.height) * nQuery);
-    return i >= 0 && i < nQuery && j >= 0 && j < nKey ? { i, j } : null;
+    const j = Math.floor(((ev.clientX - r.left) / r.width) * nCol), i = Math.floor(((ev.clientY - r.top) / r.height) * nRow);
+    return i >= 0 && i < nRow && j >= 0 && j < nCol ? { i, j } : null;
   }
   let cursor = null; // {i, j} under the pointer
   canvas.addEventListener("mousemove", (ev) => {
@@ -190,21 +232,27 @@ export default async function render({ model, el, host, signal }) {
     cursor = c;
     if (!c) { hideTip(ui.tip); paint(); return; }
     const { i, j } = c;
-    let text = `query ${i + offset} ${exactToken(tokens[i + offset])}\nkey ${j} ${exactToken(tokens[j])}\n`;
+    const side = (col) => {
+      const pa = colsA[col], pb = colsB[col];
+      return tokens[pa] === bTokens[pb] && pa === pb ? `${pa} ${exactToken(tokens[pa])}`
+        : `${nameA} ${pa} ${exactToken(tokens[pa])} · ${nameB} ${pb} ${exactToken(bTokens[pb])}`;
+    };
+    let text = `query ${side(ax.rows[i])}\nkey ${side(j)}\n`;
     if (!visible(i, j)) text += "masked";
     else if (!pair) text += "not loaded";
     else {
-      const a = pair.a[i * nKey + j], b = pair.b[i * nKey + j], d = b - a;
+      const a = pair.a[i * nCol + j], b = pair.b[i * nCol + j], d = b - a;
       text += `${nameA} ${a.toPrecision(3)}\n${nameB} ${b.toPrecision(3)}\n${nameB} − ${nameA} ${d >= 0 ? "+" : ""}${d.toPrecision(3)}`;
     }
     showTip(ui.tip, ui.root, text, ev);
-    sel.set({ hovered_token: i + offset });
+    sel.set({ hovered_token: ax.rowToken(i) });
     paint();
   }, { signal });
   canvas.addEventListener("mouseleave", () => { cursor = null; hideTip(ui.tip); sel.set({ hovered_token: null }); paint(); }, { signal });
   canvas.addEventListener("click", (ev) => {
     const c = cellAt(ev);
-    if (c) sel.set({ pinned_token: sel.get("pinned_token") === c.i + offset ? null : c.i + offset }, { immediate: true });
+    const q = c ? ax.rowToken(c.i) : null;
+    if (c) sel.set({ pinned_token: sel.get("pinned_token") === q ? null : q }, { immediate: true });
   }, { signal });
 
   function onHover() { marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token")); paint(); }
