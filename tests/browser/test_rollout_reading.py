@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.views import show_tab
 
 import attnwidget as aw
 
@@ -49,7 +50,8 @@ def open_page(page, path, scheme="light"):
     page.page.emulate_media(color_scheme=scheme)
     page.page.goto(path.as_uri())
     page.page.wait_for_selector("html[data-attnwidget-ready]")
-    page.page.wait_for_selector(".aw-rollout[data-cut]")
+    page.page.wait_for_selector(".aw-rollout[data-cut]", state="attached")
+    show_tab(page.page, "rollout")  # a dashboard holds the rollout in a tab
     return page.page
 
 
@@ -135,6 +137,8 @@ def test_in_a_dashboard_the_rollout_draws_no_controls_of_its_own(page, att, tmp_
     assert root.locator("select, input").count() == 0
     assert root.locator("button", has_text="PNG").count() == 0
     assert root.locator(".aw-sink-fix").count() == 0
+    # Its PNG is offered by the dashboard's menu, drawn by the view.
+    assert pg.locator(".aw-dashboard .aw-png[title*='attention-rollout.png']").count() == 1
     assert root.locator(".aw-caption").count() == 1
     assert root.locator(".aw-caption").bounding_box()["height"] <= 20
     assert root.get_attribute("data-cut") == "0"
