@@ -3,7 +3,9 @@
 For one query and one key the view shows the query vector ``q_i``, the key vector ``k_j`` and
 their element-wise product ``q_i * k_j``, whose sum times the head's scaling is the score before
 softmax: which dimensions make the head look where it looks. Vectors are the ones the model used
-(after rotary embeddings); a grouped-query head shows its kv head's keys.
+(after rotary embeddings); a grouped-query head shows its kv head's keys. An axis numbers the
+dimensions, and for models whose rotary embedding is known (`rotary_style`) it says which
+dimensions turn together.
 """
 
 from __future__ import annotations
@@ -19,7 +21,28 @@ from attnwidget.widgets.base import DEFAULT_GAMMA, AttentionView, array_payload,
 from attnwidget.widgets.cache import DEFAULT_MAX_BYTES, LruCache
 from attnwidget.widgets.selection import Selection
 
-__all__ = ["NeuronView", "query_key_vectors"]
+__all__ = ["NeuronView", "query_key_vectors", "rotary_style"]
+
+# Model types whose attention rotates every query and key dimension i with i + head_dim / 2
+# (transformers' `rotate_half` over the whole head). Models that rotate part of the head (GPT-NeoX,
+# Phi, GPT-J) or pair neighbours are left out rather than drawn wrong.
+ROTATE_HALF = frozenset(
+    {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "olmo", "olmo2"}
+    | {"granite", "starcoder2"}
+)
+
+
+def rotary_style(att: Attention) -> str | None:
+    """How the model's rotary embedding pairs query and key dimensions, from ``att.meta["model_type"]``.
+
+    Returns
+    -------
+    str or None
+        ``"half"`` when dimension ``i`` turns with ``i + head_dim / 2`` (Llama's ``rotate_half``,
+        SmolLM2 included); None when the model has no rotary embedding or its pairing is not known
+        here (GPT-2's learned positions, BERT, a model that rotates part of each head).
+    """
+    return "half" if att.meta.get("model_type") in ROTATE_HALF else None
 
 
 def _captured(att: Attention):
@@ -86,7 +109,8 @@ class NeuronView(AttentionView):
 
     Click a token to choose the query (the pinned token; the last token until one is pinned) and
     hover a token to choose the key. Below, every key's product with the query, one row per key,
-    shows which dimensions give which keys their weight.
+    shows which dimensions give which keys their weight. An axis numbers the dimensions and, for
+    rotary models (`rotary_style`), marks which dimensions turn together.
 
     Parameters
     ----------
@@ -105,6 +129,8 @@ class NeuronView(AttentionView):
 
     _view_kind = t.Unicode("neuron").tag(sync=True)
     _heads = t.Dict().tag(sync=True)
+    # "half" (dimension i turns with i + head_dim / 2) or "" (no rotary pairs drawn): `rotary_style`.
+    _rotary = t.Unicode("").tag(sync=True)
     layer_shown = t.Int(0).tag(sync=True)
     head_shown = t.Int(0).tag(sync=True)
 
@@ -123,6 +149,7 @@ class NeuronView(AttentionView):
         self._max_bytes = positive_int("max_bytes", max_bytes)
         self._held: LruCache[str, tuple] = LruCache(_entry_bytes, self._max_bytes)
         super().__init__(att, selection=selection, scale="linear", gamma=DEFAULT_GAMMA, **kwargs)
+        self._rotary = rotary_style(att) or ""
         sel = self.selection
         if layer is not None:
             sel.layer = layer

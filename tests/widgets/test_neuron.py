@@ -1,5 +1,6 @@
 """NeuronView: the query and key vectors it shows give the model's own attention (eager, independent),
-grouped-query heads read their kv head's keys, and attention without vectors is refused."""
+grouped-query heads read their kv head's keys, rotary pairs are the ones the model rotates, and
+attention without vectors is refused."""
 
 import copy
 
@@ -9,7 +10,7 @@ import torch
 from helpers.tiny_models import words
 
 import attnwidget as aw
-from attnwidget.widgets.neuron import query_key_vectors
+from attnwidget.widgets.neuron import query_key_vectors, rotary_style
 
 
 def eager_weights(model, tokenizer, text):
@@ -75,3 +76,25 @@ def test_selected_heads_and_refusals(tiny_llama, word_tokenizer):
         aw.widgets.NeuronView(aw.extract(tiny_llama, word_tokenizer, words(9)))
     with pytest.raises(IndexError):
         query_key_vectors(lazy, 7, 0)
+
+
+def test_rotary_pairs_are_the_ones_the_model_rotates(tiny_llama, tiny_gpt2, word_tokenizer):
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+    att = aw.extract(tiny_llama, word_tokenizer, words(9), lazy=True)
+    assert rotary_style(att) == "half" and aw.widgets.NeuronView(att).get_state()["_rotary"] == "half"
+    gpt2 = aw.extract(tiny_gpt2, word_tokenizer, words(9), lazy=True)
+    assert rotary_style(gpt2) is None and aw.widgets.NeuronView(gpt2).get_state()["_rotary"] == ""
+    # "half" claims dimension i turns with i + d/2: a vector with only dimensions i and i + d/2 set
+    # stays in that pair under the model's own rotary embedding, with its length kept.
+    d = tiny_llama.config.hidden_size // tiny_llama.config.num_attention_heads
+    rope = tiny_llama.model.rotary_emb
+    x = torch.zeros(1, 1, 5, d)
+    cos, sin = rope(x, torch.arange(5)[None])
+    for i in (0, 3, d // 2 - 1):
+        v = torch.zeros(1, 1, 5, d)
+        v[..., i], v[..., i + d // 2] = 1.0, 0.5
+        out, _ = apply_rotary_pos_emb(v, v, cos, sin)
+        moved = (out[0, 0].abs() > 1e-6).any(0).nonzero().flatten().tolist()
+        assert set(moved) <= {i, i + d // 2} and len(moved) == 2, (i, moved)
+        np.testing.assert_allclose(out[0, 0].norm(dim=-1), v[0, 0].norm(dim=-1), rtol=1e-5)

@@ -1,10 +1,12 @@
 // NeuronView: for the query (pinned token) and key (hovered token) of one head, the query vector,
-// the key vector and their element-wise product (the terms of the score), and every key's product.
+// the key vector and their element-wise product (the terms of the score), and every key's product,
+// on a dimension axis that marks the rotary pairs of rotary models (lib/dims.js).
 import { decode, slice0 } from "../lib/decode.js";
 import { cssColor } from "../lib/colormap.js";
 import { divergingColor, signedPosition } from "../lib/diverging.js";
 import { visibility } from "../lib/maps.js";
 import { connectSelection } from "../lib/selection.js";
+import { dimTicks, rotaryNote, rotaryPartner } from "../lib/dims.js";
 import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens } from "../ui/dom.js";
 import { select } from "../ui/controls.js";
 import { showTip, hideTip } from "../ui/tips.js";
@@ -64,7 +66,10 @@ export default async function render({ model, el, host, signal }) {
   tokens.forEach((_, i) => { const t = tokenElement(tokens, i); tokenStrip.append(t); marks.add(i, t); });
   const panel = h("div", { class: "aw-neuron-pair", style: "margin:8px 0" });
   const table = h("div", { class: "aw-neuron-keys", style: "position:relative" });
-  ui.body.append(tokenStrip, panel, table);
+  const axis = h("div", { class: "aw-neuron-axis", style: "position:relative;margin:2px 0 6px;font-size:10px;color:var(--aw-muted,#57606a)" });
+  ui.body.append(tokenStrip, panel, axis, table);
+  const rotary = model.get("_rotary") || null;
+  const X0 = LABEL_W + 6; // where every strip, the axis and the key table start
   wireTokens(tokenStrip, sel, signal);
   wireTokens(table, sel, signal);
 
@@ -89,7 +94,7 @@ export default async function render({ model, el, host, signal }) {
     const dot = prod.reduce((s, v) => s + v, 0);
     const vecMax = Math.max(absMax(q), absMax(k)), prodMax = absMax(prod);
     const row = (label, values, vmax, cls) => h("div", { class: cls, style: "display:flex;align-items:center;gap:6px;margin:1px 0" },
-      h("span", { text: label, style: `width:${LABEL_W}px;text-align:right;color:#57606a;white-space:pre;overflow:hidden;text-overflow:ellipsis` }), strip(values, vmax));
+      h("span", { text: label, style: `width:${LABEL_W}px;text-align:right;color:var(--aw-muted,#57606a);white-space:pre;overflow:hidden;text-overflow:ellipsis` }), strip(values, vmax));
     const vis = visible(i, j);
     const weight = vis ? cur.w[i * nKey + j] : 0;
     const f = cur.facts;
@@ -105,6 +110,46 @@ export default async function render({ model, el, host, signal }) {
       row(`k ${tokens[j]}`.slice(0, 14), k, vecMax, "aw-neuron-k"),
       row("q × k", prod, prodMax, "aw-neuron-qk"),
       summary);
+  }
+
+  /** Ticks every few dimensions under the strips and, for rotary models, which dimensions turn together. */
+  function drawAxis() {
+    axis.replaceChildren();
+    if (!cur) return;
+    const d = cur.d, { ticks } = dimTicks(d, CELL);
+    const line = "var(--aw-border,#d0d7de)";
+    axis.dataset.dims = String(d);
+    axis.append(h("span", { text: "dimension", style: `position:absolute;left:0;top:3px;width:${LABEL_W}px;text-align:right` }),
+      h("div", { style: `position:absolute;left:${X0}px;top:0;width:${d * CELL}px;border-top:1px solid ${line}` }));
+    for (const x of ticks) {
+      axis.append(h("div", { class: "aw-neuron-tick", "data-dim": String(x), text: String(x),
+        style: `position:absolute;left:${X0 + x * CELL}px;top:0;padding:3px 0 0 2px;border-left:1px solid ${line};line-height:10px;height:10px` }));
+    }
+    let height = 16;
+    const partner0 = rotaryPartner(0, d, rotary);
+    if (partner0 !== null) {
+      // rotate_half: the two halves of the head, dimension i of the first turning with i + d/2.
+      const half = d / 2;
+      const band = h("div", { class: "aw-neuron-rotary", "data-style": rotary, "data-half": String(half),
+        style: `position:absolute;left:${X0}px;top:${height}px;width:${d * CELL}px;height:14px;display:flex` });
+      const seg = (text) => h("div", { text, style: `flex:1;border:1px solid ${line};border-top:none;text-align:center;line-height:12px;overflow:hidden;white-space:nowrap` });
+      band.append(seg(rotary === "half" ? `0–${half - 1}: i` : "pairs (2i, 2i + 1)"), ...(rotary === "half" ? [seg(`${half}–${d - 1}: i + ${half}, turns with i`)] : []));
+      axis.append(band, h("span", { text: "rotary", style: `position:absolute;left:0;top:${height + 1}px;width:${LABEL_W}px;text-align:right` }));
+      height += 16;
+    }
+    axis.style.height = `${height}px`;
+  }
+
+  /** Mark dimension `x` on the axis, and the dimension that turns with it. */
+  function markDims(x) {
+    for (const m of axis.querySelectorAll(".aw-neuron-dim-mark")) m.remove();
+    if (x === null || !cur) return;
+    const partner = rotaryPartner(x, cur.d, rotary);
+    for (const [dim, cls] of [[x, "aw-neuron-dim-mark"], [partner, "aw-neuron-dim-mark aw-neuron-dim-partner"]]) {
+      if (dim === null) continue;
+      axis.append(h("div", { class: cls, "data-dim": String(dim), title: dim === x ? `dimension ${dim}` : `dimension ${dim}, which turns with ${x}`,
+        style: `position:absolute;left:${X0 + dim * CELL}px;top:-1px;width:${CELL}px;height:3px;background:var(--aw-accent,#0969da)` }));
+    }
   }
 
   function drawTable() {
@@ -137,11 +182,14 @@ export default async function render({ model, el, host, signal }) {
     canvas.addEventListener("mousemove", (ev) => {
       const r = canvas.getBoundingClientRect();
       const j = Math.floor(((ev.clientY - r.top) / r.height) * nKey), x = Math.floor(((ev.clientX - r.left) / r.width) * d);
-      if (j < 0 || j >= nKey || x < 0 || x >= d) { hideTip(ui.tip); return; }
-      showTip(ui.tip, ui.root, `key ${j} ${exactToken(tokens[j])}, dimension ${x}\nq ${q[x].toPrecision(3)} × k ${cur.k[j * d + x].toPrecision(3)} = ${(q[x] * cur.k[j * d + x]).toPrecision(3)}`, ev);
+      if (j < 0 || j >= nKey || x < 0 || x >= d) { hideTip(ui.tip); markDims(null); return; }
+      const partner = rotaryPartner(x, d, rotary);
+      showTip(ui.tip, ui.root, `key ${j} ${exactToken(tokens[j])}, dimension ${x}` + (partner === null ? "" : ` (turns with ${partner})`) +
+        `\nq ${q[x].toPrecision(3)} × k ${cur.k[j * d + x].toPrecision(3)} = ${(q[x] * cur.k[j * d + x]).toPrecision(3)}`, ev);
+      markDims(x);
       sel.set({ hovered_token: j });
     }, { signal });
-    canvas.addEventListener("mouseleave", () => { hideTip(ui.tip); sel.set({ hovered_token: null }); }, { signal });
+    canvas.addEventListener("mouseleave", () => { hideTip(ui.tip); markDims(null); sel.set({ hovered_token: null }); }, { signal });
     marks.hovered = null; marks.pinned = null;
     marks.hover(sel.get("hovered_token")); marks.pin(sel.get("pinned_token"));
   }
@@ -160,6 +208,9 @@ export default async function render({ model, el, host, signal }) {
       "an exported page keeps the heads it was saved with (raise max_bytes to keep more).";
     ui.legend.replaceChildren(h("div", { text: "click a token to choose the query, hover one to choose the key; " +
       "blue negative, red positive, full colour at the largest magnitude in each strip; rows below: every key's q × k, bars: attention weight" }));
+    const note = cur ? rotaryNote(cur.d, rotary) : "";
+    if (note) ui.legend.append(h("div", { class: "aw-neuron-rotary-note", text: note }));
+    drawAxis();
     drawTable();
     drawPanel();
   }
