@@ -52,6 +52,9 @@ def test_wheel_contains_the_built_bundle(tmp_path):
         names = wheel.namelist()
         assert "attnwidget/static/widget.js" in names
         assert wheel.read("attnwidget/static/widget.js") == bundle.read_bytes()
+        # The offline host of exported pages ships beside the bundle.
+        host = bundle.with_name("host.js")
+        assert wheel.read("attnwidget/static/host.js") == host.read_bytes()
 
 
 # Runs in a fresh interpreter where importing torch or transformers fails, as on a machine with the
