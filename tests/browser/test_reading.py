@@ -85,9 +85,13 @@ def test_sink_notice_names_the_token_and_hides_it_in_place(browser, saved):
         assert share > 0.5
         assert notice.get_attribute("data-sink") == "0"
         assert f"{round(share * 100)}%" in notice.inner_text() and '"The"' in notice.inner_text()
-        notice.locator(".aw-sink-fix").click()
-        # The fix hides the token in this view: the legend says the rows were renormalised without it.
+        # In a dashboard the notice points to the toolbar's "hide first token", which hides it in
+        # every view: each legend says the rows were renormalised without it.
+        assert "hide first token" in notice.inner_text()
+        pg.locator(".aw-toolbar .aw-tb-hide input").check()
         heat.locator(".aw-legend", has_text="rows renormalised without token 0").wait_for()
+        for kind in ("headgrid", "rollout", "graph"):
+            pg.locator(f".aw-{kind} .aw-legend", has_text="rows renormalised without token 0").first.wait_for(state="attached")
         assert heat.locator(".aw-sink").get_attribute("data-sink") != "0"
         assert errors == []
     finally:
@@ -98,8 +102,9 @@ def test_headgrid_follows_a_layer_chosen_elsewhere(browser, saved):
     path, _ = saved
     ctx, pg, errors = open_page(browser, path, 1280, "light")
     try:
-        pg.locator(".aw-heatmap select").first.select_option("20")
-        pg.locator(".aw-heatmap select").nth(1).select_option("4")
+        # The dashboard's toolbar holds the layer and head selects.
+        pg.locator(".aw-toolbar .aw-tb-layer select").select_option("20")
+        pg.locator(".aw-toolbar .aw-tb-head select").select_option("4")
         cell = pg.locator(".aw-headgrid .aw-thumb.aw-selected")
         cell.wait_for()
         assert (cell.get_attribute("data-layer"), cell.get_attribute("data-head")) == ("20", "4")

@@ -160,7 +160,7 @@ def test_views_beside_a_norms_switch_say_they_draw_weights(page, pair, tmp_path,
     assert t["graph"].startswith("Graph of weights · layer 23 · head 3"), t
     assert t["tokentext"].startswith("Text (attention weights) · layer 23 · head 3"), t
 
-    pg.locator(".aw-heatmap label.aw-measure select").first.select_option("norms")
+    pg.locator(".aw-toolbar label.aw-measure select").first.select_option("norms")
     pg.locator(".attnwidget.aw-heatmap[data-measure='norms']").first.wait_for(state="attached")
     after = titles(pg)
     assert after["heatmap"].startswith("Value-weighted norms · layer 23 · head 3"), after

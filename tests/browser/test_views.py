@@ -63,9 +63,12 @@ def test_png_buttons_save_images_from_the_saved_page(page, att, tmp_path, artifa
     path = aw.save_html(aw.show(att), tmp_path / "dash.html")
     pg = open_page(page, path)
     wait_drawn(pg)
+    # The dashboard's toolbar offers every picture's PNG in its ⋯ menu.
+    labels = {"heatmap": "heatmap", "headgrid": "heads", "rollout": "rollout", "graph": "graph"}
     for kind in ("heatmap", "headgrid", "rollout", "graph"):
+        pg.locator(".aw-toolbar .aw-more").click()
         with pg.expect_download() as info:
-            pg.locator(f".aw-{kind} button", has_text="PNG").first.click()
+            pg.locator(".aw-toolbar .aw-menu .aw-png", has_text=labels[kind]).first.click()
         out = artifacts / f"export-png-button-{kind}.png"
         info.value.save_as(out)
         data = out.read_bytes()

@@ -47,6 +47,10 @@ def tooltip_offsets(pg, frame=None, scope: str = "") -> dict[str, dict]:
     for name, (target, _) in TARGETS.items():
         kind = name.split()[0]
         root = where.locator(f"{scope} .attnwidget.aw-{kind}".strip()).first
+        # A view in a dashboard's hidden tab is read as a person reads it: its tab clicked first.
+        tab = where.locator(f"{scope} .aw-tab[data-tab='{kind}']".strip())
+        if tab.count():
+            tab.first.click()
         root.scroll_into_view_if_needed()
         if target == "edge":
             pt = root.evaluate(EDGE_POINT)
@@ -67,6 +71,10 @@ def tooltip_offsets(pg, frame=None, scope: str = "") -> dict[str, dict]:
             and box["y"] + box["height"] <= rb["y"] + rb["height"] + 1
         )
         out[name] = {"text": tip.inner_text(), "distance": _distance(pt["x"], pt["y"], box), "inside": inside}
+        pg.mouse.move(1, 1)
+    tab = where.locator(f"{scope} .aw-tab[data-tab='headgrid']".strip())
+    if tab.count():
+        tab.first.click()
         pg.mouse.move(1, 1)
     return out
 

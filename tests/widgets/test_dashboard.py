@@ -108,3 +108,24 @@ def test_views_keep_the_widget_protocol_traits(att):
         assert (state["_model_name"], state["_model_module"]) == ("AnyModel", "anywidget"), type(w).__name__
         assert (state["_view_name"], state["_view_module"]) == ("AnyView", "anywidget"), type(w).__name__
         assert state["layout"].startswith("IPY_MODEL_"), type(w).__name__
+
+
+def test_toolbar_writes_reach_every_view_and_the_kernel_refuses_bad_ones(att, caplog):
+    # The dashboard's toolbar writes scale, gamma, colours and hiding to every view's model; each
+    # view's kernel side checks the value like one set from Python and keeps its last valid state.
+    dash = aw.show(att, scale="log")
+    for view in dash.views:
+        view.set_state({"scale": "power", "gamma": 0.5, "colormap": "magma", "hide": [0]})
+    assert {(v.scale, v.gamma, v.colormap, tuple(v.hide)) for v in dash.views} == {("power", 0.5, "magma", (0,))}
+    bad = [{"scale": "cubic"}, {"gamma": -1.0}, {"gamma": 0.0}, {"colormap": "rainbow"}, {"hide": [att.n_key + 5]}]
+    for view in dash.views:
+        for update in bad:
+            view.set_state(update)
+    assert {(v.scale, v.gamma, v.colormap, tuple(v.hide)) for v in dash.views} == {("power", 0.5, "magma", (0,))}
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == len(bad) * len(dash.views)
+    # Row normalisation is the heatmap's own: the other views take no such write.
+    dash.heatmap.set_state({"row_normalize": True})
+    assert dash.heatmap.row_normalize is True
+    dash.headgrid.set_state({"row_normalize": True})
+    assert not hasattr(dash.headgrid, "row_normalize") or dash.headgrid.row_normalize is not True

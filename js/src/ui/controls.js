@@ -80,7 +80,9 @@ export function viewScale(model, vmax, values = null, decades = 6, { relative = 
  * how much, and a button that hides it and renormalises (or shows it again). `sink` is
  * `{ index, share }` or null; `what` names the attention ("this map", "the rollout").
  */
-export function sinkLine(box, model, tokens, sink, what, signal) {
+export function sinkLine(box, model, tokens, sink, what, signal, { menu = null } = {}) {
+  // In a dashboard (`menu`, its toolbar's) hiding goes to every view; the first token has its own
+  // checkbox there, so the line points to it instead of adding a button.
   const hide = model.get("hide");
   box.replaceChildren();
   box.hidden = true;
@@ -92,9 +94,16 @@ export function sinkLine(box, model, tokens, sink, what, signal) {
   const text = h("span", { class: "aw-sink-text", title: `${what}; the other tokens share the rest` });
   text.append(`Token ${sink.index} `, h("b", { text: exactToken(tokens[sink.index]) }),
     ` takes ${pct} of ${what.replace(/ \(.*\)$/, "")}${hide.length ? " after hiding" : ""}.`);
+  if (menu?.hide && sink.index === 0) {
+    box.append(text, h("span", { class: "aw-muted aw-sink-hint", text: "“hide first token” above renormalises without it." }));
+    return;
+  }
   const fix = h("button", { class: "aw-btn aw-sink-fix", text: "hide it, renormalise",
     title: `remove ${exactToken(tokens[sink.index])} and renormalise every row over the other tokens (undo with the hide boxes)` });
-  fix.addEventListener("click", () => setTrait(model, "hide", [...new Set([...hide, sink.index])].sort((a, b) => a - b)), { signal });
+  fix.addEventListener("click", () => {
+    if (menu?.hide) menu.hide([sink.index]);
+    else setTrait(model, "hide", [...new Set([...hide, sink.index])].sort((a, b) => a - b));
+  }, { signal });
   box.append(text, fix);
 }
 
@@ -208,6 +217,8 @@ export function viewControls(ui, { embedded = false, menu = null, signal } = {})
     return { shared: off, options: off, png: (label, filename, draw) => menu?.png?.(label, filename, draw) };
   }
   const m = dropMenu("options ▾", "scale, colours, hiding and PNG", signal, "aw-options");
-  ui.controls.append(m.node);
-  return { shared: ui.controls, options: m.body, png: (label, filename, draw) => pngButton(m.body, filename, draw, signal, "save PNG") };
+  // Layer and head come first in the header (and in the page's order); the menu is shown last.
+  const shared = h("span", { class: "aw-shared", style: "display:contents" });
+  ui.controls.append(shared, m.node);
+  return { shared, options: m.body, png: (label, filename, draw) => pngButton(m.body, filename, draw, signal, "save PNG") };
 }

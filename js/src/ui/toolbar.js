@@ -14,7 +14,8 @@ const FUSIONS = ["mean", "max", "min"];
 /**
  * The toolbar of `models` (the views' models, the first one's traits shown) linked by `sel` (the
  * shared selection, or null). Returns `{ node, menu }`: `menu.png(label, filename, draw)` is what
- * the views get to offer their PNG (`draw` returns a canvas).
+ * the views get to offer their PNG (`draw` returns a canvas), `menu.hide(indices)` hides
+ * tokens in every view.
  */
 export function toolbar({ sel, models, signal }) {
   const first = models[0];
@@ -108,6 +109,8 @@ export function toolbar({ sel, models, signal }) {
   for (const s of syncs) s();
 
   const menu = {
+    /** Hide `indices` in every view (a view's sink line offers this). */
+    hide: (indices) => toggle(indices, true),
     png(label, filename, draw) {
       if (!pngs) { pngs = h("div", { class: "aw-menu-group" }, h("span", { class: "aw-muted", text: "save PNG:" })); more.body.append(pngs); }
       const b = pngButton(pngs, filename, draw, signal, label);

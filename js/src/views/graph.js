@@ -142,7 +142,7 @@ export default async function render({ model, el, host, signal, embedded = false
     clearEdges();
     const hide = model.get("hide");
     values = raw ? displayMap(raw, nQuery, nKey, { hide, visible }) : null;
-    sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal);
+    sinkLine(sink, model, tokens, values ? sinkOfMap(values, nQuery, nKey, { visible, hide }) : null, "this map's attention (mean over query rows)", signal, { menu });
     const ink = theme(ui.root);
     ui.status.textContent = raw ? "" : missingMapText(maps.info(), key);
     const edges = raw ? edgesOf(key, values, model.get("threshold"), hide) : [];

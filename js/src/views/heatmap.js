@@ -265,7 +265,7 @@ export default async function render({ model, el, host, signal, embedded = false
     if (factor === 1) {
       const values = displayMap(raw, nQuery, nKey, { hide, rowNormalize: model.get("row_normalize"), visible });
       scale = viewScale(model, model.get("row_normalize") ? 1 : visibleMax(values, nQuery, nKey, visible), values, 6, { relative: model.get("row_normalize") });
-      sinkLine(sink, model, tokens, model.get("row_normalize") ? null : sinkOfMap(values, nQuery, nKey, { visible, hide }), "this map's attention (mean over query rows)", signal);
+      sinkLine(sink, model, tokens, model.get("row_normalize") ? null : sinkOfMap(values, nQuery, nKey, { visible, hide }), "this map's attention (mean over query rows)", signal, { menu });
       const f = poolFactor(nKey, px);
       const pooled = maxPool(values, nQuery, nKey, f, (i, j) => !visible(i, j));
       const hiddenCol = new Uint8Array(pooled.cols);
