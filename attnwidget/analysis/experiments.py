@@ -3,7 +3,7 @@
 Each function calls `aw.extract` (and the model itself for answers and log-probabilities), then
 measures the attention with `attnwidget.analysis.heads` and `segments`; the `attnwidget.analysis`
 docstring defines every name used here (sinks, sink_share, entropy, normalized_entropy, share).
-Running the model on one prompt lives in `outcomes`; template comparisons shard their prompts over
+Answers, log P and verdicts live in `outcomes`; template comparisons shard their prompts over
 torch.distributed ranks through `sharding`, as `census` does. torch is imported inside the functions
 that need it.
 """
@@ -23,21 +23,23 @@ from attnwidget.analysis.ablation import HeadEffects, head_effects
 from attnwidget.analysis.heads import ROLES, _check_attention, _head_stats, _hidden_keys, roles_from_scores
 from attnwidget.analysis.knockout import PartEffects, part_effects
 from attnwidget.analysis.outcomes import (
-    _check_memory,
+    TIE_NATS,
     _greedy,
     _ids,
     _logprob,
-    _model_shape,
     _one,
-    _run,
+    _probability,  # noqa: F401  (read by the template tests as experiments._probability)
     _targets,
+    _times,  # noqa: F401
+    _verdict,
     answer_logprob,
+    gives_target,
     greedy_answer,
 )
 from attnwidget.analysis.segments import segment_attention
 from attnwidget.analysis.table import Table
 from attnwidget.attention.arrays import hidden_keys_mask
-from attnwidget.attention.core import Attention
+from attnwidget.attention.core import Attention, _memory_budget
 from attnwidget.errors import ArgumentTypeError, AttentionError, ModelError
 
 __all__ = [
@@ -59,6 +61,70 @@ __all__ = [
     "TIE_NATS",
     "ROLES",
 ]
+
+
+# ------------------------------------------------------------------------------------- model runs
+
+
+def _model_shape(model: Any) -> tuple[int, int, int | None]:
+    """(layers, heads, positions) from the model's config, 1 where unknown."""
+    cfg = getattr(model, "config", None)
+    if cfg is not None and hasattr(cfg, "get_text_config"):
+        cfg = cfg.get_text_config()
+    layers = next((getattr(cfg, n) for n in ("num_hidden_layers", "n_layer", "num_layers") if getattr(cfg, n, None)), 1)
+    heads = next((getattr(cfg, n) for n in ("num_attention_heads", "n_head", "num_heads") if getattr(cfg, n, None)), 1)
+    positions = next(
+        (getattr(cfg, n) for n in ("max_position_embeddings", "n_positions") if getattr(cfg, n, None)), None
+    )
+    return int(layers), int(heads), positions
+
+
+def _check_memory(
+    model: Any, n_tokens: int, what: str, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None
+) -> None:
+    """Raise a clear error before extraction when the attention would not fit in memory."""
+    L, H, _ = _model_shape(model)
+    L = len(layers) if layers is not None else L
+    H = len(heads) if heads is not None else H
+    need = L * H * n_tokens * n_tokens * 4
+    budget = _memory_budget()
+    if need > budget:
+        raise MemoryError(
+            f"{what} needs the attention of {L} layers x {H} heads over {n_tokens} tokens: "
+            f"{_size(need)} of float32, more than the {_size(budget)} this machine can spare; "
+            "pass layers=/heads= to keep fewer, or a shorter input"
+        )
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _tokenizer_count(tokenizer: Any, spec: Any) -> int:
+    if isinstance(spec, Mapping) and spec.get("messages") is not None:
+        return len(tokenizer.apply_chat_template(spec["messages"], tokenize=True, add_generation_prompt=True))
+    text = spec if isinstance(spec, str) else (spec or {}).get("text", "")
+    return len(tokenizer(text)["input_ids"]) if isinstance(text, str) else 0
+
+
+def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
+    """Extract a template given as text or {"text"|"messages", "parts"}; return it and its parts."""
+    from attnwidget.extraction.api import extract
+
+    if isinstance(spec, str):
+        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
+        return _one(extract(model, tokenizer, spec)), {}
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"text", "messages", "parts", "segments"}
+        if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
+            raise AttentionError(
+                f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
+                f"optional 'parts'; got keys {sorted(spec)}"
+            )
+        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
+        att = _one(extract(model, tokenizer, spec.get("text"), messages=spec.get("messages")))
+        return att, dict(spec.get("parts") or spec.get("segments") or {})
+    raise ArgumentTypeError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
 
 
 # ------------------------------------------------------------------------------------- templates
@@ -120,32 +186,6 @@ class TemplateComparison:
         else:
             head = "best: none"
         return "\n".join([repr(self.table), head, self.evidence])
-
-
-TIE_NATS = 0.1
-"""Templates whose log P of the target lies within this many nats of the best tie (1.1x or less)."""
-
-
-def gives_target(answer: str, targets: Sequence[str]) -> bool:
-    """Whether a greedy `answer` gives one of `targets`: it begins with the target's words (spaces
-    compared loosely, since tokenizers give them back differently) and the target does not end
-    inside a longer word (" positive" is not given by " positively")."""
-    said = " ".join(answer.split())
-    for target in targets:
-        want = " ".join(target.split())
-        if want and said.startswith(want) and not (want[-1].isalnum() and said[len(want) : len(want) + 1].isalnum()):
-            return True
-    return False
-
-
-def _probability(p: float) -> str:
-    """A probability as text: three decimals, or two significant digits below 0.001 (never "0.000")."""
-    return f"{p:.3f}" if p >= 1e-3 or p == 0 else f"{p:.1e}"
-
-
-def _times(ratio: float) -> str:
-    """A likelihood ratio as text: 2.5x, 87x, 31,835x."""
-    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:,.0f}x"
 
 
 def compare_templates(
@@ -404,54 +444,6 @@ def _assemble(found: dict[str, dict], targets: list[str] | None, atts: dict) -> 
         )
     kept = {n: atts[n] for n in found if n in atts}
     return TemplateComparison(table, best, evidence, segs, kept, answers, ties=ties, verdict=verdict, right=right)
-
-
-def _verdict(
-    logps: dict[str, float], answers: dict[str, str], targets: list[str]
-) -> tuple[str | None, tuple[str, ...], str, list[str], str]:
-    """best, ties, verdict, the right templates and the evidence, from each template's outcome.
-
-    A template is picked only when its greedy answer gives the target: a higher log P among wrong
-    answers is the least wrong, not a working prompt. Within `TIE_NATS` of the best is a tie.
-    """
-    order = sorted(logps, key=lambda n: logps[n], reverse=True)
-    right = [n for n in order if gives_target(answers[n], targets)]
-    shown = " or ".join(repr(t) for t in targets)
-
-    def line(n: str, ref: str) -> str:
-        p = _probability(math.exp(logps[n]))
-        says = "gives the target" if n in right else "does not give the target"
-        if n == ref:
-            return f"  {n!r}: log P = {logps[n]:.2f} (p {p}), greedy answer {answers[n]!r} ({says})"
-        ratio = _times(math.exp(logps[ref] - logps[n]))
-        return f"  {n!r}: log P = {logps[n]:.2f} (p {p}, {ratio} less likely), greedy answer {answers[n]!r} ({says})"
-
-    if not right:
-        top = order[0]
-        near = [repr(n) for n in order[1:] if logps[top] - logps[n] <= TIE_NATS]
-        tie = f"; {', '.join(near)} within {TIE_NATS} nats, a tie" if near else ""
-        closest = [
-            f"no template gives the target; the closest is {top!r} (log P = {logps[top]:.2f}, "
-            f"p {_probability(math.exp(logps[top]))}{tie}), which still answers {answers[top]!r}: no greedy "
-            f"answer begins with {shown}, so none is picked"
-        ]
-        return None, (), "none", [], "\n".join(closest + [line(n, top) for n in order])
-    top = right[0]
-    tied = tuple(n for n in right if logps[top] - logps[n] <= TIE_NATS)
-    rest = [line(n, top) for n in order]
-    if len(tied) > 1:
-        names = ", ".join(repr(n) for n in tied)
-        spread = logps[top] - logps[tied[-1]]
-        head = (
-            f"tie: {names} give {shown} with log P within {spread:.2f} nats of each other "
-            f"({_times(math.exp(spread))}, at most {TIE_NATS} nats): none is picked; compare them on more inputs"
-        )
-        return None, tied, "tie", right, "\n".join([head] + rest)
-    head = (
-        f"{top!r} gives {shown} the highest probability among the templates whose answer gives it: "
-        f"log P = {logps[top]:.2f} (p {_probability(math.exp(logps[top]))}), greedy answer {answers[top]!r}"
-    )
-    return top, (), "best", right, "\n".join([head] + rest)
 
 
 # ------------------------------------------------------------------------------------- languages

@@ -1,8 +1,8 @@
-"""What the model answers to one prompt: its attention, its greedy answer, log P of a target.
+"""What the model answers to one prompt, and which template's answer wins.
 
-The model-running helpers of `experiments` (templates, languages, induction): a template given as text
-or ``{"text"|"messages", "parts"}`` extracted to one `Attention` after a memory check, the greedy
-continuation, and ``log P(target | prompt)``. torch is imported inside the functions that need it.
+The outcome helpers of `experiments`: the greedy continuation, ``log P(target | prompt)``, whether an
+answer gives the target (`gives_target`), and the verdict over templates (`_verdict`: best, tie or none,
+with its evidence in numbers). torch is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -11,71 +11,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attnwidget.attention.core import Attention, _memory_budget
-from attnwidget.errors import ArgumentTypeError, AttentionError
+from attnwidget.attention.core import Attention
+from attnwidget.errors import AttentionError
 
-__all__ = ["greedy_answer", "answer_logprob"]
-
-
-def _model_shape(model: Any) -> tuple[int, int, int | None]:
-    """(layers, heads, positions) from the model's config, 1 where unknown."""
-    cfg = getattr(model, "config", None)
-    if cfg is not None and hasattr(cfg, "get_text_config"):
-        cfg = cfg.get_text_config()
-    layers = next((getattr(cfg, n) for n in ("num_hidden_layers", "n_layer", "num_layers") if getattr(cfg, n, None)), 1)
-    heads = next((getattr(cfg, n) for n in ("num_attention_heads", "n_head", "num_heads") if getattr(cfg, n, None)), 1)
-    positions = next(
-        (getattr(cfg, n) for n in ("max_position_embeddings", "n_positions") if getattr(cfg, n, None)), None
-    )
-    return int(layers), int(heads), positions
-
-
-def _check_memory(
-    model: Any, n_tokens: int, what: str, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None
-) -> None:
-    """Raise a clear error before extraction when the attention would not fit in memory."""
-    L, H, _ = _model_shape(model)
-    L = len(layers) if layers is not None else L
-    H = len(heads) if heads is not None else H
-    need = L * H * n_tokens * n_tokens * 4
-    budget = _memory_budget()
-    if need > budget:
-        raise MemoryError(
-            f"{what} needs the attention of {L} layers x {H} heads over {n_tokens} tokens: "
-            f"{_size(need)} of float32, more than the {_size(budget)} this machine can spare; "
-            "pass layers=/heads= to keep fewer, or a shorter input"
-        )
-
-
-def _size(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
-
-
-def _tokenizer_count(tokenizer: Any, spec: Any) -> int:
-    if isinstance(spec, Mapping) and spec.get("messages") is not None:
-        return len(tokenizer.apply_chat_template(spec["messages"], tokenize=True, add_generation_prompt=True))
-    text = spec if isinstance(spec, str) else (spec or {}).get("text", "")
-    return len(tokenizer(text)["input_ids"]) if isinstance(text, str) else 0
-
-
-def _run(model, tokenizer, spec: Any, what: str) -> tuple[Attention, dict]:
-    """Extract a template given as text or {"text"|"messages", "parts"}; return it and its parts."""
-    from attnwidget.extraction.api import extract
-
-    if isinstance(spec, str):
-        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        return _one(extract(model, tokenizer, spec)), {}
-    if isinstance(spec, Mapping):
-        unknown = set(spec) - {"text", "messages", "parts", "segments"}
-        if unknown or ("text" in spec) == ("messages" in spec) or ("parts" in spec and "segments" in spec):
-            raise AttentionError(
-                f"{what} must be a str or a dict with 'text' or 'messages' (one of them) and "
-                f"optional 'parts'; got keys {sorted(spec)}"
-            )
-        _check_memory(model, _tokenizer_count(tokenizer, spec), what)
-        att = _one(extract(model, tokenizer, spec.get("text"), messages=spec.get("messages")))
-        return att, dict(spec.get("parts") or spec.get("segments") or {})
-    raise ArgumentTypeError(f"{what} must be a str or a dict with 'text' or 'messages'; got {type(spec).__name__}")
+__all__ = ["greedy_answer", "answer_logprob", "gives_target", "TIE_NATS"]
 
 
 def _one(att: object) -> Attention:
@@ -163,3 +102,77 @@ def _prompt_ids(tokenizer: Any, prompt: Any) -> list[int]:
     if not isinstance(text, str) or not text.strip():
         raise AttentionError(f"prompt must be a non-empty str or a dict with 'text' or 'messages'; got {prompt!r}")
     return tokenizer(text)["input_ids"]
+
+
+TIE_NATS = 0.1
+"""Templates whose log P of the target lies within this many nats of the best tie (1.1x or less)."""
+
+
+def gives_target(answer: str, targets: Sequence[str]) -> bool:
+    """Whether a greedy `answer` gives one of `targets`: it begins with the target's words (spaces
+    compared loosely, since tokenizers give them back differently) and the target does not end
+    inside a longer word (" positive" is not given by " positively")."""
+    said = " ".join(answer.split())
+    for target in targets:
+        want = " ".join(target.split())
+        if want and said.startswith(want) and not (want[-1].isalnum() and said[len(want) : len(want) + 1].isalnum()):
+            return True
+    return False
+
+
+def _probability(p: float) -> str:
+    """A probability as text: three decimals, or two significant digits below 0.001 (never "0.000")."""
+    return f"{p:.3f}" if p >= 1e-3 or p == 0 else f"{p:.1e}"
+
+
+def _times(ratio: float) -> str:
+    """A likelihood ratio as text: 2.5x, 87x, 31,835x."""
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:,.0f}x"
+
+
+def _verdict(
+    logps: dict[str, float], answers: dict[str, str], targets: list[str]
+) -> tuple[str | None, tuple[str, ...], str, list[str], str]:
+    """best, ties, verdict, the right templates and the evidence, from each template's outcome.
+
+    A template is picked only when its greedy answer gives the target: a higher log P among wrong
+    answers is the least wrong, not a working prompt. Within `TIE_NATS` of the best is a tie.
+    """
+    order = sorted(logps, key=lambda n: logps[n], reverse=True)
+    right = [n for n in order if gives_target(answers[n], targets)]
+    shown = " or ".join(repr(t) for t in targets)
+
+    def line(n: str, ref: str) -> str:
+        p = _probability(math.exp(logps[n]))
+        says = "gives the target" if n in right else "does not give the target"
+        if n == ref:
+            return f"  {n!r}: log P = {logps[n]:.2f} (p {p}), greedy answer {answers[n]!r} ({says})"
+        ratio = _times(math.exp(logps[ref] - logps[n]))
+        return f"  {n!r}: log P = {logps[n]:.2f} (p {p}, {ratio} less likely), greedy answer {answers[n]!r} ({says})"
+
+    if not right:
+        top = order[0]
+        near = [repr(n) for n in order[1:] if logps[top] - logps[n] <= TIE_NATS]
+        tie = f"; {', '.join(near)} within {TIE_NATS} nats, a tie" if near else ""
+        closest = [
+            f"no template gives the target; the closest is {top!r} (log P = {logps[top]:.2f}, "
+            f"p {_probability(math.exp(logps[top]))}{tie}), which still answers {answers[top]!r}: no greedy "
+            f"answer begins with {shown}, so none is picked"
+        ]
+        return None, (), "none", [], "\n".join(closest + [line(n, top) for n in order])
+    top = right[0]
+    tied = tuple(n for n in right if logps[top] - logps[n] <= TIE_NATS)
+    rest = [line(n, top) for n in order]
+    if len(tied) > 1:
+        names = ", ".join(repr(n) for n in tied)
+        spread = logps[top] - logps[tied[-1]]
+        head = (
+            f"tie: {names} give {shown} with log P within {spread:.2f} nats of each other "
+            f"({_times(math.exp(spread))}, at most {TIE_NATS} nats): none is picked; compare them on more inputs"
+        )
+        return None, tied, "tie", right, "\n".join([head] + rest)
+    head = (
+        f"{top!r} gives {shown} the highest probability among the templates whose answer gives it: "
+        f"log P = {logps[top]:.2f} (p {_probability(math.exp(logps[top]))}), greedy answer {answers[top]!r}"
+    )
+    return top, (), "best", right, "\n".join([head] + rest)
