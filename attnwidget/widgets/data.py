@@ -2,11 +2,14 @@
 
 Every view of an attention that shares a `Selection` (as `show` and `link` make them) references
 the same `AttentionData` (a widget reference), found through that selection, so a map the heatmap, the graph and the token text all draw is computed, coded and
-sent once; the views hold only their own state. In the browser ``js/src/lib/store.js`` decodes
-each map once per view and tells the view when a new one arrives.
+sent once; the views hold only their own state. In the browser ``js/src/lib/store.js`` inflates
+the maps of each ``_maps`` value together, once for every view a bundle instance draws (a
+dashboard's five), decodes a map when a view first asks for it, and tells the views when new maps
+arrive.
 
 Maps are coded as ``widgets/payload.py`` says (log-spaced 8-bit codes, or float16 with
-``precision="exact"``; deflated; causal cells only), within a budget of coded bytes. Long inputs
+``precision="exact"``; deflated, each map's stream joinable with the others'; causal cells
+only), within a budget of coded bytes. Long inputs
 are held as max-pooled overviews (see `overview_factor`), with full resolution in tiles the
 heatmap fetches from the kernel.
 """

@@ -38,3 +38,56 @@ test("a payload whose byte length disagrees with its shape is refused", () => {
   assert.throws(() => decode({ dtype: "int64", shape: [1], data: new ArrayBuffer(8) }), /unknown payload dtype/);
   assert.throws(() => decode({ dtype: "float32", shape: [1], data: [1, 2] }), /expected binary data/);
 });
+
+// ------------------------------------------------------------------ coded maps, inflated together
+import zlib from "node:zlib";
+import { decodeMaps, inflateMaps, sentCells, checkInflated } from "../src/lib/decode.js";
+
+/** A joinable raw deflate stream, as attnwidget/widgets/payload.py `deflate_joinable` writes it. */
+function joinableDeflate(bytes) {
+  const body = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return new Uint8Array([...body, 0x03, 0x00]);
+}
+
+/** log8 payload of `codes` (one byte per cell). */
+function log8(codes, shape, cells = "all", compression = "deflate-raw") {
+  const raw = Uint8Array.from(codes);
+  const data = compression === "deflate-raw" ? joinableDeflate(raw) : compression === "deflate" ? zlib.deflateSync(raw) : raw;
+  return { coding: "log8", floor: 1e-6, levels: 254, cells, compression, shape, data: new DataView(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Count DecompressionStreams made while `fn` runs. */
+async function countingInflates(fn) {
+  const Real = globalThis.DecompressionStream;
+  let n = 0;
+  globalThis.DecompressionStream = class extends Real { constructor(f) { super(f); n += 1; } };
+  try {
+    return [await fn(), n];
+  } finally {
+    globalThis.DecompressionStream = Real;
+  }
+}
+
+test("many joinable map payloads are inflated through one DecompressionStream", async () => {
+  const payloads = Array.from({ length: 50 }, (_, m) => log8([0, m % 254 + 1, 254, 7, 9, 1], [3, 3], "causal"));
+  payloads.push(log8([254, 1, 0, 2], [2, 2], "all", "deflate")); // zlib, as older pages hold: on its own
+  payloads.push(log8([5, 6], [1, 2], "all", null)); // not compressed
+  const [raws, inflates] = await countingInflates(() => inflateMaps(payloads));
+  assert.equal(inflates, 2);
+  raws.slice(0, 50).forEach((raw, m) => assert.deepEqual([...raw], [0, m % 254 + 1, 254, 7, 9, 1]));
+  assert.deepEqual([...raws[50]], [254, 1, 0, 2]);
+  assert.deepEqual([...raws[51]], [5, 6]);
+  const one = await decodeMaps(payloads[3]);
+  assert.deepEqual(one.shape, [3, 3]);
+  assert.equal(one.values[1 * 3 + 2], 0, "a causal map's masked cell decodes as 0");
+});
+
+test("a payload whose cells disagree with its shape is named, even among joined ones", async () => {
+  const good = log8([1, 2, 3, 4], [2, 2]);
+  const bad = log8([1, 2, 3], [2, 2]);
+  const [raws, inflates] = await countingInflates(() => inflateMaps([good, bad, good]));
+  assert.equal(inflates, 4, "the joined bytes did not split as the shapes say: each inflated alone");
+  checkInflated(good, raws[0]);
+  assert.throws(() => checkInflated(bad, raws[1]), /shape \[2,2\] needs 4 cells, got 3/);
+  assert.equal(sentCells({ coding: "log8", shape: [2, 3, 4], cells: "causal", data: new ArrayBuffer(0) }), 2 * (2 + 3 + 4));
+});

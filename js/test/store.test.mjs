@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatWeight } from "../src/lib/store.js";
+import zlib from "node:zlib";
+import { connectMaps, formatWeight, heldMaps } from "../src/lib/store.js";
 
 test("weights read as three significant digits, small ones in exponent form, coded ones with their precision", () => {
   assert.equal(formatWeight(0.0689), "0.0689");
@@ -11,4 +12,70 @@ test("weights read as three significant digits, small ones in exponent form, cod
   assert.equal(formatWeight(0.0689, 0.028), "≈ 0.0689 (±2.8%, coded)");
   assert.equal(formatWeight(0), "0");
   assert.ok(Number.isFinite(Number(formatWeight(3.3e-7))), "a tooltip number still parses");
+});
+
+/** A float16 map payload of `values` (2 x 2, every cell), deflated as payload.py does. */
+function map(values) {
+  const halves = new Uint16Array(values.map((v) => (v === 1 ? 0x3c00 : v === 0.5 ? 0x3800 : 0)));
+  const body = zlib.deflateRawSync(new Uint8Array(halves.buffer), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return { coding: "float16", cells: "all", compression: "deflate-raw", shape: [2, 2], data: new Uint8Array([...body, 3, 0]) };
+}
+
+/** A data model as two views see it: each through its own proxy of the same value. */
+function dataModel(maps) {
+  const listeners = [];
+  let value = maps;
+  const proxy = () => ({
+    get: (name) => (name === "_maps" ? value : undefined),
+    on: (name, fn) => listeners.push(fn),
+    off: () => {},
+  });
+  return {
+    proxy,
+    update(next) {
+      value = next;
+      for (const fn of listeners) fn();
+    },
+  };
+}
+
+function held(keys, maps) {
+  return { keys, maps, total: 8, max_bytes: 1 << 20, factor: 1, hide: [], row_normalize: false, precision: "exact" };
+}
+
+async function countingInflates(fn) {
+  const Real = globalThis.DecompressionStream;
+  let n = 0;
+  globalThis.DecompressionStream = class extends Real { constructor(f) { super(f); n += 1; } };
+  try {
+    return [await fn(), n];
+  } finally {
+    globalThis.DecompressionStream = Real;
+  }
+}
+
+test("the views of one data model share one inflate; an update inflates only the maps it adds", async () => {
+  const data = dataModel(held(["0/0", "0/1", "0/mean"], [map([1, 0, 0.5, 0.5]), map([0, 1, 1, 0]), map([0.5, 0.5, 1, 0])]));
+  const view = (name) => ({ get: (n) => (n === "data" ? `anywidget:${name}` : undefined) });
+  const host = { getModel: async () => data.proxy() };
+  const [handles, inflates] = await countingInflates(() => Promise.all([1, 2, 3].map((i) => connectMaps(view(i), host))));
+  assert.equal(inflates, 1, "three views, three maps, one inflate");
+  for (const h of handles) {
+    assert.deepEqual([...h.get("0/1")], [0, 1, 1, 0]);
+    assert.equal(h.get("1/0"), null, "a map not held is null");
+    assert.equal(h.precision(), 0);
+  }
+  assert.equal(handles[0].get("0/0"), handles[2].get("0/0"), "decoded once, the same array for every view");
+
+  const heard = [];
+  handles.forEach((h, i) => h.on(() => heard.push(i)));
+  const next = held(["0/0", "0/1", "0/mean", "1/0"], [map([1, 0, 0.5, 0.5]), map([0, 1, 1, 0]), map([0.5, 0.5, 1, 0]), map([0, 0, 1, 1])]);
+  const [, updateInflates] = await countingInflates(async () => {
+    data.update(next);
+    await heldMaps(next);
+    await new Promise((r) => setTimeout(r, 0));
+  });
+  assert.equal(updateInflates, 1, "the added map alone, once for every view");
+  assert.deepEqual(heard.sort(), [0, 1, 2]);
+  for (const h of handles) assert.deepEqual([...h.get("1/0")], [0, 0, 1, 1]);
 });

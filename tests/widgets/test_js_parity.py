@@ -155,3 +155,28 @@ def test_tile_messages_round_trip_through_the_heatmap():
     # The kept tiles carry the ids the browser chose: an exported page finds them under those ids.
     assert [t["id"] for t in js["kept"]] == [r["id"] for r in requests[:2]]
     assert js["kept"][:2] == js["replies"][:2]
+
+
+def test_held_maps_read_by_the_browser_match_the_kernel():
+    # store.js reads a data model's whole `_maps` value (one inflate for all its maps) to the
+    # values the kernel coded, key by key.
+    from attnwidget.widgets.data import AttentionData
+    from attnwidget.widgets.payload import decode_maps
+
+    att = _causal_attention(7, seed=4)
+    data = AttentionData(att)
+    data.follow(1, 2, "mean")
+    state = data._maps
+    assert len(state["keys"]) == state["total"] == 2 * (3 + 3)
+    js = run_js(
+        "store.js",
+        """
+        const held = await lib.heldMaps(input);
+        const v = [...held.keys()][0].split("|").slice(1).join("|");
+        return Object.fromEntries(input.keys.map((k) => [k, [...lib.decodedOf(held.get(`${k}|${v}`)).values]]));
+    """,
+        state,
+    )
+    for key, payload in zip(state["keys"], state["maps"]):
+        np.testing.assert_allclose(np.array(js[key], np.float32).reshape(7, 7), decode_maps(payload), rtol=1e-6, atol=0)
+    data.close()

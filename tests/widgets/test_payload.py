@@ -63,9 +63,7 @@ def test_causal_cells_are_not_sent_and_deflate_shrinks():
     w = np.where(pl.causal_cells(n, n), _maps(1, (4, n, n)), 0.0)
     full = pl.code_maps(w, causal=False)
     tri = pl.code_maps(w, causal=True)
-    import zlib
-
-    assert len(zlib.decompress(tri["data"])) == 4 * n * (n + 1) // 2
+    assert len(pl.inflate(tri)) == 4 * n * (n + 1) // 2
     assert len(tri["data"]) < len(full["data"])
     np.testing.assert_array_equal(pl.decode_maps(tri), pl.decode_maps(full))
 
@@ -79,3 +77,57 @@ def test_bad_precision_and_corrupt_payloads_are_named():
         "decode.js", "try { await lib.decodeMaps(input); return 'decoded'; } catch (e) { return e.message; }", p
     )
     assert "needs 10 cells, got 6" in msg
+
+
+def test_map_payloads_join_into_one_stream():
+    # What the browser does with a data model's maps: each payload's data without its last two
+    # bytes, one after another, then an empty final block, inflate to the raws one after another.
+    import zlib
+
+    payloads = [
+        pl.code_maps(_maps(s, (2, 5, 5)), causal=bool(s % 2), precision="exact" if s == 2 else "coded")
+        for s in range(4)
+    ]
+    for p in payloads:
+        assert p["compression"] == "deflate-raw" and bytes(p["data"]).endswith(pl.JOINABLE_END)
+    joined = b"".join(bytes(p["data"])[:-2] for p in payloads) + b"\x03\x00"
+    assert zlib.decompress(joined, -15) == b"".join(pl.inflate(p) for p in payloads)
+    empty = pl.code_maps(np.zeros((0, 3, 3)))
+    assert pl.inflate(empty) == b"" and bytes(empty["data"]).endswith(pl.JOINABLE_END)
+
+
+def test_older_zlib_payloads_still_decode_in_both():
+    import zlib
+
+    w = _maps(5)
+    p = pl.code_maps(w)
+    old = {**p, "compression": "deflate", "data": zlib.compress(pl.inflate(p))}
+    np.testing.assert_array_equal(pl.decode_maps(old), pl.decode_maps(p))
+    js = run_js("decode.js", "return [...(await lib.decodeMaps(input)).values];", old)
+    np.testing.assert_allclose(np.array(js, np.float32).reshape(w.shape), pl.decode_maps(p), rtol=1e-6)
+
+
+def test_javascript_inflates_many_payloads_at_once_to_what_python_decodes():
+    shapes = [(3, 7, 9), (1, 4, 4), (2, 3, 3), (1, 6, 6)]
+    payloads = [
+        pl.code_maps(_maps(i, shape), causal=i % 2 == 1, precision="exact" if i == 2 else "coded")
+        for i, shape in enumerate(shapes)
+    ]
+    js = run_js(
+        "decode.js",
+        """
+        const Real = globalThis.DecompressionStream;
+        let inflates = 0;
+        globalThis.DecompressionStream = class extends Real { constructor(f) { super(f); inflates += 1; } };
+        const raws = await lib.inflateMaps(input);
+        const maps = input.map((p, i) => [...lib.decodeInflated(p, raws[i]).values]);
+        return { inflates, maps };
+    """,
+        payloads,
+    )
+    assert js["inflates"] == 1
+    for p, got in zip(payloads, js["maps"]):
+        want = pl.decode_maps(p)
+        jv = np.array([np.nan if v == "NaN" else v for v in got], np.float32).reshape(want.shape)
+        np.testing.assert_array_equal(np.isnan(jv), np.isnan(want))
+        np.testing.assert_allclose(jv[~np.isnan(jv)], want[~np.isnan(want)], rtol=1e-6, atol=0)

@@ -113,13 +113,97 @@ export function slice0(decoded, index) {
 // ({coding, floor, levels, cells, compression, shape, data}); nothing here repeats them.
 
 /**
- * Inflate zlib ("deflate") bytes with the browser's DecompressionStream.
+ * Inflate zlib ("deflate") or raw deflate ("deflate-raw") bytes with the browser's DecompressionStream.
  * @param {Uint8Array} bytes
+ * @param {"deflate" | "deflate-raw"} [format]
  * @returns {Promise<Uint8Array>}
  */
-export async function inflate(bytes) {
-  const stream = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]).stream().pipeThrough(new DecompressionStream("deflate"));
+export async function inflate(bytes, format = "deflate") {
+  const stream = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]).stream().pipeThrough(new DecompressionStream(format));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+// How a joinable raw deflate stream ends (attnwidget/widgets/payload.py `deflate_joinable`): a sync
+// flush's empty stored block, then an empty final block.
+const JOINABLE_END = [0x00, 0x00, 0xff, 0xff, 0x03, 0x00];
+
+/** @param {Uint8Array} bytes */
+function joinable(bytes) {
+  const n = bytes.length;
+  return n >= 6 && JOINABLE_END.every((b, i) => bytes[n - 6 + i] === b);
+}
+
+/**
+ * Cells a payload sends: every cell of its shape, or with `cells: "causal"` those of row i up to
+ * key i + K - Q in each map.
+ * @param {MapPayload} payload
+ * @returns {number}
+ */
+export function sentCells(payload) {
+  const shape = payload.shape;
+  if (payload.cells !== "causal") return product(shape);
+  const q = shape[shape.length - 2], k = shape[shape.length - 1];
+  let perMap = 0;
+  for (let i = 0; i < q; i++) perMap += Math.max(0, Math.min(k, i + k - q + 1));
+  return product(shape.slice(0, -2)) * perMap;
+}
+
+/**
+ * Inflated bytes of one payload's data.
+ * @param {MapPayload} payload
+ * @returns {Promise<Uint8Array>}
+ */
+async function inflatePayload(payload) {
+  const raw = bytesOf(payload.data);
+  const { compression } = payload;
+  if (compression === "deflate" || compression === "deflate-raw") return inflate(raw, compression);
+  if (compression) throw new TypeError(`attnwidget: unknown compression ${JSON.stringify(compression)}`);
+  return raw;
+}
+
+/**
+ * Inflated bytes of many map payloads. Joinable raw deflate streams (what payload.py writes) are
+ * joined and inflated through one DecompressionStream: each inflate costs milliseconds of stream
+ * setup whatever its size, and a data model holds hundreds of small maps. The others, and every
+ * payload when the joined bytes do not split as the shapes say, are inflated one by one (so a
+ * corrupt payload is named by its own error).
+ * @param {MapPayload[]} payloads
+ * @returns {Promise<Uint8Array[]>}
+ */
+export async function inflateMaps(payloads) {
+  /** @type {(Uint8Array | Promise<Uint8Array> | null)[]} */
+  const out = payloads.map(() => null);
+  /** @type {{ i: number, bytes: Uint8Array, size: number }[]} */
+  const parts = [];
+  payloads.forEach((p, i) => {
+    const bytes = p && typeof p === "object" && p.compression === "deflate-raw" ? bytesOf(p.data) : null;
+    if (bytes && joinable(bytes) && Array.isArray(p.shape)) {
+      parts.push({ i, bytes, size: sentCells(p) * (p.coding === "float16" ? 2 : 1) });
+    } else {
+      out[i] = inflatePayload(p);
+    }
+  });
+  if (parts.length === 1) out[parts[0].i] = inflate(parts[0].bytes, "deflate-raw");
+  else if (parts.length > 1) {
+    const joined = new Uint8Array(parts.reduce((n, p) => n + p.bytes.length - 2, 2));
+    let at = 0;
+    for (const p of parts) {
+      joined.set(p.bytes.subarray(0, p.bytes.length - 2), at);
+      at += p.bytes.length - 2;
+    }
+    joined.set([0x03, 0x00], at);
+    const raw = await inflate(joined, "deflate-raw").catch(() => null);
+    if (raw && raw.length === parts.reduce((n, p) => n + p.size, 0)) {
+      let from = 0;
+      for (const p of parts) {
+        out[p.i] = raw.subarray(from, from + p.size);
+        from += p.size;
+      }
+    } else {
+      for (const p of parts) out[p.i] = inflate(p.bytes, "deflate-raw");
+    }
+  }
+  return Promise.all(/** @type {(Uint8Array | Promise<Uint8Array>)[]} */ (out));
 }
 
 /**
@@ -133,6 +217,21 @@ export function log8Table(floor, levels) {
   const table = new Float32Array(256).fill(NaN);
   table[0] = 0;
   for (let k = 1; k <= levels; k++) table[k] = floor * Math.pow(step, k - 1);
+  return table;
+}
+
+/** @type {Map<string, Float32Array>} */
+const LOG8_TABLES = new Map();
+
+/**
+ * `log8Table`, made once per (floor, levels): every map of a data model shares its constants.
+ * @param {number} floor
+ * @param {number} levels
+ */
+function cachedLog8Table(floor, levels) {
+  const id = `${floor}|${levels}`;
+  let table = LOG8_TABLES.get(id);
+  if (!table) LOG8_TABLES.set(id, table = log8Table(floor, levels));
   return table;
 }
 
@@ -174,7 +273,7 @@ function cellValues(payload, raw) {
     return out;
   }
   if (payload.coding === "log8") {
-    const table = log8Table(...log8Constants(payload));
+    const table = cachedLog8Table(...log8Constants(payload));
     const out = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i++) out[i] = table[raw[i]];
     return out;
@@ -206,6 +305,59 @@ export function spreadCausal(cells, shape) {
 }
 
 /**
+ * The relative error of a payload's coded values: half a log8 level, 0 for float16.
+ * @param {MapPayload} payload
+ * @returns {number}
+ */
+export function mapPrecision(payload) {
+  return payload.coding === "log8" ? log8Precision(...log8Constants(payload)) : 0;
+}
+
+/** @param {MapPayload} payload */
+function checkMapPayload(payload) {
+  if (!payload || typeof payload !== "object" || !Array.isArray(payload.shape) || !payload.coding) {
+    throw new TypeError("attnwidget: a map payload needs {coding, shape, data}");
+  }
+}
+
+/**
+ * Refuse inflated bytes that do not hold the cells a payload's shape says (or an unknown coding),
+ * before anything is drawn from them.
+ * @param {MapPayload} payload
+ * @param {Uint8Array} raw
+ */
+export function checkInflated(payload, raw) {
+  checkMapPayload(payload);
+  if (payload.coding === "log8") log8Constants(payload);
+  else if (payload.coding !== "float16") throw new TypeError(`attnwidget: unknown map coding ${JSON.stringify(payload.coding)}`);
+  const width = payload.coding === "float16" ? 2 : 1;
+  const want = sentCells(payload);
+  if (raw.length !== want * width) {
+    throw new RangeError(`map payload of shape [${payload.shape}] needs ${want} cells, got ${Math.floor(raw.length / width)}`);
+  }
+}
+
+/**
+ * Decode a map payload from its inflated bytes (see `inflateMaps`) to `{ shape, values:
+ * Float32Array, precision, ...extras }`.
+ * @param {MapPayload} payload
+ * @param {Uint8Array} raw
+ * @returns {DecodedMaps}
+ */
+export function decodeInflated(payload, raw) {
+  checkMapPayload(payload);
+  const cells = cellValues(payload, raw);
+  const shape = payload.shape;
+  let values;
+  if (payload.cells === "causal") values = spreadCausal(cells, shape);
+  else if (cells.length !== product(shape)) throw new RangeError(`map payload of shape [${shape}] needs ${product(shape)} cells, got ${cells.length}`);
+  else values = cells;
+  const precision = mapPrecision(payload);
+  const { data, coding, floor, levels, cells: _cells, compression, ...extras } = payload;
+  return { ...extras, shape, values, precision };
+}
+
+/**
  * Decode a map payload to `{ shape, values: Float32Array, precision, ...extras }`, where
  * `precision` is the relative error of a coded value (0 for float16, which keeps three
  * significant digits) and `extras` are the payload's other fields (e.g. rollout `rows`).
@@ -213,19 +365,6 @@ export function spreadCausal(cells, shape) {
  * @returns {Promise<DecodedMaps>}
  */
 export async function decodeMaps(payload) {
-  if (!payload || typeof payload !== "object" || !Array.isArray(payload.shape) || !payload.coding) {
-    throw new TypeError("attnwidget: a map payload needs {coding, shape, data}");
-  }
-  let raw = bytesOf(payload.data);
-  if (payload.compression === "deflate") raw = await inflate(raw);
-  else if (payload.compression) throw new TypeError(`attnwidget: unknown compression ${JSON.stringify(payload.compression)}`);
-  const cells = cellValues(payload, raw);
-  const shape = payload.shape;
-  let values;
-  if (payload.cells === "causal") values = spreadCausal(cells, shape);
-  else if (cells.length !== product(shape)) throw new RangeError(`map payload of shape [${shape}] needs ${product(shape)} cells, got ${cells.length}`);
-  else values = cells;
-  const precision = payload.coding === "log8" ? log8Precision(...log8Constants(payload)) : 0;
-  const { data, coding, floor, levels, cells: _cells, compression, ...extras } = payload;
-  return { ...extras, shape, values, precision };
+  checkMapPayload(payload);
+  return decodeInflated(payload, await inflatePayload(payload));
 }

@@ -1,10 +1,19 @@
 // @ts-check
 // The browser side of attnwidget/widgets/data.py: a view's handle on the shared data model that
-// holds the coded maps of its attention. Each map is inflated and decoded once (per view: each
-// widget's ESM is its own module instance) and the view is told when new maps arrive.
-import { decodeMaps } from "./decode.js";
+// holds the coded maps of its attention, and the view is told when new maps arrive. The maps of
+// one `_maps` value are inflated together (one DecompressionStream, see decode.js `inflateMaps`)
+// once per module instance: the views a dashboard draws share one instance, so they share the
+// inflated bytes. A map is decoded to floats when a view first asks for it.
+import { checkInflated, decodeInflated, inflateMaps, mapPrecision } from "./decode.js";
 
 /** @typedef {import("./types.js").DecodedMaps} DecodedMaps */
+/** @typedef {import("./types.js").MapPayload} MapPayload */
+
+/**
+ * One held map: its payload and inflated bytes until first asked for, then its decoded values.
+ * @typedef {{ payload: MapPayload | null, raw: Uint8Array | null, precision: number,
+ *   decoded: DecodedMaps | null }} HeldMap
+ */
 
 /**
  * A data model's `_maps` state: the maps it holds (by key), and what they were made with.
@@ -36,24 +45,70 @@ function version(info) {
   return `${info.factor ?? 1}|${(info.hide ?? []).join(",")}|${info.row_normalize ? 1 : 0}|${info.precision ?? ""}`;
 }
 
+// Held maps by the `_maps` value they were read from. Keyed by the value, not the model: every
+// view of a data model reads the same value object (whatever proxy of the model it holds), and a
+// value a newer update replaced is dropped with it. A cache of what a value holds, not shared
+// state: views still hear of updates through their own model listeners.
+/** @type {WeakMap<object, Promise<Map<string, HeldMap>>>} */
+const HELD = new WeakMap();
+
 /**
- * Decoded maps of one `_maps` state value: `{ keys, total, max_bytes, factor, hide, row_normalize,
- * precision, maps: [{coding, shape, data, ...}] }`. `cache` (key|version -> decoded) is reused
- * across updates, so an update decodes only the maps it adds.
+ * The held maps of one `_maps` state value (`{ keys, total, max_bytes, factor, hide,
+ * row_normalize, precision, maps: [{coding, shape, data, ...}] }`), by `key|version`, inflated
+ * but not yet decoded. `cache` (the previous value's maps) is reused, so an update inflates only
+ * the maps it adds; every caller with the same value gets the same promise.
  * @param {HeldMaps | null | undefined} info
- * @param {Map<string, DecodedMaps>} [cache]
- * @returns {Promise<Map<string, DecodedMaps>>}
+ * @param {Map<string, HeldMap>} [cache]
+ * @returns {Promise<Map<string, HeldMap>>}
  */
-export async function decodeHeld(info, cache = new Map()) {
-  const keys = info?.keys ?? [];
-  const v = version(info ?? {});
-  /** @type {Map<string, DecodedMaps>} */
+export function heldMaps(info, cache = new Map()) {
+  if (!info || typeof info !== "object") return Promise.resolve(new Map());
+  let held = HELD.get(info);
+  if (!held) {
+    held = readHeld(info, cache);
+    HELD.set(info, held);
+  }
+  return held;
+}
+
+/**
+ * @param {HeldMaps} info
+ * @param {Map<string, HeldMap>} cache
+ * @returns {Promise<Map<string, HeldMap>>}
+ */
+async function readHeld(info, cache) {
+  const keys = info.keys ?? [];
+  const v = version(info);
+  /** @type {Map<string, HeldMap>} */
   const next = new Map();
-  await Promise.all(keys.map(async (key, i) => {
+  /** @type {[string, MapPayload][]} */
+  const fresh = [];
+  keys.forEach((key, i) => {
     const id = `${key}|${v}`;
-    next.set(id, cache.get(id) ?? await decodeMaps(/** @type {import("./types.js").MapPayload[]} */ (info?.maps)[i]));
-  }));
+    const old = cache.get(id);
+    if (old) next.set(id, old);
+    else fresh.push([id, /** @type {MapPayload[]} */ (info.maps)[i]]);
+  });
+  const raws = await inflateMaps(fresh.map(([, payload]) => payload));
+  fresh.forEach(([id, payload], i) => {
+    checkInflated(payload, raws[i]);
+    next.set(id, { payload, raw: raws[i], precision: mapPrecision(payload), decoded: null });
+  });
   return next;
+}
+
+/**
+ * The decoded values of a held map (decoded on first use).
+ * @param {HeldMap} held
+ * @returns {DecodedMaps}
+ */
+export function decodedOf(held) {
+  if (!held.decoded) {
+    held.decoded = decodeInflated(/** @type {MapPayload} */ (held.payload), /** @type {Uint8Array} */ (held.raw));
+    held.payload = null;
+    held.raw = null;
+  }
+  return held.decoded;
 }
 
 /**
@@ -74,17 +129,17 @@ export async function connectMaps(model, host, { signal, trait = "data" } = {}) 
   }
   const data = await host.getModel(ref);
   let info = data.get("_maps") ?? {};
-  let decoded = await decodeHeld(info);
+  let held = await heldMaps(info);
   let seq = 0;
   /** @type {(() => void)[]} */
   const listeners = [];
   const update = async () => {
     const mine = ++seq;
     const next = data.get("_maps") ?? {};
-    const maps = await decodeHeld(next, decoded);
+    const maps = await heldMaps(next, held);
     if (mine !== seq || signal?.aborted) return; // a newer update is on its way
     info = next;
-    decoded = maps;
+    held = maps;
     for (const fn of listeners) fn();
   };
   data.on("change:_maps", update);
@@ -92,12 +147,12 @@ export async function connectMaps(model, host, { signal, trait = "data" } = {}) 
   return {
     model: data,
     get(key) {
-      const d = decoded.get(`${key}|${version(info)}`);
-      return d ? d.values : null;
+      const h = held.get(`${key}|${version(info)}`);
+      return h ? decodedOf(h).values : null;
     },
     /** Relative error of a held weight (0 for float16 maps). */
     precision() {
-      const first = decoded.values().next().value;
+      const first = held.values().next().value;
       return first ? first.precision : 0;
     },
     info: () => info,
@@ -132,23 +187,31 @@ export function formatWeight(v, precision = 0) {
   return `≈ ${text} (±${(precision * 100).toFixed(1)}%, coded)`;
 }
 
+// Coded payloads of views' own traits, decoded once per payload object by this module instance.
+/** @type {WeakMap<object, DecodedMaps>} */
+const DECODED = new WeakMap();
+/** @type {WeakMap<object, Promise<void>>} */
+const DECODING = new WeakMap();
+
 /**
  * Coded payloads in a view's own traits (thumbnails, rollout), decoded once per payload object.
- * `ready(names)` decodes those the traits hold now; `get(payload)` gives the decoded
- * `{shape, values, precision, ...extras}`, or null while it is still being decoded.
+ * `ready(names)` decodes those the traits hold now (inflated together); `get(payload)` gives the
+ * decoded `{shape, values, precision, ...extras}`, or null while it is still being decoded.
  * @param {Pick<import("./types.js").WidgetModel, "get">} model
  * @returns {{ ready: (names: string[]) => Promise<void>, get: (p: any) => DecodedMaps | null }}
  */
 export function payloadCache(model) {
-  /** @type {WeakMap<object, DecodedMaps>} */
-  const cache = new WeakMap();
   return {
     async ready(names) {
-      for (const n of names) {
-        const p = model.get(n);
-        if (p && p.coding && !cache.has(p)) cache.set(p, await decodeMaps(p));
+      const fresh = names.map((n) => model.get(n)).filter((p) => p && p.coding && !DECODED.has(p) && !DECODING.has(p));
+      if (fresh.length) {
+        const done = inflateMaps(fresh).then((raws) => {
+          fresh.forEach((p, i) => DECODED.set(p, decodeInflated(p, raws[i])));
+        });
+        for (const p of fresh) DECODING.set(p, done);
       }
+      await Promise.all(names.map((n) => model.get(n)).filter((p) => p && DECODING.has(p)).map((p) => DECODING.get(p)));
     },
-    get: (p) => (p ? cache.get(p) ?? null : null),
+    get: (p) => (p ? DECODED.get(p) ?? null : null),
   };
 }

@@ -59,7 +59,7 @@
  * @property {number} [floor]
  * @property {number} [levels]
  * @property {"causal"} [cells]
- * @property {"deflate"} [compression]
+ * @property {"deflate" | "deflate-raw"} [compression]
  */
 
 /**
