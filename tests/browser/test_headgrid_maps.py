@@ -22,6 +22,8 @@ def pixels(pg, path, hide_first: bool):
     pg.wait_for_selector("html[data-attnwidget-ready]")
     pg.locator(".aw-headgrid [data-layer='1'][data-head='2']").wait_for(state="attached")
     if hide_first:
+        # A view shown alone keeps hiding in its "options ▾" menu.
+        pg.locator(".aw-headgrid .aw-options").click()
         pg.locator(".aw-headgrid label:has-text('hide first token') input").check()
         pg.wait_for_function(
             "() => !document.querySelector('.aw-headgrid .aw-legend').textContent.includes('needs the kernel')"

@@ -52,7 +52,8 @@ def test_step_control_scrubs_generated_tokens(page, gen_page, artifacts):
     control.locator(".aw-step-prev").click()
     pg.locator(f".aw-rollout[data-query='{last - 1}']").wait_for(state="attached")
     pg.locator(".aw-dashboard").first.screenshot(path=str(artifacts / "generation-step.png"))
-    # Clicking a prompt token pins it and leaves the step.
+    # Clicking a prompt token pins it and leaves the step (the graph sits in the dashboard's Graph tab).
+    pg.locator(".aw-tab[data-tab='graph']").click()
     pg.locator(".aw-graph [data-token-index='1']").first.click()
     pg.locator(".aw-rollout[data-query='1']").wait_for(state="attached")
     assert control.get_attribute("data-step") == ""
