@@ -67,12 +67,16 @@ def link(*views: AttentionView, selection: Selection | None = None) -> Selection
 
 
 class Dashboard(GuardedWidget):
-    """The views of `show`, linked through one `Selection`: token text across the top, heatmap and
-    rollout on the left, head grid and graph on the right (one column when the output is narrow).
+    """The views of `show`, linked through one `Selection`, under one toolbar: layer, head, scale,
+    colours, hiding (and the measure and generation step where they apply), then the token text, then
+    the heatmap beside a tabbed pane of the head grid, rollout and graph (one column when the output
+    is narrow).
 
+    The toolbar sets layer, head and step on the shared selection, and scale, colours, hiding and
+    the measure on every view's own traits, each checked by that view as a value set from Python.
     The frontend resolves the child models with anywidget's ``host.getModel`` and renders each
-    view's own function into its slot. `views` lists them for hosts that lay out views themselves
-    (exported pages).
+    view's own function into its slot, embedded (without the toolbar's controls). `views` lists them
+    for hosts that lay out views themselves (exported pages).
     """
 
     _esm = AttentionView._esm

@@ -91,7 +91,9 @@ def test_sink_notice_names_the_token_and_hides_it_in_place(browser, saved):
         pg.locator(".aw-toolbar .aw-tb-hide input").check()
         heat.locator(".aw-legend", has_text="rows renormalised without token 0").wait_for()
         for kind in ("headgrid", "rollout", "graph"):
-            pg.locator(f".aw-{kind} .aw-legend", has_text="rows renormalised without token 0").first.wait_for(state="attached")
+            pg.locator(f".aw-{kind} .aw-legend", has_text="rows renormalised without token 0").first.wait_for(
+                state="attached"
+            )
         assert heat.locator(".aw-sink").get_attribute("data-sink") != "0"
         assert errors == []
     finally:
