@@ -118,7 +118,8 @@ def test_views_are_styled_inside_marimo_shadow_roots(page, marimo_app, artifacts
     for kind in KINDS:
         got = pg.locator(f".attnwidget.aw-{kind}").first.evaluate(STYLE)
         assert got["inShadow"], f"{kind}: expected marimo to draw it in a shadow root"
-        assert got["border"] == "1px" and got["padding"] == "10px" and got["position"] == "relative", (kind, got)
+        # The stylesheet's rules for views inside a dashboard (8 px padding), so the stylesheet reached them.
+        assert got["border"] == "1px" and got["padding"] == "8px" and got["position"] == "relative", (kind, got)
     tops = view_tops(pg)
     assert all(y < 800 for y in tops.values()), f"views below the first screen: {tops}"
     check_tooltips(pg)
