@@ -1,11 +1,18 @@
 """Exported page size and time-to-drawn in headless Chromium: attnwidget's `save_html(aw.show(att))`
-against BertViz's `model_view` and `head_view` (HTML from ``html_action='return'``), on the same
+against BertViz's `head_view` and `model_view` (HTML from ``html_action='return'``), on the same
 SmolLM2 attention (all 30 layers x 9 heads) at several lengths. Ratios are BertViz / attnwidget,
 measured in the same run.
 
     pip install --no-deps bertviz      # its other requirements (boto3, sentencepiece...) are unused here
-    python benchmarks/render.py [--lengths 64 256 1024] [--repeat 2] [--timeout 180]
+    python benchmarks/render.py [--lengths 17 128] [--repeat 3] [--timeout 120] [--no-model-view]
                                 [--generation 24] [--notebook notebooks/generation.ipynb]
+
+"drawn ms" is the time from navigation start until every view is drawn, plus two animation
+frames: for attnwidget, until the page host has marked the page ready (every view's render has
+finished: the token text, heatmap, head grid, rollout and graph of the dashboard); for BertViz,
+until its last head (head_view) or last thumbnail (model_view) is in the DOM. Each page is loaded
+cold in a fresh browser, `--repeat` times, and the best load is kept. "inflates" counts the
+page's `DecompressionStream`s (attnwidget inflates its coded maps in the browser).
 
 Two more pages are sized (no BertViz twin): the saved `aw.show` of a generation (`aw.generate`
 asked to list five facts about Paris, with `--generation` new tokens: about 60 in all), and the page
@@ -45,14 +52,18 @@ CDN_FILES = {
     "jquery/2.0.0/jquery.min.js": "node_modules/jquery/dist/jquery.min.js",
 }
 
-# The host marks the page ready once every view's render has finished; the heatmap's map and the
-# grid's thumbnails are then in the DOM (show() leaves the graph out past 512 tokens).
+# The host marks the page ready once every view's render has finished (a dashboard's render awaits
+# its children's); the heatmap's map and the grid's thumbnails are then in the DOM (show() leaves
+# the graph out past 512 tokens).
 ATTNWIDGET_DRAWN = """() => document.documentElement.dataset.attnwidgetReady !== undefined
   && document.querySelector(".aw-heatmap canvas") && document.querySelector(".aw-headgrid [data-layer]")"""
 VIEW_KINDS = ("heatmap", "headgrid", "rollout", "graph")
 # model_view appends one background rect per layer x head thumbnail, the last after all lines.
 MODEL_VIEW_DRAWN = "(n) => document.querySelectorAll('rect.attn_background').length === n"
 HEAD_VIEW_DRAWN = "(n) => document.querySelectorAll('#attention .headAttention').length === n"
+# Counts the page's inflates (run before any of the page's scripts).
+COUNT_INFLATES = """(() => { const Real = window.DecompressionStream; if (!Real) return; window.__awInflates = 0;
+  window.DecompressionStream = class extends Real { constructor(f) { super(f); window.__awInflates++; } }; })();"""
 
 
 def vendor() -> Path:
@@ -124,6 +135,7 @@ def _measure_once(path: str, condition: str, arg, timeout_s: float) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.add_init_script(COUNT_INFLATES)
 
         def route(r):
             url = r.request.url
@@ -142,7 +154,7 @@ def _measure_once(path: str, condition: str, arg, timeout_s: float) -> dict:
             ms = page.evaluate(
                 "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
             )
-            return {"ms": ms}
+            return {"ms": ms, "inflates": page.evaluate("() => window.__awInflates ?? 0")}
         except PlaywrightError as e:
             msg = str(e).splitlines()[0]
             err = f"not drawn within {timeout_s:.0f} s" if "Timeout" in msg else msg[:60]
@@ -151,8 +163,9 @@ def _measure_once(path: str, condition: str, arg, timeout_s: float) -> dict:
 
 def time_to_drawn(path: Path, condition: str, arg, timeout_s: float, repeat: int):
     """Best of `repeat` cold loads, each in its own process that is killed past the deadline
-    (a renderer stuck on a huge page does not answer Playwright's own timeouts)."""
-    best = None
+    (a renderer stuck on a huge page does not answer Playwright's own timeouts).
+    Returns (best ms, inflates of a load, error)."""
+    best, inflates = None, None
     for _ in range(repeat):
         cmd = [sys.executable, __file__, "--measure", str(path), condition, json.dumps(arg), str(timeout_s)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
@@ -161,14 +174,15 @@ def time_to_drawn(path: Path, condition: str, arg, timeout_s: float, repeat: int
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            return best, f"page hung; killed after {timeout_s + 60:.0f} s"
+            return best, inflates, f"page hung; killed after {timeout_s + 60:.0f} s"
         if proc.returncode != 0 or not out.strip():
-            return best, f"browser process failed (exit {proc.returncode})"
+            return best, inflates, f"browser process failed (exit {proc.returncode})"
         result = json.loads(out.strip().splitlines()[-1])
         if "error" in result:
-            return best, result["error"]
+            return best, inflates, result["error"]
         best = result["ms"] if best is None else min(best, result["ms"])
-    return best, None
+        inflates = result["inflates"]
+    return best, inflates, None
 
 
 def mib(n):
@@ -177,11 +191,12 @@ def mib(n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--lengths", type=int, nargs="+", default=[64, 256, 1024])
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--lengths", type=int, nargs="+", default=[17, 128])
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120, help="seconds allowed to build or draw one page")
     ap.add_argument("--max-gib", type=int, default=8, help="memory cap for building one BertViz page")
     ap.add_argument("--keep", type=Path, help="keep the pages in this directory")
+    ap.add_argument("--no-model-view", action="store_true", help="time BertViz's head_view only")
     ap.add_argument("--generation", type=int, default=24, help="new tokens of the generation page (0: none)")
     ap.add_argument("--notebook", type=Path, help="also size the nbconvert page of this notebook")
     args = ap.parse_args()
@@ -205,19 +220,31 @@ def main():
         aw.save_html(dash, ours)
         ours_build = time.perf_counter() - t
         ours_bytes = ours.stat().st_size
-        ours_ms, ours_err = time_to_drawn(ours, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
+        ours_ms, ours_inflates, ours_err = time_to_drawn(ours, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
         rows.append(
-            [K, f"attnwidget {views}", mib(ours_bytes), f"{ours_build:.1f}", ours_err or f"{ours_ms:.0f}", "1", "1"]
+            [
+                K,
+                f"attnwidget {views}",
+                mib(ours_bytes),
+                f"{ours_build:.1f}",
+                ours_err or f"{ours_ms:.0f}",
+                "-" if ours_inflates is None else str(ours_inflates),
+                "1",
+                "1",
+            ]
         )
 
         npz = work / f"att-{K}.npz"
         np.savez(npz, weights=att.weights, tokens=np.array(att.tokens, dtype=object).astype(str))
-        for kind, cond, arg in (("model_view", MODEL_VIEW_DRAWN, L * H), ("head_view", HEAD_VIEW_DRAWN, H)):
+        kinds = [("head_view", HEAD_VIEW_DRAWN, H)]
+        if not args.no_model_view:
+            kinds.append(("model_view", MODEL_VIEW_DRAWN, L * H))
+        for kind, cond, arg in kinds:
             page = work / f"bertviz-{kind}-{K}.html"
             nbytes, err, build_s = build_bertviz(kind, npz, page, args.max_gib, args.timeout)
-            ms = None
+            ms = inflates = None
             if err is None:
-                ms, err = time_to_drawn(page, cond, arg, args.timeout, args.repeat)
+                ms, inflates, err = time_to_drawn(page, cond, arg, args.timeout, args.repeat)
             size_ratio = f"{nbytes / ours_bytes:.1f}x" if nbytes else "-"
             time_ratio = f"{ms / ours_ms:.1f}x" if (ms and ours_ms) else "-"
             rows.append(
@@ -227,13 +254,14 @@ def main():
                     mib(nbytes) if nbytes else "-",
                     f"{build_s:.1f}",
                     err or f"{ms:.0f}",
+                    "-" if inflates is None else str(inflates),
                     size_ratio,
                     time_ratio,
                 ]
             )
             if not args.keep:
                 page.unlink(missing_ok=True)
-        print(json.dumps(rows[-3:]), file=sys.stderr, flush=True)
+        print(json.dumps(rows[-1 - len(kinds) :]), file=sys.stderr, flush=True)
     if args.generation:
         gen = aw.generate(
             model,
@@ -245,7 +273,7 @@ def main():
         t = time.perf_counter()
         aw.save_html(aw.show(gen), page)
         build = time.perf_counter() - t
-        ms, err = time_to_drawn(page, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
+        ms, inflates, err = time_to_drawn(page, ATTNWIDGET_DRAWN, None, args.timeout, args.repeat)
         rows.append(
             [
                 gen.n_key,
@@ -253,6 +281,7 @@ def main():
                 mib(page.stat().st_size),
                 f"{build:.1f}",
                 err or f"{ms:.0f}",
+                "-" if inflates is None else str(inflates),
                 "-",
                 "-",
             ]
@@ -278,14 +307,23 @@ def main():
         )
         page = work / (nb.stem + ".html")
         rows.append(
-            ["-", f"nbconvert {nb.name}", mib(page.stat().st_size), f"{time.perf_counter() - t:.1f}", "-", "-", "-"]
+            [
+                "-",
+                f"nbconvert {nb.name}",
+                mib(page.stat().st_size),
+                f"{time.perf_counter() - t:.1f}",
+                "-",
+                "-",
+                "-",
+                "-",
+            ]
         )
     print(
         f"\nSmolLM2-135M-Instruct, all layers and heads; headless {CHROMIUM}; best of {args.repeat} cold loads; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end."
     )
     print(f"BertViz pages also fetch require.js + d3 + jQuery: {mib(lib_bytes)} MiB, not counted below.\n")
-    print_table(["n", "page", "MiB", "build s", "drawn ms", "size ratio", "time ratio"], rows)
+    print_table(["n", "page", "MiB", "build s", "drawn ms", "inflates", "size ratio", "time ratio"], rows)
 
 
 if __name__ == "__main__":

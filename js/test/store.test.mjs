@@ -79,3 +79,18 @@ test("the views of one data model share one inflate; an update inflates only the
   assert.deepEqual(heard.sort(), [0, 1, 2]);
   for (const h of handles) assert.deepEqual([...h.get("1/0")], [0, 0, 1, 1]);
 });
+
+test("a view's own coded payloads are inflated together and decoded when first asked for", async () => {
+  const { payloadCache } = await import("../src/lib/store.js");
+  const traits = { _thumbs: map([1, 0, 0.5, 0.5]), _thumbs_alt: map([0, 1, 1, 0]), _rows: null };
+  const coded = payloadCache({ get: (n) => traits[n] });
+  assert.equal(coded.get(traits._thumbs), null, "nothing before ready");
+  const [, inflates] = await countingInflates(() => coded.ready(["_thumbs", "_thumbs_alt", "_rows"]));
+  assert.equal(inflates, 1);
+  assert.deepEqual([...coded.get(traits._thumbs_alt).values], [0, 1, 1, 0]);
+  assert.equal(coded.get(traits._thumbs).precision, 0);
+  const again = payloadCache({ get: (n) => traits[n] });
+  const [, more] = await countingInflates(() => again.ready(["_thumbs"]));
+  assert.equal(more, 0, "another view of this bundle instance reuses them");
+  assert.equal(again.get(traits._thumbs), coded.get(traits._thumbs));
+});

@@ -187,31 +187,39 @@ export function formatWeight(v, precision = 0) {
   return `≈ ${text} (±${(precision * 100).toFixed(1)}%, coded)`;
 }
 
-// Coded payloads of views' own traits, decoded once per payload object by this module instance.
-/** @type {WeakMap<object, DecodedMaps>} */
-const DECODED = new WeakMap();
+// Coded payloads of views' own traits, inflated once per payload object by this module instance
+// and decoded when first asked for (a grid's thumbnails for the other hiding may never be drawn).
+/** @type {WeakMap<object, HeldMap>} */
+const INFLATED = new WeakMap();
 /** @type {WeakMap<object, Promise<void>>} */
-const DECODING = new WeakMap();
+const INFLATING = new WeakMap();
 
 /**
  * Coded payloads in a view's own traits (thumbnails, rollout), decoded once per payload object.
- * `ready(names)` decodes those the traits hold now (inflated together); `get(payload)` gives the
- * decoded `{shape, values, precision, ...extras}`, or null while it is still being decoded.
+ * `ready(names)` inflates those the traits hold now (together); `get(payload)` gives the decoded
+ * `{shape, values, precision, ...extras}`, or null while it is still being inflated.
  * @param {Pick<import("./types.js").WidgetModel, "get">} model
  * @returns {{ ready: (names: string[]) => Promise<void>, get: (p: any) => DecodedMaps | null }}
  */
 export function payloadCache(model) {
   return {
     async ready(names) {
-      const fresh = names.map((n) => model.get(n)).filter((p) => p && p.coding && !DECODED.has(p) && !DECODING.has(p));
+      const held = names.map((n) => model.get(n)).filter((p) => p && typeof p === "object" && p.coding);
+      const fresh = held.filter((p) => !INFLATED.has(p) && !INFLATING.has(p));
       if (fresh.length) {
         const done = inflateMaps(fresh).then((raws) => {
-          fresh.forEach((p, i) => DECODED.set(p, decodeInflated(p, raws[i])));
+          fresh.forEach((p, i) => {
+            checkInflated(p, raws[i]);
+            INFLATED.set(p, { payload: p, raw: raws[i], precision: mapPrecision(p), decoded: null });
+          });
         });
-        for (const p of fresh) DECODING.set(p, done);
+        for (const p of fresh) INFLATING.set(p, done);
       }
-      await Promise.all(names.map((n) => model.get(n)).filter((p) => p && DECODING.has(p)).map((p) => DECODING.get(p)));
+      await Promise.all(held.filter((p) => !INFLATED.has(p)).map((p) => INFLATING.get(p)));
     },
-    get: (p) => (p ? DECODED.get(p) ?? null : null),
+    get(p) {
+      const held = p ? INFLATED.get(p) : undefined;
+      return held ? decodedOf(held) : null;
+    },
   };
 }
