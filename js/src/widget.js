@@ -1,14 +1,14 @@
 // Entry point: anywidget calls render(); the `_view_kind` trait picks which view draws.
-import heatmap from "./views/heatmap.js";
-import headgrid from "./views/headgrid.js";
-import rollout from "./views/rollout.js";
-import graph from "./views/graph.js";
-import dashboard from "./views/dashboard.js";
-import diff from "./views/diff.js";
-import neuron from "./views/neuron.js";
-import tokentext from "./views/tokentext.js";
-import parts from "./views/parts.js";
-import crossgraph from "./views/crossgraph.js";
+import heatmap from "./views/heatmap/index.js";
+import headgrid from "./views/headgrid/index.js";
+import rollout from "./views/rollout/index.js";
+import graph from "./views/graph/index.js";
+import dashboard from "./views/dashboard/index.js";
+import diff from "./views/diff/index.js";
+import neuron from "./views/neuron/index.js";
+import tokentext from "./views/tokentext/index.js";
+import parts from "./views/parts/index.js";
+import crossgraph from "./views/crossgraph/index.js";
 
 const VIEWS = { heatmap, headgrid, rollout, graph, dashboard, diff, neuron, tokentext, parts, crossgraph };
 

@@ -7,7 +7,7 @@ import numpy as np
 
 import attnwidget as aw
 
-# js/src/views/graph.js HEAD_COLOURS, as the browser reports them.
+# js/src/views/graph/index.js HEAD_COLOURS, as the browser reports them.
 COLOURS = ["rgb(78, 121, 167)", "rgb(242, 142, 43)", "rgb(225, 87, 89)"]
 
 

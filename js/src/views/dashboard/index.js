@@ -5,14 +5,14 @@
 // host.getModel), embedded: it draws none of the toolbar's controls and offers its PNG to the
 // toolbar's menu. Every pane is drawn at once: the inactive tabs are stacked in the same grid cell
 // with `visibility: hidden`, so they have a size, draw and stay linked without a click.
-import { h, whenSized, onWidthChange } from "../ui/dom.js";
-import { toolbar } from "../ui/toolbar.js";
-import { connectSelection } from "../lib/selection.js";
-import heatmap from "./heatmap.js";
-import headgrid from "./headgrid.js";
-import rollout from "./rollout.js";
-import graph from "./graph.js";
-import tokentext from "./tokentext.js";
+import { h, whenSized, onWidthChange } from "../../ui/dom.js";
+import { toolbar } from "../../ui/toolbar.js";
+import { connectSelection } from "../../lib/selection.js";
+import heatmap from "../heatmap/index.js";
+import headgrid from "../headgrid/index.js";
+import rollout from "../rollout/index.js";
+import graph from "../graph/index.js";
+import tokentext from "../tokentext/index.js";
 
 const VIEWS = { tokentext, heatmap, headgrid, rollout, graph };
 const TABS = [["headgrid", "Heads"], ["rollout", "Rollout"], ["graph", "Graph"]];

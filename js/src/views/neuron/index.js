@@ -1,15 +1,15 @@
 // NeuronView: for the query (pinned token) and key (hovered token) of one head, the query vector,
 // the key vector and their element-wise product (the terms of the score), and every key's product,
 // on a dimension axis that marks the rotary pairs of rotary models (lib/dims.js).
-import { decode, slice0 } from "../lib/decode.js";
-import { cssColor } from "../lib/colormap.js";
-import { divergingColor, signedPosition } from "../lib/diverging.js";
-import { visibility } from "../lib/maps.js";
-import { connectSelection } from "../lib/selection.js";
-import { dimTicks, rotaryNote, rotaryPartner } from "../lib/dims.js";
-import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens } from "../ui/dom.js";
-import { select } from "../ui/controls.js";
-import { showTip, hideTip } from "../ui/tips.js";
+import { decode, slice0 } from "../../lib/decode.js";
+import { cssColor } from "../../lib/colormap.js";
+import { divergingColor, signedPosition } from "../../lib/diverging.js";
+import { visibility } from "../../lib/maps.js";
+import { connectSelection } from "../../lib/selection.js";
+import { dimTicks, rotaryNote, rotaryPartner } from "../../lib/dims.js";
+import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens } from "../../ui/dom.js";
+import { select } from "../../ui/controls.js";
+import { showTip, hideTip } from "../../ui/tips.js";
 
 const CELL = 7, ROW = 14, LABEL_W = 90;
 

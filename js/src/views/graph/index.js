@@ -1,24 +1,24 @@
 // AttentionGraph: tokens as nodes, edges above a threshold, arc or force layout, in SVG.
-import { effectTitle } from "../lib/effects.js";
-import { colorAt, cssColor, fmt } from "../lib/colormap.js";
-import { arcLayout, arcPath, arrowHead, forceLayout } from "../lib/layout.js";
-import { sinkOfMap } from "../lib/sink.js";
-import { anchorNote, uniformShare } from "../lib/weightscale.js";
-import { labelsWithFocus } from "../lib/rowlabels.js";
-import { displayMap, edgesAbove, exactEdges, visibility } from "../lib/maps.js";
-import { decode } from "../lib/decode.js";
-import { connectSelection } from "../lib/selection.js";
-import { mapKey, missingMapText } from "../lib/store.js";
-import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
+import { effectTitle } from "../../lib/effects.js";
+import { colorAt, cssColor, fmt } from "../../lib/colormap.js";
+import { arcLayout, arcPath, arrowHead, forceLayout } from "../../lib/layout.js";
+import { sinkOfMap } from "../../lib/sink.js";
+import { anchorNote, uniformShare } from "../../lib/weightscale.js";
+import { labelsWithFocus } from "../../lib/rowlabels.js";
+import { displayMap, edgesAbove, exactEdges, visibility } from "../../lib/maps.js";
+import { decode } from "../../lib/decode.js";
+import { connectSelection } from "../../lib/selection.js";
+import { mapKey, missingMapText } from "../../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../../lib/measure.js";
 import {
   h, makeRoot, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
-} from "../ui/dom.js";
+} from "../../ui/dom.js";
 import {
   select, setTrait, scaleControls, viewScale, viewControls, exportCanvas, stepControl, sinkBox, sinkLine,
-} from "../ui/controls.js";
-import { drawLegend, paintLegend, hideNotes, legendLines, paintLegendText } from "../ui/legend.js";
-import { wireTips } from "../ui/tips.js";
-import { theme, onThemeChange } from "../ui/theme.js";
+} from "../../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes, legendLines, paintLegendText } from "../../ui/legend.js";
+import { wireTips } from "../../ui/tips.js";
+import { theme, onThemeChange } from "../../ui/theme.js";
 
 const NS = "http://www.w3.org/2000/svg";
 // One colour per overlaid head, told apart on light and dark pages (Tableau 10's first six).

@@ -3,21 +3,21 @@
 // Source nodes carry key positions (the selection's hovered_token / pinned_token), target nodes
 // query rows (its hovered_query / pinned_query); hovering or pinning either sets the shared
 // selection, and the lines of the focused tokens stay bright.
-import { colorAt, cssColor } from "../lib/colormap.js";
-import { arcLayout } from "../lib/layout.js";
-import { rowLabels, focusLabels } from "../lib/rowlabels.js";
-import { displayMap, visibility } from "../lib/maps.js";
-import { decode } from "../lib/decode.js";
-import { connectSelection } from "../lib/selection.js";
-import { crossFocus } from "../lib/links.js";
-import { anchorNote, uniformShare } from "../lib/weightscale.js";
-import { mapKey, missingMapText } from "../lib/store.js";
-import { connectMeasured } from "../lib/measure.js";
-import { h, makeRoot, TokenMarks, displayToken, exactToken, whenSized } from "../ui/dom.js";
-import { setTrait, scaleControls, viewControls, viewScale } from "../ui/controls.js";
-import { drawLegend, hideNotes } from "../ui/legend.js";
-import { wireTips } from "../ui/tips.js";
-import { theme, onThemeChange } from "../ui/theme.js";
+import { colorAt, cssColor } from "../../lib/colormap.js";
+import { arcLayout } from "../../lib/layout.js";
+import { rowLabels, focusLabels } from "../../lib/rowlabels.js";
+import { displayMap, visibility } from "../../lib/maps.js";
+import { decode } from "../../lib/decode.js";
+import { connectSelection } from "../../lib/selection.js";
+import { crossFocus } from "../../lib/links.js";
+import { anchorNote, uniformShare } from "../../lib/weightscale.js";
+import { mapKey, missingMapText } from "../../lib/store.js";
+import { connectMeasured } from "../../lib/measure.js";
+import { h, makeRoot, TokenMarks, displayToken, exactToken, whenSized } from "../../ui/dom.js";
+import { setTrait, scaleControls, viewControls, viewScale } from "../../ui/controls.js";
+import { drawLegend, hideNotes } from "../../ui/legend.js";
+import { wireTips } from "../../ui/tips.js";
+import { theme, onThemeChange } from "../../ui/theme.js";
 
 const NS = "http://www.w3.org/2000/svg";
 function svg(tag, attrs = {}) {

@@ -1,18 +1,18 @@
 // RolloutBar: attention rollout of one query token as bars over the tokens.
-import { slice0 } from "../lib/decode.js";
-import { payloadCache, formatWeight } from "../lib/store.js";
-import { colorAt, cssColor } from "../lib/colormap.js";
-import { connectSelection } from "../lib/selection.js";
+import { slice0 } from "../../lib/decode.js";
+import { payloadCache, formatWeight } from "../../lib/store.js";
+import { colorAt, cssColor } from "../../lib/colormap.js";
+import { connectSelection } from "../../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, exactToken, displayToken, wireTokens, whenSized, onWidthChange,
-} from "../ui/dom.js";
-import { scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine } from "../ui/controls.js";
-import { drawLegend, paintLegend, hideNotes } from "../ui/legend.js";
-import { showTip, hideTip } from "../ui/tips.js";
-import { theme } from "../ui/theme.js";
-import { sinkOfVector } from "../lib/sink.js";
-import { anchorNote, uniformShare } from "../lib/weightscale.js";
-import { barLayout, barCaption, barValue } from "../lib/bars.js";
+} from "../../ui/dom.js";
+import { scaleControls, viewScale, pngButton, exportCanvas, stepControl, sinkBox, sinkLine } from "../../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes } from "../../ui/legend.js";
+import { showTip, hideTip } from "../../ui/tips.js";
+import { theme } from "../../ui/theme.js";
+import { sinkOfVector } from "../../lib/sink.js";
+import { anchorNote, uniformShare } from "../../lib/weightscale.js";
+import { barLayout, barCaption, barValue } from "../../lib/bars.js";
 
 // Embedded in a dashboard (`embedded`), the dashboard's toolbar holds the scale, colour, hiding and
 // step controls and `menu` offers the PNG: the view draws none of them, only its bars and one

@@ -2,15 +2,15 @@
 // (lib/align.js: a position whose tokens differ is labelled with both, positions with no partner are
 // named), and a grid of every head pair coloured by their total variation distance. Hover and pin go
 // through the shared selection, in a's token positions.
-import { decode, slice0 } from "../lib/decode.js";
-import { colorAt, cssColor, fmt } from "../lib/colormap.js";
-import { difference, divergingColor, maxAbs, signedPosition } from "../lib/diverging.js";
-import { visibility } from "../lib/maps.js";
-import { connectSelection } from "../lib/selection.js";
-import { alignedAxes, pairLabel, unpairedLine } from "../lib/align.js";
-import { h, makeRoot, TokenMarks, exactToken, displayToken, wireTokens, displayName } from "../ui/dom.js";
-import { select, setTrait } from "../ui/controls.js";
-import { showTip, hideTip } from "../ui/tips.js";
+import { decode, slice0 } from "../../lib/decode.js";
+import { colorAt, cssColor, fmt } from "../../lib/colormap.js";
+import { difference, divergingColor, maxAbs, signedPosition } from "../../lib/diverging.js";
+import { visibility } from "../../lib/maps.js";
+import { connectSelection } from "../../lib/selection.js";
+import { alignedAxes, pairLabel, unpairedLine } from "../../lib/align.js";
+import { h, makeRoot, TokenMarks, exactToken, displayToken, wireTokens, displayName } from "../../ui/dom.js";
+import { select, setTrait } from "../../ui/controls.js";
+import { showTip, hideTip } from "../../ui/tips.js";
 
 const LABEL_W = 90, TOP_H = 70, MIN_LABEL_PX = 10;
 

@@ -5,13 +5,13 @@
 // rows (lib/links.js says which selection field is which). Two token strips above the selector,
 // source and target, stay drawn whatever part is shown, so a token hovered in the part is marked
 // in its strip and a strip token hovered marks it in the part.
-import { h, tokenElement, exactToken, wireTokens, TokenMarks } from "../ui/dom.js";
-import { connectSelection } from "../lib/selection.js";
-import { linkParts } from "../lib/links.js";
-import { toolbar } from "../ui/toolbar.js";
-import dashboard from "./dashboard.js";
-import heatmap from "./heatmap.js";
-import crossgraph from "./crossgraph.js";
+import { h, tokenElement, exactToken, wireTokens, TokenMarks } from "../../ui/dom.js";
+import { connectSelection } from "../../lib/selection.js";
+import { linkParts } from "../../lib/links.js";
+import { toolbar } from "../../ui/toolbar.js";
+import dashboard from "../dashboard/index.js";
+import heatmap from "../heatmap/index.js";
+import crossgraph from "../crossgraph/index.js";
 
 const VIEWS = { dashboard, heatmap, crossgraph };
 const PARTS = [

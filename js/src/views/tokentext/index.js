@@ -1,19 +1,19 @@
 // TokenText: the text itself, each token tinted by the attention the focus token gives (its query
 // row) or receives (its key column) in the selected layer and head. The focus is the hovered
 // token, else the pinned one, else the last query token.
-import { colorAt } from "../lib/colormap.js";
-import { displayMap, visibility } from "../lib/maps.js";
-import { anchorNote, uniformShare } from "../lib/weightscale.js";
-import { tokenGaps } from "../lib/spacing.js";
-import { decode } from "../lib/decode.js";
-import { connectSelection } from "../lib/selection.js";
-import { mapKey, missingMapText } from "../lib/store.js";
-import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
-import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, whenSized } from "../ui/dom.js";
-import { select, setTrait, scaleControls, viewControls, viewScale } from "../ui/controls.js";
-import { drawLegend, hideNotes } from "../ui/legend.js";
-import { showTip, hideTip } from "../ui/tips.js";
-import { theme, onThemeChange } from "../ui/theme.js";
+import { colorAt } from "../../lib/colormap.js";
+import { displayMap, visibility } from "../../lib/maps.js";
+import { anchorNote, uniformShare } from "../../lib/weightscale.js";
+import { tokenGaps } from "../../lib/spacing.js";
+import { decode } from "../../lib/decode.js";
+import { connectSelection } from "../../lib/selection.js";
+import { mapKey, missingMapText } from "../../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../../lib/measure.js";
+import { h, makeRoot, tokenElement, TokenMarks, exactToken, wireTokens, whenSized } from "../../ui/dom.js";
+import { select, setTrait, scaleControls, viewControls, viewScale } from "../../ui/controls.js";
+import { drawLegend, hideNotes } from "../../ui/legend.js";
+import { showTip, hideTip } from "../../ui/tips.js";
+import { theme, onThemeChange } from "../../ui/theme.js";
 
 export default async function render({ model, el, host, signal, embedded = false, menu = null }) {
   const ui = makeRoot(el, "tokentext");

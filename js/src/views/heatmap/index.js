@@ -1,29 +1,29 @@
 // AttentionHeatmap: query x key map of the selected layer/head on a canvas, labels as elements.
 // Zoom (wheel, buttons) and pan (drag) move a viewport; long inputs arrive as a max-pooled overview
 // and full-resolution tiles are fetched from the kernel as the reader zooms in.
-import { effectTitle } from "../lib/effects.js";
-import { decode } from "../lib/decode.js";
-import { mapKey, missingMapText, formatWeight } from "../lib/store.js";
-import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../lib/measure.js";
-import { lut } from "../lib/colormap.js";
-import { maxPool, poolFactor } from "../lib/downsample.js";
-import { displayMap, visibility, visibleMax } from "../lib/maps.js";
-import { anchorNote, uniformShare } from "../lib/weightscale.js";
-import { labelsWithFocus, focusKey } from "../lib/rowlabels.js";
-import { connectSelection } from "../lib/selection.js";
+import { effectTitle } from "../../lib/effects.js";
+import { decode } from "../../lib/decode.js";
+import { mapKey, missingMapText, formatWeight } from "../../lib/store.js";
+import { connectMeasured, MEASURE_OPTIONS, MEASURE_HELP, NORMS_NOTE } from "../../lib/measure.js";
+import { lut } from "../../lib/colormap.js";
+import { maxPool, poolFactor } from "../../lib/downsample.js";
+import { displayMap, visibility, visibleMax } from "../../lib/maps.js";
+import { anchorNote, uniformShare } from "../../lib/weightscale.js";
+import { labelsWithFocus, focusKey } from "../../lib/rowlabels.js";
+import { connectSelection } from "../../lib/selection.js";
 import {
   fullView, rowSpan, zoomAt, panBy, cellAt, visibleRange, labelIndices, tilesFor, needsFullResolution, LRU,
-} from "../lib/viewport.js";
+} from "../../lib/viewport.js";
 import {
   h, makeRoot, tokenElement, queryElement, TokenMarks, displayToken, exactToken, wireTokens, whenSized, onWidthChange,
-} from "../ui/dom.js";
+} from "../../ui/dom.js";
 import {
   select, checkbox, setTrait, scaleControls, viewScale, viewControls, exportCanvas, stepControl, sinkBox, sinkLine,
-} from "../ui/controls.js";
-import { drawLegend, paintLegend, hideNotes, legendLines, legendTextWidth, paintLegendText } from "../ui/legend.js";
-import { showTip, hideTip, info } from "../ui/tips.js";
-import { theme, onThemeChange } from "../ui/theme.js";
-import { sinkOfMap } from "../lib/sink.js";
+} from "../../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes, legendLines, legendTextWidth, paintLegendText } from "../../ui/legend.js";
+import { showTip, hideTip, info } from "../../ui/tips.js";
+import { theme, onThemeChange } from "../../ui/theme.js";
+import { sinkOfMap } from "../../lib/sink.js";
 
 // Labels in exported images are cut at 12 characters so they fit the margin.
 const short = (t) => { const d = displayToken(t); return d.length > 12 ? d.slice(0, 11) + "…" : d; };

@@ -1,18 +1,18 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
-import { decode } from "../lib/decode.js";
-import { payloadCache, connectMaps } from "../lib/store.js";
-import { maxPool } from "../lib/downsample.js";
-import { lut, makeScale, colorAt, cssColor, fmt } from "../lib/colormap.js";
-import { connectSelection } from "../lib/selection.js";
+import { decode } from "../../lib/decode.js";
+import { payloadCache, connectMaps } from "../../lib/store.js";
+import { maxPool } from "../../lib/downsample.js";
+import { lut, makeScale, colorAt, cssColor, fmt } from "../../lib/colormap.js";
+import { connectSelection } from "../../lib/selection.js";
 import {
   h, makeRoot, tokenElement, TokenMarks, displayName, exactToken, wireTokens, whenSized, onWidthChange,
-} from "../ui/dom.js";
-import { scaleControls, select, setTrait, viewScale, viewControls, exportCanvas } from "../ui/controls.js";
-import { drawLegend, paintLegend, hideNotes } from "../ui/legend.js";
-import { showTip, hideTip } from "../ui/tips.js";
-import { theme, onThemeChange } from "../ui/theme.js";
-import { visibility, displayMap } from "../lib/maps.js";
-import { signed, signedColor, signedExtent } from "../lib/effects.js";
+} from "../../ui/dom.js";
+import { scaleControls, select, setTrait, viewScale, viewControls, exportCanvas } from "../../ui/controls.js";
+import { drawLegend, paintLegend, hideNotes } from "../../ui/legend.js";
+import { showTip, hideTip } from "../../ui/tips.js";
+import { theme, onThemeChange } from "../../ui/theme.js";
+import { visibility, displayMap } from "../../lib/maps.js";
+import { signed, signedColor, signedExtent } from "../../lib/effects.js";
 
 const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 // Layers a dashboard's head grid shows before it scrolls.
