@@ -1,0 +1,149 @@
+// @ts-check
+// The thumbnails painted. Built once per data/scale/colour-map change: the thumbnails in colour and
+// in grey (shown under a hovered row) as two atlases at data resolution, and each cell's colour-map
+// level. A hover then copies the laid-out grid from an atlas and draws one row of bars per head.
+import { lut } from "../../lib/colormap.js";
+import { canvasOf, context2d } from "./canvas.js";
+import { theme } from "../../ui/theme.js";
+import { laidMarks } from "./badges.js";
+import { GAP, rowsInView } from "./geometry.js";
+
+/** @typedef {import("./state.js").GridContext} GridContext */
+/** @typedef {import("./state.js").GridState} GridState */
+/** @typedef {import("./state.js").Atlas} Atlas */
+
+/**
+ * The atlases of `g.thumbs` under `g.scale` and the model's colour map, into `g.atlas`.
+ * @param {GridContext} ctx
+ * @param {GridState} g
+ */
+export function buildAtlas(ctx, g) {
+  const { thumbs, blockVis, tq, tk, scale } = g;
+  if (!thumbs || !blockVis) return;
+  const table = lut(ctx.model.get("colormap"));
+  const ink = theme(ctx.ui.root);
+  const blank = ink.panelRGB;
+  const L = ctx.facts.layerIds.length, H = ctx.facts.headIds.length, per = tq * tk, W = H * tk;
+  const level = new Uint8Array(L * H * per);
+  const colour = new ImageData(W, L * tq), grey = new ImageData(W, L * tq);
+  for (let li = 0; li < L; li++) for (let hi = 0; hi < H; hi++) {
+    const base = (li * H + hi) * per;
+    for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
+      const k = base + r * tk + c;
+      const seen = blockVis[r * tk + c] && !Number.isNaN(thumbs.values[k]);
+      const lv = seen ? Math.round(scale(thumbs.values[k]) * 255) : 0;
+      level[k] = lv;
+      const o = ((li * tq + r) * W + hi * tk + c) * 4;
+      if (seen) { colour.data[o] = table[lv * 3]; colour.data[o + 1] = table[lv * 3 + 1]; colour.data[o + 2] = table[lv * 3 + 2]; }
+      else { colour.data[o] = blank[0]; colour.data[o + 1] = blank[1]; colour.data[o + 2] = blank[2]; }
+      // Hover mode: the map in faint greys on the theme's background, the hovered row in colour on top.
+      const gv = seen ? Math.round((ink.dark ? 40 + (50 * lv) / 255 : 250 - (60 * lv) / 255)) : null;
+      const gb = gv === null ? blank : [gv, gv, gv];
+      grey.data[o] = gb[0]; grey.data[o + 1] = gb[1]; grey.data[o + 2] = gb[2];
+      colour.data[o + 3] = 255; grey.data[o + 3] = 255;
+    }
+  }
+  const toCanvas = (/** @type {ImageData} */ img) => { const c = canvasOf(W, L * tq); context2d(c).putImageData(img, 0, 0); return c; };
+  g.atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level, laid: {} };
+}
+
+/**
+ * Every thumbnail copied to its place once per atlas, at device resolution: a hover then redraws
+ * the grid with one drawImage instead of one per head.
+ * @param {GridContext} ctx
+ * @param {GridState} g
+ * @param {Atlas} atlas
+ * @param {"colour" | "grey"} which
+ * @returns {HTMLCanvasElement}
+ */
+function laidOut(ctx, g, atlas, which) {
+  let c = atlas.laid[which];
+  if (!c) {
+    c = canvasOf(g.full.w, g.full.h);
+    const cx = context2d(c);
+    cx.setTransform(ctx.dpr, 0, 0, ctx.dpr, 0, 0);
+    cx.imageSmoothingEnabled = false;
+    for (const { li, hi, x, y } of g.cells) cx.drawImage(atlas[which], hi * g.tk, li * g.tq, g.tk, g.tq, x, y, g.thumb, g.thumb);
+    atlas.laid[which] = c;
+  }
+  return c;
+}
+
+/**
+ * A colour-map level as a CSS colour, remembered per render.
+ * @param {Map<string, string>} cache
+ * @param {string} cmap
+ * @param {number} k
+ */
+function cssAt(cache, cmap, k) {
+  const key = `${cmap}:${k}`;
+  let css = cache.get(key);
+  if (!css) { const t = lut(cmap); css = `rgb(${t[k * 3]},${t[k * 3 + 1]},${t[k * 3 + 2]})`; cache.set(key, css); }
+  return css;
+}
+
+/**
+ * Paint the grid for thumbnail row `row` hovered (null: none): the layers in view on the shared
+ * canvas, which moves with the box's scroll (a hover clears and paints a few layers, not the whole
+ * grid), or with `all` the whole grid on a canvas of its own (the PNG export), returned.
+ * @param {GridContext} ctx
+ * @param {GridState} g
+ * @param {Map<string, string>} colours  The render's cache of colour-map levels.
+ * @param {number | null} row
+ * @param {{ all?: boolean }} [options]
+ * @returns {HTMLCanvasElement}
+ */
+export function paintGrid(ctx, g, colours, row, { all = false } = {}) {
+  const { dpr, canvas } = ctx;
+  const atlas = /** @type {Atlas} */ (g.atlas);
+  const cmap = ctx.model.get("colormap");
+  const pitch = g.rowH + GAP;
+  const [from, to] = all ? [0, ctx.facts.layerIds.length] : rowsInView(g.view, ctx.facts.layerIds.length, pitch);
+  const top = from * pitch;
+  const full = g.full;
+  const y0 = Math.min(full.h, Math.round(top * dpr)), hPx = Math.max(1, Math.min(full.h, Math.round(to * pitch * dpr)) - y0);
+  let target = canvas;
+  if (all) target = canvasOf(full.w, full.h);
+  else {
+    if (!g.painted || g.painted.from !== from || g.painted.to !== to) {
+      canvas.height = hPx;
+      canvas.style.top = `${top}px`;
+      canvas.style.height = `${hPx / dpr}px`;
+    }
+    g.painted = { from, to };
+  }
+  const cx = context2d(target);
+  cx.imageSmoothingEnabled = false;
+  cx.setTransform(1, 0, 0, 1, 0, 0);
+  cx.clearRect(0, 0, target.width, target.height);
+  cx.drawImage(laidOut(ctx, g, atlas, row === null ? "colour" : "grey"), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
+  cx.setTransform(dpr, 0, 0, dpr, 0, -y0);
+  if (row !== null) {
+    const per = g.tq * g.tk, bw = g.thumb / g.tk, nHeads = ctx.facts.headIds.length;
+    // The hovered token's attention row as bars across the keys, coloured and sized by weight:
+    // one path per colour level, so a hover sets a fill colour at most 256 times, not once a bar.
+    /** @type {Map<number, Path2D>} */
+    const bars = new Map();
+    const ticks = new Path2D();
+    for (const { li, hi, x, y } of g.cells) {
+      if (li < from || li >= to) continue;
+      const base = (li * nHeads + hi) * per + row * g.tk;
+      for (let c = 0; c < g.tk; c++) {
+        const lv = atlas.level[base + c];
+        if (lv === 0) continue;
+        let path = bars.get(lv);
+        if (!path) bars.set(lv, (path = new Path2D()));
+        const bh = Math.max(1, (lv / 255) * g.thumb);
+        path.rect(x + c * bw, y + g.thumb - bh, Math.max(bw, 1), bh);
+      }
+      // A tick on the left edge marks where the hovered row sits in the map.
+      ticks.rect(x, y + (row / g.tq) * g.thumb, 4, Math.max(1.5, g.thumb / g.tq));
+    }
+    for (const [lv, path] of bars) { cx.fillStyle = cssAt(colours, cmap, lv); cx.fill(path); }
+    cx.fillStyle = "#fb8500";
+    cx.fill(ticks);
+  }
+  cx.setTransform(1, 0, 0, 1, 0, 0);
+  cx.drawImage(laidMarks(ctx, g, atlas), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
+  return target;
+}
