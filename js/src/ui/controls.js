@@ -8,6 +8,8 @@ import { generationStepRow } from "../lib/selection.js";
 import { stepName } from "../lib/steps.js";
 import { h } from "./dom.js";
 
+/** @typedef {import("../lib/types.js").WidgetModel} WidgetModel */
+
 /** Read a trait and write it back to the kernel. */
 export function setTrait(model, name, value) {
   model.set(name, value);
@@ -69,6 +71,11 @@ export function scaleControls(model, container, signal, { hideSpecial = true } =
  * The scale of a view from its traits, for data whose largest shown value is `vmax`. Its top is
  * absolute weight 1, not `vmax` (lib/weightscale.js: a uniform map is never drawn as maximal
  * attention), unless `relative` (rows scaled to their own maximum) or the data exceed 1.
+ * @param {Pick<WidgetModel, "get">} model
+ * @param {number} vmax
+ * @param {ArrayLike<number> | null} [values]
+ * @param {number} [decades]
+ * @param {{ relative?: boolean }} [opts]
  */
 export function viewScale(model, vmax, values = null, decades = 6, { relative = false } = {}) {
   // The log scale's floor follows the data (see lib/sink.js logFloor) when the values are given.

@@ -109,7 +109,14 @@ export class TokenMarks {
 
 export { displayName, displayToken, exactToken };
 
-/** Hover and click wiring for token elements inside `box` (delegated, one listener each). */
+/**
+ * Hover and click wiring for token elements inside `box` (delegated, one listener each).
+ * @param {HTMLElement} box
+ * @param {{ get: (name: string) => any, set: (values: object, opts?: { immediate?: boolean }) => void }} sel  The shared selection.
+ * @param {AbortSignal} [signal]
+ * @param {{ onClick?: (index: number, ev: MouseEvent) => boolean | void, query?: boolean }} [opts]
+ *   `onClick` returns true when it handled the click (no pin then).
+ */
 export function wireTokens(box, sel, signal, { onClick, query = false } = {}) {
   // `query`: the elements are cross-attention's target rows (data-query-index, the query fields).
   const attr = query ? "data-query-index" : "data-token-index";
