@@ -61,6 +61,22 @@ def test_dashboard_first_screen_in_jupyterlab(page, jupyterlab, artifacts):
     assert pg.locator(".aw-rollout .aw-col[data-token-index]").count() == 14
     assert pg.locator(".aw-graph .aw-node").count() > 0
 
+    # At 1000 x 800 with the file browser open (about 568 px of output, one column) the heatmap
+    # and the head grid still start on the first screen.
+    pg.set_viewport_size({"width": 1000, "height": 800})
+    pg.wait_for_function("() => !document.querySelector('.aw-dashboard').classList.contains('aw-wide')")
+    pg.wait_for_timeout(600)
+    dash.evaluate("e => e.scrollIntoView({ block: 'start' })")
+    pg.mouse.move(20, 790)  # over the side bar, off the views (hovering the heatmap shows its zoom buttons)
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(artifacts / "jupyterlab-dashboard-1000x800.png"))
+    output = pg.locator(".jp-OutputArea-output").first.bounding_box()
+    assert output["width"] < 760, output
+    narrow = first_screen(pg, ".aw-dashboard")
+    assert narrow["heatmap_top"] < 800 and narrow["headgrid_top"] < 800, narrow
+    assert narrow["heatmap"] == pytest.approx(1.0), narrow
+    assert narrow["controls"] <= FIRST_SCREEN_CONTROLS, narrow["names"]
+
     # One toolbar change reaches every view's model in the kernel.
     before = legend_pictures(pg)
     pick_colours(pg, "magma")
@@ -83,4 +99,5 @@ def test_dashboard_first_screen_in_jupyterlab(page, jupyterlab, artifacts):
     pg.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()
     text = reader.locator(".jp-OutputArea-output").last.inner_text()
     assert "colormap: ['magma'] scale: ['power'] gammas: 1" in text, text
+
     assert page.errors == []

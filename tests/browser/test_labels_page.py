@@ -1,4 +1,4 @@
-"""Labels that never lie: on a saved 60-token page the axis labels are thinned, yet the hovered
+"""Labels that never lie: on a saved 64-token page the axis labels are thinned, yet the hovered
 token, the pinned one and the key under the pointer keep their own labels on every axis (heatmap
 rows and columns, graph nodes), and the neighbours' labels give way instead of standing in."""
 
@@ -14,7 +14,7 @@ def labelled(pg, selector):
 
 
 def test_hovered_pinned_and_pointed_tokens_keep_their_labels(page, tmp_path, artifacts):
-    n = 60
+    n = 64
     rng = np.random.default_rng(3)
     w = np.tril(rng.random((1, 2, n, n)) + 0.01)
     att = aw.Attention((w / w.sum(-1, keepdims=True)).astype(np.float32), [f"w{i}" for i in range(n)])
@@ -28,7 +28,7 @@ def test_hovered_pinned_and_pointed_tokens_keep_their_labels(page, tmp_path, art
     # The graph sits in the dashboard's Graph tab, beside the heatmap.
     pg.locator(".aw-tab[data-tab='graph']").click()
     shown = labelled(pg, keys)
-    assert len(shown) < n, "60 tokens at this width are expected to be thinned"
+    assert len(shown) < n, "64 tokens at this width are expected to be thinned"
     target = next(i for i in range(n // 2, n) if i not in shown and i not in labelled(pg, rows))
     graph_text = f'.aw-graph .aw-node[data-token-index="{target}"] text'
     assert pg.locator(graph_text).count() == 0 or not pg.locator(graph_text).is_visible()
@@ -59,5 +59,5 @@ def test_hovered_pinned_and_pointed_tokens_keep_their_labels(page, tmp_path, art
     pg.locator(f'{heat} .aw-key-labels [data-token-index="{kj}"]').wait_for(state="attached")
     assert {qi, target} <= labelled(pg, rows)
     assert {kj, qi, target} <= labelled(pg, keys)
-    pg.locator(heat).screenshot(path=str(artifacts / "labels-60-hover.png"))
+    pg.locator(heat).screenshot(path=str(artifacts / "labels-64-hover.png"))
     assert page.errors == []
