@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers.reading import KINDS, check_tooltips, view_tops
+from helpers.screen import FIRST_SCREEN_CONTROLS, first_screen_of, whole_layers_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,6 +123,19 @@ def test_views_are_styled_inside_marimo_shadow_roots(page, marimo_app, artifacts
         assert got["border"] == "1px" and got["padding"] == "8px" and got["position"] == "relative", (kind, got)
     tops = view_tops(pg)
     assert all(y < 800 for y in tops.values()), f"views below the first screen: {tops}"
+    # The calm first screen holds in marimo too: few controls, the pictures whole, six layers of heads
+    # (or all of them).
+    dash = pg.locator(".aw-dashboard").first
+    dash.evaluate("e => e.scrollIntoView({ block: 'start' })")
+    pg.mouse.move(5, 795)
+    pg.wait_for_timeout(300)
+    screen = first_screen_of(dash)
+    assert screen["controls"] <= FIRST_SCREEN_CONTROLS, screen["names"]
+    assert screen["text"] == pytest.approx(1.0) and screen["heatmap"] == pytest.approx(1.0), screen
+    assert screen["headgrid"] == pytest.approx(1.0), screen
+    cells = dash.locator(".aw-headgrid .aw-grid [data-layer][data-head]")
+    layers = len(set(cells.evaluate_all("els => els.map(e => e.dataset.layer)")))
+    assert whole_layers_of(dash) >= min(6, layers)
     check_tooltips(pg)
     # Hovering a heatmap label marks the token in the other views (linking through host.getModel).
     pg.locator(".aw-heatmap .aw-key-labels [data-token-index='4']").first.hover()

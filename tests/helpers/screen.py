@@ -8,7 +8,8 @@ from __future__ import annotations
 FIRST_SCREEN_CONTROLS = 12
 
 _FIRST_SCREEN = """(scope) => {
-  const root = scope ? document.querySelector(scope) : document;
+  // A selector, or the element itself (inside a shadow root, where document.querySelector cannot reach).
+  const root = typeof scope === "string" ? (scope ? document.querySelector(scope) : document) : scope;
   const H = innerHeight, W = innerWidth;
   const shown = (r) => r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < H && r.right > 0 && r.left < W;
   // Usable: enabled, laid out, not hidden, not transparent (a closed menu or a hidden tab is neither).
@@ -33,7 +34,7 @@ _FIRST_SCREEN = """(scope) => {
 }"""
 
 _WHOLE_LAYERS = """(scope) => {
-  const root = scope ? document.querySelector(scope) : document;
+  const root = typeof scope === "string" ? (scope ? document.querySelector(scope) : document) : scope;
   const box = root.querySelector(".aw-headgrid .aw-grid").getBoundingClientRect();
   const layers = new Map();
   for (const c of root.querySelectorAll(".aw-headgrid .aw-grid [data-layer][data-head]")) {
@@ -50,6 +51,16 @@ def first_screen(pg, scope: str = "") -> dict:
     text, the heatmap canvas and the head grid's box; the tops of the heatmap and head grid views and
     the dashboard's bottom, in viewport pixels."""
     return pg.evaluate(_FIRST_SCREEN, scope)
+
+
+def first_screen_of(locator) -> dict:
+    """`first_screen` inside one element (a dashboard in marimo's shadow root)."""
+    return locator.evaluate(_FIRST_SCREEN)
+
+
+def whole_layers_of(locator) -> int:
+    """`whole_layers` inside one element."""
+    return locator.evaluate(_WHOLE_LAYERS)
 
 
 def whole_layers(pg, scope: str = "") -> int:
