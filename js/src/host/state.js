@@ -44,6 +44,11 @@ export function parseRef(ref) {
  * @returns {DataView}
  */
 export function decodeBase64(text) {
+  // Native decoding where the browser has it (Chromium 140+): a 128-token page's megabyte of
+  // buffers decodes in a few ms instead of a loop over every character.
+  /** @type {any} */
+  const U8 = Uint8Array;
+  if (typeof U8.fromBase64 === "function") return new DataView(U8.fromBase64(text).buffer);
   const bin = atob(text);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
