@@ -1,3 +1,4 @@
+// @ts-check
 // Controls bound to traits and the shared selection: selects, checkboxes, the scale controls, the
 // sink line, the PNG button and the generation step control.
 import { SCALES, COLORMAPS } from "../lib/colormap.js";
@@ -10,12 +11,36 @@ import { h } from "./dom.js";
 
 /** @typedef {import("../lib/types.js").WidgetModel} WidgetModel */
 
-/** Read a trait and write it back to the kernel. */
+/**
+ * The shared selection as a control sees it (lib/selection.js `connectSelection`).
+ * @typedef {{ get: (name: string) => any, set: (values: object, opts?: { immediate?: boolean }) => void,
+ *   on: (names: string[], fn: () => void) => void }} Selection
+ */
+/**
+ * A dashboard's menu, offered to an embedded view: its PNG entries and its hiding.
+ * @typedef {{ png?: (label: string, filename: string, draw: () => HTMLCanvasElement) => void,
+ *   hide?: (indices: number[]) => void }} Menu
+ */
+
+/**
+ * Set a trait and send it to the kernel.
+ * @param {Pick<WidgetModel, "set" | "save_changes">} model
+ * @param {string} name
+ * @param {any} value
+ */
 export function setTrait(model, name, value) {
   model.set(name, value);
   model.save_changes();
 }
 
+/**
+ * A labelled select of `options` ([value, label] pairs).
+ * @param {string} labelText
+ * @param {readonly (readonly (string | number)[])[]} options  [value, label] pairs.
+ * @param {string | number} value
+ * @param {(value: string) => void} onChange
+ * @param {AbortSignal} [signal]
+ */
 export function select(labelText, options, value, onChange, signal) {
   const s = h("select");
   for (const [v, label] of options) s.append(h("option", { value: String(v), text: label }));
@@ -24,13 +49,27 @@ export function select(labelText, options, value, onChange, signal) {
   return { node: h("label", {}, labelText, s), input: s };
 }
 
+/**
+ * A labelled checkbox.
+ * @param {string} labelText
+ * @param {boolean} checked
+ * @param {(checked: boolean) => void} onChange
+ * @param {AbortSignal} [signal]
+ */
 export function checkbox(labelText, checked, onChange, signal) {
   const c = h("input", { type: "checkbox", checked });
   c.addEventListener("change", () => onChange(c.checked), { signal });
   return { node: h("label", {}, c, labelText), input: c };
 }
 
-/** Scale, gamma, colour map and hide-first-token controls bound to the view's own traits. */
+/**
+ * Scale, gamma, colour map and hide-first-token controls bound to the view's own traits.
+ * @param {WidgetModel} model
+ * @param {HTMLElement} container
+ * @param {AbortSignal} [signal]
+ * @param {{ hideSpecial?: boolean }} [opts]
+ * @returns {() => void}  Shows the traits' values again.
+ */
 export function scaleControls(model, container, signal, { hideSpecial = true } = {}) {
   const scale = select("scale", SCALES.map((s) => [s, s]), model.get("scale"), (v) => setTrait(model, "scale", v), signal);
   const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(model.get("gamma")), title: "power scale exponent" });
@@ -42,7 +81,9 @@ export function scaleControls(model, container, signal, { hideSpecial = true } =
   const gammaLabel = h("label", {}, "γ", gamma);
   const cmap = select("colours", COLORMAPS.map((c) => [c, c]), model.get("colormap"), (v) => setTrait(model, "colormap", v), signal);
   const tokens = model.get("_tokens");
+  /** @type {boolean[]} */
   const special = model.get("_special") || [];
+  /** @param {number[]} indices @param {boolean} on */
   const toggle = (indices, on) => {
     const set = new Set(model.get("hide"));
     for (const i of indices) on ? set.add(i) : set.delete(i);
@@ -86,6 +127,13 @@ export function viewScale(model, vmax, values = null, decades = 6, { relative = 
  * One line under a view's header when one key takes most of the attention it shows: which token,
  * how much, and a button that hides it and renormalises (or shows it again). `sink` is
  * `{ index, share }` or null; `what` names the attention ("this map", "the rollout").
+ * @param {HTMLElement} box  From `sinkBox`.
+ * @param {WidgetModel} model
+ * @param {readonly string[]} tokens
+ * @param {{ index: number, share: number } | null} sink
+ * @param {string} what
+ * @param {AbortSignal} [signal]
+ * @param {{ menu?: Menu | null }} [opts]
  */
 export function sinkLine(box, model, tokens, sink, what, signal, { menu = null } = {}) {
   // In a dashboard (`menu`, its toolbar's) hiding goes to every view; the first token has its own
@@ -117,7 +165,14 @@ export function sinkLine(box, model, tokens, sink, what, signal, { menu = null }
 /** An empty sink line element, placed by the view. */
 export function sinkBox() { return h("div", { class: "aw-sink", hidden: true }); }
 
-/** A "PNG" button that downloads `draw()`'s canvas. */
+/**
+ * A "PNG" button that downloads `draw()`'s canvas.
+ * @param {HTMLElement} container
+ * @param {string} filename
+ * @param {() => HTMLCanvasElement} draw
+ * @param {AbortSignal} [signal]
+ * @param {string} [text]
+ */
 export function pngButton(container, filename, draw, signal, text = "PNG") {
   const b = h("button", { class: "aw-btn aw-png", text, title: `save this view as a PNG image (${filename})` });
   b.addEventListener("click", () => {
@@ -131,11 +186,17 @@ export function pngButton(container, filename, draw, signal, text = "PNG") {
   return b;
 }
 
-/** An offscreen canvas of CSS size w x h at 2x for print. */
+/**
+ * An offscreen canvas of CSS size w x h at 2x for print, white, its context scaled to CSS pixels.
+ * @param {number} w
+ * @param {number} hgt
+ * @param {number} [scale]
+ * @returns {{ canvas: HTMLCanvasElement, ctx: CanvasRenderingContext2D }}
+ */
 export function exportCanvas(w, hgt, scale = 2) {
   const c = h("canvas");
   c.width = Math.ceil(w * scale); c.height = Math.ceil(hgt * scale);
-  const ctx = c.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (c.getContext("2d"));
   ctx.scale(scale, scale);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, w, hgt);
@@ -148,6 +209,10 @@ export function exportCanvas(w, hgt, scale = 2) {
  * token, so every linked view follows it. Returns null for attention that did not come from
  * generation (the selection's `_prompt_length` is 0). Steps are named as in Python (0-based), the
  * ordinal beside (lib/steps.js): "step 5 (6th of 8)".
+ * @param {Selection} sel
+ * @param {readonly string[]} tokens
+ * @param {AbortSignal} [signal]
+ * @returns {{ node: HTMLElement, sync: () => void } | null}
  */
 export function stepControl(sel, tokens, signal) {
   const nPrompt = sel.get("_prompt_length") || 0;
@@ -159,6 +224,7 @@ export function stepControl(sel, tokens, signal) {
   const produced = h("span", { class: "aw-step-text" });
   const node = h("div", { class: "aw-step", style: "display:flex;align-items:center;gap:6px;margin:0 0 6px" },
     h("span", { class: "aw-muted", text: "generation step" }), prev, slider, next, produced);
+  /** @param {number} s */
   const go = (s) => {
     const step = Math.max(0, Math.min(nSteps - 1, s));
     sel.set({ step, pinned_token: generationStepRow(nPrompt, step) }, { immediate: true });
@@ -194,6 +260,10 @@ export function stepControl(sel, tokens, signal) {
 /**
  * A button that opens a small menu below it (`body`, where controls are put); a click outside it
  * or Escape closes it. Controls in a closed menu take no room on the first screen.
+ * @param {string} label
+ * @param {string} title
+ * @param {AbortSignal} [signal]
+ * @param {string} [extraClass]
  */
 export function dropMenu(label, title, signal, extraClass = "") {
   const button = h("button", { class: `aw-btn aw-menu-btn ${extraClass}`.trim(), text: label, title });
@@ -201,8 +271,9 @@ export function dropMenu(label, title, signal, extraClass = "") {
   button.setAttribute("aria-expanded", "false");
   const body = h("div", { class: "aw-menu", hidden: true });
   const node = h("span", { class: "aw-menu-wrap" }, button, body);
+  /** @param {boolean} open */
   const set = (open) => { body.hidden = !open; button.setAttribute("aria-expanded", String(open)); };
-  button.addEventListener("click", () => set(body.hidden), { signal });
+  button.addEventListener("click", () => set(Boolean(body.hidden)), { signal });
   // composedPath: inside a shadow root (marimo) the event's target is the host element.
   document.addEventListener("click", (ev) => { if (!body.hidden && !ev.composedPath().includes(node)) set(false); }, { signal });
   node.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !body.hidden) { set(false); button.focus(); } }, { signal });
@@ -215,6 +286,9 @@ export function dropMenu(label, title, signal, extraClass = "") {
  * PNG is offered through the dashboard's `menu.png(label, filename, draw)`. Shown alone, `shared`
  * (layer, head) is the header's controls and `options` (scale, colours, hiding, row-normalise, PNG)
  * an "options ▾" menu at the header's end.
+ * @param {{ controls: HTMLElement, legend: HTMLElement }} ui  ui/dom.js `makeRoot`'s parts.
+ * @param {{ embedded?: boolean, menu?: Menu | null, signal?: AbortSignal }} [opts]
+ * @returns {{ shared: HTMLElement, options: HTMLElement, png: (label: string, filename: string, draw: () => HTMLCanvasElement) => unknown }}
  */
 export function viewControls(ui, { embedded = false, menu = null, signal } = {}) {
   if (embedded) {

@@ -1,3 +1,4 @@
+// @ts-check
 // The colour legend: a bar with ticks and the scale sentence, on the page and in PNG exports.
 import { lut, ticks, fmt, headline, placeLabels } from "../lib/colormap.js";
 import { exactToken } from "../lib/tokens.js";
@@ -5,23 +6,34 @@ import { h } from "./dom.js";
 import { info } from "./tips.js";
 import { theme } from "./theme.js";
 
+/** @typedef {import("../lib/colormap.js").Scale} Scale */
+/** A canvas or element that remembers what it last showed. @typedef {{ _awKey?: string, _awLines?: string }} Remembers */
+
 /**
  * Legend: colour bar with ticks, the scale sentence, and notes (renormalised, pooled...). `ink`:
  * the view's `theme()` when it holds one (reading it again resolves the page's styles). `mark`:
  * a weight drawn as a white line across the bar (a uniform row's share), or null.
+ * @param {HTMLElement} container
+ * @param {Scale} scale
+ * @param {string} cmapName
+ * @param {(string | null | undefined | false)[]} [notes]  Falsy notes are left out.
+ * @param {number} [width]
+ * @param {import("./theme.js").Ink | null} [inkGiven]
+ * @param {number | null} [mark]
  */
-export function drawLegend(container, scale, cmapName, notes = [], width = 180, ink = null, mark = null) {
-  ink = ink ?? theme(container);
+export function drawLegend(container, scale, cmapName, notes = [], width = 180, inkGiven = null, mark = null) {
+  const ink = inkGiven ?? theme(container);
   const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
   const H = 30;
-  const lines = [headline(scale, mark), ...notes.filter(Boolean)];
+  const lines = [headline(scale, mark), .../** @type {string[]} */ (notes.filter(Boolean))];
   // A hover redraws the legend often with the same scale: the bar is repainted only when what it
   // shows changes, and the existing canvas and lines are reused (a replaced subtree means new
   // layout and a new canvas layer in every frame).
   const key = JSON.stringify([scale.kind, scale.domain, scale.gamma, ticks(scale), cmapName, width, dpr, ink.muted, mark]);
-  if (mark > 0) container.dataset.uniform = String(mark);
+  if (mark !== null && mark > 0) container.dataset.uniform = String(mark);
   else delete container.dataset.uniform;
-  let bar = container.firstChild, text = bar?.nextSibling;
+  let bar = /** @type {(HTMLCanvasElement & Remembers) | null} */ (container.firstChild);
+  let text = /** @type {(HTMLElement & Remembers) | null} */ (bar?.nextSibling ?? null);
   if (!(bar instanceof HTMLCanvasElement) || !text || container.childNodes.length !== 2) {
     bar = h("canvas");
     text = h("div");
@@ -36,8 +48,8 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
     // Drawn on a canvas outside the page, then copied: text on a canvas in the page makes the
     // browser resolve the page's pending styles first (on a hover, those of every restyled token).
     const scratch = legendScratch(bar.width, bar.height);
-    paintLegend(scratch.getContext("2d"), scale, cmapName, 0, 0, width, dpr, ink.muted, mark);
-    const ctx = bar.getContext("2d");
+    paintLegend(/** @type {CanvasRenderingContext2D} */ (scratch.getContext("2d")), scale, cmapName, 0, 0, width, dpr, ink.muted, mark);
+    const ctx = /** @type {CanvasRenderingContext2D} */ (bar.getContext("2d"));
     ctx.clearRect(0, 0, bar.width, bar.height);
     ctx.drawImage(scratch, 0, 0);
   }
@@ -48,22 +60,35 @@ export function drawLegend(container, scale, cmapName, notes = [], width = 180, 
   if (text._awLines === JSON.stringify([compact, lines]) && old.length === lines.length) return;
   text._awLines = JSON.stringify([compact, lines]);
   text.replaceChildren(...lines.map((l, i) => h("div", i ? { class: compact ? "aw-note aw-folded" : "aw-note", text: l } : { text: l })));
-  if (compact) text.firstChild.append(" ", info(lines.slice(1).join("\n")));
+  if (compact) /** @type {HTMLElement} */ (text.firstChild).append(" ", info(lines.slice(1).join("\n")));
 }
 
+/** @type {HTMLCanvasElement | null} */
 let SCRATCH = null;
-/** A cleared canvas outside the document, `w` x `hgt` device pixels, reused between legends. */
+/**
+ * A cleared canvas outside the document, `w` x `hgt` device pixels, reused between legends.
+ * @param {number} w
+ * @param {number} hgt
+ */
 function legendScratch(w, hgt) {
   if (!SCRATCH) SCRATCH = document.createElement("canvas");
   if (SCRATCH.width !== w || SCRATCH.height !== hgt) { SCRATCH.width = w; SCRATCH.height = hgt; }
-  else SCRATCH.getContext("2d").clearRect(0, 0, w, hgt);
+  else /** @type {CanvasRenderingContext2D} */ (SCRATCH.getContext("2d")).clearRect(0, 0, w, hgt);
   return SCRATCH;
 }
 
+/** @type {Map<string, HTMLCanvasElement | null>} */
 const STRIPS = new Map();
-/** A 256 x 1 canvas of a colour map's levels (null where there is no canvas, as in node tests). */
+/**
+ * A 256 x 1 canvas of a colour map's levels (null where there is no canvas, as in node tests).
+ * @param {string} cmapName
+ * @param {ArrayLike<number>} table  256 [r, g, b] levels.
+ * @returns {HTMLCanvasElement | null}
+ */
 function legendStrip(cmapName, table) {
-  if (STRIPS.has(cmapName)) return STRIPS.get(cmapName);
+  const known = STRIPS.get(cmapName);
+  if (known !== undefined) return known;
+  /** @type {HTMLCanvasElement | null} */
   let c = null;
   try {
     c = document.createElement("canvas");
@@ -72,7 +97,7 @@ function legendStrip(cmapName, table) {
     for (let k = 0; k < 256; k++) {
       img.data[4 * k] = table[3 * k]; img.data[4 * k + 1] = table[3 * k + 1]; img.data[4 * k + 2] = table[3 * k + 2]; img.data[4 * k + 3] = 255;
     }
-    c.getContext("2d").putImageData(img, 0, 0);
+    /** @type {CanvasRenderingContext2D} */ (c.getContext("2d")).putImageData(img, 0, 0);
   } catch { c = null; }
   STRIPS.set(cmapName, c);
   return c;
@@ -81,6 +106,15 @@ function legendStrip(cmapName, table) {
 /**
  * Paint a colour bar with ticks at (x, y), `width` CSS pixels wide and 30 tall; `mark`, when a
  * positive weight, is drawn as a white line with a dark edge across the bar where it falls.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Scale} scale
+ * @param {string} cmapName
+ * @param {number} x
+ * @param {number} y
+ * @param {number} width
+ * @param {number} [dpr]
+ * @param {string} [ink]
+ * @param {number | null} [mark]
  */
 export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#57606a", mark = null) {
   ctx.save();
@@ -106,7 +140,7 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
   ctx.lineWidth = 1;
   ctx.globalAlpha = 1;
   ctx.strokeRect(x + pad - 0.5, y + 1.5, inner + 1, barH + 1);
-  if (mark > 0) {
+  if (mark !== null && mark > 0) {
     const mx = Math.round(x + pad + scale(mark) * (inner - 1));
     ctx.fillStyle = "#1f2328";
     ctx.fillRect(mx - 2, y, 4, barH + 4);
@@ -126,14 +160,24 @@ export function paintLegend(ctx, scale, cmapName, x, y, width, dpr = 1, ink = "#
   ctx.restore();
 }
 
-/** Legend sentences (scale, then notes) as plain strings, for PNG export. */
+/**
+ * Legend sentences (scale, then notes) as plain strings, for PNG export.
+ * @param {HTMLElement} container
+ * @returns {string[]}
+ */
 export function legendLines(container) {
-  const text = container.children[1];
+  const text = /** @type {(Element & Remembers) | undefined} */ (container.children[1]);
   if (text?._awLines) return JSON.parse(text._awLines)[1];
-  return [...container.querySelectorAll(":scope > div > div")].map((d) => d.textContent);
+  return [...container.querySelectorAll(":scope > div > div")].map((d) => d.textContent ?? "");
 }
 
-/** Draw legend sentences beside a colour bar; returns the width they need. */
+/**
+ * Draw legend sentences beside a colour bar; returns the width they need.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {readonly string[]} lines
+ * @param {number} x
+ * @param {number} y
+ */
 export function paintLegendText(ctx, lines, x, y) {
   ctx.save();
   ctx.textAlign = "left"; ctx.fillStyle = "#57606a"; ctx.font = "11px system-ui,sans-serif";
@@ -143,14 +187,22 @@ export function paintLegendText(ctx, lines, x, y) {
   return w;
 }
 
-/** Width in CSS pixels that `lines` need at the legend font. */
+/**
+ * Width in CSS pixels that `lines` need at the legend font.
+ * @param {readonly string[]} lines
+ */
 export function legendTextWidth(lines) {
-  const ctx = document.createElement("canvas").getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (document.createElement("canvas").getContext("2d"));
   ctx.font = "11px system-ui,sans-serif";
   return Math.max(0, ...lines.map((l) => ctx.measureText(l).width));
 }
 
-/** Notes every legend shows when the data is not the raw attention. */
+/**
+ * Notes every legend shows when the data is not the raw attention.
+ * @param {readonly string[]} tokens
+ * @param {readonly number[]} hide
+ * @returns {string[]}
+ */
 export function hideNotes(tokens, hide) {
   if (!hide.length) return [];
   const names = hide.slice(0, 6).map((i) => `${i} ${exactToken(tokens[i])}`).join(", ");

@@ -1,3 +1,4 @@
+// @ts-check
 // Tooltips by the pointer, and the ⓘ popover that holds a view's longer explanation.
 import { h } from "./dom.js";
 
@@ -9,6 +10,10 @@ export const TIP_GAP = 8;
  * view, and always inside the view's root (which is `position: relative`, so the tip's offsets
  * are the root's). Coordinates are divided by the root's rendered scale, so a zoomed or
  * transformed output cell still puts the tip at the pointer.
+ * @param {HTMLElement} tip
+ * @param {HTMLElement} root
+ * @param {string} text
+ * @param {{ clientX: number, clientY: number }} event
  */
 export function showTip(tip, root, text, event) {
   tip.textContent = text;
@@ -28,14 +33,19 @@ export function showTip(tip, root, text, event) {
   tip.style.transform = `translate(${Math.round(x)}px,${Math.round(y)}px)`;
 }
 
+/** @param {HTMLElement} tip */
 export function hideTip(tip) { tip.style.display = "none"; }
 
 /** Show the `data-tip` text of whatever element under the pointer carries one (SVG marks drawn
- *  with their tooltip in `data-tip`), and hide it when the pointer leaves `root`. */
+ *  with their tooltip in `data-tip`), and hide it when the pointer leaves `root`.
+ * @param {Element} root
+ * @param {{ root: HTMLElement, tip: HTMLElement }} ui
+ * @param {AbortSignal} [signal]
+ */
 export function wireTips(root, ui, signal) {
-  root.addEventListener("mousemove", (ev) => {
-    const t = ev.target.closest?.("[data-tip]");
-    if (t) showTip(ui.tip, ui.root, t.dataset.tip, ev); else hideTip(ui.tip);
+  root.addEventListener("mousemove", (/** @type {Event} */ ev) => {
+    const t = /** @type {HTMLElement | SVGElement | null} */ (/** @type {Element} */ (ev.target).closest?.("[data-tip]"));
+    if (t) showTip(ui.tip, ui.root, t.dataset.tip ?? "", /** @type {MouseEvent} */ (ev)); else hideTip(ui.tip);
   }, { signal });
   root.addEventListener("mouseleave", () => hideTip(ui.tip), { signal });
 }
@@ -44,6 +54,8 @@ let INFO_ID = 0;
 /**
  * A small "ⓘ" that holds a longer explanation: the text is its title (a hover shows it) and a
  * popover that a click or keyboard focus opens, so a view keeps one caption line on screen.
+ * @param {string} text
+ * @param {AbortSignal} [signal]
  */
 export function info(text, signal) {
   const pop = h("span", { class: "aw-info-pop", role: "tooltip", id: `aw-info-${++INFO_ID}`, text, hidden: true });
@@ -51,8 +63,9 @@ export function info(text, signal) {
   mark.setAttribute("aria-describedby", pop.id);
   mark.setAttribute("aria-label", "more about this view");
   const node = h("span", { class: "aw-info-wrap" }, mark, pop);
+  /** @param {boolean} open */
   const set = (open) => { pop.hidden = !open; node.classList.toggle("aw-open", open); };
-  mark.addEventListener("click", (ev) => { ev.stopPropagation(); set(pop.hidden); }, { signal });
+  mark.addEventListener("click", (ev) => { ev.stopPropagation(); set(Boolean(pop.hidden)); }, { signal });
   mark.addEventListener("focus", () => set(true), { signal });
   mark.addEventListener("blur", () => set(false), { signal });
   mark.addEventListener("keydown", (ev) => { if (ev.key === "Escape") set(false); }, { signal });

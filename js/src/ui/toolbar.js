@@ -1,3 +1,4 @@
+// @ts-check
 // A dashboard's one toolbar: what all of its views share. Layer, head and the generation step go
 // through the shared selection; scale, γ, colours, hiding, the measure and row normalisation are set
 // on every view's own model (setTrait on each), so one change moves every view and, in a live
@@ -9,6 +10,9 @@ import { exactToken } from "../lib/tokens.js";
 import { h } from "./dom.js";
 import { select, checkbox, setTrait, stepControl, dropMenu, pngButton } from "./controls.js";
 
+/** @typedef {import("../lib/types.js").WidgetModel} WidgetModel */
+/** @typedef {import("./controls.js").Selection} Selection */
+
 const FUSIONS = ["mean", "max", "min"];
 
 /**
@@ -16,18 +20,26 @@ const FUSIONS = ["mean", "max", "min"];
  * shared selection, or null). Returns `{ node, menu }`: `menu.png(label, filename, draw)` is what
  * the views get to offer their PNG (`draw` returns a canvas), `menu.hide(indices)` hides
  * tokens in every view.
+ * @param {{ sel: Selection | null, models: WidgetModel[], signal?: AbortSignal }} o
  */
 export function toolbar({ sel, models, signal }) {
   const first = models[0];
+  /** @param {WidgetModel} m @param {string} name */
   const has = (m, name) => m.get(name) !== undefined && m.get(name) !== null;
+  /** @param {string} name @param {any} value */
   const every = (name, value) => { for (const m of models) if (has(m, name)) setTrait(m, name, value); };
   const node = h("div", { class: "aw-controls aw-toolbar" });
   node.setAttribute("role", "toolbar");
+  /** @type {(() => void)[]} */
   const syncs = [];
+  /** @type {string[]} */
   const tokens = first.get("_tokens") ?? [];
 
   if (sel) {
-    const layers = first.get("_layer_ids") ?? [], heads = first.get("_head_ids") ?? [];
+    /** @type {number[]} */
+    const layers = first.get("_layer_ids") ?? [];
+    /** @type {number[]} */
+    const heads = first.get("_head_ids") ?? [];
     const layer = select("layer", layers.map((l) => [l, String(l)]), sel.get("layer"), (v) => sel.set({ layer: Number(v) }, { immediate: true }), signal);
     const headValue = () => (sel.get("head") === null ? sel.get("fusion") : sel.get("head"));
     const head = select("head", [...FUSIONS.map((f) => [f, `${f} of heads`]), ...heads.map((x) => [x, `head ${x}`])], headValue(), (v) => {
@@ -52,6 +64,7 @@ export function toolbar({ sel, models, signal }) {
   const gammaLabel = h("label", { class: "aw-tb-gamma" }, "γ", gamma);
   const cmap = select("colours", COLORMAPS.map((c) => [c, c]), first.get("colormap"), (v) => every("colormap", v), signal);
   cmap.node.classList.add("aw-tb-colours");
+  /** @param {number[]} indices @param {boolean} on */
   const toggle = (indices, on) => {
     const set = new Set(first.get("hide"));
     for (const i of indices) on ? set.add(i) : set.delete(i);
@@ -79,12 +92,14 @@ export function toolbar({ sel, models, signal }) {
     ? checkbox("row-normalise", normed[0].get("row_normalize"), (on) => { for (const m of normed) setTrait(m, "row_normalize", on); }, signal)
     : null;
   if (rowNorm) { rowNorm.node.title = "scale each query row of the heatmap to its own maximum"; more.body.append(rowNorm.node); }
+  /** @type {boolean[]} */
   const special = first.get("_special") ?? [];
   const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
   const hideSpecial = specials.length
     ? checkbox("hide special tokens", specials.every((i) => first.get("hide").includes(i)), (on) => toggle(specials, on), signal)
     : null;
   if (hideSpecial) more.body.append(hideSpecial.node);
+  /** @type {HTMLElement | null} */
   let pngs = null;
 
   const sync = () => {
@@ -100,7 +115,10 @@ export function toolbar({ sel, models, signal }) {
     node.dataset.scale = first.get("scale");
     node.dataset.colormap = first.get("colormap");
   };
-  const watched = [[first, ["scale", "gamma", "colormap", "hide"]], ...(measure ? [[measured[0], ["measure"]]] : []), ...(rowNorm ? [[normed[0], ["row_normalize"]]] : [])];
+  /** @type {[WidgetModel, string[]][]} */
+  const watched = [[first, ["scale", "gamma", "colormap", "hide"]],
+    ...(measure ? [/** @type {[WidgetModel, string[]]} */ ([measured[0], ["measure"]])] : []),
+    ...(rowNorm ? [/** @type {[WidgetModel, string[]]} */ ([normed[0], ["row_normalize"]])] : [])];
   for (const [m, names] of watched) {
     for (const n of names) m.on(`change:${n}`, sync);
     signal?.addEventListener("abort", () => { for (const n of names) m.off(`change:${n}`, sync); }, { once: true });
@@ -110,7 +128,8 @@ export function toolbar({ sel, models, signal }) {
 
   const menu = {
     /** Hide `indices` in every view (a view's sink line offers this). */
-    hide: (indices) => toggle(indices, true),
+    hide: (/** @type {number[]} */ indices) => toggle(indices, true),
+    /** @param {string} label @param {string} filename @param {() => HTMLCanvasElement} draw */
     png(label, filename, draw) {
       if (!pngs) { pngs = h("div", { class: "aw-menu-group" }, h("span", { class: "aw-muted", text: "save PNG:" })); more.body.append(pngs); }
       const b = pngButton(pngs, filename, draw, signal, label);
