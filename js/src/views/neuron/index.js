@@ -22,6 +22,8 @@ export default async function render({ model, el, host, signal }) {
   const visible = visibility(facts);
   const getHead = headCache(model);
   const marks = new TokenMarks();
+  // The key table's labels are rebuilt on every draw: their marks are kept apart and cleared then.
+  const tableMarks = new TokenMarks();
 
   const layerSel = select("layer", layers.map((l) => [l, String(l)]), model.get("layer_shown"),
     (v) => sel.set({ layer: Number(v), head: model.get("head_shown") }, { immediate: true }), signal);
@@ -62,11 +64,12 @@ export default async function render({ model, el, host, signal }) {
     const note = cur ? rotaryNote(cur.d, rotary) : "";
     if (note) ui.legend.append(h("div", { class: "aw-neuron-rotary-note", text: note }));
     drawAxis(axis, cur ? cur.d : null, rotary);
-    drawTable(table, cur, queryIndex(), { tokens, nKey, visible, rotary }, { ui, axis, marks, sel, signal });
+    drawTable(table, cur, queryIndex(), { tokens, nKey, visible, rotary }, { ui, axis, marks: tableMarks, sel, signal });
     drawPair();
   }
 
-  sel.on(["hovered_token"], () => { marks.hover(sel.get("hovered_token")); drawPair(); });
+  sel.on(["hovered_token"], () => { marks.hover(sel.get("hovered_token")); tableMarks.hover(sel.get("hovered_token")); drawPair(); });
+  sel.on(["pinned_token"], () => marks.pin(sel.get("pinned_token")));
   sel.on(["pinned_token"], draw);
   for (const name of ["_heads", "layer_shown", "head_shown"]) model.on(`change:${name}`, draw);
   draw();

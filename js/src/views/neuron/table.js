@@ -21,6 +21,7 @@ import { CELL, ROW, LABEL_W } from "./panel.js";
  */
 export function drawTable(table, cur, i, { tokens, nKey, visible, rotary }, { ui, axis, marks, sel, signal }) {
   table.replaceChildren();
+  marks.clear();
   if (!cur) return;
   const d = cur.d, k = cur.k;
   const q = cur.q.subarray(i * d, (i + 1) * d);
