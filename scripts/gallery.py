@@ -66,6 +66,10 @@ def shoot(out_dir: Path) -> list[Path]:
             pg.screenshot(path=str(shot))
             written.append(shot)
             for kind in ("tokentext", "heatmap", "headgrid", "rollout", "graph"):
+                tab = pg.locator(f".aw-tab[data-tab='{kind}']")
+                if tab.count():  # head grid, rollout and graph share the tabbed pane beside the heatmap
+                    tab.first.click()
+                    pg.wait_for_timeout(200)
                 shot = out_dir / f"{kind}-{scheme}.png"
                 pg.locator(f".aw-{kind}").first.screenshot(path=str(shot))
                 written.append(shot)
