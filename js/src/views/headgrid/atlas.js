@@ -1,19 +1,23 @@
 // @ts-check
-// The thumbnails painted. Built once per data/scale/colour-map change: the thumbnails in colour and
-// in grey (shown under a hovered row) as two atlases at data resolution, and each cell's colour-map
-// level. A hover then copies the laid-out grid from an atlas and draws one row of bars per head.
+// The thumbnails painted. Made again on each data/scale/colour-map change: the thumbnails in colour
+// and in grey (shown under a hovered row) as two atlases at data resolution, and each cell's
+// colour-map level. A layer's row of the atlases is filled when a paint first needs it (the rows in
+// the box's view, so the first paint fills a few of thirty) or by `buildRest` in idle time after the
+// paint. A hover then copies the laid-out grid from an atlas and draws one row of bars per head.
 import { lut } from "../../lib/colormap.js";
 import { canvasOf, context2d } from "./canvas.js";
 import { theme } from "../../ui/theme.js";
 import { laidMarks } from "./badges.js";
-import { GAP, rowsInView } from "./geometry.js";
+import { GAP, buildOrder, rowsInView } from "./geometry.js";
+import { shownView } from "./viewport.js";
 
 /** @typedef {import("./state.js").GridContext} GridContext */
 /** @typedef {import("./state.js").GridState} GridState */
 /** @typedef {import("./state.js").Atlas} Atlas */
 
 /**
- * The atlases of `g.thumbs` under `g.scale` and the model's colour map, into `g.atlas`.
+ * New, empty atlases of `g.thumbs` under `g.scale` and the model's colour map, into `g.atlas`:
+ * each layer's row is filled by `fillLayers` when first needed.
  * @param {GridContext} ctx
  * @param {GridState} g
  */
@@ -24,47 +28,113 @@ export function buildAtlas(ctx, g) {
   const ink = theme(ctx.ui.root);
   const blank = ink.panelRGB;
   const L = ctx.facts.layerIds.length, H = ctx.facts.headIds.length, per = tq * tk, W = H * tk;
+  const values = thumbs.values;
   const level = new Uint8Array(L * H * per);
-  const colour = new ImageData(W, L * tq), grey = new ImageData(W, L * tq);
-  for (let li = 0; li < L; li++) for (let hi = 0; hi < H; hi++) {
-    const base = (li * H + hi) * per;
-    for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
-      const k = base + r * tk + c;
-      const seen = blockVis[r * tk + c] && !Number.isNaN(thumbs.values[k]);
-      const lv = seen ? Math.round(scale(thumbs.values[k]) * 255) : 0;
-      level[k] = lv;
-      const o = ((li * tq + r) * W + hi * tk + c) * 4;
-      if (seen) { colour.data[o] = table[lv * 3]; colour.data[o + 1] = table[lv * 3 + 1]; colour.data[o + 2] = table[lv * 3 + 2]; }
-      else { colour.data[o] = blank[0]; colour.data[o + 1] = blank[1]; colour.data[o + 2] = blank[2]; }
-      // Hover mode: the map in faint greys on the theme's background, the hovered row in colour on top.
-      const gv = seen ? Math.round((ink.dark ? 40 + (50 * lv) / 255 : 250 - (60 * lv) / 255)) : null;
-      const gb = gv === null ? blank : [gv, gv, gv];
-      grey.data[o] = gb[0]; grey.data[o + 1] = gb[1]; grey.data[o + 2] = gb[2];
-      colour.data[o + 3] = 255; grey.data[o + 3] = 255;
+  // Hover mode: the map in faint greys on the theme's background, the hovered row in colour on top.
+  const greyOf = new Uint8Array(256);
+  for (let lv = 0; lv < 256; lv++) greyOf[lv] = Math.round(ink.dark ? 40 + (50 * lv) / 255 : 250 - (60 * lv) / 255);
+  const colourCanvas = canvasOf(W, L * tq), greyCanvas = canvasOf(W, L * tq);
+  /** @param {number} li */
+  const fill = (li) => {
+    const colour = new ImageData(W, tq), grey = new ImageData(W, tq);
+    const cd = colour.data, gd = grey.data;
+    for (let hi = 0; hi < H; hi++) {
+      const base = (li * H + hi) * per;
+      for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) {
+        const k = base + r * tk + c;
+        const v = values[k];
+        const o = (r * W + hi * tk + c) * 4;
+        if (blockVis[r * tk + c] && !Number.isNaN(v)) {
+          const lv = Math.round(scale(v) * 255);
+          level[k] = lv;
+          cd[o] = table[lv * 3]; cd[o + 1] = table[lv * 3 + 1]; cd[o + 2] = table[lv * 3 + 2];
+          gd[o] = gd[o + 1] = gd[o + 2] = greyOf[lv];
+        } else {
+          level[k] = 0;
+          cd[o] = gd[o] = blank[0]; cd[o + 1] = gd[o + 1] = blank[1]; cd[o + 2] = gd[o + 2] = blank[2];
+        }
+        cd[o + 3] = 255; gd[o + 3] = 255;
+      }
     }
-  }
-  const toCanvas = (/** @type {ImageData} */ img) => { const c = canvasOf(W, L * tq); context2d(c).putImageData(img, 0, 0); return c; };
-  g.atlas = { colour: toCanvas(colour), grey: toCanvas(grey), level, laid: {} };
+    context2d(colourCanvas).putImageData(colour, 0, li * tq);
+    context2d(greyCanvas).putImageData(grey, 0, li * tq);
+  };
+  g.atlas = {
+    colour: colourCanvas, grey: greyCanvas, level, built: new Uint8Array(L), fill,
+    laidRows: { colour: new Uint8Array(L), grey: new Uint8Array(L) }, laid: {},
+  };
 }
 
 /**
- * Every thumbnail copied to its place once per atlas, at device resolution: a hover then redraws
- * the grid with one drawImage instead of one per head.
+ * Fill the atlas rows of layers `[from, to)` not filled yet.
+ * @param {Atlas} atlas
+ * @param {number} from
+ * @param {number} to
+ */
+export function fillLayers(atlas, from, to) {
+  for (let li = from; li < to; li++) if (!atlas.built[li]) { atlas.fill(li); atlas.built[li] = 1; }
+}
+
+/**
+ * Fill the atlas rows no paint has needed yet, in idle time after the paint (a few layers at a
+ * time, nearest the box's view first), so a scroll finds them ready. Stops when the atlas is
+ * replaced or the view goes.
+ * @param {GridContext} ctx
+ * @param {GridState} g
+ * @param {AbortSignal} signal
+ */
+export function buildRest(ctx, g, signal) {
+  const atlas = g.atlas;
+  if (!atlas) return;
+  const L = ctx.facts.layerIds.length;
+  const [from, to] = rowsInView(shownView(g), L, g.rowH + GAP);
+  const order = buildOrder(L, from, to, ctx.facts.layerIds.indexOf(ctx.sel.get("layer")));
+  let next = 0;
+  const idle = typeof requestIdleCallback === "function";
+  /** @param {IdleDeadline} [deadline] */
+  const step = (deadline) => {
+    if (signal.aborted || g.atlas !== atlas) return;
+    const until = performance.now() + 8;
+    while (next < order.length) {
+      const li = order[next++];
+      if (atlas.built[li]) continue;
+      fillLayers(atlas, li, li + 1);
+      if (deadline ? deadline.timeRemaining() < 4 : performance.now() > until) break;
+    }
+    if (next < order.length) schedule();
+  };
+  const schedule = () => { if (idle) requestIdleCallback(step, { timeout: 2000 }); else setTimeout(step, 16); };
+  schedule();
+}
+
+/**
+ * Every thumbnail of layers `[from, to)` copied to its place once per atlas, at device
+ * resolution: a hover then redraws the grid with one drawImage instead of one per head.
  * @param {GridContext} ctx
  * @param {GridState} g
  * @param {Atlas} atlas
  * @param {"colour" | "grey"} which
+ * @param {number} from
+ * @param {number} to
  * @returns {HTMLCanvasElement}
  */
-function laidOut(ctx, g, atlas, which) {
+function laidOut(ctx, g, atlas, which, from, to) {
   let c = atlas.laid[which];
   if (!c) {
     c = canvasOf(g.full.w, g.full.h);
+    atlas.laid[which] = c;
+  }
+  const rows = atlas.laidRows[which];
+  let todo = false;
+  for (let li = from; li < to; li++) todo ||= !rows[li];
+  if (todo) {
     const cx = context2d(c);
     cx.setTransform(ctx.dpr, 0, 0, ctx.dpr, 0, 0);
     cx.imageSmoothingEnabled = false;
-    for (const { li, hi, x, y } of g.cells) cx.drawImage(atlas[which], hi * g.tk, li * g.tq, g.tk, g.tq, x, y, g.thumb, g.thumb);
-    atlas.laid[which] = c;
+    for (const { li, hi, x, y } of g.cells) {
+      if (li >= from && li < to && !rows[li]) cx.drawImage(atlas[which], hi * g.tk, li * g.tq, g.tk, g.tq, x, y, g.thumb, g.thumb);
+    }
+    for (let li = from; li < to; li++) rows[li] = 1;
   }
   return c;
 }
@@ -98,7 +168,9 @@ export function paintGrid(ctx, g, colours, row, { all = false } = {}) {
   const atlas = /** @type {Atlas} */ (g.atlas);
   const cmap = ctx.model.get("colormap");
   const pitch = g.rowH + GAP;
-  const [from, to] = all ? [0, ctx.facts.layerIds.length] : rowsInView(g.view, ctx.facts.layerIds.length, pitch);
+  const [from, to] = all ? [0, ctx.facts.layerIds.length] : rowsInView(shownView(g), ctx.facts.layerIds.length, pitch);
+  // A row is filled before it is first drawn, whether or not its idle-time turn has come.
+  fillLayers(atlas, from, to);
   const top = from * pitch;
   const full = g.full;
   const y0 = Math.min(full.h, Math.round(top * dpr)), hPx = Math.max(1, Math.min(full.h, Math.round(to * pitch * dpr)) - y0);
@@ -116,7 +188,7 @@ export function paintGrid(ctx, g, colours, row, { all = false } = {}) {
   cx.imageSmoothingEnabled = false;
   cx.setTransform(1, 0, 0, 1, 0, 0);
   cx.clearRect(0, 0, target.width, target.height);
-  cx.drawImage(laidOut(ctx, g, atlas, row === null ? "colour" : "grey"), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
+  cx.drawImage(laidOut(ctx, g, atlas, row === null ? "colour" : "grey", from, to), 0, y0, full.w, hPx, 0, 0, full.w, hPx);
   cx.setTransform(dpr, 0, 0, dpr, 0, -y0);
   if (row !== null) {
     const per = g.tq * g.tk, bw = g.thumb / g.tk, nHeads = ctx.facts.headIds.length;

@@ -1,6 +1,7 @@
 // @ts-check
 // The head grid's geometry, DOM-free: thumbnail size, where each head sits in a row, the order of
-// a layer's heads, which thumbnail cells hold a visible cell, and the rows in a scrolled view.
+// a layer's heads, which thumbnail cells hold a visible cell, the rows in a scrolled view and the
+// order the layers' thumbnails are made in.
 
 export const GAP = 3, GROUP_GAP = 10, LAYER_W = 34;
 // Layers a dashboard's head grid shows before it scrolls.
@@ -99,4 +100,26 @@ export function rowsInView(view, nLayers, pitch) {
   if (!view) return [0, nLayers];
   const top = view.top - HEADER_H - pitch, bottom = view.top + view.height + pitch;
   return [Math.max(0, Math.floor(top / pitch)), Math.min(nLayers, Math.ceil(bottom / pitch))];
+}
+
+/**
+ * The order the layers' thumbnails are made in: the rows `[from, to)` in view, then the selected
+ * layer (-1: none), then the others nearest the view first, the row below before the row above.
+ * @param {number} nLayers
+ * @param {number} from
+ * @param {number} to
+ * @param {number} selected  The selected layer's index, or -1.
+ * @returns {number[]}
+ */
+export function buildOrder(nLayers, from, to, selected) {
+  /** @type {number[]} */
+  const out = [];
+  const seen = new Uint8Array(nLayers);
+  const add = (/** @type {number} */ li) => { if (li >= 0 && li < nLayers && !seen[li]) { seen[li] = 1; out.push(li); } };
+  from = Math.max(0, Math.min(nLayers, from));
+  to = Math.max(from, Math.min(nLayers, to));
+  for (let li = from; li < to; li++) add(li);
+  add(selected);
+  for (let d = 1; out.length < nLayers; d++) { add(to - 1 + d); add(from - d); }
+  return out;
 }

@@ -1,6 +1,6 @@
 // HeadGrid: every layer x head as a thumbnail; hovering a token draws its row in every one.
 // `render` wires the parts beside it: thumbs (which thumbnails), layout (cells and labels), atlas
-// (the painting), badges (role badges, tint bars, the signed tint's bar), pointer (clicks, tooltips,
+// (the painting: the rows in view first, the others after the paint), badges (role badges, tint bars, the signed tint's bar), pointer (clicks, tooltips,
 // the selected head), viewport (the scrolled box), notes (the legend's notes) and export (PNG).
 import { attentionFacts } from "../../lib/facts.js";
 import { payloadCache, connectMaps } from "../../lib/store.js";
@@ -14,7 +14,7 @@ import { gridState } from "./state.js";
 import { thumbSize } from "./geometry.js";
 import { pickThumbs, readThumbs, thumbsMax } from "./thumbs.js";
 import { layOut } from "./layout.js";
-import { buildAtlas, paintGrid } from "./atlas.js";
+import { buildAtlas, buildRest, paintGrid } from "./atlas.js";
 import { drawEffectLegend, tintRange } from "./badges.js";
 import { markSelected, wirePointer } from "./pointer.js";
 import { followScroll } from "./viewport.js";
@@ -102,6 +102,7 @@ export default async function render({ model, el, host, signal, embedded = false
     g.scale = viewScale(model, thumbsMax(g.thumbs));
     buildAtlas(ctx, g);
     paintHover();
+    buildRest(ctx, g, signal);
     const { tmin, tmax } = tintRange(g.tint);
     const notes = gridNotes(hideNotes(tokens, g.thumbsHide), {
       nKey, hide, thumbsHide: g.thumbsHide, missing: g.missing, pool: model.get("_pool"), sampled: model.get("_sampled_rows") ?? 0,

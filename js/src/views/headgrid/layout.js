@@ -28,6 +28,7 @@ export function layOut(ctx, g) {
   g.rowH = thumb + (tint ? 4 : 0);
   // In a dashboard the box shows six whole layers and a part of the next (their header included) without scrolling.
   if (ctx.embedded) gridBox.style.maxHeight = `${Math.round(20 + EMBEDDED_LAYERS * (g.rowH + GAP))}px`;
+  g.boxH = parseFloat(gridBox.style.maxHeight) || g.boxH;
   const modelX = headXs(heads.map((_, k) => k), kvOf, grouped, thumb);
   const width = modelX[modelX.length - 1] + thumb + 2, height = layers.length * (g.rowH + GAP);
   gridBox.replaceChildren();

@@ -51,14 +51,15 @@ export function markSelected(ctx, g) {
   const layer = sel.get("layer"), headSel = sel.get("head");
   for (const { cell, li, hi } of g.cells) {
     const isSel = layers[li] === layer && heads[hi] === headSel;
-    if (g.marked.get(cell) === isSel) continue;
+    // A cell is laid out unselected: only a change from that is written.
+    if ((g.marked.get(cell) ?? false) === isSel) continue;
     g.marked.set(cell, isSel);
     cell.classList.toggle("aw-selected", isSel);
     cell.style.outline = isSel ? "3px solid var(--aw-accent)" : "";
     cell.style.zIndex = isSel ? "2" : "";
   }
   const mark = (/** @type {HTMLElement} */ lab, /** @type {boolean} */ on) => {
-    if (g.marked.get(lab) === on) return;
+    if ((g.marked.get(lab) ?? false) === on) return;
     g.marked.set(lab, on);
     lab.style.color = on ? "var(--aw-accent)" : "var(--aw-muted)";
     lab.style.fontWeight = on ? "700" : "";

@@ -21,11 +21,14 @@
 
 /**
  * The thumbnails in colour and in grey at data resolution, each cell's colour-map level, and the
- * grids laid out from them at device resolution (made on first need).
+ * grids laid out from them at device resolution, each filled a layer at a time on first need.
  * @typedef {object} Atlas
  * @property {HTMLCanvasElement} colour
  * @property {HTMLCanvasElement} grey
  * @property {Uint8Array} level
+ * @property {Uint8Array} built  1 for each layer whose rows of `colour`, `grey` and `level` are filled.
+ * @property {(li: number) => void} fill  Fill layer `li`'s rows.
+ * @property {{ colour: Uint8Array, grey: Uint8Array }} laidRows  1 for each layer laid out in `laid`.
  * @property {{ colour?: HTMLCanvasElement, grey?: HTMLCanvasElement, marks?: HTMLCanvasElement }} laid
  */
 
@@ -63,7 +66,8 @@
  * @property {HTMLElement[]} layerLabels
  * @property {Atlas | null} atlas
  * @property {any} scale  The weight scale (ui/controls.js `viewScale`).
- * @property {{ top: number, height: number } | null} view  The box's scroll and height; null: every layer.
+ * @property {{ top: number, height: number } | null} view  The box's scroll and height; null: not read yet.
+ * @property {number} boxH  The box's most height in CSS pixels (its view before one is read).
  * @property {{ from: number, to: number } | null} painted  The layers the canvas covers.
  * @property {string | null} lastSel  The selection last scrolled into view.
  * @property {WeakMap<HTMLElement, boolean>} marked  Whether a cell or label is drawn selected.
@@ -78,7 +82,7 @@ export function gridState(thumb) {
   return {
     thumb, rowH: thumb, cells: [], full: { w: 1, h: 1, height: 1 }, tq: 0, tk: 0,
     thumbs: null, thumbsHide: [], missing: [], tint: null, tintSigned: false, blockVis: null,
-    headLabels: [], layerLabels: [], atlas: null, scale: null, view: null, painted: null,
+    headLabels: [], layerLabels: [], atlas: null, scale: null, view: null, boxH: 520, painted: null,
     lastSel: null, marked: new WeakMap(), effectKey: null,
   };
 }

@@ -86,8 +86,10 @@ export function readThumbs(ctx, g) {
  */
 export function thumbsMax(thumbs) {
   if (thumbs.vmax === undefined) {
-    thumbs.vmax = 1e-6;
-    for (const v of thumbs.values) if (v > thumbs.vmax) thumbs.vmax = v;
+    const values = thumbs.values;
+    let vmax = 1e-6;
+    for (let i = 0; i < values.length; i++) if (values[i] > vmax) vmax = values[i];
+    thumbs.vmax = vmax;
   }
   return thumbs.vmax;
 }
