@@ -76,8 +76,8 @@ export function fillLayers(atlas, from, to) {
 }
 
 /**
- * Fill the atlas rows no paint has needed yet, in idle time after the paint (a few layers at a
- * time, nearest the box's view first), so a scroll finds them ready. Stops when the atlas is
+ * Fill the atlas rows no paint has needed yet, in idle time after the paint (a layer or so a
+ * turn, nearest the box's view first), so a scroll finds them ready. Stops when the atlas is
  * replaced or the view goes.
  * @param {GridContext} ctx
  * @param {GridState} g
@@ -91,20 +91,23 @@ export function buildRest(ctx, g, signal) {
   const order = buildOrder(L, from, to, ctx.facts.layerIds.indexOf(ctx.sel.get("layer")));
   let next = 0;
   const idle = typeof requestIdleCallback === "function";
+  // A few milliseconds a turn, whatever the idle deadline offers: other views of the page may
+  // still be drawing, and a long turn would hold up their next step.
   /** @param {IdleDeadline} [deadline] */
   const step = (deadline) => {
     if (signal.aborted || g.atlas !== atlas) return;
-    const until = performance.now() + 8;
+    const until = performance.now() + 4;
     while (next < order.length) {
       const li = order[next++];
       if (atlas.built[li]) continue;
       fillLayers(atlas, li, li + 1);
-      if (deadline ? deadline.timeRemaining() < 4 : performance.now() > until) break;
+      if (performance.now() > until || (deadline && deadline.timeRemaining() < 4)) break;
     }
     if (next < order.length) schedule();
   };
   const schedule = () => { if (idle) requestIdleCallback(step, { timeout: 2000 }); else setTimeout(step, 16); };
-  schedule();
+  // Begin after the first paint.
+  requestAnimationFrame(() => schedule());
 }
 
 /**
