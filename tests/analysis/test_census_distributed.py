@@ -9,9 +9,6 @@ both with the same message.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +19,7 @@ TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 if __name__ == "__main__":  # a rank: this checkout's attnwidget and test helpers, not an installed copy
     sys.path[:0] = [str(ROOT), str(TESTS)]
+from helpers.ranks import launch_two_ranks  # noqa: E402
 from helpers.tiny_models import tiny_model, word_level_tokenizer, words  # noqa: E402
 
 COLUMNS = ("sink_mass", "entropy", "previous_token", "induction", "norm_sink_mass", "sink_value_ratio")
@@ -85,34 +83,11 @@ def _worker(out: Path) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def launch(tmp_path_factory):
     """One torchrun launch of two ranks (the script is this file); its output folder and process."""
     out = tmp_path_factory.mktemp("census_ranks")
-    path = os.pathsep.join([str(ROOT), str(TESTS), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env = dict(os.environ, PYTHONPATH=path, MASTER_ADDR="127.0.0.1", OMP_NUM_THREADS="1")
-    env["TOKENIZERS_PARALLELISM"] = "false"
-    if sys.platform.startswith("linux"):
-        env["GLOO_SOCKET_IFNAME"] = "lo"
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--nnodes=1",
-        "--master_addr=127.0.0.1",
-        f"--master_port={_free_port()}",
-        __file__,
-        str(out),
-    ]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
-    return out, proc
+    return out, launch_two_ranks(__file__, out, timeout=240)
 
 
 def _load(path: Path) -> tuple[dict, dict]:
