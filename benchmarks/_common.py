@@ -126,3 +126,30 @@ def sync(device: str) -> None:
         import torch
 
         torch.cuda.synchronize()
+
+
+def two_ranks(script: str, worker_args: list[str], threads: int) -> object:
+    """Run `script --worker OUT *worker_args` as two ranks of ``python -m torch.distributed.run``
+    (gloo on loopback, `threads` torch threads each) and return the JSON that rank 0 wrote to OUT."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    name = os.path.splitext(os.path.basename(script))[0]
+    out = os.path.join(os.path.dirname(os.path.abspath(script)), f".{name}_bench_{os.getpid()}.json")
+    env = dict(os.environ, MASTER_ADDR="127.0.0.1", OMP_NUM_THREADS=str(threads))
+    if sys.platform.startswith("linux"):
+        env["GLOO_SOCKET_IFNAME"] = "lo"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1"]
+    command += [f"--master_port={port}", script, "--worker", out, *worker_args]
+    try:
+        subprocess.run(command, env=env, check=True)
+        with open(out) as f:
+            return json.load(f)
+    finally:
+        if os.path.exists(out):
+            os.remove(out)

@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]
-from _common import print_table  # noqa: E402
+from _common import print_table, two_ranks  # noqa: E402
 from census import _model  # noqa: E402
 
 
@@ -91,23 +89,8 @@ def _worker(args) -> None:
 
 
 def _two_processes(args) -> float:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    out = os.path.join(HERE, f".templates_bench_{os.getpid()}.json")
-    env = dict(os.environ, MASTER_ADDR="127.0.0.1", OMP_NUM_THREADS=str(args.threads))
-    if sys.platform.startswith("linux"):
-        env["GLOO_SOCKET_IFNAME"] = "lo"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1"]
-    command += [f"--master_port={port}", __file__, "--worker", out, "--model", args.model]
-    command += ["--sets", str(args.sets), "--threads", str(args.threads)]
-    try:
-        subprocess.run(command, env=env, check=True)
-        with open(out) as f:
-            return float(json.load(f))
-    finally:
-        if os.path.exists(out):
-            os.remove(out)
+    worker = ["--model", args.model, "--sets", str(args.sets), "--threads", str(args.threads)]
+    return float(two_ranks(__file__, worker, args.threads))
 
 
 def main() -> None:
