@@ -42,6 +42,7 @@ test("a payload whose byte length disagrees with its shape is refused", () => {
 // ------------------------------------------------------------------ coded maps, inflated together
 import zlib from "node:zlib";
 import { decodeMaps, inflateMaps, sentCells, checkInflated } from "../src/lib/decode.js";
+import { countingInflates } from "./helpers/inflates.mjs";
 
 /** A joinable raw deflate stream, as attnwidget/widgets/payload.py `deflate_joinable` writes it. */
 function joinableDeflate(bytes) {
@@ -54,18 +55,6 @@ function log8(codes, shape, cells = "all", compression = "deflate-raw") {
   const raw = Uint8Array.from(codes);
   const data = compression === "deflate-raw" ? joinableDeflate(raw) : compression === "deflate" ? zlib.deflateSync(raw) : raw;
   return { coding: "log8", floor: 1e-6, levels: 254, cells, compression, shape, data: new DataView(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-/** Count DecompressionStreams made while `fn` runs. */
-async function countingInflates(fn) {
-  const Real = globalThis.DecompressionStream;
-  let n = 0;
-  globalThis.DecompressionStream = class extends Real { constructor(f) { super(f); n += 1; } };
-  try {
-    return [await fn(), n];
-  } finally {
-    globalThis.DecompressionStream = Real;
-  }
 }
 
 test("many joinable map payloads are inflated through one DecompressionStream", async () => {

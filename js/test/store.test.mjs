@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { connectMaps, formatWeight, heldMaps } from "../src/lib/store.js";
+import { countingInflates } from "./helpers/inflates.mjs";
 
 test("weights read as three significant digits, small ones in exponent form, coded ones with their precision", () => {
   assert.equal(formatWeight(0.0689), "0.0689");
@@ -41,17 +42,6 @@ function dataModel(maps) {
 
 function held(keys, maps) {
   return { keys, maps, total: 8, max_bytes: 1 << 20, factor: 1, hide: [], row_normalize: false, precision: "exact" };
-}
-
-async function countingInflates(fn) {
-  const Real = globalThis.DecompressionStream;
-  let n = 0;
-  globalThis.DecompressionStream = class extends Real { constructor(f) { super(f); n += 1; } };
-  try {
-    return [await fn(), n];
-  } finally {
-    globalThis.DecompressionStream = Real;
-  }
 }
 
 test("the views of one data model share one inflate; an update inflates only the maps it adds", async () => {
