@@ -63,23 +63,28 @@ export function checkbox(labelText, checked, onChange, signal) {
 }
 
 /**
- * Scale, gamma, colour map and hide-first-token controls bound to the view's own traits.
+ * Scale, gamma, colour map and hide-first-token controls showing `model`'s traits. By default a
+ * change is written to `model` itself; a dashboard's toolbar passes `write` to send it to every
+ * view, `specialBox` to put "hide special tokens" in its menu, and `tag` to class the controls.
  * @param {WidgetModel} model
  * @param {HTMLElement} container
  * @param {AbortSignal} [signal]
- * @param {{ hideSpecial?: boolean }} [opts]
+ * @param {{ hideSpecial?: boolean, write?: (name: string, value: any) => void, specialBox?: HTMLElement,
+ *   tag?: string }} [opts]
  * @returns {() => void}  Shows the traits' values again.
  */
-export function scaleControls(model, container, signal, { hideSpecial = true } = {}) {
-  const scale = select("scale", SCALES.map((s) => [s, s]), model.get("scale"), (v) => setTrait(model, "scale", v), signal);
+export function scaleControls(model, container, signal, {
+  hideSpecial = true, write = (name, value) => setTrait(model, name, value), specialBox = container, tag = "",
+} = {}) {
+  const scale = select("scale", SCALES.map((s) => [s, s]), model.get("scale"), (v) => write("scale", v), signal);
   const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(model.get("gamma")), title: "power scale exponent" });
   gamma.addEventListener("change", () => {
     const g = Number(gamma.value);
-    if (g > 0 && g <= 10) setTrait(model, "gamma", g);
+    if (g > 0 && g <= 10) write("gamma", g);
     else gamma.value = String(model.get("gamma"));
   }, { signal });
   const gammaLabel = h("label", {}, "γ", gamma);
-  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), model.get("colormap"), (v) => setTrait(model, "colormap", v), signal);
+  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), model.get("colormap"), (v) => write("colormap", v), signal);
   const tokens = model.get("_tokens");
   /** @type {boolean[]} */
   const special = model.get("_special") || [];
@@ -87,14 +92,18 @@ export function scaleControls(model, container, signal, { hideSpecial = true } =
   const toggle = (indices, on) => {
     const set = new Set(model.get("hide"));
     for (const i of indices) on ? set.add(i) : set.delete(i);
-    setTrait(model, "hide", [...set].sort((a, b) => a - b));
+    write("hide", [...set].sort((a, b) => a - b));
   };
   const first = checkbox("hide first token", model.get("hide").includes(0), (on) => toggle([0], on), signal);
-  first.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
+  if (tokens?.length) first.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
   const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
   const spec = hideSpecial && specials.length ? checkbox("hide special tokens", specials.every((i) => model.get("hide").includes(i)), (on) => toggle(specials, on), signal) : null;
+  if (tag) {
+    scale.node.classList.add(`${tag}scale`); gammaLabel.classList.add(`${tag}gamma`);
+    cmap.node.classList.add(`${tag}colours`); first.node.classList.add(`${tag}hide`);
+  }
   container.append(scale.node, gammaLabel, cmap.node, first.node);
-  if (spec) container.append(spec.node);
+  if (spec) specialBox.append(spec.node);
   const sync = () => {
     scale.input.value = model.get("scale");
     gamma.value = String(model.get("gamma"));

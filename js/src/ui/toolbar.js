@@ -4,11 +4,9 @@
 // on every view's own model (setTrait on each), so one change moves every view and, in a live
 // kernel, each view's Python side checks the value (a refused one is sent back, and the toolbar
 // shows what the first view's model then holds). A "⋯" menu holds the rarer options and the PNGs.
-import { SCALES, COLORMAPS } from "../lib/colormap.js";
 import { MEASURE_OPTIONS, MEASURE_HELP } from "../lib/measure.js";
-import { exactToken } from "../lib/tokens.js";
 import { h } from "./dom.js";
-import { select, checkbox, setTrait, stepControl, dropMenu, pngButton } from "./controls.js";
+import { select, checkbox, setTrait, stepControl, dropMenu, pngButton, scaleControls } from "./controls.js";
 
 /** @typedef {import("../lib/types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./controls.js").Selection} Selection */
@@ -53,27 +51,14 @@ export function toolbar({ sel, models, signal }) {
     syncs.push(sync);
   }
 
-  const scale = select("scale", SCALES.map((s) => [s, s]), first.get("scale"), (v) => every("scale", v), signal);
-  scale.node.classList.add("aw-tb-scale");
-  const gamma = h("input", { type: "number", min: "0.05", max: "10", step: "0.05", value: String(first.get("gamma")), title: "power scale exponent" });
-  gamma.addEventListener("change", () => {
-    const g = Number(gamma.value);
-    if (g > 0 && g <= 10) every("gamma", g);
-    else gamma.value = String(first.get("gamma"));
-  }, { signal });
-  const gammaLabel = h("label", { class: "aw-tb-gamma" }, "γ", gamma);
-  const cmap = select("colours", COLORMAPS.map((c) => [c, c]), first.get("colormap"), (v) => every("colormap", v), signal);
-  cmap.node.classList.add("aw-tb-colours");
-  /** @param {number[]} indices @param {boolean} on */
-  const toggle = (indices, on) => {
-    const set = new Set(first.get("hide"));
-    for (const i of indices) on ? set.add(i) : set.delete(i);
-    every("hide", [...set].sort((a, b) => a - b));
-  };
-  const hideFirst = checkbox("hide first token", first.get("hide").includes(0), (on) => toggle([0], on), signal);
-  hideFirst.node.classList.add("aw-tb-hide");
-  if (tokens.length) hideFirst.node.title = `remove ${exactToken(tokens[0])} and renormalise every row over the other tokens`;
-  node.append(scale.node, gammaLabel, cmap.node, hideFirst.node);
+  const more = dropMenu("⋯", "more options and PNG images", signal, "aw-more");
+  const normed = models.filter((m) => has(m, "row_normalize"));
+  const rowNorm = normed.length
+    ? checkbox("row-normalise", normed[0].get("row_normalize"), (on) => { for (const m of normed) setTrait(m, "row_normalize", on); }, signal)
+    : null;
+  if (rowNorm) { rowNorm.node.title = "scale each query row of the heatmap to its own maximum"; more.body.append(rowNorm.node); }
+  // Scale, γ, colours and hiding: the first view's values shown, a change written to every view.
+  const syncScale = scaleControls(first, node, signal, { write: every, specialBox: more.body, tag: "aw-tb-" });
 
   // Weights or norms: only where a view holds both (aw.show(att, norms=...)).
   const measured = models.filter((m) => m.get("norms_data"));
@@ -85,31 +70,12 @@ export function toolbar({ sel, models, signal }) {
   const step = sel ? stepControl(sel, tokens, signal) : null;
   if (step) node.append(step.node);
 
-  const more = dropMenu("⋯", "more options and PNG images", signal, "aw-more");
   node.append(more.node);
-  const normed = models.filter((m) => has(m, "row_normalize"));
-  const rowNorm = normed.length
-    ? checkbox("row-normalise", normed[0].get("row_normalize"), (on) => { for (const m of normed) setTrait(m, "row_normalize", on); }, signal)
-    : null;
-  if (rowNorm) { rowNorm.node.title = "scale each query row of the heatmap to its own maximum"; more.body.append(rowNorm.node); }
-  /** @type {boolean[]} */
-  const special = first.get("_special") ?? [];
-  const specials = special.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
-  const hideSpecial = specials.length
-    ? checkbox("hide special tokens", specials.every((i) => first.get("hide").includes(i)), (on) => toggle(specials, on), signal)
-    : null;
-  if (hideSpecial) more.body.append(hideSpecial.node);
   /** @type {HTMLElement | null} */
   let pngs = null;
 
   const sync = () => {
-    scale.input.value = first.get("scale");
-    gamma.value = String(first.get("gamma"));
-    gammaLabel.style.display = first.get("scale") === "power" ? "" : "none";
-    cmap.input.value = first.get("colormap");
-    const hide = first.get("hide");
-    hideFirst.input.checked = hide.includes(0);
-    if (hideSpecial) hideSpecial.input.checked = specials.every((i) => hide.includes(i));
+    syncScale();
     if (measure) measure.input.value = measured[0].get("measure");
     if (rowNorm) rowNorm.input.checked = normed[0].get("row_normalize");
     node.dataset.scale = first.get("scale");
@@ -128,7 +94,7 @@ export function toolbar({ sel, models, signal }) {
 
   const menu = {
     /** Hide `indices` in every view (a view's sink line offers this). */
-    hide: (/** @type {number[]} */ indices) => toggle(indices, true),
+    hide: (/** @type {number[]} */ indices) => every("hide", [...new Set([...first.get("hide"), ...indices])].sort((a, b) => a - b)),
     /** @param {string} label @param {string} filename @param {() => HTMLCanvasElement} draw */
     png(label, filename, draw) {
       if (!pngs) { pngs = h("div", { class: "aw-menu-group" }, h("span", { class: "aw-muted", text: "save PNG:" })); more.body.append(pngs); }
